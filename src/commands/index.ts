@@ -1,0 +1,8 @@
+/**
+ * COMMANDS is the table of `sentinel` subcommands, keyed by their words ("rules test").
+ * Each command lives in its own file under src/commands/.
+ */
+import type { Command } from './types.js';
+
+export const COMMANDS: Readonly<Record<string, Command>> = {
+};

@@ -1,0 +1,177 @@
+/**
+ * errors: every error a user can cause or a peer can produce, with a stable `code`.
+ *
+ * Branch on `code` or `instanceof`, never on `message`. Messages are written for the user:
+ * one sentence naming the file, endpoint or option, and what to do.
+ */
+
+/** ErrorCodes is the closed vocabulary of `SentinelError.code`. */
+export const ErrorCodes = [
+  'SENTINEL_CONFIG_INVALID',
+  'SENTINEL_USAGE',
+  'SENTINEL_PROMQL_PARSE',
+  'SENTINEL_QUERY',
+  'SENTINEL_QUERY_TIMEOUT',
+  'SENTINEL_QUERY_CANCELED',
+  'SENTINEL_TOO_MANY_SAMPLES',
+  'SENTINEL_RULE_FILE_INVALID',
+  'SENTINEL_DRILL_INVALID',
+  'SENTINEL_FAULT_PROXY',
+  'SENTINEL_ALERTMANAGER',
+  'SENTINEL_STORE',
+  'SENTINEL_OUT_OF_ORDER',
+  'SENTINEL_SERIES_LIMIT',
+  'SENTINEL_UNREACHABLE',
+  'SENTINEL_TIMEOUT',
+  'SENTINEL_ABORTED',
+  'SENTINEL_HTTP_STATUS',
+  'SENTINEL_BAD_RESPONSE',
+  'SENTINEL_RESPONSE_TOO_LARGE',
+  'SENTINEL_PROTOCOL',
+  'SENTINEL_EVIDENCE_INVALID',
+] as const;
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+/** SentinelError is the base of every error the sentinel raises on purpose. */
+export class SentinelError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** ConfigError is a configuration file problem; `issues` holds one line per problem. */
+export class ConfigError extends SentinelError {
+  readonly issues: readonly string[];
+  constructor(message: string, issues: readonly string[] = [message], options?: { cause?: unknown }) {
+    super('SENTINEL_CONFIG_INVALID', message, options);
+    this.issues = issues;
+  }
+}
+
+/** UsageError is a bad command line. */
+export class UsageError extends SentinelError {
+  constructor(message: string) {
+    super('SENTINEL_USAGE', message);
+  }
+}
+
+/** SourcePosition is a 0-based character range inside a PromQL expression. */
+export interface SourcePosition {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** PromqlParseError is a PromQL expression that does not parse or uses an unsupported construct. */
+export class PromqlParseError extends SentinelError {
+  readonly pos: SourcePosition;
+  constructor(message: string, pos: SourcePosition, options?: { cause?: unknown }) {
+    super('SENTINEL_PROMQL_PARSE', message, options);
+    this.pos = pos;
+  }
+}
+
+/** QueryError is a PromQL evaluation failure (many-to-many matching, duplicate label sets, ...). */
+export class QueryError extends SentinelError {
+  constructor(message: string, options?: { cause?: unknown; code?: 'SENTINEL_QUERY' | 'SENTINEL_QUERY_TIMEOUT' | 'SENTINEL_QUERY_CANCELED' | 'SENTINEL_TOO_MANY_SAMPLES' }) {
+    super(options?.code ?? 'SENTINEL_QUERY', message, options);
+  }
+}
+
+/** QueryTimeoutError: the query ran past its deadline. */
+export class QueryTimeoutError extends QueryError {
+  constructor(message = 'query timed out') {
+    super(message, { code: 'SENTINEL_QUERY_TIMEOUT' });
+  }
+}
+
+/** QueryCanceledError: the query's abort signal fired. */
+export class QueryCanceledError extends QueryError {
+  constructor(message = 'query canceled') {
+    super(message, { code: 'SENTINEL_QUERY_CANCELED' });
+  }
+}
+
+/** TooManySamplesError: the query touched more samples than its limit. */
+export class TooManySamplesError extends QueryError {
+  constructor(limit: number) {
+    super(`query processing would load too many samples into memory (limit ${limit})`, { code: 'SENTINEL_TOO_MANY_SAMPLES' });
+  }
+}
+
+/** RuleFileError is a rule or rule-test file problem; `issues` are `FILE:LINE:COL: ...` lines. */
+export class RuleFileError extends SentinelError {
+  readonly issues: readonly string[];
+  constructor(message: string, issues: readonly string[] = [message]) {
+    super('SENTINEL_RULE_FILE_INVALID', message);
+    this.issues = issues;
+  }
+}
+
+/** DrillValidationError is a drill file problem; `issues` are `FILE:LINE:COL: ...` lines. */
+export class DrillValidationError extends SentinelError {
+  readonly issues: readonly string[];
+  constructor(message: string, issues: readonly string[] = [message]) {
+    super('SENTINEL_DRILL_INVALID', message);
+    this.issues = issues;
+  }
+}
+
+/** FaultProxyError is a failure talking to Toxiproxy (or the lab's fault proxy). */
+export class FaultProxyError extends SentinelError {
+  readonly status: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; status?: number }) {
+    super('SENTINEL_FAULT_PROXY', message, options);
+    this.status = options?.status;
+  }
+}
+
+/** AlertmanagerError is a failed delivery to an Alertmanager or webhook receiver. */
+export class AlertmanagerError extends SentinelError {
+  readonly status: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; status?: number }) {
+    super('SENTINEL_ALERTMANAGER', message, options);
+    this.status = options?.status;
+  }
+}
+
+/** StoreError is a sample-store failure (persistence, out-of-order, series limit). */
+export class StoreError extends SentinelError {
+  constructor(code: 'SENTINEL_STORE' | 'SENTINEL_OUT_OF_ORDER' | 'SENTINEL_SERIES_LIMIT', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** EvidenceError is a missing, incomplete or tampered evidence directory. */
+export class EvidenceError extends SentinelError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SENTINEL_EVIDENCE_INVALID', message, options);
+  }
+}
+
+/**
+ * RequestError is a failed call to the watched system or another peer: `code` tells which way
+ * it failed (unreachable, timeout, HTTP status, bad or oversized response, protocol violation).
+ */
+export class RequestError extends SentinelError {
+  /** endpoint is the method and URL (secrets removed) the request went to. */
+  readonly endpoint: string;
+  readonly status: number | undefined;
+  constructor(
+    code: 'SENTINEL_UNREACHABLE' | 'SENTINEL_TIMEOUT' | 'SENTINEL_ABORTED' | 'SENTINEL_HTTP_STATUS' | 'SENTINEL_BAD_RESPONSE' | 'SENTINEL_RESPONSE_TOO_LARGE' | 'SENTINEL_PROTOCOL',
+    endpoint: string,
+    message: string,
+    options?: { cause?: unknown; status?: number },
+  ) {
+    super(code, message, options);
+    this.endpoint = endpoint;
+    this.status = options?.status;
+  }
+}
+
+/** isSentinelError tells errors raised on purpose (print the message) from bugs (print the stack). */
+export function isSentinelError(err: unknown): err is SentinelError {
+  return err instanceof SentinelError;
+}

@@ -1,0 +1,76 @@
+/**
+ * The one sample model of the sentinel: a series is a metric name plus labels, a sample is
+ * (timestamp ms, float64). Probes write samples; rules, drill conditions, `sentinel query` and
+ * the gate read them through the PromQL engine, which sees the store only as a `Queryable`.
+ */
+
+/** Labels is a label set including `__name__`. Treat it as immutable. */
+export type Labels = Readonly<Record<string, string>>;
+
+/**
+ * Sample is one point of a series. A stale marker (Prometheus' special NaN) is represented
+ * explicitly with `stale: true` and `v: NaN`, because JavaScript engines do not keep NaN payloads.
+ */
+export interface Sample {
+  readonly t: number;
+  readonly v: number;
+  readonly stale?: true;
+}
+
+/** MatchTypes are PromQL's label matcher operators. */
+export const MatchTypes = ['=', '!=', '=~', '!~'] as const;
+export type MatchType = (typeof MatchTypes)[number];
+
+/** LabelMatcher selects series by one label; regexes are fully anchored (RE2 semantics). */
+export interface LabelMatcher {
+  readonly name: string;
+  readonly type: MatchType;
+  readonly value: string;
+}
+
+/** SeriesData is one series with its samples in [startMs, endMs], ascending by `t`. */
+export interface SeriesData {
+  readonly labels: Labels;
+  readonly samples: readonly Sample[];
+}
+
+/**
+ * Queryable is everything the PromQL engine needs from storage. `select` returns every series
+ * matching all matchers, with its samples in the closed interval [startMs, endMs] (stale markers
+ * included; the engine decides what they mean). Series with no sample in range may be omitted.
+ */
+export interface Queryable {
+  select(matchers: readonly LabelMatcher[], startMs: number, endMs: number): SeriesData[];
+}
+
+/** LabelIndex answers the metadata queries of the Prometheus HTTP API. */
+export interface LabelIndex {
+  labelNames(matchers?: readonly LabelMatcher[]): string[];
+  labelValues(name: string, matchers?: readonly LabelMatcher[]): string[];
+}
+
+/** AppendResult counts what one `commit()` stored and refused. */
+export interface AppendResult {
+  readonly appended: number;
+  readonly outOfOrder: number;
+  readonly refusedSeriesLimit: number;
+}
+
+/**
+ * Appender collects samples and stores them atomically on `commit()`. Samples older than the
+ * newest stored sample of their series are refused and counted, never reordered.
+ */
+export interface Appender {
+  append(labels: Labels, t: number, v: number): void;
+  /** appendStale writes a Prometheus staleness marker for a series that disappeared. */
+  appendStale(labels: Labels, t: number): void;
+  commit(): AppendResult;
+}
+
+/** SampleStore owns the samples: fast in-memory reads, persistence, retention. */
+export interface SampleStore extends Queryable, LabelIndex {
+  appender(): Appender;
+  /** applyRetention drops samples older than `nowMs - retentionMs`; time is passed in. */
+  applyRetention(nowMs: number): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,3 @@
+export type { Clock } from './clock.js';
+export { SystemClock, ManualClock } from './clock.js';
+export { parseDurationMs, formatDurationMs } from './duration.js';
