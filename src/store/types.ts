@@ -70,6 +70,12 @@ export interface Appender {
 /** SampleStore owns the samples: fast in-memory reads, persistence, retention. */
 export interface SampleStore extends Queryable, LabelIndex {
   appender(): Appender;
+  /**
+   * series lists the label sets of series matching all matchers with at least one sample in
+   * [startMs, endMs], sorted by label key (the HTTP API's `/api/v1/series`; callers union
+   * several `match[]` sets themselves).
+   */
+  series(matchers: readonly LabelMatcher[], startMs: number, endMs: number): Labels[];
   /** applyRetention drops samples older than `nowMs - retentionMs`; time is passed in. */
   applyRetention(nowMs: number): void;
   close(): Promise<void>;

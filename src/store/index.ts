@@ -1,0 +1,10 @@
+/**
+ * store: the sample store (in memory for reads, persisted for restarts, retention).
+ */
+export type { Labels, Sample, MatchType, LabelMatcher, SeriesData, Queryable, LabelIndex, AppendResult, Appender, SampleStore } from './types.js';
+export { MatchTypes } from './types.js';
+export { labelsKey, metricName, normalizeLabels } from './labels-key.js';
+export { MemoryStore, DEFAULT_RETENTION_MS, DEFAULT_MAX_SERIES } from './memory-store.js';
+export type { MemoryStoreOptions } from './memory-store.js';
+export { RefusalReasons } from './store-metrics.js';
+export type { RefusalReason } from './store-metrics.js';

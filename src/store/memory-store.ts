@@ -1,0 +1,342 @@
+/**
+ * MemoryStore: the in-memory sample store. The persistent store keeps one of these as its read
+ * side and writes what it accepted to disk; tests and `rules test` use it alone.
+ */
+import pino from 'pino';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { compareStrings, labelsKey, normalizeLabels } from './labels-key.js';
+import { compileMatcher, RegexCache } from './label-matcher.js';
+import type { LabelPredicate } from './label-matcher.js';
+import { SampleBuffer } from './sample-buffer.js';
+import { createStoreMetrics } from './store-metrics.js';
+import type { RefusalReason, StoreMetrics } from './store-metrics.js';
+import type { AppendResult, Appender, LabelMatcher, Labels, SampleStore, SeriesData } from './types.js';
+
+/** DEFAULT_RETENTION_MS is 26 h: a day of history plus the trailing-hour baselines around it. */
+export const DEFAULT_RETENTION_MS = 26 * 3600_000;
+/** DEFAULT_MAX_SERIES bounds memory when a probe explodes its label cardinality. */
+export const DEFAULT_MAX_SERIES = 100_000;
+/** SERIES_LIMIT_LOG_INTERVAL_MS spaces the "series limit reached" log lines (sample time). */
+const SERIES_LIMIT_LOG_INTERVAL_MS = 60_000;
+
+/** MemoryStoreOptions configure a MemoryStore; every field has a default. */
+export interface MemoryStoreOptions {
+  /** retentionMs is how much history `applyRetention(nowMs)` keeps (default 26 h). */
+  readonly retentionMs?: number;
+  /** maxSeries caps the number of series; samples of new series past it are refused. */
+  readonly maxSeries?: number;
+  readonly logger?: Logger;
+  /** registry receives `sentinel_store_*` metrics; none are registered without it. */
+  readonly registry?: Registry;
+}
+
+/** SeriesEntry is one stored series. */
+interface SeriesEntry {
+  readonly id: number;
+  readonly key: string;
+  readonly labels: Labels;
+  readonly samples: SampleBuffer;
+}
+
+/** PendingSample is one appended, not yet committed sample. */
+export interface PendingSample {
+  readonly labels: Labels;
+  readonly t: number;
+  readonly v: number;
+  readonly isStale: boolean;
+}
+
+/** AcceptedSample is a committed sample, reported to the persistence layer. */
+export interface AcceptedSample {
+  readonly seriesId: number;
+  readonly t: number;
+  readonly v: number;
+  readonly isStale: boolean;
+}
+
+/** CommitOutcome is what `commitBatch` stored, for the persistence layer. */
+export interface CommitOutcome {
+  readonly result: AppendResult;
+  readonly accepted: readonly AcceptedSample[];
+  /** newSeries are the series this batch created, with their ids. */
+  readonly newSeries: ReadonlyArray<{ readonly id: number; readonly labels: Labels }>;
+}
+
+/**
+ * MemoryStore is an in-memory `SampleStore`: per-series typed arrays searched by time, an
+ * inverted index label → value → series ids for matchers, refusal (never reordering) of
+ * out-of-order samples, a series cap, and retention by a time passed in.
+ */
+export class MemoryStore implements SampleStore {
+  private readonly byKey = new Map<string, SeriesEntry>();
+  private readonly byId = new Map<number, SeriesEntry>();
+  /** postings is the inverted index: label name → value → series ids. */
+  private readonly postings = new Map<string, Map<string, Set<number>>>();
+  private readonly regexes = new RegexCache();
+  private sortedCache: SeriesEntry[] | undefined;
+  private nextId = 1;
+  private readonly retentionMs: number;
+  private readonly maxSeries: number;
+  private readonly logger: Logger;
+  private readonly metrics: StoreMetrics | undefined;
+  private lastLimitLogMs = -Infinity;
+  private refusedSinceLog = 0;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    const { retentionMs = DEFAULT_RETENTION_MS, maxSeries = DEFAULT_MAX_SERIES } = options;
+    if (!(retentionMs > 0)) throw new RangeError(`MemoryStore: retentionMs must be > 0, got ${retentionMs}`);
+    if (!(maxSeries > 0)) throw new RangeError(`MemoryStore: maxSeries must be > 0, got ${maxSeries}`);
+    this.retentionMs = retentionMs;
+    this.maxSeries = maxSeries;
+    this.logger = options.logger ?? pino({ level: 'silent' });
+    this.metrics = createStoreMetrics(options.registry);
+    this.metrics?.series.set(0);
+  }
+
+  /** seriesCount is the number of series held. */
+  get seriesCount(): number {
+    return this.byKey.size;
+  }
+
+  appender(): Appender {
+    const pending: PendingSample[] = [];
+    let done = false;
+    const check = (): void => {
+      if (done) throw new Error('MemoryStore: appender used after commit()');
+    };
+    return {
+      append: (labels, t, v) => {
+        check();
+        pending.push({ labels, t, v, isStale: false });
+      },
+      appendStale: (labels, t) => {
+        check();
+        pending.push({ labels, t, v: NaN, isStale: true });
+      },
+      commit: () => {
+        check();
+        done = true;
+        return this.commitBatch(pending).result;
+      },
+    };
+  }
+
+  /**
+   * commitBatch stores a batch in order: a sample at or before its series' newest timestamp is
+   * refused (an identical repeat of the newest sample is ignored, as Prometheus does), a sample
+   * of a new series past `maxSeries` is refused. Used by the appender and the persistent store.
+   */
+  commitBatch(batch: readonly PendingSample[]): CommitOutcome {
+    let appended = 0;
+    let outOfOrder = 0;
+    let refusedSeriesLimit = 0;
+    const accepted: AcceptedSample[] = [];
+    const newSeries: Array<{ id: number; labels: Labels }> = [];
+    const refusals = new Map<RefusalReason, number>();
+    const refuse = (reason: RefusalReason): void => {
+      refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
+    };
+    for (const s of batch) {
+      if (!Number.isFinite(s.t)) {
+        outOfOrder++;
+        refuse('out_of_order');
+        continue;
+      }
+      const t = Math.round(s.t);
+      const key = labelsKey(s.labels);
+      let entry = this.byKey.get(key);
+      if (!entry) {
+        if (this.byKey.size >= this.maxSeries) {
+          refusedSeriesLimit++;
+          refuse('series_limit');
+          this.noteSeriesLimit(key, t);
+          continue;
+        }
+        entry = this.createSeries(key, normalizeLabels(s.labels));
+        newSeries.push({ id: entry.id, labels: entry.labels });
+      }
+      const lastT = entry.samples.lastT;
+      if (t < lastT) {
+        outOfOrder++;
+        refuse('out_of_order');
+        continue;
+      }
+      if (t === lastT) {
+        const last = entry.samples.last();
+        const same = last !== undefined && (s.isStale ? last.stale === true : last.stale !== true && Object.is(last.v, s.v));
+        if (!same) {
+          outOfOrder++;
+          refuse('duplicate_timestamp');
+        }
+        continue;
+      }
+      entry.samples.push(t, s.v, s.isStale);
+      accepted.push({ seriesId: entry.id, t, v: s.v, isStale: s.isStale });
+      appended++;
+    }
+    if (this.metrics) {
+      this.metrics.appended.inc(appended);
+      for (const [reason, n] of refusals) this.metrics.refused.inc({ reason }, n);
+      this.metrics.series.set(this.byKey.size);
+    }
+    return { result: { appended, outOfOrder, refusedSeriesLimit }, accepted, newSeries };
+  }
+
+  /**
+   * loadSeries restores a series with a known id (persistence load); samples must come through
+   * `loadSample` in ascending time. The series cap does not apply to history already on disk.
+   */
+  loadSeries(id: number, labels: Labels): void {
+    const key = labelsKey(labels);
+    if (this.byKey.has(key)) return;
+    this.createSeries(key, normalizeLabels(labels), id);
+    this.metrics?.series.set(this.byKey.size);
+  }
+
+  /** loadSample restores one sample of a loaded series; out-of-order ones are skipped. */
+  loadSample(id: number, t: number, v: number, isStale: boolean): boolean {
+    const entry = this.byId.get(id);
+    if (!entry || t <= entry.samples.lastT) return false;
+    entry.samples.push(t, v, isStale);
+    return true;
+  }
+
+  select(matchers: readonly LabelMatcher[], startMs: number, endMs: number): SeriesData[] {
+    const out: SeriesData[] = [];
+    for (const entry of this.matching(matchers)) {
+      const samples = entry.samples.range(startMs, endMs);
+      if (samples.length > 0) out.push({ labels: entry.labels, samples });
+    }
+    return out;
+  }
+
+  /** series lists the label sets of matching series with a sample in [startMs, endMs], sorted. */
+  series(matchers: readonly LabelMatcher[], startMs: number, endMs: number): Labels[] {
+    return this.matching(matchers)
+      .filter((e) => e.samples.hasSampleIn(startMs, endMs))
+      .map((e) => e.labels);
+  }
+
+  labelNames(matchers?: readonly LabelMatcher[]): string[] {
+    if (!matchers || matchers.length === 0) return [...this.postings.keys()].sort(compareStrings);
+    const names = new Set<string>();
+    for (const e of this.matching(matchers)) for (const n of Object.keys(e.labels)) names.add(n);
+    return [...names].sort(compareStrings);
+  }
+
+  labelValues(name: string, matchers?: readonly LabelMatcher[]): string[] {
+    if (!matchers || matchers.length === 0) return [...(this.postings.get(name)?.keys() ?? [])].sort(compareStrings);
+    const values = new Set<string>();
+    for (const e of this.matching(matchers)) {
+      const v = e.labels[name];
+      if (v !== undefined) values.add(v);
+    }
+    return [...values].sort(compareStrings);
+  }
+
+  /**
+   * applyRetention drops samples older than `nowMs - retentionMs` and forgets series left empty;
+   * returns the dropped sample count and the ids of forgotten series (for persistence).
+   */
+  applyRetention(nowMs: number): void {
+    this.retain(nowMs);
+  }
+
+  /** retain is `applyRetention` reporting what it removed, for the persistent store. */
+  retain(nowMs: number): { cutoffMs: number; droppedSamples: number; trimmedSeries: number[]; removedSeries: number[] } {
+    const cutoffMs = nowMs - this.retentionMs;
+    let droppedSamples = 0;
+    const trimmedSeries: number[] = [];
+    const removedSeries: number[] = [];
+    for (const entry of [...this.byId.values()]) {
+      if (entry.samples.firstT >= cutoffMs) continue;
+      droppedSamples += entry.samples.dropBefore(cutoffMs);
+      trimmedSeries.push(entry.id);
+      if (entry.samples.length === 0) {
+        this.removeSeries(entry);
+        removedSeries.push(entry.id);
+      }
+    }
+    this.metrics?.series.set(this.byKey.size);
+    return { cutoffMs, droppedSamples, trimmedSeries, removedSeries };
+  }
+
+  /** forEachSeries visits every series with its samples (snapshots, benchmarks). */
+  forEachSeries(fn: (id: number, labels: Labels, samples: SampleBuffer) => void): void {
+    for (const e of this.byId.values()) fn(e.id, e.labels, e.samples);
+  }
+
+  async close(): Promise<void> {
+    // Nothing to release: memory goes with the object.
+  }
+
+  private createSeries(key: string, labels: Labels, id = this.nextId): SeriesEntry {
+    this.nextId = Math.max(this.nextId, id + 1);
+    const entry: SeriesEntry = { id, key, labels, samples: new SampleBuffer() };
+    this.byKey.set(key, entry);
+    this.byId.set(id, entry);
+    for (const [name, value] of Object.entries(labels)) {
+      let values = this.postings.get(name);
+      if (!values) this.postings.set(name, (values = new Map()));
+      let ids = values.get(value);
+      if (!ids) values.set(value, (ids = new Set()));
+      ids.add(id);
+    }
+    this.sortedCache = undefined;
+    return entry;
+  }
+
+  private removeSeries(entry: SeriesEntry): void {
+    this.byKey.delete(entry.key);
+    this.byId.delete(entry.id);
+    for (const [name, value] of Object.entries(entry.labels)) {
+      const values = this.postings.get(name);
+      const ids = values?.get(value);
+      if (!values || !ids) continue;
+      ids.delete(entry.id);
+      if (ids.size === 0) values.delete(value);
+      if (values.size === 0) this.postings.delete(name);
+    }
+    this.sortedCache = undefined;
+  }
+
+  /** matching returns the series satisfying every matcher, sorted by label key. */
+  private matching(matchers: readonly LabelMatcher[]): SeriesEntry[] {
+    const predicates: LabelPredicate[] = matchers.map((m) => compileMatcher(m, this.regexes));
+    // Equality matchers on a non-empty value narrow the candidates through the inverted index.
+    let candidates: Set<number> | undefined;
+    for (const m of matchers) {
+      if (m.type !== '=' || m.value === '') continue;
+      const ids = this.postings.get(m.name)?.get(m.value);
+      if (!ids) return [];
+      if (!candidates || ids.size < candidates.size) candidates = ids;
+    }
+    const test = (e: SeriesEntry): boolean => predicates.every((p) => p(e.labels));
+    if (candidates) {
+      const out: SeriesEntry[] = [];
+      for (const id of candidates) {
+        const e = this.byId.get(id);
+        if (e && test(e)) out.push(e);
+      }
+      return out.sort((a, b) => compareStrings(a.key, b.key));
+    }
+    return this.sorted().filter(test);
+  }
+
+  private sorted(): SeriesEntry[] {
+    if (!this.sortedCache) this.sortedCache = [...this.byKey.values()].sort((a, b) => compareStrings(a.key, b.key));
+    return this.sortedCache;
+  }
+
+  private noteSeriesLimit(key: string, t: number): void {
+    this.refusedSinceLog++;
+    if (t - this.lastLimitLogMs < SERIES_LIMIT_LOG_INTERVAL_MS && t >= this.lastLimitLogMs) return;
+    this.logger.warn(
+      { maxSeries: this.maxSeries, refusedSamples: this.refusedSinceLog, example: key.split('\u0000').join(' ').trim() },
+      `sample store refused new series: the limit of ${this.maxSeries} series is reached; raise storage.max_series or reduce label cardinality`,
+    );
+    this.lastLimitLogMs = t;
+    this.refusedSinceLog = 0;
+  }
+}
