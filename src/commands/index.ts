@@ -3,6 +3,8 @@
  * Each command lives in its own file under src/commands/.
  */
 import type { Command } from './types.js';
+import { verdictCommand } from './verdict.js';
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
+  verdict: verdictCommand,
 };

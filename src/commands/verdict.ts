@@ -1,0 +1,48 @@
+/**
+ * `sentinel verdict DIR`: verifies an evidence directory and re-derives its decision.
+ * Exit 0 allow, 1 block, 2 missing, incomplete or tampered.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { readVerdict } from '../drills/verdict.js';
+import type { Command } from './types.js';
+import { ExitCodes } from './types.js';
+
+/** verdictCommand implements `sentinel verdict`. */
+export const verdictCommand: Command = {
+  usage: 'verdict DIR [--json]                           exit 0 allow, 1 block, 2 invalid or tampered',
+  options: { json: { type: 'boolean' } },
+  async run(args, io) {
+    const [dirArg, ...extra] = args.positionals;
+    if (dirArg === undefined || extra.length > 0) {
+      io.stderr.write('sentinel verdict: give exactly one evidence directory, e.g. sentinel verdict output/chaos/spacetime/20261125T175500Z\n');
+      return ExitCodes.usage;
+    }
+    const dir = resolve(io.cwd, dirArg);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      io.stderr.write(`sentinel verdict: ${dirArg} is not a directory; pass the evidence directory of a drill run\n`);
+      return ExitCodes.usage;
+    }
+    const hmacKey = io.env.SENTINEL_MANIFEST_HMAC_KEY || undefined;
+    const verdict = await readVerdict(dir, { hmacKey });
+    if (args.options.json) {
+      io.stdout.write(JSON.stringify(verdict.kind === 'invalid' ? { decision: 'invalid', problems: verdict.problems } : { decision: verdict.report.decision, failures: verdict.report.failures, reasons: verdict.report.reasons, run: verdict.run }) + '\n');
+    } else if (verdict.kind === 'invalid') {
+      io.stdout.write(`Evidence in ${dirArg} is invalid: it cannot support a decision.\n`);
+      for (const p of verdict.problems) io.stdout.write(`  - ${p}\n`);
+    } else {
+      const { report, run, scenarios } = verdict;
+      io.stdout.write(`Decision: ${report.decision}\n`);
+      io.stdout.write(`Run ${run.run_id} (${run.status}) in ${run.environment}: ${scenarios.length} scenario(s), ${report.failures} failure(s)\n`);
+      for (const s of scenarios.filter((x) => x.status !== 'passed' || !x.faults_removed)) {
+        io.stdout.write(`  ${s.scenario}: ${s.status}${s.faults_removed ? '' : ', fault removal not proven'}\n`);
+        for (const reason of s.reasons) io.stdout.write(`    - ${reason}\n`);
+      }
+      if (report.decision === 'block' && report.reasons.length > 0 && scenarios.every((s) => s.status === 'passed' && s.faults_removed)) {
+        for (const r of report.reasons) io.stdout.write(`  - ${r}\n`);
+      }
+    }
+    if (verdict.kind === 'invalid') return ExitCodes.usage;
+    return verdict.report.decision === 'allow' ? ExitCodes.ok : ExitCodes.failed;
+  },
+};
