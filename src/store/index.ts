@@ -8,3 +8,5 @@ export { MemoryStore, DEFAULT_RETENTION_MS, DEFAULT_MAX_SERIES } from './memory-
 export type { MemoryStoreOptions } from './memory-store.js';
 export { RefusalReasons } from './store-metrics.js';
 export type { RefusalReason } from './store-metrics.js';
+export { SqliteStore, openSampleStore, STORE_FILE } from './sqlite-store.js';
+export type { OpenSampleStoreOptions } from './sqlite-store.js';
