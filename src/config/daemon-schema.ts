@@ -1,0 +1,198 @@
+/**
+ * daemonSchema: the schema of the daemon's configuration file (`config/sentinel.yaml`). It
+ * checks shapes and fills defaults; loadConfig turns its output into a `Config`.
+ */
+import { z } from 'zod';
+import { count, cronExpression, durationMs, httpUrl, listenAddress, nonEmptyString, secret, urlPath } from './field-schemas.js';
+import { ENVIRONMENTS, LOG_LEVELS } from './types.js';
+import type { KeyHints } from './validate-section.js';
+import { expecting } from './validate-section.js';
+
+const environment = z.enum(ENVIRONMENTS, expecting(`one of ${ENVIRONMENTS.join(', ')}`));
+const stringList = z.array(nonEmptyString, expecting('a list of strings'));
+const noParams = z.strictObject({}, expecting('a mapping'));
+
+function probe<P extends z.ZodType>(params: P, defaultTimeout: number) {
+  return z.strictObject(
+    {
+      enabled: z.boolean(expecting('true or false')).default(true),
+      schedule: cronExpression,
+      timeout: durationMs.default(defaultTimeout),
+      retries: count(0).default(0),
+      jitter: durationMs.default(0),
+      params: params.prefault({} as z.input<P>),
+    },
+    expecting('a mapping'),
+  );
+}
+
+const probes = z.strictObject(
+  {
+    runtime_metrics: probe(noParams, 10_000).optional(),
+    replay_lag: probe(z.strictObject({ streams: stringList.optional() }, expecting('a mapping')), 30_000).optional(),
+    delivery: probe(
+      z.strictObject(
+        { canary_stream: nonEmptyString.default('runtime.topic.sentinel.canary'), receive_timeout: durationMs.default(10_000) },
+        expecting('a mapping'),
+      ),
+      30_000,
+    ).optional(),
+    resume: probe(
+      z.strictObject(
+        { stream: nonEmptyString.default('runtime.topic.sentinel.resume'), events_while_away: count(1).default(5), receive_timeout: durationMs.default(10_000) },
+        expecting('a mapping'),
+      ),
+      30_000,
+    ).optional(),
+    connections: probe(z.strictObject({ sessions: count(1).default(2), settle_timeout: durationMs.default(35_000) }, expecting('a mapping')), 60_000).optional(),
+    token: probe(noParams, 10_000).optional(),
+    cutover_state: probe(noParams, 10_000).optional(),
+    retired_routes: probe(z.strictObject({ extra_routes: z.array(urlPath, expecting('a list of paths')).optional() }, expecting('a mapping')), 10_000).optional(),
+    preflight: probe(z.strictObject({ env: environment.optional() }, expecting('a mapping')), 10_000).optional(),
+  },
+  expecting('a mapping of probe names'),
+);
+
+const target = z.strictObject(
+  {
+    spacetimedb: z.strictObject(
+      {
+        base_url: httpUrl,
+        database: nonEmptyString,
+        websocket_path: urlPath.default('/v1/database/{database}/subscribe'),
+        health_path: urlPath.default('/v1/ping'),
+        token: secret.optional(),
+        request_timeout: durationMs.default(5_000),
+        max_response_bytes: count(1).default(8 * 1024 * 1024),
+      },
+      expecting('a mapping'),
+    ),
+    runtime: z.strictObject(
+      {
+        base_url: httpUrl,
+        metrics_path: urlPath.default('/internal/v1/spacetime/sync/metrics'),
+        token: secret,
+        request_timeout: durationMs.default(5_000),
+      },
+      expecting('a mapping'),
+    ),
+    control: z.strictObject(
+      { base_url: httpUrl, session_token: secret, jwt_signing_key: secret.optional(), request_timeout: durationMs.default(5_000) },
+      expecting('a mapping'),
+    ),
+  },
+  expecting('a mapping with spacetimedb, runtime and control'),
+);
+
+const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+const alerting = z.strictObject(
+  {
+    resend_delay: durationMs.default(60_000),
+    external_url: httpUrl.optional(),
+    external_labels: z
+      .record(z.string(), z.string(expecting('a string label value')), expecting('a mapping of label names to values'))
+      .superRefine((labels, ctx) => {
+        for (const name of Object.keys(labels)) {
+          if (!labelName.test(name) || name.startsWith('__')) {
+            ctx.addIssue({ code: 'custom', path: [name], message: `invalid label name ${JSON.stringify(name)} (expected [a-zA-Z_][a-zA-Z0-9_]* not starting with __)` });
+          }
+        }
+      })
+      .default({}),
+    queue_capacity: count(1).default(10_000),
+    queue_dir: nonEmptyString.optional(),
+    alertmanagers: z
+      .array(z.strictObject({ url: httpUrl, timeout: durationMs.default(10_000), bearer_token: secret.optional() }, expecting('a mapping')), expecting('a list'))
+      .default([]),
+    webhooks: z
+      .array(
+        z.strictObject(
+          { url: httpUrl, timeout: durationMs.default(10_000), bearer_token: secret.optional(), receiver: nonEmptyString.default('sentinel') },
+          expecting('a mapping'),
+        ),
+        expecting('a list'),
+      )
+      .default([]),
+    log: z.boolean(expecting('true or false')).default(true),
+  },
+  expecting('a mapping'),
+);
+
+const drills = z.strictObject(
+  {
+    files: stringList.default([]),
+    toxiproxy_url: httpUrl.default('http://127.0.0.1:8474'),
+    evidence_dir: nonEmptyString.default('output/chaos/spacetime'),
+    allow_prod: z.boolean(expecting('true or false')).default(false),
+    manifest_hmac_key: secret.optional(),
+    schedules: z.array(z.strictObject({ drill: nonEmptyString, cron: cronExpression }, expecting('a mapping')), expecting('a list')).default([]),
+    gate: z
+      .strictObject(
+        {
+          required_drills: stringList.default([]),
+          max_evidence_age: durationMs.default(24 * 3600_000),
+          soak_window: durationMs.default(3600_000),
+          delivery_p95_max_seconds: z.number(expecting('a number of seconds')).positive().default(0.6),
+          error_budget_ratio_max: z.number(expecting('a ratio between 0 and 1')).min(0).max(1).default(0.02),
+        },
+        expecting('a mapping'),
+      )
+      .prefault({}),
+  },
+  expecting('a mapping'),
+);
+
+/** daemonSchema validates a whole daemon configuration file. */
+export const daemonSchema = z.strictObject(
+  {
+    environment,
+    target,
+    probes: probes.prefault({}),
+    rules: z
+      .strictObject(
+        {
+          files: stringList.default([]),
+          evaluation_interval: durationMs.default(60_000),
+          lookback_delta: durationMs.default(5 * 60_000),
+          query_timeout: durationMs.default(2 * 60_000),
+        },
+        expecting('a mapping'),
+      )
+      .prefault({}),
+    alerting: alerting.prefault({}),
+    drills: drills.prefault({}),
+    server: z
+      .strictObject(
+        { listen: listenAddress.default({ host: '127.0.0.1', port: 9464 }), admin_token: secret.optional(), shutdown_timeout: durationMs.default(10_000) },
+        expecting('a mapping'),
+      )
+      .prefault({}),
+    storage: z
+      .strictObject(
+        { data_dir: nonEmptyString.default('data'), retention: durationMs.default(26 * 3600_000), max_series: count(1).default(50_000) },
+        expecting('a mapping'),
+      )
+      .prefault({}),
+    log: z.strictObject({ level: z.enum(LOG_LEVELS, expecting(`one of ${LOG_LEVELS.join(', ')}`)).default('info') }, expecting('a mapping')).prefault({}),
+    lab: z.record(z.string(), z.unknown(), expecting('a mapping')).optional(),
+  },
+  expecting('a mapping'),
+);
+
+/** DaemonFile is the schema's output: the file's shape with defaults filled in. */
+export type DaemonFile = z.output<typeof daemonSchema>;
+
+/** DAEMON_KEY_HINTS name the replacement of keys that were removed or renamed. */
+export const DAEMON_KEY_HINTS: KeyHints = {
+  'server.listen_address': 'key was renamed; use server.listen instead',
+  'server.address': 'key was renamed; use server.listen instead',
+  'storage.path': 'key was renamed; use storage.data_dir instead',
+  'storage.retention_time': 'key was renamed; use storage.retention instead',
+  'rules.interval': 'key was renamed; use rules.evaluation_interval instead',
+  'target.*.url': 'key was renamed; use base_url instead',
+  'probes.*.interval': 'key was removed; use schedule with a cron expression instead (like "*/30 * * * * *")',
+  'probes.*.timeout_ms': 'key was renamed; use timeout with a duration instead (like 10s)',
+  'alerting.alertmanager_url': 'key was removed; use alerting.alertmanagers: [{url: ...}] instead',
+  'log.format': 'key was removed; logs are always JSON lines',
+};

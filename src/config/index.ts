@@ -1,0 +1,43 @@
+/**
+ * config: loading YAML configuration (with `${ENV}` and `${file:PATH}` references), validation
+ * with every error as `FILE:LINE:COL: key.path: what is wrong (expected ...)`, and the typed,
+ * deeply readonly `Config`.
+ */
+export { loadConfig, checkConfig, checkSource } from './load-config.js';
+export type { LoadConfigOptions, ConfigCheck } from './load-config.js';
+export { ENVIRONMENTS, PROBE_NAMES, LOG_LEVELS } from './types.js';
+export type {
+  Config,
+  Environment,
+  ProbeName,
+  LogLevel,
+  SpacetimedbTarget,
+  RuntimeTarget,
+  ControlTarget,
+  TargetConfig,
+  ProbeParams,
+  ProbeConfig,
+  ProbesConfig,
+  RulesConfig,
+  AlertmanagerTarget,
+  WebhookTarget,
+  AlertingConfig,
+  DrillSchedule,
+  GateConfig,
+  DrillsConfig,
+  ListenAddress,
+  ServerConfig,
+  StorageConfig,
+  LogConfig,
+} from './types.js';
+export { Secret, isSecretKey } from './secret.js';
+export { readYamlSource, parseYamlSource, positionOf, formatPath } from './yaml-source.js';
+export type { YamlSource, ConfigPath, SourcePos } from './yaml-source.js';
+export { validateSection, checkSection, expecting, EXPECT } from './validate-section.js';
+export type { ValidateOptions, SectionResult, KeyHints } from './validate-section.js';
+export { formatIssues } from './config-issue.js';
+export type { ConfigIssue } from './config-issue.js';
+export { resolveReferences } from './resolve-references.js';
+export type { ReferenceContext, ResolvedTree } from './resolve-references.js';
+export { durationMs, httpUrl, cronExpression, secret, urlPath, nonEmptyString, count, listenAddress } from './field-schemas.js';
+export { resolveFileGlobs } from './resolve-file-globs.js';

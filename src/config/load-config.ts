@@ -1,0 +1,216 @@
+/**
+ * loadConfig: reads, resolves and validates the daemon's configuration file. Validation
+ * collects every problem; the caller gets either a complete `Config` or a ConfigError whose
+ * `issues` are all the `FILE:LINE:COL: ...` lines. On reload, build a new Config and swap it
+ * in only when this succeeds.
+ */
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { formatIssues } from './config-issue.js';
+import type { ConfigIssue } from './config-issue.js';
+import { DAEMON_KEY_HINTS, daemonSchema } from './daemon-schema.js';
+import type { DaemonFile } from './daemon-schema.js';
+import { LOG_LEVELS, PROBE_NAMES } from './types.js';
+import type { Config, LogLevel, ProbeConfig, ProbeName, ProbeParams, ProbesConfig } from './types.js';
+import { checkSection } from './validate-section.js';
+import { readYamlSource } from './yaml-source.js';
+import type { ConfigPath, YamlSource } from './yaml-source.js';
+import { formatDurationMs } from '../time/index.js';
+
+/** LoadConfigOptions: where references resolve from. */
+export interface LoadConfigOptions {
+  /** env resolves `${ENV_VAR}` references and `LOG_LEVEL`; pass `io.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** cwd resolves a relative `file` (default: process.cwd()). */
+  readonly cwd?: string;
+}
+
+/** ConfigCheck is the outcome of checkConfig. */
+export type ConfigCheck = { readonly ok: true; readonly config: Config } | { readonly ok: false; readonly issues: readonly string[] };
+
+type Params = DaemonFile['probes'];
+
+function toProbeParams(name: ProbeName, raw: Record<string, unknown>, file: DaemonFile): ProbeParams[ProbeName] {
+  switch (name) {
+    case 'replay_lag':
+      return raw.streams === undefined ? {} : { streams: raw.streams as string[] };
+    case 'delivery':
+      return { canaryStream: raw.canary_stream as string, receiveTimeoutMs: raw.receive_timeout as number };
+    case 'resume':
+      return { stream: raw.stream as string, eventsWhileAway: raw.events_while_away as number, receiveTimeoutMs: raw.receive_timeout as number };
+    case 'connections':
+      return { sessions: raw.sessions as number, settleTimeoutMs: raw.settle_timeout as number };
+    case 'retired_routes':
+      return raw.extra_routes === undefined ? {} : { extraRoutes: raw.extra_routes as string[] };
+    case 'preflight':
+      return { env: (raw.env as DaemonFile['environment'] | undefined) ?? file.environment };
+    default:
+      return {};
+  }
+}
+
+/** waitParams are the params a probe waits on inside its own timeout. */
+const WAIT_PARAMS: Readonly<Record<string, string>> = { delivery: 'receive_timeout', resume: 'receive_timeout', connections: 'settle_timeout' };
+
+function crossCheck(file: DaemonFile): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const probes = file.probes as Params;
+  for (const name of PROBE_NAMES) {
+    const probe = probes[name];
+    const waitKey = WAIT_PARAMS[name];
+    if (!probe || !waitKey) continue;
+    const waitMs = (probe.params as Record<string, number>)[waitKey];
+    if (probe.timeout <= waitMs) {
+      issues.push({
+        path: ['probes', name, 'timeout'],
+        at: 'value',
+        message: `timeout ${formatDurationMs(probe.timeout)} does not leave room for params.${waitKey} ${formatDurationMs(waitMs)} (expected a timeout longer than ${formatDurationMs(waitMs)})`,
+      });
+    }
+  }
+  return issues;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value as Record<string, unknown>)) deepFreeze(child);
+  }
+  return value;
+}
+
+function toConfig(f: DaemonFile, absFile: string, baseDir: string, logLevel: LogLevel): Config {
+  const at = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const probes: Record<string, ProbeConfig> = {};
+  for (const name of PROBE_NAMES) {
+    const p = (f.probes as Params)[name];
+    if (!p) continue;
+    probes[name] = {
+      name,
+      enabled: p.enabled,
+      schedule: p.schedule,
+      timeoutMs: p.timeout,
+      retries: p.retries,
+      jitterMs: p.jitter,
+      params: toProbeParams(name, p.params as Record<string, unknown>, f),
+    } as ProbeConfig;
+  }
+  const s = f.target.spacetimedb;
+  const dataDir = at(f.storage.data_dir);
+  const listen = f.server.listen;
+  const listenHost = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+  return deepFreeze({
+    file: absFile,
+    baseDir,
+    environment: f.environment,
+    target: {
+      spacetimedb: {
+        baseUrl: s.base_url,
+        database: s.database,
+        websocketPath: s.websocket_path.replaceAll('{database}', encodeURIComponent(s.database)),
+        healthPath: s.health_path,
+        ...(s.token ? { token: s.token } : {}),
+        requestTimeoutMs: s.request_timeout,
+        maxResponseBytes: s.max_response_bytes,
+      },
+      runtime: {
+        baseUrl: f.target.runtime.base_url,
+        metricsPath: f.target.runtime.metrics_path,
+        token: f.target.runtime.token,
+        requestTimeoutMs: f.target.runtime.request_timeout,
+      },
+      control: {
+        baseUrl: f.target.control.base_url,
+        sessionToken: f.target.control.session_token,
+        ...(f.target.control.jwt_signing_key ? { jwtSigningKey: f.target.control.jwt_signing_key } : {}),
+        requestTimeoutMs: f.target.control.request_timeout,
+      },
+    },
+    probes: probes as ProbesConfig,
+    rules: {
+      files: f.rules.files.map(at),
+      evaluationIntervalMs: f.rules.evaluation_interval,
+      lookbackDeltaMs: f.rules.lookback_delta,
+      queryTimeoutMs: f.rules.query_timeout,
+    },
+    alerting: {
+      resendDelayMs: f.alerting.resend_delay,
+      externalUrl: f.alerting.external_url ?? `http://${listenHost}:${listen.port}`,
+      externalLabels: f.alerting.external_labels,
+      queueCapacity: f.alerting.queue_capacity,
+      queueDir: f.alerting.queue_dir === undefined ? resolve(dataDir, 'notify') : at(f.alerting.queue_dir),
+      alertmanagers: f.alerting.alertmanagers.map((a) => ({ url: a.url, timeoutMs: a.timeout, ...(a.bearer_token ? { bearerToken: a.bearer_token } : {}) })),
+      webhooks: f.alerting.webhooks.map((w) => ({ url: w.url, timeoutMs: w.timeout, receiver: w.receiver, ...(w.bearer_token ? { bearerToken: w.bearer_token } : {}) })),
+      log: f.alerting.log,
+    },
+    drills: {
+      files: f.drills.files.map(at),
+      toxiproxyUrl: f.drills.toxiproxy_url,
+      evidenceDir: at(f.drills.evidence_dir),
+      allowProd: f.drills.allow_prod,
+      ...(f.drills.manifest_hmac_key ? { manifestHmacKey: f.drills.manifest_hmac_key } : {}),
+      schedules: f.drills.schedules.map((d) => ({ drill: d.drill, cron: d.cron })),
+      gate: {
+        requiredDrills: f.drills.gate.required_drills,
+        maxEvidenceAgeMs: f.drills.gate.max_evidence_age,
+        soakWindowMs: f.drills.gate.soak_window,
+        deliveryP95MaxSeconds: f.drills.gate.delivery_p95_max_seconds,
+        errorBudgetRatioMax: f.drills.gate.error_budget_ratio_max,
+      },
+    },
+    server: {
+      listen: { host: listen.host, port: listen.port },
+      ...(f.server.admin_token ? { adminToken: f.server.admin_token } : {}),
+      shutdownTimeoutMs: f.server.shutdown_timeout,
+    },
+    storage: { dataDir, retentionMs: f.storage.retention, maxSeries: f.storage.max_series },
+    log: { level: logLevel },
+    ...(f.lab ? { lab: f.lab } : {}),
+  });
+}
+
+/** isNameMapPath: `probes` is keyed by probe names, and one probe is called `token`. */
+function isNameMapPath(path: ConfigPath): boolean {
+  return path.length === 1 && path[0] === 'probes';
+}
+
+/** isPlainPath: subtrees whose keys are data (label names) or validated elsewhere (lab), never secrets. */
+function isPlainPath(path: ConfigPath): boolean {
+  return (path.length === 3 && path[0] === 'alerting' && path[1] === 'external_labels') || (path.length === 1 && path[0] === 'lab');
+}
+
+/** checkSource validates an already parsed daemon config file. */
+export function checkSource(source: YamlSource, absFile: string, env: Readonly<Record<string, string | undefined>>): ConfigCheck {
+  const baseDir = dirname(absFile);
+  const result = checkSection(source, [], daemonSchema, { references: { baseDir, env, isPlain: isPlainPath, isNameMap: isNameMapPath }, keyHints: DAEMON_KEY_HINTS });
+  const lines: string[] = [];
+  if (!result.ok) lines.push(...formatIssues(source, result.issues));
+  else lines.push(...formatIssues(source, crossCheck(result.value)));
+  const envLevel = env.LOG_LEVEL;
+  if (envLevel !== undefined && envLevel !== '' && !(LOG_LEVELS as readonly string[]).includes(envLevel)) {
+    lines.push(`${source.file}: LOG_LEVEL (environment): invalid value ${JSON.stringify(envLevel)} (expected one of ${LOG_LEVELS.join(', ')})`);
+  }
+  if (!result.ok || lines.length > 0) return { ok: false, issues: lines };
+  const level = envLevel !== undefined && envLevel !== '' ? (envLevel as LogLevel) : result.value.log.level;
+  return { ok: true, config: toConfig(result.value, absFile, baseDir, level) };
+}
+
+/** checkConfig reads and validates a daemon config file; it returns every problem instead of throwing. */
+export function checkConfig(file: string, options: LoadConfigOptions = {}): ConfigCheck {
+  const absFile = resolve(options.cwd ?? process.cwd(), file);
+  let source: YamlSource;
+  try {
+    source = readYamlSource(absFile, file);
+  } catch (err) {
+    if (err instanceof ConfigError) return { ok: false, issues: err.issues };
+    throw err;
+  }
+  return checkSource(source, absFile, options.env ?? {});
+}
+
+/** loadConfig returns the validated Config or throws a ConfigError listing every problem. */
+export function loadConfig(file: string, options: LoadConfigOptions = {}): Config {
+  const result = checkConfig(file, options);
+  if (!result.ok) throw new ConfigError(result.issues.join('\n'), result.issues);
+  return result.config;
+}

@@ -1,0 +1,199 @@
+/**
+ * Config types: the validated, deeply readonly daemon configuration. YAML keys are snake_case;
+ * here they are camelCase with units in the names (`timeoutMs`). Relative paths are already
+ * resolved against the config file's directory.
+ */
+import type { Secret } from './secret.js';
+
+/** ENVIRONMENTS is the closed list of deployment environments. */
+export const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
+/** Environment is one of ENVIRONMENTS. */
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** PROBE_NAMES are the fixed probe names (also the `probe` label of their metrics). */
+export const PROBE_NAMES = ['runtime_metrics', 'replay_lag', 'delivery', 'resume', 'connections', 'token', 'cutover_state', 'retired_routes', 'preflight'] as const;
+/** ProbeName is one of PROBE_NAMES. */
+export type ProbeName = (typeof PROBE_NAMES)[number];
+
+/** LOG_LEVELS are pino's levels. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+/** LogLevel is one of LOG_LEVELS. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** SpacetimedbTarget is the SpacetimeDB host holding the watched database. */
+export interface SpacetimedbTarget {
+  /** baseUrl has no trailing slash. */
+  readonly baseUrl: string;
+  readonly database: string;
+  /** websocketPath has `{database}` already replaced. */
+  readonly websocketPath: string;
+  readonly healthPath: string;
+  /** token is absent for anonymous access. */
+  readonly token?: Secret;
+  readonly requestTimeoutMs: number;
+  readonly maxResponseBytes: number;
+}
+
+/** RuntimeTarget is the runtime service's metrics endpoint. */
+export interface RuntimeTarget {
+  readonly baseUrl: string;
+  readonly metricsPath: string;
+  readonly token: Secret;
+  readonly requestTimeoutMs: number;
+}
+
+/** ControlTarget is the control service (sync tokens, cutover status). */
+export interface ControlTarget {
+  readonly baseUrl: string;
+  readonly sessionToken: Secret;
+  /** jwtSigningKey lets the token probe verify HS256 signatures. */
+  readonly jwtSigningKey?: Secret;
+  readonly requestTimeoutMs: number;
+}
+
+/** TargetConfig groups the three services the sentinel watches. */
+export interface TargetConfig {
+  readonly spacetimedb: SpacetimedbTarget;
+  readonly runtime: RuntimeTarget;
+  readonly control: ControlTarget;
+}
+
+/** ProbeParams maps each probe name to its (already defaulted) parameters. */
+export interface ProbeParams {
+  readonly runtime_metrics: Readonly<Record<string, never>>;
+  readonly replay_lag: { readonly streams?: readonly string[] };
+  readonly delivery: { readonly canaryStream: string; readonly receiveTimeoutMs: number };
+  readonly resume: { readonly stream: string; readonly eventsWhileAway: number; readonly receiveTimeoutMs: number };
+  readonly connections: { readonly sessions: number; readonly settleTimeoutMs: number };
+  readonly token: Readonly<Record<string, never>>;
+  readonly cutover_state: Readonly<Record<string, never>>;
+  readonly retired_routes: { readonly extraRoutes?: readonly string[] };
+  readonly preflight: { readonly env: Environment };
+}
+
+/** ProbeConfig is one scheduled probe. */
+export interface ProbeConfig<N extends ProbeName = ProbeName> {
+  readonly name: N;
+  readonly enabled: boolean;
+  /** schedule is a node-cron expression (5 fields, or 6 with seconds first). */
+  readonly schedule: string;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly jitterMs: number;
+  readonly params: ProbeParams[N];
+}
+
+/** ProbesConfig holds the configured probes; a missing probe is not scheduled. */
+export type ProbesConfig = { readonly [N in ProbeName]?: ProbeConfig<N> };
+
+/** RulesConfig says which rule files to load and how to evaluate them. */
+export interface RulesConfig {
+  /** files are absolute glob patterns (see resolveFileGlobs). */
+  readonly files: readonly string[];
+  readonly evaluationIntervalMs: number;
+  readonly lookbackDeltaMs: number;
+  readonly queryTimeoutMs: number;
+}
+
+/** AlertmanagerTarget is one Alertmanager (API v2). */
+export interface AlertmanagerTarget {
+  readonly url: string;
+  readonly timeoutMs: number;
+  readonly bearerToken?: Secret;
+}
+
+/** WebhookTarget is one webhook receiver (Alertmanager webhook payload version 4). */
+export interface WebhookTarget {
+  readonly url: string;
+  readonly timeoutMs: number;
+  readonly bearerToken?: Secret;
+  /** receiver is the `receiver` field of the payload. */
+  readonly receiver: string;
+}
+
+/** AlertingConfig configures notification. */
+export interface AlertingConfig {
+  readonly resendDelayMs: number;
+  readonly externalUrl: string;
+  readonly externalLabels: Readonly<Record<string, string>>;
+  readonly queueCapacity: number;
+  /** queueDir is absolute; defaults to `<storage.dataDir>/notify`. */
+  readonly queueDir: string;
+  readonly alertmanagers: readonly AlertmanagerTarget[];
+  readonly webhooks: readonly WebhookTarget[];
+  /** log also writes every notification to the log. */
+  readonly log: boolean;
+}
+
+/** DrillSchedule runs one drill on a cron schedule. */
+export interface DrillSchedule {
+  readonly drill: string;
+  readonly cron: string;
+}
+
+/** GateConfig sets the promotion gate's thresholds. */
+export interface GateConfig {
+  readonly requiredDrills: readonly string[];
+  readonly maxEvidenceAgeMs: number;
+  readonly soakWindowMs: number;
+  readonly deliveryP95MaxSeconds: number;
+  readonly errorBudgetRatioMax: number;
+}
+
+/** DrillsConfig configures chaos drills and the gate. */
+export interface DrillsConfig {
+  /** files are absolute glob patterns. */
+  readonly files: readonly string[];
+  readonly toxiproxyUrl: string;
+  /** evidenceDir is absolute. */
+  readonly evidenceDir: string;
+  readonly allowProd: boolean;
+  readonly manifestHmacKey?: Secret;
+  readonly schedules: readonly DrillSchedule[];
+  readonly gate: GateConfig;
+}
+
+/** ListenAddress is a parsed `host:port`; port 0 asks for an ephemeral port. */
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** ServerConfig configures the daemon's HTTP server. */
+export interface ServerConfig {
+  readonly listen: ListenAddress;
+  readonly adminToken?: Secret;
+  readonly shutdownTimeoutMs: number;
+}
+
+/** StorageConfig configures the sample store. */
+export interface StorageConfig {
+  /** dataDir is absolute. */
+  readonly dataDir: string;
+  readonly retentionMs: number;
+  readonly maxSeries: number;
+}
+
+/** LogConfig configures the logger; `LOG_LEVEL` in the environment overrides `level`. */
+export interface LogConfig {
+  readonly level: LogLevel;
+}
+
+/** Config is one validated daemon configuration file. */
+export interface Config {
+  /** file is the absolute path of the config file. */
+  readonly file: string;
+  /** baseDir is the directory relative paths in the file are resolved against. */
+  readonly baseDir: string;
+  readonly environment: Environment;
+  readonly target: TargetConfig;
+  readonly probes: ProbesConfig;
+  readonly rules: RulesConfig;
+  readonly alerting: AlertingConfig;
+  readonly drills: DrillsConfig;
+  readonly server: ServerConfig;
+  readonly storage: StorageConfig;
+  readonly log: LogConfig;
+  /** lab is the raw `lab:` section (validated by the lab itself), when present. */
+  readonly lab?: Readonly<Record<string, unknown>>;
+}
