@@ -205,7 +205,8 @@ export class DeliveryLoop<T> {
     this.wake();
     const running = this.running;
     this.running = undefined;
-    const waitMs = Math.max(0, deadlineMs - this.opts.clock.nowMs());
+    // Clamped: Node timers overflow past 2^31 ms (a deadline on another clock than ours).
+    const waitMs = Math.min(2 ** 31 - 1, Math.max(0, deadlineMs - this.opts.clock.nowMs()));
     await Promise.race([running, new Promise<void>((r) => setTimeout(r, waitMs).unref())]);
   }
 

@@ -1,0 +1,171 @@
+/**
+ * alert-state-store: the alerting rules' state on disk, so a restarted daemon resumes a pending
+ * alert's `for` clock, keeps a firing alert firing without announcing it again, and keeps
+ * sending the resolution of one that resolved shortly before the restart.
+ *
+ * Format: one JSON file (`AlertStateSnapshot`, `version: 1`), replaced atomically (write a
+ * temporary file, fsync, rename, fsync the directory) after every evaluation that changed it.
+ * A file that cannot be read is moved aside and reported, never fatal: losing state costs one
+ * `for` period, refusing to start would cost all alerting.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import pino from 'pino';
+import type { Logger } from 'pino';
+import type { Labels } from '../store/types.js';
+
+/** PersistedAlertStates is the closed vocabulary of a persisted alert's state. */
+export const PersistedAlertStates = ['pending', 'firing', 'inactive'] as const;
+export type PersistedAlertState = (typeof PersistedAlertStates)[number];
+
+/** PersistedAlert is one alert instance of an alerting rule; all times are epoch ms. */
+export interface PersistedAlert {
+  readonly labels: Labels;
+  readonly annotations: Labels;
+  readonly state: PersistedAlertState;
+  readonly value: number;
+  readonly activeAtMs: number;
+  readonly firedAtMs?: number;
+  readonly resolvedAtMs?: number;
+  /** lastSentAtMs is when the alert was last handed to the notifiers (resend bookkeeping). */
+  readonly lastSentAtMs?: number;
+  /** validUntilMs is the `endsAt` lease last sent for the alert. */
+  readonly validUntilMs?: number;
+  readonly keepFiringSinceMs?: number;
+}
+
+/** PersistedRule is the alert instances of one alerting rule, identified by name and expression. */
+export interface PersistedRule {
+  readonly name: string;
+  readonly expr: string;
+  readonly alerts: readonly PersistedAlert[];
+}
+
+/** PersistedGroup is the alerting state of one rule group (`file` + `name`, Prometheus' GroupKey). */
+export interface PersistedGroup {
+  readonly file: string;
+  readonly name: string;
+  /** lastEvalTimestampMs is the slotted evaluation time of the group's last evaluation. */
+  readonly lastEvalTimestampMs: number;
+  readonly rules: readonly PersistedRule[];
+}
+
+/** AlertStateSnapshot is the whole file. */
+export interface AlertStateSnapshot {
+  readonly version: 1;
+  readonly savedAtMs: number;
+  readonly groups: readonly PersistedGroup[];
+}
+
+/** AlertStateStoreOptions locate the state file. */
+export interface AlertStateStoreOptions {
+  /** path is the JSON file, e.g. `<dataDir>/alerts/state.json`. */
+  readonly path: string;
+  readonly logger?: Logger;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isLabels(v: unknown): v is Labels {
+  return isObject(v) && Object.values(v).every((x) => typeof x === 'string');
+}
+
+function optionalNumber(v: unknown): boolean {
+  return v === undefined || typeof v === 'number';
+}
+
+function isPersistedAlert(v: unknown): v is PersistedAlert {
+  return (
+    isObject(v) &&
+    isLabels(v.labels) &&
+    isLabels(v.annotations) &&
+    (PersistedAlertStates as readonly unknown[]).includes(v.state) &&
+    // JSON has no NaN; the value is kept only for display, so null (NaN) is accepted.
+    (typeof v.value === 'number' || v.value === null) &&
+    typeof v.activeAtMs === 'number' &&
+    ['firedAtMs', 'resolvedAtMs', 'lastSentAtMs', 'validUntilMs', 'keepFiringSinceMs'].every((k) => optionalNumber(v[k]))
+  );
+}
+
+/** parseAlertStateSnapshot validates a decoded state file; it returns undefined for anything else. */
+export function parseAlertStateSnapshot(data: unknown): AlertStateSnapshot | undefined {
+  if (!isObject(data) || data.version !== 1 || typeof data.savedAtMs !== 'number' || !Array.isArray(data.groups)) return undefined;
+  for (const g of data.groups) {
+    if (!isObject(g) || typeof g.file !== 'string' || typeof g.name !== 'string' || typeof g.lastEvalTimestampMs !== 'number' || !Array.isArray(g.rules)) return undefined;
+    for (const r of g.rules) {
+      if (!isObject(r) || typeof r.name !== 'string' || typeof r.expr !== 'string' || !Array.isArray(r.alerts)) return undefined;
+      for (const a of r.alerts as unknown[]) if (!isPersistedAlert(a)) return undefined;
+    }
+  }
+  return data as unknown as AlertStateSnapshot;
+}
+
+/** AlertStateStore reads and atomically replaces the alert state file. */
+export class AlertStateStore {
+  readonly path: string;
+  private readonly logger: Logger;
+  private lastWritten: string | undefined;
+
+  constructor(options: AlertStateStoreOptions) {
+    this.path = options.path;
+    this.logger = options.logger ?? pino({ level: 'silent' });
+  }
+
+  /** load returns the saved snapshot, or undefined when there is none or it was unreadable. */
+  load(): AlertStateSnapshot | undefined {
+    if (!existsSync(this.path)) return undefined;
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (err) {
+      this.logger.error({ path: this.path, err: (err as Error).message }, 'cannot read the alert state file; starting without saved alert state');
+      return undefined;
+    }
+    let snapshot: AlertStateSnapshot | undefined;
+    try {
+      snapshot = parseAlertStateSnapshot(JSON.parse(text));
+    } catch {
+      snapshot = undefined;
+    }
+    if (!snapshot) {
+      const aside = `${this.path}.corrupt`;
+      try {
+        renameSync(this.path, aside);
+      } catch (err) {
+        this.logger.error({ path: this.path, err: (err as Error).message }, 'cannot move the unreadable alert state file aside');
+      }
+      this.logger.error({ path: this.path, movedTo: aside }, 'alert state file is not valid; moved it aside and starting without saved alert state');
+      return undefined;
+    }
+    this.lastWritten = JSON.stringify({ ...snapshot, savedAtMs: 0 });
+    return snapshot;
+  }
+
+  /** save replaces the file atomically; it skips the write when nothing changed. */
+  save(snapshot: AlertStateSnapshot): void {
+    const text = JSON.stringify(snapshot);
+    // savedAtMs alone changing is no reason to touch the disk every evaluation.
+    const comparable = JSON.stringify({ ...snapshot, savedAtMs: 0 });
+    if (this.lastWritten !== undefined && this.lastWritten === comparable) return;
+    const dir = dirname(this.path);
+    mkdirSync(dir, { recursive: true });
+    const tmp = join(dir, `.${process.pid}.alert-state.tmp`);
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.path);
+    const dirFd = openSync(dir, 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+    this.lastWritten = comparable;
+  }
+}
