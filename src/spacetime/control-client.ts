@@ -1,0 +1,132 @@
+/**
+ * ControlClient talks to the control service (SYSTEM.md): mint a sync token with the session
+ * token, read the cutover status, and fetch arbitrary routes to check that retired aliases stay
+ * retired. It returns the documents as received; judging the contract is the probes' job.
+ */
+import { ConfigError, RequestError } from '../errors.js';
+import { callTimeout, checkBaseUrl, checkPositive, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, joinUrl } from './call-options.js';
+import type { CallOptions } from './call-options.js';
+import { bodyExcerpt, httpRequest } from './http-request.js';
+import type { HttpRequest, HttpResponse } from './http-request.js';
+import { isJsonObject, JsonSyntaxError, parseJsonBig } from './json.js';
+import type { JsonObject, JsonValue } from './json.js';
+
+/** SYNC_TOKEN_PATH is the one live token route; the retired aliases must answer 404. */
+export const SYNC_TOKEN_PATH = '/api/sync/token';
+
+/** CONTROL_STATUS_PATH is the control status route. */
+export const CONTROL_STATUS_PATH = '/api/v1/control/status';
+
+/** SyncTokenResponse is the `data` object of a token grant; `token` is a secret: never log it. */
+export interface SyncTokenResponse {
+  readonly token: string;
+  readonly data: JsonObject;
+}
+
+/** ControlStatus is the `data` object of the status route, with the cutover fields picked out. */
+export interface ControlStatus {
+  readonly data: JsonObject;
+  readonly defaultTransport: string | undefined;
+  readonly syncTokenRoute: string | undefined;
+}
+
+/** RawRouteResponse is a status with a short excerpt, for route checks. */
+export interface RawRouteResponse {
+  readonly status: number;
+  readonly excerpt: string;
+}
+
+/** ControlClientOptions configure the client. */
+export interface ControlClientOptions {
+  readonly baseUrl: string;
+  /** sessionToken is the Bearer session token for token minting and status. */
+  readonly sessionToken: string;
+  readonly timeoutMs?: number;
+  readonly maxResponseBytes?: number;
+}
+
+const NAME = 'ControlClient';
+
+/** ControlClient is a client of the control service. */
+export class ControlClient {
+  readonly baseUrl: URL;
+  private readonly sessionToken: string;
+  private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
+
+  constructor(options: ControlClientOptions) {
+    this.baseUrl = checkBaseUrl(NAME, options.baseUrl);
+    if (!options.sessionToken || /\s/.test(options.sessionToken)) throw new ConfigError(`${NAME}: sessionToken is required and must not contain whitespace`);
+    this.sessionToken = options.sessionToken;
+    this.timeoutMs = checkPositive(NAME, 'timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS);
+    this.maxResponseBytes = checkPositive(NAME, 'maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES);
+  }
+
+  /** mintSyncToken is `POST /api/sync/token`; resolves with the grant's `data`. */
+  async mintSyncToken(opts?: CallOptions): Promise<SyncTokenResponse> {
+    const res = await this.send('POST', SYNC_TOKEN_PATH, opts, true);
+    const data = this.dataOf(res);
+    if (typeof data.token !== 'string' || data.token === '') throw this.bad(res, 'data.token is missing or not a string');
+    return { token: data.token, data };
+  }
+
+  /** status is `GET /api/v1/control/status`. */
+  async status(opts?: CallOptions): Promise<ControlStatus> {
+    const res = await this.send('GET', CONTROL_STATUS_PATH, opts, true);
+    const data = this.dataOf(res);
+    const cut = data.syncCutover;
+    if (cut !== undefined && !isJsonObject(cut)) throw this.bad(res, 'data.syncCutover must be an object');
+    const field = (k: string): string | undefined => {
+      const v = isJsonObject(cut) ? cut[k] : undefined;
+      if (v !== undefined && typeof v !== 'string') throw this.bad(res, `data.syncCutover.${k} must be a string`);
+      return v;
+    };
+    return { data, defaultTransport: field('defaultTransport'), syncTokenRoute: field('syncTokenRoute') };
+  }
+
+  /**
+   * rawGet fetches a path and reports its status; `authenticated` adds the session token, so a
+   * 404 means the route is gone rather than hidden behind auth.
+   */
+  async rawGet(path: string, opts?: CallOptions & { readonly authenticated?: boolean; readonly method?: 'GET' | 'POST' }): Promise<RawRouteResponse> {
+    if (!path.startsWith('/')) throw new ConfigError(`${NAME}: path must start with '/', got ${JSON.stringify(path)}`);
+    const res = await this.send(opts?.method ?? 'GET', path, opts, opts?.authenticated ?? true);
+    return { status: res.status, excerpt: bodyExcerpt(res.body, [this.sessionToken]) };
+  }
+
+  private send(method: HttpRequest['method'], path: string, opts: CallOptions | undefined, authenticated: boolean): Promise<HttpResponse> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (authenticated) headers.Authorization = `Bearer ${this.sessionToken}`;
+    if (method === 'POST') headers['Content-Type'] = 'application/json';
+    return httpRequest({
+      method,
+      url: joinUrl(this.baseUrl, path),
+      headers,
+      body: method === 'POST' ? '{}' : undefined,
+      timeoutMs: callTimeout(NAME, opts, this.timeoutMs),
+      maxResponseBytes: this.maxResponseBytes,
+      signal: opts?.signal,
+      secrets: [this.sessionToken],
+    });
+  }
+
+  private dataOf(res: HttpResponse): JsonObject {
+    if (res.status !== 200) {
+      const excerpt = bodyExcerpt(res.body, [this.sessionToken]);
+      throw new RequestError('SENTINEL_HTTP_STATUS', res.endpoint, `${res.endpoint}: HTTP ${res.status}${excerpt ? `: ${excerpt}` : ''}`, { status: res.status, excerpt });
+    }
+    let doc: JsonValue;
+    try {
+      doc = parseJsonBig(res.body);
+    } catch (err) {
+      if (err instanceof JsonSyntaxError) throw this.bad(res, `body is not JSON (${err.message})`);
+      throw err;
+    }
+    if (!isJsonObject(doc) || !isJsonObject(doc.data)) throw this.bad(res, 'expected {"data": {...}}');
+    return doc.data;
+  }
+
+  private bad(res: HttpResponse, what: string): RequestError {
+    return new RequestError('SENTINEL_BAD_RESPONSE', res.endpoint, `${res.endpoint}: unexpected response: ${what}`, { status: res.status, excerpt: bodyExcerpt(res.body, [this.sessionToken]) });
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * RuntimeMetricsClient reads the runtime service's sync metrics
+ * (`GET <base>/internal/v1/spacetime/sync/metrics`, Bearer admin token; SYSTEM.md). The endpoint
+ * publishes fewer fields than the operators document, so a missing field stays missing (never 0),
+ * while a present field of the wrong type is an error naming it.
+ */
+import { ConfigError, RequestError } from '../errors.js';
+import { callTimeout, checkBaseUrl, checkPositive, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, joinUrl } from './call-options.js';
+import type { CallOptions } from './call-options.js';
+import { bodyExcerpt, httpRequest } from './http-request.js';
+import type { HttpResponse } from './http-request.js';
+import { isJsonObject, JsonSyntaxError, parseJsonBig } from './json.js';
+import type { JsonObject, JsonValue } from './json.js';
+
+/** DEFAULT_METRICS_PATH is the runtime's sync metrics route. */
+export const DEFAULT_METRICS_PATH = '/internal/v1/spacetime/sync/metrics';
+
+/** KNOWN_NUMERIC_FIELDS are the published and documented numeric fields, by dotted path. */
+export const KNOWN_NUMERIC_FIELDS = [
+  'mirror.published_total',
+  'mirror.duplicate_suppressed_total',
+  'mirror.failed_total',
+  'mirror.outbox_depth',
+  'mirror.auth_failures_total',
+  'mirror.rate_limited_failures_total',
+  'mirror.network_failures_total',
+  'mirror.validation_failures_total',
+  'mirror.unknown_failures_total',
+  'mirror.duplicate_suppression_rate_pct',
+  'delivery.stream_count',
+  'delivery.event_count',
+  'delivery.max_replay_lag',
+  'delivery.dropped_messages_total',
+  'delivery.stale_cursor_events_total',
+  'auth_failures.unauthorized_total',
+  'auth_failures.forbidden_total',
+  'auth_failures.invalid_token_total',
+  'auth_failures.token_expired_total',
+  'auth_failures.token_not_yet_valid_total',
+  'auth_failures.token_revoked_total',
+] as const;
+
+/** RuntimeSyncMetrics is one scrape. */
+export interface RuntimeSyncMetrics {
+  readonly transport: string | undefined;
+  readonly generatedAt: string | undefined;
+  /** fields holds every numeric field present, by dotted path (`mirror.failed_total`), unknown ones included. */
+  readonly fields: ReadonlyMap<string, number>;
+}
+
+/** RuntimeMetricsClientOptions configure the client. */
+export interface RuntimeMetricsClientOptions {
+  readonly baseUrl: string;
+  /** token is the runtime admin token (Bearer). */
+  readonly token: string;
+  readonly metricsPath?: string;
+  readonly timeoutMs?: number;
+  readonly maxResponseBytes?: number;
+}
+
+const NAME = 'RuntimeMetricsClient';
+const KNOWN = new Set<string>(KNOWN_NUMERIC_FIELDS);
+
+/** RuntimeMetricsClient scrapes the runtime's sync metrics JSON. */
+export class RuntimeMetricsClient {
+  readonly baseUrl: URL;
+  private readonly token: string;
+  private readonly metricsPath: string;
+  private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
+
+  constructor(options: RuntimeMetricsClientOptions) {
+    this.baseUrl = checkBaseUrl(NAME, options.baseUrl);
+    if (!options.token || /\s/.test(options.token)) throw new ConfigError(`${NAME}: token (the runtime admin token) is required and must not contain whitespace`);
+    this.token = options.token;
+    this.metricsPath = options.metricsPath ?? DEFAULT_METRICS_PATH;
+    if (!this.metricsPath.startsWith('/')) throw new ConfigError(`${NAME}: metricsPath must start with '/', got ${JSON.stringify(this.metricsPath)}`);
+    this.timeoutMs = checkPositive(NAME, 'timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS);
+    this.maxResponseBytes = checkPositive(NAME, 'maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES);
+  }
+
+  /** fetchMetrics scrapes the endpoint once. */
+  async fetchMetrics(opts?: CallOptions): Promise<RuntimeSyncMetrics> {
+    const res = await httpRequest({
+      method: 'GET',
+      url: joinUrl(this.baseUrl, this.metricsPath),
+      headers: { Authorization: `Bearer ${this.token}`, Accept: 'application/json' },
+      timeoutMs: callTimeout(NAME, opts, this.timeoutMs),
+      maxResponseBytes: this.maxResponseBytes,
+      signal: opts?.signal,
+      secrets: [this.token],
+    });
+    if (res.status !== 200) {
+      const excerpt = bodyExcerpt(res.body, [this.token]);
+      throw new RequestError('SENTINEL_HTTP_STATUS', res.endpoint, `${res.endpoint}: HTTP ${res.status}${excerpt ? `: ${excerpt}` : ''}`, { status: res.status, excerpt });
+    }
+    let doc: JsonValue;
+    try {
+      doc = parseJsonBig(res.body);
+    } catch (err) {
+      if (err instanceof JsonSyntaxError) throw this.bad(res, `body is not JSON (${err.message})`);
+      throw err;
+    }
+    return parseRuntimeMetrics(doc, (what) => this.bad(res, what));
+  }
+
+  private bad(res: HttpResponse, what: string): RequestError {
+    return new RequestError('SENTINEL_BAD_RESPONSE', res.endpoint, `${res.endpoint}: unexpected response: ${what}`, { status: res.status, excerpt: bodyExcerpt(res.body, [this.token]) });
+  }
+}
+
+/**
+ * parseRuntimeMetrics reads a metrics document. `fail(what)` builds the error thrown for a
+ * wrongly typed field.
+ */
+export function parseRuntimeMetrics(doc: JsonValue, fail: (what: string) => Error): RuntimeSyncMetrics {
+  if (!isJsonObject(doc)) throw fail('expected a JSON object');
+  const transport = optionalString(doc, 'transport', fail);
+  const generatedAt = optionalString(doc, 'generated_at', fail);
+  const fields = new Map<string, number>();
+  const walk = (o: JsonObject, prefix: string, depth: number): void => {
+    for (const [k, v] of Object.entries(o)) {
+      const path = prefix ? `${prefix}.${k}` : k;
+      if (typeof v === 'number') {
+        if (prefix) fields.set(path, v);
+      } else if (typeof v === 'bigint') {
+        fields.set(path, Number(v));
+      } else if (isJsonObject(v) && depth < 3) {
+        walk(v, path, depth + 1);
+      } else if (KNOWN.has(path) && v !== null) {
+        throw fail(`field ${path} must be a number, got ${typeof v === 'string' ? `the string ${JSON.stringify(v.slice(0, 40))}` : Array.isArray(v) ? 'an array' : typeof v}`);
+      }
+    }
+  };
+  walk(doc, '', 0);
+  for (const section of ['mirror', 'delivery', 'auth_failures']) {
+    const v = doc[section];
+    if (v !== undefined && v !== null && !isJsonObject(v)) throw fail(`field ${section} must be an object`);
+  }
+  return { transport, generatedAt, fields };
+}
+
+function optionalString(doc: JsonObject, key: string, fail: (what: string) => Error): string | undefined {
+  const v = doc[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw fail(`field ${key} must be a string`);
+  return v;
+}
