@@ -1,8 +1,14 @@
 /**
- * probes: the probe contract and framework (scheduler, runner, instruments). Probe
- * implementations live in `./probes/` and are exported here as they land.
+ * probes: the probe contract and framework (scheduler, runner, recorder, instruments). Probe
+ * implementations live in `./probes/`.
  */
 export type { ReasonClass, ProbeLabels, ProbeSample, ProbeResult, ProbeContext, Probe, ProbeCounter, ProbeHistogram, ProbeInstruments } from './types.js';
 export { ReasonClasses } from './types.js';
 export { reasonFromError, resultReason } from './reason-class.js';
 export { RegistryInstruments } from './registry-instruments.js';
+export { runProbe, DEFAULT_RETRY_ON } from './probe-runner.js';
+export type { ProbeRunPolicy, ProbeRunOutcome, ProbeRunnerDeps } from './probe-runner.js';
+export { RunRecorder } from './run-recorder.js';
+export type { RunLabels, SampleSink, InstrumentSnapshot, RunRecorderOptions } from './run-recorder.js';
+export { ProbeScheduler, nodeCronTrigger } from './scheduler.js';
+export type { ScheduledProbe, CronTrigger, ProbeRunReport, ProbeSchedulerOptions } from './scheduler.js';
