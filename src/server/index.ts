@@ -1,0 +1,15 @@
+/**
+ * server: the daemon's HTTP server (metrics, health, readiness, status, and the routes other
+ * modules register), its error mapping and admin guard, and the Component lifecycle shape.
+ */
+export { createHttpServer } from './http-server.js';
+export type { HttpServer, HttpServerOptions, RouteHandler, RouteRequest, RouteResponse, RouteOptions, BoundAddress } from './http-server.js';
+export { HTTP_METHODS } from './router.js';
+export type { HttpMethod } from './router.js';
+export { toHttpError } from './to-http-error.js';
+export type { HttpErrorBody, HttpErrorResponse } from './to-http-error.js';
+export { requireAdmin } from './require-admin.js';
+export type { AdminToken } from './require-admin.js';
+export { readinessOf } from './component.js';
+export type { Component, ComponentReadiness, ReadinessReport } from './component.js';
+export type { StatusInfo, TargetStatus, ScheduleStatus } from './status-info.js';
