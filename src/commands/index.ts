@@ -4,7 +4,9 @@
  */
 import type { Command } from './types.js';
 import { verdictCommand } from './verdict.js';
+import { configCheckCommand } from './config-check.js';
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   verdict: verdictCommand,
+  'config check': configCheckCommand,
 };
