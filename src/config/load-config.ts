@@ -182,6 +182,9 @@ function isPlainPath(path: ConfigPath): boolean {
 /** checkSource validates an already parsed daemon config file. */
 export function checkSource(source: YamlSource, absFile: string, env: Readonly<Record<string, string | undefined>>): ConfigCheck {
   const baseDir = dirname(absFile);
+  if (source.doc.contents === null) {
+    return { ok: false, issues: [`${source.file}:1:1: (top level): the file is empty (expected a mapping with at least environment and target)`] };
+  }
   const result = checkSection(source, [], daemonSchema, { references: { baseDir, env, isPlain: isPlainPath, isNameMap: isNameMapPath }, keyHints: DAEMON_KEY_HINTS });
   const lines: string[] = [];
   if (!result.ok) lines.push(...formatIssues(source, result.issues));

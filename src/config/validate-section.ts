@@ -119,6 +119,7 @@ function toIssues(zodIssue: z.core.$ZodIssue, base: ConfigPath, input: unknown, 
         const keyPath = [...path, key];
         const hint = Object.entries(hints).find(([pattern]) => matchesHint(pattern, keyPath));
         if (hint) return { path: keyPath, at: 'key' as const, message: hint[1] };
+        if (known.length === 0) return { path: keyPath, at: 'key' as const, message: 'unknown key (expected no keys here)' };
         return { path: keyPath, at: 'key' as const, message: `unknown key (expected one of ${known.join(', ')})` };
       });
     }
