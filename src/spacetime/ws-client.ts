@@ -101,6 +101,8 @@ export class SpacetimeWsClient {
   private nextQueryId = 1;
   private closeInfo: CloseInfo | undefined;
   private lastError: string | undefined;
+  /** localClose is why this side failed the connection (the socket then reports 1006). */
+  private localClose: CloseInfo | undefined;
   private resolveClosed: (info: CloseInfo) => void = () => undefined;
   /** closed resolves once, when the connection has ended for any reason. It never rejects. */
   readonly closed: Promise<CloseInfo>;
@@ -187,6 +189,9 @@ export class SpacetimeWsClient {
     });
     socket.on('error', (err: Error & { code?: string }) => {
       this.lastError = redactSecrets(err.code ? `${err.code}: ${err.message}` : err.message, this.secrets);
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        this.localClose = { code: 1009, reason: `a frame exceeded the ${this.maxFrameBytes}-byte cap (maxFrameBytes)` };
+      }
     });
     socket.on('message', (data: WebSocket.RawData, isBinary: boolean) => this.onFrame(data, isBinary));
     socket.on('close', (code: number, reason: Buffer) => this.onClose(code, reason.toString('utf8')));
@@ -461,6 +466,7 @@ export class SpacetimeWsClient {
   private emit(msg: ServerMessage): void {
     if (this.queue.push(msg)) return;
     this.lastError = `client message queue overflow (${this.queue.size} unread)`;
+    this.localClose = { code: 1008, reason: this.lastError };
     // Dropping a message would fake a gap; closing makes the overflow visible.
     this.socket?.close(1008, 'client message queue overflow');
     setTimeout(() => this.socket?.terminate(), 1000).unref();
@@ -468,13 +474,14 @@ export class SpacetimeWsClient {
 
   private onClose(code: number, reason: string): void {
     if (this.closeInfo) return;
-    const why = reason || this.lastError || '';
-    const info: CloseInfo = { code, reason: redactSecrets(why, this.secrets) };
+    const local = code === 1006 ? this.localClose : undefined;
+    const why = local?.reason ?? (reason || this.lastError || '');
+    const info: CloseInfo = { code: local?.code ?? code, reason: redactSecrets(why, this.secrets) };
     this.closeInfo = info;
-    const err = new RequestError('SENTINEL_PROTOCOL', this.endpoint, `${this.endpoint}: connection closed (code ${code}${info.reason ? `: ${info.reason}` : ''})`);
+    const err = new RequestError('SENTINEL_PROTOCOL', this.endpoint, `${this.endpoint}: connection closed (code ${info.code}${info.reason ? `: ${info.reason}` : ''})`);
     for (const p of [...this.pending]) p.settle({ ok: false, error: err });
     this.pending = [];
-    const closed: ClosedMessage = { type: 'Closed', code, reason: info.reason };
+    const closed: ClosedMessage = { type: 'Closed', code: info.code, reason: info.reason };
     this.queue.pushForce(closed);
     this.resolveClosed(info);
   }
