@@ -137,11 +137,24 @@ export class ProbeScheduler {
     this.triggers = [];
     this.stopController.abort(new Error('probe scheduler stopping'));
     const inFlight = [...this.states.values()].map((s) => s.busy).filter((b): b is Promise<void> => b !== undefined);
-    if (inFlight.length === 0) return;
-    const waitStop = new AbortController();
-    const waitMs = Math.min(2 ** 31 - 1, Math.max(0, deadlineMs - this.clock.nowMs()));
-    await Promise.race([Promise.allSettled(inFlight), this.clock.sleep(waitMs, waitStop.signal).catch(() => undefined)]);
-    waitStop.abort();
+    if (inFlight.length > 0) {
+      const waitStop = new AbortController();
+      const waitMs = Math.min(2 ** 31 - 1, Math.max(0, deadlineMs - this.clock.nowMs()));
+      await Promise.race([Promise.allSettled(inFlight), this.clock.sleep(waitMs, waitStop.signal).catch(() => undefined)]);
+      waitStop.abort();
+    }
+    await this.closeProbes();
+  }
+
+  /** closeProbes releases every probe's resources (also for `sentinel probe`, which never starts). */
+  async closeProbes(): Promise<void> {
+    for (const { entry } of this.states.values()) {
+      try {
+        await entry.probe.close?.();
+      } catch (err) {
+        this.logger.warn({ probe: entry.probe.name, err }, 'probe did not close cleanly');
+      }
+    }
   }
 
   /** setRunLabels marks runs that start from now on with `drill`/`stage` labels. */

@@ -79,6 +79,11 @@ export interface ProbeContext {
 export interface Probe {
   readonly name: string;
   run(ctx: ProbeContext): Promise<ProbeResult>;
+  /**
+   * close releases what a probe keeps between runs (the delivery probe's long-lived subscriber);
+   * called once by the scheduler's `stop` and by `sentinel probe`, after the last run.
+   */
+  close?(): Promise<void>;
 }
 
 /** ProbeCounter is a cumulative counter; `inc(labels, 0)` creates a series at zero. */

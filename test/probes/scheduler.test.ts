@@ -183,10 +183,15 @@ describe('ProbeScheduler', () => {
 
   it('stops its triggers and aborts runs in flight at stop()', async () => {
     let aborted = false;
-    const p = probe('hang', (ctx) => new Promise<ProbeResult>((resolve) => ctx.signal.addEventListener('abort', () => {
-      aborted = true;
-      resolve({ ok: false, reason: 'timeout', durationMs: 0, detail: {}, samples: [] });
-    })));
+    let closed = 0;
+    const p: Probe = {
+      name: 'hang',
+      run: (ctx) => new Promise<ProbeResult>((resolve) => ctx.signal.addEventListener('abort', () => {
+        aborted = true;
+        resolve({ ok: false, reason: 'timeout', durationMs: 0, detail: {}, samples: [] });
+      })),
+      close: async () => void closed++,
+    };
     const { trig, scheduler, clock } = setup([{ probe: p, schedule: '* * * * *', timeoutMs: 60_000 }]);
     await scheduler.start();
     expect(scheduler.isReady()).toBe(true);
@@ -195,6 +200,7 @@ describe('ProbeScheduler', () => {
     await scheduler.stop(clock.nowMs() + 1000);
     expect(aborted).toBe(true);
     expect(trig.stopped()).toBe(1);
+    expect(closed).toBe(1);
     expect(scheduler.isReady()).toBe(false);
   });
 
