@@ -28,8 +28,10 @@ export const ErrorCodes = [
   'SENTINEL_BAD_RESPONSE',
   'SENTINEL_RESPONSE_TOO_LARGE',
   'SENTINEL_PROTOCOL',
+  'SENTINEL_REDUCER_FAILED',
   'SENTINEL_EVIDENCE_INVALID',
   'SENTINEL_API',
+  'SENTINEL_LAB_KNOB',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 
@@ -160,15 +162,40 @@ export class RequestError extends SentinelError {
   /** endpoint is the method and URL (secrets removed) the request went to. */
   readonly endpoint: string;
   readonly status: number | undefined;
+  /** excerpt is the start of the response body (secrets removed), when there was one. */
+  readonly excerpt: string | undefined;
   constructor(
-    code: 'SENTINEL_UNREACHABLE' | 'SENTINEL_TIMEOUT' | 'SENTINEL_ABORTED' | 'SENTINEL_HTTP_STATUS' | 'SENTINEL_BAD_RESPONSE' | 'SENTINEL_RESPONSE_TOO_LARGE' | 'SENTINEL_PROTOCOL',
+    code: 'SENTINEL_UNREACHABLE' | 'SENTINEL_TIMEOUT' | 'SENTINEL_ABORTED' | 'SENTINEL_HTTP_STATUS' | 'SENTINEL_BAD_RESPONSE' | 'SENTINEL_RESPONSE_TOO_LARGE' | 'SENTINEL_PROTOCOL' | 'SENTINEL_REDUCER_FAILED',
     endpoint: string,
     message: string,
-    options?: { cause?: unknown; status?: number },
+    options?: { cause?: unknown; status?: number; excerpt?: string },
   ) {
     super(code, message, options);
     this.endpoint = endpoint;
     this.status = options?.status;
+    this.excerpt = options?.excerpt;
+  }
+}
+
+/**
+ * ReducerError is a reducer that ran and refused: HTTP 530 with the reducer's error text, or a
+ * WebSocket `TransactionUpdate` with status `Failed`. `reducerMessage` is that text verbatim
+ * (e.g. `sequence_conflict expected_next_seq=5 actual_next_seq=3`).
+ */
+export class ReducerError extends RequestError {
+  readonly reducer: string;
+  readonly reducerMessage: string;
+  constructor(endpoint: string, reducer: string, reducerMessage: string, options?: { status?: number }) {
+    super('SENTINEL_REDUCER_FAILED', endpoint, `${endpoint}: reducer ${reducer} failed: ${reducerMessage}`, { status: options?.status, excerpt: reducerMessage });
+    this.reducer = reducer;
+    this.reducerMessage = reducerMessage;
+  }
+}
+
+/** LabKnobError is a refused `POST /lab/knobs` body or lab option: an unknown knob or a bad value. */
+export class LabKnobError extends SentinelError {
+  constructor(message: string) {
+    super('SENTINEL_LAB_KNOB', message);
   }
 }
 

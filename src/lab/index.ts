@@ -1,0 +1,14 @@
+/**
+ * lab: the embedded reference sync system (SpacetimeDB-compatible host, runtime and control
+ * services, traffic, knobs, admin API). Only cli.ts, src/commands/ and tests import it.
+ */
+export type { Lab, LabOptions, LabPorts, LabSecrets, LabState, LabTrafficOptions, LabUrls, ResumeFaultRecord, StreamState } from './lab.js';
+export { startLab, DEFAULT_LAB_PORTS, DEFAULT_DATABASE_NAME, SECRET_FILE_NAMES } from './lab.js';
+export type { LabKnobs, ResumeFault, RuntimeFieldSet } from './knobs.js';
+export { KNOB_NAMES, ResumeFaults, RuntimeFieldSets, defaultKnobs } from './knobs.js';
+export type { ClientState, SimulatedClientOptions } from './traffic.js';
+export { SENTINEL_CANARY_PREFIX } from './traffic.js';
+export { topicToStream, RETIRED_TOKEN_ROUTES } from './control-service.js';
+export { METRICS_PATH } from './runtime-service.js';
+export { V1_JSON } from './spacetimedb/spacetime-server.js';
+export { signJwt, verifyJwt, decodeJwtUnverified } from './jwt.js';

@@ -1,0 +1,183 @@
+/**
+ * knobs: the lab's fault and traffic settings (`POST /lab/knobs`, `startLab({ knobs })`). Every
+ * knob reports itself in `GET /lab/state`; unknown knobs and bad values are refused by name.
+ */
+import { LabKnobError } from '../errors.js';
+
+/** ResumeFaults names what `next_resume` does to the next resuming subscription. */
+export const ResumeFaults = ['gap', 'duplicate', 'reorder'] as const;
+/** ResumeFault is one of ResumeFaults. */
+export type ResumeFault = (typeof ResumeFaults)[number];
+
+/** RuntimeFieldSets: `published` is exactly the published endpoint; `documented` adds the documented fields. */
+export const RuntimeFieldSets = ['published', 'documented'] as const;
+/** RuntimeFieldSet is one of RuntimeFieldSets. */
+export type RuntimeFieldSet = (typeof RuntimeFieldSets)[number];
+
+/** LabKnobs is every persistent knob in effect (snake_case, as on the wire). */
+export interface LabKnobs {
+  traffic: { paused: boolean; events_per_second: number };
+  /** retention_floor drops events with `seq` below it (0 = keep everything). */
+  retention_floor: number;
+  /** publish_failures is the ratio (0..1) of mirror publishes that fail into the outbox. */
+  publish_failures: number;
+  /** token_failure_ratio is the ratio (0..1) of `POST /api/sync/token` calls that fail with 500. */
+  token_failure_ratio: number;
+  /** slow_clients are simulated client ids that stop acking. */
+  slow_clients: string[];
+  /** next_resume is a one-time fault for the next subscription resuming with `seq > N`. */
+  next_resume: ResumeFault | null;
+  /** streaming_stopped keeps sessions open but delivers no transaction updates. */
+  streaming_stopped: boolean;
+  /** leak_connection_rows makes `client_disconnected` keep the presence row (a handshake leak). */
+  leak_connection_rows: boolean;
+  auth_failures_per_minute: { unauthorized: number; token_expired: number };
+  stale_cursor_events_per_minute: number;
+  runtime_fields: RuntimeFieldSet;
+}
+
+/** AppendBurst is the one-shot `append_burst` knob: append `count` events to `stream` at once. */
+export interface AppendBurst {
+  readonly stream: string;
+  readonly count: number;
+}
+
+/** KnobPatch is a validated `POST /lab/knobs` body: persistent changes plus one-shot actions. */
+export interface KnobPatch {
+  readonly knobs: Partial<LabKnobs>;
+  readonly restart: boolean;
+  readonly appendBurst: AppendBurst | undefined;
+}
+
+/** defaultKnobs is a healthy lab: traffic flowing, no faults. */
+export function defaultKnobs(): LabKnobs {
+  return {
+    traffic: { paused: false, events_per_second: 5 },
+    retention_floor: 0,
+    publish_failures: 0,
+    token_failure_ratio: 0,
+    slow_clients: [],
+    next_resume: null,
+    streaming_stopped: false,
+    leak_connection_rows: false,
+    auth_failures_per_minute: { unauthorized: 0, token_expired: 0 },
+    stale_cursor_events_per_minute: 0,
+    runtime_fields: 'published',
+  };
+}
+
+/** KNOB_NAMES lists every knob `POST /lab/knobs` accepts, one-shots included. */
+export const KNOB_NAMES = [
+  'traffic', 'retention_floor', 'publish_failures', 'token_failure_ratio', 'slow_clients', 'restart', 'next_resume',
+  'streaming_stopped', 'leak_connection_rows', 'auth_failures_per_minute', 'stale_cursor_events_per_minute',
+  'runtime_fields', 'append_burst',
+] as const;
+
+function fail(message: string): never {
+  throw new LabKnobError(message);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function nonNegative(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`knob ${name} must be a number >= 0, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function ratio(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) fail(`knob ${name} must be a ratio between 0 and 1, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function bool(name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') fail(`knob ${name} must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function onlyKeys(name: string, obj: Record<string, unknown>, keys: readonly string[]): void {
+  for (const k of Object.keys(obj)) if (!keys.includes(k)) fail(`unknown knob ${name}.${k}; known: ${keys.join(', ')}`);
+}
+
+/**
+ * parseKnobPatch validates a knobs object against `current` (partial nested objects merge into
+ * it). Throws LabKnobError naming the first unknown knob or bad value.
+ */
+export function parseKnobPatch(input: unknown, current: LabKnobs): KnobPatch {
+  if (!isObject(input)) fail('the knobs body must be a JSON object such as {"traffic": {"paused": true}}');
+  const knobs: Partial<LabKnobs> = {};
+  let restart = false;
+  let appendBurst: AppendBurst | undefined;
+  for (const [name, v] of Object.entries(input)) {
+    switch (name) {
+      case 'traffic': {
+        if (!isObject(v)) fail('knob traffic must be an object {paused?, events_per_second?}');
+        onlyKeys('traffic', v, ['paused', 'events_per_second']);
+        knobs.traffic = {
+          paused: v.paused === undefined ? current.traffic.paused : bool('traffic.paused', v.paused),
+          events_per_second: v.events_per_second === undefined ? current.traffic.events_per_second : nonNegative('traffic.events_per_second', v.events_per_second),
+        };
+        break;
+      }
+      case 'retention_floor': {
+        const n = nonNegative(name, v);
+        if (!Number.isInteger(n)) fail(`knob retention_floor must be an integer seq, got ${n}`);
+        knobs.retention_floor = n;
+        break;
+      }
+      case 'publish_failures':
+        knobs.publish_failures = ratio(name, v);
+        break;
+      case 'token_failure_ratio':
+        knobs.token_failure_ratio = ratio(name, v);
+        break;
+      case 'slow_clients':
+        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail('knob slow_clients must be an array of client ids');
+        knobs.slow_clients = [...(v as string[])];
+        break;
+      case 'restart':
+        restart = bool(name, v);
+        break;
+      case 'next_resume':
+        if (v !== null && !(ResumeFaults as readonly unknown[]).includes(v)) fail(`knob next_resume must be one of ${ResumeFaults.join(', ')} or null, got ${JSON.stringify(v)}`);
+        knobs.next_resume = v as ResumeFault | null;
+        break;
+      case 'streaming_stopped':
+        knobs.streaming_stopped = bool(name, v);
+        break;
+      case 'leak_connection_rows':
+        knobs.leak_connection_rows = bool(name, v);
+        break;
+      case 'auth_failures_per_minute': {
+        if (!isObject(v)) fail('knob auth_failures_per_minute must be an object {unauthorized?, token_expired?}');
+        onlyKeys('auth_failures_per_minute', v, ['unauthorized', 'token_expired']);
+        knobs.auth_failures_per_minute = {
+          unauthorized: v.unauthorized === undefined ? current.auth_failures_per_minute.unauthorized : nonNegative('auth_failures_per_minute.unauthorized', v.unauthorized),
+          token_expired: v.token_expired === undefined ? current.auth_failures_per_minute.token_expired : nonNegative('auth_failures_per_minute.token_expired', v.token_expired),
+        };
+        break;
+      }
+      case 'stale_cursor_events_per_minute':
+        knobs.stale_cursor_events_per_minute = nonNegative(name, v);
+        break;
+      case 'runtime_fields':
+        if (!(RuntimeFieldSets as readonly unknown[]).includes(v)) fail(`knob runtime_fields must be one of ${RuntimeFieldSets.join(', ')}, got ${JSON.stringify(v)}`);
+        knobs.runtime_fields = v as RuntimeFieldSet;
+        break;
+      case 'append_burst': {
+        if (!isObject(v)) fail('knob append_burst must be an object {stream, count}');
+        onlyKeys('append_burst', v, ['stream', 'count']);
+        if (typeof v.stream !== 'string' || v.stream.trim() === '') fail('knob append_burst.stream must be a stream id');
+        if (v.stream.startsWith('runtime.topic.sentinel.')) fail('knob append_burst.stream must not be a sentinel canary stream (runtime.topic.sentinel.*)');
+        const count = nonNegative('append_burst.count', v.count);
+        if (!Number.isInteger(count) || count > 100_000) fail('knob append_burst.count must be an integer between 0 and 100000');
+        appendBurst = { stream: v.stream, count };
+        break;
+      }
+      default:
+        fail(`unknown knob ${name}; known knobs: ${KNOB_NAMES.join(', ')}`);
+    }
+  }
+  return { knobs, restart, appendBurst };
+}

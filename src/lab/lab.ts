@@ -1,0 +1,418 @@
+/**
+ * lab: `startLab` composes the embedded reference system: a SpacetimeDB-compatible host for the
+ * `autopilot-sync` database, the runtime and control services, the traffic generator and the
+ * admin API, each on its own loopback port, all driven by one set of knobs.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import type { Clock } from '../time/index.js';
+import { SystemClock } from '../time/index.js';
+import { LabKnobError } from '../errors.js';
+import { AdminApi } from './admin-api.js';
+import { ControlService } from './control-service.js';
+import type { LabKnobs, ResumeFault } from './knobs.js';
+import { defaultKnobs, parseKnobPatch } from './knobs.js';
+import type { AuthFailureCounters, RuntimeSnapshot } from './runtime-service.js';
+import { RuntimeService, runtimeMetricsBody } from './runtime-service.js';
+import { ModuleDb } from './spacetimedb/module-db.js';
+import type { ConnectionInfo } from './spacetimedb/spacetime-server.js';
+import { SpacetimeServer } from './spacetimedb/spacetime-server.js';
+import type { ClientState, SimulatedClientOptions, TrafficOptions } from './traffic.js';
+import { DEFAULT_TRAFFIC, SENTINEL_CANARY_PREFIX, TrafficGenerator } from './traffic.js';
+
+/** DEFAULT_LAB_PORTS are the fixed ports of `sentinel lab` (COMMON.md "Lab defaults"). */
+export const DEFAULT_LAB_PORTS = { spacetimedb: 17300, runtime: 17301, control: 17302, admin: 17303 } as const;
+
+/** DEFAULT_DATABASE_NAME is the database the lab serves. */
+export const DEFAULT_DATABASE_NAME = 'autopilot-sync';
+
+/** SECRET_FILE_NAMES are the files under `<stateDir>/secrets/` the lab writes at start. */
+export const SECRET_FILE_NAMES = {
+  runtimeAdminToken: 'runtime-admin-token',
+  controlSessionToken: 'control-session-token',
+  jwtSigningKey: 'jwt-signing-key',
+} as const;
+
+/** LabPorts are the four listening ports (0 = ephemeral). */
+export interface LabPorts {
+  readonly spacetimedb: number;
+  readonly runtime: number;
+  readonly control: number;
+  readonly admin: number;
+}
+
+/** LabSecrets are the secrets the lab generated (or was given) at start. */
+export interface LabSecrets {
+  readonly runtimeAdminToken: string;
+  readonly controlSessionToken: string;
+  readonly jwtSigningKey: string;
+}
+
+/** LabUrls are the base URLs the lab serves. */
+export interface LabUrls {
+  readonly spacetimedb: string;
+  readonly runtime: string;
+  readonly control: string;
+  readonly admin: string;
+}
+
+/** LabTrafficOptions are the traffic settings a caller may override. */
+export interface LabTrafficOptions {
+  readonly streams?: readonly string[];
+  readonly clients?: readonly SimulatedClientOptions[];
+  readonly ackIntervalMs?: number;
+}
+
+/** LabOptions configures `startLab`; every field has a default. */
+export interface LabOptions {
+  readonly host?: string;
+  readonly ports?: Partial<LabPorts>;
+  readonly databaseName?: string;
+  /** stateDir receives `secrets/*` (mode 0600) and, with `persist`, the database file. */
+  readonly stateDir?: string;
+  /** persist keeps the module's tables in `<stateDir>/autopilot-sync.sqlite` instead of memory. */
+  readonly persist?: boolean;
+  readonly secrets?: Partial<LabSecrets>;
+  readonly traffic?: LabTrafficOptions;
+  /** knobs are applied at start, as a `POST /lab/knobs` body would be. */
+  readonly knobs?: Record<string, unknown>;
+  /** pingIntervalMs: WebSocket Ping period (SpacetimeDB default 15 s). */
+  readonly pingIntervalMs?: number;
+  /** idleTimeoutMs: drop a WebSocket that sent nothing for this long (default 30 s). */
+  readonly idleTimeoutMs?: number;
+  /** tickMs: period of the traffic and counter ticker (default 100 ms). */
+  readonly tickMs?: number;
+  readonly tokenIssuer?: string;
+  readonly tokenAudience?: string;
+  readonly tokenTtlSeconds?: number;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** random is the source for failure ratios (tests may pin it). */
+  readonly random?: () => number;
+}
+
+/** StreamState is one stream's ground truth. */
+export interface StreamState {
+  readonly stream_id: string;
+  readonly head_seq: number;
+  /** oldest_retained_seq is the lowest seq still in `sync_event`, null when none is retained. */
+  readonly oldest_retained_seq: number | null;
+  readonly retained_events: number;
+}
+
+/** ResumeFaultRecord is one applied `next_resume` fault. */
+export interface ResumeFaultRecord {
+  readonly fault: ResumeFault;
+  readonly after_seq: number;
+  readonly at_unix_ms: number;
+}
+
+/** LabState is the ground truth `GET /lab/state` reports. */
+export interface LabState {
+  readonly database: string;
+  readonly database_identity: string;
+  readonly urls: LabUrls;
+  readonly streams: StreamState[];
+  readonly clients: ClientState[];
+  readonly connections: { readonly open: number; readonly sessions: ConnectionInfo[] };
+  readonly active_connection_rows: number;
+  readonly counters: {
+    readonly runtime: Record<string, unknown>;
+    readonly control: Record<string, number>;
+    readonly lab: { readonly restarts: number; readonly resume_faults: ResumeFaultRecord[]; readonly bursts: number; readonly stale_cursor_resets: number };
+  };
+  readonly knobs: LabKnobs;
+}
+
+/** Lab is a running lab. */
+export interface Lab {
+  readonly urls: LabUrls;
+  readonly secrets: LabSecrets;
+  /** secretFiles are the paths the secrets were written to (absent without a stateDir). */
+  readonly secretFiles: { readonly [K in keyof LabSecrets]: string } | undefined;
+  readonly databaseName: string;
+  state(): LabState;
+  /** setKnobs applies a knobs object (as `POST /lab/knobs`) and returns the new state. */
+  setKnobs(patch: Record<string, unknown>): LabState;
+  close(): Promise<void>;
+}
+
+function secret(bytes: number): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+function writeSecrets(stateDir: string, secrets: LabSecrets): { [K in keyof LabSecrets]: string } {
+  const dir = join(stateDir, 'secrets');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const files = {
+    runtimeAdminToken: join(dir, SECRET_FILE_NAMES.runtimeAdminToken),
+    controlSessionToken: join(dir, SECRET_FILE_NAMES.controlSessionToken),
+    jwtSigningKey: join(dir, SECRET_FILE_NAMES.jwtSigningKey),
+  };
+  for (const key of Object.keys(files) as Array<keyof LabSecrets>) {
+    writeFileSync(files[key], `${secrets[key]}\n`, { mode: 0o600 });
+    chmodSync(files[key], 0o600);
+  }
+  return files;
+}
+
+function checkPort(name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 0 || v > 65535) throw new LabKnobError(`lab option ports.${name} must be an integer port between 0 and 65535, got ${v}`);
+  return v;
+}
+
+/** startLab starts every part of the lab on loopback and resolves once all of them listen. */
+export async function startLab(options: LabOptions = {}): Promise<Lab> {
+  const host = options.host ?? '127.0.0.1';
+  const ports: LabPorts = {
+    spacetimedb: checkPort('spacetimedb', options.ports?.spacetimedb ?? DEFAULT_LAB_PORTS.spacetimedb),
+    runtime: checkPort('runtime', options.ports?.runtime ?? DEFAULT_LAB_PORTS.runtime),
+    control: checkPort('control', options.ports?.control ?? DEFAULT_LAB_PORTS.control),
+    admin: checkPort('admin', options.ports?.admin ?? DEFAULT_LAB_PORTS.admin),
+  };
+  const databaseName = options.databaseName ?? DEFAULT_DATABASE_NAME;
+  const clock = options.clock ?? new SystemClock();
+  const nowMs = (): number => clock.nowMs();
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const random = options.random ?? Math.random;
+  const secrets: LabSecrets = {
+    runtimeAdminToken: options.secrets?.runtimeAdminToken ?? secret(24),
+    controlSessionToken: options.secrets?.controlSessionToken ?? secret(24),
+    jwtSigningKey: options.secrets?.jwtSigningKey ?? secret(32),
+  };
+  const traffic: TrafficOptions = {
+    streams: options.traffic?.streams ?? DEFAULT_TRAFFIC.streams,
+    clients: options.traffic?.clients ?? DEFAULT_TRAFFIC.clients,
+    ackIntervalMs: options.traffic?.ackIntervalMs ?? DEFAULT_TRAFFIC.ackIntervalMs,
+  };
+  for (const s of traffic.streams) {
+    if (s.startsWith(SENTINEL_CANARY_PREFIX)) throw new LabKnobError(`lab traffic stream ${s} is under ${SENTINEL_CANARY_PREFIX}, which belongs to the sentinel's canaries; choose another stream id`);
+  }
+
+  let knobs = defaultKnobs();
+  if (options.knobs) {
+    const patch = parseKnobPatch(options.knobs, knobs);
+    knobs = { ...knobs, ...patch.knobs };
+  }
+  const secretFiles = options.stateDir !== undefined ? writeSecrets(options.stateDir, secrets) : undefined;
+  if (options.persist && options.stateDir === undefined) throw new LabKnobError('lab option persist needs a stateDir to keep the database file in');
+  const db = new ModuleDb({ filename: options.persist && options.stateDir !== undefined ? join(options.stateDir, `${databaseName}.sqlite`) : undefined, nowMs });
+
+  const authFailures: AuthFailureCounters = {
+    unauthorized_total: 0,
+    forbidden_total: 0,
+    invalid_token_total: 0,
+    token_expired_total: 0,
+    token_not_yet_valid_total: 0,
+    token_revoked_total: 0,
+  };
+  const rateCredit = { unauthorized: 0, token_expired: 0, stale: 0 };
+  let staleCursorEventsTotal = 0;
+  let restarts = 0;
+  let bursts = 0;
+  const resumeFaults: ResumeFaultRecord[] = [];
+
+  const spacetime = new SpacetimeServer({
+    host,
+    port: ports.spacetimedb,
+    databaseName,
+    signingKey: secrets.jwtSigningKey,
+    db,
+    nowMs,
+    pingIntervalMs: options.pingIntervalMs ?? 15_000,
+    idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+    logger,
+    hooks: {
+      isStreamingStopped: () => knobs.streaming_stopped,
+      isLeakingConnectionRows: () => knobs.leak_connection_rows,
+      peekResumeFault: () => knobs.next_resume,
+      resumeFaultApplied: (fault, afterSeq) => {
+        knobs = { ...knobs, next_resume: null };
+        resumeFaults.push({ fault, after_seq: afterSeq, at_unix_ms: nowMs() });
+      },
+      onAuthFailure: (kind) => {
+        if (kind === 'token_expired') authFailures.token_expired_total += 1;
+        else if (kind === 'invalid_token' || kind === 'malformed') authFailures.invalid_token_total += 1;
+        else authFailures.unauthorized_total += 1;
+      },
+    },
+  });
+
+  const streamInfo = (streamId: string): { headSeq: number; oldestSeq: number | null } => {
+    const head = db.rows('stream_head', 'WHERE stream_id = ?', [streamId])[0];
+    const oldest = db.eventsAfter(streamId, 0, 1)[0];
+    return { headSeq: Number(head?.head_seq ?? 0), oldestSeq: oldest ? Number(oldest.seq) : null };
+  };
+  const generator = new TrafficGenerator(
+    traffic,
+    {
+      append: (streamId, key, hash, json, committedAtMs) => {
+        const before = db.duplicateAppends;
+        const outcome = spacetime.callInternal('append_sync_event', [streamId, key, hash, json, committedAtMs, 0, true, 0]);
+        return outcome.ok && db.duplicateAppends === before;
+      },
+      ack: (clientId, streamId, lastApplied) => {
+        spacetime.callInternal('ack_stream_checkpoint', [clientId, streamId, lastApplied, 0]);
+      },
+      stream: streamInfo,
+    },
+    random,
+    secret(6),
+  );
+
+  const enforceRetention = (): void => {
+    if (knobs.retention_floor > 0) {
+      const tx = db.dropBelow(knobs.retention_floor);
+      if (tx.deltas.length > 0) spacetime.publish(tx);
+    }
+  };
+
+  const runtimeSnapshot = (): RuntimeSnapshot => {
+    const streams = db.streamSummaries();
+    return {
+      mirror: generator.mirror,
+      streamCount: streams.length,
+      eventCount: db.count('sync_event'),
+      maxReplayLag: generator.maxReplayLag(knobs.slow_clients),
+      droppedMessagesTotal: 0,
+      staleCursorEventsTotal: staleCursorEventsTotal + generator.staleCursorResets,
+      authFailures,
+      fields: knobs.runtime_fields,
+    };
+  };
+
+  const runtime = new RuntimeService({
+    host,
+    port: ports.runtime,
+    adminToken: secrets.runtimeAdminToken,
+    snapshot: runtimeSnapshot,
+    nowMs,
+    onUnauthorized: () => {
+      authFailures.unauthorized_total += 1;
+    },
+    logger,
+  });
+  const control = new ControlService({
+    host,
+    port: ports.control,
+    sessionToken: secrets.controlSessionToken,
+    signingKey: secrets.jwtSigningKey,
+    issuer: options.tokenIssuer ?? 'spacetime-sentinel-lab',
+    audience: options.tokenAudience ?? 'openagents-sync',
+    tokenTtlSeconds: options.tokenTtlSeconds ?? 300,
+    kid: 'lab-sync-1',
+    nowMs,
+    failureRatio: () => knobs.token_failure_ratio,
+    random,
+    logger,
+  });
+
+  let urls: LabUrls = { spacetimedb: '', runtime: '', control: '', admin: '' };
+  const state = (): LabState => {
+    const runtimeBody = runtimeMetricsBody({ ...runtimeSnapshot(), fields: 'documented' }, nowMs());
+    const sessions = spacetime.connections();
+    return {
+      database: databaseName,
+      database_identity: spacetime.databaseIdentityHex,
+      urls,
+      streams: db.streamSummaries().map((s) => ({ stream_id: s.streamId, head_seq: s.headSeq, oldest_retained_seq: s.oldestSeq, retained_events: s.retained })),
+      clients: generator.clients(knobs.slow_clients),
+      connections: { open: sessions.length, sessions },
+      active_connection_rows: db.count('active_connection'),
+      counters: {
+        runtime: runtimeBody,
+        control: control.counters(),
+        lab: { restarts, resume_faults: [...resumeFaults], bursts, stale_cursor_resets: generator.staleCursorResets },
+      },
+      knobs: structuredClone(knobs),
+    };
+  };
+
+  const setKnobs = (body: Record<string, unknown>): LabState => {
+    const patch = parseKnobPatch(body, knobs);
+    knobs = { ...knobs, ...patch.knobs };
+    if (patch.knobs.retention_floor !== undefined) enforceRetention();
+    if (patch.appendBurst && patch.appendBurst.count > 0) {
+      generator.burst(patch.appendBurst.stream, patch.appendBurst.count, nowMs());
+      bursts += 1;
+      enforceRetention();
+    }
+    if (patch.restart) {
+      restarts += 1;
+      spacetime.dropAllConnections();
+    }
+    logger.info({ knobs: Object.keys(body) }, 'lab knobs changed');
+    return state();
+  };
+
+  const admin = new AdminApi({ host, port: ports.admin, state, setKnobs: (b) => setKnobs(b as Record<string, unknown>), logger });
+
+  const started: Array<{ close(deadlineMs?: number): Promise<void> }> = [];
+  try {
+    const spacetimedbUrl = await spacetime.start();
+    started.push(spacetime);
+    const runtimeUrl = await runtime.start();
+    started.push(runtime);
+    const controlUrl = await control.start();
+    started.push(control);
+    const adminUrl = await admin.start();
+    started.push(admin);
+    urls = { spacetimedb: spacetimedbUrl, runtime: runtimeUrl, control: controlUrl, admin: adminUrl };
+  } catch (err) {
+    await Promise.all(started.map((s) => s.close(500)));
+    db.close();
+    throw err;
+  }
+
+  const tickMs = options.tickMs ?? 100;
+  let lastTickMs = nowMs();
+  const ticker = setInterval(() => {
+    const now = nowMs();
+    const dt = Math.max(0, now - lastTickMs);
+    lastTickMs = now;
+    try {
+      generator.step(now, dt, {
+        paused: knobs.traffic.paused,
+        eventsPerSecond: knobs.traffic.events_per_second,
+        publishFailures: knobs.publish_failures,
+        slowClients: knobs.slow_clients,
+      });
+      enforceRetention();
+      rateCredit.unauthorized += (knobs.auth_failures_per_minute.unauthorized * dt) / 60_000;
+      rateCredit.token_expired += (knobs.auth_failures_per_minute.token_expired * dt) / 60_000;
+      rateCredit.stale += (knobs.stale_cursor_events_per_minute * dt) / 60_000;
+      const whole = (k: keyof typeof rateCredit): number => {
+        const n = Math.floor(rateCredit[k]);
+        rateCredit[k] -= n;
+        return n;
+      };
+      authFailures.unauthorized_total += whole('unauthorized');
+      authFailures.token_expired_total += whole('token_expired');
+      staleCursorEventsTotal += whole('stale');
+    } catch (err) {
+      // The ticker must keep running: record and carry on (the next tick retries).
+      logger.error({ err }, 'lab ticker step failed');
+    }
+  }, tickMs);
+  ticker.unref();
+
+  let closed = false;
+  return {
+    urls,
+    secrets,
+    secretFiles,
+    databaseName,
+    state,
+    setKnobs,
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      clearInterval(ticker);
+      await Promise.all([admin.close(), control.close(), runtime.close(), spacetime.close()]);
+      db.close();
+    },
+  };
+}

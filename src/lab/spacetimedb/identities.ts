@@ -1,0 +1,77 @@
+/**
+ * identities: SpacetimeDB-shaped identities (64 hex, always `c200…`, derived from `iss|sub`) and
+ * the auth rules of the `/v1/database/*` middleware (PROTOCOLS §1.1).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { signJwt, verifyJwt } from '../jwt.js';
+
+/** ISSUER is the local issuer of tokens the lab's SpacetimeDB mints, as standalone uses. */
+export const ISSUER = 'localhost';
+
+/** identityFor derives the identity of an `iss|sub` pair: `c200` + 60 hex of its hash. */
+export function identityFor(iss: string, sub: string): string {
+  return `c200${createHash('sha256').update(`${iss}|${sub}`).digest('hex').slice(0, 60)}`;
+}
+
+/** Caller is who a request runs as: identity hex (no `0x`) and the token that proves it. */
+export interface Caller {
+  readonly identityHex: string;
+  readonly token: string;
+}
+
+/** AuthFailure is a refused credential: the HTTP status and text body SpacetimeDB answers. */
+export interface AuthFailure {
+  readonly status: 400 | 401;
+  readonly body: string;
+}
+
+/** Authenticator mints anonymous identities and validates presented tokens. */
+export class Authenticator {
+  constructor(
+    private readonly signingKey: string,
+    private readonly nowMs: () => number,
+  ) {}
+
+  /** mint creates a fresh anonymous identity and its token. */
+  mint(): Caller {
+    const sub = randomUUID();
+    const identityHex = identityFor(ISSUER, sub);
+    const token = signJwt({ hex_identity: identityHex, sub, iss: ISSUER, aud: ['spacetimedb'], iat: Math.floor(this.nowMs() / 1000), exp: null }, this.signingKey);
+    return { identityHex, token };
+  }
+
+  /**
+   * authenticate applies the middleware: no credentials mints an identity; a malformed
+   * Authorization header is a 400; a token that fails validation is a 401.
+   */
+  authenticate(authorization: string | undefined, queryToken: string | null): Caller | AuthFailure {
+    let token: string | undefined;
+    if (authorization !== undefined) {
+      const m = /^Bearer +(\S+)\s*$/i.exec(authorization);
+      if (!m) return { status: 400, body: 'Authorization is invalid: malformed token' };
+      token = m[1] as string;
+    } else if (queryToken !== null && queryToken !== '') {
+      token = queryToken;
+    }
+    if (token === undefined) return this.mint();
+    return this.validate(token);
+  }
+
+  /** validate checks a presented token; the identity stays the one derived from its `iss|sub`. */
+  validate(token: string): Caller | AuthFailure {
+    const v = verifyJwt(token, this.signingKey, Math.floor(this.nowMs() / 1000));
+    if (!v.ok) {
+      if (v.kind === 'InvalidSignature') return { status: 401, body: 'Authorization failed: token not signed by this instance' };
+      return { status: 401, body: `Error(${v.kind})` };
+    }
+    const iss = typeof v.claims.iss === 'string' ? v.claims.iss : '';
+    const sub = typeof v.claims.sub === 'string' ? v.claims.sub : '';
+    if (iss === '' || sub === '') return { status: 401, body: 'Error(MissingRequiredClaim("sub"))' };
+    return { identityHex: identityFor(iss, sub), token };
+  }
+}
+
+/** isAuthFailure tells a refused credential from a caller. */
+export function isAuthFailure(x: Caller | AuthFailure): x is AuthFailure {
+  return 'status' in x;
+}

@@ -1,0 +1,359 @@
+/**
+ * module-db: the `autopilot-sync` module (9b2b978949 semantics) on better-sqlite3. Every reducer
+ * runs in one SQLite transaction and returns the rows it inserted and deleted, so the WebSocket
+ * layer can fan the delta out exactly as SpacetimeDB does.
+ */
+import Database from 'better-sqlite3';
+import type { Row, SqlValue, TableDef } from './schema.js';
+import { TABLES, findTable, sqliteColumnType } from './schema.js';
+import type { CompiledSql } from './sql-query.js';
+
+/** TableDelta is what one transaction did to one table. */
+export interface TableDelta {
+  readonly table: TableDef;
+  readonly deletes: Row[];
+  readonly inserts: Row[];
+}
+
+/** CommittedTx is a committed transaction: its start time and its per-table deltas. */
+export interface CommittedTx {
+  readonly timestampMicros: number;
+  readonly deltas: readonly TableDelta[];
+}
+
+/** ReducerFailureKinds names how a reducer call can fail; each maps to its own status. */
+export const ReducerFailureKinds = ['reducer_error', 'invalid_arguments', 'no_such_reducer', 'lifecycle'] as const;
+/** ReducerFailureKind is one of ReducerFailureKinds. */
+export type ReducerFailureKind = (typeof ReducerFailureKinds)[number];
+
+/** ReducerOutcome is the result of a reducer call: a committed transaction or a failure message. */
+export type ReducerOutcome =
+  | { readonly ok: true; readonly tx: CommittedTx; readonly reducerId: number }
+  | { readonly ok: false; readonly kind: ReducerFailureKind; readonly message: string; readonly reducerId: number };
+
+type ParamType = 'String' | 'U64' | 'Bool';
+
+interface ReducerDef {
+  readonly name: string;
+  readonly params: ReadonlyArray<{ name: string; type: ParamType }>;
+}
+
+/** REDUCERS lists the module's reducers in definition order; the index is the `reducer_id`. */
+export const REDUCERS: readonly ReducerDef[] = [
+  { name: 'client_connected', params: [] },
+  { name: 'client_disconnected', params: [] },
+  {
+    name: 'append_sync_event',
+    params: [
+      { name: 'stream_id', type: 'String' },
+      { name: 'idempotency_key', type: 'String' },
+      { name: 'payload_hash', type: 'String' },
+      { name: 'payload_json', type: 'String' },
+      { name: 'committed_at_unix_ms', type: 'U64' },
+      { name: 'durable_offset', type: 'U64' },
+      { name: 'confirmed_read', type: 'Bool' },
+      { name: 'expected_next_seq', type: 'U64' },
+    ],
+  },
+  {
+    name: 'ack_stream_checkpoint',
+    params: [
+      { name: 'client_id', type: 'String' },
+      { name: 'stream_id', type: 'String' },
+      { name: 'last_applied_seq', type: 'U64' },
+      { name: 'durable_offset', type: 'U64' },
+    ],
+  },
+  { name: 'heartbeat', params: [] },
+];
+
+/** reducerId is a reducer's index in REDUCERS, or undefined when the module has no such reducer. */
+export function reducerId(name: string): number | undefined {
+  const i = REDUCERS.findIndex((r) => r.name === name);
+  return i < 0 ? undefined : i;
+}
+
+/** NO_SUCH_REDUCER_ID is the `reducer_id` SpacetimeDB reports for an unknown reducer. */
+export const NO_SUCH_REDUCER_ID = 4294967295;
+
+class ReducerError extends Error {}
+
+function describeJson(v: unknown): string {
+  if (typeof v === 'string') return `string ${JSON.stringify(v)}`;
+  if (typeof v === 'number') return Number.isInteger(v) ? (v < 0 ? `integer \`${v}\`` : `integer \`${v}\``) : `floating point \`${v}\``;
+  if (typeof v === 'boolean') return `boolean \`${v}\``;
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'sequence';
+  return 'map';
+}
+
+/** parseArgs turns a JSON array or object into typed reducer arguments, with serde-like messages. */
+function parseArgs(def: ReducerDef, raw: unknown): Array<string | number | boolean> {
+  let values: unknown[];
+  if (Array.isArray(raw)) {
+    if (raw.length !== def.params.length) {
+      throw new ReducerError(`invalid length ${raw.length}, expected ${def.params.length === 0 ? 'an empty sequence' : `${def.params.length} elements`}`);
+    }
+    values = raw;
+  } else if (raw !== null && typeof raw === 'object') {
+    const obj = raw as Record<string, unknown>;
+    values = def.params.map((p) => {
+      if (!(p.name in obj)) throw new ReducerError(`missing field \`${p.name}\``);
+      return obj[p.name];
+    });
+  } else {
+    throw new ReducerError(`invalid type: ${describeJson(raw)}, expected a sequence or map`);
+  }
+  return def.params.map((p, i) => {
+    const v = values[i];
+    switch (p.type) {
+      case 'String':
+        if (typeof v !== 'string') throw new ReducerError(`invalid type: ${describeJson(v)}, expected a string`);
+        return v;
+      case 'U64':
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ReducerError(`invalid type: ${describeJson(v)}, expected u64`);
+        return v;
+      case 'Bool':
+        if (typeof v !== 'boolean') throw new ReducerError(`invalid type: ${describeJson(v)}, expected a boolean`);
+        return v;
+    }
+  });
+}
+
+function required(value: string, field: string): string {
+  const trimmed = value.trim();
+  if (trimmed === '') throw new ReducerError(`${field} is required`);
+  return trimmed;
+}
+
+/** ModuleDbOptions: where to keep the tables (`:memory:` by default) and the reducer clock. */
+export interface ModuleDbOptions {
+  readonly filename?: string;
+  /** nowMs is the reducer timestamp source (ms); the lab runs on real time by default. */
+  readonly nowMs: () => number;
+}
+
+class TxRecorder {
+  readonly deltas = new Map<string, TableDelta>();
+  delta(table: TableDef): TableDelta {
+    let d = this.deltas.get(table.name);
+    if (!d) {
+      d = { table, deletes: [], inserts: [] };
+      this.deltas.set(table.name, d);
+    }
+    return d;
+  }
+}
+
+/** ModuleDb holds the module's tables and runs its reducers. */
+export class ModuleDb {
+  private readonly db: Database.Database;
+  private readonly nowMs: () => number;
+  /** duplicateAppends counts idempotent duplicate `append_sync_event` calls (mirror suppression). */
+  duplicateAppends = 0;
+
+  constructor(options: ModuleDbOptions) {
+    this.db = new Database(options.filename ?? ':memory:');
+    this.nowMs = options.nowMs;
+    this.db.pragma('journal_mode = WAL');
+    for (const t of TABLES) {
+      const cols = t.columns.map((c) => `"${c.name}" ${sqliteColumnType(c.type)}${c.name === t.primaryKey ? ' PRIMARY KEY' : ''}`);
+      this.db.exec(`CREATE TABLE IF NOT EXISTS "${t.name}" (${cols.join(', ')})`);
+    }
+    this.db.exec('CREATE INDEX IF NOT EXISTS sync_event_stream_seq ON sync_event(stream_id, seq)');
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** rows reads a table (optionally filtered in SQLite) in storage order, as SpacetimeDB scans do. */
+  rows(tableName: string, where = '', params: SqlValue[] = []): Row[] {
+    return this.db.prepare(`SELECT * FROM "${tableName}" ${where} ORDER BY rowid`).all(...params) as Row[];
+  }
+
+  /** count is the number of rows of a table. */
+  count(tableName: string): number {
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM "${tableName}"`).get() as { n: number }).n;
+  }
+
+  /** runSql executes a compiled `/sql` SELECT and returns the raw rows in output-column order. */
+  runSql(compiled: CompiledSql): SqlValue[][] {
+    const stmt = this.db.prepare(compiled.sqlite).raw(true);
+    return stmt.all(...compiled.params) as SqlValue[][];
+  }
+
+  private find(table: TableDef, key: SqlValue): Row | undefined {
+    return this.db.prepare(`SELECT * FROM "${table.name}" WHERE "${table.primaryKey}" = ?`).get(key) as Row | undefined;
+  }
+
+  private insert(rec: TxRecorder, table: TableDef, row: Row): void {
+    const names = table.columns.map((c) => c.name);
+    this.db.prepare(`INSERT INTO "${table.name}" (${names.map((n) => `"${n}"`).join(', ')}) VALUES (${names.map(() => '?').join(', ')})`).run(...names.map((n) => row[n] ?? null));
+    rec.delta(table).inserts.push(row);
+  }
+
+  private remove(rec: TxRecorder, table: TableDef, key: SqlValue): boolean {
+    const old = this.find(table, key);
+    if (!old) return false;
+    this.db.prepare(`DELETE FROM "${table.name}" WHERE "${table.primaryKey}" = ?`).run(key);
+    rec.delta(table).deletes.push(old);
+    return true;
+  }
+
+  /** upsert is an update through the primary key: a delete of the old row plus an insert. */
+  private upsert(rec: TxRecorder, table: TableDef, row: Row): void {
+    this.remove(rec, table, row[table.primaryKey] ?? null);
+    this.insert(rec, table, row);
+  }
+
+  private transaction(body: (rec: TxRecorder, nowMs: number) => void): CommittedTx {
+    const startMs = this.nowMs();
+    const rec = new TxRecorder();
+    this.db.transaction(() => body(rec, startMs))();
+    return { timestampMicros: startMs * 1000, deltas: [...rec.deltas.values()] };
+  }
+
+  private table(name: string): TableDef {
+    return findTable(name) as TableDef;
+  }
+
+  /** connect runs `client_connected`: upsert the caller's presence row with the Nostr fields reset. */
+  connect(identityHex: string): CommittedTx {
+    return this.transaction((rec, now) => {
+      const t = this.table('active_connection');
+      this.upsert(rec, t, {
+        identity: identityHex,
+        identity_hex: identityHex,
+        connected_at_unix_ms: now,
+        last_seen_unix_ms: now,
+        nostr_pubkey_hex: null,
+        nostr_pubkey_npub: null,
+        nostr_challenge_proof_sig: null,
+        nostr_challenge_bound_at_unix_ms: null,
+      });
+    });
+  }
+
+  /** disconnect runs `client_disconnected`: delete the presence row keyed by identity alone. */
+  disconnect(identityHex: string): CommittedTx {
+    return this.transaction((rec) => {
+      this.remove(rec, this.table('active_connection'), identityHex);
+    });
+  }
+
+  /** callReducer runs a client-callable reducer by name with JSON arguments (array or object). */
+  callReducer(name: string, rawArgs: unknown, callerHex: string): ReducerOutcome {
+    const reducerId = REDUCERS.findIndex((r) => r.name === name);
+    const def = REDUCERS[reducerId];
+    if (!def) return { ok: false, kind: 'no_such_reducer', message: 'no such reducer', reducerId: NO_SUCH_REDUCER_ID };
+    if (name === 'client_connected' || name === 'client_disconnected') {
+      const which = name === 'client_connected' ? 'OnConnect' : 'OnDisconnect';
+      return { ok: false, kind: 'lifecycle', message: `can't directly call special ${which} lifecycle reducer`, reducerId };
+    }
+    let args: Array<string | number | boolean>;
+    try {
+      args = parseArgs(def, rawArgs);
+    } catch (err) {
+      return { ok: false, kind: 'invalid_arguments', message: `invalid arguments for reducer ${name}: ${(err as Error).message}`, reducerId };
+    }
+    try {
+      const tx = this.transaction((rec, now) => {
+        switch (name) {
+          case 'append_sync_event':
+            this.appendSyncEvent(rec, now, args);
+            break;
+          case 'ack_stream_checkpoint':
+            this.ackStreamCheckpoint(rec, now, args);
+            break;
+          case 'heartbeat':
+            this.heartbeat(rec, now, callerHex);
+            break;
+        }
+      });
+      return { ok: true, tx, reducerId };
+    } catch (err) {
+      if (err instanceof ReducerError) return { ok: false, kind: 'reducer_error', message: err.message, reducerId };
+      throw err;
+    }
+  }
+
+  private appendSyncEvent(rec: TxRecorder, now: number, args: Array<string | number | boolean>): void {
+    const [rawStream, rawKey, rawHash, payloadJson, committedAt, durableOffset, confirmedRead, expectedNextSeq] = args as [string, string, string, string, number, number, boolean, number];
+    const streamId = required(rawStream, 'stream_id');
+    const key = required(rawKey, 'idempotency_key');
+    const hash = required(rawHash, 'payload_hash');
+    const events = this.table('sync_event');
+    if (this.find(events, key)) {
+      this.duplicateAppends += 1;
+      return;
+    }
+    const heads = this.table('stream_head');
+    const head = this.find(heads, streamId);
+    const nextSeq = Number(head?.head_seq ?? 0) + 1;
+    if (expectedNextSeq > 0 && expectedNextSeq !== nextSeq) {
+      throw new ReducerError(`sequence_conflict expected_next_seq=${expectedNextSeq} actual_next_seq=${nextSeq}`);
+    }
+    this.insert(rec, events, {
+      idempotency_key: key,
+      stream_id: streamId,
+      seq: nextSeq,
+      payload_hash: hash,
+      payload_json: payloadJson,
+      committed_at_unix_ms: committedAt,
+      durable_offset: durableOffset,
+      confirmed_read: confirmedRead ? 1 : 0,
+    });
+    this.upsert(rec, heads, { stream_id: streamId, head_seq: nextSeq, updated_at_unix_ms: now });
+  }
+
+  private ackStreamCheckpoint(rec: TxRecorder, now: number, args: Array<string | number | boolean>): void {
+    const [rawClient, rawStream, lastApplied, durableOffset] = args as [string, string, number, number];
+    const clientId = required(rawClient, 'client_id');
+    const streamId = required(rawStream, 'stream_id');
+    this.upsert(rec, this.table('stream_checkpoint'), {
+      checkpoint_key: `${clientId}:${streamId}`,
+      client_id: clientId,
+      stream_id: streamId,
+      last_applied_seq: lastApplied,
+      durable_offset: durableOffset,
+      updated_at_unix_ms: now,
+    });
+  }
+
+  private heartbeat(rec: TxRecorder, now: number, callerHex: string): void {
+    const t = this.table('active_connection');
+    const row = this.find(t, callerHex);
+    if (!row) throw new ReducerError('identity is not connected');
+    this.upsert(rec, t, { ...row, last_seen_unix_ms: now });
+  }
+
+  /** dropBelow deletes every `sync_event` with `seq < floor` (retention), as one transaction. */
+  dropBelow(floor: number): CommittedTx {
+    return this.transaction((rec) => {
+      const t = this.table('sync_event');
+      const old = this.db.prepare('SELECT * FROM sync_event WHERE seq < ? ORDER BY rowid').all(floor) as Row[];
+      if (old.length === 0) return;
+      this.db.prepare('DELETE FROM sync_event WHERE seq < ?').run(floor);
+      rec.delta(t).deletes.push(...old);
+    });
+  }
+
+  /** streamSummaries reports per stream its head and oldest retained seq (null when none retained). */
+  streamSummaries(): Array<{ streamId: string; headSeq: number; oldestSeq: number | null; retained: number }> {
+    const rows = this.db
+      .prepare(
+        `SELECT h.stream_id AS streamId, h.head_seq AS headSeq,
+                (SELECT MIN(seq) FROM sync_event e WHERE e.stream_id = h.stream_id) AS oldestSeq,
+                (SELECT COUNT(*) FROM sync_event e WHERE e.stream_id = h.stream_id) AS retained
+         FROM stream_head h ORDER BY h.stream_id`,
+      )
+      .all() as Array<{ streamId: string; headSeq: number; oldestSeq: number | null; retained: number }>;
+    return rows;
+  }
+
+  /** eventsAfter reads a stream's retained events with seq > afterSeq, in seq order. */
+  eventsAfter(streamId: string, afterSeq: number, limit: number): Row[] {
+    return this.db.prepare('SELECT * FROM sync_event WHERE stream_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(streamId, afterSeq, limit) as Row[];
+  }
+}

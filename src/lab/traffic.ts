@@ -1,0 +1,218 @@
+/**
+ * traffic: the lab's traffic generator. A mirror appends events to a few streams at a
+ * configurable rate (failing into an outbox under `publish_failures`), and simulated clients
+ * apply them at their own pace and ack checkpoints through the module's
+ * `ack_stream_checkpoint` reducer, so replay lag is real and known.
+ */
+import { createHash } from 'node:crypto';
+import type { MirrorCounters } from './runtime-service.js';
+
+/** SENTINEL_CANARY_PREFIX marks the sentinel's canary streams; the lab never writes to them. */
+export const SENTINEL_CANARY_PREFIX = 'runtime.topic.sentinel.';
+
+/** SimulatedClientOptions: a client id and how many events per second it applies per stream. */
+export interface SimulatedClientOptions {
+  readonly id: string;
+  readonly applyPerSecond: number;
+}
+
+/** TrafficOptions configures streams and clients. */
+export interface TrafficOptions {
+  readonly streams: readonly string[];
+  readonly clients: readonly SimulatedClientOptions[];
+  /** ackIntervalMs is how often a client writes its checkpoints (when they moved). */
+  readonly ackIntervalMs: number;
+}
+
+/** DEFAULT_TRAFFIC is two streams and two clients that keep up. */
+export const DEFAULT_TRAFFIC: TrafficOptions = {
+  streams: ['runtime.run.lab-1.events', 'runtime.worker.lab-w1.lifecycle'],
+  clients: [
+    { id: 'lab-client-a', applyPerSecond: 1000 },
+    { id: 'lab-client-b', applyPerSecond: 1000 },
+  ],
+  ackIntervalMs: 250,
+};
+
+/** TrafficModule is what the generator needs from the database host (reached in-process). */
+export interface TrafficModule {
+  /** append runs `append_sync_event` (mirror publish) and reports whether it committed. */
+  append(streamId: string, key: string, payloadHash: string, payloadJson: string, committedAtMs: number): boolean;
+  /** ack runs `ack_stream_checkpoint`. */
+  ack(clientId: string, streamId: string, lastAppliedSeq: number): void;
+  /** stream reads a stream's head and oldest retained seq. */
+  stream(streamId: string): { headSeq: number; oldestSeq: number | null };
+}
+
+/** ClientStreamState is one simulated client's cursor on one stream. */
+export interface ClientStreamState {
+  readonly stream_id: string;
+  readonly last_applied_seq: number;
+  readonly acked_seq: number;
+  readonly lag: number;
+}
+
+/** ClientState is one simulated client for `/lab/state`. */
+export interface ClientState {
+  readonly client_id: string;
+  readonly slow: boolean;
+  readonly streams: ClientStreamState[];
+  readonly max_lag: number;
+}
+
+interface PendingEvent {
+  readonly streamId: string;
+  readonly key: string;
+  readonly hash: string;
+  readonly json: string;
+  readonly createdAtMs: number;
+}
+
+interface ClientCursor {
+  applied: number;
+  acked: number;
+  credit: number;
+}
+
+/** TrafficGenerator is driven by the lab's ticker; every step takes the current time. */
+export class TrafficGenerator {
+  readonly mirror: MirrorCounters = {
+    published_total: 0,
+    duplicate_suppressed_total: 0,
+    failed_total: 0,
+    outbox_depth: 0,
+    auth_failures_total: 0,
+    rate_limited_failures_total: 0,
+    network_failures_total: 0,
+    validation_failures_total: 0,
+    unknown_failures_total: 0,
+  };
+  /** staleCursorResets counts simulated clients that fell below the retention floor and rebootstrapped. */
+  staleCursorResets = 0;
+  private readonly outbox: PendingEvent[] = [];
+  private readonly cursors = new Map<string, Map<string, ClientCursor>>();
+  private credit = 0;
+  private nextStream = 0;
+  private serial = 0;
+  private lastAckMs = 0;
+
+  constructor(
+    private readonly opts: TrafficOptions,
+    private readonly module: TrafficModule,
+    private readonly random: () => number,
+    private readonly runId: string,
+  ) {
+    for (const s of opts.streams) {
+      if (s.startsWith(SENTINEL_CANARY_PREFIX)) throw new Error(`traffic stream ${s} is a sentinel canary stream; the lab never writes under ${SENTINEL_CANARY_PREFIX}`);
+    }
+    for (const c of opts.clients) this.cursors.set(c.id, new Map(opts.streams.map((s) => [s, { applied: 0, acked: 0, credit: 0 }])));
+  }
+
+  private makeEvent(streamId: string, nowMs: number): PendingEvent {
+    this.serial += 1;
+    const json = JSON.stringify({ kind: 'lab.event', n: this.serial, stream: streamId, at_ms: nowMs });
+    return { streamId, key: `lab:${this.runId}:${this.serial}`, hash: `sha256:${createHash('sha256').update(json).digest('hex')}`, json, createdAtMs: nowMs };
+  }
+
+  /** publish tries one mirror publish; a failure (ratio `failureRatio`) leaves it in the outbox. */
+  private publish(ev: PendingEvent, failureRatio: number): boolean {
+    if (failureRatio > 0 && this.random() < failureRatio) {
+      this.mirror.failed_total += 1;
+      this.mirror.network_failures_total += 1;
+      return false;
+    }
+    if (this.module.append(ev.streamId, ev.key, ev.hash, ev.json, ev.createdAtMs)) this.mirror.published_total += 1;
+    else this.mirror.duplicate_suppressed_total += 1;
+    return true;
+  }
+
+  /** step generates `eventsPerSecond × dt` events (unless paused), retries the outbox, applies and acks. */
+  step(nowMs: number, dtMs: number, knobs: { paused: boolean; eventsPerSecond: number; publishFailures: number; slowClients: readonly string[] }): void {
+    // Outbox first: the mirror retries in order before publishing anything new.
+    while (this.outbox.length > 0) {
+      const head = this.outbox[0] as PendingEvent;
+      if (!this.publish(head, knobs.publishFailures)) break;
+      this.outbox.shift();
+    }
+    if (!knobs.paused && this.opts.streams.length > 0) {
+      this.credit += (knobs.eventsPerSecond * dtMs) / 1000;
+      while (this.credit >= 1) {
+        this.credit -= 1;
+        const streamId = this.opts.streams[this.nextStream % this.opts.streams.length] as string;
+        this.nextStream += 1;
+        const ev = this.makeEvent(streamId, nowMs);
+        if (this.outbox.length > 0 || !this.publish(ev, knobs.publishFailures)) this.outbox.push(ev);
+      }
+    } else {
+      this.credit = 0;
+    }
+    this.mirror.outbox_depth = this.outbox.length;
+    this.applyClients(dtMs, knobs.slowClients);
+    if (nowMs - this.lastAckMs >= this.opts.ackIntervalMs) {
+      this.lastAckMs = nowMs;
+      this.ackClients(knobs.slowClients);
+    }
+  }
+
+  /** burst appends `count` events to `streamId` at once (the `append_burst` knob). */
+  burst(streamId: string, count: number, nowMs: number): number {
+    let appended = 0;
+    for (let i = 0; i < count; i += 1) {
+      if (this.publish(this.makeEvent(streamId, nowMs), 0)) appended += 1;
+    }
+    return appended;
+  }
+
+  private applyClients(dtMs: number, slowClients: readonly string[]): void {
+    for (const c of this.opts.clients) {
+      if (slowClients.includes(c.id)) continue;
+      const cursors = this.cursors.get(c.id) as Map<string, ClientCursor>;
+      for (const [streamId, cur] of cursors) {
+        const { headSeq, oldestSeq } = this.module.stream(streamId);
+        if (oldestSeq !== null && cur.applied < oldestSeq - 1) {
+          // Stale cursor (retention_floor_breach): reset and take a fresh snapshot at the head.
+          this.staleCursorResets += 1;
+          cur.applied = headSeq;
+          cur.credit = 0;
+          continue;
+        }
+        cur.credit += (c.applyPerSecond * dtMs) / 1000;
+        const n = Math.min(Math.floor(cur.credit), headSeq - cur.applied);
+        if (n > 0) {
+          cur.applied += n;
+          cur.credit -= n;
+        }
+        if (cur.applied >= headSeq) cur.credit = Math.min(cur.credit, 1);
+      }
+    }
+  }
+
+  private ackClients(slowClients: readonly string[]): void {
+    for (const c of this.opts.clients) {
+      if (slowClients.includes(c.id)) continue;
+      for (const [streamId, cur] of this.cursors.get(c.id) as Map<string, ClientCursor>) {
+        if (cur.applied !== cur.acked) {
+          this.module.ack(c.id, streamId, cur.applied);
+          cur.acked = cur.applied;
+        }
+      }
+    }
+  }
+
+  /** clients reports each simulated client's cursors and lag (head − last applied). */
+  clients(slowClients: readonly string[]): ClientState[] {
+    return this.opts.clients.map((c) => {
+      const streams: ClientStreamState[] = [];
+      for (const [streamId, cur] of this.cursors.get(c.id) as Map<string, ClientCursor>) {
+        const { headSeq } = this.module.stream(streamId);
+        streams.push({ stream_id: streamId, last_applied_seq: cur.applied, acked_seq: cur.acked, lag: Math.max(0, headSeq - cur.applied) });
+      }
+      return { client_id: c.id, slow: slowClients.includes(c.id), streams, max_lag: streams.reduce((m, s) => Math.max(m, s.lag), 0) };
+    });
+  }
+
+  /** maxReplayLag is the largest lag of any simulated client on any stream. */
+  maxReplayLag(slowClients: readonly string[]): number {
+    return this.clients(slowClients).reduce((m, c) => Math.max(m, c.max_lag), 0);
+  }
+}
