@@ -1,0 +1,381 @@
+/**
+ * The function table of alert templates: Go's text/template builtins plus Prometheus' helpers
+ * (template/template.go of 2.42): humanize*, title, toUpper, reReplaceAll, query, first, ...
+ */
+import { RE2JS } from 're2js';
+import { parseDurationMs } from '../../time/index.js';
+import type { FunctionTable, TemplateFunction } from './execute.js';
+import { formatFloatGo } from './go-format.js';
+import { goSprint, goSprintf, goSprintln } from './sprintf.js';
+import { GoInt, GoMap, GoStruct, goTypeName, labelsMap, truth } from './values.js';
+import type { TemplateValue } from './values.js';
+
+/** TemplateSample is one element of a `query` result as templates see it. */
+export interface TemplateSample {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+/** TemplateQueryFn runs an instant query at the template's evaluation time. */
+export type TemplateQueryFn = (expr: string) => readonly TemplateSample[];
+
+/** TemplateFunctionOptions carry what Prometheus' helpers need from their surroundings. */
+export interface TemplateFunctionOptions {
+  readonly query?: TemplateQueryFn;
+  readonly externalURL?: string;
+}
+
+function sampleStruct(s: TemplateSample): GoStruct {
+  return new GoStruct('*template.sample', { Labels: labelsMap(s.labels), Value: s.value });
+}
+
+function toFloat(v: TemplateValue): number {
+  if (typeof v === 'number') return v;
+  if (v instanceof GoInt) return v.value;
+  if (typeof v === 'string') return parseGoFloat(v);
+  throw new Error(`can't convert ${goTypeName(v)} to float`);
+}
+
+/** parseGoFloat is strconv.ParseFloat(s, 64), with its error text. */
+function parseGoFloat(s: string): number {
+  const t = s.replace(/_/g, '');
+  const lower = t.toLowerCase();
+  if (/^[+-]?(inf|infinity)$/.test(lower)) return lower.startsWith('-') ? -Infinity : Infinity;
+  if (/^[+-]?nan$/.test(lower)) return NaN;
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) || /^[+-]?0[xX][0-9a-fA-F]+$/.test(t)) return Number(t);
+  throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(s)}: invalid syntax`);
+}
+
+const g4 = (v: number): string => formatFloatGo(v, 'g', 4);
+
+function humanize(v: number): string {
+  if (v === 0 || Number.isNaN(v) || !Number.isFinite(v)) return g4(v);
+  if (Math.abs(v) >= 1) {
+    let prefix = '';
+    for (const p of ['k', 'M', 'G', 'T', 'P', 'E', 'Z', 'Y']) {
+      if (Math.abs(v) < 1000) break;
+      prefix = p;
+      v /= 1000;
+    }
+    return g4(v) + prefix;
+  }
+  let prefix = '';
+  for (const p of ['m', 'u', 'n', 'p', 'f', 'a', 'z', 'y']) {
+    if (Math.abs(v) >= 1) break;
+    prefix = p;
+    v *= 1000;
+  }
+  return g4(v) + prefix;
+}
+
+function humanize1024(v: number): string {
+  if (Math.abs(v) <= 1 || Number.isNaN(v) || !Number.isFinite(v)) return g4(v);
+  let prefix = '';
+  for (const p of ['ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei', 'Zi', 'Yi']) {
+    if (Math.abs(v) < 1024) break;
+    prefix = p;
+    v /= 1024;
+  }
+  return g4(v) + prefix;
+}
+
+function humanizeDuration(v: number): string {
+  if (Number.isNaN(v) || !Number.isFinite(v)) return g4(v);
+  if (v === 0) return `${g4(v)}s`;
+  if (Math.abs(v) >= 1) {
+    let sign = '';
+    if (v < 0) {
+      sign = '-';
+      v = -v;
+    }
+    const duration = Math.trunc(v);
+    const seconds = duration % 60;
+    const minutes = Math.floor(duration / 60) % 60;
+    const hours = Math.floor(duration / 3600) % 24;
+    const days = Math.floor(duration / 86400);
+    if (days !== 0) return `${sign}${days}d ${hours}h ${minutes}m ${seconds}s`;
+    if (hours !== 0) return `${sign}${hours}h ${minutes}m ${seconds}s`;
+    if (minutes !== 0) return `${sign}${minutes}m ${seconds}s`;
+    return `${sign}${g4(v)}s`;
+  }
+  let prefix = '';
+  for (const p of ['m', 'u', 'n', 'p', 'f', 'a', 'z', 'y']) {
+    if (Math.abs(v) >= 1) break;
+    prefix = p;
+    v *= 1000;
+  }
+  return `${g4(v)}${prefix}s`;
+}
+
+/** formatGoTime prints a UTC instant like Go's time.Time String() ("2015-06-23 13:19:44.128 +0000 UTC"). */
+function formatGoTime(seconds: number): string {
+  const ns = BigInt(Math.round(seconds * 1e9));
+  let secs = ns / 1_000_000_000n;
+  let frac = ns % 1_000_000_000n;
+  if (frac < 0n) {
+    frac += 1_000_000_000n;
+    secs -= 1n;
+  }
+  const d = new Date(Number(secs) * 1000);
+  const p2 = (n: number): string => String(n).padStart(2, '0');
+  let out = `${String(d.getUTCFullYear()).padStart(4, '0')}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`;
+  if (frac > 0n) out += `.${frac.toString().padStart(9, '0').replace(/0+$/, '')}`;
+  return `${out} +0000 UTC`;
+}
+
+function humanizeTimestamp(v: number): string {
+  if (Number.isNaN(v) || !Number.isFinite(v)) return g4(v);
+  const ts = v * 1e9;
+  if (ts > 9.223372036854776e18 || ts < -9.223372036854776e18) {
+    throw new Error(`${formatFloatGo(v, 'g', -1)} cannot be represented as a nanoseconds timestamp since it overflows int64`);
+  }
+  return formatGoTime(v);
+}
+
+/** goTitle is Go's strings.Title: upper-cases the first letter after any non-word character. */
+function goTitle(s: string): string {
+  let prev = ' ';
+  let out = '';
+  for (const ch of s) {
+    const isSep = !/[\p{L}\p{N}_]/u.test(prev) || /\s/u.test(prev);
+    out += isSep ? ch.toUpperCase() : ch;
+    prev = ch;
+  }
+  return out;
+}
+
+function compile(pattern: string): RE2JS {
+  try {
+    return RE2JS.compile(pattern);
+  } catch (err) {
+    throw new Error(`error parsing regexp: ${(err as Error).message}`);
+  }
+}
+
+/** expandGoReplacement expands `$1`, `${1}`, `$name` in a Go regexp replacement string. */
+function expandGoReplacement(repl: string, groups: readonly (string | null)[], names: ReadonlyMap<string, number>): string {
+  let out = '';
+  for (let i = 0; i < repl.length; i++) {
+    const c = repl[i];
+    if (c !== '$' || i + 1 >= repl.length) {
+      out += c;
+      continue;
+    }
+    if (repl[i + 1] === '$') {
+      out += '$';
+      i++;
+      continue;
+    }
+    let name: string;
+    let end: number;
+    if (repl[i + 1] === '{') {
+      end = repl.indexOf('}', i + 2);
+      if (end < 0) {
+        out += c;
+        continue;
+      }
+      name = repl.slice(i + 2, end);
+      end += 1;
+    } else {
+      const m = /^[A-Za-z0-9_]+/.exec(repl.slice(i + 1));
+      if (!m) {
+        out += c;
+        continue;
+      }
+      name = m[0];
+      end = i + 1 + name.length;
+    }
+    const idx = /^\d+$/.test(name) ? Number(name) : (names.get(name) ?? -1);
+    out += idx >= 0 && idx < groups.length ? (groups[idx] ?? '') : '';
+    i = end - 1;
+  }
+  return out;
+}
+
+/** reReplaceAll is Go's regexp.ReplaceAllString, including its handling of empty matches. */
+function reReplaceAll(pattern: string, repl: string, text: string): string {
+  const re = compile(pattern);
+  const m = re.matcher(text);
+  const names = new Map<string, number>(Object.entries(re.namedGroups() as Record<string, number>));
+  let out = '';
+  let lastMatchEnd = 0;
+  let searchPos = 0;
+  while (searchPos <= text.length) {
+    if (!m.find(searchPos)) break;
+    const start = m.start();
+    const end = m.end();
+    out += text.slice(lastMatchEnd, start);
+    // No replacement for an empty match right after another match, as in Go.
+    if (end > lastMatchEnd || start === 0) {
+      const groups: Array<string | null> = [];
+      for (let g = 0; g <= m.groupCount(); g++) groups.push(m.group(g));
+      out += expandGoReplacement(repl, groups, names);
+    }
+    lastMatchEnd = end;
+    const width = searchPos < text.length ? (text.codePointAt(searchPos)! > 0xffff ? 2 : 1) : 0;
+    if (searchPos + width > end) searchPos += width;
+    else if (searchPos + 1 > end) searchPos++;
+    else searchPos = end;
+  }
+  return out + text.slice(lastMatchEnd);
+}
+
+function compare(name: string, a: TemplateValue, b: TemplateValue): number | undefined {
+  const kind = (v: TemplateValue): string =>
+    typeof v === 'number' ? 'float' : v instanceof GoInt ? 'int' : typeof v === 'string' ? 'string' : typeof v === 'boolean' ? 'bool' : 'other';
+  const ka = kind(a);
+  const kb = kind(b);
+  if (ka !== kb) {
+    if (name === 'eq' || name === 'ne') {
+      if (a === null || b === null) return a === b ? 0 : 1;
+    }
+    throw new Error('incompatible types for comparison');
+  }
+  if (ka === 'other' || (ka === 'bool' && name !== 'eq' && name !== 'ne')) {
+    if (name === 'eq' || name === 'ne') return a === b ? 0 : 1;
+    throw new Error('invalid type for comparison');
+  }
+  const x = a instanceof GoInt ? a.value : (a as number | string | boolean);
+  const y = b instanceof GoInt ? b.value : (b as number | string | boolean);
+  if (x === y) return 0;
+  if (x < y) return -1;
+  if (x > y) return 1;
+  return undefined; // NaN: neither equal nor ordered
+}
+
+function fn(params: TemplateFunction['params'], call: TemplateFunction['call'], variadic = false): TemplateFunction {
+  return { params, call, variadic };
+}
+
+function sampleOf(v: TemplateValue): GoStruct {
+  if (v instanceof GoStruct && v.typeName === '*template.sample') return v;
+  throw new Error(`wrong type for value; expected *template.sample; got ${goTypeName(v)}`);
+}
+
+function vectorOf(v: TemplateValue): readonly TemplateValue[] {
+  if (Array.isArray(v)) return v as readonly TemplateValue[];
+  throw new Error(`wrong type for value; expected template.queryResult; got ${goTypeName(v)}`);
+}
+
+/** TEMPLATE_FUNCTION_NAMES is every name a template may call (checked when parsing). */
+export const TEMPLATE_FUNCTION_NAMES: ReadonlySet<string> = new Set([
+  'and', 'or', 'not', 'len', 'index', 'slice', 'print', 'printf', 'println', 'html', 'js', 'urlquery', 'call',
+  'eq', 'ne', 'lt', 'le', 'gt', 'ge',
+  'query', 'first', 'label', 'value', 'strvalue', 'args', 'reReplaceAll', 'safeHtml', 'match', 'title', 'toUpper',
+  'toLower', 'graphLink', 'tableLink', 'sortByLabel', 'humanize', 'humanize1024', 'humanizeDuration',
+  'humanizePercentage', 'humanizeTimestamp', 'pathPrefix', 'externalURL', 'parseDuration', 'toTime', 'stripPort',
+  'stripDomain',
+]);
+
+/** templateFunctions builds the function table for one expansion. */
+export function templateFunctions(opts: TemplateFunctionOptions): FunctionTable {
+  const cmp = (name: string, ok: (c: number) => boolean): TemplateFunction =>
+    fn(['any', 'any'], ([a, b]) => {
+      const c = compare(name, a, b);
+      return c !== undefined && ok(c);
+    });
+  const graphLink = (expr: string, tab: number): string =>
+    `/graph?g0.expr=${encodeURIComponent(expr).replace(/%20/g, '+')}&g0.tab=${tab}`;
+  const table = new Map<string, TemplateFunction>([
+    ['not', fn(['any'], ([a]) => !truth(a))],
+    ['len', fn(['any'], ([a]) => {
+      if (typeof a === 'string') return new GoInt(Buffer.byteLength(a, 'utf8'));
+      if (a instanceof GoMap) return new GoInt(a.entries.size);
+      if (Array.isArray(a)) return new GoInt(a.length);
+      throw new Error(`len of type ${goTypeName(a)}`);
+    })],
+    ['index', fn(['any', 'any'], ([item, ...keys]) => {
+      let cur = item;
+      for (const k of keys) {
+        if (cur instanceof GoMap) {
+          if (typeof k !== 'string') throw new Error(`value has type ${goTypeName(k)}; should be string`);
+          cur = cur.entries.has(k) ? (cur.entries.get(k) ?? null) : cur.elemZero;
+        } else if (Array.isArray(cur)) {
+          const i = k instanceof GoInt ? k.value : NaN;
+          if (!(i >= 0 && i < cur.length)) throw new Error(`index out of range: ${k instanceof GoInt ? k.value : String(k)}`);
+          cur = (cur as readonly TemplateValue[])[i];
+        } else {
+          throw new Error(`can't index item of type ${goTypeName(cur)}`);
+        }
+      }
+      return cur;
+    }, true)],
+    ['print', fn(['any'], (args) => goSprint(args), true)],
+    ['printf', fn(['string', 'any'], ([f, ...rest]) => goSprintf(f as string, rest), true)],
+    ['println', fn(['any'], (args) => goSprintln(args), true)],
+    ['html', fn(['any'], (args) => goSprint(args).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;'), true)],
+    ['js', fn(['any'], (args) => goSprint(args).replace(/[\\'"<>&=]/g, (c) => `\\u00${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`).replace(/\\u005C/g, '\\\\').replace(/\\u0027/g, "\\'").replace(/\\u0022/g, '\\"'), true)],
+    ['urlquery', fn(['any'], (args) => encodeURIComponent(goSprint(args)).replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`), true)],
+    ['eq', fn(['any', 'any'], ([a, ...rest]) => {
+      if (rest.length === 0) throw new Error('missing argument for comparison');
+      return rest.some((b) => compare('eq', a, b) === 0);
+    }, true)],
+    ['ne', cmp('ne', (c) => c !== 0)],
+    ['lt', cmp('lt', (c) => c < 0)],
+    ['le', cmp('le', (c) => c <= 0)],
+    ['gt', cmp('gt', (c) => c > 0)],
+    ['ge', cmp('ge', (c) => c >= 0)],
+    ['query', fn(['string'], ([q]) => {
+      if (!opts.query) throw new Error('queries are not available here');
+      return opts.query(q as string).map(sampleStruct);
+    })],
+    ['first', fn(['any'], ([v]) => {
+      const vec = vectorOf(v);
+      if (vec.length === 0) throw new Error('first() called on vector with no elements');
+      return vec[0];
+    })],
+    ['label', fn(['string', 'any'], ([name, s]) => {
+      const labels = sampleOf(s).fields.Labels as GoMap;
+      return labels.entries.get(name as string) ?? '';
+    })],
+    ['value', fn(['any'], ([s]) => sampleOf(s).fields.Value)],
+    ['strvalue', fn(['any'], ([s]) => ((sampleOf(s).fields.Labels as GoMap).entries.get('__value__') ?? ''))],
+    ['args', fn(['any'], (args) => new GoMap(new Map(args.map((a, i) => [`arg${i}`, a])), 'map[string]interface {}', null), true)],
+    ['reReplaceAll', fn(['string', 'string', 'string'], ([p, r, t]) => reReplaceAll(p as string, r as string, t as string))],
+    ['safeHtml', fn(['string'], ([s]) => s)],
+    ['match', fn(['string', 'string'], ([p, s]) => compile(p as string).matcher(s as string).find())],
+    ['title', fn(['string'], ([s]) => goTitle(s as string))],
+    ['toUpper', fn(['string'], ([s]) => (s as string).toUpperCase())],
+    ['toLower', fn(['string'], ([s]) => (s as string).toLowerCase())],
+    ['graphLink', fn(['string'], ([e]) => graphLink(e as string, 0))],
+    ['tableLink', fn(['string'], ([e]) => graphLink(e as string, 1))],
+    ['sortByLabel', fn(['string', 'any'], ([name, v]) => {
+      const vec = [...vectorOf(v)];
+      const key = (s: TemplateValue): string => ((sampleOf(s).fields.Labels as GoMap).entries.get(name as string) as string | undefined) ?? '';
+      return vec.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    })],
+    ['humanize', fn(['any'], ([v]) => humanize(toFloat(v)))],
+    ['humanize1024', fn(['any'], ([v]) => humanize1024(toFloat(v)))],
+    ['humanizeDuration', fn(['any'], ([v]) => humanizeDuration(toFloat(v)))],
+    ['humanizePercentage', fn(['any'], ([v]) => `${g4(toFloat(v) * 100)}%`)],
+    ['humanizeTimestamp', fn(['any'], ([v]) => humanizeTimestamp(toFloat(v)))],
+    ['pathPrefix', fn([], () => {
+      try {
+        return new URL(opts.externalURL ?? '').pathname.replace(/\/$/, '');
+      } catch {
+        return '';
+      }
+    })],
+    ['externalURL', fn([], () => opts.externalURL ?? '')],
+    ['parseDuration', fn(['string'], ([d]) => {
+      const ms = parseDurationMs(d as string);
+      if (ms === undefined) throw new Error(`not a valid duration string: ${JSON.stringify(d)}`);
+      return ms / 1000;
+    })],
+    ['toTime', fn(['any'], ([v]) => formatGoTime(toFloat(v)))],
+    ['stripPort', fn(['string'], ([hp]) => {
+      const s = hp as string;
+      const m = /^\[?([^\]]*?)\]?:\d*$/.exec(s);
+      return m ? m[1] : s;
+    })],
+    ['stripDomain', fn(['string'], ([hp]) => {
+      const s = hp as string;
+      const m = /^(.*?)(:\d+)?$/.exec(s);
+      const host = m?.[1] ?? s;
+      if (/^[\d.]+$/.test(host) || host.includes(':')) return s;
+      const dot = host.indexOf('.');
+      return dot < 0 ? s : host.slice(0, dot) + (m?.[2] ?? '');
+    })],
+  ]);
+  return table;
+}

@@ -1,0 +1,216 @@
+/**
+ * goSprintf is the subset of Go's fmt.Sprintf that alert templates use: verbs
+ * `%v %s %d %f %F %e %E %g %G %x %X %o %b %q %t %c %T %%` with flags `+ - # 0 space`, width and
+ * precision, and Go's in-band error text (`%!d(float64=1.5)`, `%!s(MISSING)`).
+ */
+import { formatFloatGo } from './go-format.js';
+import { GoInt, goTypeName, printValue } from './values.js';
+import type { TemplateValue } from './values.js';
+
+interface Spec {
+  plus: boolean;
+  minus: boolean;
+  sharp: boolean;
+  zero: boolean;
+  space: boolean;
+  width: number | undefined;
+  prec: number | undefined;
+}
+
+function pad(s: string, spec: Spec, isNumeric: boolean): string {
+  if (spec.width === undefined || s.length >= spec.width) return s;
+  const n = spec.width - s.length;
+  if (spec.minus) return s + ' '.repeat(n);
+  if (spec.zero && isNumeric) {
+    const sign = s[0] === '-' || s[0] === '+' || s[0] === ' ' ? s[0] : '';
+    return sign + '0'.repeat(n) + s.slice(sign.length);
+  }
+  return ' '.repeat(n) + s;
+}
+
+function withSign(s: string, spec: Spec): string {
+  if (s.startsWith('-') || s.startsWith('+')) return s;
+  if (spec.plus) return `+${s}`;
+  if (spec.space) return ` ${s}`;
+  return s;
+}
+
+/** quoteGo is Go's strconv.Quote for the common cases (ASCII escapes, printable Unicode kept). */
+export function quoteGo(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0) ?? 0;
+    if (ch === '"') out += '\\"';
+    else if (ch === '\\') out += '\\\\';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\r') out += '\\r';
+    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
+function bad(verb: string, v: TemplateValue): string {
+  if (v === null) return `%!${verb}(<nil>)`;
+  return `%!${verb}(${goTypeName(v)}=${printValue(v)})`;
+}
+
+function formatFloatVerb(v: number, verb: string, spec: Spec): string {
+  let s: string;
+  switch (verb) {
+    case 'v':
+      s = formatFloatGo(v, 'g', spec.prec ?? -1);
+      break;
+    case 'f':
+    case 'F':
+      s = formatFloatGo(v, 'f', spec.prec ?? 6);
+      break;
+    case 'e':
+    case 'E':
+      s = formatFloatGo(v, verb, spec.prec ?? 6);
+      break;
+    default:
+      s = formatFloatGo(v, verb as 'g' | 'G', spec.prec ?? -1);
+  }
+  // Go keeps the sign of infinities and never zero-pads them or NaN.
+  if (Number.isNaN(v) || !Number.isFinite(v)) return pad(spec.plus && s === 'NaN' ? '+NaN' : s, { ...spec, zero: false }, false);
+  return pad(withSign(s, spec), spec, true);
+}
+
+function formatIntVerb(n: number, verb: string, spec: Spec): string {
+  let s: string;
+  const abs = Math.abs(n);
+  switch (verb) {
+    case 'd':
+    case 'v':
+      s = String(abs);
+      break;
+    case 'x':
+      s = (spec.sharp ? '0x' : '') + abs.toString(16);
+      break;
+    case 'X':
+      s = (spec.sharp ? '0X' : '') + abs.toString(16).toUpperCase();
+      break;
+    case 'o':
+      s = (spec.sharp ? '0' : '') + abs.toString(8);
+      break;
+    case 'b':
+      s = abs.toString(2);
+      break;
+    case 'c':
+      return pad(String.fromCodePoint(n), spec, false);
+    case 'q':
+      return pad(`'${String.fromCodePoint(n)}'`, spec, false);
+    default:
+      return bad(verb, new GoInt(n));
+  }
+  if (spec.prec !== undefined) s = s.padStart(spec.prec, '0');
+  if (n < 0) s = `-${s}`;
+  return pad(withSign(s, spec), spec, spec.prec === undefined);
+}
+
+function formatOne(verb: string, v: TemplateValue, spec: Spec): string {
+  if (verb === 'T') return pad(goTypeName(v), spec, false);
+  if (typeof v === 'number') {
+    if ('vfFeEgG'.includes(verb)) return formatFloatVerb(v, verb, spec);
+    return bad(verb, v);
+  }
+  if (v instanceof GoInt) {
+    if ('dvxXobcq'.includes(verb)) return formatIntVerb(v.value, verb, spec);
+    if ('fFeEgG'.includes(verb)) return bad(verb, v);
+    return bad(verb, v);
+  }
+  if (typeof v === 'string') {
+    switch (verb) {
+      case 'v':
+      case 's': {
+        const s = spec.prec !== undefined ? [...v].slice(0, spec.prec).join('') : v;
+        return pad(s, spec, false);
+      }
+      case 'q':
+        return pad(quoteGo(v), spec, false);
+      case 'x':
+      case 'X': {
+        const hex = Buffer.from(v, 'utf8').toString('hex');
+        return pad(verb === 'X' ? hex.toUpperCase() : hex, spec, false);
+      }
+      default:
+        return bad(verb, v);
+    }
+  }
+  if (typeof v === 'boolean') {
+    if (verb === 'v' || verb === 't') return pad(v ? 'true' : 'false', spec, false);
+    return bad(verb, v);
+  }
+  if (verb === 'v' || verb === 's') return pad(printValue(v), spec, false);
+  return bad(verb, v);
+}
+
+/** goSprintf formats `args` with Go's fmt.Sprintf rules for the supported verbs. */
+export function goSprintf(format: string, args: readonly TemplateValue[]): string {
+  let out = '';
+  let argi = 0;
+  let i = 0;
+  while (i < format.length) {
+    const c = format[i];
+    if (c !== '%') {
+      out += c;
+      i++;
+      continue;
+    }
+    i++;
+    const spec: Spec = { plus: false, minus: false, sharp: false, zero: false, space: false, width: undefined, prec: undefined };
+    for (; i < format.length; i++) {
+      const f = format[i];
+      if (f === '+') spec.plus = true;
+      else if (f === '-') spec.minus = true;
+      else if (f === '#') spec.sharp = true;
+      else if (f === '0') spec.zero = !spec.minus;
+      else if (f === ' ') spec.space = true;
+      else break;
+    }
+    let digits = '';
+    while (i < format.length && format[i] >= '0' && format[i] <= '9') digits += format[i++];
+    if (digits) spec.width = Number(digits);
+    if (format[i] === '.') {
+      i++;
+      let p = '';
+      while (i < format.length && format[i] >= '0' && format[i] <= '9') p += format[i++];
+      spec.prec = p ? Number(p) : 0;
+    }
+    if (i >= format.length) {
+      out += '%!(NOVERB)';
+      break;
+    }
+    const verb = format[i++];
+    if (verb === '%') {
+      out += '%';
+      continue;
+    }
+    if (argi >= args.length) {
+      out += `%!${verb}(MISSING)`;
+      continue;
+    }
+    out += formatOne(verb, args[argi++], spec);
+  }
+  if (argi < args.length) {
+    out += `%!(EXTRA ${args.slice(argi).map((a) => `${goTypeName(a)}=${printValue(a)}`).join(', ')})`;
+  }
+  return out;
+}
+
+/** goSprint is Go's fmt.Sprint: spaces only between operands when neither is a string. */
+export function goSprint(args: readonly TemplateValue[]): string {
+  let out = '';
+  for (let j = 0; j < args.length; j++) {
+    if (j > 0 && typeof args[j] !== 'string' && typeof args[j - 1] !== 'string') out += ' ';
+    out += printValue(args[j]);
+  }
+  return out;
+}
+
+/** goSprintln is Go's fmt.Sprintln: always a space between operands, newline at the end. */
+export function goSprintln(args: readonly TemplateValue[]): string {
+  return `${args.map(printValue).join(' ')}\n`;
+}

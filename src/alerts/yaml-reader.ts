@@ -1,0 +1,161 @@
+/**
+ * yaml-reader: strict, position-aware reading of YAML files into typed values, the way Go's
+ * yaml.v3 `KnownFields(true)` decoding into Prometheus' structs behaves: unknown keys, wrong
+ * kinds and duplicate keys are errors, and every error carries the node's line and column.
+ */
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { Node, Pair, YAMLMap } from 'yaml';
+
+/** YamlPos is a 1-based line and column, as yaml.v3 reports them. */
+export interface YamlPos {
+  readonly line: number;
+  readonly col: number;
+}
+
+/** YamlIssue is one problem found while reading a YAML file. */
+export interface YamlIssue {
+  readonly pos: YamlPos | undefined;
+  readonly message: string;
+}
+
+/** YamlFile is a parsed YAML document plus what is needed to point at its nodes. */
+export class YamlFile {
+  readonly issues: YamlIssue[] = [];
+  readonly root: Node | null;
+  private readonly lines: LineCounter;
+
+  constructor(text: string) {
+    this.lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: false, keepSourceTokens: false });
+    for (const e of doc.errors) {
+      const p = this.lines.linePos(e.pos[0]);
+      this.issues.push({ pos: { line: p.line, col: p.col }, message: `yaml: ${e.message.split('\n')[0]}` });
+    }
+    this.root = doc.errors.length > 0 ? null : (doc.contents as Node | null);
+  }
+
+  /** pos is the position of a node (the first key of a mapping, like yaml.v3). */
+  pos(node: Node | null | undefined): YamlPos | undefined {
+    if (!node?.range) return undefined;
+    let offset = node.range[0];
+    if (isMap(node) && node.items.length > 0) {
+      const k = node.items[0].key as Node | null;
+      if (k?.range) offset = k.range[0];
+    }
+    const p = this.lines.linePos(offset);
+    return { line: p.line, col: p.col };
+  }
+
+  issue(node: Node | null | undefined, message: string): void {
+    this.issues.push({ pos: this.pos(node), message });
+  }
+
+  /**
+   * fields reads a mapping whose keys must be among `known` (Go type `typeName` for the error).
+   * Returns key → pair, or undefined if the node is not a mapping (null counts as empty).
+   */
+  fields(node: Node | null | undefined, typeName: string, known: readonly string[]): Map<string, Pair<Node, Node | null>> | undefined {
+    const out = new Map<string, Pair<Node, Node | null>>();
+    if (node === null || node === undefined || (isScalar(node) && node.value === null)) return out;
+    if (!isMap(node)) {
+      this.issue(node, `cannot unmarshal ${describe(node)} into ${typeName}`);
+      return undefined;
+    }
+    for (const pair of (node as YAMLMap<Node, Node | null>).items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+      if (key === undefined) {
+        this.issue(pair.key, `cannot unmarshal non-scalar key into ${typeName}`);
+        continue;
+      }
+      if (out.has(key)) {
+        this.issue(pair.key, `mapping key "${key}" already defined at line ${this.pos(out.get(key)?.key)?.line ?? 0}`);
+        continue;
+      }
+      if (!known.includes(key)) {
+        this.issue(pair.key, `field ${key} not found in type ${typeName}`);
+        continue;
+      }
+      out.set(key, pair);
+    }
+    return out;
+  }
+
+  /** string reads a scalar as Go decodes it into a string field (its source text). */
+  string(node: Node | null | undefined): string | undefined {
+    if (node === null || node === undefined) return undefined;
+    if (isScalar(node)) {
+      if (node.value === null) return '';
+      return typeof node.value === 'string' ? node.value : (node.source ?? String(node.value));
+    }
+    this.issue(node, `cannot unmarshal ${describe(node)} into string`);
+    return undefined;
+  }
+
+  /** int reads an integer scalar. */
+  int(node: Node | null | undefined): number | undefined {
+    if (node === null || node === undefined) return undefined;
+    if (isScalar(node) && typeof node.value === 'number' && Number.isInteger(node.value)) return node.value;
+    if (isScalar(node) && node.value === null) return 0;
+    this.issue(node, `cannot unmarshal ${describe(node)} into int`);
+    return undefined;
+  }
+
+  /** float reads a number scalar (Go's float64 decoding accepts .inf and .nan too). */
+  float(node: Node | null | undefined): number | undefined {
+    if (node === null || node === undefined) return undefined;
+    if (isScalar(node) && typeof node.value === 'number') return node.value;
+    if (isScalar(node) && typeof node.value === 'string') {
+      const s = node.value.trim();
+      if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return Number(s);
+      if (/^[+-]?(inf|infinity)$/i.test(s)) return s.startsWith('-') ? -Infinity : Infinity;
+      if (/^nan$/i.test(s)) return NaN;
+    }
+    this.issue(node, `cannot unmarshal ${describe(node)} into float64`);
+    return undefined;
+  }
+
+  /** stringMap reads a `map[string]string`, keeping each key's node for positions. */
+  stringMap(node: Node | null | undefined): Array<{ key: string; value: string; keyNode: Node; valueNode: Node | null }> | undefined {
+    if (node === null || node === undefined || (isScalar(node) && node.value === null)) return [];
+    if (!isMap(node)) {
+      this.issue(node, `cannot unmarshal ${describe(node)} into map[string]string`);
+      return undefined;
+    }
+    const out: Array<{ key: string; value: string; keyNode: Node; valueNode: Node | null }> = [];
+    const seen = new Set<string>();
+    for (const pair of (node as YAMLMap<Node, Node | null>).items) {
+      const key = this.string(pair.key);
+      if (key === undefined) continue;
+      if (seen.has(key)) {
+        this.issue(pair.key, `mapping key "${key}" already defined`);
+        continue;
+      }
+      seen.add(key);
+      const value = pair.value === null ? '' : this.string(pair.value);
+      if (value === undefined) continue;
+      out.push({ key, value, keyNode: pair.key, valueNode: pair.value });
+    }
+    return out;
+  }
+
+  /** seq reads a sequence (null counts as empty). */
+  seq(node: Node | null | undefined, typeName: string): Array<Node | null> | undefined {
+    if (node === null || node === undefined || (isScalar(node) && node.value === null)) return [];
+    if (!isSeq(node)) {
+      this.issue(node, `cannot unmarshal ${describe(node)} into ${typeName}`);
+      return undefined;
+    }
+    return node.items as Array<Node | null>;
+  }
+}
+
+function describe(node: Node): string {
+  if (isMap(node)) return '!!map';
+  if (isSeq(node)) return '!!seq';
+  if (isScalar(node)) {
+    const v = node.value;
+    const kind = typeof v === 'number' ? (Number.isInteger(v) ? '!!int' : '!!float') : typeof v === 'boolean' ? '!!bool' : '!!str';
+    return `${kind} \`${String(node.source ?? v)}\``;
+  }
+  return 'node';
+}
