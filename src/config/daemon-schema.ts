@@ -91,14 +91,13 @@ const alerting = z.strictObject(
     resend_delay: durationMs.default(60_000),
     external_url: httpUrl.optional(),
     external_labels: z
-      .record(z.string(), z.string(expecting('a string label value')), expecting('a mapping of label names to values'))
-      .superRefine((labels, ctx) => {
-        for (const name of Object.keys(labels)) {
-          if (!labelName.test(name) || name.startsWith('__')) {
-            ctx.addIssue({ code: 'custom', path: [name], message: `invalid label name ${JSON.stringify(name)} (expected [a-zA-Z_][a-zA-Z0-9_]* not starting with __)` });
-          }
-        }
-      })
+      .record(
+        z.string().refine((name) => labelName.test(name) && !name.startsWith('__'), {
+          error: (issue) => `invalid label name ${JSON.stringify(issue.input)} (expected [a-zA-Z_][a-zA-Z0-9_]* not starting with __)`,
+        }),
+        z.string(expecting('a string label value')),
+        expecting('a mapping of label names to values'),
+      )
       .default({}),
     queue_capacity: count(1).default(10_000),
     queue_dir: nonEmptyString.optional(),

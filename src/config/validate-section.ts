@@ -124,6 +124,7 @@ function toIssues(zodIssue: z.core.$ZodIssue, base: ConfigPath, input: unknown, 
       });
     }
     case 'invalid_value':
+      if (value === undefined) return [{ path, at: 'key', message: `missing required key (expected one of ${zodIssue.values.map((v) => String(v)).join(', ')})` }];
       return [{ path, at: 'value', message: `invalid value ${describeValue(value)} (expected one of ${zodIssue.values.map((v) => String(v)).join(', ')})` }];
     case 'too_small': {
       if (zodIssue.origin === 'array') return [{ path, at: 'value', message: `too few items (expected at least ${String(zodIssue.minimum)})` }];
@@ -135,6 +136,8 @@ function toIssues(zodIssue: z.core.$ZodIssue, base: ConfigPath, input: unknown, 
       const op = zodIssue.inclusive ? '<=' : '<';
       return [{ path, at: 'value', message: `value ${describeValue(value)} is too large (expected a number ${op} ${String(zodIssue.maximum)})` }];
     }
+    case 'invalid_key':
+      return [{ path, at: 'key', message: zodIssue.issues[0]?.message ?? zodIssue.message }];
     default:
       return [{ path, at: 'value', message: zodIssue.message }];
   }

@@ -28,7 +28,8 @@ export function parseYamlSource(file: string, text: string): YamlSource {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false });
   if (doc.errors.length > 0) {
-    const issues = doc.errors.map((e) => {
+    // Only the first syntax error: the parser's later ones are mostly knock-on noise.
+    const issues = doc.errors.slice(0, 1).map((e) => {
       const pos = lineCounter.linePos(e.pos[0]);
       const what = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
       return `${file}:${pos.line}:${pos.col}: YAML syntax error: ${what}`;
