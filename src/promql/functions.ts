@@ -1,0 +1,739 @@
+/**
+ * PromQL function implementations, one entry per function under a `// === name(args) ===`
+ * header, as Prometheus 2.42's promql/functions.go. Signatures live in functions-meta.ts; the
+ * engine type-checks and evaluates arguments, then calls the implementation once per step.
+ * Float operation order follows upstream so results agree to the last bit.
+ */
+import { QueryError } from '../errors.js';
+import type { Labels } from '../store/types.js';
+import type { Expr } from './ast.js';
+import { unwrapParens } from './ast.js';
+import type { RegexCache } from './regex-cache.js';
+import type { InstantSample, MatrixSeries, Point } from './types.js';
+
+/** RangeArg is a range-vector argument: each series' points inside the window, stale markers removed. */
+export interface RangeArg {
+  readonly type: 'matrix';
+  readonly series: readonly MatrixSeries[];
+  readonly rangeMs: number;
+  /** rangeStartMs/rangeEndMs are the window after offset and @: [end - range, end]. */
+  readonly rangeStartMs: number;
+  readonly rangeEndMs: number;
+}
+
+/** FunctionArg is one evaluated argument. */
+export type FunctionArg =
+  | { readonly type: 'vector'; readonly samples: readonly InstantSample[] }
+  | { readonly type: 'scalar'; readonly v: number }
+  | { readonly type: 'string'; readonly v: string }
+  | RangeArg;
+
+/** FunctionResult is what a function returns for one step. */
+export type FunctionResult = { readonly type: 'vector'; readonly samples: InstantSample[] } | { readonly type: 'scalar'; readonly v: number };
+
+/** FunctionContext is the per-step context of a call. */
+export interface FunctionContext {
+  /** tMs is the evaluation time of this step. */
+  readonly tMs: number;
+  /** argExprs are the unevaluated arguments (absent() reads their matchers). */
+  readonly argExprs: readonly Expr[];
+  readonly regexes: RegexCache;
+}
+
+/** FunctionImpl is the one signature every function implementation has. */
+export type FunctionImpl = (args: readonly FunctionArg[], ctx: FunctionContext) => FunctionResult;
+
+/** dropMetricName returns the labels without `__name__`. */
+export function dropMetricName(labels: Labels): Labels {
+  if (!('__name__' in labels)) return labels;
+  const out: Record<string, string> = { ...labels };
+  delete out.__name__;
+  return out;
+}
+
+function vectorArg(args: readonly FunctionArg[], i: number): readonly InstantSample[] {
+  const a = args[i];
+  if (a === undefined || a.type !== 'vector') throw new QueryError(`internal: argument ${i + 1} is not an instant vector`);
+  return a.samples;
+}
+
+function scalarArg(args: readonly FunctionArg[], i: number): number {
+  const a = args[i];
+  if (a === undefined || a.type !== 'scalar') throw new QueryError(`internal: argument ${i + 1} is not a scalar`);
+  return a.v;
+}
+
+function stringArg(args: readonly FunctionArg[], i: number): string {
+  const a = args[i];
+  if (a === undefined || a.type !== 'string') throw new QueryError(`internal: argument ${i + 1} is not a string`);
+  return a.v;
+}
+
+function rangeArg(args: readonly FunctionArg[], i: number): RangeArg {
+  const a = args[i];
+  if (a === undefined || a.type !== 'matrix') throw new QueryError(`internal: argument ${i + 1} is not a range vector`);
+  return a;
+}
+
+function vec(samples: InstantSample[]): FunctionResult {
+  return { type: 'vector', samples };
+}
+
+/** simple applies `f` to every element, dropping the metric name (Prometheus' simpleFunc). */
+function simple(f: (v: number) => number): FunctionImpl {
+  return (args, ctx) => vec(vectorArg(args, 0).map((s) => ({ labels: dropMetricName(s.labels), t: ctx.tMs, v: f(s.v) })));
+}
+
+/** overTime applies `f` to each series' points, dropping the metric name unless `keepName`. */
+function overTime(f: (points: readonly Point[], args: readonly FunctionArg[], ctx: FunctionContext, r: RangeArg) => number | undefined, matrixIndex = 0, keepName = false): FunctionImpl {
+  return (args, ctx) => {
+    const r = rangeArg(args, matrixIndex);
+    const out: InstantSample[] = [];
+    for (const s of r.series) {
+      if (s.points.length === 0) continue;
+      const v = f(s.points, args, ctx, r);
+      if (v === undefined) continue;
+      out.push({ labels: keepName ? s.labels : dropMetricName(s.labels), t: ctx.tMs, v });
+    }
+    return vec(out);
+  };
+}
+
+/** kahanSumInc is Neumaier's compensated addition, as upstream's kahanSumInc. */
+export function kahanSumInc(inc: number, sum: number, c: number): [number, number] {
+  const t = sum + inc;
+  if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
+  else c += inc - t + sum;
+  return [t, c];
+}
+
+/** extrapolatedRate is Prometheus 2.42's shared rate/increase/delta routine (PROTOCOLS §4). */
+function extrapolatedRate(points: readonly Point[], r: RangeArg, isCounter: boolean, isRate: boolean): number | undefined {
+  if (points.length < 2) return undefined;
+  const first = points[0];
+  const last = points[points.length - 1];
+  let resultValue = last.v - first.v;
+  if (isCounter) {
+    let prev = first.v;
+    for (let i = 1; i < points.length; i++) {
+      const cur = points[i].v;
+      if (cur < prev) resultValue += prev;
+      prev = cur;
+    }
+  }
+  let durationToStart = (first.t - r.rangeStartMs) / 1000;
+  const durationToEnd = (r.rangeEndMs - last.t) / 1000;
+  const sampledInterval = (last.t - first.t) / 1000;
+  const averageDurationBetweenSamples = sampledInterval / (points.length - 1);
+  if (isCounter && resultValue > 0 && first.v >= 0) {
+    // A counter cannot go below zero: do not extrapolate to before the line through the data hits zero.
+    const durationToZero = sampledInterval * (first.v / resultValue);
+    if (durationToZero < durationToStart) durationToStart = durationToZero;
+  }
+  const extrapolationThreshold = averageDurationBetweenSamples * 1.1;
+  let extrapolateToInterval = sampledInterval;
+  if (durationToStart < extrapolationThreshold) extrapolateToInterval += durationToStart;
+  else extrapolateToInterval += averageDurationBetweenSamples / 2;
+  if (durationToEnd < extrapolationThreshold) extrapolateToInterval += durationToEnd;
+  else extrapolateToInterval += averageDurationBetweenSamples / 2;
+  let factor = extrapolateToInterval / sampledInterval;
+  if (isRate) factor /= r.rangeMs / 1000;
+  return resultValue * factor;
+}
+
+function instantValue(points: readonly Point[], isRate: boolean): number | undefined {
+  if (points.length < 2) return undefined;
+  const last = points[points.length - 1];
+  const prev = points[points.length - 2];
+  let result = isRate && last.v < prev.v ? last.v : last.v - prev.v;
+  const sampledInterval = last.t - prev.t;
+  if (sampledInterval === 0) return undefined;
+  if (isRate) result /= sampledInterval / 1000;
+  return result;
+}
+
+function linearRegression(points: readonly Point[], interceptTime: number): [number, number] {
+  let n = 0;
+  let sumX = 0;
+  let cX = 0;
+  let sumY = 0;
+  let cY = 0;
+  let sumXY = 0;
+  let cXY = 0;
+  let sumX2 = 0;
+  let cX2 = 0;
+  const initY = points[0].v;
+  let constY = true;
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i];
+    if (constY && i > 0 && p.v !== initY) constY = false;
+    n += 1;
+    const x = (p.t - interceptTime) / 1e3;
+    [sumX, cX] = kahanSumInc(x, sumX, cX);
+    [sumY, cY] = kahanSumInc(p.v, sumY, cY);
+    [sumXY, cXY] = kahanSumInc(x * p.v, sumXY, cXY);
+    [sumX2, cX2] = kahanSumInc(x * x, sumX2, cX2);
+  }
+  if (constY) {
+    if (!Number.isFinite(initY) && !Number.isNaN(initY)) return [NaN, NaN];
+    return [0, initY];
+  }
+  sumX += cX;
+  sumY += cY;
+  sumXY += cXY;
+  sumX2 += cX2;
+  const covXY = sumXY - (sumX * sumY) / n;
+  const varX = sumX2 - (sumX * sumX) / n;
+  const slope = covXY / varX;
+  const intercept = sumY / n - (slope * sumX) / n;
+  return [slope, intercept];
+}
+
+/** goQuantile is upstream's `quantile`: linear interpolation at rank q × (n − 1); NaN sorts first. */
+export function goQuantile(q: number, values: number[]): number {
+  if (values.length === 0) return NaN;
+  if (q < 0) return -Infinity;
+  if (q > 1) return Infinity;
+  if (Number.isNaN(q)) return NaN;
+  values.sort((a, b) => (Number.isNaN(a) ? (Number.isNaN(b) ? 0 : -1) : Number.isNaN(b) ? 1 : a - b));
+  const n = values.length;
+  const rank = q * (n - 1);
+  const lowerIndex = Math.max(0, Math.floor(rank));
+  const upperIndex = Math.min(n - 1, lowerIndex + 1);
+  const weight = rank - Math.floor(rank);
+  return values[lowerIndex] * (1 - weight) + values[upperIndex] * weight;
+}
+
+/** goLog2 is Go's math.Log2 (exact for powers of two). */
+function goLog2(x: number): number {
+  if (!(x > 0) || !Number.isFinite(x)) return Math.log2(x);
+  // Frexp: x = frac × 2^exp with frac in [0.5, 1).
+  let exp = Math.floor(Math.log2(x)) + 1;
+  let frac = x / 2 ** exp;
+  if (frac >= 1) {
+    frac /= 2;
+    exp += 1;
+  } else if (frac < 0.5) {
+    frac *= 2;
+    exp -= 1;
+  }
+  if (frac === 0.5) return exp - 1;
+  return Math.log(frac) * (1 / Math.LN2) + exp;
+}
+
+function goLog10(x: number): number {
+  return Math.log(x) * (1 / Math.LN10);
+}
+
+/** goParseFloat parses a label value as Go's strconv.ParseFloat (decimal, Inf, NaN, hex). */
+export function goParseFloat(s: string): number | undefined {
+  const lower = s.toLowerCase();
+  const m = /^([+-]?)(inf|infinity)$/.exec(lower);
+  if (m) return m[1] === '-' ? -Infinity : Infinity;
+  if (lower === 'nan') return NaN;
+  if (/^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/.test(lower)) return Number(s);
+  if (/^[+-]?0x[0-9a-f]+$/.test(lower)) {
+    const neg = lower.startsWith('-');
+    const v = Number.parseInt(lower.replace(/^[+-]?0x/, ''), 16);
+    return neg ? -v : v;
+  }
+  return undefined;
+}
+
+interface Bucket {
+  upperBound: number;
+  count: number;
+}
+
+/** bucketQuantile is upstream's classic-histogram quantile, with coalescing and the monotonicity fix. */
+export function bucketQuantile(q: number, buckets: Bucket[]): number {
+  if (Number.isNaN(q)) return NaN;
+  if (q < 0) return -Infinity;
+  if (q > 1) return Infinity;
+  buckets.sort((a, b) => a.upperBound - b.upperBound);
+  if (buckets[buckets.length - 1].upperBound !== Infinity) return NaN;
+  // Coalesce buckets with the same upper bound (e.g. "1" and "1.0").
+  const merged: Bucket[] = [];
+  for (const b of buckets) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && last.upperBound === b.upperBound) last.count += b.count;
+    else merged.push({ upperBound: b.upperBound, count: b.count });
+  }
+  // Counts must not decrease with the bound; scrape races can make them do so.
+  let max = -Infinity;
+  for (const b of merged) {
+    if (b.count > max) max = b.count;
+    else if (b.count < max) b.count = max;
+  }
+  if (merged.length < 2) return NaN;
+  const observations = merged[merged.length - 1].count;
+  if (observations === 0) return NaN;
+  let rank = q * observations;
+  let b = merged.length - 1;
+  for (let i = 0; i < merged.length - 1; i++) {
+    if (merged[i].count >= rank) {
+      b = i;
+      break;
+    }
+  }
+  if (b === merged.length - 1) return merged[merged.length - 2].upperBound;
+  if (b === 0 && merged[0].upperBound <= 0) return merged[0].upperBound;
+  let bucketStart = 0;
+  const bucketEnd = merged[b].upperBound;
+  let count = merged[b].count;
+  if (b > 0) {
+    bucketStart = merged[b - 1].upperBound;
+    count -= merged[b - 1].count;
+    rank -= merged[b - 1].count;
+  }
+  return bucketStart + (bucketEnd - bucketStart) * (rank / count);
+}
+
+const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** setLabel returns labels with `name` set, or removed when `value` is empty. */
+function setLabel(labels: Labels, name: string, value: string): Labels {
+  const out: Record<string, string> = { ...labels };
+  if (value === '') delete out[name];
+  else out[name] = value;
+  return out;
+}
+
+/** expandTemplate is Go's regexp.Expand: $1, ${1}, $name, ${name}, $$. */
+function expandTemplate(template: string, groups: (name: string) => string | undefined): string {
+  let out = '';
+  for (let i = 0; i < template.length; i++) {
+    const ch = template[i];
+    if (ch !== '$' || i + 1 >= template.length) {
+      out += ch;
+      continue;
+    }
+    const next = template[i + 1];
+    if (next === '$') {
+      out += '$';
+      i++;
+      continue;
+    }
+    let name: string;
+    let end: number;
+    if (next === '{') {
+      const close = template.indexOf('}', i + 2);
+      const inner = close < 0 ? '' : template.slice(i + 2, close);
+      if (close < 0 || !/^[a-zA-Z0-9_]+$/.test(inner)) {
+        out += ch;
+        continue;
+      }
+      name = inner;
+      end = close;
+    } else {
+      const m = /^[a-zA-Z0-9_]+/.exec(template.slice(i + 1));
+      if (m === null) {
+        out += ch;
+        continue;
+      }
+      name = m[0];
+      end = i + m[0].length;
+    }
+    out += groups(name) ?? '';
+    i = end;
+  }
+  return out;
+}
+
+function dateFn(f: (d: Date) => number): FunctionImpl {
+  return (args, ctx) => {
+    if (args.length === 0) {
+      return vec([{ labels: {}, t: ctx.tMs, v: f(new Date(Math.trunc(ctx.tMs / 1000) * 1000)) }]);
+    }
+    return vec(
+      vectorArg(args, 0).map((s) => ({
+        labels: dropMetricName(s.labels),
+        t: ctx.tMs,
+        v: Number.isFinite(s.v) ? f(new Date(Math.trunc(s.v) * 1000)) : NaN,
+      })),
+    );
+  };
+}
+
+function absentLabels(expr: Expr | undefined): Labels {
+  if (expr === undefined) return {};
+  const e = unwrapParens(expr);
+  const matchers = e.kind === 'vectorSelector' ? e.matchers : e.kind === 'matrixSelector' ? e.selector.matchers : undefined;
+  if (matchers === undefined) return {};
+  const out: Record<string, string> = {};
+  const conflicting: string[] = [];
+  for (const m of matchers) {
+    if (m.name === '__name__') continue;
+    if (m.type === '=' && !(m.name in out)) out[m.name] = m.value;
+    else conflicting.push(m.name);
+  }
+  for (const n of conflicting) delete out[n];
+  for (const n of Object.keys(out)) if (out[n] === '') delete out[n];
+  return out;
+}
+
+function sortByValue(samples: readonly InstantSample[], descending: boolean): InstantSample[] {
+  // NaN always sorts last, as upstream's reversed heap orders do.
+  return [...samples].sort((a, b) => {
+    const an = Number.isNaN(a.v);
+    const bn = Number.isNaN(b.v);
+    if (an || bn) return an === bn ? 0 : an ? 1 : -1;
+    return descending ? b.v - a.v : a.v - b.v;
+  });
+}
+
+/** FUNCTION_IMPLS maps each supported function to its implementation. */
+export const FUNCTION_IMPLS: Readonly<Record<string, FunctionImpl>> = {
+  // === time() scalar ===
+  time: (_args, ctx) => ({ type: 'scalar', v: ctx.tMs / 1000 }),
+
+  // === pi() scalar ===
+  pi: () => ({ type: 'scalar', v: Math.PI }),
+
+  // === rate(v range-vector) ===
+  rate: overTime((p, _a, _c, r) => extrapolatedRate(p, r, true, true)),
+
+  // === increase(v range-vector) ===
+  increase: overTime((p, _a, _c, r) => extrapolatedRate(p, r, true, false)),
+
+  // === delta(v range-vector) ===
+  delta: overTime((p, _a, _c, r) => extrapolatedRate(p, r, false, false)),
+
+  // === irate(v range-vector) ===
+  irate: overTime((p) => instantValue(p, true)),
+
+  // === idelta(v range-vector) ===
+  idelta: overTime((p) => instantValue(p, false)),
+
+  // === deriv(v range-vector) ===
+  deriv: overTime((p) => (p.length < 2 ? undefined : linearRegression(p, p[0].t)[0])),
+
+  // === predict_linear(v range-vector, t scalar) ===
+  predict_linear: overTime((p, args, ctx) => {
+    if (p.length < 2) return undefined;
+    const duration = scalarArg(args, 1);
+    const [slope, intercept] = linearRegression(p, ctx.tMs);
+    return slope * duration + intercept;
+  }),
+
+  // === resets(v range-vector) ===
+  resets: overTime((p) => {
+    let resets = 0;
+    let prev = p[0].v;
+    for (let i = 1; i < p.length; i++) {
+      if (p[i].v < prev) resets++;
+      prev = p[i].v;
+    }
+    return resets;
+  }),
+
+  // === changes(v range-vector) ===
+  changes: overTime((p) => {
+    let changes = 0;
+    let prev = p[0].v;
+    for (let i = 1; i < p.length; i++) {
+      const cur = p[i].v;
+      if (cur !== prev && !(Number.isNaN(cur) && Number.isNaN(prev))) changes++;
+      prev = cur;
+    }
+    return changes;
+  }),
+
+  // === avg_over_time(v range-vector) ===
+  avg_over_time: overTime((p) => {
+    let mean = 0;
+    let count = 0;
+    let c = 0;
+    for (const { v } of p) {
+      count++;
+      if (!Number.isFinite(mean) && !Number.isNaN(mean)) {
+        // An infinite mean stays as it is unless a NaN or an opposite infinity arrives.
+        if (!Number.isFinite(v) && !Number.isNaN(v) && mean > 0 === v > 0) continue;
+        if (Number.isFinite(v)) continue;
+      }
+      [mean, c] = kahanSumInc(v / count - mean / count, mean, c);
+    }
+    if (!Number.isFinite(mean) && !Number.isNaN(mean)) return mean;
+    return mean + c;
+  }),
+
+  // === sum_over_time(v range-vector) ===
+  sum_over_time: overTime((p) => {
+    let sum = 0;
+    let c = 0;
+    for (const { v } of p) [sum, c] = kahanSumInc(v, sum, c);
+    if (!Number.isFinite(sum) && !Number.isNaN(sum)) return sum;
+    return sum + c;
+  }),
+
+  // === count_over_time(v range-vector) ===
+  count_over_time: overTime((p) => p.length),
+
+  // === min_over_time(v range-vector) ===
+  min_over_time: overTime((p) => {
+    let min = p[0].v;
+    for (const { v } of p) if (v < min || Number.isNaN(min)) min = v;
+    return min;
+  }),
+
+  // === max_over_time(v range-vector) ===
+  max_over_time: overTime((p) => {
+    let max = p[0].v;
+    for (const { v } of p) if (v > max || Number.isNaN(max)) max = v;
+    return max;
+  }),
+
+  // === last_over_time(v range-vector) ===
+  // 2.42 keeps the metric name here, unlike every other *_over_time.
+  last_over_time: overTime((p) => p[p.length - 1].v, 0, true),
+
+  // === present_over_time(v range-vector) ===
+  present_over_time: overTime(() => 1),
+
+  // === quantile_over_time(q scalar, v range-vector) ===
+  quantile_over_time: overTime(
+    (p, args) =>
+      goQuantile(
+        scalarArg(args, 0),
+        p.map((x) => x.v),
+      ),
+    1,
+  ),
+
+  // === stddev_over_time(v range-vector) ===
+  stddev_over_time: overTime((p) => Math.sqrt(stdvarOverTime(p))),
+
+  // === stdvar_over_time(v range-vector) ===
+  stdvar_over_time: overTime((p) => stdvarOverTime(p)),
+
+  // === absent_over_time(v range-vector) ===
+  absent_over_time: (args, ctx) => {
+    const r = rangeArg(args, 0);
+    if (r.series.some((s) => s.points.length > 0)) return vec([]);
+    return vec([{ labels: absentLabels(ctx.argExprs[0]), t: ctx.tMs, v: 1 }]);
+  },
+
+  // === absent(v instant-vector) ===
+  absent: (args, ctx) => {
+    if (vectorArg(args, 0).length > 0) return vec([]);
+    return vec([{ labels: absentLabels(ctx.argExprs[0]), t: ctx.tMs, v: 1 }]);
+  },
+
+  // === abs(v instant-vector) ===
+  abs: simple(Math.abs),
+  // === ceil(v instant-vector) ===
+  ceil: simple(Math.ceil),
+  // === floor(v instant-vector) ===
+  floor: simple(Math.floor),
+  // === exp(v instant-vector) ===
+  exp: simple(Math.exp),
+  // === sqrt(v instant-vector) ===
+  sqrt: simple(Math.sqrt),
+  // === ln(v instant-vector) ===
+  ln: simple(Math.log),
+  // === log2(v instant-vector) ===
+  log2: simple(goLog2),
+  // === log10(v instant-vector) ===
+  log10: simple(goLog10),
+  // === sgn(v instant-vector) ===
+  sgn: simple((v) => (v < 0 ? -1 : v > 0 ? 1 : v)),
+  // === acos(v instant-vector) === and the other trigonometric functions
+  acos: simple(Math.acos),
+  acosh: simple(Math.acosh),
+  asin: simple(Math.asin),
+  asinh: simple(Math.asinh),
+  atan: simple(Math.atan),
+  atanh: simple(Math.atanh),
+  cos: simple(Math.cos),
+  cosh: simple(Math.cosh),
+  sin: simple(Math.sin),
+  sinh: simple(Math.sinh),
+  tan: simple(Math.tan),
+  tanh: simple(Math.tanh),
+  // === deg(v instant-vector) ===
+  deg: simple((v) => (v * 180) / Math.PI),
+  // === rad(v instant-vector) ===
+  rad: simple((v) => (v * Math.PI) / 180),
+
+  // === round(v instant-vector, to_nearest scalar) ===
+  round: (args, ctx) => {
+    const toNearest = args.length >= 2 ? scalarArg(args, 1) : 1;
+    // Upstream inverts first: fewer floating point surprises than dividing by toNearest.
+    const inverse = 1 / toNearest;
+    return vec(vectorArg(args, 0).map((s) => ({ labels: dropMetricName(s.labels), t: ctx.tMs, v: Math.floor(s.v * inverse + 0.5) / inverse })));
+  },
+
+  // === clamp(v instant-vector, min scalar, max scalar) ===
+  clamp: (args, ctx) => {
+    const min = scalarArg(args, 1);
+    const max = scalarArg(args, 2);
+    if (max < min) return vec([]);
+    return vec(vectorArg(args, 0).map((s) => ({ labels: dropMetricName(s.labels), t: ctx.tMs, v: goMax(min, goMin(max, s.v)) })));
+  },
+
+  // === clamp_max(v instant-vector, max scalar) ===
+  clamp_max: (args, ctx) => {
+    const max = scalarArg(args, 1);
+    return vec(vectorArg(args, 0).map((s) => ({ labels: dropMetricName(s.labels), t: ctx.tMs, v: goMin(max, s.v) })));
+  },
+
+  // === clamp_min(v instant-vector, min scalar) ===
+  clamp_min: (args, ctx) => {
+    const min = scalarArg(args, 1);
+    return vec(vectorArg(args, 0).map((s) => ({ labels: dropMetricName(s.labels), t: ctx.tMs, v: goMax(min, s.v) })));
+  },
+
+  // === scalar(v instant-vector) scalar ===
+  scalar: (args) => {
+    const v = vectorArg(args, 0);
+    return { type: 'scalar', v: v.length === 1 ? v[0].v : NaN };
+  },
+
+  // === vector(s scalar) ===
+  vector: (args, ctx) => vec([{ labels: {}, t: ctx.tMs, v: scalarArg(args, 0) }]),
+
+  // === timestamp(v instant-vector) ===
+  // The engine passes sample timestamps (not the step time) when the argument is a selector.
+  timestamp: (args, ctx) => vec(vectorArg(args, 0).map((s) => ({ labels: dropMetricName(s.labels), t: ctx.tMs, v: s.t / 1000 }))),
+
+  // === sort(v instant-vector) ===
+  sort: (args) => vec(sortByValue(vectorArg(args, 0), false)),
+
+  // === sort_desc(v instant-vector) ===
+  sort_desc: (args) => vec(sortByValue(vectorArg(args, 0), true)),
+
+  // === histogram_quantile(q scalar, b instant-vector) ===
+  histogram_quantile: (args, ctx) => {
+    const q = scalarArg(args, 0);
+    const groups = new Map<string, { labels: Labels; buckets: Bucket[] }>();
+    for (const s of vectorArg(args, 1)) {
+      const le = s.labels.le;
+      const upperBound = le === undefined ? undefined : goParseFloat(le);
+      // No or malformed `le` label: skipped, as upstream does.
+      if (upperBound === undefined) continue;
+      const rest: Record<string, string> = { ...s.labels };
+      delete rest.le;
+      // Grouped by every label but `le` (the name included); the output drops the name.
+      const key = signature(rest);
+      let g = groups.get(key);
+      if (g === undefined) {
+        g = { labels: dropMetricName(rest), buckets: [] };
+        groups.set(key, g);
+      }
+      g.buckets.push({ upperBound, count: s.v });
+    }
+    const out: InstantSample[] = [];
+    for (const g of groups.values()) {
+      if (g.buckets.length > 0) out.push({ labels: g.labels, t: ctx.tMs, v: bucketQuantile(q, g.buckets) });
+    }
+    return vec(out);
+  },
+
+  // === label_replace(v instant-vector, dst string, replacement string, src string, regex string) ===
+  label_replace: (args, ctx) => {
+    const dst = stringArg(args, 1);
+    const repl = stringArg(args, 2);
+    const src = stringArg(args, 3);
+    const regexStr = stringArg(args, 4);
+    let re;
+    try {
+      re = ctx.regexes.get(regexStr);
+    } catch (err) {
+      throw new QueryError(`invalid regular expression in label_replace(): ${regexStr}`, { cause: err });
+    }
+    if (!LABEL_NAME_RE.test(dst)) throw new QueryError(`invalid destination label name in label_replace(): ${dst}`);
+    const named = re.namedGroups();
+    const out: InstantSample[] = [];
+    for (const s of vectorArg(args, 0)) {
+      const srcVal = s.labels[src] ?? '';
+      const m = re.matcher(srcVal);
+      if (!m.matches()) {
+        out.push({ labels: s.labels, t: ctx.tMs, v: s.v });
+        continue;
+      }
+      const res = expandTemplate(repl, (name) => {
+        if (/^\d+$/.test(name)) {
+          const idx = Number(name);
+          return idx <= m.groupCount() ? (m.group(idx) ?? '') : '';
+        }
+        return name in named ? (m.group(name) ?? '') : '';
+      });
+      out.push({ labels: setLabel(s.labels, dst, res), t: ctx.tMs, v: s.v });
+    }
+    return vec(out);
+  },
+
+  // === label_join(v instant-vector, dst string, sep string, src string...) ===
+  label_join: (args, ctx) => {
+    const dst = stringArg(args, 1);
+    const sep = stringArg(args, 2);
+    const srcs: string[] = [];
+    for (let i = 3; i < args.length; i++) {
+      const src = stringArg(args, i);
+      if (!LABEL_NAME_RE.test(src)) throw new QueryError(`invalid source label name in label_join(): ${src}`);
+      srcs.push(src);
+    }
+    if (!LABEL_NAME_RE.test(dst)) throw new QueryError(`invalid destination label name in label_join(): ${dst}`);
+    return vec(
+      vectorArg(args, 0).map((s) => ({
+        labels: setLabel(
+          s.labels,
+          dst,
+          srcs.map((n) => s.labels[n] ?? '').join(sep),
+        ),
+        t: ctx.tMs,
+        v: s.v,
+      })),
+    );
+  },
+
+  // === minute(v=vector(time()) instant-vector) ===
+  minute: dateFn((d) => d.getUTCMinutes()),
+  // === hour(v=vector(time()) instant-vector) ===
+  hour: dateFn((d) => d.getUTCHours()),
+  // === day_of_week(v=vector(time()) instant-vector) ===
+  day_of_week: dateFn((d) => d.getUTCDay()),
+  // === day_of_month(v=vector(time()) instant-vector) ===
+  day_of_month: dateFn((d) => d.getUTCDate()),
+  // === days_in_month(v=vector(time()) instant-vector) ===
+  days_in_month: dateFn((d) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate()),
+  // === month(v=vector(time()) instant-vector) ===
+  month: dateFn((d) => d.getUTCMonth() + 1),
+  // === year(v=vector(time()) instant-vector) ===
+  year: dateFn((d) => d.getUTCFullYear()),
+};
+
+function stdvarOverTime(points: readonly Point[]): number {
+  let count = 0;
+  let mean = 0;
+  let cMean = 0;
+  let aux = 0;
+  let cAux = 0;
+  for (const { v } of points) {
+    count++;
+    const delta = v - (mean + cMean);
+    [mean, cMean] = kahanSumInc(delta / count, mean, cMean);
+    [aux, cAux] = kahanSumInc(delta * (v - (mean + cMean)), aux, cAux);
+  }
+  return (aux + cAux) / count;
+}
+
+/** goMax is Go's math.Max: NaN wins, +0 beats -0. */
+function goMax(a: number, b: number): number {
+  if (Number.isNaN(a) || Number.isNaN(b)) return NaN;
+  return Math.max(a, b);
+}
+
+/** goMin is Go's math.Min: NaN wins, -0 beats +0. */
+function goMin(a: number, b: number): number {
+  if (Number.isNaN(a) || Number.isNaN(b)) return NaN;
+  return Math.min(a, b);
+}
+
+/** signature is a stable string key for a label set (sorted names). */
+export function signature(labels: Labels): string {
+  const names = Object.keys(labels).sort();
+  let out = '';
+  for (const n of names) out += `${n}\u0000${labels[n]}\u0001`;
+  return out;
+}

@@ -1,0 +1,517 @@
+/**
+ * parseExpr: PromQL text → typed AST, through the Prometheus project's own lezer grammar
+ * (`@prometheus-io/lezer-promql`). One converter walks the lezer tree; `checkExpr` (check.ts)
+ * then type-checks like Prometheus' parser does. The grammar is newer than Prometheus 2.42 and
+ * error-tolerant, so this module also rejects what 2.42 would reject (duration arithmetic,
+ * quoted label names, `fill`, `smoothed`, `limitk`, ...) naming the construct and its position.
+ */
+import type { SyntaxNode } from '@lezer/common';
+import { parser } from '@prometheus-io/lezer-promql';
+import { RE2JS } from 're2js';
+import { PromqlParseError } from '../errors.js';
+import type { SourcePosition } from '../errors.js';
+import type { LabelMatcher, MatchType } from '../store/types.js';
+import { parseDurationMs } from '../time/index.js';
+import { AggregateOps, makeNode } from './ast.js';
+import type { AggregateExpr, AggregateOp, AtModifier, BinaryExpr, BinaryOp, Call, Expr, MatrixSelector, NumberLiteral, SubqueryExpr, VectorMatching, VectorSelector } from './ast.js';
+import { checkExpr } from './check.js';
+import { FUNCTIONS, UNSUPPORTED_FUNCTIONS } from './functions-meta.js';
+
+class ConvertError extends Error {
+  constructor(
+    message: string,
+    readonly pos: SourcePosition,
+  ) {
+    super(message);
+  }
+}
+
+function fail(node: SyntaxNode | SourcePosition, message: string): never {
+  const pos = 'start' in node ? node : { start: node.from, end: node.to };
+  throw new ConvertError(message, pos);
+}
+
+function posOf(node: SyntaxNode): SourcePosition {
+  return { start: node.from, end: node.to };
+}
+
+function children(node: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  for (let c = node.firstChild; c !== null; c = c.nextSibling) out.push(c);
+  return out;
+}
+
+/** parseGoFloat parses a number the way Prometheus 2.42's parser does (ParseInt base 0, then ParseFloat). */
+export function parsePromqlNumber(text: string): number | undefined {
+  let s = text;
+  let sign = 1;
+  if (s.startsWith('+') || s.startsWith('-')) {
+    if (s[0] === '-') sign = -1;
+    s = s.slice(1);
+  }
+  const lower = s.toLowerCase();
+  if (lower === 'inf' || lower === 'infinity') return sign * Infinity;
+  if (lower === 'nan') return NaN;
+  if (/^0[xX][0-9a-fA-F]+$/.test(s)) return sign * Number.parseInt(s.slice(2), 16);
+  // Go's ParseInt with base 0 reads a leading 0 as octal.
+  if (/^0[0-7]+$/.test(s)) return sign * Number.parseInt(s.slice(1), 8);
+  if (/^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s)) return sign * Number(s);
+  return undefined;
+}
+
+const ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
+
+/** unquoteString resolves a PromQL string literal with Go escapes (as Prometheus' strutil.Unquote). */
+export function unquoteString(raw: string): string | undefined {
+  if (raw.length < 2) return undefined;
+  const quote = raw[0];
+  if (raw[raw.length - 1] !== quote) return undefined;
+  const body = raw.slice(1, -1);
+  if (quote === '`') return body.includes('`') ? undefined : body;
+  if (quote !== '"' && quote !== "'") return undefined;
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i];
+    if (ch === quote || ch === '\n') return undefined;
+    if (ch !== '\\') {
+      out += ch;
+      continue;
+    }
+    i++;
+    if (i >= body.length) return undefined;
+    const e = body[i];
+    if (e in ESCAPES) {
+      out += ESCAPES[e];
+    } else if (e === "'" || e === '"') {
+      if (e !== quote) return undefined;
+      out += e;
+    } else if (e === 'x' || e === 'u' || e === 'U') {
+      const n = e === 'x' ? 2 : e === 'u' ? 4 : 8;
+      const hex = body.slice(i + 1, i + 1 + n);
+      if (hex.length !== n || !/^[0-9a-fA-F]+$/.test(hex)) return undefined;
+      const cp = Number.parseInt(hex, 16);
+      if (e === 'x') {
+        // A \x escape is one byte; Prometheus label values are UTF-8 so only ASCII bytes are meaningful here.
+        out += String.fromCharCode(cp);
+      } else {
+        if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return undefined;
+        out += String.fromCodePoint(cp);
+      }
+      i += n;
+    } else if (e >= '0' && e <= '7') {
+      const oct = body.slice(i, i + 3);
+      if (!/^[0-7]{3}$/.test(oct)) return undefined;
+      const v = Number.parseInt(oct, 8);
+      if (v > 255) return undefined;
+      out += String.fromCharCode(v);
+      i += 2;
+    } else {
+      return undefined;
+    }
+  }
+  return out;
+}
+
+const MATCH_OPS: Record<string, MatchType> = { EqlSingle: '=', Neq: '!=', EqlRegex: '=~', NeqRegex: '!~' };
+
+const BINARY_OPS: Record<string, BinaryOp> = {
+  Pow: '^',
+  Mul: '*',
+  Div: '/',
+  Mod: '%',
+  Atan2: 'atan2',
+  Add: '+',
+  Sub: '-',
+  Eql: '==',
+  Gte: '>=',
+  Gtr: '>',
+  Lte: '<=',
+  Lss: '<',
+  Neq: '!=',
+  And: 'and',
+  Unless: 'unless',
+  Or: 'or',
+};
+
+class Converter {
+  constructor(private readonly text: string) {}
+
+  private src(node: SyntaxNode): string {
+    return this.text.slice(node.from, node.to);
+  }
+
+  expr(node: SyntaxNode): Expr {
+    switch (node.name) {
+      case 'NumberDurationLiteral':
+        return this.number(node);
+      case 'StringLiteral':
+        return makeNode({ kind: 'string', value: this.string(node), pos: posOf(node) });
+      case 'VectorSelector':
+        return this.vectorSelector(node);
+      case 'MatrixSelector':
+        return this.matrixSelector(node);
+      case 'SubqueryExpr':
+        return this.subquery(node);
+      case 'OffsetExpr':
+        return this.offset(node);
+      case 'StepInvariantExpr':
+        return this.at(node);
+      case 'ParenExpr': {
+        const inner = this.onlyExpr(node);
+        return makeNode({ kind: 'paren', expr: inner, pos: posOf(node) });
+      }
+      case 'UnaryExpr':
+        return this.unary(node);
+      case 'BinaryExpr':
+        return this.binary(node);
+      case 'AggregateExpr':
+        return this.aggregate(node);
+      case 'FunctionCall':
+        return this.call(node);
+      case 'AnchoredExpr':
+        return fail(node, 'the "anchored" modifier is not supported (it is newer than Prometheus 2.42)');
+      case 'SmoothedExpr':
+        return fail(node, 'the "smoothed" modifier is not supported (it is newer than Prometheus 2.42)');
+      default:
+        return fail(node, `unexpected ${node.name} "${this.src(node)}"`);
+    }
+  }
+
+  private onlyExpr(node: SyntaxNode): Expr {
+    const inner = children(node).find((c) => c.type.isError === false && c.name !== '(' && c.name !== ')');
+    if (inner === undefined) return fail(node, 'empty expression');
+    return this.expr(inner);
+  }
+
+  private number(node: SyntaxNode): NumberLiteral {
+    const text = this.src(node).replace(/\s+/g, '');
+    if (text.includes('_')) fail(node, `bad number "${text}": digit separators are not supported`);
+    const v = parsePromqlNumber(text);
+    if (v === undefined) {
+      if (parseDurationMs(text.replace(/^[+-]/, '')) !== undefined) {
+        fail(node, `unexpected duration "${text}": a duration is only allowed in a range, subquery or offset`);
+      }
+      fail(node, `bad number "${text}"`);
+    }
+    return makeNode({ kind: 'number', value: v, pos: posOf(node) });
+  }
+
+  private string(node: SyntaxNode): string {
+    const raw = this.src(node);
+    const v = unquoteString(raw);
+    if (v === undefined) fail(node, `invalid string literal ${raw}: unterminated or bad escape sequence`);
+    return v;
+  }
+
+  private duration(node: SyntaxNode, what: string): number {
+    // DurationExpr / OffsetDurationExpr: 2.42 knows only one plain duration here.
+    const kids = children(node);
+    if (kids.length !== 1 || kids[0].name !== 'NumberDurationLiteralInDurationContext') {
+      fail(node, `duration expressions ("${this.src(node)}") are not supported in ${what}; write a plain duration such as 5m`);
+    }
+    const text = this.src(kids[0]);
+    const ms = parseDurationMs(text);
+    if (ms === undefined) fail(kids[0], `bad duration "${text}" in ${what}: use units ms, s, m, h, d, w, y, largest first (e.g. 1h30m)`);
+    return ms;
+  }
+
+  private labelMatcher(node: SyntaxNode): LabelMatcher {
+    if (node.name === 'QuotedLabelMatcher' || node.name === 'QuotedLabelName') {
+      return fail(node, 'quoted label names are not supported (UTF-8 names are newer than Prometheus 2.42)');
+    }
+    const kids = children(node);
+    const nameNode = kids.find((k) => k.name === 'LabelName');
+    const opNode = kids.find((k) => k.name === 'MatchOp');
+    const valueNode = kids.find((k) => k.name === 'StringLiteral');
+    if (nameNode === undefined || opNode === undefined || valueNode === undefined) return fail(node, `bad label matcher "${this.src(node)}"`);
+    const opName = opNode.firstChild?.name ?? '';
+    const type = MATCH_OPS[opName];
+    if (type === undefined) return fail(opNode, `bad match operator "${this.src(opNode)}"`);
+    const value = this.string(valueNode);
+    if (type === '=~' || type === '!~') {
+      try {
+        RE2JS.compile(`^(?:${value})$`);
+      } catch (err) {
+        fail(valueNode, `invalid regular expression ${JSON.stringify(value)}: ${(err as Error).message}`);
+      }
+    }
+    return { name: this.src(nameNode), type, value };
+  }
+
+  private vectorSelector(node: SyntaxNode): VectorSelector {
+    const ident = node.getChild('Identifier');
+    const lm = node.getChild('LabelMatchers');
+    const matchers: LabelMatcher[] = [];
+    if (lm !== null) {
+      for (const c of children(lm)) {
+        if (c.name === '{' || c.name === '}' || c.name === ',') continue;
+        matchers.push(this.labelMatcher(c));
+      }
+    }
+    let name: string | undefined;
+    if (ident !== null) {
+      name = this.src(ident);
+      for (const m of matchers) {
+        if (m.name === '__name__') fail(node, `metric name must not be set twice: "${name}" or "${m.value}"`);
+      }
+      matchers.push({ name: '__name__', type: '=', value: name });
+    }
+    return makeNode({ kind: 'vectorSelector', name, matchers, offsetMs: 0, at: undefined, pos: posOf(node) });
+  }
+
+  private matrixSelector(node: SyntaxNode): MatrixSelector {
+    const kids = children(node);
+    const inner = this.expr(kids[0]);
+    const durNode = node.getChild('DurationExpr');
+    if (durNode === null) return fail(node, 'missing range duration');
+    if (inner.kind !== 'vectorSelector') fail(inner.pos, 'ranges only allowed for vector selectors');
+    if (inner.offsetMs !== 0) fail(inner.pos, 'no offset modifiers allowed before range');
+    if (inner.at !== undefined) fail(inner.pos, 'no @ modifiers allowed before range');
+    const rangeMs = this.duration(durNode, 'a range selector');
+    return makeNode({ kind: 'matrixSelector', selector: inner, rangeMs, pos: posOf(node) });
+  }
+
+  private subquery(node: SyntaxNode): SubqueryExpr {
+    const kids = children(node);
+    const inner = this.expr(kids[0]);
+    const durs = node.getChildren('DurationExpr');
+    if (durs.length === 0) return fail(node, 'missing subquery range');
+    const rangeMs = this.duration(durs[0], 'a subquery range');
+    const stepMs = durs.length > 1 ? this.duration(durs[1], 'a subquery step') : 0;
+    return makeNode({ kind: 'subquery', expr: inner, rangeMs, stepMs, offsetMs: 0, at: undefined, pos: posOf(node) });
+  }
+
+  private offset(node: SyntaxNode): Expr {
+    const kids = children(node);
+    const inner = this.expr(kids[0]);
+    const durNode = node.getChild('OffsetDurationExpr');
+    if (durNode === null) return fail(node, 'missing offset duration');
+    let sign = 1;
+    let d: SyntaxNode = durNode;
+    for (;;) {
+      const op = d.getChild('UnaryOp');
+      const nested = d.getChild('OffsetDurationExpr');
+      if (op === null || nested === null) break;
+      if (this.src(op) === '-') sign = -sign;
+      d = nested;
+    }
+    const offsetMs = sign * this.duration(d, 'an offset');
+    const pos = { start: inner.pos.start, end: node.to };
+    switch (inner.kind) {
+      case 'vectorSelector':
+        if (inner.offsetMs !== 0) fail(node, 'offset may not be set multiple times');
+        return makeNode({ ...inner, offsetMs, pos });
+      case 'matrixSelector':
+        if (inner.selector.offsetMs !== 0) fail(node, 'offset may not be set multiple times');
+        return makeNode({ ...inner, selector: makeNode({ ...inner.selector, offsetMs }), pos });
+      case 'subquery':
+        if (inner.offsetMs !== 0) fail(node, 'offset may not be set multiple times');
+        return makeNode({ ...inner, offsetMs, pos });
+      default:
+        return fail(node, 'offset modifier must be preceded by an instant vector selector or range vector selector or a subquery');
+    }
+  }
+
+  private at(node: SyntaxNode): Expr {
+    const kids = children(node);
+    const inner = this.expr(kids[0]);
+    let at: AtModifier;
+    const pre = node.getChild('AtModifierPreprocessors');
+    const num = node.getChild('NumberDurationLiteral');
+    if (pre !== null) {
+      at = pre.firstChild?.name === 'AtStart' ? { kind: 'start' } : { kind: 'end' };
+    } else if (num !== null) {
+      const seconds = this.number(num).value;
+      if (!Number.isFinite(seconds) || Math.abs(seconds) >= 9.2e15) fail(num, `timestamp out of bounds for @ modifier: ${seconds}`);
+      at = { kind: 'timestamp', ms: goRound(seconds * 1000) };
+    } else {
+      return fail(node, 'missing @ timestamp');
+    }
+    const pos = { start: inner.pos.start, end: node.to };
+    switch (inner.kind) {
+      case 'vectorSelector':
+        if (inner.at !== undefined) fail(node, '@ <timestamp> may not be set multiple times');
+        return makeNode({ ...inner, at, pos });
+      case 'matrixSelector':
+        if (inner.selector.at !== undefined) fail(node, '@ <timestamp> may not be set multiple times');
+        return makeNode({ ...inner, selector: makeNode({ ...inner.selector, at }), pos });
+      case 'subquery':
+        if (inner.at !== undefined) fail(node, '@ <timestamp> may not be set multiple times');
+        return makeNode({ ...inner, at, pos });
+      default:
+        return fail(node, '@ modifier must be preceded by an instant vector selector or range vector selector or a subquery');
+    }
+  }
+
+  private unary(node: SyntaxNode): Expr {
+    const opNode = node.getChild('UnaryOp');
+    const kids = children(node).filter((c) => c.name !== 'UnaryOp');
+    const inner = this.expr(kids[0]);
+    const op = opNode !== null && this.src(opNode) === '-' ? '-' : '+';
+    const pos = posOf(node);
+    if (inner.kind === 'number') return makeNode({ kind: 'number', value: op === '-' ? -inner.value : inner.value, pos });
+    return makeNode({ kind: 'unary', op, expr: inner, pos });
+  }
+
+  private binary(node: SyntaxNode): Expr {
+    const kids = children(node);
+    const lhsNode = kids[0];
+    const rhsNode = kids[kids.length - 1];
+    const opNode = kids.find((k) => k.name in BINARY_OPS && k !== lhsNode && k !== rhsNode);
+    if (opNode === undefined) {
+      const odd = kids.find((k) => k.name === 'TrimUpper' || k.name === 'TrimLower');
+      return fail(odd ?? node, odd !== undefined ? `operator "${this.src(odd)}" is not supported` : 'bad binary expression');
+    }
+    const op = BINARY_OPS[opNode.name];
+    if (node.getChild('FillModifier') !== null) fail(node.getChild('FillModifier') as SyntaxNode, 'fill modifiers are not supported (they are newer than Prometheus 2.42)');
+    const returnBool = node.getChild('BoolModifier') !== null;
+    let matching: VectorMatching | undefined;
+    const mm = node.getChild('MatchingModifierClause');
+    if (mm !== null) {
+      const on = mm.getChild('On') !== null;
+      const groups = mm.getChildren('GroupingLabels');
+      const labels = groups.length > 0 ? this.groupingLabels(groups[0]) : [];
+      let card: VectorMatching['card'] = 'one-to-one';
+      let include: string[] = [];
+      if (mm.getChild('GroupLeft') !== null) card = 'many-to-one';
+      if (mm.getChild('GroupRight') !== null) card = 'one-to-many';
+      if (card !== 'one-to-one' && groups.length > 1) include = this.groupingLabels(groups[1]);
+      matching = { card, on, labels, include };
+    }
+    let lhs = this.expr(lhsNode);
+    const rhs = this.expr(rhsNode);
+    const pos = posOf(node);
+    // lezer folds a sign into a number literal, but in Prometheus unary minus binds looser than
+    // `^`: -2 ^ 2 is -(2 ^ 2).
+    const lhsText = this.src(lhsNode);
+    if (op === '^' && lhs.kind === 'number' && lhsNode.name === 'NumberDurationLiteral' && /^[+-]/.test(lhsText)) {
+      const neg = lhsText.startsWith('-');
+      lhs = makeNode({ kind: 'number', value: neg ? -lhs.value : lhs.value, pos: { start: lhsNode.from + 1, end: lhsNode.to } });
+      const pow: BinaryExpr = makeNode({ kind: 'binary', op, lhs, rhs, returnBool, matching, pos: { start: lhsNode.from + 1, end: node.to } });
+      return makeNode({ kind: 'unary', op: neg ? '-' : '+', expr: pow, pos });
+    }
+    return makeNode({ kind: 'binary', op, lhs, rhs, returnBool, matching, pos });
+  }
+
+  private groupingLabels(node: SyntaxNode): string[] {
+    const out: string[] = [];
+    for (const c of children(node)) {
+      if (c.name === 'LabelName') out.push(this.src(c));
+      else if (c.name === 'QuotedLabelName') fail(c, 'quoted label names are not supported (UTF-8 names are newer than Prometheus 2.42)');
+    }
+    return out;
+  }
+
+  private args(body: SyntaxNode | null): Expr[] {
+    if (body === null) return [];
+    return children(body)
+      .filter((c) => c.name !== '(' && c.name !== ')' && c.name !== ',')
+      .map((c) => this.expr(c));
+  }
+
+  private aggregate(node: SyntaxNode): AggregateExpr {
+    const opNode = node.getChild('AggregateOp');
+    const opName = opNode !== null ? this.src(opNode).toLowerCase() : '';
+    if (!(AggregateOps as readonly string[]).includes(opName)) {
+      return fail(opNode ?? node, `aggregation "${opName}" is not supported (it is newer than Prometheus 2.42)`);
+    }
+    const op = opName as AggregateOp;
+    const mod = node.getChild('AggregateModifier');
+    let grouping: string[] = [];
+    let without = false;
+    if (mod !== null) {
+      without = mod.getChild('Without') !== null;
+      const gl = mod.getChild('GroupingLabels');
+      if (gl !== null) grouping = this.groupingLabels(gl);
+    }
+    const args = this.args(node.getChild('FunctionCallBody'));
+    const hasParam = op === 'topk' || op === 'bottomk' || op === 'quantile' || op === 'count_values';
+    const want = hasParam ? 2 : 1;
+    if (args.length !== want) fail(node, `wrong number of arguments for aggregate expression provided, expected ${want}, got ${args.length}`);
+    return makeNode({
+      kind: 'aggregate',
+      op,
+      expr: hasParam ? args[1] : args[0],
+      param: hasParam ? args[0] : undefined,
+      grouping,
+      without,
+      pos: posOf(node),
+    });
+  }
+
+  private call(node: SyntaxNode): Call {
+    const id = node.getChild('FunctionIdentifier');
+    const name = id !== null ? this.src(id) : '';
+    const unsupported = UNSUPPORTED_FUNCTIONS.get(name);
+    if (unsupported !== undefined) fail(id ?? node, unsupported);
+    if (!FUNCTIONS.has(name)) fail(id ?? node, `function "${name}" is not supported (it is not part of Prometheus 2.42's PromQL or of this engine)`);
+    const args = this.args(node.getChild('FunctionCallBody'));
+    return makeNode({ kind: 'call', func: name, args, pos: posOf(node) });
+  }
+}
+
+/** goRound rounds half away from zero, as Go's math.Round. */
+function goRound(x: number): number {
+  return x < 0 ? -Math.round(-x) : Math.round(x);
+}
+
+function syntaxErrors(text: string, top: SyntaxNode): Array<{ message: string; pos: SourcePosition }> {
+  const out: Array<{ message: string; pos: SourcePosition }> = [];
+  const visit = (node: SyntaxNode): void => {
+    if (!node.type.isError) {
+      for (let c = node.firstChild; c !== null; c = c.nextSibling) visit(c);
+      return;
+    }
+    // An error node's children are the tokens it swallowed: report the node once.
+    const pos = { start: node.from, end: node.to };
+    const prev = node.prevSibling;
+    const snippet = text.slice(node.from, node.to);
+    if (snippet.startsWith('(') && prev !== null && prev.name === 'Identifier') {
+      const fname = text.slice(prev.from, prev.to);
+      out.push({
+        message: UNSUPPORTED_FUNCTIONS.get(fname) ?? `unknown function with name "${fname}"`,
+        pos: { start: prev.from, end: prev.to },
+      });
+    } else if (snippet === '') {
+      const tail = text.slice(node.from).trim();
+      out.push({ message: tail === '' ? 'unexpected end of input' : `unexpected "${tail.slice(0, 20)}"`, pos });
+    } else {
+      out.push({ message: `unexpected "${snippet.slice(0, 20)}"`, pos });
+    }
+  };
+  visit(top);
+  // An unknown function name derails the rest of the parse; its follow-on errors are noise.
+  const fnErrors = out.filter((e) => e.message.includes('function'));
+  return fnErrors.length > 0 ? fnErrors : out;
+}
+
+function describe(errs: ReadonlyArray<{ message: string; pos: SourcePosition }>): string {
+  return errs.map((e) => `at char ${e.pos.start + 1}: ${e.message}`).join('; ');
+}
+
+/**
+ * parseExpr parses and type-checks a PromQL expression. Throws `PromqlParseError` (with the first
+ * problem's `pos`) listing every syntax error, or the unsupported construct and where it is.
+ */
+export function parseExpr(text: string): Expr {
+  if (text.trim() === '') throw new PromqlParseError('PromQL parse error: no expression found in input', { start: 0, end: 0 });
+  const tree = parser.parse(text);
+  const top = tree.topNode;
+  const errs = syntaxErrors(text, top);
+  if (errs.length > 0) throw new PromqlParseError(`PromQL parse error ${describe(errs)}`, errs[0].pos);
+  const kids = children(top);
+  if (kids.length !== 1) {
+    const extra = kids[1] ?? top;
+    throw new PromqlParseError(`PromQL parse error at char ${extra.from + 1}: unexpected "${text.slice(extra.from, extra.to)}"`, posOf(extra));
+  }
+  let expr: Expr;
+  try {
+    expr = new Converter(text).expr(kids[0]);
+  } catch (err) {
+    if (err instanceof ConvertError) throw new PromqlParseError(`PromQL parse error at char ${err.pos.start + 1}: ${err.message}`, err.pos);
+    throw err;
+  }
+  const checked = checkExpr(expr);
+  if (checked.errors.length > 0) throw new PromqlParseError(`PromQL parse error ${describe(checked.errors)}`, checked.errors[0].pos);
+  return checked.expr;
+}
