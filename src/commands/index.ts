@@ -6,9 +6,11 @@ import type { Command } from './types.js';
 import { verdictCommand } from './verdict.js';
 import { configCheckCommand } from './config-check.js';
 import { probeCommand } from './probe.js';
+import { queryCommand } from './query.js';
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   verdict: verdictCommand,
   'config check': configCheckCommand,
   probe: probeCommand,
+  query: queryCommand,
 };
