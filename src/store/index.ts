@@ -10,3 +10,5 @@ export { RefusalReasons } from './store-metrics.js';
 export type { RefusalReason } from './store-metrics.js';
 export { SqliteStore, openSampleStore, STORE_FILE } from './sqlite-store.js';
 export type { OpenSampleStoreOptions } from './sqlite-store.js';
+export { RetentionLoop, DEFAULT_RETENTION_INTERVAL_MS } from './retention-loop.js';
+export type { RetentionLoopOptions } from './retention-loop.js';
