@@ -187,6 +187,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   let server: Server | undefined;
   let bound: BoundAddress | undefined;
   let startedAtMs = 0;
+  let isStopping = false;
 
   const requests = new Counter({
     name: 'sentinel_http_requests_total',
@@ -235,6 +236,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         out = { status: mapped.status, headers, body: mapped.body };
       }
       status = out.status ?? 200;
+      // During shutdown, keep-alive would hold the server open until the client's idle timeout.
+      if (isStopping) res.shouldKeepAlive = false;
       if (!res.headersSent && !res.destroyed) send(res, method === 'HEAD', out);
     } catch (err) {
       logger.error({ err, method, route: routeLabel }, 'could not write the response');
@@ -286,6 +289,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       const s = server;
       if (!s) return;
       server = undefined;
+      isStopping = true;
       const closed = new Promise<void>((resolve) => s.close(() => resolve()));
       s.closeIdleConnections();
       const remaining = Math.max(0, deadlineMs - clock.nowMs());
@@ -303,6 +307,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         await closed;
       }
       bound = undefined;
+      isStopping = false;
     },
     isReady() {
       return server !== undefined;

@@ -12,4 +12,5 @@ export { requireAdmin } from './require-admin.js';
 export type { AdminToken } from './require-admin.js';
 export { readinessOf } from './component.js';
 export type { Component, ComponentReadiness, ReadinessReport } from './component.js';
-export type { StatusInfo, TargetStatus, ScheduleStatus } from './status-info.js';
+export { buildStatusInfo } from './status-info.js';
+export type { StatusInfo, TargetStatus, ScheduleStatus, StatusSource } from './status-info.js';

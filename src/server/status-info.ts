@@ -2,6 +2,7 @@
  * StatusInfo: the body of `GET /api/v1/status`. Built from the Config with secrets removed
  * (only whether each one is set).
  */
+import type { Config } from '../config/index.js';
 
 /** TargetStatus describes one watched service without its credentials. */
 export interface TargetStatus {
@@ -28,4 +29,38 @@ export interface StatusInfo {
   readonly configFile: string;
   readonly targets: Readonly<Record<string, TargetStatus>>;
   readonly schedules: readonly ScheduleStatus[];
+}
+
+/** StatusSource is what buildStatusInfo reads: the config (secrets are reported only as set or not). */
+export interface StatusSource {
+  readonly version: string;
+  readonly startTimeMs: number;
+  readonly nowMs: number;
+  readonly config: Config;
+  readonly schedules: readonly ScheduleStatus[];
+}
+
+/** buildStatusInfo describes the daemon without any secret value: only `hasToken` flags. */
+export function buildStatusInfo(source: StatusSource): StatusInfo {
+  const { spacetimedb, runtime, control } = source.config.target;
+  return {
+    version: source.version,
+    startTimeMs: source.startTimeMs,
+    uptimeSeconds: Math.max(0, (source.nowMs - source.startTimeMs) / 1000),
+    environment: source.config.environment,
+    configFile: source.config.file,
+    targets: {
+      spacetimedb: {
+        baseUrl: spacetimedb.baseUrl,
+        database: spacetimedb.database,
+        websocketPath: spacetimedb.websocketPath,
+        healthPath: spacetimedb.healthPath,
+        hasToken: spacetimedb.token !== undefined,
+      },
+      runtime: { baseUrl: runtime.baseUrl, metricsPath: runtime.metricsPath, hasToken: true },
+      control: { baseUrl: control.baseUrl, hasToken: true, hasJwtSigningKey: control.jwtSigningKey !== undefined },
+      toxiproxy: { baseUrl: source.config.drills.toxiproxyUrl, hasToken: false },
+    },
+    schedules: source.schedules,
+  };
 }
