@@ -114,11 +114,16 @@ export class TrafficGenerator {
     return { streamId, key: `lab:${this.runId}:${this.serial}`, hash: `sha256:${createHash('sha256').update(json).digest('hex')}`, json, createdAtMs: nowMs };
   }
 
-  /** publish tries one mirror publish; a failure (ratio `failureRatio`) leaves it in the outbox. */
-  private publish(ev: PendingEvent, failureRatio: number): boolean {
+  /**
+   * publish tries one mirror publish; a failure (ratio `failureRatio`) leaves it in the outbox.
+   * Only an event's first failure is counted, so failed_total tracks events, not retry ticks.
+   */
+  private publish(ev: PendingEvent, failureRatio: number, isRetry = false): boolean {
     if (failureRatio > 0 && this.random() < failureRatio) {
-      this.mirror.failed_total += 1;
-      this.mirror.network_failures_total += 1;
+      if (!isRetry) {
+        this.mirror.failed_total += 1;
+        this.mirror.network_failures_total += 1;
+      }
       return false;
     }
     if (this.module.append(ev.streamId, ev.key, ev.hash, ev.json, ev.createdAtMs)) this.mirror.published_total += 1;
@@ -131,7 +136,7 @@ export class TrafficGenerator {
     // Outbox first: the mirror retries in order before publishing anything new.
     while (this.outbox.length > 0) {
       const head = this.outbox[0] as PendingEvent;
-      if (!this.publish(head, knobs.publishFailures)) break;
+      if (!this.publish(head, knobs.publishFailures, true)) break;
       this.outbox.shift();
     }
     if (!knobs.paused && this.opts.streams.length > 0) {
@@ -141,7 +146,14 @@ export class TrafficGenerator {
         const streamId = this.opts.streams[this.nextStream % this.opts.streams.length] as string;
         this.nextStream += 1;
         const ev = this.makeEvent(streamId, nowMs);
-        if (this.outbox.length > 0 || !this.publish(ev, knobs.publishFailures)) this.outbox.push(ev);
+        if (this.outbox.length > 0) {
+          // Queued behind older failures to keep stream order: counted as a failed publish.
+          this.mirror.failed_total += 1;
+          this.mirror.network_failures_total += 1;
+          this.outbox.push(ev);
+        } else if (!this.publish(ev, knobs.publishFailures)) {
+          this.outbox.push(ev);
+        }
       }
     } else {
       this.credit = 0;

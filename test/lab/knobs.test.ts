@@ -1,0 +1,198 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Lab } from '../../src/lab/index.js';
+import { WsClient, appendArgs, call, count, dig, rowsOf, sql, startTestLab, waitUntil } from './helpers.js';
+
+let lab: Lab;
+const clients: WsClient[] = [];
+beforeAll(async () => {
+  lab = await startTestLab({ tickMs: 20, traffic: { streams: ['runtime.run.k1.events'], clients: [{ id: 'fast', applyPerSecond: 10_000 }, { id: 'laggy', applyPerSecond: 10_000 }], ackIntervalMs: 20 } });
+});
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  lab.setKnobs({ traffic: { paused: true }, publish_failures: 0, token_failure_ratio: 0, slow_clients: [], streaming_stopped: false, leak_connection_rows: false, next_resume: null, runtime_fields: 'published', auth_failures_per_minute: { unauthorized: 0, token_expired: 0 }, stale_cursor_events_per_minute: 0 });
+});
+afterAll(async () => {
+  await lab.close();
+});
+
+async function postKnobs(body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${lab.urls.admin}/lab/knobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+async function runtimeMetrics(): Promise<Record<string, unknown>> {
+  const res = await fetch(`${lab.urls.runtime}/internal/v1/spacetime/sync/metrics`, { headers: { authorization: `Bearer ${lab.secrets.runtimeAdminToken}` } });
+  return (await res.json()) as Record<string, unknown>;
+}
+
+async function headSeq(stream: string): Promise<number> {
+  const r = await sql(lab, `SELECT head_seq FROM stream_head WHERE stream_id = '${stream}'`);
+  return (dig(r.json, 0, 'rows', 0, 0) as number | undefined) ?? 0;
+}
+
+async function connect(): Promise<WsClient> {
+  const { client } = await WsClient.connect(lab);
+  clients.push(client);
+  return client;
+}
+
+describe('lab admin API', () => {
+  it('refuses unknown knobs and bad values with 400 naming them', async () => {
+    const unknown = await postKnobs({ warp_speed: 9 });
+    expect(unknown.status).toBe(400);
+    expect(dig(unknown.json, 'error', 'message')).toContain('warp_speed');
+    const bad = await postKnobs({ publish_failures: 2 });
+    expect(bad.status).toBe(400);
+    expect(dig(bad.json, 'error', 'message')).toContain('publish_failures');
+    const nested = await postKnobs({ traffic: { speed: 1 } });
+    expect(dig(nested.json, 'error', 'message')).toContain('traffic.speed');
+    const canary = await postKnobs({ append_burst: { stream: 'runtime.topic.sentinel.canary', count: 1 } });
+    expect(canary.status).toBe(400);
+  });
+
+  it('answers the new state, and GET /lab/state reports every knob in effect', async () => {
+    const r = await postKnobs({ token_failure_ratio: 0.25 });
+    expect(r.status).toBe(200);
+    expect(dig(r.json, 'knobs', 'token_failure_ratio')).toBe(0.25);
+    const state = (await (await fetch(`${lab.urls.admin}/lab/state`)).json()) as Record<string, unknown>;
+    expect(Object.keys(state.knobs as object).sort()).toEqual(['auth_failures_per_minute', 'leak_connection_rows', 'next_resume', 'publish_failures', 'retention_floor', 'runtime_fields', 'slow_clients', 'stale_cursor_events_per_minute', 'streaming_stopped', 'token_failure_ratio', 'traffic'].sort());
+  });
+});
+
+describe('lab knobs change what clients observe', () => {
+  it('traffic: events flow at the configured rate and stop when paused', async () => {
+    const stream = 'runtime.run.k1.events';
+    const before = await headSeq(stream);
+    lab.setKnobs({ traffic: { paused: false, events_per_second: 200 } });
+    await waitUntil(async () => (await headSeq(stream)) >= before + 10, 3000, 'traffic');
+    lab.setKnobs({ traffic: { paused: true } });
+    const stopped = await headSeq(stream);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await headSeq(stream)).toBe(stopped);
+    const m = await runtimeMetrics();
+    expect(dig(m, 'mirror', 'published_total')).toBeGreaterThanOrEqual(10);
+    expect(dig(m, 'delivery', 'event_count')).toBeGreaterThanOrEqual(10);
+  });
+
+  it('append_burst appends N events at once', async () => {
+    const before = await headSeq('burst.s');
+    const state = lab.setKnobs({ append_burst: { stream: 'burst.s', count: 25 } });
+    expect(await headSeq('burst.s')).toBe(before + 25);
+    expect(state.streams.find((s) => s.stream_id === 'burst.s')?.head_seq).toBe(before + 25);
+  });
+
+  it('retention_floor drops older events and reports the oldest retained seq', async () => {
+    lab.setKnobs({ append_burst: { stream: 'ret.s', count: 10 } });
+    const client = await connect();
+    client.send({ Subscribe: { query_strings: ["SELECT * FROM sync_event WHERE stream_id = 'ret.s'"], request_id: 1 } });
+    await client.next('InitialSubscription');
+    const state = lab.setKnobs({ retention_floor: 6 });
+    expect(state.streams.find((s) => s.stream_id === 'ret.s')).toMatchObject({ head_seq: 10, oldest_retained_seq: 6, retained_events: 5 });
+    const r = await sql(lab, "SELECT COUNT(*) AS n FROM sync_event WHERE stream_id = 'ret.s' AND seq < 6");
+    expect(dig(r.json, 0, 'rows', 0, 0)).toBe(0);
+    const light = await client.next('TransactionUpdateLight');
+    expect(rowsOf(dig(light, 'TransactionUpdateLight', 'update', 'tables'), 'sync_event', 'deletes')).toHaveLength(5);
+    lab.setKnobs({ retention_floor: 0 });
+  });
+
+  it('publish_failures: failed_total and outbox_depth grow, then the outbox drains', async () => {
+    lab.setKnobs({ publish_failures: 1, traffic: { paused: false, events_per_second: 200 } });
+    await waitUntil(async () => (dig(await runtimeMetrics(), 'mirror', 'outbox_depth') as number) >= 5, 3000, 'outbox growth');
+    const m = await runtimeMetrics();
+    expect(dig(m, 'mirror', 'failed_total')).toBeGreaterThanOrEqual(5);
+    lab.setKnobs({ publish_failures: 0, traffic: { paused: true } });
+    await waitUntil(async () => dig(await runtimeMetrics(), 'mirror', 'outbox_depth') === 0, 3000, 'outbox drain');
+  });
+
+  it('token_failure_ratio makes token issuance fail', async () => {
+    lab.setKnobs({ token_failure_ratio: 1 });
+    const res = await fetch(`${lab.urls.control}/api/sync/token`, { method: 'POST', headers: { authorization: `Bearer ${lab.secrets.controlSessionToken}` } });
+    expect(res.status).toBe(500);
+    expect(lab.state().counters.control['sync.token.issue.failed']).toBeGreaterThanOrEqual(1);
+  });
+
+  it('slow_clients stop acking, so their checkpoint lags the head', async () => {
+    lab.setKnobs({ runtime_fields: 'documented' });
+    lab.setKnobs({ append_burst: { stream: 'runtime.run.k1.events', count: 3 } });
+    await waitUntil(() => lab.state().clients.every((c) => c.max_lag === 0), 3000, 'clients to catch up');
+    lab.setKnobs({ slow_clients: ['laggy'] });
+    await new Promise((r) => setTimeout(r, 60));
+    lab.setKnobs({ append_burst: { stream: 'runtime.run.k1.events', count: 40 } });
+    await waitUntil(() => lab.state().clients.find((c) => c.client_id === 'fast')?.max_lag === 0, 3000, 'fast client');
+    const laggy = lab.state().clients.find((c) => c.client_id === 'laggy');
+    expect(laggy?.max_lag).toBe(40);
+    const head = await headSeq('runtime.run.k1.events');
+    const cp = await sql(lab, "SELECT last_applied_seq FROM stream_checkpoint WHERE checkpoint_key = 'laggy:runtime.run.k1.events'");
+    expect(head - (dig(cp.json, 0, 'rows', 0, 0) as number)).toBe(40);
+    await waitUntil(async () => dig(await runtimeMetrics(), 'delivery', 'max_replay_lag') === 40, 3000, 'documented lag');
+  });
+
+  it('restart drops every connection and keeps the data', async () => {
+    lab.setKnobs({ append_burst: { stream: 'restart.s', count: 2 } });
+    const client = await connect();
+    const state = lab.setKnobs({ restart: true });
+    expect(state.counters.lab.restarts).toBeGreaterThanOrEqual(1);
+    await client.waitClosed();
+    expect(client.closeCode).toBe(1006);
+    expect(await headSeq('restart.s')).toBe(2);
+  });
+
+  for (const [fault, expected] of [['gap', [3, 4]], ['duplicate', [2, 2, 3, 4]], ['reorder', [3, 2, 4]]] as const) {
+    it(`next_resume=${fault} alters the next resuming subscription once`, async () => {
+      const stream = `resume.${fault}`;
+      lab.setKnobs({ append_burst: { stream, count: 4 } });
+      lab.setKnobs({ next_resume: fault });
+      const client = await connect();
+      const q = `SELECT * FROM sync_event WHERE stream_id = '${stream}' AND seq > 1`;
+      client.send({ Subscribe: { query_strings: [q], request_id: 1 } });
+      const m = await client.next('InitialSubscription');
+      const seqs = (rowsOf(dig(m, 'InitialSubscription', 'database_update', 'tables'), 'sync_event', 'inserts') as Array<{ seq: number }>).map((r) => r.seq);
+      expect(seqs).toEqual(expected);
+      const state = lab.state();
+      expect(state.knobs.next_resume).toBeNull();
+      expect(state.counters.lab.resume_faults.at(-1)).toMatchObject({ fault, after_seq: 1 });
+      client.send({ Subscribe: { query_strings: [q], request_id: 2 } });
+      const clean = await client.next('InitialSubscription');
+      expect((rowsOf(dig(clean, 'InitialSubscription', 'database_update', 'tables'), 'sync_event', 'inserts') as Array<{ seq: number }>).map((r) => r.seq)).toEqual([2, 3, 4]);
+    });
+  }
+
+  it('streaming_stopped keeps sessions answering but delivers no transaction updates', async () => {
+    const client = await connect();
+    client.send({ Subscribe: { query_strings: ["SELECT * FROM sync_event WHERE stream_id = 'stop.s'"], request_id: 1 } });
+    await client.next('InitialSubscription');
+    lab.setKnobs({ streaming_stopped: true });
+    expect((await call(lab, 'append_sync_event', appendArgs('stop.s', 'x1'))).status).toBe(200);
+    client.send({ OneOffQuery: { message_id: '01', query_string: "SELECT * FROM sync_event WHERE stream_id = 'stop.s'" } });
+    const one = await client.next('OneOffQueryResponse');
+    expect(dig(one, 'OneOffQueryResponse', 'tables', 0, 'rows')).toHaveLength(1);
+    expect(client.messages.some((m) => 'TransactionUpdateLight' in m)).toBe(false);
+    lab.setKnobs({ streaming_stopped: false });
+    await call(lab, 'append_sync_event', appendArgs('stop.s', 'x2'));
+    await client.next('TransactionUpdateLight');
+  });
+
+  it('leak_connection_rows keeps the presence row after disconnect', async () => {
+    lab.setKnobs({ leak_connection_rows: true });
+    const { client, identity } = await WsClient.connect(lab);
+    await client.close();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await count(lab, 'active_connection', `WHERE identity_hex = '${identity}'`)).toBe(1);
+  });
+
+  it('auth_failures_per_minute and stale_cursor_events_per_minute grow the documented counters', async () => {
+    lab.setKnobs({ runtime_fields: 'documented', auth_failures_per_minute: { unauthorized: 6000, token_expired: 3000 }, stale_cursor_events_per_minute: 6000 });
+    await waitUntil(async () => {
+      const m = await runtimeMetrics();
+      return (dig(m, 'auth_failures', 'unauthorized_total') as number) > 5 && (dig(m, 'auth_failures', 'token_expired_total') as number) > 2 && (dig(m, 'delivery', 'stale_cursor_events_total') as number) > 5;
+    }, 3000, 'counters');
+  });
+
+  it('runtime_fields switches between the published and the documented field sets', async () => {
+    expect(Object.keys(dig(await runtimeMetrics(), 'delivery') as object)).toEqual(['stream_count', 'event_count']);
+    lab.setKnobs({ runtime_fields: 'documented' });
+    const m = await runtimeMetrics();
+    expect(Object.keys(dig(m, 'delivery') as object)).toEqual(['stream_count', 'event_count', 'max_replay_lag', 'dropped_messages_total', 'stale_cursor_events_total']);
+    expect(Object.keys(dig(m, 'auth_failures') as object)).toEqual(['unauthorized_total', 'forbidden_total', 'invalid_token_total', 'token_expired_total', 'token_not_yet_valid_total', 'token_revoked_total']);
+  });
+});
