@@ -32,6 +32,8 @@ export interface PersistedAlert {
   /** validUntilMs is the `endsAt` lease last sent for the alert. */
   readonly validUntilMs?: number;
   readonly keepFiringSinceMs?: number;
+  /** drillLabels are the `drill` and `stage` of the drill the alert was raised in, if any. */
+  readonly drillLabels?: { readonly drill: string; readonly stage: string };
 }
 
 /** PersistedRule is the alert instances of one alerting rule, identified by name and expression. */
@@ -85,7 +87,8 @@ function isPersistedAlert(v: unknown): v is PersistedAlert {
     // JSON has no NaN; the value is kept only for display, so null (NaN) is accepted.
     (typeof v.value === 'number' || v.value === null) &&
     typeof v.activeAtMs === 'number' &&
-    ['firedAtMs', 'resolvedAtMs', 'lastSentAtMs', 'validUntilMs', 'keepFiringSinceMs'].every((k) => optionalNumber(v[k]))
+    ['firedAtMs', 'resolvedAtMs', 'lastSentAtMs', 'validUntilMs', 'keepFiringSinceMs'].every((k) => optionalNumber(v[k])) &&
+    (v.drillLabels === undefined || (isLabels(v.drillLabels) && typeof v.drillLabels.drill === 'string' && typeof v.drillLabels.stage === 'string'))
   );
 }
 

@@ -1,0 +1,513 @@
+/**
+ * manager: the rule manager of `sentinel run` (Prometheus' rules.Manager plus the notifier
+ * hand-off of `sendAlerts`). It loads rule files into `RuleGroup`s (engineer F's model), gives
+ * each group a `GroupRunner`, and after every evaluation hands the alerts that need sending to
+ * the notifiers and saves the alert state. Reload keeps the old rules when the new files are
+ * invalid and moves alert state across with `copyStateFrom`.
+ */
+import pino from 'pino';
+import type { Logger } from 'pino';
+import { Counter, Gauge } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { RuleFileError } from '../errors.js';
+import { labelsKey } from '../store/index.js';
+import type { Labels, Queryable } from '../store/index.js';
+import type { Clock } from '../time/index.js';
+import type { Alert } from './alerting-rule.js';
+import { AlertingRule } from './alerting-rule.js';
+import { AlertStateStore } from './alert-state-store.js';
+import type { AlertStateSnapshot, PersistedAlert, PersistedGroup } from './alert-state-store.js';
+import { GroupRunner } from './group-runner.js';
+import type { NotifiableAlert, Notifier } from './notifier.js';
+import { loadRuleFiles } from './rule-file.js';
+import type { ExprChecker } from './rule-file.js';
+import { RuleGroup } from './rule-group.js';
+import type { Appendable } from './rule-group.js';
+import type { QueryFn } from './rule.js';
+
+/** DrillLabels are the labels an alert raised during a drill stage carries. */
+export interface DrillLabels {
+  readonly drill: string;
+  readonly stage: string;
+}
+
+/** RuleManagerOptions configure the manager; only `clock`-driven runners read time. */
+export interface RuleManagerOptions {
+  /** resolveFiles lists the rule files (re-run on every reload, so new files are picked up). */
+  readonly resolveFiles: () => readonly string[] | Promise<readonly string[]>;
+  /** store is read by the queries and receives rule output (recording rules, ALERTS, ALERTS_FOR_STATE). */
+  readonly store: Queryable & Appendable;
+  /** query runs an instant query at an evaluation time (the PromQL engine over `store`). */
+  readonly query: QueryFn;
+  /** checkExpr validates expressions at load time (the PromQL parser). */
+  readonly checkExpr?: ExprChecker;
+  /** formatExpr normalises an expression for `generatorURL` (PromQL's String()); identity by default. */
+  readonly formatExpr?: (expr: string) => string;
+  readonly clock: Clock;
+  /** defaultIntervalMs is the interval of groups without their own (config `rules.evaluation_interval`). */
+  readonly defaultIntervalMs: number;
+  /** resendDelayMs is how often firing alerts are re-sent (default 1m, as `--rules.alert.resend-delay`). */
+  readonly resendDelayMs?: number;
+  /**
+   * outageToleranceMs: saved pending alerts older than this are not restored, so a long outage
+   * starts `for` afresh (default 1h, as `--rules.alert.for-outage-tolerance`).
+   */
+  readonly outageToleranceMs?: number;
+  readonly externalLabels?: Labels;
+  /** externalUrl is the sentinel's URL, the base of every alert's `generatorURL`. */
+  readonly externalUrl?: string;
+  readonly notifiers?: readonly Notifier[];
+  /** stateFile is where alert state is saved (e.g. `<dataDir>/alerts/state.json`); none keeps it in memory. */
+  readonly stateFile?: string;
+  readonly registry: Registry;
+  readonly logger?: Logger;
+}
+
+/** ReloadResult tells whether a reload took effect; on failure the old rules stay. */
+export type ReloadResult = { readonly ok: true; readonly groups: number; readonly rules: number } | { readonly ok: false; readonly error: RuleFileError };
+
+interface ManagedGroup {
+  readonly key: string;
+  readonly group: RuleGroup;
+  readonly runner: GroupRunner;
+}
+
+/** RuleGroupView is one group for the HTTP API (`/api/v1/rules`). */
+export interface RuleGroupView {
+  readonly name: string;
+  readonly file: string;
+  readonly intervalMs: number;
+  readonly limit: number;
+  readonly lastEvaluationMs: number;
+  readonly evaluationDurationMs: number;
+  readonly rules: readonly RuleView[];
+}
+
+/** AlertView is one pending or firing alert for the HTTP API. */
+export interface AlertView {
+  readonly labels: Labels;
+  readonly annotations: Labels;
+  readonly state: 'pending' | 'firing';
+  readonly activeAtMs: number;
+  readonly value: number;
+  readonly keepFiringSinceMs?: number;
+}
+
+/** RuleView is one rule for the HTTP API. */
+export type RuleView =
+  | {
+      readonly kind: 'alerting';
+      readonly name: string;
+      readonly expr: string;
+      readonly forMs: number;
+      readonly keepFiringForMs: number;
+      readonly labels: Labels;
+      readonly annotations: Labels;
+      readonly state: 'inactive' | 'pending' | 'firing';
+      readonly alerts: readonly AlertView[];
+      readonly health: 'unknown' | 'ok' | 'err';
+      readonly lastError: string;
+      readonly lastEvaluationMs: number;
+      readonly evaluationDurationMs: number;
+    }
+  | {
+      readonly kind: 'recording';
+      readonly name: string;
+      readonly expr: string;
+      readonly labels: Labels;
+      readonly health: 'unknown' | 'ok' | 'err';
+      readonly lastError: string;
+      readonly lastEvaluationMs: number;
+      readonly evaluationDurationMs: number;
+    };
+
+function groupKey(file: string, name: string): string {
+  return `${file};${name}`;
+}
+
+function alertKey(a: Pick<Alert, 'labels' | 'activeAtMs'>): string {
+  return `${labelsKey(a.labels)}@${a.activeAtMs}`;
+}
+
+/** goQueryEscape is Go's url.QueryEscape: space → '+', everything but [A-Za-z0-9-_.~] percent-encoded. */
+export function goQueryEscape(s: string): string {
+  let out = '';
+  for (const b of new TextEncoder().encode(s)) {
+    const c = String.fromCharCode(b);
+    if (/[A-Za-z0-9\-_.~]/.test(c)) out += c;
+    else if (c === ' ') out += '+';
+    else out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** generatorUrl is Prometheus' `<external URL>/graph?g0.expr=<escaped>&g0.tab=1`. */
+export function generatorUrl(externalUrl: string, expr: string): string {
+  return `${externalUrl.replace(/\/+$/, '')}/graph?g0.expr=${goQueryEscape(expr)}&g0.tab=1`;
+}
+
+/**
+ * needsSending is Prometheus' `Alert.needsSending`: never pending alerts; a resolution not yet
+ * sent; otherwise once `resendDelayMs` has passed since the last send.
+ */
+export function needsSending(a: Alert, evalTimeMs: number, resendDelayMs: number): boolean {
+  if (a.state === 'pending') return false;
+  if (a.resolvedAtMs > a.lastSentAtMs) return true;
+  return a.lastSentAtMs + resendDelayMs < evalTimeMs;
+}
+
+/**
+ * RuleManager runs every rule group on its own schedule and owns the notifiers' lifecycle. It
+ * implements the daemon Component shape (`name`, `start`, `stop`, `isReady`).
+ */
+export class RuleManager {
+  readonly name = 'rules';
+  private readonly opts: RuleManagerOptions & { resendDelayMs: number; outageToleranceMs: number };
+  private readonly logger: Logger;
+  private readonly stateStore: AlertStateStore | undefined;
+  private groups = new Map<string, ManagedGroup>();
+  private isStarted = false;
+  private isLoaded = false;
+  private reloading: Promise<ReloadResult> | undefined;
+  private drill: DrillLabels | undefined;
+  /** drillLabelsByAlert remembers, per alert instance, the drill it was raised in. */
+  private drillLabelsByAlert = new Map<string, DrillLabels>();
+  private readonly metrics: {
+    missed: Counter<'rule_group'>;
+    evaluations: Counter<'rule_group'>;
+    failures: Counter<'rule_group'>;
+    duration: Gauge<'rule_group'>;
+    reloads: Counter<'result'>;
+  };
+
+  constructor(options: RuleManagerOptions) {
+    if (!(options.defaultIntervalMs > 0)) throw new RangeError(`RuleManager: defaultIntervalMs must be > 0, got ${options.defaultIntervalMs}`);
+    this.opts = { resendDelayMs: 60_000, outageToleranceMs: 3600_000, ...options };
+    this.logger = options.logger ?? pino({ level: 'silent' });
+    this.stateStore = options.stateFile ? new AlertStateStore({ path: options.stateFile, logger: this.logger }) : undefined;
+    const registers = [options.registry];
+    this.metrics = {
+      missed: new Counter({ name: 'sentinel_rule_group_iterations_missed_total', help: 'Rule group evaluations skipped because the previous one overran or the process stalled.', labelNames: ['rule_group'], registers }),
+      evaluations: new Counter({ name: 'sentinel_rule_group_iterations_total', help: 'Rule group evaluations started.', labelNames: ['rule_group'], registers }),
+      failures: new Counter({ name: 'sentinel_rule_evaluation_failures_total', help: 'Rule evaluations that failed (the rule health turns err; the group carries on).', labelNames: ['rule_group'], registers }),
+      duration: new Gauge({ name: 'sentinel_rule_group_last_duration_seconds', help: 'Duration of the last evaluation of each rule group, in seconds.', labelNames: ['rule_group'], registers }),
+      reloads: new Counter({ name: 'sentinel_rules_reloads_total', help: 'Rule file reloads by result (success, failure; a failed reload keeps the old rules).', labelNames: ['result'], registers }),
+    };
+    const groups = (): ManagedGroup[] => [...this.groups.values()];
+    new Gauge({
+      name: 'sentinel_alerts',
+      help: 'Alerts held by the rule manager, by state (pending, firing, inactive = resolved but still being notified).',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const counts = { pending: 0, firing: 0, inactive: 0 };
+        for (const g of groups()) for (const r of g.group.alertingRules()) for (const a of r.alerts()) counts[a.state] += 1;
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    });
+  }
+
+  /** start loads the rule files (failing on invalid ones), restores saved alert state and starts the loops. */
+  async start(): Promise<void> {
+    if (this.isStarted) return;
+    for (const n of this.opts.notifiers ?? []) await n.start();
+    const groups = await this.buildGroups();
+    this.restoreState(groups);
+    this.isStarted = true;
+    this.install(groups, new Map());
+    this.isLoaded = true;
+  }
+
+  /** isReady is true once the rules are loaded and their loops run. */
+  isReady(): boolean {
+    return this.isStarted && this.isLoaded;
+  }
+
+  /**
+   * reload re-reads the rule files. When any is invalid the old groups keep running and the
+   * error (every issue, with file:line:col) is returned; concurrent reloads share one run.
+   */
+  reload(): Promise<ReloadResult> {
+    if (!this.reloading) {
+      this.reloading = this.doReload().finally(() => {
+        this.reloading = undefined;
+      });
+    }
+    return this.reloading;
+  }
+
+  /** stop ends every loop (finishing in-flight evaluations by `deadlineMs`), saves state and stops the notifiers. */
+  async stop(deadlineMs: number): Promise<void> {
+    if (!this.isStarted) return;
+    this.isStarted = false;
+    await Promise.all([...this.groups.values()].map((g) => g.runner.stop(deadlineMs)));
+    this.saveState();
+    for (const n of this.opts.notifiers ?? []) await n.stop(deadlineMs);
+  }
+
+  /**
+   * setDrillLabels marks alerts raised from now on with `drill` and `stage` labels (in
+   * notifications and the API) until `clearDrillLabels`; the drills code calls it per stage.
+   */
+  setDrillLabels(labels: DrillLabels): void {
+    this.drill = { drill: labels.drill, stage: labels.stage };
+  }
+
+  /** clearDrillLabels ends the drill window; alerts raised during it keep their labels. */
+  clearDrillLabels(): void {
+    this.drill = undefined;
+  }
+
+  /** ruleGroups describes every group for the HTTP API. */
+  ruleGroups(): RuleGroupView[] {
+    return [...this.groups.values()].map(({ key, group, runner }) => ({
+      name: group.name,
+      file: group.file,
+      intervalMs: group.intervalMs,
+      limit: group.limit,
+      lastEvaluationMs: runner.lastEvaluationMs,
+      evaluationDurationMs: group.evaluationDurationMs,
+      rules: group.rules.map((r): RuleView => {
+        const common = { name: r.name, expr: r.expr, labels: r.labels, health: r.health, lastError: r.lastError?.message ?? '', lastEvaluationMs: r.lastEvaluationMs, evaluationDurationMs: r.evaluationDurationMs };
+        if (!(r instanceof AlertingRule)) return { kind: 'recording', ...common };
+        return {
+          kind: 'alerting',
+          ...common,
+          forMs: r.forMs,
+          keepFiringForMs: r.keepFiringForMs,
+          annotations: r.annotations,
+          state: r.state(),
+          alerts: r.activeAlerts().map((a) => ({
+            labels: this.withDrillLabels(key, a),
+            annotations: a.annotations,
+            state: a.state === 'firing' ? 'firing' : 'pending',
+            activeAtMs: a.activeAtMs,
+            value: a.value,
+            ...(a.keepFiringSinceMs ? { keepFiringSinceMs: a.keepFiringSinceMs } : {}),
+          })),
+        };
+      }),
+    }));
+  }
+
+  /** activeAlerts lists every pending and firing alert (`/api/v1/alerts`). */
+  activeAlerts(): AlertView[] {
+    const out: AlertView[] = [];
+    for (const g of this.ruleGroups()) for (const r of g.rules) if (r.kind === 'alerting') out.push(...r.alerts);
+    return out;
+  }
+
+  private withDrillLabels(key: string, a: Alert): Labels {
+    const d = this.drillLabelsByAlert.get(`${key}|${alertKey(a)}`);
+    return d ? { ...a.labels, drill: d.drill, stage: d.stage } : a.labels;
+  }
+
+  private async buildGroups(): Promise<ManagedGroup[]> {
+    const files = await this.opts.resolveFiles();
+    const defs = await loadRuleFiles(files, { checkExpr: this.opts.checkExpr });
+    const out: ManagedGroup[] = [];
+    for (const file of defs) {
+      for (const def of file.groups) {
+        const key = groupKey(def.file, def.name);
+        const group = RuleGroup.fromDefinition(def, {
+          query: this.opts.query,
+          appendable: this.opts.store,
+          defaultIntervalMs: this.opts.defaultIntervalMs,
+          externalLabels: this.opts.externalLabels,
+          externalURL: this.opts.externalUrl,
+          restored: true,
+          logger: this.logger,
+        });
+        const runner = new GroupRunner({
+          group,
+          clock: this.opts.clock,
+          logger: this.logger,
+          evaluate: (evalTimeMs, signal) => this.evaluate(group, evalTimeMs, signal),
+          onMissed: (n) => this.metrics.missed.inc({ rule_group: key }, n),
+          onFailed: () => this.metrics.failures.inc({ rule_group: key }),
+        });
+        out.push({ key, group, runner });
+      }
+    }
+    return out;
+  }
+
+  private install(groups: readonly ManagedGroup[], old: ReadonlyMap<string, ManagedGroup>): void {
+    this.groups = new Map(groups.map((g) => [g.key, g]));
+    for (const g of groups) {
+      const before = old.get(g.key);
+      if (before) g.group.copyStateFrom(before.group);
+      g.runner.start();
+    }
+  }
+
+  private async doReload(): Promise<ReloadResult> {
+    let groups: ManagedGroup[];
+    try {
+      groups = await this.buildGroups();
+    } catch (err) {
+      const error = err instanceof RuleFileError ? err : new RuleFileError(`cannot load the rule files: ${(err as Error).message}; fix them and reload`);
+      this.metrics.reloads.inc({ result: 'failure' });
+      this.logger.error({ issues: error.issues }, 'rule reload failed; keeping the previous rules');
+      return { ok: false, error };
+    }
+    const old = this.groups;
+    // Stop every old loop first: copyStateFrom must not race an in-flight evaluation.
+    await Promise.all([...old.values()].map((g) => g.runner.stop(this.opts.clock.nowMs() + 30_000)));
+    const keys = new Set(groups.map((g) => g.key));
+    for (const [key, g] of old) if (!keys.has(key)) g.group.markAllStale(this.opts.clock.nowMs());
+    if (this.isStarted) this.install(groups, old);
+    else this.groups = new Map(groups.map((g) => [g.key, g]));
+    this.saveState();
+    this.metrics.reloads.inc({ result: 'success' });
+    const rules = groups.reduce((n, g) => n + g.group.rules.length, 0);
+    this.logger.info({ groups: groups.length, rules }, 'rules reloaded');
+    return { ok: true, groups: groups.length, rules };
+  }
+
+  /** evaluate is one iteration of one group: evaluate, notify, persist. */
+  private async evaluate(group: RuleGroup, evalTimeMs: number, signal: AbortSignal): Promise<void> {
+    const key = groupKey(group.file, group.name);
+    this.metrics.evaluations.inc({ rule_group: key });
+    const result = group.eval(evalTimeMs, signal);
+    this.metrics.duration.set({ rule_group: key }, group.evaluationDurationMs / 1000);
+    if (result.failures.length > 0) this.metrics.failures.inc({ rule_group: key }, result.failures.length);
+    if (signal.aborted) return;
+    const toSend: NotifiableAlert[] = [];
+    const deltaMs = Math.max(this.opts.resendDelayMs, group.intervalMs);
+    const live = new Set<string>();
+    for (const rule of group.alertingRules()) {
+      const generatorURL = generatorUrl(this.opts.externalUrl ?? '', this.formatExpr(rule.expr));
+      rule.forEachAlert((a) => {
+        const k = `${key}|${alertKey(a)}`;
+        live.add(k);
+        // Only alerts first seen while the drill runs are the drill's; earlier ones stay organic.
+        if (this.drill && a.resolvedAtMs === 0 && a.activeAtMs === evalTimeMs && !this.drillLabelsByAlert.has(k)) this.drillLabelsByAlert.set(k, this.drill);
+        if (!needsSending(a, evalTimeMs, this.opts.resendDelayMs)) return;
+        a.lastSentAtMs = evalTimeMs;
+        // Allow for two missed evaluations or failed deliveries before Alertmanager resolves it.
+        a.validUntilMs = evalTimeMs + 4 * deltaMs;
+        toSend.push(this.toNotifiable(key, a, generatorURL));
+      });
+    }
+    for (const k of [...this.drillLabelsByAlert.keys()]) {
+      if (k.startsWith(`${key}|`) && !live.has(k)) this.drillLabelsByAlert.delete(k);
+    }
+    // State first: after a crash between the two, an alert is re-sent (harmless) rather than lost.
+    this.saveState();
+    if (toSend.length > 0) {
+      for (const n of this.opts.notifiers ?? []) {
+        try {
+          await n.send(toSend, signal);
+        } catch (err) {
+          this.logger.error({ notifier: n.name, err: (err as Error).message }, 'notifier refused alerts');
+        }
+      }
+    }
+  }
+
+  private formatExpr(expr: string): string {
+    if (!this.opts.formatExpr) return expr;
+    try {
+      return this.opts.formatExpr(expr);
+    } catch {
+      return expr;
+    }
+  }
+
+  private toNotifiable(key: string, a: Alert, generatorURL: string): NotifiableAlert {
+    const labels: Record<string, string> = { ...this.withDrillLabels(key, a) };
+    for (const [k, v] of Object.entries(this.opts.externalLabels ?? {})) if (labels[k] === undefined) labels[k] = v;
+    const isResolved = a.resolvedAtMs !== 0;
+    return {
+      labels,
+      annotations: a.annotations,
+      startsAtMs: a.firedAtMs,
+      endsAtMs: isResolved ? a.resolvedAtMs : a.validUntilMs,
+      generatorURL,
+      isResolved,
+    };
+  }
+
+  private snapshot(): AlertStateSnapshot {
+    const groups: PersistedGroup[] = [];
+    for (const { key, group, runner } of this.groups.values()) {
+      groups.push({
+        file: group.file,
+        name: group.name,
+        lastEvalTimestampMs: runner.lastEvalTimestampMs || group.lastEvalTimestampMs,
+        rules: group.alertingRules().map((r) => ({
+          name: r.name,
+          expr: r.expr,
+          alerts: r.alerts().map((a): PersistedAlert => {
+            const drill = this.drillLabelsByAlert.get(`${key}|${alertKey(a)}`);
+            return {
+              labels: a.labels,
+              annotations: a.annotations,
+              state: a.state,
+              value: a.value,
+              activeAtMs: a.activeAtMs,
+              ...(a.firedAtMs ? { firedAtMs: a.firedAtMs } : {}),
+              ...(a.resolvedAtMs ? { resolvedAtMs: a.resolvedAtMs } : {}),
+              ...(a.lastSentAtMs ? { lastSentAtMs: a.lastSentAtMs } : {}),
+              ...(a.validUntilMs ? { validUntilMs: a.validUntilMs } : {}),
+              ...(a.keepFiringSinceMs ? { keepFiringSinceMs: a.keepFiringSinceMs } : {}),
+              ...(drill ? { drillLabels: drill } : {}),
+            };
+          }),
+        })),
+      });
+    }
+    return { version: 1, savedAtMs: this.opts.clock.nowMs(), groups };
+  }
+
+  private saveState(): void {
+    if (!this.stateStore) return;
+    try {
+      this.stateStore.save(this.snapshot());
+    } catch (err) {
+      this.logger.error({ path: this.stateStore.path, err: (err as Error).message }, 'cannot save alert state; a restart now would lose pending for-clocks');
+    }
+  }
+
+  private restoreState(groups: readonly ManagedGroup[]): void {
+    const snapshot = this.stateStore?.load();
+    if (!snapshot) return;
+    const isStale = this.opts.clock.nowMs() - snapshot.savedAtMs > this.opts.outageToleranceMs;
+    const saved = new Map(snapshot.groups.map((g) => [groupKey(g.file, g.name), g]));
+    let restored = 0;
+    for (const { key, group } of groups) {
+      const g = saved.get(key);
+      if (!g) continue;
+      const remaining = [...g.rules];
+      for (const rule of group.alertingRules()) {
+        const idx = remaining.findIndex((r) => r.name === rule.name && r.expr === rule.expr);
+        if (idx < 0) continue;
+        const [persisted] = remaining.splice(idx, 1);
+        const alerts: Alert[] = [];
+        for (const p of persisted.alerts) {
+          // After a long outage a pending for-clock would be a lie; firing and resolved alerts are kept
+          // so their resolution is still announced.
+          if (isStale && p.state === 'pending') continue;
+          const a: Alert = {
+            state: p.state,
+            labels: p.labels,
+            annotations: p.annotations,
+            value: p.value ?? NaN,
+            activeAtMs: p.activeAtMs,
+            firedAtMs: p.firedAtMs ?? 0,
+            resolvedAtMs: p.resolvedAtMs ?? 0,
+            lastSentAtMs: p.lastSentAtMs ?? 0,
+            validUntilMs: p.validUntilMs ?? 0,
+            keepFiringSinceMs: p.keepFiringSinceMs ?? 0,
+          };
+          alerts.push(a);
+          if (p.drillLabels) this.drillLabelsByAlert.set(`${key}|${alertKey(a)}`, p.drillLabels);
+        }
+        rule.restoreAlerts(alerts);
+        restored += alerts.length;
+      }
+    }
+    this.logger.info({ restored, savedAtMs: snapshot.savedAtMs, isStale }, 'restored alert state');
+  }
+}
