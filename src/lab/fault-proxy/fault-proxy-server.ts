@@ -108,6 +108,21 @@ function parseBody(body: Buffer): JsonValue {
   }
 }
 
+/** cleanPath is gorilla/mux's cleanPath: Go's path.Clean, keeping a trailing slash. */
+function cleanPath(p: string): string {
+  if (p === '') return '/';
+  if (p[0] !== '/') p = `/${p}`;
+  const parts: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') parts.pop();
+    else parts.push(seg);
+  }
+  let np = `/${parts.join('/')}`;
+  if (p.endsWith('/') && np !== '/') np += '/';
+  return np;
+}
+
 function proxiesJson(list: readonly Proxy[] | null): string {
   return list === null || list.length === 0 ? 'null' : `[${list.map((p) => p.toJson()).join(',')}]`;
 }
@@ -274,11 +289,20 @@ export async function startFaultProxy(options: FaultProxyOptions = {}): Promise<
     });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const rawUrl = req.url ?? '/';
+    const queryAt = rawUrl.indexOf('?');
+    const rawPath = queryAt >= 0 ? rawUrl.slice(0, queryAt) : rawUrl;
     let path: string;
     try {
-      path = decodeURIComponent(new URL(req.url ?? '/', 'http://fault-proxy').pathname);
+      path = decodeURIComponent(rawPath);
     } catch {
       sendHttpError(res, 400, '400 Bad Request');
+      return;
+    }
+    const clean = cleanPath(path);
+    if (clean !== path) {
+      // gorilla/mux redirects non-canonical paths (`//proxies`, `/a/../proxies`) before routing.
+      send(res, 301, '', undefined, { Location: encodeURI(clean) + (queryAt >= 0 ? rawUrl.slice(queryAt) : '') });
       return;
     }
     const route = routes.find((r) => r.pattern.test(path));

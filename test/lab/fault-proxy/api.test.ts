@@ -78,6 +78,15 @@ describe('fault proxy HTTP API: generic behaviour', () => {
     expect((await api(fp.url, 'GET', '/reset')).status).toBe(405);
   });
 
+  it('redirects non-canonical paths with 301 like gorilla/mux', async () => {
+    const res = await fetch(`${fp.url}/proxies//x?y=1`, { redirect: 'manual' });
+    expect(res.status).toBe(301);
+    expect(res.headers.get('location')).toBe('/proxies/x?y=1');
+    const dbl = await fetch(`${fp.url}//proxies`, { redirect: 'manual' });
+    expect(dbl.status).toBe(301);
+    expect(dbl.headers.get('location')).toBe('/proxies');
+  });
+
   it('lists no proxies as an empty object', async () => {
     const r = await api(fp.url, 'GET', '/proxies');
     expect(r.text).toBe('{}');
