@@ -3,12 +3,14 @@
  * Each command lives in its own file under src/commands/.
  */
 import type { Command } from './types.js';
+import { labCommand } from './lab.js';
 import { verdictCommand } from './verdict.js';
 import { configCheckCommand } from './config-check.js';
 import { probeCommand } from './probe.js';
 import { queryCommand } from './query.js';
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
+  lab: labCommand,
   verdict: verdictCommand,
   'config check': configCheckCommand,
   probe: probeCommand,

@@ -1,0 +1,184 @@
+/**
+ * `sentinel lab [--config FILE]`: runs the embedded reference system (SpacetimeDB-compatible
+ * host, runtime and control services, traffic, admin API) and the Toxiproxy-compatible fault
+ * proxy with the proxies `spacetimedb`, `runtime`, `control` in front, in the foreground until
+ * SIGINT/SIGTERM. Reads only the optional `lab:` section of the config file: the rest of the
+ * file references secrets this command is about to create.
+ */
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { durationMs, readYamlSource, validateSection, expecting } from '../config/index.js';
+import { FaultProxyError } from '../errors.js';
+import type { Lab, LabOptions } from '../lab/index.js';
+import { DEFAULT_DATABASE_NAME, DEFAULT_LAB_PORTS, startLab } from '../lab/index.js';
+import type { FaultProxyServer } from '../lab/fault-proxy/index.js';
+import { startFaultProxy } from '../lab/fault-proxy/index.js';
+import type { Command, CommandArgs, CommandIO } from './types.js';
+import { ExitCodes } from './types.js';
+
+/** DEFAULT_FAULT_PROXY_PORTS are the fixed fault-proxy ports of COMMON.md "Lab defaults". */
+export const DEFAULT_FAULT_PROXY_PORTS = { api: 17474, spacetimedb: 17310, runtime: 17311, control: 17312 } as const;
+
+const port = z.number(expecting('a port number 0-65535')).int().min(0).max(65535);
+
+/** labSectionSchema validates the `lab:` section of a sentinel config file. */
+const labSectionSchema = z
+  .strictObject({
+    host: z.string(expecting('a loopback address such as 127.0.0.1')).optional(),
+    database: z.string(expecting('a database name')).min(1).optional(),
+    state_dir: z.string(expecting('a directory path (relative to the config file)')).optional(),
+    persist: z.boolean(expecting('true or false')).optional(),
+    ports: z.strictObject({ spacetimedb: port.optional(), runtime: port.optional(), control: port.optional(), admin: port.optional(), fault_proxy_api: port.optional() }).optional(),
+    proxies: z.strictObject({ spacetimedb: port.optional(), runtime: port.optional(), control: port.optional() }).optional(),
+    fault_proxy: z.boolean(expecting('true or false (start the fault proxy)')).optional(),
+    websocket: z.strictObject({ ping_interval: durationMs.optional(), idle_timeout: durationMs.optional() }).optional(),
+    token: z.strictObject({ issuer: z.string().min(1).optional(), audience: z.string().min(1).optional(), ttl: durationMs.optional() }).optional(),
+    traffic: z
+      .strictObject({
+        streams: z.array(z.string().min(1), expecting('a list of stream ids')).optional(),
+        clients: z.array(z.strictObject({ id: z.string().min(1), apply_per_second: z.number().min(0) }), expecting('a list of {id, apply_per_second}')).optional(),
+        ack_interval: durationMs.optional(),
+      })
+      .optional(),
+    knobs: z.record(z.string(), z.unknown(), expecting('a mapping of knob names to values (as POST /lab/knobs takes)')).optional(),
+  })
+  .optional();
+
+/** LabSection is the validated `lab:` section. */
+type LabSection = NonNullable<z.output<typeof labSectionSchema>>;
+
+interface LabPlan {
+  readonly options: LabOptions;
+  readonly faultProxy: boolean;
+  readonly apiPort: number;
+  readonly proxies: { readonly spacetimedb: number; readonly runtime: number; readonly control: number };
+}
+
+function planFrom(section: LabSection, baseDir: string): LabPlan {
+  const stateDir = section.state_dir === undefined ? resolve(baseDir, '.sentinel/lab') : isAbsolute(section.state_dir) ? section.state_dir : resolve(baseDir, section.state_dir);
+  return {
+    options: {
+      host: section.host ?? '127.0.0.1',
+      databaseName: section.database ?? DEFAULT_DATABASE_NAME,
+      stateDir,
+      persist: section.persist ?? false,
+      ports: {
+        spacetimedb: section.ports?.spacetimedb ?? DEFAULT_LAB_PORTS.spacetimedb,
+        runtime: section.ports?.runtime ?? DEFAULT_LAB_PORTS.runtime,
+        control: section.ports?.control ?? DEFAULT_LAB_PORTS.control,
+        admin: section.ports?.admin ?? DEFAULT_LAB_PORTS.admin,
+      },
+      pingIntervalMs: section.websocket?.ping_interval,
+      idleTimeoutMs: section.websocket?.idle_timeout,
+      tokenIssuer: section.token?.issuer,
+      tokenAudience: section.token?.audience,
+      tokenTtlSeconds: section.token?.ttl === undefined ? undefined : Math.max(1, Math.round(section.token.ttl / 1000)),
+      traffic: {
+        streams: section.traffic?.streams,
+        clients: section.traffic?.clients?.map((c) => ({ id: c.id, applyPerSecond: c.apply_per_second })),
+        ackIntervalMs: section.traffic?.ack_interval,
+      },
+      knobs: section.knobs,
+    },
+    faultProxy: section.fault_proxy ?? true,
+    apiPort: section.ports?.fault_proxy_api ?? DEFAULT_FAULT_PROXY_PORTS.api,
+    proxies: {
+      spacetimedb: section.proxies?.spacetimedb ?? DEFAULT_FAULT_PROXY_PORTS.spacetimedb,
+      runtime: section.proxies?.runtime ?? DEFAULT_FAULT_PROXY_PORTS.runtime,
+      control: section.proxies?.control ?? DEFAULT_FAULT_PROXY_PORTS.control,
+    },
+  };
+}
+
+/** loadLabPlan reads the `lab:` section of `--config` (when given); paths are relative to that file. */
+function loadLabPlan(configPath: string | undefined, cwd: string): LabPlan {
+  if (configPath === undefined) return planFrom({}, cwd);
+  const abs = resolve(cwd, configPath);
+  const source = readYamlSource(abs, configPath);
+  const section = validateSection(source, ['lab'], labSectionSchema) ?? {};
+  return planFrom(section, dirname(abs));
+}
+
+function hostPort(url: string): string {
+  return new URL(url).host;
+}
+
+/** createProxies puts the three proxies in front of the lab's services through the fault proxy's API. */
+async function createProxies(apiUrl: string, host: string, lab: Lab, ports: LabPlan['proxies']): Promise<void> {
+  const body = [
+    { name: 'spacetimedb', listen: `${host}:${ports.spacetimedb}`, upstream: hostPort(lab.urls.spacetimedb), enabled: true },
+    { name: 'runtime', listen: `${host}:${ports.runtime}`, upstream: hostPort(lab.urls.runtime), enabled: true },
+    { name: 'control', listen: `${host}:${ports.control}`, upstream: hostPort(lab.urls.control), enabled: true },
+  ];
+  let res: Response;
+  try {
+    res = await fetch(`${apiUrl}/populate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    throw new FaultProxyError(`POST ${apiUrl}/populate failed; the lab's fault proxy did not answer (${(err as Error).message})`, { cause: err });
+  }
+  if (res.status !== 201 && res.status !== 200) {
+    throw new FaultProxyError(`POST ${apiUrl}/populate answered ${res.status}: ${(await res.text()).slice(0, 200)}; check that ports ${ports.spacetimedb}-${ports.control} are free`, { status: res.status });
+  }
+}
+
+/** proxyUrl is the base URL of a proxy port (what config/lab.yaml points the sentinel at). */
+function proxyUrl(host: string, p: number): string {
+  return `http://${host}:${p}`;
+}
+
+async function run(args: CommandArgs, io: CommandIO): Promise<number> {
+  const configPath = typeof args.options.config === 'string' ? args.options.config : undefined;
+  if (args.positionals.length > 0) {
+    io.stderr.write(`sentinel lab: unexpected argument '${args.positionals[0]}'; usage: ${labCommand.usage}\n`);
+    return ExitCodes.usage;
+  }
+  const plan = loadLabPlan(configPath, io.cwd);
+  const host = plan.options.host ?? '127.0.0.1';
+  const lab = await startLab(plan.options);
+  let proxy: FaultProxyServer | undefined;
+  try {
+    if (plan.faultProxy) {
+      proxy = await startFaultProxy({ host, port: plan.apiPort });
+      await createProxies(proxy.url, host, lab, plan.proxies);
+    }
+  } catch (err) {
+    await proxy?.close();
+    await lab.close();
+    throw err;
+  }
+  const out = io.stdout;
+  out.write(`sentinel lab: database '${lab.databaseName}' is up\n`);
+  out.write(`  spacetimedb   ${lab.urls.spacetimedb}   (ws ${lab.urls.spacetimedb.replace(/^http/, 'ws')}/v1/database/${lab.databaseName}/subscribe)\n`);
+  out.write(`  runtime       ${lab.urls.runtime}/internal/v1/spacetime/sync/metrics\n`);
+  out.write(`  control       ${lab.urls.control}/api/sync/token\n`);
+  out.write(`  lab admin     ${lab.urls.admin}/lab/state  (POST ${lab.urls.admin}/lab/knobs)\n`);
+  if (proxy) {
+    out.write(`  fault proxy   ${proxy.url}  (Toxiproxy API)\n`);
+    out.write(`    proxy spacetimedb  ${proxyUrl(host, plan.proxies.spacetimedb)} -> ${hostPort(lab.urls.spacetimedb)}\n`);
+    out.write(`    proxy runtime      ${proxyUrl(host, plan.proxies.runtime)} -> ${hostPort(lab.urls.runtime)}\n`);
+    out.write(`    proxy control      ${proxyUrl(host, plan.proxies.control)} -> ${hostPort(lab.urls.control)}\n`);
+  }
+  if (lab.secretFiles) {
+    out.write('  secrets (mode 0600):\n');
+    out.write(`    runtime admin token    ${lab.secretFiles.runtimeAdminToken}\n`);
+    out.write(`    control session token  ${lab.secretFiles.controlSessionToken}\n`);
+    out.write(`    JWT signing key        ${lab.secretFiles.jwtSigningKey}\n`);
+  }
+  out.write('Press Ctrl-C to stop.\n');
+  await new Promise<void>((resolveWait) => {
+    if (io.signal.aborted) resolveWait();
+    else io.signal.addEventListener('abort', () => resolveWait(), { once: true });
+  });
+  out.write('sentinel lab: stopping\n');
+  await proxy?.close();
+  await lab.close();
+  out.write('sentinel lab: stopped\n');
+  return ExitCodes.ok;
+}
+
+/** labCommand is `sentinel lab`. */
+export const labCommand: Command = {
+  usage: 'sentinel lab [--config FILE]          the embedded reference system and fault proxy, in the foreground',
+  options: { config: { type: 'string' } },
+  run,
+};

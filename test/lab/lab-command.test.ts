@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lab-command-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function io(signal: AbortSignal): { io: Parameters<typeof main>[1]; out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    io: { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) }, env: {}, cwd: dir, signal },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+describe('sentinel lab', () => {
+  it('serves the lab behind the fault proxy, prints URLs and secret paths, and stops on abort', async () => {
+    const [api, pSt, pRt, pCt] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    writeFileSync(
+      join(dir, 'lab.yaml'),
+      [
+        'environment: dev',
+        'lab:',
+        '  state_dir: state',
+        '  ports: {spacetimedb: 0, runtime: 0, control: 0, admin: 0, fault_proxy_api: ' + api + '}',
+        `  proxies: {spacetimedb: ${pSt}, runtime: ${pRt}, control: ${pCt}}`,
+        '  knobs: {traffic: {paused: true}}',
+        '',
+      ].join('\n'),
+    );
+    const controller = new AbortController();
+    const h = io(controller.signal);
+    const running = main(['lab', '--config', 'lab.yaml'], h.io);
+    const deadline = Date.now() + 10_000;
+    while (!h.out().includes('Press Ctrl-C') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(h.err()).toBe('');
+    expect(h.out()).toContain(`proxy spacetimedb  http://127.0.0.1:${pSt}`);
+    expect(h.out()).toContain(join(dir, 'state', 'secrets', 'jwt-signing-key'));
+    expect(existsSync(join(dir, 'state', 'secrets', 'runtime-admin-token'))).toBe(true);
+    // Through the proxy, the database answers like SpacetimeDB.
+    const res = await fetch(`http://127.0.0.1:${pSt}/v1/database/autopilot-sync/sql`, { method: 'POST', body: 'SELECT COUNT(*) AS n FROM active_connection' });
+    expect(res.status).toBe(200);
+    const proxies = (await (await fetch(`http://127.0.0.1:${api}/proxies`)).json()) as Record<string, unknown>;
+    expect(Object.keys(proxies).sort()).toEqual(['control', 'runtime', 'spacetimedb']);
+    controller.abort();
+    expect(await running).toBe(0);
+    expect(h.out()).toContain('sentinel lab: stopped');
+  });
+
+  it('refuses an invalid lab section naming file, line and key', async () => {
+    writeFileSync(join(dir, 'bad.yaml'), 'lab:\n  ports:\n    spacetimedb: "x"\n  warp: 1\n');
+    const h = io(new AbortController().signal);
+    expect(await main(['lab', '--config', 'bad.yaml'], h.io)).toBe(2);
+    expect(h.err()).toMatch(/bad\.yaml:3:/);
+    expect(h.err()).toContain('warp');
+  });
+});
