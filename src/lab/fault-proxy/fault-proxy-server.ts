@@ -322,17 +322,27 @@ export async function startFaultProxy(options: FaultProxyOptions = {}): Promise<
       return;
     }
     const params = (route.pattern.exec(path) ?? []).slice(1);
+    const fail = (err: unknown): void => {
+      if (err instanceof FaultProxyError) {
+        sendApiError(res, err);
+        return;
+      }
+      logger.error({ err }, 'fault-proxy: API handler failed');
+      sendApiError(res, apiError(err instanceof Error ? err.message : String(err), 500));
+    };
+    let body: Buffer;
+    try {
+      // Read before queueing, so a slow client cannot hold up every other API call.
+      body = await readBody(req);
+    } catch (err) {
+      fail(err);
+      return;
+    }
     await serialized(async () => {
       try {
-        const body = await readBody(req);
         await handler(req, res, params, body);
       } catch (err) {
-        if (err instanceof FaultProxyError) {
-          sendApiError(res, err);
-          return;
-        }
-        logger.error({ err }, 'fault-proxy: API handler failed');
-        sendApiError(res, apiError(err instanceof Error ? err.message : String(err), 500));
+        fail(err);
       }
     });
   };

@@ -81,6 +81,24 @@ describe('fault proxy: plain proxying', () => {
     expect(await roundTrip(again.socket, again.reader)).toBeGreaterThanOrEqual(140);
   });
 
+  it('keeps connections through an update to an equivalent listen, drops them on a real change', async () => {
+    const p = await tp.createProxy({ name: 'upd', listen: '127.0.0.1:0', upstream: `127.0.0.1:${echo.port}` });
+    const { socket, reader } = await open(p);
+    await roundTrip(socket, reader);
+    const same = JSON.parse((await api(fp.url, 'PATCH', '/proxies/upd', JSON.stringify({ listen: `localhost:${portOf(p.listen)}` }))).text);
+    expect(same.listen).toBe(p.listen);
+    await roundTrip(socket, reader);
+    expect(reader.outcome.kind).toBe('open');
+    const moved = JSON.parse((await api(fp.url, 'PATCH', '/proxies/upd', '{"listen":"localhost:0"}')).text);
+    expect(moved.listen).not.toBe(p.listen);
+    expect(moved.listen.startsWith('127.0.0.1:')).toBe(true);
+    await reader.waitEnd(1000);
+    const again = await dial(portOf(moved.listen));
+    sockets.push(again);
+    const r2 = new Reader(again);
+    await roundTrip(again, r2);
+  });
+
   it('does not half-close: a client FIN tears the whole connection down', async () => {
     const p = await tp.createProxy({ name: 'half', listen: '127.0.0.1:0', upstream: `127.0.0.1:${echo.port}` });
     const { socket, reader } = await open(p);
