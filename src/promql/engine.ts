@@ -132,6 +132,56 @@ function goPow(a: number, b: number): number {
   return a ** b;
 }
 
+/** xatan is Go's (Cephes) arctangent series for [0, 0.66]. */
+function xatan(x: number): number {
+  const P0 = -8.750608600031904122785e-1;
+  const P1 = -1.615753718733365076637e1;
+  const P2 = -7.50085579231470466734e1;
+  const P3 = -1.22886668449013617341e2;
+  const P4 = -6.485021904942025371773e1;
+  const Q0 = 2.485846490142306297962e1;
+  const Q1 = 1.650270098316988542046e2;
+  const Q2 = 4.328810604912902668951e2;
+  const Q3 = 4.853903996359136964868e2;
+  const Q4 = 1.945506571482613964425e2;
+  let z = x * x;
+  z = (z * ((((P0 * z + P1) * z + P2) * z + P3) * z + P4)) / (((((z + Q0) * z + Q1) * z + Q2) * z + Q3) * z + Q4);
+  return x * z + x;
+}
+
+function satan(x: number): number {
+  const morebits = 6.12323399573676588613e-17;
+  const tan3pio8 = 2.4142135623730950488;
+  if (x <= 0.66) return xatan(x);
+  if (x > tan3pio8) return Math.PI / 2 - xatan(1 / x) + morebits;
+  return Math.PI / 4 + xatan((x - 1) / (x + 1)) + 0.5 * morebits;
+}
+
+function goAtan(x: number): number {
+  if (x === 0) return x;
+  return x > 0 ? satan(x) : -satan(-x);
+}
+
+function copysign(mag: number, sign: number): number {
+  const neg = sign < 0 || Object.is(sign, -0);
+  return neg ? -Math.abs(mag) : Math.abs(mag);
+}
+
+/** goAtan2 is Go's math.Atan2, which differs from V8's in the last bit for some inputs. */
+export function goAtan2(y: number, x: number): number {
+  if (Number.isNaN(y) || Number.isNaN(x)) return NaN;
+  if (y === 0) return x >= 0 && !Object.is(x, -0) ? copysign(0, y) : copysign(Math.PI, y);
+  if (x === 0) return copysign(Math.PI / 2, y);
+  if (!Number.isFinite(x)) {
+    if (x > 0) return Number.isFinite(y) ? copysign(0, y) : copysign(Math.PI / 4, y);
+    return Number.isFinite(y) ? copysign(Math.PI, y) : copysign((3 * Math.PI) / 4, y);
+  }
+  if (!Number.isFinite(y)) return copysign(Math.PI / 2, y);
+  const q = goAtan(y / x);
+  if (x < 0) return q <= 0 ? q + Math.PI : q - Math.PI;
+  return q;
+}
+
 /** vectorElemBinop is upstream's per-element operation: the value and whether to keep it. */
 function vectorElemBinop(op: BinaryOp, lhs: number, rhs: number): [number, boolean] {
   switch (op) {
@@ -160,7 +210,7 @@ function vectorElemBinop(op: BinaryOp, lhs: number, rhs: number): [number, boole
     case '<=':
       return [lhs, lhs <= rhs];
     case 'atan2':
-      return [Math.atan2(lhs, rhs), true];
+      return [goAtan2(lhs, rhs), true];
     default:
       throw new QueryError(`operator "${op}" not allowed for this operation`);
   }

@@ -216,7 +216,7 @@ export function parseScript(text: string): Command[] {
       const variant = (m ?? mr)?.[1];
       const isRange = mr !== null;
       const expected = body().map((b): ExpectedSample => {
-        if (/^[-+]?(\d|\.\d|inf|nan|Inf|NaN)/i.test(b.text) && !b.text.includes('{')) return { labels: undefined, values: expandValues(b.text) };
+        if (/^[-+]?(\d[\d.e+-]*|\.\d[\d.e+-]*|inf|nan)$/i.test(b.text)) return { labels: undefined, values: expandValues(b.text) };
         const [l, v] = splitSeriesLine(b.text);
         return { labels: parseSeriesLabels(l), values: expandValues(v) };
       });
