@@ -34,3 +34,6 @@ export { LogNotifier } from './notifiers/log-notifier.js';
 export type { LogNotifierOptions } from './notifiers/log-notifier.js';
 export { DeliveryQueue, DeliveryLoop } from './notifiers/delivery-queue.js';
 export type { DeliveryQueueOptions, DeliveryLoopOptions, QueuedItem } from './notifiers/delivery-queue.js';
+export { checkPromqlExpr, promqlErrorText } from './expr-check.js';
+export { runRulesTests, runUnitTestFile, parseUnitTestFile, parseSeriesValues, parseMetricNotation, NotationError } from './unit-test/index.js';
+export type { UnitTestFileResult, RulesTestOutput, UnitTestFile, TestGroup, SeriesValue } from './unit-test/index.js';

@@ -3,7 +3,7 @@
  * expression at an explicit `evalTimeMs` through an injected query function and returns the
  * samples to write; the group writes them, tracks staleness and records the rule's health.
  */
-import type { QueryResult } from '../promql/types.js';
+import type { QueryResult } from '../promql/index.js';
 import type { Labels } from '../store/index.js';
 
 /** QueryFn runs an instant query at `tMs` (the engine over a Queryable, or a test double). */

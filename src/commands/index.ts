@@ -8,6 +8,8 @@ import { verdictCommand } from './verdict.js';
 import { configCheckCommand } from './config-check.js';
 import { probeCommand } from './probe.js';
 import { queryCommand } from './query.js';
+import { rulesCheckCommand } from './rules-check.js';
+import { rulesTestCommand } from './rules-test.js';
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   lab: labCommand,
@@ -15,4 +17,6 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   'config check': configCheckCommand,
   probe: probeCommand,
   query: queryCommand,
+  'rules check': rulesCheckCommand,
+  'rules test': rulesTestCommand,
 };

@@ -1,0 +1,21 @@
+/**
+ * `sentinel rules test FILE...`: promtool's rule unit-test files, unchanged; prints promtool's
+ * report (`Unit Testing:  FILE`, `  SUCCESS` / `  FAILED:` + failures), exit 0 all passed, 1 not.
+ */
+import { runRulesTests } from '../alerts/index.js';
+import type { Command } from './types.js';
+import { ExitCodes } from './types.js';
+
+/** rulesTestCommand implements `sentinel rules test`. */
+export const rulesTestCommand: Command = {
+  usage: 'rules test FILE...                                 run promtool-format rule unit tests',
+  options: {},
+  async run(args, io) {
+    if (args.positionals.length === 0) {
+      io.stderr.write('sentinel rules test: name at least one unit-test file, e.g. sentinel rules test config/rules/spacetime-sync.test.yaml\n');
+      return ExitCodes.usage;
+    }
+    const ok = await runRulesTests(args.positionals, io, { cwd: io.cwd });
+    return ok ? ExitCodes.ok : ExitCodes.failed;
+  },
+};
