@@ -104,6 +104,24 @@ export class RuntimeMetricsClient {
     return parseRuntimeMetrics(doc, (what) => this.bad(res, what));
   }
 
+  /**
+   * rawGet fetches a path on the runtime with the admin token and reports its status, for route
+   * checks: with credentials, a 404 means the route is gone rather than hidden behind auth.
+   */
+  async rawGet(path: string, opts?: CallOptions): Promise<{ readonly status: number; readonly excerpt: string }> {
+    if (!path.startsWith('/')) throw new ConfigError(`${NAME}: path must start with '/', got ${JSON.stringify(path)}`);
+    const res = await httpRequest({
+      method: 'GET',
+      url: joinUrl(this.baseUrl, path),
+      headers: { Authorization: `Bearer ${this.token}` },
+      timeoutMs: callTimeout(NAME, opts, this.timeoutMs),
+      maxResponseBytes: this.maxResponseBytes,
+      signal: opts?.signal,
+      secrets: [this.token],
+    });
+    return { status: res.status, excerpt: bodyExcerpt(res.body, [this.token]) };
+  }
+
   private bad(res: HttpResponse, what: string): RequestError {
     return new RequestError('SENTINEL_BAD_RESPONSE', res.endpoint, `${res.endpoint}: unexpected response: ${what}`, { status: res.status, excerpt: bodyExcerpt(res.body, [this.token]) });
   }

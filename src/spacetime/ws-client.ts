@@ -290,6 +290,19 @@ export class SpacetimeWsClient {
       });
   }
 
+  /** drain takes every stream message already received, without waiting (a `Closed` stays queued). */
+  drain(): ServerMessage[] {
+    const out: ServerMessage[] = [];
+    for (let m = this.queue.tryShift(); m !== undefined; m = this.queue.tryShift()) {
+      out.push(m);
+      if (m.type === 'Closed') {
+        this.queue.pushForce(m);
+        break;
+      }
+    }
+    return out;
+  }
+
   /** pendingMessages is how many stream messages wait unread. */
   get pendingMessages(): number {
     return this.queue.size;
