@@ -134,24 +134,24 @@ function goPow(a: number, b: number): number {
 
 /** xatan is Go's (Cephes) arctangent series for [0, 0.66]. */
 function xatan(x: number): number {
-  const P0 = -8.750608600031904122785e-1;
-  const P1 = -1.615753718733365076637e1;
-  const P2 = -7.50085579231470466734e1;
-  const P3 = -1.22886668449013617341e2;
-  const P4 = -6.485021904942025371773e1;
-  const Q0 = 2.485846490142306297962e1;
-  const Q1 = 1.650270098316988542046e2;
-  const Q2 = 4.328810604912902668951e2;
-  const Q3 = 4.853903996359136964868e2;
-  const Q4 = 1.945506571482613964425e2;
+  const P0 = -0.8750608600031904;
+  const P1 = -16.157537187333652;
+  const P2 = -75.00855792314705;
+  const P3 = -122.88666844901361;
+  const P4 = -64.85021904942025;
+  const Q0 = 24.858464901423062;
+  const Q1 = 165.02700983169885;
+  const Q2 = 432.88106049129027;
+  const Q3 = 485.3903996359137;
+  const Q4 = 194.5506571482614;
   let z = x * x;
   z = (z * ((((P0 * z + P1) * z + P2) * z + P3) * z + P4)) / (((((z + Q0) * z + Q1) * z + Q2) * z + Q3) * z + Q4);
   return x * z + x;
 }
 
 function satan(x: number): number {
-  const morebits = 6.12323399573676588613e-17;
-  const tan3pio8 = 2.4142135623730950488;
+  const morebits = 6.123233995736766e-17;
+  const tan3pio8 = 2.414213562373095;
   if (x <= 0.66) return xatan(x);
   if (x > tan3pio8) return Math.PI / 2 - xatan(1 / x) + morebits;
   return Math.PI / 4 + xatan((x - 1) / (x + 1)) + 0.5 * morebits;
