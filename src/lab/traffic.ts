@@ -48,7 +48,9 @@ export interface TrafficModule {
 export interface ClientStreamState {
   readonly stream_id: string;
   readonly last_applied_seq: number;
+  /** acked_seq is the checkpoint written to `stream_checkpoint.last_applied_seq`. */
   readonly acked_seq: number;
+  /** lag is `head_seq - acked_seq`, the replay lag the sentinel can measure. */
   readonly lag: number;
 }
 
@@ -211,13 +213,14 @@ export class TrafficGenerator {
     }
   }
 
-  /** clients reports each simulated client's cursors and lag (head − last applied). */
+  /** clients reports each simulated client's cursors and lag (head − acked checkpoint). */
   clients(slowClients: readonly string[]): ClientState[] {
     return this.opts.clients.map((c) => {
       const streams: ClientStreamState[] = [];
       for (const [streamId, cur] of this.cursors.get(c.id) as Map<string, ClientCursor>) {
         const { headSeq } = this.module.stream(streamId);
-        streams.push({ stream_id: streamId, last_applied_seq: cur.applied, acked_seq: cur.acked, lag: Math.max(0, headSeq - cur.applied) });
+        // Lag is measured against the acked checkpoint: what `stream_checkpoint` shows the sentinel.
+        streams.push({ stream_id: streamId, last_applied_seq: cur.applied, acked_seq: cur.acked, lag: Math.max(0, headSeq - cur.acked) });
       }
       return { client_id: c.id, slow: slowClients.includes(c.id), streams, max_lag: streams.reduce((m, s) => Math.max(m, s.lag), 0) };
     });

@@ -24,6 +24,7 @@ describe('lab WebSocket handshake and presence', () => {
     await expect(WsClient.open(lab, { protocols: ['v2.bsatn.spacetimedb'] })).rejects.toMatchObject({ status: 400, body: 'no valid protocol selected' });
     await expect(WsClient.open(lab, { db: 'nope' })).rejects.toMatchObject({ status: 404, body: '`nope` not found' });
     await expect(WsClient.open(lab, { query: '?connection_id=00000000000000000000000000000000' })).rejects.toMatchObject({ status: 400 });
+    await expect(WsClient.open(lab, { db: 'ab'.repeat(32) })).rejects.toMatchObject({ status: 500 });
   });
 
   it('echoes the protocol and carries identity headers on the 101', async () => {

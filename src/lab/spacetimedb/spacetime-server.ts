@@ -246,6 +246,10 @@ export class SpacetimeServer {
     const url = new URL(req.url ?? '/', 'http://lab');
     const method = req.method ?? 'GET';
     res.setHeader('access-control-allow-origin', '*');
+    if (method === 'OPTIONS') {
+      // CORS preflight: any origin and method, with the three headers SpacetimeDB allows.
+      return sendEmpty(res, 200, { 'access-control-allow-methods': '*', 'access-control-allow-headers': 'authorization, accept, content-type' });
+    }
     if (url.pathname === '/v1/ping') {
       if (method !== 'GET' && method !== 'HEAD') return sendEmpty(res, 405);
       if (req.headers.authorization !== undefined || url.searchParams.has('token')) {
@@ -414,8 +418,13 @@ export class SpacetimeServer {
     const caller = this.authenticate(req, url);
     if (isAuthFailure(caller)) return this.rejectUpgrade(socket, caller.status, caller.status === 400 ? 'Bad Request' : 'Unauthorized', caller.body);
     const headers = this.identityHeaders(caller);
-    const notFound = this.resolveDatabase(decodeURIComponent(m[1] as string));
-    if (notFound !== undefined) return this.rejectUpgrade(socket, 404, 'Not Found', notFound, headers);
+    const dbRef = decodeURIComponent(m[1] as string);
+    const notFound = this.resolveDatabase(dbRef);
+    if (notFound !== undefined) {
+      // §2.1: standalone authorizes before the existence check for a hex identity, hence a 500.
+      if (notFound === 'No such database.') return this.rejectUpgrade(socket, 500, 'Internal Server Error', `Unable to authorize ${caller.identityHex} for SQL: database ${dbRef.toLowerCase()} not found`, headers);
+      return this.rejectUpgrade(socket, 404, 'Not Found', notFound, headers);
+    }
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     if (!offered.includes(V1_JSON)) return this.rejectUpgrade(socket, 400, 'Bad Request', 'no valid protocol selected', headers);
     let connectionId: bigint;
