@@ -15,8 +15,9 @@ export type ToxicStream = (typeof ToxicStreams)[number];
 /** ProxySpec is one allowlisted proxy of a drill file. */
 export interface ProxySpec {
   readonly name: string;
-  readonly listen: string;
-  readonly upstream: string;
+  /** listen and upstream create the proxy when it is missing; without them it must exist. */
+  readonly listen?: string;
+  readonly upstream?: string;
 }
 
 /** ToxicSpec is one toxic to add, already validated. */
@@ -43,7 +44,7 @@ export interface FaultDriver {
   readonly endpoint: string;
   version(): Promise<string>;
   listProxies(): Promise<ProxyState[]>;
-  /** ensureProxies creates the missing ones; existing proxies with the same listen/upstream stay. */
+  /** ensureProxies creates missing proxies that have addresses; it fails naming a missing one without. Existing proxies are never changed. */
   ensureProxies(proxies: readonly ProxySpec[]): Promise<void>;
   addToxic(proxy: string, toxic: ToxicSpec): Promise<void>;
   /** removeToxic succeeds when the toxic is already gone. */

@@ -91,7 +91,11 @@ export class ToxiproxyFaultDriver implements FaultDriver {
     // populate keeps equal proxies untouched, but would replace one whose listen differs only
     // by an ephemeral port; creating just the missing ones never disturbs live connections.
     for (const p of missing) {
-      await this.call(`POST /proxies (${p.name})`, () => this.client.createProxy({ name: p.name, listen: p.listen, upstream: p.upstream, enabled: true }));
+      const { listen, upstream } = p;
+      if (listen === undefined || upstream === undefined) {
+        throw new FaultProxyError(`proxy '${p.name}' does not exist on ${this.endpoint}; create it there or give listen and upstream in the drill file`);
+      }
+      await this.call(`POST /proxies (${p.name})`, () => this.client.createProxy({ name: p.name, listen, upstream, enabled: true }));
     }
   }
 
