@@ -39,8 +39,11 @@ export interface RuleManagerOptions {
   readonly store: Queryable & Appendable;
   /** query runs an instant query at an evaluation time (the PromQL engine over `store`). */
   readonly query: QueryFn;
-  /** checkExpr validates expressions at load time (the PromQL parser). */
-  readonly checkExpr?: ExprChecker;
+  /**
+   * checkExpr validates expressions at load time (the PromQL parser). Required: without it an
+   * invalid expression would replace good rules on reload and only fail at evaluation.
+   */
+  readonly checkExpr: ExprChecker;
   /** formatExpr normalises an expression for `generatorURL` (PromQL's String()); identity by default. */
   readonly formatExpr?: (expr: string) => string;
   readonly clock: Clock;

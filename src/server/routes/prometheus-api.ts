@@ -7,11 +7,12 @@
  * `{"status":"error","errorType","error"}`. Handlers hold no state.
  */
 import { ApiError } from '../../errors.js';
-import type { QueryResult } from '../../promql/types.js';
+import { parseExpr, toApiQueryData } from '../../promql/index.js';
+import type { QueryResult } from '../../promql/index.js';
 import type { Labels, LabelMatcher } from '../../store/types.js';
 import type { Clock } from '../../time/index.js';
 import { parseDurationMs } from '../../time/index.js';
-import type { RouteResponse, RouteHandler } from '../http-server.js';
+import type { RouteResponse, RouteHandler, RouteOptions } from '../http-server.js';
 import type { HttpMethod } from '../router.js';
 
 /** ApiAlertView is one pending or firing alert as the API lists it. */
@@ -78,17 +79,38 @@ export interface PrometheusApiOptions {
   };
   readonly instantQuery: (expr: string, tMs: number, signal: AbortSignal) => QueryResult;
   readonly rangeQuery: (expr: string, startMs: number, endMs: number, stepMs: number, signal: AbortSignal) => QueryResult;
-  /** toApiData renders a query value in the API's `data` shape (E's `toApiQueryData`). */
-  readonly toApiData: (value: QueryResult['value']) => unknown;
-  /** parseSeriesSelector turns a `match[]` value into matchers, throwing a user error when it is not a vector selector. */
-  readonly parseSeriesSelector: (text: string) => LabelMatcher[];
   readonly rules?: RulesSource;
   readonly clock: Clock;
 }
 
 /** RouteTarget is the part of A's HttpServer the routes register on. */
 export interface RouteTarget {
-  route(method: HttpMethod, pattern: string, handler: RouteHandler): void;
+  route(method: HttpMethod, pattern: string, handler: RouteHandler, options?: RouteOptions): void;
+}
+
+/** Reloadable is what `POST /-/reload` needs of the rule manager. */
+export interface Reloadable {
+  reload(): Promise<{ readonly ok: true; readonly groups: number; readonly rules: number } | { readonly ok: false; readonly error: Error & { readonly issues?: readonly string[] } }>;
+}
+
+/**
+ * registerReloadRoute adds `POST /-/reload` behind the admin token (Prometheus' lifecycle
+ * endpoint). A failed reload keeps the old rules and answers 400 with every issue.
+ */
+export function registerReloadRoute(server: RouteTarget, target: Reloadable): void {
+  server.route(
+    'POST',
+    '/-/reload',
+    async () => {
+      const res = await target.reload();
+      if (!res.ok) {
+        const issues = res.error.issues ?? [res.error.message];
+        throw new ApiError(400, 'bad_data', `reload failed, the previous rules stay active: ${issues.join('; ')}`, { cause: res.error });
+      }
+      return { body: { status: 'success', data: { groups: res.groups, rules: res.rules } } };
+    },
+    { admin: true },
+  );
 }
 
 /** MAX_POINTS is Prometheus' limit of points per series in a range query. */
@@ -148,15 +170,20 @@ function alertJson(a: ApiAlertView): Record<string, unknown> {
   };
 }
 
-function matchersOf(form: URLSearchParams, opts: PrometheusApiOptions): LabelMatcher[][] {
-  return form.getAll('match[]').map((m) => {
-    try {
-      return opts.parseSeriesSelector(m);
-    } catch (err) {
-      if (err instanceof ApiError) throw err;
-      throw new ApiError(400, 'bad_data', `invalid parameter "match[]": ${(err as Error).message}`, { cause: err });
-    }
-  });
+/** parseSeriesSelector parses a `match[]` value, which must be a plain vector selector. */
+export function parseSeriesSelector(text: string): LabelMatcher[] {
+  let expr;
+  try {
+    expr = parseExpr(text);
+  } catch (err) {
+    throw new ApiError(400, 'bad_data', `invalid parameter "match[]": ${(err as Error).message}`, { cause: err });
+  }
+  if (expr.kind !== 'vectorSelector') throw new ApiError(400, 'bad_data', `invalid parameter "match[]": ${text} is not a series selector like up{job="x"}`);
+  return [...expr.matchers];
+}
+
+function matchersOf(form: URLSearchParams): LabelMatcher[][] {
+  return form.getAll('match[]').map(parseSeriesSelector);
 }
 
 function timeRange(form: URLSearchParams): { startMs: number; endMs: number } {
@@ -185,7 +212,7 @@ export function registerPrometheusApi(server: RouteTarget, opts: PrometheusApiOp
     const time = form.get('time');
     const tMs = time ? parseApiTime(time, 'time') : opts.clock.nowMs();
     const res = opts.instantQuery(expr, tMs, req.signal);
-    return success(opts.toApiData(res.value), res.warnings);
+    return success(toApiQueryData(res.value), res.warnings);
   };
   const queryRange: RouteHandler = (req) => {
     const form = req.form();
@@ -205,11 +232,11 @@ export function registerPrometheusApi(server: RouteTarget, opts: PrometheusApiOp
       throw new ApiError(400, 'bad_data', 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
     }
     const res = opts.rangeQuery(expr, startMs, endMs, stepMs, req.signal);
-    return success(opts.toApiData(res.value), res.warnings);
+    return success(toApiQueryData(res.value), res.warnings);
   };
   const labels: RouteHandler = (req) => {
     const form = req.form();
-    const sets = matchersOf(form, opts);
+    const sets = matchersOf(form);
     if (sets.length === 0) return success(opts.store.labelNames().sort());
     const names = new Set<string>();
     for (const m of sets) for (const n of opts.store.labelNames(m)) names.add(n);
@@ -219,7 +246,7 @@ export function registerPrometheusApi(server: RouteTarget, opts: PrometheusApiOp
     const name = req.params.name;
     if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name)) throw new ApiError(400, 'bad_data', `invalid label name: "${name}"`);
     const form = req.form();
-    const sets = matchersOf(form, opts);
+    const sets = matchersOf(form);
     if (sets.length === 0) return success(opts.store.labelValues(name).sort());
     const values = new Set<string>();
     for (const m of sets) for (const v of opts.store.labelValues(name, m)) values.add(v);
@@ -227,7 +254,7 @@ export function registerPrometheusApi(server: RouteTarget, opts: PrometheusApiOp
   };
   const series: RouteHandler = (req) => {
     const form = req.form();
-    const sets = matchersOf(form, opts);
+    const sets = matchersOf(form);
     if (sets.length === 0) throw new ApiError(400, 'bad_data', 'no match[] parameter provided');
     const { startMs, endMs } = timeRange(form);
     const seen = new Map<string, Labels>();
