@@ -6,6 +6,7 @@ import type { Command } from './types.js';
 import { labCommand } from './lab.js';
 import { verdictCommand } from './verdict.js';
 import { configCheckCommand } from './config-check.js';
+import { runCommand } from './run.js';
 import { probeCommand } from './probe.js';
 import { queryCommand } from './query.js';
 import { rulesCheckCommand } from './rules-check.js';
@@ -15,6 +16,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   lab: labCommand,
   verdict: verdictCommand,
   'config check': configCheckCommand,
+  run: runCommand,
   probe: probeCommand,
   query: queryCommand,
   'rules check': rulesCheckCommand,

@@ -11,6 +11,7 @@ export type { HttpErrorBody, HttpErrorResponse } from './to-http-error.js';
 export { requireAdmin } from './require-admin.js';
 export type { AdminToken } from './require-admin.js';
 export { readinessOf } from './component.js';
+export { nextCronRunMs } from './next-cron-run.js';
 export type { Component, ComponentReadiness, ReadinessReport } from './component.js';
 export { buildStatusInfo } from './status-info.js';
 export type { StatusInfo, TargetStatus, ScheduleStatus, StatusSource } from './status-info.js';

@@ -4,7 +4,6 @@
  */
 import { trace } from '@opentelemetry/api';
 import type { Tracer } from '@opentelemetry/api';
-import { NodeSDK } from '@opentelemetry/sdk-node';
 
 /** TracingOptions configures startTracing. */
 export interface TracingOptions {
@@ -29,11 +28,15 @@ function isExporterConfigured(env: Readonly<Record<string, string | undefined>>)
   return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 }
 
-/** startTracing starts the NodeSDK when an exporter is configured and returns a tracer either way. */
-export function startTracing(options: TracingOptions): Tracing {
+/**
+ * startTracing starts the NodeSDK when an exporter is configured and returns a tracer either
+ * way. The SDK is imported only then: loading it costs most of a second of CLI startup.
+ */
+export async function startTracing(options: TracingOptions): Promise<Tracing> {
   if (options.env.OTEL_SDK_DISABLED === 'true' || !isExporterConfigured(options.env)) {
     return { tracer: trace.getTracer(options.serviceName), enabled: false, shutdown: () => Promise.resolve() };
   }
+  const { NodeSDK } = await import('@opentelemetry/sdk-node');
   const sdk = new NodeSDK({ serviceName: options.env.OTEL_SERVICE_NAME ?? options.serviceName, instrumentations: [] });
   sdk.start();
   return { tracer: trace.getTracer(options.serviceName), enabled: true, shutdown: () => sdk.shutdown() };

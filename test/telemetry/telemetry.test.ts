@@ -66,16 +66,16 @@ describe('createMetricsRegistry', () => {
 
 describe('tracing', () => {
   it('starts no SDK without OTEL_* exporter settings', async () => {
-    const t = startTracing({ serviceName: 'sentinel-test', env: {} });
+    const t = await startTracing({ serviceName: 'sentinel-test', env: {} });
     expect(t.enabled).toBe(false);
     const result = await withSpan(t.tracer, 'noop', {}, () => 42);
     expect(result).toBe(42);
     await t.shutdown();
-    expect(startTracing({ serviceName: 's', env: { OTEL_TRACES_EXPORTER: 'none' } }).enabled).toBe(false);
+    expect((await startTracing({ serviceName: 's', env: { OTEL_TRACES_EXPORTER: 'none' } })).enabled).toBe(false);
   });
 
   it('starts the NodeSDK when an exporter is configured, and shuts it down', async () => {
-    const t = startTracing({ serviceName: 'sentinel-test', env: { OTEL_TRACES_EXPORTER: 'console' } });
+    const t = await startTracing({ serviceName: 'sentinel-test', env: { OTEL_TRACES_EXPORTER: 'console' } });
     expect(t.enabled).toBe(true);
     await t.shutdown();
   });

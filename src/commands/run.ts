@@ -1,0 +1,218 @@
+/**
+ * `sentinel run [--config FILE]`: the daemon. Loads and validates the config, builds the
+ * logger, metrics registry, tracing and HTTP server, composes the daemon's components with
+ * `buildDaemon`, starts them in order and, on SIGINT/SIGTERM, stops them in reverse within
+ * `server.shutdown_timeout`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Tracer } from '@opentelemetry/api';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { checkConfig } from '../config/index.js';
+import type { Config } from '../config/index.js';
+import { isSentinelError } from '../errors.js';
+import { buildProbes, ProbeScheduler } from '../probes/index.js';
+import { buildStatusInfo, createHttpServer, nextCronRunMs, readinessOf } from '../server/index.js';
+import type { Component, HttpServer, ScheduleStatus } from '../server/index.js';
+import { openSampleStore, RetentionLoop } from '../store/index.js';
+import { createLogger, createMetricsRegistry, startTracing } from '../telemetry/index.js';
+import { SystemClock } from '../time/index.js';
+import type { Clock } from '../time/index.js';
+import { DEFAULT_CONFIG_FILE } from './config-check.js';
+import type { Command, CommandIO } from './types.js';
+import { ExitCodes } from './types.js';
+
+/** DaemonDeps are the collaborators every component shares, built once by the run command. */
+export interface DaemonDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly tracer: Tracer;
+  readonly version: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Daemon is the composed daemon: its components in start order and its SIGHUP hooks. */
+export interface Daemon {
+  readonly server: HttpServer;
+  /** components start in this order and stop in reverse. */
+  readonly components: readonly Component[];
+  /** reloaders run on SIGHUP (the rule manager registers its reload here). */
+  readonly reloaders: ReadonlyArray<() => Promise<void>>;
+}
+
+/**
+ * buildDaemon composes the daemon from a validated Config. It constructs everything and starts
+ * nothing. To add a part: construct it here, push it on `components` at its place in the start
+ * order, register its routes on `server`, and its schedules on `schedules`.
+ */
+export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
+  const { clock, logger, registry, tracer } = deps;
+  const components: Component[] = [];
+  const reloaders: Array<() => Promise<void>> = [];
+  const schedules: Array<() => ScheduleStatus[]> = [];
+  const startTimeMs = clock.nowMs();
+
+  const server = createHttpServer({
+    listen: config.server.listen,
+    logger: logger.child({ component: 'http' }),
+    registry,
+    clock,
+    ...(config.server.adminToken ? { adminToken: config.server.adminToken } : {}),
+    status: () => buildStatusInfo({ version: deps.version, startTimeMs, nowMs: clock.nowMs(), config, schedules: schedules.flatMap((s) => s()) }),
+    // The server itself is not listed: /readyz is only reachable while it serves.
+    readiness: () => readinessOf(components.filter((c) => c !== server)),
+  });
+
+  // 1. The sample store first: everything else reads or writes it. Stopped last, it closes the store.
+  const store = openSampleStore({
+    dataDir: config.storage.dataDir,
+    retentionMs: config.storage.retentionMs,
+    maxSeries: config.storage.maxSeries,
+    logger: logger.child({ component: 'store' }),
+    registry,
+  });
+  components.push(new RetentionLoop({ store, clock, logger: logger.child({ component: 'store' }) }));
+
+  // 2. The HTTP server: up before the schedulers so /healthz and /readyz answer during startup.
+  components.push(server);
+
+  // 3. Probes on their cron schedules, writing to the store.
+  const probes = buildProbes(config, { registry, clock, logger });
+  components.push(new ProbeScheduler({ probes, store, registry, clock, logger: logger.child({ component: 'probes' }), tracer }));
+  schedules.push(() =>
+    probes.map((p) => ({ kind: 'probe' as const, name: p.probe.name, schedule: p.schedule, nextRunMs: nextCronRunMs(p.schedule, clock.nowMs()) })),
+  );
+
+  // 4. Rule evaluation and notification (engineer H): construct the RuleManager over `store`,
+  //    push it here, register the Prometheus API routes on `server`, and push its reload on
+  //    `reloaders` for SIGHUP.
+  // 5. Scheduled drills (drills): push the drill scheduler here.
+
+  return { server, components, reloaders };
+}
+
+/** findVersion reads the version of the package this file belongs to (source or dist). */
+function findVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'package.json');
+    if (existsSync(candidate)) {
+      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'spacetime-sentinel' && pkg.version) return pkg.version;
+    }
+    dir = dirname(dir);
+  }
+  return '0.0.0-unknown';
+}
+
+function waitForAbort(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+/** stopAll stops components in reverse order; one that overruns the deadline does not hold the others. */
+async function stopAll(started: readonly Component[], deadlineMs: number, clock: Clock, logger: Logger): Promise<boolean> {
+  let isClean = true;
+  for (const component of [...started].reverse()) {
+    // A little grace past the deadline: a component that honours it is never cut off mid-way.
+    const graceMs = Math.max(0, deadlineMs - clock.nowMs()) + 1000;
+    let timer: NodeJS.Timeout | undefined;
+    const overrun = new Promise<'overrun'>((resolve) => {
+      timer = setTimeout(() => resolve('overrun'), graceMs);
+    });
+    try {
+      const outcome = await Promise.race([component.stop(deadlineMs).then(() => 'stopped' as const), overrun]);
+      if (outcome === 'overrun') {
+        isClean = false;
+        logger.error({ component: component.name }, 'component did not stop by the shutdown deadline; moving on');
+      }
+    } catch (err) {
+      isClean = false;
+      logger.error({ err, component: component.name }, 'component failed to stop');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  return isClean;
+}
+
+/** runDaemon runs until `io.signal` aborts; exported for tests that run it in-process. */
+export async function runDaemon(config: Config, io: CommandIO, deps: { clock?: Clock } = {}): Promise<number> {
+  const clock = deps.clock ?? new SystemClock();
+  const version = findVersion();
+  const logger = createLogger({ level: config.log.level, destination: io.stdout, base: { service: 'spacetime-sentinel' } });
+  const registry = createMetricsRegistry({ version });
+  const tracing = await startTracing({ serviceName: 'spacetime-sentinel', env: io.env });
+  let daemon: Daemon;
+  try {
+    daemon = buildDaemon(config, { clock, logger, registry, tracer: tracing.tracer, version, env: io.env });
+  } catch (err) {
+    await tracing.shutdown();
+    throw err;
+  }
+  const started: Component[] = [];
+  const onHangup = (): void => {
+    logger.info('SIGHUP: reloading');
+    for (const reload of daemon.reloaders) reload().catch((err: unknown) => logger.error({ err }, 'reload failed; keeping the previous configuration'));
+  };
+  process.on('SIGHUP', onHangup);
+  try {
+    for (const component of daemon.components) {
+      if (io.signal.aborted) break;
+      await component.start();
+      started.push(component);
+      logger.debug({ component: component.name }, 'component started');
+    }
+    if (!io.signal.aborted) {
+      logger.info({ address: daemon.server.address()?.url, environment: config.environment, config: config.file, version }, 'sentinel running');
+      await waitForAbort(io.signal);
+    }
+    const reason: unknown = io.signal.reason;
+    logger.info({ reason: reason instanceof Error ? reason.message : String(reason), shutdownTimeoutMs: config.server.shutdownTimeoutMs }, 'shutting down');
+  } catch (err) {
+    const deadlineMs = clock.nowMs() + config.server.shutdownTimeoutMs;
+    await stopAll(started, deadlineMs, clock, logger);
+    await tracing.shutdown();
+    process.off('SIGHUP', onHangup);
+    throw err;
+  }
+  const deadlineMs = clock.nowMs() + config.server.shutdownTimeoutMs;
+  const isClean = await stopAll(started, deadlineMs, clock, logger);
+  await tracing.shutdown().catch((err: unknown) => logger.warn({ err }, 'tracing shutdown failed'));
+  process.off('SIGHUP', onHangup);
+  logger.info({ isClean }, 'sentinel stopped');
+  return ExitCodes.ok;
+}
+
+/** runCommand implements `sentinel run`. */
+export const runCommand: Command = {
+  usage: 'run [--config FILE]                                 daemon: probes, rules, notifications, HTTP API',
+  options: { config: { type: 'string' } },
+  async run(args, io) {
+    const file = typeof args.options.config === 'string' ? args.options.config : DEFAULT_CONFIG_FILE;
+    if (args.positionals.length > 0) {
+      io.stderr.write(`sentinel run: unexpected argument '${args.positionals[0]}'; pass the file with --config FILE\n`);
+      return ExitCodes.usage;
+    }
+    const checked = checkConfig(file, { env: io.env, cwd: io.cwd });
+    if (!checked.ok) {
+      for (const line of checked.issues) io.stderr.write(`${line}\n`);
+      return ExitCodes.usage;
+    }
+    try {
+      return await runDaemon(checked.config, io);
+    } catch (err) {
+      if (isSentinelError(err)) {
+        const lines = 'issues' in err && Array.isArray(err.issues) ? (err.issues as string[]) : [err.message];
+        for (const line of lines) io.stderr.write(`sentinel run: ${line}\n`);
+        return ExitCodes.usage;
+      }
+      throw err;
+    }
+  },
+};
