@@ -218,11 +218,12 @@ function goLog2(x: number): number {
     exp -= 1;
   }
   if (frac === 0.5) return exp - 1;
-  return Math.log(frac) * (1 / Math.LN2) + exp;
+  return Math.log(frac) * 1.4426950408889634 + exp;
 }
 
+/** goLog10 is Go's math.Log10: Log(x) × (1/Ln10), the constant rounded once (Go folds it exactly). */
 function goLog10(x: number): number {
-  return Math.log(x) * (1 / Math.LN10);
+  return Math.log(x) * 0.4342944819032518;
 }
 
 /** goParseFloat parses a label value as Go's strconv.ParseFloat (decimal, Inf, NaN, hex). */
