@@ -123,15 +123,28 @@ describe('fault proxy: plain proxying', () => {
   });
 });
 
+describe('fault proxy: shutdown', () => {
+  it('close() stops the API, every proxy and every open connection', async () => {
+    const p = await tp.createProxy({ name: 'bye', listen: '127.0.0.1:0', upstream: `127.0.0.1:${echo.port}` });
+    await p.addToxic({ name: 'lat', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 10_000, jitter: 0 } });
+    const { socket, reader } = await open(p);
+    socket.write('pending');
+    await fp.close();
+    await reader.waitEnd(2000);
+    await expect(dial(portOf(p.listen))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(fetch(`${fp.url}/version`)).rejects.toThrow();
+  });
+});
+
 describe('fault proxy: live toxic changes', () => {
   it('applies a toxic added to an already-open connection to the next round trip', async () => {
     const p = await tp.createProxy({ name: 'live', listen: '127.0.0.1:0', upstream: `127.0.0.1:${echo.port}` });
     const { socket, reader } = await open(p);
-    expect(await roundTrip(socket, reader)).toBeLessThan(100);
+    expect(await roundTrip(socket, reader)).toBeLessThan(200);
     await p.addToxic({ name: 'lat', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 300, jitter: 0 } });
     expect(await roundTrip(socket, reader)).toBeGreaterThanOrEqual(290);
     await api(fp.url, 'DELETE', '/proxies/live/toxics/lat');
-    expect(await roundTrip(socket, reader)).toBeLessThan(100);
+    expect(await roundTrip(socket, reader)).toBeLessThan(200);
   });
 
   it('treats toxicity 0 as never and an update to 1 as immediate on the same connection', async () => {

@@ -67,12 +67,12 @@ describe('latency', () => {
     const { socket, reader } = await open(p);
     const one = await rtt(socket, reader);
     expect(one).toBeGreaterThanOrEqual(95);
-    expect(one).toBeLessThan(180);
+    expect(one).toBeLessThan(250);
     await addToxic(p, 'up1', 'latency', 'upstream', { latency: 100 });
     await addToxic(p, 'up2', 'latency', 'upstream', { latency: 100 });
     const three = await rtt(socket, reader);
     expect(three).toBeGreaterThanOrEqual(290);
-    expect(three).toBeLessThan(400);
+    expect(three).toBeLessThan(500);
   });
 
   it('keeps jitter within latency ± jitter', async () => {
@@ -82,7 +82,7 @@ describe('latency', () => {
     for (let i = 0; i < 4; i++) {
       const t = await rtt(socket, reader);
       expect(t).toBeGreaterThanOrEqual(45);
-      expect(t).toBeLessThan(190);
+      expect(t).toBeLessThan(250);
     }
   });
 
@@ -129,7 +129,7 @@ describe('bandwidth', () => {
     await reader.waitBytes(50_000, 3000);
     const took = Date.now() - start;
     expect(took).toBeGreaterThanOrEqual(400);
-    expect(took).toBeLessThan(900);
+    expect(took).toBeLessThan(1200);
     expect(Buffer.compare(reader.data, payload)).toBe(0);
   });
 
