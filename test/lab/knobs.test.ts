@@ -9,7 +9,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
-  lab.setKnobs({ traffic: { paused: true }, publish_failures: 0, token_failure_ratio: 0, slow_clients: [], streaming_stopped: false, leak_connection_rows: false, next_resume: null, runtime_fields: 'published', auth_failures_per_minute: { unauthorized: 0, token_expired: 0 }, stale_cursor_events_per_minute: 0 });
+  lab.setKnobs({ traffic: { paused: true }, retention_floor: 0, publish_failures: 0, token_failure_ratio: 0, slow_clients: [], streaming_stopped: false, leak_connection_rows: false, next_resume: null, runtime_fields: 'published', auth_failures_per_minute: { unauthorized: 0, token_expired: 0 }, stale_cursor_events_per_minute: 0 });
 });
 afterAll(async () => {
   await lab.close();
@@ -125,6 +125,24 @@ describe('lab knobs change what clients observe', () => {
     const cp = await sql(lab, "SELECT last_applied_seq FROM stream_checkpoint WHERE checkpoint_key = 'laggy:runtime.run.k1.events'");
     expect(head - (dig(cp.json, 0, 'rows', 0, 0) as number)).toBe(40);
     await waitUntil(async () => dig(await runtimeMetrics(), 'delivery', 'max_replay_lag') === 40, 3000, 'documented lag');
+  });
+
+  it('a retention floor above a slow client\'s cursor makes it rebootstrap, counted as a stale cursor event', async () => {
+    const stream = 'runtime.run.k1.events';
+    lab.setKnobs({ append_burst: { stream, count: 2 } });
+    await waitUntil(() => lab.state().clients.every((c) => c.max_lag === 0), 3000, 'clients to catch up');
+    lab.setKnobs({ slow_clients: ['laggy'], runtime_fields: 'documented' });
+    await new Promise((r) => setTimeout(r, 60));
+    const before = lab.state();
+    const resets = before.counters.lab.stale_cursor_resets;
+    const burst = lab.setKnobs({ append_burst: { stream, count: 10 } });
+    const head = burst.streams.find((s) => s.stream_id === stream)?.head_seq as number;
+    lab.setKnobs({ retention_floor: head - 2, slow_clients: [] });
+    await waitUntil(() => lab.state().counters.lab.stale_cursor_resets > resets, 3000, 'stale reset');
+    await waitUntil(() => lab.state().clients.find((c) => c.client_id === 'laggy')?.max_lag === 0, 3000, 'rebootstrap');
+    const m = await runtimeMetrics();
+    expect(dig(m, 'delivery', 'stale_cursor_events_total')).toBeGreaterThanOrEqual(1);
+    lab.setKnobs({ retention_floor: 0 });
   });
 
   it('restart drops every connection and keeps the data', async () => {

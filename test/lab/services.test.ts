@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../../src/lab/index.js';
+import { startLab } from '../../src/lab/index.js';
 import { verifyJwt } from '../../src/lab/index.js';
 import { WsClient, dig, sql, startTestLab } from './helpers.js';
 
@@ -107,5 +108,28 @@ describe('lab runtime service', () => {
   it('keeps retired routes 404', async () => {
     const r = await fetch(`${lab.urls.runtime}/internal/v1/spacetime/topics/run:1:events/messages`, { headers: { authorization: `Bearer ${lab.secrets.runtimeAdminToken}` } });
     expect(r.status).toBe(404);
+  });
+});
+
+describe('lab persistence', () => {
+  it('keeps the tables across restarts with persist: true, and writes given secrets', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-persist-'));
+    const ports = { spacetimedb: 0, runtime: 0, control: 0, admin: 0 };
+    try {
+      const first = await startLab({ ports, stateDir: dir, persist: true, knobs: { traffic: { paused: true } }, secrets: { jwtSigningKey: 'fixed-key-for-test' } });
+      first.setKnobs({ append_burst: { stream: 'persist.s', count: 3 } });
+      await first.close();
+      const second = await startLab({ ports, stateDir: dir, persist: true, knobs: { traffic: { paused: true } } });
+      try {
+        expect(second.state().streams.find((s) => s.stream_id === 'persist.s')?.head_seq).toBe(3);
+        const r = await sql(second, "SELECT COUNT(*) AS n FROM sync_event WHERE stream_id = 'persist.s'");
+        expect(dig(r.json, 0, 'rows', 0, 0)).toBe(3);
+      } finally {
+        await second.close();
+      }
+      expect(readFileSync(join(dir, 'secrets', 'jwt-signing-key'), 'utf8').trim()).not.toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -149,6 +149,20 @@ describe('lab SpacetimeDB HTTP: identity, auth, probes', () => {
     expect(anon1.headers.get('spacetime-identity')).not.toBe(anon2.headers.get('spacetime-identity'));
   });
 
+  it('re-signs a websocket token with a 60 s expiry and verifies identities', async () => {
+    const { identity, token } = (await (await fetch(`${lab.urls.spacetimedb}/v1/identity`, { method: 'POST' })).json()) as { identity: string; token: string };
+    const ws = await fetch(`${lab.urls.spacetimedb}/v1/identity/websocket-token`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const short = ((await ws.json()) as { token: string }).token;
+    const claims = JSON.parse(Buffer.from(short.split('.')[1] as string, 'base64url').toString()) as { exp: number; iat: number };
+    expect(claims.exp - claims.iat).toBe(60);
+    const again = await sql(lab, 'SELECT COUNT(*) AS n FROM stream_head', { authorization: `Bearer ${short}` });
+    expect(again.headers.get('spacetime-identity')).toBe(identity);
+    const auth = { authorization: `Bearer ${token}` };
+    expect((await fetch(`${lab.urls.spacetimedb}/v1/identity/${identity}/verify`, { headers: auth })).status).toBe(204);
+    expect((await fetch(`${lab.urls.spacetimedb}/v1/identity/${'c2'.repeat(32)}/verify`, { headers: auth })).status).toBe(400);
+    expect((await fetch(`${lab.urls.spacetimedb}/v1/identity/${identity}/verify`)).status).toBe(401);
+  });
+
   it('refuses a malformed Authorization header with 400 and a foreign or expired JWT with 401', async () => {
     const malformed = await sql(lab, 'SELECT COUNT(*) AS n FROM stream_head', { authorization: 'Basic abc' });
     expect([malformed.status, malformed.text]).toEqual([400, 'Authorization is invalid: malformed token']);

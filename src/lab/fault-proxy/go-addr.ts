@@ -82,7 +82,7 @@ export function formatAddr(a: ResolvedAddr): string {
 
 /** listenErrorText is the Go text of a failed `net.Listen("tcp", …)` for a Node bind error. */
 export function listenErrorText(resolved: ResolvedAddr, err: NodeJS.ErrnoException): string {
-  const where = formatAddr(resolved.host === '' ? { host: '::', port: resolved.port } : resolved);
+  const where = formatAddr(resolved.host === '' || resolved.host === '0.0.0.0' ? { host: '::', port: resolved.port } : resolved);
   const syscallText: Record<string, string> = {
     EADDRINUSE: 'bind: address already in use',
     EACCES: 'bind: permission denied',

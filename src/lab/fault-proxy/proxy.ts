@@ -66,11 +66,13 @@ export class Proxy {
       if (err instanceof AddrError) throw apiError(`listen tcp: ${err.message}`, 500);
       throw err;
     }
+    // Go listens dual-stack for any wildcard host and then reports `[::]:<port>`.
+    const isWildcard = resolved.host === '' || resolved.host === '0.0.0.0' || resolved.host === '::';
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket));
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ host: resolved.host === '' ? undefined : resolved.host, port: resolved.port }, () => {
+        server.listen({ host: isWildcard ? undefined : resolved.host, port: resolved.port }, () => {
           server.off('error', reject);
           resolve();
         });
@@ -81,7 +83,7 @@ export class Proxy {
     server.on('error', (err) => this.opts.logger.warn({ err, proxy: this.name }, 'fault-proxy: listener error'));
     const bound = server.address();
     if (bound && typeof bound === 'object') {
-      this.listen = resolved.host === '' ? `[::]:${bound.port}` : formatAddr({ host: bound.address, port: bound.port });
+      this.listen = isWildcard ? `[::]:${bound.port}` : formatAddr({ host: bound.address, port: bound.port });
     }
     this.server = server;
     this.enabled = true;

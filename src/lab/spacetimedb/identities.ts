@@ -40,6 +40,14 @@ export class Authenticator {
     return { identityHex, token };
   }
 
+  /** websocketToken re-signs a validated token's claims with a 60 s expiry (`/v1/identity/websocket-token`). */
+  websocketToken(token: string): string | undefined {
+    const v = verifyJwt(token, this.signingKey, Math.floor(this.nowMs() / 1000));
+    if (!v.ok) return undefined;
+    const now = Math.floor(this.nowMs() / 1000);
+    return signJwt({ ...v.claims, iat: now, exp: now + 60 }, this.signingKey);
+  }
+
   /**
    * authenticate applies the middleware: no credentials mints an identity; a malformed
    * Authorization header is a 400; a token that fails validation is a 401.

@@ -267,6 +267,21 @@ export class SpacetimeServer {
       const caller = this.auth.mint();
       return sendJson(res, 200, { identity: caller.identityHex, token: caller.token });
     }
+    if (url.pathname === '/v1/identity/websocket-token') {
+      if (method !== 'POST') return sendEmpty(res, 405);
+      if (req.headers.authorization === undefined) return sendText(res, 401, 'Authorization required');
+      const a = this.authenticate(req, url);
+      if (isAuthFailure(a)) return sendText(res, a.status, a.body);
+      return sendJson(res, 200, { token: this.auth.websocketToken(a.token) ?? a.token });
+    }
+    const verify = /^\/v1\/identity\/([^/]+)\/verify$/.exec(url.pathname);
+    if (verify) {
+      if (method !== 'GET') return sendEmpty(res, 405);
+      if (req.headers.authorization === undefined) return sendEmpty(res, 401);
+      const a = this.authenticate(req, url);
+      if (isAuthFailure(a)) return sendEmpty(res, a.status === 400 ? 400 : 401);
+      return sendEmpty(res, (verify[1] as string).toLowerCase().replace(/^0x/, '') === a.identityHex ? 204 : 400);
+    }
     const m = /^\/v1\/database\/([^/]+)(\/.*)?$/.exec(url.pathname);
     if (!m) return sendEmpty(res, 404);
     const dbName = decodeURIComponent(m[1] as string);
