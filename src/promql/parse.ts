@@ -37,7 +37,7 @@ function posOf(node: SyntaxNode): SourcePosition {
 
 function children(node: SyntaxNode): SyntaxNode[] {
   const out: SyntaxNode[] = [];
-  for (let c = node.firstChild; c !== null; c = c.nextSibling) out.push(c);
+  for (let c = node.firstChild; c !== null; c = c.nextSibling) if (c.name !== 'LineComment') out.push(c);
   return out;
 }
 
@@ -259,11 +259,23 @@ class Converter {
     return makeNode({ kind: 'vectorSelector', name, matchers, offsetMs: 0, at: undefined, pos: posOf(node) });
   }
 
-  private matrixSelector(node: SyntaxNode): MatrixSelector {
+  private matrixSelector(node: SyntaxNode): Expr {
     const kids = children(node);
-    const inner = this.expr(kids[0]);
     const durNode = node.getChild('DurationExpr');
     if (durNode === null) return fail(node, 'missing range duration');
+    return this.throughUnary(this.expr(kids[0]), node, (inner) => this.rangeOf(inner, node, durNode));
+  }
+
+  /**
+   * throughUnary applies a postfix construct (range, subquery, offset, @) under a leading unary
+   * operator: lezer reads `-foo[5m]` as `(-foo)[5m]`, Prometheus as `-(foo[5m])`.
+   */
+  private throughUnary(inner: Expr, node: SyntaxNode, apply: (e: Expr) => Expr): Expr {
+    if (inner.kind === 'unary') return makeNode({ ...inner, expr: this.throughUnary(inner.expr, node, apply), pos: { start: inner.pos.start, end: node.to } });
+    return apply(inner);
+  }
+
+  private rangeOf(inner: Expr, node: SyntaxNode, durNode: SyntaxNode): MatrixSelector {
     if (inner.kind !== 'vectorSelector') fail(inner.pos, 'ranges only allowed for vector selectors');
     if (inner.offsetMs !== 0) fail(inner.pos, 'no offset modifiers allowed before range');
     if (inner.at !== undefined) fail(inner.pos, 'no @ modifiers allowed before range');
@@ -271,14 +283,15 @@ class Converter {
     return makeNode({ kind: 'matrixSelector', selector: inner, rangeMs, pos: posOf(node) });
   }
 
-  private subquery(node: SyntaxNode): SubqueryExpr {
+  private subquery(node: SyntaxNode): Expr {
     const kids = children(node);
-    const inner = this.expr(kids[0]);
     const durs = node.getChildren('DurationExpr');
     if (durs.length === 0) return fail(node, 'missing subquery range');
     const rangeMs = this.duration(durs[0], 'a subquery range');
     const stepMs = durs.length > 1 ? this.duration(durs[1], 'a subquery step') : 0;
-    return makeNode({ kind: 'subquery', expr: inner, rangeMs, stepMs, offsetMs: 0, at: undefined, pos: posOf(node) });
+    return this.throughUnary(this.expr(kids[0]), node, (inner): SubqueryExpr =>
+      makeNode({ kind: 'subquery', expr: inner, rangeMs, stepMs, offsetMs: 0, at: undefined, pos: { start: inner.pos.start, end: node.to } }),
+    );
   }
 
   private offset(node: SyntaxNode): Expr {
@@ -296,6 +309,10 @@ class Converter {
       d = nested;
     }
     const offsetMs = sign * this.duration(d, 'an offset');
+    return this.throughUnary(inner, node, (e) => this.withOffset(e, node, offsetMs));
+  }
+
+  private withOffset(inner: Expr, node: SyntaxNode, offsetMs: number): Expr {
     const pos = { start: inner.pos.start, end: node.to };
     switch (inner.kind) {
       case 'vectorSelector':
@@ -327,6 +344,10 @@ class Converter {
     } else {
       return fail(node, 'missing @ timestamp');
     }
+    return this.throughUnary(inner, node, (e) => this.withAt(e, node, at));
+  }
+
+  private withAt(inner: Expr, node: SyntaxNode, at: AtModifier): Expr {
     const pos = { start: inner.pos.start, end: node.to };
     switch (inner.kind) {
       case 'vectorSelector':
