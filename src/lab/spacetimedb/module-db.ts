@@ -161,6 +161,8 @@ export class ModuleDb {
       this.db.exec(`CREATE TABLE IF NOT EXISTS "${t.name}" (${cols.join(', ')})`);
     }
     this.db.exec('CREATE INDEX IF NOT EXISTS sync_event_stream_seq ON sync_event(stream_id, seq)');
+    this.db.exec('CREATE INDEX IF NOT EXISTS sync_event_seq ON sync_event(seq)');
+    this.db.exec('CREATE INDEX IF NOT EXISTS stream_checkpoint_client ON stream_checkpoint(client_id, stream_id)');
   }
 
   close(): void {

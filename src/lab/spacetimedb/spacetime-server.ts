@@ -603,6 +603,12 @@ export class SpacetimeServer {
     return (queries as string[]).map((q) => compileSubscription(q, session.caller.identityHex));
   }
 
+  /** scan reads a query's rows from committed state in storage order, narrowed by its equality. */
+  private scan(q: SubscriptionQuery): Row[] {
+    const rows = q.equality ? this.opts.db.rows(q.table.name, `WHERE "${q.equality.column}" = ?`, [q.equality.value]) : this.opts.db.rows(q.table.name);
+    return rows.filter((r) => q.matches(r));
+  }
+
   /** initialTables builds the TableUpdates of a fresh subscription: object rows, empty tables omitted. */
   private initialTables(queries: readonly SubscriptionQuery[], asDeletes = false): Array<Record<string, unknown>> {
     const tables = new Map<string, { table: TableDef; queries: SubscriptionQuery[] }>();
@@ -613,9 +619,10 @@ export class SpacetimeServer {
     }
     const out: Array<Record<string, unknown>> = [];
     for (const { table, queries: qs } of tables.values()) {
-      const all = this.opts.db.rows(table.name);
-      if (all.length === 0) continue;
-      let rows = all.filter((r) => qs.some((q) => q.matches(r)));
+      if (this.opts.db.count(table.name) === 0) continue;
+      let rows: Row[];
+      if (qs.length === 1) rows = this.scan(qs[0] as SubscriptionQuery);
+      else rows = this.opts.db.rows(table.name).filter((r) => qs.some((q) => q.matches(r)));
       if (!asDeletes) rows = this.applyResumeFault(qs, rows);
       const strings = rows.map((r) => stringifyJson(rowAsObject(table, r)));
       out.push(asDeletes ? tableUpdate(table, strings, []) : tableUpdate(table, [], strings));
@@ -713,7 +720,7 @@ export class SpacetimeServer {
       throw err;
     }
     session.byQueryId.set(queryId, [q]);
-    const rows = this.applyResumeFault([q], this.opts.db.rows(q.table.name).filter((r) => q.matches(r)));
+    const rows = this.applyResumeFault([q], this.scan(q));
     const strings = rows.map((r) => stringifyJson(rowAsObject(q.table, r)));
     this.send(session, {
       SubscribeApplied: {
@@ -758,7 +765,7 @@ export class SpacetimeServer {
     session.byQueryId.delete(queryId);
     if (variant === 'Unsubscribe') {
       const q = queries[0] as SubscriptionQuery;
-      const strings = this.opts.db.rows(q.table.name).filter((r) => q.matches(r)).map((r) => stringifyJson(rowAsObject(q.table, r)));
+      const strings = this.scan(q).map((r) => stringifyJson(rowAsObject(q.table, r)));
       this.send(session, {
         UnsubscribeApplied: {
           request_id: requestId,
@@ -786,7 +793,7 @@ export class SpacetimeServer {
     const started = process.hrtime.bigint();
     try {
       const q = compileSubscription(query, session.caller.identityHex);
-      const rows = this.opts.db.rows(q.table.name).filter((r) => q.matches(r)).map((r) => stringifyJson(rowAsObject(q.table, r)));
+      const rows = this.scan(q).map((r) => stringifyJson(rowAsObject(q.table, r)));
       this.send(session, {
         OneOffQueryResponse: { message_id: messageId, error: { none: [] }, tables: [{ table_name: q.table.name, rows }], total_host_execution_duration: { __time_duration_micros__: elapsedMicros(started) } },
       });

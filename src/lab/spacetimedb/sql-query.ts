@@ -601,6 +601,17 @@ export interface SubscriptionQuery {
   readonly matches: (row: Row) => boolean;
   /** resumeAfterSeq is N when the query reads `sync_event` with `seq > N` (N > 0): a resume. */
   readonly resumeAfterSeq: number | undefined;
+  /** equality is a top-level `column = literal` conjunct, used to narrow the initial scan. */
+  readonly equality: { readonly column: string; readonly value: SqlValue } | undefined;
+}
+
+function equalityOf(p: CheckedPredicate | undefined): { column: string; value: SqlValue } | undefined {
+  if (!p) return undefined;
+  if (p.kind === 'and') return equalityOf(p.left) ?? equalityOf(p.right);
+  if (p.kind !== 'cmp' || p.op !== '=') return undefined;
+  if (p.left.kind === 'col' && p.right.kind === 'value') return { column: p.left.column.name, value: p.right.value };
+  if (p.right.kind === 'col' && p.left.kind === 'value') return { column: p.right.column.name, value: p.left.value };
+  return undefined;
 }
 
 function compareValues(a: SqlValue, b: SqlValue, op: CompareOp): boolean {
@@ -684,5 +695,6 @@ export function compileSubscription(sql: string, callerHex: string): Subscriptio
     table,
     matches: checked ? (row) => evaluate(checked, row) : () => true,
     resumeAfterSeq: table.name === 'sync_event' ? resumeSeq(checked) : undefined,
+    equality: equalityOf(checked),
   };
 }
