@@ -14,7 +14,7 @@ import { checkConfig } from '../config/index.js';
 import type { Config } from '../config/index.js';
 import { isSentinelError } from '../errors.js';
 import { buildProbes, ProbeScheduler } from '../probes/index.js';
-import { buildStatusInfo, createHttpServer, nextCronRunMs, readinessOf } from '../server/index.js';
+import { buildStatusInfo, createHttpServer, nextCronRunMs, readinessOf, startComponents, stopComponents } from '../server/index.js';
 import type { Component, HttpServer, ScheduleStatus } from '../server/index.js';
 import { openSampleStore, RetentionLoop } from '../store/index.js';
 import { createLogger, createMetricsRegistry, startTracing } from '../telemetry/index.js';
@@ -66,6 +66,9 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
     readiness: () => readinessOf(components.filter((c) => c !== server)),
   });
 
+  // Everything that can still reject the configuration comes before anything opens a file.
+  const probes = buildProbes(config, { registry, clock, logger });
+
   // 1. The sample store first: everything else reads or writes it. Stopped last, it closes the store.
   const store = openSampleStore({
     dataDir: config.storage.dataDir,
@@ -80,7 +83,6 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
   components.push(server);
 
   // 3. Probes on their cron schedules, writing to the store.
-  const probes = buildProbes(config, { registry, clock, logger });
   components.push(new ProbeScheduler({ probes, store, registry, clock, logger: logger.child({ component: 'probes' }), tracer }));
   schedules.push(() =>
     probes.map((p) => ({ kind: 'probe' as const, name: p.probe.name, schedule: p.schedule, nextRunMs: nextCronRunMs(p.schedule, clock.nowMs()) })),
@@ -115,32 +117,6 @@ function waitForAbort(signal: AbortSignal): Promise<void> {
   });
 }
 
-/** stopAll stops components in reverse order; one that overruns the deadline does not hold the others. */
-async function stopAll(started: readonly Component[], deadlineMs: number, clock: Clock, logger: Logger): Promise<boolean> {
-  let isClean = true;
-  for (const component of [...started].reverse()) {
-    // A little grace past the deadline: a component that honours it is never cut off mid-way.
-    const graceMs = Math.max(0, deadlineMs - clock.nowMs()) + 1000;
-    let timer: NodeJS.Timeout | undefined;
-    const overrun = new Promise<'overrun'>((resolve) => {
-      timer = setTimeout(() => resolve('overrun'), graceMs);
-    });
-    try {
-      const outcome = await Promise.race([component.stop(deadlineMs).then(() => 'stopped' as const), overrun]);
-      if (outcome === 'overrun') {
-        isClean = false;
-        logger.error({ component: component.name }, 'component did not stop by the shutdown deadline; moving on');
-      }
-    } catch (err) {
-      isClean = false;
-      logger.error({ err, component: component.name }, 'component failed to stop');
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-  return isClean;
-}
-
 /** runDaemon runs until `io.signal` aborts; exported for tests that run it in-process. */
 export async function runDaemon(config: Config, io: CommandIO, deps: { clock?: Clock } = {}): Promise<number> {
   const clock = deps.clock ?? new SystemClock();
@@ -155,38 +131,27 @@ export async function runDaemon(config: Config, io: CommandIO, deps: { clock?: C
     await tracing.shutdown();
     throw err;
   }
-  const started: Component[] = [];
   const onHangup = (): void => {
     logger.info('SIGHUP: reloading');
     for (const reload of daemon.reloaders) reload().catch((err: unknown) => logger.error({ err }, 'reload failed; keeping the previous configuration'));
   };
   process.on('SIGHUP', onHangup);
+  const shutdownDeadlineMs = (): number => clock.nowMs() + config.server.shutdownTimeoutMs;
   try {
-    for (const component of daemon.components) {
-      if (io.signal.aborted) break;
-      await component.start();
-      started.push(component);
-      logger.debug({ component: component.name }, 'component started');
-    }
+    const started = await startComponents(daemon.components, { signal: io.signal, logger, clock, deadlineMs: shutdownDeadlineMs });
     if (!io.signal.aborted) {
       logger.info({ address: daemon.server.address()?.url, environment: config.environment, config: config.file, version }, 'sentinel running');
       await waitForAbort(io.signal);
     }
     const reason: unknown = io.signal.reason;
     logger.info({ reason: reason instanceof Error ? reason.message : String(reason), shutdownTimeoutMs: config.server.shutdownTimeoutMs }, 'shutting down');
-  } catch (err) {
-    const deadlineMs = clock.nowMs() + config.server.shutdownTimeoutMs;
-    await stopAll(started, deadlineMs, clock, logger);
-    await tracing.shutdown();
+    const report = await stopComponents(started, { deadlineMs: shutdownDeadlineMs(), clock, logger });
+    logger.info({ isClean: report.isClean, overrun: report.overrun, failed: report.failed }, 'sentinel stopped');
+    return ExitCodes.ok;
+  } finally {
     process.off('SIGHUP', onHangup);
-    throw err;
+    await tracing.shutdown().catch((err: unknown) => logger.warn({ err }, 'tracing shutdown failed'));
   }
-  const deadlineMs = clock.nowMs() + config.server.shutdownTimeoutMs;
-  const isClean = await stopAll(started, deadlineMs, clock, logger);
-  await tracing.shutdown().catch((err: unknown) => logger.warn({ err }, 'tracing shutdown failed'));
-  process.off('SIGHUP', onHangup);
-  logger.info({ isClean }, 'sentinel stopped');
-  return ExitCodes.ok;
 }
 
 /** runCommand implements `sentinel run`. */

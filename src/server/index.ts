@@ -12,6 +12,8 @@ export { requireAdmin } from './require-admin.js';
 export type { AdminToken } from './require-admin.js';
 export { readinessOf } from './component.js';
 export { nextCronRunMs } from './next-cron-run.js';
+export { startComponents, stopComponents, STOP_GRACE_MS } from './component-lifecycle.js';
+export type { StopReport } from './component-lifecycle.js';
 export type { Component, ComponentReadiness, ReadinessReport } from './component.js';
 export { buildStatusInfo } from './status-info.js';
 export type { StatusInfo, TargetStatus, ScheduleStatus, StatusSource } from './status-info.js';
