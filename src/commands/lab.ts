@@ -90,6 +90,15 @@ function planFrom(section: LabSection, baseDir: string): LabPlan {
   };
 }
 
+/**
+ * labStackOptionsFromConfig reads the `lab:` section of a config file (when given; paths are
+ * relative to that file) into `startLabStack` options; without a file, the COMMON.md defaults.
+ */
+export function labStackOptionsFromConfig(configPath: string | undefined, cwd: string): LabStackOptions {
+  const plan = loadLabPlan(configPath, cwd);
+  return { lab: plan.options, faultProxy: plan.faultProxy, faultProxyApiPort: plan.apiPort, proxyPorts: plan.proxies };
+}
+
 /** loadLabPlan reads the `lab:` section of `--config` (when given); paths are relative to that file. */
 function loadLabPlan(configPath: string | undefined, cwd: string): LabPlan {
   if (configPath === undefined) return planFrom({}, cwd);
@@ -126,26 +135,65 @@ function proxyUrl(host: string, p: number): string {
   return `http://${host}:${p}`;
 }
 
-async function run(args: CommandArgs, io: CommandIO): Promise<number> {
-  const configPath = typeof args.options.config === 'string' ? args.options.config : undefined;
-  if (args.positionals.length > 0) {
-    io.stderr.write(`sentinel lab: unexpected argument '${args.positionals[0]}'; usage: ${labCommand.usage}\n`);
-    return ExitCodes.usage;
-  }
-  const plan = loadLabPlan(configPath, io.cwd);
-  const host = plan.options.host ?? '127.0.0.1';
-  const lab = await startLab(plan.options);
+/** LabStackOptions: the lab's options plus where the fault proxy and its three proxies listen. */
+export interface LabStackOptions {
+  readonly lab: LabOptions;
+  /** faultProxy: start the fault proxy (default true). */
+  readonly faultProxy?: boolean;
+  readonly faultProxyApiPort?: number;
+  readonly proxyPorts?: { readonly spacetimedb: number; readonly runtime: number; readonly control: number };
+}
+
+/** LabStack is a running lab with its fault proxy (what `sentinel lab` and the demo run). */
+export interface LabStack {
+  readonly lab: Lab;
+  readonly faultProxy: FaultProxyServer | undefined;
+  /** proxyUrls are the base URLs the sentinel should use (through the fault proxy), when started. */
+  readonly proxyUrls: { readonly spacetimedb: string; readonly runtime: string; readonly control: string } | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * startLabStack starts the lab and, unless disabled, the fault proxy with the proxies
+ * `spacetimedb`, `runtime`, `control` in front of it; on failure nothing is left running.
+ */
+export async function startLabStack(options: LabStackOptions): Promise<LabStack> {
+  const host = options.lab.host ?? '127.0.0.1';
+  const lab = await startLab(options.lab);
   let proxy: FaultProxyServer | undefined;
+  const ports = options.proxyPorts ?? { spacetimedb: DEFAULT_FAULT_PROXY_PORTS.spacetimedb, runtime: DEFAULT_FAULT_PROXY_PORTS.runtime, control: DEFAULT_FAULT_PROXY_PORTS.control };
   try {
-    if (plan.faultProxy) {
-      proxy = await startFaultProxy({ host, port: plan.apiPort });
-      await createProxies(proxy.url, host, lab, plan.proxies);
+    if (options.faultProxy ?? true) {
+      proxy = await startFaultProxy({ host, port: options.faultProxyApiPort ?? DEFAULT_FAULT_PROXY_PORTS.api });
+      await createProxies(proxy.url, host, lab, ports);
     }
   } catch (err) {
     await proxy?.close();
     await lab.close();
     throw err;
   }
+  return {
+    lab,
+    faultProxy: proxy,
+    proxyUrls: proxy ? { spacetimedb: proxyUrl(host, ports.spacetimedb), runtime: proxyUrl(host, ports.runtime), control: proxyUrl(host, ports.control) } : undefined,
+    async close(): Promise<void> {
+      await proxy?.close();
+      await lab.close();
+    },
+  };
+}
+
+async function run(args: CommandArgs, io: CommandIO): Promise<number> {
+  const configPath = typeof args.options.config === 'string' ? args.options.config : undefined;
+  if (args.positionals.length > 0) {
+    io.stderr.write(`sentinel lab: unexpected argument '${args.positionals[0]}'; usage: ${labCommand.usage}\n`);
+    return ExitCodes.usage;
+  }
+  const options = labStackOptionsFromConfig(configPath, io.cwd);
+  const host = options.lab.host ?? '127.0.0.1';
+  const stack = await startLabStack(options);
+  const { lab, faultProxy: proxy } = stack;
+  const ports = options.proxyPorts ?? DEFAULT_FAULT_PROXY_PORTS;
   const out = io.stdout;
   out.write(`sentinel lab: database '${lab.databaseName}' is up\n`);
   out.write(`  spacetimedb   ${lab.urls.spacetimedb}   (ws ${lab.urls.spacetimedb.replace(/^http/, 'ws')}/v1/database/${lab.databaseName}/subscribe)\n`);
@@ -154,9 +202,9 @@ async function run(args: CommandArgs, io: CommandIO): Promise<number> {
   out.write(`  lab admin     ${lab.urls.admin}/lab/state  (POST ${lab.urls.admin}/lab/knobs)\n`);
   if (proxy) {
     out.write(`  fault proxy   ${proxy.url}  (Toxiproxy API)\n`);
-    out.write(`    proxy spacetimedb  ${proxyUrl(host, plan.proxies.spacetimedb)} -> ${hostPort(lab.urls.spacetimedb)}\n`);
-    out.write(`    proxy runtime      ${proxyUrl(host, plan.proxies.runtime)} -> ${hostPort(lab.urls.runtime)}\n`);
-    out.write(`    proxy control      ${proxyUrl(host, plan.proxies.control)} -> ${hostPort(lab.urls.control)}\n`);
+    out.write(`    proxy spacetimedb  ${proxyUrl(host, ports.spacetimedb)} -> ${hostPort(lab.urls.spacetimedb)}\n`);
+    out.write(`    proxy runtime      ${proxyUrl(host, ports.runtime)} -> ${hostPort(lab.urls.runtime)}\n`);
+    out.write(`    proxy control      ${proxyUrl(host, ports.control)} -> ${hostPort(lab.urls.control)}\n`);
   }
   if (lab.secretFiles) {
     out.write('  secrets (mode 0600):\n');
@@ -170,8 +218,7 @@ async function run(args: CommandArgs, io: CommandIO): Promise<number> {
     else io.signal.addEventListener('abort', () => resolveWait(), { once: true });
   });
   out.write('sentinel lab: stopping\n');
-  await proxy?.close();
-  await lab.close();
+  await stack.close();
   out.write('sentinel lab: stopped\n');
   return ExitCodes.ok;
 }
