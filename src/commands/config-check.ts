@@ -1,8 +1,11 @@
 /**
  * `sentinel config check [--config FILE]`: validates a daemon configuration file and prints
  * `OK: FILE` or every problem, one `FILE:LINE:COL: key.path: ...` line each (exit 0 or 2).
+ * Like `promtool check config`, the rule files the config names are checked too.
  */
-import { checkConfig } from '../config/index.js';
+import { checkPromqlExpr, loadRuleFiles } from '../alerts/index.js';
+import { checkConfig, resolveFileGlobs } from '../config/index.js';
+import { RuleFileError } from '../errors.js';
 import type { Command } from './types.js';
 import { ExitCodes } from './types.js';
 
@@ -13,19 +16,28 @@ export const DEFAULT_CONFIG_FILE = 'config/sentinel.yaml';
 export const configCheckCommand: Command = {
   usage: 'config check [--config FILE]                       validate a configuration file',
   options: { config: { type: 'string' } },
-  run(args, io) {
+  async run(args, io) {
     const file = typeof args.options.config === 'string' ? args.options.config : DEFAULT_CONFIG_FILE;
     if (args.positionals.length > 0) {
       io.stderr.write(`sentinel config check: unexpected argument '${args.positionals[0]}'; pass the file with --config FILE\n`);
-      return Promise.resolve(ExitCodes.usage);
+      return ExitCodes.usage;
     }
     const result = checkConfig(file, { env: io.env, cwd: io.cwd });
+    let issues: readonly string[] = result.ok ? [] : result.issues;
     if (result.ok) {
-      io.stdout.write(`OK: ${file}\n`);
-      return Promise.resolve(ExitCodes.ok);
+      try {
+        await loadRuleFiles(resolveFileGlobs(result.config.rules.files), { checkExpr: checkPromqlExpr });
+      } catch (err) {
+        if (!(err instanceof RuleFileError)) throw err;
+        issues = err.issues;
+      }
     }
-    for (const line of result.issues) io.stderr.write(`${line}\n`);
-    io.stderr.write(`${file}: ${result.issues.length} problem${result.issues.length === 1 ? '' : 's'}\n`);
-    return Promise.resolve(ExitCodes.usage);
+    if (issues.length === 0) {
+      io.stdout.write(`OK: ${file}\n`);
+      return ExitCodes.ok;
+    }
+    for (const line of issues) io.stderr.write(`${line}\n`);
+    io.stderr.write(`${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n`);
+    return ExitCodes.usage;
   },
 };

@@ -50,6 +50,22 @@ describe('sentinel config check', () => {
     expect(await run(['config', 'check', '--config', 'config/lab.yaml'], {}, dir)).toEqual({ code: 0, stdout: 'OK: config/lab.yaml\n', stderr: '' });
   });
 
+  it('checks the rule files the config names, like promtool check config', async () => {
+    const base = join(dir, 'with-rules');
+    mkdirSync(join(base, 'rules'), { recursive: true });
+    writeFileSync(
+      join(base, 'sentinel.yaml'),
+      'environment: dev\ntarget:\n  spacetimedb: {base_url: "http://a", database: d}\n  runtime: {base_url: "http://a", token: "${T}"}\n  control: {base_url: "http://a", session_token: "${T}"}\nrules:\n  files: ["rules/*.rules.yaml"]\n',
+    );
+    writeFileSync(join(base, 'rules/good.rules.yaml'), 'groups:\n  - name: g\n    rules:\n      - record: job:up:sum\n        expr: sum(up)\n');
+    expect(await run(['config', 'check', '--config', 'sentinel.yaml'], { T: 't' }, base)).toEqual({ code: 0, stdout: 'OK: sentinel.yaml\n', stderr: '' });
+    writeFileSync(join(base, 'rules/bad.rules.yaml'), 'groups:\n  - name: g\n    rules:\n      - alert: Broken\n        expr: sum(up\n');
+    const bad = await run(['config', 'check', '--config', 'sentinel.yaml'], { T: 't' }, base);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(join(base, 'rules/bad.rules.yaml'));
+    expect(bad.stderr.trimEnd().split('\n').at(-1)).toMatch(/^sentinel\.yaml: \d+ problems?$/);
+  });
+
   it('exits 2 on an unknown option or a stray argument', async () => {
     expect((await run(['config', 'check', '--nope'])).code).toBe(2);
     const stray = await run(['config', 'check', 'config/sentinel.yaml']);
