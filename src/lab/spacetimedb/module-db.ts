@@ -80,7 +80,7 @@ class ReducerError extends Error {}
 
 function describeJson(v: unknown): string {
   if (typeof v === 'string') return `string ${JSON.stringify(v)}`;
-  if (typeof v === 'number') return Number.isInteger(v) ? (v < 0 ? `integer \`${v}\`` : `integer \`${v}\``) : `floating point \`${v}\``;
+  if (typeof v === 'number') return Number.isInteger(v) ? `integer \`${v}\`` : `floating point \`${v}\``;
   if (typeof v === 'boolean') return `boolean \`${v}\``;
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'sequence';
@@ -112,6 +112,7 @@ function parseArgs(def: ReducerDef, raw: unknown): Array<string | number | boole
         return v;
       case 'U64':
         if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ReducerError(`invalid type: ${describeJson(v)}, expected u64`);
+        if (v > 2 ** 64 - 1) throw new ReducerError(`invalid value: ${describeJson(v)}, expected u64`);
         return v;
       case 'Bool':
         if (typeof v !== 'boolean') throw new ReducerError(`invalid type: ${describeJson(v)}, expected a boolean`);

@@ -244,6 +244,11 @@ export class SpacetimeServer {
 
   private async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://lab');
+    try {
+      decodeURIComponent(url.pathname);
+    } catch {
+      return sendText(res, 400, 'Invalid URL: malformed percent-encoding in the path');
+    }
     const method = req.method ?? 'GET';
     res.setHeader('access-control-allow-origin', '*');
     if (method === 'OPTIONS') {
@@ -427,6 +432,11 @@ export class SpacetimeServer {
   private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://lab');
+    try {
+      decodeURIComponent(url.pathname);
+    } catch {
+      return this.rejectUpgrade(socket, 400, 'Bad Request', 'Invalid URL: malformed percent-encoding in the path');
+    }
     const m = /^\/v1\/database\/([^/]+)\/subscribe$/.exec(url.pathname);
     if (!m) return this.rejectUpgrade(socket, 404, 'Not Found', '');
     if (req.method !== 'GET') return this.rejectUpgrade(socket, 405, 'Method Not Allowed', '');
