@@ -33,6 +33,8 @@ export type { WebhookNotifierOptions, WebhookMessage, WebhookAlert } from './not
 export { LogNotifier } from './notifiers/log-notifier.js';
 export type { LogNotifierOptions } from './notifiers/log-notifier.js';
 export { DeliveryQueue, DeliveryLoop } from './notifiers/delivery-queue.js';
+export { createNotifiers } from './notifiers/create-notifiers.js';
+export type { NotifierSettings, SecretLike } from './notifiers/create-notifiers.js';
 export type { DeliveryQueueOptions, DeliveryLoopOptions, QueuedItem } from './notifiers/delivery-queue.js';
 export { checkPromqlExpr, promqlErrorText } from './expr-check.js';
 export { runRulesTests, runUnitTestFile, parseUnitTestFile, parseSeriesValues, parseMetricNotation, NotationError } from './unit-test/index.js';

@@ -10,13 +10,15 @@ import { fileURLToPath } from 'node:url';
 import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { checkConfig } from '../config/index.js';
+import { checkPromqlExpr, createNotifiers, RuleManager } from '../alerts/index.js';
+import { checkConfig, resolveFileGlobs } from '../config/index.js';
 import type { Config } from '../config/index.js';
 import { isSentinelError } from '../errors.js';
 import { buildProbes, ProbeScheduler } from '../probes/index.js';
-import { buildStatusInfo, createHttpServer, nextCronRunMs, readinessOf, startComponents, stopComponents } from '../server/index.js';
+import { buildStatusInfo, createHttpServer, nextCronRunMs, readinessOf, registerPrometheusApi, registerReloadRoute, startComponents, stopComponents } from '../server/index.js';
 import type { Component, HttpServer, ScheduleStatus } from '../server/index.js';
 import { openSampleStore, RetentionLoop } from '../store/index.js';
+import { createEngine, exprToString, parseExpr } from '../promql/index.js';
 import { createLogger, createMetricsRegistry, startTracing } from '../telemetry/index.js';
 import { SystemClock } from '../time/index.js';
 import type { Clock } from '../time/index.js';
@@ -88,12 +90,63 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
     probes.map((p) => ({ kind: 'probe' as const, name: p.probe.name, schedule: p.schedule, nextRunMs: nextCronRunMs(p.schedule, clock.nowMs()) })),
   );
 
-  // 4. Rule evaluation and notification (engineer H): construct the RuleManager over `store`,
-  //    push it here, register the Prometheus API routes on `server`, and push its reload on
-  //    `reloaders` for SIGHUP.
+  // Reload (SIGHUP or POST /-/reload with the admin token) runs every registered reloader.
+  server.route('POST', '/-/reload', async () => ({ body: { status: 'success', data: { reloaded: await reloadAll(reloaders) } } }), { admin: true });
+
+  // 4. Rule evaluation and notification (engineer H): the rule manager over `store` (it starts
+  //    and stops the notifiers), the Prometheus API routes, POST /-/reload and SIGHUP.
+  const engine = createEngine({ lookbackDeltaMs: config.rules.lookbackDeltaMs, timeoutMs: config.rules.queryTimeoutMs, defaultSubqueryStepMs: config.rules.evaluationIntervalMs });
+  const rulesLogger = logger.child({ component: 'rules' });
+  const manager = new RuleManager({
+    resolveFiles: () => resolveFileGlobs(config.rules.files),
+    store,
+    query: (expr, tMs, signal) => engine.instantQuery(store, expr, tMs, signal),
+    checkExpr: checkPromqlExpr,
+    formatExpr: (expr) => exprToString(parseExpr(expr)),
+    clock,
+    defaultIntervalMs: config.rules.evaluationIntervalMs,
+    resendDelayMs: config.alerting.resendDelayMs,
+    externalLabels: config.alerting.externalLabels,
+    externalUrl: config.alerting.externalUrl,
+    notifiers: createNotifiers(config.alerting, { clock, registry, logger: logger.child({ component: 'notify' }) }),
+    stateFile: join(config.storage.dataDir, 'alerts', 'state.json'),
+    registry,
+    logger: rulesLogger,
+  });
+  components.push(manager);
+  registerPrometheusApi(server, {
+    store,
+    instantQuery: (expr, tMs, signal) => engine.instantQuery(store, expr, tMs, signal),
+    rangeQuery: (expr, startMs, endMs, stepMs, signal) => engine.rangeQuery(store, expr, startMs, endMs, stepMs, signal),
+    rules: manager,
+    clock,
+  });
+  registerReloadRoute(server, manager);
+  reloaders.push(async () => {
+    const result = await manager.reload();
+    if (!result.ok) throw result.error;
+  });
+  schedules.push(() => manager.ruleGroups().map((g) => ({ kind: 'rules' as const, name: g.name, schedule: `every ${g.intervalMs / 1000}s`, nextRunMs: null })));
   // 5. Scheduled drills (drills): push the drill scheduler here.
 
   return { server, components, reloaders };
+}
+
+/**
+ * reloadAll runs every reloader in order and returns how many ran; the first failure is thrown
+ * after the others have run, so one bad rule file does not block another part's reload.
+ */
+export async function reloadAll(reloaders: ReadonlyArray<() => Promise<void>>): Promise<number> {
+  let firstError: unknown;
+  for (const reload of reloaders) {
+    try {
+      await reload();
+    } catch (err) {
+      firstError ??= err;
+    }
+  }
+  if (firstError !== undefined) throw firstError;
+  return reloaders.length;
 }
 
 /** findVersion reads the version of the package this file belongs to (source or dist). */
@@ -133,7 +186,10 @@ export async function runDaemon(config: Config, io: CommandIO, deps: { clock?: C
   }
   const onHangup = (): void => {
     logger.info('SIGHUP: reloading');
-    for (const reload of daemon.reloaders) reload().catch((err: unknown) => logger.error({ err }, 'reload failed; keeping the previous configuration'));
+    reloadAll(daemon.reloaders).then(
+      (count) => logger.info({ reloaded: count }, 'reload done'),
+      (err: unknown) => logger.error({ err }, 'reload failed; keeping the previous configuration'),
+    );
   };
   process.on('SIGHUP', onHangup);
   const shutdownDeadlineMs = (): number => clock.nowMs() + config.server.shutdownTimeoutMs;

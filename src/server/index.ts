@@ -17,3 +17,5 @@ export type { StopReport } from './component-lifecycle.js';
 export type { Component, ComponentReadiness, ReadinessReport } from './component.js';
 export { buildStatusInfo } from './status-info.js';
 export type { StatusInfo, TargetStatus, ScheduleStatus, StatusSource } from './status-info.js';
+export { registerPrometheusApi, registerReloadRoute, parseSeriesSelector, parseApiTime, parseApiDuration, formatGoExp } from './routes/prometheus-api.js';
+export type { PrometheusApiOptions, RulesSource, Reloadable, RouteTarget, ApiRuleGroupView, ApiRuleView, ApiAlertView } from './routes/prometheus-api.js';

@@ -186,7 +186,7 @@ export class WebhookNotifier implements Notifier {
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.metrics = notifierMetrics(options.registry, this.name, () => this.queueLength());
     this.queue = new DeliveryQueue<WebhookMessage>({
-      path: options.queueDir ? join(options.queueDir, `${this.name}.sqlite`) : ':memory:',
+      path: options.queueDir ? join(options.queueDir, `${this.name.replace(/[^A-Za-z0-9_-]/g, '_')}.sqlite`) : ':memory:',
       maxItems: options.maxQueueItems ?? 1000,
     });
     this.state = (this.queue.loadState(STATE_NAME) as SavedState | undefined) ?? { groups: {} };
