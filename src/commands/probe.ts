@@ -47,7 +47,7 @@ export function createProbeCommand(deps: ProbeCommandDeps = {}): Command {
       const clock = deps.clock ?? new SystemClock();
       const logger = pino({ level: 'silent' });
       const registry = new Registry();
-      const probes = buildProbes(config, { registry, clock, logger, factories: deps.factories });
+      const probes = buildProbes(config, { registry, clock, logger, env: io.env, factories: deps.factories });
       const selected = name === 'all' ? probes : probes.filter((p) => p.probe.name === name);
       if (selected.length === 0) {
         io.stderr.write(`sentinel probe: no enabled probes in ${config.file}\n`);

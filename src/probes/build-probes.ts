@@ -7,7 +7,17 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config, ProbeConfig, ProbeName } from '../config/index.js';
 import { ConfigError } from '../errors.js';
+import { ControlClient, RuntimeMetricsClient } from '../spacetime/index.js';
 import type { Clock } from '../time/index.js';
+import { ConnectionChurnLock } from './probes/churn-lock.js';
+import { CutoverStateProbe } from './probes/cutover-state.js';
+import { PreflightProbe } from './probes/preflight.js';
+import { ReplayLagProbe } from './probes/replay-lag.js';
+import { RetiredRoutesProbe } from './probes/retired-routes.js';
+import { RuntimeMetricsProbe } from './probes/runtime-metrics.js';
+import { createSpacetimeTarget } from './probes/spacetime-target.js';
+import type { SpacetimeTarget } from './probes/spacetime-target.js';
+import { TokenProbe } from './probes/token.js';
 import { RegistryInstruments } from './registry-instruments.js';
 import type { ScheduledProbe } from './scheduler.js';
 import type { Probe, ProbeInstruments } from './types.js';
@@ -18,8 +28,46 @@ export interface ProbeFactoryContext<N extends ProbeName = ProbeName> {
   readonly probeConfig: ProbeConfig<N>;
   /** instruments create the probe's counters/histograms (appended to the store after each run). */
   readonly instruments: ProbeInstruments;
+  /** targets are the clients of the watched system, shared by every probe of one build. */
+  readonly targets: ProbeTargets;
   readonly clock: Clock;
   readonly logger: Logger;
+}
+
+/**
+ * ProbeTargets are the clients of `config.target`, created on first use and shared, plus the
+ * churn lock that keeps the sentinel's own connects out of the handshake count.
+ */
+export interface ProbeTargets {
+  spacetime(): SpacetimeTarget;
+  control(): ControlClient;
+  runtime(): RuntimeMetricsClient;
+  readonly churnLock: ConnectionChurnLock;
+  /** env is the process environment (the preflight probe checks it). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** createProbeTargets builds the shared clients lazily, so a config with only HTTP probes never opens a WebSocket. */
+export function createProbeTargets(config: Config, env: Readonly<Record<string, string | undefined>>): ProbeTargets {
+  const t = config.target;
+  let spacetime: SpacetimeTarget | undefined;
+  let control: ControlClient | undefined;
+  let runtime: RuntimeMetricsClient | undefined;
+  return {
+    spacetime: () =>
+      (spacetime ??= createSpacetimeTarget({
+        baseUrl: t.spacetimedb.baseUrl,
+        database: t.spacetimedb.database,
+        websocketPath: t.spacetimedb.websocketPath,
+        token: t.spacetimedb.token?.reveal(),
+        timeoutMs: t.spacetimedb.requestTimeoutMs,
+        maxResponseBytes: t.spacetimedb.maxResponseBytes,
+      })),
+    control: () => (control ??= new ControlClient({ baseUrl: t.control.baseUrl, sessionToken: t.control.sessionToken.reveal(), timeoutMs: t.control.requestTimeoutMs })),
+    runtime: () => (runtime ??= new RuntimeMetricsClient({ baseUrl: t.runtime.baseUrl, token: t.runtime.token.reveal(), metricsPath: t.runtime.metricsPath, timeoutMs: t.runtime.requestTimeoutMs })),
+    churnLock: new ConnectionChurnLock(),
+    env,
+  };
 }
 
 /** ProbeFactory constructs one probe from its configuration. */
@@ -33,6 +81,8 @@ export interface BuildProbesDeps {
   readonly registry: Registry;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** env is the process environment (default: none, so preflight reports every variable missing). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   /** factories default to the probes implemented in `./probes/` (tests pass their own). */
   readonly factories?: ProbeFactories;
 }
@@ -41,7 +91,14 @@ export interface BuildProbesDeps {
  * DEFAULT_PROBE_FACTORIES wires each fixed probe name to its implementation in `./probes/`.
  * A configured probe without a factory is a configuration error naming it.
  */
-export const DEFAULT_PROBE_FACTORIES: ProbeFactories = {};
+export const DEFAULT_PROBE_FACTORIES: ProbeFactories = {
+  runtime_metrics: ({ targets }) => new RuntimeMetricsProbe({ runtime: targets.runtime() }),
+  replay_lag: ({ targets, probeConfig }) => new ReplayLagProbe({ http: targets.spacetime().http, streams: probeConfig.params.streams }),
+  token: ({ targets, instruments, config }) => new TokenProbe({ control: targets.control(), instruments, jwtSigningKey: config.target.control.jwtSigningKey?.reveal() }),
+  cutover_state: ({ targets }) => new CutoverStateProbe({ control: targets.control(), runtime: targets.runtime() }),
+  retired_routes: ({ targets, probeConfig }) => new RetiredRoutesProbe({ control: targets.control(), runtime: targets.runtime(), extraRoutes: probeConfig.params.extraRoutes }),
+  preflight: ({ targets, probeConfig }) => new PreflightProbe({ env: probeConfig.params.env, environment: targets.env, timeoutMs: probeConfig.timeoutMs }),
+};
 
 /**
  * buildProbes constructs every enabled probe of `config.probes`, in configuration order, each with
@@ -49,6 +106,7 @@ export const DEFAULT_PROBE_FACTORIES: ProbeFactories = {};
  */
 export function buildProbes(config: Config, deps: BuildProbesDeps): ScheduledProbe[] {
   const factories = deps.factories ?? DEFAULT_PROBE_FACTORIES;
+  const targets = createProbeTargets(config, deps.env ?? {});
   const out: ScheduledProbe[] = [];
   const issues: string[] = [];
   for (const name of Object.keys(config.probes) as ProbeName[]) {
@@ -60,7 +118,7 @@ export function buildProbes(config: Config, deps: BuildProbesDeps): ScheduledPro
       continue;
     }
     const instruments = new RegistryInstruments(deps.registry);
-    const probe = factory({ config, probeConfig: probeConfig as ProbeConfig, instruments, clock: deps.clock, logger: deps.logger.child({ probe: name }) });
+    const probe = factory({ config, probeConfig: probeConfig as ProbeConfig, instruments, targets, clock: deps.clock, logger: deps.logger.child({ probe: name }) });
     out.push({
       probe,
       schedule: probeConfig.schedule,

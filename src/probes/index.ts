@@ -12,5 +12,5 @@ export { RunRecorder } from './run-recorder.js';
 export type { RunLabels, SampleSink, InstrumentSnapshot, RunRecorderOptions } from './run-recorder.js';
 export { ProbeScheduler, nodeCronTrigger } from './scheduler.js';
 export type { ScheduledProbe, CronTrigger, ProbeRunReport, ProbeSchedulerOptions } from './scheduler.js';
-export { buildProbes, DEFAULT_PROBE_FACTORIES } from './build-probes.js';
-export type { ProbeFactory, ProbeFactories, ProbeFactoryContext, BuildProbesDeps } from './build-probes.js';
+export { buildProbes, createProbeTargets, DEFAULT_PROBE_FACTORIES } from './build-probes.js';
+export type { ProbeFactory, ProbeFactories, ProbeFactoryContext, ProbeTargets, BuildProbesDeps } from './build-probes.js';
