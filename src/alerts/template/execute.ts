@@ -94,8 +94,7 @@ class State {
   }
 
   fail(pos: number, context: string, msg: string): never {
-    const ctx = context.length > 20 ? `${context.slice(0, 20)}...` : context;
-    throw new TemplateExecError(`template: ${this.tmpl.name}:${lineCol(this.tmpl.text, pos)}: executing "${this.tmpl.name}" at <${ctx}>: ${msg}`);
+    throw new TemplateExecError(`template: ${this.tmpl.name}:${lineCol(this.tmpl.text, pos)}: executing "${this.tmpl.name}" at <${context}>: ${msg}`);
   }
 
   walkList(list: readonly TemplateNode[], dot: TemplateValue): void {

@@ -16,10 +16,11 @@ export class NotationError extends Error {
   }
 }
 
-const NUM = String.raw`[+-]?(?:[iI][nN][fF](?:inity)?|[nN][aA][nN]|0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)`;
+// No hex here: in series values `0x11` means "0 repeated", as the test language lexes it.
+const NUM = String.raw`[+-]?(?:[iI][nN][fF](?:inity)?|[nN][aA][nN]|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)`;
 const SINGLE = new RegExp(`^(${NUM})$`);
 const TIMES = new RegExp(`^(${NUM}|stale)x(\\d+)$`);
-const STEP = new RegExp(`^(${NUM})([+-])((?:[iI][nN][fF]|[nN][aA][nN]|0[xX][0-9a-fA-F]+|(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?))x(\\d+)$`);
+const STEP = new RegExp(`^(${NUM})([+-])((?:[iI][nN][fF]|[nN][aA][nN]|(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?))x(\\d+)$`);
 
 /** parseNumber reads a PromQL number literal (decimal, hex, Inf, NaN, with sign). */
 export function parseNumber(text: string): number {
