@@ -550,11 +550,9 @@ class Evaluation {
       const from = firstIndexAtOrAfter(s.samples, start);
       const to = lastIndexAtOrBefore(s.samples, end);
       if (to < from) continue;
-      const points: Point[] = [];
-      for (let i = from; i <= to; i++) {
-        const p = s.samples[i];
-        if (p.stale !== true) points.push({ t: p.t, v: p.v });
-      }
+      // Samples already have the Point shape; copy only when stale markers must be dropped.
+      let points: readonly Point[] = s.samples.slice(from, to + 1);
+      if (points.some((p) => (p as Sample).stale === true)) points = points.filter((p) => (p as Sample).stale !== true);
       if (points.length === 0) continue;
       count += points.length;
       out.push({ labels: s.labels, points });
