@@ -23,7 +23,8 @@ export interface PersistedAlert {
   readonly labels: Labels;
   readonly annotations: Labels;
   readonly state: PersistedAlertState;
-  readonly value: number;
+  /** value is the last `$value`; JSON has no NaN, so a NaN comes back as null. */
+  readonly value: number | null;
   readonly activeAtMs: number;
   readonly firedAtMs?: number;
   readonly resolvedAtMs?: number;
