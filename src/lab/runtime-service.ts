@@ -62,11 +62,11 @@ export const METRICS_PATH = '/internal/v1/spacetime/sync/metrics';
 /** runtimeMetricsBody renders the endpoint's JSON from a snapshot. */
 export function runtimeMetricsBody(s: RuntimeSnapshot, nowMs: number): Record<string, unknown> {
   const m = s.mirror;
-  const attempts = m.published_total + m.duplicate_suppressed_total;
+  // The published sample (37 suppressed of 18422 published = 0.2008…%) divides by published_total.
   const delivery: Record<string, unknown> = { stream_count: s.streamCount, event_count: s.eventCount };
   const body: Record<string, unknown> = {
     transport: 'spacetime_ws',
-    mirror: { ...m, duplicate_suppression_rate_pct: attempts === 0 ? 0 : (m.duplicate_suppressed_total / attempts) * 100 },
+    mirror: { ...m, duplicate_suppression_rate_pct: m.published_total === 0 ? 0 : (m.duplicate_suppressed_total / m.published_total) * 100 },
     delivery,
   };
   if (s.fields === 'documented') {

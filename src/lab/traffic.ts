@@ -125,6 +125,9 @@ export class TrafficGenerator {
       if (!isRetry) {
         this.mirror.failed_total += 1;
         this.mirror.network_failures_total += 1;
+        // Half the failures are ambiguous (committed, acknowledgement lost): the retry is then
+        // an idempotent duplicate, which is what duplicate_suppressed_total counts.
+        if (this.random() < 0.5 && this.module.append(ev.streamId, ev.key, ev.hash, ev.json, ev.createdAtMs)) this.mirror.published_total += 1;
       }
       return false;
     }
