@@ -14,8 +14,9 @@ import { checkPromqlExpr, createNotifiers, RuleManager } from '../alerts/index.j
 import { checkConfig, resolveFileGlobs } from '../config/index.js';
 import type { Config } from '../config/index.js';
 import { isSentinelError } from '../errors.js';
+import { DrillScheduler } from '../drills/index.js';
 import { buildProbes, ProbeScheduler } from '../probes/index.js';
-import { buildStatusInfo, createHttpServer, nextCronRunMs, readinessOf, registerPrometheusApi, registerReloadRoute, startComponents, stopComponents } from '../server/index.js';
+import { buildStatusInfo, createHttpServer, nextCronRunMs, readinessOf, registerDrillsApi, registerPrometheusApi, registerReloadRoute, startComponents, stopComponents } from '../server/index.js';
 import type { Component, HttpServer, ScheduleStatus } from '../server/index.js';
 import { openSampleStore, RetentionLoop } from '../store/index.js';
 import { createEngine, exprToString, parseExpr } from '../promql/index.js';
@@ -23,6 +24,7 @@ import { createLogger, createMetricsRegistry, startTracing } from '../telemetry/
 import { SystemClock } from '../time/index.js';
 import type { Clock } from '../time/index.js';
 import { DEFAULT_CONFIG_FILE } from './config-check.js';
+import { buildDrillRuntime } from './drill-runtime.js';
 import type { Command, CommandIO } from './types.js';
 import { ExitCodes } from './types.js';
 
@@ -85,13 +87,11 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
   components.push(server);
 
   // 3. Probes on their cron schedules, writing to the store.
-  components.push(new ProbeScheduler({ probes, store, registry, clock, logger: logger.child({ component: 'probes' }), tracer }));
+  const probeScheduler = new ProbeScheduler({ probes, store, registry, clock, logger: logger.child({ component: 'probes' }), tracer });
+  components.push(probeScheduler);
   schedules.push(() =>
     probes.map((p) => ({ kind: 'probe' as const, name: p.probe.name, schedule: p.schedule, nextRunMs: nextCronRunMs(p.schedule, clock.nowMs()) })),
   );
-
-  // Reload (SIGHUP or POST /-/reload with the admin token) runs every registered reloader.
-  server.route('POST', '/-/reload', async () => ({ body: { status: 'success', data: { reloaded: await reloadAll(reloaders) } } }), { admin: true });
 
   // 4. Rule evaluation and notification (engineer H): the rule manager over `store` (it starts
   //    and stops the notifiers), the Prometheus API routes, POST /-/reload and SIGHUP.
@@ -127,7 +127,36 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
     if (!result.ok) throw result.error;
   });
   schedules.push(() => manager.ruleGroups().map((g) => ({ kind: 'rules' as const, name: g.name, schedule: `every ${g.intervalMs / 1000}s`, nextRunMs: null })));
-  // 5. Scheduled drills (drills): push the drill scheduler here.
+  // 5. Drills: on their cron schedules and on request, one at a time; faults left by a crashed run
+  //    are removed at start and expired owned toxics swept while running.
+  const drills = buildDrillRuntime(config, {
+    clock,
+    logger,
+    store,
+    scheduler: probeScheduler,
+    version: deps.version,
+    onDrillLabels: (labels) => (labels ? manager.setDrillLabels(labels) : manager.clearDrillLabels()),
+  });
+  const drillScheduler = new DrillScheduler({
+    runner: drills.runner,
+    drills: drills.drills,
+    schedules: config.drills.schedules,
+    driver: drills.driver,
+    evidenceRoot: config.drills.evidenceDir,
+    environment: config.environment,
+    allowProd: config.drills.allowProd,
+    query: drills.query,
+    clock,
+    logger: logger.child({ component: 'drills' }),
+  });
+  components.push(drillScheduler);
+  registerDrillsApi(server, {
+    scheduler: drillScheduler,
+    drills: drills.drills,
+    evidenceRoot: config.drills.evidenceDir,
+    ...(config.drills.manifestHmacKey ? { hmacKey: config.drills.manifestHmacKey.reveal() } : {}),
+  });
+  schedules.push(() => config.drills.schedules.map((s) => ({ kind: 'drill' as const, name: s.drill, schedule: s.cron, nextRunMs: nextCronRunMs(s.cron, clock.nowMs()) })));
 
   return { server, components, reloaders };
 }

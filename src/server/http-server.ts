@@ -317,12 +317,17 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     },
   };
 
-  api.route('GET', '/healthz', () => ({ body: 'ok\n' }));
-  api.route('GET', '/readyz', () => {
+  const healthz: RouteHandler = () => ({ body: 'ok\n' });
+  const readyz: RouteHandler = () => {
     const report = options.readiness();
     const notReady = report.components.filter((c) => !c.ready).map((c) => c.name);
     return { status: report.ready ? 200 : 503, body: { ready: report.ready, notReady, components: report.components } };
-  });
+  };
+  api.route('GET', '/healthz', healthz);
+  api.route('GET', '/readyz', readyz);
+  // Prometheus' names for the same probes, so existing health checks work unchanged.
+  api.route('GET', '/-/healthy', healthz);
+  api.route('GET', '/-/ready', readyz);
   api.route('GET', '/metrics', async () => ({ headers: { 'content-type': options.registry.contentType }, body: await options.registry.metrics() }));
   api.route('GET', '/api/v1/status', () => ({ body: { status: 'success', data: options.status() } }));
   return api;

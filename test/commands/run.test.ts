@@ -84,9 +84,14 @@ describe('sentinel run', () => {
     expect(metrics).toMatch(/sentinel_build_info\{version="[^"]+",node_version="v\d+/);
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(((await ready.json()) as { components: Array<{ name: string }> }).components.map((c) => c.name)).toEqual(['store', 'probes']);
+    expect(((await ready.json()) as { components: Array<{ name: string }> }).components.map((c) => c.name)).toEqual(['store', 'probes', 'rules']);
     const status = await (await fetch(`${url}/api/v1/status`)).text();
     expect(JSON.parse(status)).toMatchObject({ status: 'success', data: { environment: 'dev', schedules: [] } });
+
+    expect((await fetch(`${url}/-/reload`, { method: 'POST' })).status).toBe(401);
+    const reload = await fetch(`${url}/-/reload`, { method: 'POST', headers: { authorization: `Bearer ${SECRETS.ADMIN}` } });
+    expect(reload.status).toBe(200);
+    expect(await reload.json()).toEqual({ status: 'success', data: { groups: 0, rules: 0 } });
 
     const started = Date.now();
     running.child.kill('SIGTERM');

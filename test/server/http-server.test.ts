@@ -64,6 +64,7 @@ describe('built-in endpoints', () => {
     const res = await fetch(`${url}/healthz`);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('ok\n');
+    expect(await (await fetch(`${url}/-/healthy`)).text()).toBe('ok\n');
     const head = await fetch(`${url}/healthz`, { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(await head.text()).toBe('');
@@ -86,7 +87,9 @@ describe('built-in endpoints', () => {
         { name: 'probe-scheduler', ready: true },
       ],
     });
+    expect((await fetch(`${url}/-/ready`)).status).toBe(503);
     storeReady = true;
+    expect((await fetch(`${url}/-/ready`)).status).toBe(200);
     const after = await fetch(`${url}/readyz`);
     expect(after.status).toBe(200);
     expect(((await after.json()) as { ready: boolean }).ready).toBe(true);
