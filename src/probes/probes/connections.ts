@@ -3,7 +3,8 @@
  * Count `active_connection`, open N anonymous sessions (distinct identities: rows are keyed by
  * identity), check that each session's row exists and the count rose by at least N, close them,
  * and wait (bounded) until their rows are gone. Rows are matched by identity, so other clients
- * coming and going do not blur the verdict; the counts are reported beside it.
+ * coming and going do not blur the verdict; the counts (baseline, while open, after) are
+ * reported beside it.
  *
  * The wait after close is bounded by `settleTimeoutMs` (default 35 s) because the server removes
  * a row asynchronously, and a session whose close it has not noticed lingers until its 30 s idle
@@ -108,10 +109,12 @@ export class ConnectionsProbe implements Probe {
     const missing = identities.filter((id) => !presentDuring.has(id));
     const countRose = during >= baseline + this.sessions;
     const zombies = settleError === undefined ? remaining.size : 0;
-    const ok = missing.length === 0 && countRose && zombies === 0 && settleError === undefined;
+    // The verdict rests on our own identities' rows: the count also moves with other clients
+    // (one that closed just before the baseline may still be counted), so it is reported only.
+    const ok = missing.length === 0 && zombies === 0 && settleError === undefined;
     let reason: ReasonClass = 'ok';
     if (settleError !== undefined) return probeFailure(settleError, ctx.clock.nowMs() - start, { detail: { phase: 'settle', baseline, during } });
-    if (missing.length > 0 || !countRose) reason = 'contract_violation';
+    if (missing.length > 0) reason = 'contract_violation';
     else if (zombies > 0) reason = 'leak';
     return {
       ok,
@@ -121,6 +124,7 @@ export class ConnectionsProbe implements Probe {
         sessions: this.sessions,
         baseline,
         during,
+        count_rose_by_sessions: countRose,
         after: after ?? 'unknown',
         returned_to_baseline: after === baseline,
         rows_missing_while_open: missing.length,

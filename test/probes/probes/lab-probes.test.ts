@@ -1,0 +1,246 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLab } from '../../../src/lab/index.js';
+import type { Lab } from '../../../src/lab/index.js';
+import {
+  ConnectionsProbe,
+  createSpacetimeTarget,
+  CutoverStateProbe,
+  DeliveryProbe,
+  PreflightProbe,
+  ReplayLagProbe,
+  RetiredRoutesProbe,
+  RuntimeMetricsProbe,
+  TokenProbe,
+} from '../../../src/probes/probes/index.js';
+import type { SpacetimeTarget } from '../../../src/probes/probes/index.js';
+import { ControlClient, RuntimeMetricsClient } from '../../../src/spacetime/index.js';
+import type { ProbeSample } from '../../../src/probes/index.js';
+import { instruments, probeContext, seriesValue } from './probe-context.js';
+
+let lab: Lab;
+let target: SpacetimeTarget;
+let runtime: RuntimeMetricsClient;
+let control: ControlClient;
+
+beforeAll(async () => {
+  lab = await startLab({
+    ports: { spacetimedb: 0, runtime: 0, control: 0, admin: 0 },
+    traffic: { clients: [{ id: 'fast-1', applyPerSecond: 1000 }, { id: 'slow-1', applyPerSecond: 1000 }], ackIntervalMs: 50 },
+    knobs: { traffic: { events_per_second: 50 } },
+    tickMs: 20,
+  });
+  target = createSpacetimeTarget({ baseUrl: lab.urls.spacetimedb, database: lab.databaseName, timeoutMs: 3000 });
+  runtime = new RuntimeMetricsClient({ baseUrl: lab.urls.runtime, token: lab.secrets.runtimeAdminToken });
+  control = new ControlClient({ baseUrl: lab.urls.control, sessionToken: lab.secrets.controlSessionToken });
+});
+afterAll(async () => {
+  await lab.close();
+});
+
+const sample = (samples: readonly ProbeSample[], name: string, labels: Record<string, string> = {}): number | undefined =>
+  samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels?.[k] === v))?.value;
+
+async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('runtime_metrics', () => {
+  it('maps each published field to openagents_spacetime_*, absent fields stay absent', async () => {
+    const probe = new RuntimeMetricsProbe({ runtime });
+    const r = await probe.run(probeContext());
+    expect(r.ok).toBe(true);
+    expect(sample(r.samples, 'openagents_spacetime_mirror_published_total')).toBeGreaterThan(0);
+    expect(sample(r.samples, 'openagents_spacetime_transport_info', { transport: 'spacetime_ws' })).toBe(1);
+    expect(sample(r.samples, 'openagents_spacetime_delivery_max_replay_lag')).toBeUndefined();
+    lab.setKnobs({ runtime_fields: 'documented' });
+    const r2 = await probe.run(probeContext());
+    expect(sample(r2.samples, 'openagents_spacetime_delivery_max_replay_lag')).toBeTypeOf('number');
+    expect(sample(r2.samples, 'openagents_spacetime_auth_failures_token_expired_total')).toBeTypeOf('number');
+    lab.setKnobs({ runtime_fields: 'published' });
+  });
+});
+
+describe('replay_lag', () => {
+  it('equals the lab ground truth exactly for every (stream, client), slow clients included', async () => {
+    // A client that never acked has no checkpoint and is invisible to any observer: let both
+    // clients ack first, then slow one down.
+    await until(() => lab.state().clients.every((c) => c.streams.length > 0 && c.streams.every((s) => s.acked_seq > 0)));
+    lab.setKnobs({ slow_clients: ['slow-1'], traffic: { paused: false } });
+    await new Promise((r) => setTimeout(r, 400));
+    lab.setKnobs({ traffic: { paused: true } });
+    // Acks trail applies by one ack interval; wait until every checkpoint caught up.
+    await until(() => lab.state().clients.every((c) => c.streams.every((s) => s.acked_seq === s.last_applied_seq)));
+    const probe = new ReplayLagProbe({ http: target.http });
+    const r = await probe.run(probeContext());
+    expect(r.ok).toBe(true);
+    const state = lab.state();
+    let compared = 0;
+    for (const c of state.clients) {
+      for (const s of c.streams) {
+        expect(sample(r.samples, 'sentinel_replay_lag_events', { stream_id: s.stream_id, client_id: c.client_id }), `${c.client_id} on ${s.stream_id}`).toBe(s.lag);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThanOrEqual(4);
+    const slowLag = state.clients.find((c) => c.client_id === 'slow-1')?.max_lag ?? 0;
+    expect(slowLag).toBeGreaterThan(0);
+    for (const s of state.streams) {
+      const truth = Math.max(...state.clients.flatMap((c) => c.streams.filter((x) => x.stream_id === s.stream_id).map((x) => x.lag)));
+      expect(sample(r.samples, 'sentinel_replay_lag_max_events', { stream_id: s.stream_id })).toBe(truth);
+    }
+    lab.setKnobs({ slow_clients: [] });
+  });
+});
+
+describe('delivery', () => {
+  it('measures latency on a healthy lab and catches streaming_stopped within one run', async () => {
+    const inst = instruments();
+    const probe = new DeliveryProbe({ target, instruments: inst, receiveTimeoutMs: 1500 });
+    try {
+      const ok = await probe.run(probeContext());
+      expect(ok.ok, JSON.stringify(ok.detail)).toBe(true);
+      expect(await seriesValue(inst, 'sentinel_delivery_latency_seconds_count')).toBe(1);
+      lab.setKnobs({ streaming_stopped: true });
+      const stopped = await probe.run(probeContext());
+      expect(stopped.ok).toBe(false);
+      expect(stopped.reason).toBe('not_streaming');
+      expect(stopped.detail.committed).toBe(true);
+      expect(await seriesValue(inst, 'sentinel_delivery_timeouts_total')).toBe(1);
+      lab.setKnobs({ streaming_stopped: false });
+      const again = await probe.run(probeContext());
+      expect(again.ok, JSON.stringify(again.detail)).toBe(true);
+    } finally {
+      lab.setKnobs({ streaming_stopped: false });
+      await probe.close();
+    }
+  });
+});
+
+describe('connections', () => {
+  it('passes the handshake on a healthy lab and reports leaked rows as zombies', async () => {
+    const probe = new ConnectionsProbe({ target, sessions: 2, settleTimeoutMs: 600, pollIntervalMs: 25 });
+    for (let i = 0; i < 5; i++) {
+      const r = await probe.run(probeContext());
+      expect(r.ok, JSON.stringify(r.detail)).toBe(true);
+      expect(sample(r.samples, 'sentinel_connection_zombie_rows')).toBe(0);
+      expect(r.detail.rows_missing_while_open).toBe(0);
+    }
+    lab.setKnobs({ leak_connection_rows: true });
+    try {
+      const leak = await probe.run(probeContext());
+      expect(leak.ok).toBe(false);
+      expect(leak.reason).toBe('leak');
+      expect(sample(leak.samples, 'sentinel_connection_zombie_rows')).toBe(2);
+      expect(String(leak.detail.explanation)).toContain('30 s idle drop');
+    } finally {
+      lab.setKnobs({ leak_connection_rows: false });
+    }
+  });
+});
+
+describe('token, cutover_state, retired_routes', () => {
+  it('token: the lab grant holds the contract and its HS256 signature verifies', async () => {
+    const inst = instruments();
+    const r = await new TokenProbe({ control, instruments: inst, jwtSigningKey: lab.secrets.jwtSigningKey }).run(probeContext());
+    expect(r.ok, JSON.stringify(r.detail)).toBe(true);
+    expect(JSON.stringify(r)).not.toContain(lab.secrets.controlSessionToken);
+    const bad = await new TokenProbe({ control, instruments: inst, jwtSigningKey: 'not-the-key' }).run(probeContext());
+    expect(bad.reason).toBe('contract_violation');
+    expect(bad.detail.violations).toContain('JWT signature does not verify with the configured signing key');
+    expect(await seriesValue(inst, 'sentinel_token_issue_failures_total', { reason: 'contract_violation' })).toBe(1);
+    lab.setKnobs({ token_failure_ratio: 1 });
+    const failed = await new TokenProbe({ control, instruments: inst }).run(probeContext());
+    lab.setKnobs({ token_failure_ratio: 0 });
+    expect(failed.reason).toBe('http_status');
+    expect(await seriesValue(inst, 'sentinel_token_issue_failures_total', { reason: 'http_status' })).toBe(1);
+    expect(await seriesValue(inst, 'sentinel_token_issue_attempts_total')).toBe(3);
+  });
+
+  it('cutover_state and retired_routes pass against the lab', async () => {
+    const cut = await new CutoverStateProbe({ control, runtime }).run(probeContext());
+    expect(cut.ok, JSON.stringify(cut.detail)).toBe(true);
+    const routes = await new RetiredRoutesProbe({ control, runtime, extraRoutes: ['runtime:/internal/v1/spacetime/topics/run:1:events/messages'] }).run(probeContext());
+    expect(routes.ok, JSON.stringify(routes.detail)).toBe(true);
+    expect(sample(routes.samples, 'sentinel_retired_route_ok', { route: '/api/v1/sync/token' })).toBe(1);
+    expect(routes.samples).toHaveLength(5);
+  });
+});
+
+describe('preflight', () => {
+  it('names missing variables and checks the health endpoint', async () => {
+    const missing = await new PreflightProbe({ env: 'staging', environment: { OA_SPACETIME_STAGING_HTTP_BASE_URL: 'ftp://x' } }).run(probeContext());
+    expect(missing.ok).toBe(false);
+    expect(missing.reason).toBe('contract_violation');
+    expect(missing.detail.problems).toContain('OA_SPACETIME_STAGING_DATABASE is not set');
+    expect(missing.detail.problems).toContain('OA_SPACETIME_STAGING_HTTP_BASE_URL must be an http(s) URL');
+    const env = {
+      OA_SPACETIME_DEV_HTTP_BASE_URL: lab.urls.spacetimedb,
+      OA_SPACETIME_DEV_DATABASE: lab.databaseName,
+      OA_SPACETIME_DEV_TOKEN_ISSUER: 'iss',
+      OA_SPACETIME_DEV_TOKEN_AUDIENCE: 'aud',
+      OA_SPACETIME_DEV_JWT_SIGNING_KEY: 'super-secret-signing-key',
+      OA_SPACETIME_DEV_HEALTH_PATH: '/v1/health',
+    };
+    const ok = await new PreflightProbe({ env: 'dev', environment: env }).run(probeContext());
+    expect(ok.ok, JSON.stringify(ok.detail)).toBe(true);
+    expect(JSON.stringify(ok)).not.toContain('super-secret-signing-key');
+    // SYSTEM.md's default health path is /health, which SpacetimeDB does not serve.
+    const { OA_SPACETIME_DEV_HEALTH_PATH: _unused, ...noHealth } = env;
+    const noPath = await new PreflightProbe({ env: 'dev', environment: noHealth }).run(probeContext());
+    expect(noPath.reason).toBe('http_status');
+  });
+});
+
+describe('a target that is down, refusing or answering garbage', () => {
+  let garbage: Server;
+  let garbageUrl: string;
+  let deadUrl: string;
+  beforeAll(async () => {
+    garbage = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"this is": not json');
+    });
+    await new Promise<void>((r) => garbage.listen(0, '127.0.0.1', r));
+    garbageUrl = `http://127.0.0.1:${(garbage.address() as AddressInfo).port}`;
+    const dead = createServer();
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+    deadUrl = `http://127.0.0.1:${(dead.address() as AddressInfo).port}`;
+    await new Promise<void>((r) => dead.close(() => r()));
+  });
+  afterAll(async () => {
+    garbage.closeAllConnections();
+    await new Promise<void>((r) => garbage.close(() => r()));
+  });
+
+  it('every probe reports success 0 with a reason class and never throws', async () => {
+    for (const [url, reason] of [
+      [deadUrl, 'unreachable'],
+      [garbageUrl, 'bad_response'],
+    ] as const) {
+      const t = createSpacetimeTarget({ baseUrl: url, database: 'autopilot-sync', timeoutMs: 500 });
+      const rt = new RuntimeMetricsClient({ baseUrl: url, token: 'admin-token', timeoutMs: 500 });
+      const ctl = new ControlClient({ baseUrl: url, sessionToken: 'session-token', timeoutMs: 500 });
+      const probes = [
+        new RuntimeMetricsProbe({ runtime: rt }),
+        new ReplayLagProbe({ http: t.http }),
+        new TokenProbe({ control: ctl, instruments: instruments() }),
+        new CutoverStateProbe({ control: ctl, runtime: rt }),
+        new ConnectionsProbe({ target: t, settleTimeoutMs: 100 }),
+        new DeliveryProbe({ target: t, instruments: instruments(), receiveTimeoutMs: 300 }),
+      ];
+      for (const p of probes) {
+        const r = await p.run(probeContext(5000));
+        expect(r.ok, `${p.name} against ${reason}`).toBe(false);
+        // The WebSocket probes see a garbage HTTP server as a refused upgrade.
+        expect([reason, 'http_status'], `${p.name}: ${r.reason}`).toContain(r.reason);
+      }
+    }
+  });
+});
