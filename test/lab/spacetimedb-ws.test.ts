@@ -76,11 +76,19 @@ describe('lab WebSocket handshake and presence', () => {
     expect(client.closeCode).toBeUndefined();
   });
 
-  it('closes with 1011 on malformed JSON', async () => {
+  it('closes with 1011 on malformed JSON, unknown variants, missing fields and binary frames', async () => {
+    for (const bad of ['{not json', '[]', '{"Frobnicate":{}}', '{"CallReducer":{"reducer":"heartbeat","args":"[]","request_id":1}}', Buffer.from('{"Subscribe":{"query_strings":[],"request_id":1}}')]) {
+      const { client } = await connect();
+      client.ws.send(bad);
+      await client.waitClosed();
+      expect(client.closeCode, String(bad)).toBe(1011);
+    }
+  });
+
+  it('accepts numeric variant tags as keys', async () => {
     const { client } = await connect();
-    client.ws.send('{not json');
-    await client.waitClosed();
-    expect(client.closeCode).toBe(1011);
+    client.send({ 2: { message_id: '0a', query_string: 'SELECT * FROM stream_head' } });
+    expect(dig(await client.next('OneOffQueryResponse'), 'OneOffQueryResponse', 'message_id')).toBe('0a');
   });
 });
 

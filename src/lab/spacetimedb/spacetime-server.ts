@@ -526,9 +526,12 @@ export class SpacetimeServer {
     }
   }
 
-  private onMessage(session: Session, data: RawData, _isBinary: boolean): void {
+  private onMessage(session: Session, data: RawData, isBinary: boolean): void {
     const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
     try {
+      // 2.0.1 decodes a binary frame as BSATN whatever the protocol; the lab speaks no BSATN, so
+      // a binary frame is a decode error, as nearly any non-BSATN payload is on a real server.
+      if (isBinary) throw new ProtocolViolation('binary messages are decoded as BSATN, which this server does not accept; send text frames on v1.json');
       let msg: unknown;
       try {
         msg = JSON.parse(text);
