@@ -11,6 +11,7 @@ import { unwrapParens } from './ast.js';
 import { exprValueType, isComparisonOp } from './check.js';
 import { formatGoFloatPlain, quoteGoString } from './format.js';
 import { FUNCTION_IMPLS, dropMetricName, goQuantile, signature } from './functions.js';
+import { goAtan2, goPow } from './go-math.js';
 import type { FunctionArg, RangeArg } from './functions.js';
 import { parseExpr } from './parse.js';
 import { RegexCache } from './regex-cache.js';
@@ -124,63 +125,6 @@ function firstIndexAtOrAfter(samples: readonly Sample[], ts: number): number {
   return lo;
 }
 
-function goPow(a: number, b: number): number {
-  // Go's math.Pow differs from `**` in these special cases.
-  if (b === 0) return 1;
-  if (a === 1) return 1;
-  if (a === -1 && (b === Infinity || b === -Infinity)) return 1;
-  return a ** b;
-}
-
-/** xatan is Go's (Cephes) arctangent series for [0, 0.66]. */
-function xatan(x: number): number {
-  const P0 = -0.8750608600031904;
-  const P1 = -16.157537187333652;
-  const P2 = -75.00855792314705;
-  const P3 = -122.88666844901361;
-  const P4 = -64.85021904942025;
-  const Q0 = 24.858464901423062;
-  const Q1 = 165.02700983169885;
-  const Q2 = 432.88106049129027;
-  const Q3 = 485.3903996359137;
-  const Q4 = 194.5506571482614;
-  let z = x * x;
-  z = (z * ((((P0 * z + P1) * z + P2) * z + P3) * z + P4)) / (((((z + Q0) * z + Q1) * z + Q2) * z + Q3) * z + Q4);
-  return x * z + x;
-}
-
-function satan(x: number): number {
-  const morebits = 6.123233995736766e-17;
-  const tan3pio8 = 2.414213562373095;
-  if (x <= 0.66) return xatan(x);
-  if (x > tan3pio8) return Math.PI / 2 - xatan(1 / x) + morebits;
-  return Math.PI / 4 + xatan((x - 1) / (x + 1)) + 0.5 * morebits;
-}
-
-function goAtan(x: number): number {
-  if (x === 0) return x;
-  return x > 0 ? satan(x) : -satan(-x);
-}
-
-function copysign(mag: number, sign: number): number {
-  const neg = sign < 0 || Object.is(sign, -0);
-  return neg ? -Math.abs(mag) : Math.abs(mag);
-}
-
-/** goAtan2 is Go's math.Atan2, which differs from V8's in the last bit for some inputs. */
-export function goAtan2(y: number, x: number): number {
-  if (Number.isNaN(y) || Number.isNaN(x)) return NaN;
-  if (y === 0) return x >= 0 && !Object.is(x, -0) ? copysign(0, y) : copysign(Math.PI, y);
-  if (x === 0) return copysign(Math.PI / 2, y);
-  if (!Number.isFinite(x)) {
-    if (x > 0) return Number.isFinite(y) ? copysign(0, y) : copysign(Math.PI / 4, y);
-    return Number.isFinite(y) ? copysign(Math.PI, y) : copysign((3 * Math.PI) / 4, y);
-  }
-  if (!Number.isFinite(y)) return copysign(Math.PI / 2, y);
-  const q = goAtan(y / x);
-  if (x < 0) return q <= 0 ? q + Math.PI : q - Math.PI;
-  return q;
-}
 
 /** vectorElemBinop is upstream's per-element operation: the value and whether to keep it. */
 function vectorElemBinop(op: BinaryOp, lhs: number, rhs: number): [number, boolean] {

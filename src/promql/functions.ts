@@ -8,6 +8,7 @@ import { QueryError } from '../errors.js';
 import type { Labels } from '../store/types.js';
 import type { Expr } from './ast.js';
 import { unwrapParens } from './ast.js';
+import { goLog10, goLog2 } from './go-math.js';
 import type { RegexCache } from './regex-cache.js';
 import type { InstantSample, MatrixSeries, Point } from './types.js';
 
@@ -202,28 +203,6 @@ export function goQuantile(q: number, values: number[]): number {
   const upperIndex = Math.min(n - 1, lowerIndex + 1);
   const weight = rank - Math.floor(rank);
   return values[lowerIndex] * (1 - weight) + values[upperIndex] * weight;
-}
-
-/** goLog2 is Go's math.Log2 (exact for powers of two). */
-function goLog2(x: number): number {
-  if (!(x > 0) || !Number.isFinite(x)) return Math.log2(x);
-  // Frexp: x = frac × 2^exp with frac in [0.5, 1).
-  let exp = Math.floor(Math.log2(x)) + 1;
-  let frac = x / 2 ** exp;
-  if (frac >= 1) {
-    frac /= 2;
-    exp += 1;
-  } else if (frac < 0.5) {
-    frac *= 2;
-    exp -= 1;
-  }
-  if (frac === 0.5) return exp - 1;
-  return Math.log(frac) * 1.4426950408889634 + exp;
-}
-
-/** goLog10 is Go's math.Log10: Log(x) × (1/Ln10), the constant rounded once (Go folds it exactly). */
-function goLog10(x: number): number {
-  return Math.log(x) * 0.4342944819032518;
 }
 
 /** goParseFloat parses a label value as Go's strconv.ParseFloat (decimal, Inf, NaN, hex). */
