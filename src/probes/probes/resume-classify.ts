@@ -50,16 +50,17 @@ export interface SeqHash {
 
 /**
  * compareOrdering compares what the resuming client applied with what the follower saw for the
- * same seq range. `undefined` means the follower does not cover the range (it reconnected), so
- * nothing can be said; otherwise true when the two sequences differ.
+ * same seq range, from `fromSeq` (the first seq the client should have applied; default its
+ * lowest) to its highest. `undefined` means the follower does not cover the range (it
+ * reconnected), so nothing can be said; otherwise true when the two sequences differ.
  */
-export function compareOrdering(applied: readonly SeqHash[], follower: readonly SeqHash[]): boolean | undefined {
+export function compareOrdering(applied: readonly SeqHash[], follower: readonly SeqHash[], fromSeq?: number): boolean | undefined {
   if (applied.length === 0) return false;
-  const lo = Math.min(...applied.map((a) => a.seq));
+  const lo = fromSeq ?? Math.min(...applied.map((a) => a.seq));
   const hi = Math.max(...applied.map((a) => a.seq));
   const window = follower.filter((f) => f.seq >= lo && f.seq <= hi);
   const have = new Set(window.map((f) => f.seq));
-  if (applied.some((a) => !have.has(a.seq))) return undefined;
+  if (applied.some((a) => a.seq >= lo && !have.has(a.seq)) || !have.has(lo)) return undefined;
   if (window.length !== applied.length) return true;
   return window.some((f, i) => f.seq !== applied[i].seq || f.hash !== applied[i].hash);
 }

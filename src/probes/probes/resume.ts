@@ -130,6 +130,7 @@ export class ResumeProbe implements Probe {
     let reason: ReasonClass;
     let resumeMs: number | undefined;
     let applied: SeqHash[] = [];
+    let appliedFrom: number | undefined;
     let bootstrap = false;
     try {
       this.followFromMs = Math.trunc(ctx.clock.nowMs());
@@ -168,6 +169,7 @@ export class ResumeProbe implements Probe {
         const init = await client.subscribe([`SELECT * FROM sync_event WHERE stream_id = ${sqlString(this.stream)} AND seq > ${cursor}`], opts);
         const replay = this.ofStream(rowsOf(init.tables, 'sync_event', 'inserts'));
         applied = replay.map(toSeqHash);
+        appliedFrom = cursor + 1;
         const verdict = classifyReplay(cursor, head, replay.map((r) => r.seq));
         detail.replay = summarize(replay.map((r) => r.seq));
         if (verdict !== 'ok') throw new Finding(verdict, `after seq ${cursor} with head ${head} the replay was ${summarize(replay.map((r) => r.seq))}`);
@@ -229,7 +231,7 @@ export class ResumeProbe implements Probe {
     } catch (err) {
       detail.away_error = errorDetail(err);
     }
-    const divergence = await this.compareWithFollower(applied, ctx);
+    const divergence = await this.compareWithFollower(applied, appliedFrom, ctx);
     detail.follower = divergence === undefined ? 'incomplete' : divergence ? 'diverged' : 'agrees';
     if (divergence) this.divergence.inc();
     if (!bootstrap) this.outcomes.inc({ outcome });
@@ -313,7 +315,7 @@ export class ResumeProbe implements Probe {
     if (this.followerLog.length > 10_000) this.followerLog = this.followerLog.slice(-5_000);
   }
 
-  private async compareWithFollower(applied: readonly SeqHash[], ctx: ProbeContext): Promise<boolean | undefined> {
+  private async compareWithFollower(applied: readonly SeqHash[], fromSeq: number | undefined, ctx: ProbeContext): Promise<boolean | undefined> {
     if (applied.length === 0) return false;
     const want = Math.max(...applied.map((a) => a.seq));
     const deadline = ctx.clock.nowMs() + Math.min(this.receiveTimeoutMs, 2_000);
@@ -331,7 +333,7 @@ export class ResumeProbe implements Probe {
         break;
       }
     }
-    return compareOrdering(applied, this.followerLog);
+    return compareOrdering(applied, this.followerLog, fromSeq);
   }
 }
 
