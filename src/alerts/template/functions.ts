@@ -88,14 +88,15 @@ function humanizeDuration(v: number): string {
       sign = '-';
       v = -v;
     }
-    const duration = Math.trunc(v);
-    const seconds = duration % 60;
-    const minutes = Math.floor(duration / 60) % 60;
-    const hours = Math.floor(duration / 3600) % 24;
-    const days = Math.floor(duration / 86400);
-    if (days !== 0) return `${sign}${days}d ${hours}h ${minutes}m ${seconds}s`;
-    if (hours !== 0) return `${sign}${hours}h ${minutes}m ${seconds}s`;
-    if (minutes !== 0) return `${sign}${minutes}m ${seconds}s`;
+    // Go's int64(v): out-of-range conversions yield math.MinInt64 on amd64.
+    const duration = v >= 9.223372036854776e18 ? -(2n ** 63n) : BigInt(Math.trunc(v));
+    const seconds = duration % 60n;
+    const minutes = (duration / 60n) % 60n;
+    const hours = (duration / 3600n) % 24n;
+    const days = duration / 86400n;
+    if (days !== 0n) return `${sign}${days}d ${hours}h ${minutes}m ${seconds}s`;
+    if (hours !== 0n) return `${sign}${hours}h ${minutes}m ${seconds}s`;
+    if (minutes !== 0n) return `${sign}${minutes}m ${seconds}s`;
     return `${sign}${g4(v)}s`;
   }
   let prefix = '';

@@ -145,7 +145,8 @@ export function formatFloatGo(x: number, fmt: 'f' | 'e' | 'E' | 'g' | 'G', prec:
       if (eprec > nd && nd >= dg.dp) eprec = nd;
       // Shortest formatting switches to exponent form from 1e+06 on, as Go's %v does.
       if (shortest) eprec = 6;
-      const exp = nd === 0 ? 0 : dg.dp - 1;
+      // Go computes the exponent as dp - 1 even for zero, so 0 prints plainly.
+      const exp = dg.dp - 1;
       if (shortest) p = nd;
       if (exp < -4 || exp >= eprec) {
         const ep = Math.min(p, nd);
