@@ -3,7 +3,7 @@
  * checks shapes and fills defaults; loadConfig turns its output into a `Config`.
  */
 import { z } from 'zod';
-import { count, cronExpression, durationMs, httpUrl, listenAddress, nonEmptyString, secret, urlPath } from './field-schemas.js';
+import { count, cronExpression, durationMs, httpUrl, listenAddress, nonEmptyString, positiveDurationMs, secret, urlPath } from './field-schemas.js';
 import { ENVIRONMENTS, LOG_LEVELS } from './types.js';
 import type { KeyHints } from './validate-section.js';
 import { expecting } from './validate-section.js';
@@ -17,7 +17,7 @@ function probe<P extends z.ZodType>(params: P, defaultTimeout: number) {
     {
       enabled: z.boolean(expecting('true or false')).default(true),
       schedule: cronExpression,
-      timeout: durationMs.default(defaultTimeout),
+      timeout: positiveDurationMs.default(defaultTimeout),
       retries: count(0).default(0),
       jitter: durationMs.default(0),
       params: params.prefault({} as z.input<P>),
@@ -32,19 +32,19 @@ const probes = z.strictObject(
     replay_lag: probe(z.strictObject({ streams: stringList.optional() }, expecting('a mapping')), 30_000).optional(),
     delivery: probe(
       z.strictObject(
-        { canary_stream: nonEmptyString.default('runtime.topic.sentinel.canary'), receive_timeout: durationMs.default(10_000) },
+        { canary_stream: nonEmptyString.default('runtime.topic.sentinel.canary'), receive_timeout: positiveDurationMs.default(10_000) },
         expecting('a mapping'),
       ),
       30_000,
     ).optional(),
     resume: probe(
       z.strictObject(
-        { stream: nonEmptyString.default('runtime.topic.sentinel.resume'), events_while_away: count(1).default(5), receive_timeout: durationMs.default(10_000) },
+        { stream: nonEmptyString.default('runtime.topic.sentinel.resume'), events_while_away: count(1).default(5), receive_timeout: positiveDurationMs.default(10_000) },
         expecting('a mapping'),
       ),
       30_000,
     ).optional(),
-    connections: probe(z.strictObject({ sessions: count(1).default(2), settle_timeout: durationMs.default(35_000) }, expecting('a mapping')), 60_000).optional(),
+    connections: probe(z.strictObject({ sessions: count(1).default(2), settle_timeout: positiveDurationMs.default(35_000) }, expecting('a mapping')), 60_000).optional(),
     token: probe(noParams, 10_000).optional(),
     cutover_state: probe(noParams, 10_000).optional(),
     retired_routes: probe(z.strictObject({ extra_routes: z.array(urlPath, expecting('a list of paths')).optional() }, expecting('a mapping')), 10_000).optional(),
@@ -62,7 +62,7 @@ const target = z.strictObject(
         websocket_path: urlPath.default('/v1/database/{database}/subscribe'),
         health_path: urlPath.default('/v1/ping'),
         token: secret.optional(),
-        request_timeout: durationMs.default(5_000),
+        request_timeout: positiveDurationMs.default(5_000),
         max_response_bytes: count(1).default(8 * 1024 * 1024),
       },
       expecting('a mapping'),
@@ -72,12 +72,12 @@ const target = z.strictObject(
         base_url: httpUrl,
         metrics_path: urlPath.default('/internal/v1/spacetime/sync/metrics'),
         token: secret,
-        request_timeout: durationMs.default(5_000),
+        request_timeout: positiveDurationMs.default(5_000),
       },
       expecting('a mapping'),
     ),
     control: z.strictObject(
-      { base_url: httpUrl, session_token: secret, jwt_signing_key: secret.optional(), request_timeout: durationMs.default(5_000) },
+      { base_url: httpUrl, session_token: secret, jwt_signing_key: secret.optional(), request_timeout: positiveDurationMs.default(5_000) },
       expecting('a mapping'),
     ),
   },
@@ -88,7 +88,7 @@ const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 const alerting = z.strictObject(
   {
-    resend_delay: durationMs.default(60_000),
+    resend_delay: positiveDurationMs.default(60_000),
     external_url: httpUrl.optional(),
     external_labels: z
       .record(
@@ -102,12 +102,12 @@ const alerting = z.strictObject(
     queue_capacity: count(1).default(10_000),
     queue_dir: nonEmptyString.optional(),
     alertmanagers: z
-      .array(z.strictObject({ url: httpUrl, timeout: durationMs.default(10_000), bearer_token: secret.optional() }, expecting('a mapping')), expecting('a list'))
+      .array(z.strictObject({ url: httpUrl, timeout: positiveDurationMs.default(10_000), bearer_token: secret.optional() }, expecting('a mapping')), expecting('a list'))
       .default([]),
     webhooks: z
       .array(
         z.strictObject(
-          { url: httpUrl, timeout: durationMs.default(10_000), bearer_token: secret.optional(), receiver: nonEmptyString.default('sentinel') },
+          { url: httpUrl, timeout: positiveDurationMs.default(10_000), bearer_token: secret.optional(), receiver: nonEmptyString.default('sentinel') },
           expecting('a mapping'),
         ),
         expecting('a list'),
@@ -130,8 +130,8 @@ const drills = z.strictObject(
       .strictObject(
         {
           required_drills: stringList.default([]),
-          max_evidence_age: durationMs.default(24 * 3600_000),
-          soak_window: durationMs.default(3600_000),
+          max_evidence_age: positiveDurationMs.default(24 * 3600_000),
+          soak_window: positiveDurationMs.default(3600_000),
           delivery_p95_max_seconds: z.number(expecting('a number of seconds')).positive().default(0.6),
           error_budget_ratio_max: z.number(expecting('a ratio between 0 and 1')).min(0).max(1).default(0.02),
         },
@@ -152,9 +152,9 @@ export const daemonSchema = z.strictObject(
       .strictObject(
         {
           files: stringList.default([]),
-          evaluation_interval: durationMs.default(60_000),
-          lookback_delta: durationMs.default(5 * 60_000),
-          query_timeout: durationMs.default(2 * 60_000),
+          evaluation_interval: positiveDurationMs.default(60_000),
+          lookback_delta: positiveDurationMs.default(5 * 60_000),
+          query_timeout: positiveDurationMs.default(2 * 60_000),
         },
         expecting('a mapping'),
       )
@@ -163,13 +163,13 @@ export const daemonSchema = z.strictObject(
     drills: drills.prefault({}),
     server: z
       .strictObject(
-        { listen: listenAddress.default({ host: '127.0.0.1', port: 9464 }), admin_token: secret.optional(), shutdown_timeout: durationMs.default(10_000) },
+        { listen: listenAddress.default({ host: '127.0.0.1', port: 9464 }), admin_token: secret.optional(), shutdown_timeout: positiveDurationMs.default(10_000) },
         expecting('a mapping'),
       )
       .prefault({}),
     storage: z
       .strictObject(
-        { data_dir: nonEmptyString.default('data'), retention: durationMs.default(26 * 3600_000), max_series: count(1).default(50_000) },
+        { data_dir: nonEmptyString.default('data'), retention: positiveDurationMs.default(26 * 3600_000), max_series: count(1).default(50_000) },
         expecting('a mapping'),
       )
       .prefault({}),

@@ -19,6 +19,9 @@ export const durationMs = z.string(expecting('a duration like 30s, 5m or 1h30m')
   return ms;
 });
 
+/** positiveDurationMs is durationMs for timeouts and intervals, where 0 makes no sense. */
+export const positiveDurationMs = durationMs.refine((ms) => ms > 0, { error: 'zero duration (expected a duration > 0, like 10s)' });
+
 /** httpUrl accepts an absolute http:// or https:// URL and drops a trailing slash. */
 export const httpUrl = z.string(expecting('an http:// or https:// URL')).transform((text, ctx) => {
   let url: URL | undefined;

@@ -39,5 +39,5 @@ export { formatIssues } from './config-issue.js';
 export type { ConfigIssue } from './config-issue.js';
 export { resolveReferences } from './resolve-references.js';
 export type { ReferenceContext, ResolvedTree } from './resolve-references.js';
-export { durationMs, httpUrl, cronExpression, secret, urlPath, nonEmptyString, count, listenAddress } from './field-schemas.js';
+export { durationMs, positiveDurationMs, httpUrl, cronExpression, secret, urlPath, nonEmptyString, count, listenAddress } from './field-schemas.js';
 export { resolveFileGlobs } from './resolve-file-globs.js';

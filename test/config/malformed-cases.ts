@@ -143,6 +143,11 @@ export const MALFORMED: readonly MalformedCase[] = [
     lines: ['FILE:15:14: probes.token.timeout: wrong type number (expected a duration like 30s, 5m or 1h30m)'],
   },
   {
+    name: 'zero timeout',
+    yaml: BASE + 'probes:\n  token:\n    schedule: "* * * * *"\n    timeout: 0s\n',
+    lines: ['FILE:15:14: probes.token.timeout: zero duration (expected a duration > 0, like 10s)'],
+  },
+  {
     name: 'negative retries',
     yaml: BASE + 'probes:\n  token:\n    schedule: "* * * * *"\n    retries: -1\n',
     lines: ['FILE:15:14: probes.token.retries: value -1 is too small (expected a number >= 0)'],
