@@ -7,7 +7,9 @@
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { durationMs, readYamlSource, validateSection, expecting } from '../config/index.js';
+import { pino } from 'pino';
+import { LOG_LEVELS, durationMs, readYamlSource, validateSection, expecting } from '../config/index.js';
+import { createLogger } from '../telemetry/index.js';
 import { FaultProxyError } from '../errors.js';
 import type { Lab, LabOptions } from '../lab/index.js';
 import { DEFAULT_DATABASE_NAME, DEFAULT_LAB_PORTS, startLab } from '../lab/index.js';
@@ -31,6 +33,7 @@ const labSectionSchema = z
     ports: z.strictObject({ spacetimedb: port.optional(), runtime: port.optional(), control: port.optional(), admin: port.optional(), fault_proxy_api: port.optional() }).optional(),
     proxies: z.strictObject({ spacetimedb: port.optional(), runtime: port.optional(), control: port.optional() }).optional(),
     fault_proxy: z.boolean(expecting('true or false (start the fault proxy)')).optional(),
+    log_level: z.enum(LOG_LEVELS, expecting(`one of ${LOG_LEVELS.join(', ')}`)).optional(),
     websocket: z.strictObject({ ping_interval: durationMs.optional(), idle_timeout: durationMs.optional() }).optional(),
     token: z.strictObject({ issuer: z.string().min(1).optional(), audience: z.string().min(1).optional(), ttl: durationMs.optional() }).optional(),
     traffic: z
@@ -79,6 +82,8 @@ function planFrom(section: LabSection, baseDir: string): LabPlan {
         ackIntervalMs: section.traffic?.ack_interval,
       },
       knobs: section.knobs,
+      // Logs go to stderr so stdout keeps the list of URLs.
+      logger: createLogger({ level: section.log_level ?? 'warn', destination: pino.destination(2), base: { service: 'sentinel-lab' } }),
     },
     faultProxy: section.fault_proxy ?? true,
     apiPort: section.ports?.fault_proxy_api ?? DEFAULT_FAULT_PROXY_PORTS.api,
@@ -164,7 +169,7 @@ export async function startLabStack(options: LabStackOptions): Promise<LabStack>
   const ports = options.proxyPorts ?? { spacetimedb: DEFAULT_FAULT_PROXY_PORTS.spacetimedb, runtime: DEFAULT_FAULT_PROXY_PORTS.runtime, control: DEFAULT_FAULT_PROXY_PORTS.control };
   try {
     if (options.faultProxy ?? true) {
-      proxy = await startFaultProxy({ host, port: options.faultProxyApiPort ?? DEFAULT_FAULT_PROXY_PORTS.api });
+      proxy = await startFaultProxy({ host, port: options.faultProxyApiPort ?? DEFAULT_FAULT_PROXY_PORTS.api, logger: options.lab.logger });
       await createProxies(proxy.url, host, lab, ports);
     }
   } catch (err) {
