@@ -10,9 +10,12 @@ import { ConfigError } from '../errors.js';
 import { ControlClient, RuntimeMetricsClient } from '../spacetime/index.js';
 import type { Clock } from '../time/index.js';
 import { ConnectionChurnLock } from './probes/churn-lock.js';
+import { ConnectionsProbe } from './probes/connections.js';
 import { CutoverStateProbe } from './probes/cutover-state.js';
+import { DeliveryProbe } from './probes/delivery.js';
 import { PreflightProbe } from './probes/preflight.js';
 import { ReplayLagProbe } from './probes/replay-lag.js';
+import { ResumeProbe } from './probes/resume.js';
 import { RetiredRoutesProbe } from './probes/retired-routes.js';
 import { RuntimeMetricsProbe } from './probes/runtime-metrics.js';
 import { createSpacetimeTarget } from './probes/spacetime-target.js';
@@ -94,6 +97,19 @@ export interface BuildProbesDeps {
 export const DEFAULT_PROBE_FACTORIES: ProbeFactories = {
   runtime_metrics: ({ targets }) => new RuntimeMetricsProbe({ runtime: targets.runtime() }),
   replay_lag: ({ targets, probeConfig }) => new ReplayLagProbe({ http: targets.spacetime().http, streams: probeConfig.params.streams }),
+  delivery: ({ targets, instruments, probeConfig }) =>
+    new DeliveryProbe({ target: targets.spacetime(), instruments, canaryStream: probeConfig.params.canaryStream, receiveTimeoutMs: probeConfig.params.receiveTimeoutMs }),
+  resume: ({ targets, instruments, probeConfig }) =>
+    new ResumeProbe({
+      target: targets.spacetime(),
+      instruments,
+      stream: probeConfig.params.stream,
+      eventsWhileAway: probeConfig.params.eventsWhileAway,
+      receiveTimeoutMs: probeConfig.params.receiveTimeoutMs,
+      churnLock: targets.churnLock,
+    }),
+  connections: ({ targets, probeConfig }) =>
+    new ConnectionsProbe({ target: targets.spacetime(), sessions: probeConfig.params.sessions, settleTimeoutMs: probeConfig.params.settleTimeoutMs, churnLock: targets.churnLock }),
   token: ({ targets, instruments, config }) => new TokenProbe({ control: targets.control(), instruments, jwtSigningKey: config.target.control.jwtSigningKey?.reveal() }),
   cutover_state: ({ targets }) => new CutoverStateProbe({ control: targets.control(), runtime: targets.runtime() }),
   retired_routes: ({ targets, probeConfig }) => new RetiredRoutesProbe({ control: targets.control(), runtime: targets.runtime(), extraRoutes: probeConfig.params.extraRoutes }),

@@ -26,5 +26,3 @@ export { ConnectionChurnLock } from './churn-lock.js';
 export { createSpacetimeTarget } from './spacetime-target.js';
 export type { SpacetimeTarget, SpacetimeTargetOptions } from './spacetime-target.js';
 export { topicToStream } from './topic-stream.js';
-export { createProbeFactories } from './probe-factories.js';
-export type { ProbeFactoryDeps } from './probe-factories.js';
