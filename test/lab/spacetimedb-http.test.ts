@@ -176,6 +176,19 @@ describe('lab SpacetimeDB HTTP: identity, auth, probes', () => {
     expect(ping.status).toBe(400);
   });
 
+  it('serves the module schema (version 9) with the tables and reducers it runs', async () => {
+    const res = await fetch(`${dbUrl(lab)}/schema?version=9`);
+    expect(res.status).toBe(200);
+    const def = (await res.json()) as { tables: Array<{ name: string; product_type_ref: number }>; typespace: { types: Array<{ Product: { elements: Array<{ name: { some: string } }> } }> }; reducers: Array<{ name: string; params: { elements: unknown[] } }> };
+    expect(def.tables.map((t) => t.name)).toEqual(['active_connection', 'stream_head', 'sync_event', 'stream_checkpoint']);
+    const syncEvent = def.tables.find((t) => t.name === 'sync_event') as { product_type_ref: number };
+    const cols = def.typespace.types[syncEvent.product_type_ref]?.Product.elements.map((e) => e.name.some);
+    const star = await sql(lab, 'SELECT * FROM sync_event');
+    expect(cols).toEqual((dig(star.json, 0, 'schema', 'elements') as Array<{ name: { some: string } }>).map((e) => e.name.some));
+    expect(def.reducers.find((r) => r.name === 'append_sync_event')?.params.elements).toHaveLength(8);
+    expect((await fetch(`${dbUrl(lab)}/schema`)).status).toBe(400);
+  });
+
   it('serves ping, health, database info and identity', async () => {
     const ping = await fetch(`${lab.urls.spacetimedb}/v1/ping`);
     expect([ping.status, await ping.text(), ping.headers.get('spacetime-identity')]).toEqual([200, '', null]);

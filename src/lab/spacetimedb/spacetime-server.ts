@@ -17,6 +17,7 @@ import type { AuthFailure, Caller } from './identities.js';
 import { Authenticator, isAuthFailure } from './identities.js';
 import type { CommittedTx, ModuleDb, ReducerOutcome } from './module-db.js';
 import { NO_SUCH_REDUCER_ID, reducerId } from './module-db.js';
+import { rawModuleDefV9 } from './module-def.js';
 import type { Row, TableDef } from './schema.js';
 import { algebraicType, rowAsArray, rowAsObject, stringifyJson, untypedValue } from './schema.js';
 import type { CompiledSql, SubscriptionQuery } from './sql-query.js';
@@ -308,6 +309,14 @@ export class SpacetimeServer {
     if (rest === '/identity') {
       if (method !== 'GET') return sendEmpty(res, 405, headers);
       return sendText(res, 200, this.databaseIdentity, headers);
+    }
+    if (rest === '/schema') {
+      if (method !== 'GET') return sendEmpty(res, 405, headers);
+      const version = url.searchParams.get('version');
+      if (version === null) return sendText(res, 400, 'Failed to deserialize query string: missing field `version`', headers);
+      // 2.0.1 serves version 9 only; version 10 appeared in 2.0.5.
+      if (version !== '9') return sendText(res, 400, `Failed to deserialize query string: unknown variant \`${version}\`, expected \`9\``, headers);
+      return sendJson(res, 200, rawModuleDefV9(), headers);
     }
     if (rest === '/unstable/timestamp') {
       return sendJson(res, 200, { __timestamp_micros_since_unix_epoch__: this.opts.nowMs() * 1000 }, headers);
