@@ -60,6 +60,8 @@ export function buildStatusInfo(source: StatusSource): StatusInfo {
       runtime: { baseUrl: runtime.baseUrl, metricsPath: runtime.metricsPath, hasToken: true },
       control: { baseUrl: control.baseUrl, hasToken: true, hasJwtSigningKey: control.jwtSigningKey !== undefined },
       toxiproxy: { baseUrl: source.config.drills.toxiproxyUrl, hasToken: false },
+      ...Object.fromEntries(source.config.alerting.alertmanagers.map((a, i) => [`alertmanager-${i}`, { baseUrl: a.url, hasToken: a.bearerToken !== undefined }])),
+      ...Object.fromEntries(source.config.alerting.webhooks.map((w, i) => [`webhook-${i}`, { baseUrl: w.url, receiver: w.receiver, hasToken: w.bearerToken !== undefined }])),
     },
     schedules: source.schedules,
   };

@@ -113,10 +113,13 @@ describe('built-in endpoints', () => {
           '  runtime: {base_url: "http://rt.example", token: "${RT}"}',
           '  control: {base_url: "http://ct.example", session_token: "${CT}", jwt_signing_key: "${JWT}"}',
           'server: {admin_token: "${ADM}"}',
+          'alerting:',
+          '  alertmanagers: [{url: "http://am.example:9093", bearer_token: "${AM}"}]',
+          '  webhooks: [{url: "http://hook.example/x", receiver: oncall}]',
           '',
         ].join('\n'),
       );
-      const secrets = { ST: 'st-very-secret', RT: 'rt-very-secret', CT: 'ct-very-secret', JWT: 'jwt-very-secret', ADM: 'adm-very-secret' };
+      const secrets = { ST: 'st-very-secret', RT: 'rt-very-secret', CT: 'ct-very-secret', JWT: 'jwt-very-secret', ADM: 'adm-very-secret', AM: 'am-very-secret' };
       const config = loadConfig(file, { env: secrets });
       const schedules = [{ kind: 'probe' as const, name: 'token', schedule: '*/30 * * * * *', nextRunMs: 1_700_000_030_000 }];
       const { url } = await start({ status: () => buildStatusInfo({ version: '1.2.3', startTimeMs: 1_700_000_000_000, nowMs: 1_700_000_012_500, config, schedules }) });
@@ -129,6 +132,8 @@ describe('built-in endpoints', () => {
       expect(body.data).toMatchObject({ version: '1.2.3', uptimeSeconds: 12.5, environment: 'staging', schedules });
       expect(body.data.targets.spacetimedb).toEqual({ baseUrl: 'http://st.example', database: 'db', websocketPath: '/v1/database/db/subscribe', healthPath: '/v1/ping', hasToken: true });
       expect(body.data.targets.control).toEqual({ baseUrl: 'http://ct.example', hasToken: true, hasJwtSigningKey: true });
+      expect(body.data.targets['alertmanager-0']).toEqual({ baseUrl: 'http://am.example:9093', hasToken: true });
+      expect(body.data.targets['webhook-0']).toEqual({ baseUrl: 'http://hook.example/x', receiver: 'oncall', hasToken: false });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
