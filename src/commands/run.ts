@@ -15,6 +15,7 @@ import { checkConfig, resolveFileGlobs } from '../config/index.js';
 import type { Config } from '../config/index.js';
 import { isSentinelError } from '../errors.js';
 import { DrillScheduler } from '../drills/index.js';
+import type { DrillEventHandler } from '../drills/index.js';
 import { buildProbes, ProbeScheduler } from '../probes/index.js';
 import { buildStatusInfo, createHttpServer, nextCronRunMs, readinessOf, registerDrillsApi, registerPrometheusApi, registerReloadRoute, startComponents, stopComponents } from '../server/index.js';
 import type { Component, HttpServer, ScheduleStatus } from '../server/index.js';
@@ -36,6 +37,8 @@ export interface DaemonDeps {
   readonly tracer: Tracer;
   readonly version: string;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** drillEvents observe drill runs (the demo's progress view). */
+  readonly drillEvents?: readonly DrillEventHandler[];
 }
 
 /** Daemon is the composed daemon: its components in start order and its SIGHUP hooks. */
@@ -45,6 +48,8 @@ export interface Daemon {
   readonly components: readonly Component[];
   /** reloaders run on SIGHUP (the rule manager registers its reload here). */
   readonly reloaders: ReadonlyArray<() => Promise<void>>;
+  /** drillScheduler runs drills on schedule and on request. */
+  readonly drillScheduler: DrillScheduler;
 }
 
 /**
@@ -135,6 +140,7 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
     store,
     scheduler: probeScheduler,
     version: deps.version,
+    ...(deps.drillEvents ? { events: deps.drillEvents } : {}),
     onDrillLabels: (labels) => (labels ? manager.setDrillLabels(labels) : manager.clearDrillLabels()),
   });
   const drillScheduler = new DrillScheduler({
@@ -158,7 +164,7 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
   });
   schedules.push(() => config.drills.schedules.map((s) => ({ kind: 'drill' as const, name: s.drill, schedule: s.cron, nextRunMs: nextCronRunMs(s.cron, clock.nowMs()) })));
 
-  return { server, components, reloaders };
+  return { server, components, reloaders, drillScheduler };
 }
 
 /**
@@ -179,7 +185,7 @@ export async function reloadAll(reloaders: ReadonlyArray<() => Promise<void>>): 
 }
 
 /** findVersion reads the version of the package this file belongs to (source or dist). */
-function findVersion(): string {
+export function findVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     const candidate = join(dir, 'package.json');
@@ -215,6 +221,9 @@ export async function runDaemon(config: Config, io: CommandIO, deps: { clock?: C
   }
   const onHangup = (): void => {
     logger.info('SIGHUP: reloading');
+    // The daemon's own settings need a restart; say so if the file on disk no longer validates.
+    const recheck = checkConfig(config.file, { env: io.env });
+    if (!recheck.ok) logger.error({ issues: recheck.issues }, 'the config file on disk is invalid; the running configuration stays; fix it before the next restart');
     reloadAll(daemon.reloaders).then(
       (count) => logger.info({ reloaded: count }, 'reload done'),
       (err: unknown) => logger.error({ err }, 'reload failed; keeping the previous configuration'),

@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { readVerdict } from '../drills/verdict.js';
+import { readVerdict } from '../drills/index.js';
 import type { Command } from './types.js';
 import { ExitCodes } from './types.js';
 

@@ -89,6 +89,8 @@ export interface DrillRunnerOptions {
   readonly driver: FaultDriver;
   readonly store: Queryable;
   readonly query: QueryFn;
+  /** alertsQuery reads firing alerts (the rule manager's ALERTS series); defaults to `query`. */
+  readonly alertsQuery?: QueryFn;
   readonly probes: DrillProbes;
   readonly clock: Clock;
   readonly environment: Environment;
@@ -377,6 +379,7 @@ export class DrillRunner {
 
       const expectMeasurements = stage.expect.map(() => [] as Measurement[]);
       const dueAt = stage.expect.map((e) => Array.from({ length: e.count }, (_, k) => stageStart + Math.round(((k + 1) * stage.durationMs) / e.count)));
+      const abortLast: Array<Measurement | undefined> = stage.abortWhen.map(() => undefined);
       let faultVerified = stage.verifyFault === undefined;
       let verifyLast: Measurement | undefined;
       const stageEnd = stageStart + stage.durationMs;
@@ -391,8 +394,9 @@ export class DrillRunner {
           verifyLast = measure(this.options.query, stage.verifyFault, substituteQueryVariables(stage.verifyFault.query, v), t);
           if (verifyLast.status === 'passed') faultVerified = true;
         }
-        for (const cond of stage.abortWhen) {
+        for (const [k, cond] of stage.abortWhen.entries()) {
           const m = measure(this.options.query, cond, substituteQueryVariables(cond.query, v), t);
+          abortLast[k] = m;
           if (m.status === 'passed') {
             const result = toResult(cond, 'abort_when', stage.name, m, v.window, 'failed');
             conditions.push(result);
@@ -410,7 +414,11 @@ export class DrillRunner {
         const wait = Math.min(stageEnd, roundStart + stage.probeIntervalMs) - clock.nowMs();
         if (wait > 0) await clock.sleep(wait, signal);
       }
-      for (const cond of stage.abortWhen) conditions.push({ name: cond.name, kind: 'abort_when', stage: stage.name, query: cond.query, op: cond.op, threshold: cond.threshold, observed: null, sampleCount: 0, status: 'passed', detail: 'never held' });
+      stage.abortWhen.forEach((cond, k) => {
+        const last = abortLast[k];
+        // Passed means the abort condition never held; a query that never had data says so in detail.
+        conditions.push({ name: cond.name, kind: 'abort_when', stage: stage.name, query: cond.query, op: cond.op, threshold: cond.threshold, observed: last?.observed ?? null, window: formatDurationMs(stage.durationMs), sampleCount: last?.sampleCount ?? 0, status: 'passed', detail: last?.status === 'failed' ? 'never held' : `never held (last check ${last?.status ?? 'not run'})` });
+      });
       if (stage.verifyFault) {
         const result = toResult(stage.verifyFault, 'fault_in_effect', stage.name, verifyLast ?? { status: 'inconclusive', observed: null, sampleCount: 0 }, formatDurationMs(stage.durationMs), faultVerified ? 'passed' : verifyLast?.status === 'error' ? 'error' : 'inconclusive');
         conditions.push(result);
@@ -520,7 +528,7 @@ export class DrillRunner {
 
   private criticalAlerts(tMs: number): string[] {
     try {
-      const value = this.options.query(CRITICAL_ALERTS, tMs).value;
+      const value = (this.options.alertsQuery ?? this.options.query)(CRITICAL_ALERTS, tMs).value;
       if (value.type !== 'vector') return [];
       return value.samples.map((s) => s.labels.alertname ?? '?');
     } catch (err) {

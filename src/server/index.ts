@@ -17,5 +17,7 @@ export type { StopReport } from './component-lifecycle.js';
 export type { Component, ComponentReadiness, ReadinessReport } from './component.js';
 export { buildStatusInfo } from './status-info.js';
 export type { StatusInfo, TargetStatus, ScheduleStatus, StatusSource } from './status-info.js';
+export { registerDrillsApi } from './routes/drills-api.js';
+export type { DrillsApiDeps } from './routes/drills-api.js';
 export { registerPrometheusApi, registerReloadRoute, parseSeriesSelector, parseApiTime, parseApiDuration, formatGoExp } from './routes/prometheus-api.js';
 export type { PrometheusApiOptions, RulesSource, Reloadable, RouteTarget, ApiRuleGroupView, ApiRuleView, ApiAlertView } from './routes/prometheus-api.js';

@@ -1,0 +1,148 @@
+/**
+ * `sentinel drill list|run NAME|cleanup [--config FILE] [--out DIR] [--dry-run] [--json]`.
+ *
+ * `run` executes one drill in this process: its probes run at drill cadence into an in-memory
+ * store (the drill's conditions are judged on what this run measured; the daemon's own store is
+ * consulted read-only for firing critical alerts when it exists), evidence goes under
+ * `drills.evidence_dir` or `--out`. Exit 0 allow, 1 block, 2 usage/configuration error.
+ * `cleanup` removes faults left behind by crashed runs (journals and owned toxic names).
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import pino from 'pino';
+import { checkConfig } from '../config/index.js';
+import type { Config } from '../config/index.js';
+import { DrillValidationError, isSentinelError } from '../errors.js';
+import { progressReporter, reconcileFaults, ToxiproxyFaultDriver } from '../drills/index.js';
+import type { DrillSpec, QueryFn } from '../drills/index.js';
+import { buildProbes, ProbeScheduler } from '../probes/index.js';
+import { createEngine } from '../promql/index.js';
+import { MemoryStore, openSampleStore, STORE_FILE } from '../store/index.js';
+import { createMetricsRegistry } from '../telemetry/index.js';
+import { formatDurationMs, SystemClock } from '../time/index.js';
+import { DEFAULT_CONFIG_FILE } from './config-check.js';
+import { buildDrillRuntime } from './drill-runtime.js';
+import type { Command, CommandIO } from './types.js';
+import { ExitCodes } from './types.js';
+
+function describePlan(d: DrillSpec): string {
+  const lines = [`${d.name}: ${d.description}`, `  environments: ${d.environments.join(', ')}; proxies: ${d.proxies.map((p) => p.name).join(', ')}`];
+  for (const c of d.steadyState) lines.push(`  steady state: ${c.name}: ${c.query} ${c.op} ${c.threshold}`);
+  d.stages.forEach((s, i) => {
+    lines.push(`  stage ${i + 1} ${s.name}: ${formatDurationMs(s.durationMs)} every ${formatDurationMs(s.probeIntervalMs)} (probes ${s.probes.join(', ') || 'none'}), recovery within ${formatDurationMs(s.recoveryMs)}`);
+    for (const f of s.faults) {
+      lines.push(f.kind === 'down' ? `    fault: ${f.proxy} disabled` : `    fault: ${f.proxy} ${f.type} ${f.stream} toxicity ${f.toxicity} ${JSON.stringify(f.attributes)}`);
+    }
+    if (s.verifyFault) lines.push(`    in effect when: ${s.verifyFault.query} ${s.verifyFault.op} ${s.verifyFault.threshold}`);
+    for (const c of s.abortWhen) lines.push(`    abort when: ${c.query} ${c.op} ${c.threshold}`);
+    for (const c of s.expect) lines.push(`    expect: ${c.name}: ${c.query} ${c.op} ${c.threshold} (${c.count} measurements, failure_limit ${c.failureLimit})`);
+  });
+  return lines.join('\n');
+}
+
+/** daemonAlertsQuery reads firing alerts from the daemon's store when one exists beside this config. */
+function daemonAlertsQuery(config: Config): { query: QueryFn; close(): Promise<void> } | undefined {
+  if (!existsSync(join(config.storage.dataDir, STORE_FILE))) return undefined;
+  try {
+    const store = openSampleStore({ dataDir: config.storage.dataDir, readOnly: true, retentionMs: 3600_000 });
+    const engine = createEngine({ lookbackDeltaMs: config.rules.lookbackDeltaMs });
+    return { query: (e, t) => engine.instantQuery(store, e, t), close: () => store.close() };
+  } catch {
+    return undefined;
+  }
+}
+
+async function runDrill(config: Config, name: string, options: { out?: string; dryRun: boolean; json: boolean }, io: CommandIO): Promise<number> {
+  const clock = new SystemClock();
+  const logger = pino({ level: io.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  const registry = createMetricsRegistry({ version: '0' });
+  const store = new MemoryStore();
+  const probes = buildProbes(config, { registry, clock, logger });
+  const scheduler = new ProbeScheduler({ probes, store, registry, clock, logger });
+  const progress = progressReporter(io.stdout);
+  const effective: Config = options.out ? { ...config, drills: { ...config.drills, evidenceDir: resolve(io.cwd, options.out) } } : config;
+  const alerts = daemonAlertsQuery(config);
+  try {
+    const runtime = buildDrillRuntime(effective, { clock, logger, store, scheduler, version: '0', events: options.json ? [] : [progress], ...(alerts ? { alertsQuery: alerts.query } : {}) });
+    const drill = runtime.drills.find((d) => d.name === name);
+    if (!drill) {
+      io.stderr.write(`sentinel drill run: unknown drill '${name}'; known: ${runtime.drills.map((d) => d.name).join(', ')}\n`);
+      return ExitCodes.usage;
+    }
+    if (options.dryRun) {
+      io.stdout.write(`${describePlan(drill)}\n(dry run: nothing was changed)\n`);
+      return ExitCodes.ok;
+    }
+    const result = await runtime.runner.run(drill, io.signal);
+    if (options.json) io.stdout.write(JSON.stringify({ decision: result.decision, dir: result.dir, scenario: result.scenario }) + '\n');
+    return result.decision.decision === 'allow' ? ExitCodes.ok : ExitCodes.failed;
+  } catch (err) {
+    if (err instanceof DrillValidationError) {
+      for (const line of err.issues) io.stderr.write(`${line}\n`);
+      return ExitCodes.usage;
+    }
+    throw err;
+  } finally {
+    progress.stop();
+    await alerts?.close();
+    await scheduler.closeProbes();
+    await store.close();
+  }
+}
+
+/** drillCommand implements `sentinel drill`. */
+export const drillCommand: Command = {
+  usage: 'drill list|run NAME|cleanup [--config FILE] [--out DIR] [--dry-run] [--json]',
+  options: { config: { type: 'string' }, out: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
+  async run(args, io) {
+    const [sub, name, ...extra] = args.positionals;
+    const file = typeof args.options.config === 'string' ? args.options.config : DEFAULT_CONFIG_FILE;
+    if (sub !== 'list' && sub !== 'run' && sub !== 'cleanup') {
+      io.stderr.write('sentinel drill: say list, run NAME or cleanup\n');
+      return ExitCodes.usage;
+    }
+    if ((sub === 'run') !== (name !== undefined) || extra.length > 0) {
+      io.stderr.write(sub === 'run' ? 'sentinel drill run: name exactly one drill; see sentinel drill list\n' : `sentinel drill ${sub}: takes no drill name\n`);
+      return ExitCodes.usage;
+    }
+    const checked = checkConfig(file, { env: io.env, cwd: io.cwd });
+    if (!checked.ok) {
+      for (const line of checked.issues) io.stderr.write(`${line}\n`);
+      return ExitCodes.usage;
+    }
+    const config = checked.config;
+    try {
+      if (sub === 'list') {
+        const clock = new SystemClock();
+        const logger = pino({ level: 'silent' });
+        const registry = createMetricsRegistry({ version: '0' });
+        const store = new MemoryStore();
+        const scheduler = new ProbeScheduler({ probes: buildProbes(config, { registry, clock, logger }), store, registry, clock, logger });
+        const runtime = buildDrillRuntime(config, { clock, logger, store, scheduler, version: '0' });
+        if (args.options.json) io.stdout.write(JSON.stringify(runtime.drills.map((d) => ({ name: d.name, description: d.description, file: d.file, environments: d.environments, stages: d.stages.map((s) => s.name) }))) + '\n');
+        else for (const d of runtime.drills) io.stdout.write(`${describePlan(d)}\n\n`);
+        await scheduler.closeProbes();
+        return ExitCodes.ok;
+      }
+      if (sub === 'cleanup') {
+        const driver = new ToxiproxyFaultDriver({ url: config.drills.toxiproxyUrl });
+        const report = await reconcileFaults({ driver, evidenceRoot: config.drills.evidenceDir, nowMs: Date.now(), mode: 'startup' });
+        for (const r of report.removed) io.stdout.write(`removed ${r}\n`);
+        for (const f of report.failed) io.stderr.write(`could not remove ${f}\n`);
+        if (report.removed.length === 0 && report.failed.length === 0) io.stdout.write(`no sentinel faults found on ${driver.endpoint}\n`);
+        return report.failed.length === 0 ? ExitCodes.ok : ExitCodes.failed;
+      }
+      return await runDrill(config, name as string, { out: typeof args.options.out === 'string' ? args.options.out : undefined, dryRun: args.options['dry-run'] === true, json: args.options.json === true }, io);
+    } catch (err) {
+      if (err instanceof DrillValidationError) {
+        for (const line of err.issues) io.stderr.write(`${line}\n`);
+        return ExitCodes.usage;
+      }
+      if (isSentinelError(err)) {
+        io.stderr.write(`sentinel drill ${sub}: ${err.message}\n`);
+        return ExitCodes.usage;
+      }
+      throw err;
+    }
+  },
+};

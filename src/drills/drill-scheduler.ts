@@ -1,0 +1,177 @@
+/**
+ * DrillScheduler: the drills part of `sentinel run`. It runs drills on their cron schedules and on
+ * request (`POST /api/v1/drills/:name/run`), one at a time; a scheduled drill is skipped and logged
+ * when the environment guard or a firing critical alert says no. At start it removes faults a
+ * crashed run left behind (journal + owned toxic names), and every `reconcileIntervalMs` it deletes
+ * owned toxics past their expiry. Stopping aborts a running drill, whose runner removes its faults.
+ */
+import pino from 'pino';
+import type { Logger } from 'pino';
+import { nodeCronTrigger } from '../probes/index.js';
+import type { CronTrigger } from '../probes/index.js';
+import type { Clock } from '../time/index.js';
+import { SentinelError } from '../errors.js';
+import type { QueryFn } from './conditions.js';
+import type { DrillSpec, Environment } from './drill-file.js';
+import type { DrillRunner, DrillRunResult } from './drill-runner.js';
+import type { FaultDriver } from './fault-driver.js';
+import { reconcileFaults } from './reconcile.js';
+
+/** DrillSchedulerOptions wire the scheduler. */
+export interface DrillSchedulerOptions {
+  readonly runner: DrillRunner;
+  readonly drills: readonly DrillSpec[];
+  readonly schedules: ReadonlyArray<{ readonly drill: string; readonly cron: string }>;
+  readonly driver: FaultDriver;
+  readonly evidenceRoot: string;
+  readonly environment: Environment;
+  readonly allowProd: boolean;
+  readonly query: QueryFn;
+  readonly clock: Clock;
+  readonly logger?: Logger;
+  readonly trigger?: CronTrigger;
+  /** reconcileIntervalMs is the period of the expired-toxic sweep (default 30 s). */
+  readonly reconcileIntervalMs?: number;
+}
+
+/** DrillStatus is what `GET /api/v1/drills` shows of the scheduler's own state. */
+export interface DrillStatus {
+  readonly running?: { readonly drill: string; readonly sinceMs: number };
+  readonly lastResults: Readonly<Record<string, { readonly decision: string; readonly dir: string; readonly status: string }>>;
+  readonly skipped: Readonly<Record<string, { readonly atMs: number; readonly reason: string }>>;
+}
+
+/** DrillScheduler implements the daemon's Component shape. */
+export class DrillScheduler {
+  readonly name = 'drills';
+  private readonly logger: Logger;
+  private readonly crons: Array<{ stop(): void }> = [];
+  private readonly stopController = new AbortController();
+  private running: { drill: string; sinceMs: number; done: Promise<DrillRunResult | undefined> } | undefined;
+  private readonly lastResults: Record<string, { decision: string; dir: string; status: string }> = {};
+  private readonly skipped: Record<string, { atMs: number; reason: string }> = {};
+  private sweep: Promise<void> | undefined;
+  private isStarted = false;
+
+  constructor(private readonly options: DrillSchedulerOptions) {
+    this.logger = options.logger ?? pino({ level: 'silent' });
+    const known = new Set(options.drills.map((d) => d.name));
+    for (const s of options.schedules) {
+      if (!known.has(s.drill)) throw new SentinelError('SENTINEL_CONFIG_INVALID', `drills.schedules: drill '${s.drill}' is not defined in any drill file (known: ${[...known].join(', ') || 'none'})`);
+    }
+  }
+
+  async start(): Promise<void> {
+    try {
+      const report = await reconcileFaults({ driver: this.options.driver, evidenceRoot: this.options.evidenceRoot, nowMs: this.options.clock.nowMs(), mode: 'startup' });
+      if (report.removed.length > 0) this.logger.warn({ removed: report.removed }, 'removed faults left behind by an earlier drill run');
+      if (report.failed.length > 0) this.logger.error({ failed: report.failed }, 'could not remove faults left behind by an earlier drill run');
+    } catch (err) {
+      // The fault proxy may be down at start; the periodic sweep keeps trying.
+      this.logger.warn({ err }, 'fault proxy unreachable at start; leftover faults will be swept later');
+    }
+    const trigger = this.options.trigger ?? nodeCronTrigger;
+    for (const s of this.options.schedules) {
+      this.crons.push(trigger(s.cron, () => void this.runScheduled(s.drill)));
+    }
+    void this.sweepLoop();
+    this.isStarted = true;
+  }
+
+  isReady(): boolean {
+    return this.isStarted;
+  }
+
+  async stop(deadlineMs: number): Promise<void> {
+    for (const c of this.crons.splice(0)) c.stop();
+    this.stopController.abort(new Error('sentinel is shutting down'));
+    const pending = [this.running?.done, this.sweep].filter((p): p is Promise<never> => p !== undefined);
+    const remaining = Math.max(0, deadlineMs - this.options.clock.nowMs());
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(pending), new Promise((r) => (timer = setTimeout(r, remaining)))]);
+    clearTimeout(timer);
+  }
+
+  status(): DrillStatus {
+    return {
+      ...(this.running ? { running: { drill: this.running.drill, sinceMs: this.running.sinceMs } } : {}),
+      lastResults: { ...this.lastResults },
+      skipped: { ...this.skipped },
+    };
+  }
+
+  /**
+   * runNow starts a drill at once unless one is running; it resolves when the drill has finished.
+   * It throws a SentinelError for an unknown drill, a busy scheduler or a refused environment.
+   */
+  runNow(name: string): Promise<DrillRunResult | undefined> {
+    const drill = this.options.drills.find((d) => d.name === name);
+    if (!drill) throw new SentinelError('SENTINEL_USAGE', `unknown drill '${name}'; known: ${this.options.drills.map((d) => d.name).join(', ')}`);
+    if (this.running) throw new SentinelError('SENTINEL_USAGE', `drill '${this.running.drill}' is already running; one drill at a time`);
+    const refusal = this.refusal(drill);
+    if (refusal) throw new SentinelError('SENTINEL_USAGE', refusal);
+    const done = this.options.runner.run(drill, this.stopController.signal).then(
+      (result) => {
+        this.lastResults[name] = { decision: result.decision.decision, dir: result.dir, status: result.scenario.status };
+        this.logger.info({ drill: name, decision: result.decision.decision, evidence: result.dir }, 'drill finished');
+        return result;
+      },
+      (err: unknown) => {
+        this.logger.error({ err, drill: name }, 'drill could not run');
+        return undefined;
+      },
+    );
+    const sinceMs = this.options.clock.nowMs();
+    this.running = { drill: name, sinceMs, done };
+    void done.finally(() => {
+      if (this.running?.done === done) this.running = undefined;
+    });
+    return done;
+  }
+
+  private refusal(drill: DrillSpec): string | undefined {
+    const { environment } = this.options;
+    if (!drill.environments.includes(environment)) return `drill '${drill.name}' is not allowed in environment '${environment}'`;
+    if (environment === 'prod' && !this.options.allowProd) return `drill '${drill.name}' refuses to run in prod without drills.allow_prod: true`;
+    try {
+      const value = this.options.query('ALERTS{alertstate="firing",severity="critical"}', this.options.clock.nowMs()).value;
+      if (value.type === 'vector' && value.samples.length > 0) {
+        return `critical alerts are firing (${value.samples.map((s) => s.labels.alertname ?? '?').join(', ')}); drills wait until they resolve`;
+      }
+    } catch (err) {
+      return `cannot check firing alerts: ${(err as Error).message}`;
+    }
+    return undefined;
+  }
+
+  private async runScheduled(name: string): Promise<void> {
+    try {
+      await this.runNow(name);
+    } catch (err) {
+      const reason = (err as Error).message;
+      this.skipped[name] = { atMs: this.options.clock.nowMs(), reason };
+      this.logger.warn({ drill: name, reason }, 'scheduled drill skipped');
+    }
+  }
+
+  private async sweepLoop(): Promise<void> {
+    const interval = this.options.reconcileIntervalMs ?? 30_000;
+    const signal = this.stopController.signal;
+    this.sweep = (async () => {
+      while (!signal.aborted) {
+        try {
+          await this.options.clock.sleep(interval, signal);
+        } catch {
+          return;
+        }
+        try {
+          const report = await reconcileFaults({ driver: this.options.driver, evidenceRoot: this.options.evidenceRoot, nowMs: this.options.clock.nowMs(), mode: 'expired' });
+          if (report.removed.length > 0) this.logger.warn({ removed: report.removed }, 'removed expired drill toxics');
+        } catch (err) {
+          this.logger.warn({ err }, 'expired-toxic sweep failed; will retry');
+        }
+      }
+    })();
+    await this.sweep;
+  }
+}
