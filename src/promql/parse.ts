@@ -267,11 +267,16 @@ class Converter {
   }
 
   /**
-   * throughUnary applies a postfix construct (range, subquery, offset, @) under a leading unary
-   * operator: lezer reads `-foo[5m]` as `(-foo)[5m]`, Prometheus as `-(foo[5m])`.
+   * throughUnary applies a postfix construct (range, subquery, offset, @) to the innermost
+   * right-hand operand. lezer's grammar gives these no precedence, so it reads `-foo[5m]` as
+   * `(-foo)[5m]` and `a - b offset 5m` as `(a - b) offset 5m`; in Prometheus they bind tighter
+   * than any operator: `-(foo[5m])`, `a - (b offset 5m)`. Parenthesised operands are `paren`
+   * nodes and are left alone.
    */
   private throughUnary(inner: Expr, node: SyntaxNode, apply: (e: Expr) => Expr): Expr {
-    if (inner.kind === 'unary') return makeNode({ ...inner, expr: this.throughUnary(inner.expr, node, apply), pos: { start: inner.pos.start, end: node.to } });
+    const pos = { start: inner.pos.start, end: node.to };
+    if (inner.kind === 'unary') return makeNode({ ...inner, expr: this.throughUnary(inner.expr, node, apply), pos });
+    if (inner.kind === 'binary') return makeNode({ ...inner, rhs: this.throughUnary(inner.rhs, node, apply), pos });
     return apply(inner);
   }
 
@@ -280,7 +285,7 @@ class Converter {
     if (inner.offsetMs !== 0) fail(inner.pos, 'no offset modifiers allowed before range');
     if (inner.at !== undefined) fail(inner.pos, 'no @ modifiers allowed before range');
     const rangeMs = this.duration(durNode, 'a range selector');
-    return makeNode({ kind: 'matrixSelector', selector: inner, rangeMs, pos: posOf(node) });
+    return makeNode({ kind: 'matrixSelector', selector: inner, rangeMs, pos: { start: inner.pos.start, end: node.to } });
   }
 
   private subquery(node: SyntaxNode): Expr {

@@ -46,6 +46,10 @@ describe('parseExpr round-trips through exprToString', () => {
     ['-foo @ 10', '-foo @ 10.000'],
     ['max_over_time(foo[5m:1m] @ 10)', 'max_over_time(foo[5m:1m] @ 10.000)'],
     ['-rate(foo[5m])', '-rate(foo[5m])'],
+    ['a - b offset 5m', 'a - b offset 5m'],
+    ['a * b offset 1m + c', 'a * b offset 1m + c'],
+    ['a / b @ 100', 'a / b @ 100.000'],
+    ['sum(rate(a[5m])) / sum(rate(b[5m] offset 1h))', 'sum(rate(a[5m])) / sum(rate(b[5m] offset 1h))'],
   ];
   for (const [input, want] of cases) {
     it(`${input} prints as ${want}`, () => {
@@ -66,6 +70,13 @@ describe('parseExpr structure', () => {
     expect(e.expr.kind).toBe('binary');
     if (e.expr.kind !== 'binary') return;
     expect(e.expr.rhs.kind).toBe('binary');
+  });
+
+  it('binds offset, @ and ranges to the nearest selector, not to a binary expression', () => {
+    const e = parseExpr('a - b offset 5m');
+    expect(e.kind === 'binary' && e.rhs.kind === 'vectorSelector' && e.rhs.offsetMs).toBe(300_000);
+    const f = parseExpr('x * max_over_time(y[5m:1m] @ 10)');
+    expect(f.kind === 'binary' && f.rhs.kind).toBe('call');
   });
 
   it('binds * tighter than + and comparisons tighter than and', () => {
@@ -128,6 +139,8 @@ describe('parse errors carry positions', () => {
     ['foo[5m] + 1', 0, /binary expression must contain only scalar and instant vector types/],
     ['-foo[5m]', 0, /unary expression only allowed on expressions of type scalar or instant vector/],
     ['-foo[5m:]', 0, /unary expression only allowed on expressions of type scalar or instant vector/],
+    ['a - b[5m]', 4, /binary expression must contain only scalar and instant vector types/],
+    ['(a - b) offset 5m', 0, /offset modifier must be preceded by/],
     ['{a=""}', 0, /at least one non-empty matcher/],
     ['{a=~".*"}', 0, /at least one non-empty matcher/],
     ['foo{__name__="bar"}', 0, /metric name must not be set twice/],
