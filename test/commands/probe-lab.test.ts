@@ -46,6 +46,25 @@ probes:
   cutover_state:
     schedule: "*/30 * * * * *"
     timeout: 5s
+  retired_routes:
+    schedule: "*/30 * * * * *"
+    timeout: 5s
+  delivery:
+    schedule: "*/15 * * * * *"
+    timeout: 10s
+    params:
+      receive_timeout: 5s
+  resume:
+    schedule: "*/30 * * * * *"
+    timeout: 15s
+    params:
+      events_while_away: 3
+      receive_timeout: 5s
+  connections:
+    schedule: "0 * * * * *"
+    timeout: 15s
+    params:
+      settle_timeout: 10s
 storage:
   data_dir: data
 `,
@@ -79,8 +98,12 @@ describe('sentinel probe against the lab', () => {
     expect(results.map((r) => [r.probe, r.ok, r.reason])).toEqual([
       ['runtime_metrics', true, 'ok'],
       ['replay_lag', true, 'ok'],
+      ['delivery', true, 'ok'],
+      ['resume', true, 'ok'],
+      ['connections', true, 'ok'],
       ['token', true, 'ok'],
       ['cutover_state', true, 'ok'],
+      ['retired_routes', true, 'ok'],
     ]);
     expect(code).toBe(0);
     for (const secret of Object.values(lab.secrets)) expect(a.out() + a.err()).not.toContain(secret);
