@@ -32,7 +32,7 @@ export { WebhookNotifier, buildWebhookMessage } from './notifiers/webhook-notifi
 export type { WebhookNotifierOptions, WebhookMessage, WebhookAlert } from './notifiers/webhook-notifier.js';
 export { LogNotifier } from './notifiers/log-notifier.js';
 export type { LogNotifierOptions } from './notifiers/log-notifier.js';
-export { DeliveryQueue, DeliveryLoop } from './notifiers/delivery-queue.js';
+export { DeliveryQueue, DeliveryLoop, isPermanentHttpFailure } from './notifiers/delivery-queue.js';
 export { createNotifiers } from './notifiers/create-notifiers.js';
 export type { NotifierSettings, SecretLike } from './notifiers/create-notifiers.js';
 export type { DeliveryQueueOptions, DeliveryLoopOptions, QueuedItem } from './notifiers/delivery-queue.js';

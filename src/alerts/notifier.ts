@@ -51,7 +51,7 @@ export interface Notifier {
 }
 
 /** NotificationResults is the closed vocabulary of `sentinel_notifications_total{result}`. */
-export const NotificationResults = ['sent', 'failed', 'dropped', 'expired', 'logged'] as const;
+export const NotificationResults = ['sent', 'failed', 'rejected', 'dropped', 'expired', 'logged'] as const;
 export type NotificationResult = (typeof NotificationResults)[number];
 
 /** NotifierMetrics are the counters and gauges shared by every notifier on one registry. */
@@ -80,7 +80,7 @@ export function notifierMetrics(registry: Registry, name?: string, queueLength?:
     existingCounter ??
     new Counter({
       name: 'sentinel_notifications_total',
-      help: 'Alerts handled by each notifier, by result (sent, failed attempt, dropped from a full queue, expired, logged).',
+      help: 'Alerts handled by each notifier, by result (sent, failed attempt, rejected by the receiver, dropped from a full queue, expired, logged).',
       labelNames: ['notifier', 'result'],
       registers: [registry],
     });

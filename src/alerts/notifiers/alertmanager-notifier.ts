@@ -107,6 +107,7 @@ export class AlertmanagerNotifier implements Notifier {
         onSent: (n) => this.metrics.notifications.inc({ notifier: this.name, result: 'sent' }, n),
         onFailed: (n) => this.metrics.notifications.inc({ notifier: this.name, result: 'failed' }, n),
         onExpired: (n) => this.metrics.notifications.inc({ notifier: this.name, result: 'expired' }, n),
+        onRejected: (n) => this.metrics.notifications.inc({ notifier: this.name, result: 'rejected' }, n),
       });
       return { url: endpoint, queue, loop };
     });

@@ -157,6 +157,21 @@ export interface DeliveryLoopOptions<T> {
   readonly onSent?: (n: number) => void;
   readonly onFailed?: (n: number, err: unknown) => void;
   readonly onExpired?: (n: number) => void;
+  /** onRejected is told about a batch the receiver refused for good (dropped, not retried). */
+  readonly onRejected?: (n: number, err: unknown) => void;
+  /**
+   * isPermanent tells failures that retrying cannot fix (default: HTTP 400, 413 or 422, e.g.
+   * Alertmanager's 400 for an invalid alert). Such a batch is dropped, so one poison batch cannot
+   * block every later alert behind it until its deadline. Auth and not-found answers (401, 403,
+   * 404) are retried: they are configuration mistakes, and the queue keeps the alerts until fixed.
+   */
+  readonly isPermanent?: (err: unknown) => boolean;
+}
+
+/** isPermanentHttpFailure is the default `isPermanent`: the receiver refused the payload itself (400, 413, 422). */
+export function isPermanentHttpFailure(err: unknown): boolean {
+  const status = (err as { status?: unknown } | undefined)?.status;
+  return status === 400 || status === 413 || status === 422;
 }
 
 /**
@@ -166,8 +181,8 @@ export interface DeliveryLoopOptions<T> {
  * itself: there is one drain at a time per queue.
  */
 export class DeliveryLoop<T> {
-  private readonly opts: Required<Omit<DeliveryLoopOptions<T>, 'onSent' | 'onFailed' | 'onExpired'>> &
-    Pick<DeliveryLoopOptions<T>, 'onSent' | 'onFailed' | 'onExpired'>;
+  private readonly opts: Required<Omit<DeliveryLoopOptions<T>, 'onSent' | 'onFailed' | 'onExpired' | 'onRejected'>> &
+    Pick<DeliveryLoopOptions<T>, 'onSent' | 'onFailed' | 'onExpired' | 'onRejected'>;
   private controller: AbortController | undefined;
   private running: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
@@ -180,6 +195,7 @@ export class DeliveryLoop<T> {
       maxBackoffMs: 30_000,
       maxItemAgeMs: 24 * 3600_000,
       logger: pino({ level: 'silent' }),
+      isPermanent: isPermanentHttpFailure,
       ...options,
     };
   }
@@ -259,6 +275,13 @@ export class DeliveryLoop<T> {
         this.opts.onSent?.(batch.length);
       } catch (err) {
         if (signal.aborted) break;
+        if (this.opts.isPermanent(err)) {
+          queue.ack(batch.map((b) => b.id));
+          failures = 0;
+          this.opts.onRejected?.(batch.length, err);
+          logger.error({ target: this.opts.target, err: (err as Error).message, dropped: batch.length }, 'receiver rejected alerts; dropped them (retrying cannot help)');
+          continue;
+        }
         failures += 1;
         this.opts.onFailed?.(batch.length, err);
         const backoffMs = Math.min(this.opts.maxBackoffMs, this.opts.initialBackoffMs * 2 ** Math.min(failures - 1, 30));

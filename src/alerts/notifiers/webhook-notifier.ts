@@ -191,7 +191,7 @@ export class WebhookNotifier implements Notifier {
     });
     this.state = (this.queue.loadState(STATE_NAME) as SavedState | undefined) ?? { groups: {} };
     const timeoutMs = options.timeoutMs ?? 10_000;
-    const count = (result: 'sent' | 'failed' | 'expired') => (messages: number) => this.metrics.notifications.inc({ notifier: this.name, result }, messages);
+    const count = (result: 'sent' | 'failed' | 'expired' | 'rejected') => (messages: number) => this.metrics.notifications.inc({ notifier: this.name, result }, messages);
     this.loop = new DeliveryLoop<WebhookMessage>({
       queue: this.queue,
       clock: options.clock,
@@ -206,6 +206,7 @@ export class WebhookNotifier implements Notifier {
       onSent: count('sent'),
       onFailed: count('failed'),
       onExpired: count('expired'),
+      onRejected: count('rejected'),
     });
   }
 

@@ -129,6 +129,20 @@ describe('AlertmanagerNotifier against the real Alertmanager 0.25', () => {
     expect(active).toEqual(['sync-3', 'sync-4', 'sync-5', 'sync-6', 'sync-7']);
   });
 
+  it('drops a batch Alertmanager rejects as invalid (counted) instead of blocking the alerts behind it', async () => {
+    const { n, registry } = notifier();
+    await n.start();
+    const now = Date.now();
+    // endsAt before startsAt: Alertmanager answers 400 "start time must be before end time".
+    await n.send([alert('NotifierPoison', 'sync-1', { startsAtMs: now, endsAtMs: now - 60_000 })]);
+    await n.send([alert('NotifierAfterPoison', 'sync-2')]);
+    expect(await n.flush(Date.now() + 5000)).toBe(true);
+    expect(await metricValue(registry, 'sentinel_notifications_total', { notifier: 'alertmanager', result: 'rejected' })).toBeGreaterThanOrEqual(1);
+    const names = (await am.activeAlerts()).map((a) => a.labels.alertname);
+    expect(names).toContain('NotifierAfterPoison');
+    expect(names).not.toContain('NotifierPoison');
+  });
+
   it('replaces a queued copy of the same alert instead of queueing resends', async () => {
     await am.stop();
     const { n } = notifier();
