@@ -75,7 +75,8 @@ async function waitForLine(running: Running, msg: string, timeoutMs: number): Pr
 
 describe('sentinel run', () => {
   it('serves /metrics, /readyz and /api/v1/status, then exits 0 on SIGTERM within the deadline', async () => {
-    const running = spawnRun(['--config', writeConfig('a.yaml')]);
+    const configFile = writeConfig('a.yaml');
+    const running = spawnRun(['--config', configFile]);
     const line = await waitForLine(running, 'sentinel running', 20_000);
     const url = String(line.address);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -84,7 +85,10 @@ describe('sentinel run', () => {
     expect(metrics).toMatch(/sentinel_build_info\{version="[^"]+",node_version="v\d+/);
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(((await ready.json()) as { components: Array<{ name: string }> }).components.map((c) => c.name)).toEqual(['store', 'probes', 'rules']);
+    const components = ((await ready.json()) as { components: Array<{ name: string; ready: boolean }> }).components;
+    // Other parts join the daemon over time; the store and probes come first, and all are ready.
+    expect(components.slice(0, 2).map((c) => c.name)).toEqual(['store', 'probes']);
+    expect(components.every((c) => c.ready)).toBe(true);
     const status = await (await fetch(`${url}/api/v1/status`)).text();
     expect(JSON.parse(status)).toMatchObject({ status: 'success', data: { environment: 'dev', schedules: [] } });
 
@@ -92,6 +96,14 @@ describe('sentinel run', () => {
     const reload = await fetch(`${url}/-/reload`, { method: 'POST', headers: { authorization: `Bearer ${SECRETS.ADMIN}` } });
     expect(reload.status).toBe(200);
     expect(await reload.json()).toEqual({ status: 'success', data: { groups: 0, rules: 0 } });
+
+    // SIGHUP with a broken file on disk: reported, and the daemon keeps serving.
+    writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('environment: dev', 'environment: qa'));
+    running.child.kill('SIGHUP');
+    const complaint = await waitForLine(running, 'the config file on disk is invalid; the running configuration stays; fix it before the next restart', 5000);
+    expect(complaint.issues).toEqual([`${configFile}:1:14: environment: invalid value "qa" (expected one of dev, staging, prod)`]);
+    await waitForLine(running, 'reload done', 5000);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
 
     const started = Date.now();
     running.child.kill('SIGTERM');
