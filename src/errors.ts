@@ -194,8 +194,8 @@ export class ReducerError extends RequestError {
 
 /** LabKnobError is a refused `POST /lab/knobs` body or lab option: an unknown knob or a bad value. */
 export class LabKnobError extends SentinelError {
-  constructor(message: string) {
-    super('SENTINEL_LAB_KNOB', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SENTINEL_LAB_KNOB', message, options);
   }
 }
 

@@ -169,7 +169,14 @@ export async function startLabStack(options: LabStackOptions): Promise<LabStack>
   const ports = options.proxyPorts ?? { spacetimedb: DEFAULT_FAULT_PROXY_PORTS.spacetimedb, runtime: DEFAULT_FAULT_PROXY_PORTS.runtime, control: DEFAULT_FAULT_PROXY_PORTS.control };
   try {
     if (options.faultProxy ?? true) {
-      proxy = await startFaultProxy({ host, port: options.faultProxyApiPort ?? DEFAULT_FAULT_PROXY_PORTS.api, logger: options.lab.logger });
+      const apiPort = options.faultProxyApiPort ?? DEFAULT_FAULT_PROXY_PORTS.api;
+      try {
+        proxy = await startFaultProxy({ host, port: apiPort, logger: options.lab.logger });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' || code === 'EACCES') throw new FaultProxyError(`lab option ports.fault_proxy_api: cannot listen on ${host}:${apiPort} (${code}); stop whatever uses it or choose another port`, { cause: err });
+        throw err;
+      }
       await createProxies(proxy.url, host, lab, ports);
     }
   } catch (err) {

@@ -351,15 +351,24 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const admin = new AdminApi({ host, port: ports.admin, state, setKnobs: (b) => setKnobs(b as Record<string, unknown>), logger });
 
   const started: Array<{ close(deadlineMs?: number): Promise<void> }> = [];
+  const listenOn = async (name: keyof LabPorts, service: { start(): Promise<string>; close(deadlineMs?: number): Promise<void> }): Promise<string> => {
+    try {
+      const url = await service.start();
+      started.push(service);
+      return url;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+        throw new LabKnobError(`lab option ports.${name}: cannot listen on ${host}:${ports[name]} (${code}); stop whatever uses it or choose another port (0 = ephemeral)`, { cause: err });
+      }
+      throw err;
+    }
+  };
   try {
-    const spacetimedbUrl = await spacetime.start();
-    started.push(spacetime);
-    const runtimeUrl = await runtime.start();
-    started.push(runtime);
-    const controlUrl = await control.start();
-    started.push(control);
-    const adminUrl = await admin.start();
-    started.push(admin);
+    const spacetimedbUrl = await listenOn('spacetimedb', spacetime);
+    const runtimeUrl = await listenOn('runtime', runtime);
+    const controlUrl = await listenOn('control', control);
+    const adminUrl = await listenOn('admin', admin);
     urls = { spacetimedb: spacetimedbUrl, runtime: runtimeUrl, control: controlUrl, admin: adminUrl };
   } catch (err) {
     await Promise.all(started.map((s) => s.close(500)));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../../src/lab/index.js';
 import { startLab } from '../../src/lab/index.js';
+import { LabKnobError } from '../../src/errors.js';
 import { verifyJwt } from '../../src/lab/index.js';
 import { WsClient, dig, sql, startTestLab } from './helpers.js';
 
@@ -131,5 +132,14 @@ describe('lab persistence', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('lab start errors', () => {
+  it('names the port option when a port is taken, and leaves nothing running', async () => {
+    const taken = Number(new URL(lab.urls.admin).port);
+    const attempt = startLab({ ports: { spacetimedb: 0, runtime: 0, control: 0, admin: taken } });
+    await expect(attempt).rejects.toBeInstanceOf(LabKnobError);
+    await expect(attempt).rejects.toThrow(/ports\.admin/);
   });
 });
