@@ -18,6 +18,17 @@ const dirs = [
   { dir: join(here, 'testdata', 'upstream'), exact: false },
 ];
 
+const UNITLESS = 'unitless durations ([100], offset 50) are newer than Prometheus 2.42';
+
+/**
+ * UPSTREAM_SKIPS lists, per imported upstream file, the eval lines that use constructs outside
+ * this engine's 2.42 subset, with the reason.
+ */
+const UPSTREAM_SKIPS: Readonly<Record<string, Readonly<Record<number, string>>>> = {
+  'at_modifier.test': { 19: UNITLESS, 27: UNITLESS, 35: UNITLESS, 43: UNITLESS, 51: UNITLESS, 77: UNITLESS, 80: UNITLESS, 93: UNITLESS, 111: UNITLESS },
+  'staleness.test': { 37: UNITLESS },
+};
+
 function key(labels: Labels): string {
   return Object.keys(labels)
     .sort()
@@ -103,7 +114,10 @@ for (const { dir, exact } of dirs) {
         else if (cmd.kind === 'load') loads = [...loads, cmd];
         else {
           const snapshot = loads;
-          it(`line ${cmd.line}: ${cmd.fail ? 'fails ' : ''}${cmd.expr}`, () => runEval(cmd, snapshot, exact));
+          const skip = exact ? undefined : UPSTREAM_SKIPS[file]?.[cmd.line];
+          const name = `line ${cmd.line}: ${cmd.fail ? 'fails ' : ''}${cmd.expr}`;
+          if (skip !== undefined) it.skip(`${name} (skipped: ${skip})`, () => undefined);
+          else it(name, () => runEval(cmd, snapshot, exact));
         }
       }
     });
