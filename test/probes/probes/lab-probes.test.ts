@@ -11,6 +11,7 @@ import {
   DeliveryProbe,
   PreflightProbe,
   ReplayLagProbe,
+  ResumeProbe,
   RetiredRoutesProbe,
   RuntimeMetricsProbe,
   TokenProbe,
@@ -119,6 +120,28 @@ describe('delivery', () => {
     } finally {
       lab.setKnobs({ streaming_stopped: false });
       await probe.close();
+    }
+  });
+});
+
+describe('long-lived canary connections', () => {
+  it('delivery and resume reconnect after the lab drops every connection', async () => {
+    const delivery = new DeliveryProbe({ target, instruments: instruments(), receiveTimeoutMs: 1500 });
+    const resume = new ResumeProbe({ target, instruments: instruments(), clientId: 'restart-check', receiveTimeoutMs: 1500 });
+    try {
+      expect((await delivery.run(probeContext())).ok).toBe(true);
+      expect((await resume.run(probeContext())).ok).toBe(true);
+      lab.setKnobs({ restart: true });
+      // A run that overlaps the drop fails (truthfully); this checks the run after it recovers.
+      await until(() => lab.state().connections.open === 0);
+      await new Promise((r) => setTimeout(r, 100));
+      const d = await delivery.run(probeContext());
+      expect(d.ok, JSON.stringify(d.detail)).toBe(true);
+      const r = await resume.run(probeContext());
+      expect(r.ok, JSON.stringify(r.detail)).toBe(true);
+      expect(r.detail.outcome).toBe('ok');
+    } finally {
+      await Promise.all([delivery.close(), resume.close()]);
     }
   });
 });
