@@ -325,6 +325,8 @@ export function registerPrometheusApi(server: RouteTarget, opts: PrometheusApiOp
   server.route('GET', '/api/v1/label/:name/values', labelValues);
   server.route('GET', '/api/v1/series', series);
   server.route('POST', '/api/v1/series', series);
+  // Grafana asks for metric metadata to annotate its query editor; the sentinel keeps none.
+  server.route('GET', '/api/v1/metadata', () => success({}));
   server.route('GET', '/api/v1/rules', rules);
   server.route('GET', '/api/v1/alerts', alerts);
 }

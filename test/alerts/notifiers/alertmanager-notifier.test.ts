@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AlertmanagerNotifier } from '../../../src/alerts/notifiers/alertmanager-notifier.js';
@@ -141,6 +142,18 @@ describe('AlertmanagerNotifier against the real Alertmanager 0.25', () => {
     const names = (await am.activeAlerts()).map((a) => a.labels.alertname);
     expect(names).toContain('NotifierAfterPoison');
     expect(names).not.toContain('NotifierPoison');
+  });
+
+  it('never writes the bearer token to its logs, even while deliveries fail', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'trace' }, { write: (l: string) => lines.push(l) });
+    await am.stop();
+    const { n } = notifier({ bearerToken: 'tok-very-secret-42', logger });
+    await n.start();
+    await n.send([alert('NotifierSecret', 'sync-1')]);
+    expect(await n.flush(Date.now() + 500)).toBe(false);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join('\n')).not.toContain('tok-very-secret-42');
   });
 
   it('replaces a queued copy of the same alert instead of queueing resends', async () => {
