@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { tracing } from '@opentelemetry/sdk-node';
 import { Registry } from 'prom-client';
 import { ManualClock } from '../../src/time/index.js';
 import { MemoryStore } from '../../src/store/index.js';
@@ -211,5 +212,32 @@ describe('ProbeScheduler', () => {
     while (ticks === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     handle.stop();
     expect(ticks).toBeGreaterThan(0);
+  });
+});
+
+describe('ProbeScheduler tracing', () => {
+  it('wraps each attempt in a span carrying the probe, attempt and reason', async () => {
+    const exporter = new tracing.InMemorySpanExporter();
+    const provider = new tracing.BasicTracerProvider({ spanProcessors: [new tracing.SimpleSpanProcessor(exporter)] });
+    const answers: ProbeResult[] = [
+      { ok: false, reason: 'timeout', durationMs: 1, detail: {}, samples: [] },
+      { ok: true, durationMs: 1, detail: {}, samples: [] },
+    ];
+    let n = 0;
+    const p = probe('token', async () => answers[n++]);
+    const scheduler = new ProbeScheduler({
+      probes: [{ probe: p, schedule: '* * * * *', timeoutMs: 1000, retries: 1, retryDelayMs: 0 }],
+      store: new MemoryStore(),
+      clock: new ManualClock(0),
+      trigger: manualTrigger().trigger,
+      tracer: provider.getTracer('test'),
+    });
+    await scheduler.runOnce('token');
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => [s.name, s.attributes['sentinel.probe.attempt'], s.attributes['sentinel.probe.reason']])).toEqual([
+      ['probe token', 1, 'timeout'],
+      ['probe token', 2, 'ok'],
+    ]);
+    await provider.shutdown();
   });
 });
