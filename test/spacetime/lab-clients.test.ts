@@ -81,6 +81,8 @@ describe('clients against the lab', () => {
     expect(failed).toBeInstanceOf(ReducerError);
     expect((failed as ReducerError).reducerMessage).toBe('sequence_conflict expected_next_seq=99 actual_next_seq=6');
 
+    // A legacy Subscribe that does not compile comes back as a Failed update with no reducer name.
+    await expect(c.subscribe(['SELECT * FROM no_such_table'])).rejects.toMatchObject({ code: 'SENTINEL_PROTOCOL' });
     const single = await c.subscribeSingle(`SELECT * FROM stream_head WHERE stream_id = '${stream}'`);
     expect(single.table.inserts[0]).toMatchObject({ stream_id: stream, head_seq: 5 });
     await expect(c.subscribeSingle('SELECT stream_id FROM stream_head')).rejects.toMatchObject({ code: 'SENTINEL_PROTOCOL' });
