@@ -221,6 +221,36 @@ describe('RuleManager with the real Alertmanager', () => {
   });
 });
 
+describe('RuleManager through an Alertmanager outage', () => {
+  it('delivers every alert that fired while Alertmanager was down once it is back', async () => {
+    const listener = new WebhookListener();
+    const am = new RealAlertmanager(await listener.start());
+    cleanups.push(async () => {
+      await am.destroy();
+      await listener.close();
+    });
+    await am.start();
+    const rules = RULES.replace('for: 3m', 'for: 1m');
+    const h = harness(Math.floor((Date.now() - 20 * 60_000) / 60_000) * 60_000, rules);
+    const notifier = new AlertmanagerNotifier({ name: 'am', urls: [am.url], clock: new SystemClock(), registry: new Registry(), initialBackoffMs: 50, maxBackoffMs: 200 });
+    const m = h.manager([notifier]);
+    await m.start();
+    await am.stop();
+    for (let i = 0; i < 4; i++) {
+      const app = h.store.appender();
+      for (const stream of ['s1', 's2', 's3']) app.append({ __name__: 'replay_lag', stream }, h.clock.nowMs(), 20_000);
+      app.commit();
+      await h.clock.advance(60_000);
+    }
+    expect(m.activeAlerts().filter((a) => a.state === 'firing')).toHaveLength(3);
+    expect(await notifier.flush(Date.now() + 500)).toBe(false);
+    expect(notifier.queueLength()).toBe(3);
+    await am.start();
+    expect(await notifier.flush(Date.now() + 10_000)).toBe(true);
+    await listener.waitFor((msgs) => new Set(msgs.flatMap((x) => x.body.alerts).map((a) => a.labels.stream)).size === 3);
+  });
+});
+
 describe('RuleManager reload and drills', () => {
   it('keeps the old rules when the new file is invalid, and moves alert state on a valid reload', async () => {
     const h = harness(1_800_000_000_000);
