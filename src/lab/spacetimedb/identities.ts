@@ -19,10 +19,16 @@ export interface Caller {
   readonly token: string;
 }
 
+/** AuthFailureReasons classify refused credentials (the runtime's auth failure counters use them). */
+export const AuthFailureReasons = ['malformed', 'token_expired', 'invalid_token', 'unauthorized'] as const;
+/** AuthFailureReason is one of AuthFailureReasons. */
+export type AuthFailureReason = (typeof AuthFailureReasons)[number];
+
 /** AuthFailure is a refused credential: the HTTP status and text body SpacetimeDB answers. */
 export interface AuthFailure {
   readonly status: 400 | 401;
   readonly body: string;
+  readonly reason: AuthFailureReason;
 }
 
 /** Authenticator mints anonymous identities and validates presented tokens. */
@@ -56,7 +62,7 @@ export class Authenticator {
     let token: string | undefined;
     if (authorization !== undefined) {
       const m = /^Bearer +(\S+)\s*$/i.exec(authorization);
-      if (!m) return { status: 400, body: 'Authorization is invalid: malformed token' };
+      if (!m) return { status: 400, body: 'Authorization is invalid: malformed token', reason: 'malformed' };
       token = m[1] as string;
     } else if (queryToken !== null && queryToken !== '') {
       token = queryToken;
@@ -69,12 +75,12 @@ export class Authenticator {
   validate(token: string): Caller | AuthFailure {
     const v = verifyJwt(token, this.signingKey, Math.floor(this.nowMs() / 1000));
     if (!v.ok) {
-      if (v.kind === 'InvalidSignature') return { status: 401, body: 'Authorization failed: token not signed by this instance' };
-      return { status: 401, body: `Error(${v.kind})` };
+      if (v.kind === 'InvalidSignature') return { status: 401, body: 'Authorization failed: token not signed by this instance', reason: 'invalid_token' };
+      return { status: 401, body: `Error(${v.kind})`, reason: v.kind === 'ExpiredSignature' ? 'token_expired' : v.kind === 'ImmatureSignature' ? 'unauthorized' : 'invalid_token' };
     }
     const iss = typeof v.claims.iss === 'string' ? v.claims.iss : '';
     const sub = typeof v.claims.sub === 'string' ? v.claims.sub : '';
-    if (iss === '' || sub === '') return { status: 401, body: 'Error(MissingRequiredClaim("sub"))' };
+    if (iss === '' || sub === '') return { status: 401, body: 'Error(MissingRequiredClaim("sub"))', reason: 'invalid_token' };
     return { identityHex: identityFor(iss, sub), token };
   }
 }

@@ -13,7 +13,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { ResumeFault } from '../knobs.js';
 import { closeServer, listen, readBody, sendEmpty, sendJson, sendText } from '../http-helpers.js';
-import type { AuthFailure, Caller } from './identities.js';
+import type { AuthFailure, AuthFailureReason, Caller } from './identities.js';
 import { Authenticator, isAuthFailure } from './identities.js';
 import type { CommittedTx, ModuleDb, ReducerOutcome } from './module-db.js';
 import { NO_SUCH_REDUCER_ID, reducerId } from './module-db.js';
@@ -37,7 +37,7 @@ export interface SpacetimeHooks {
   /** resumeFaultApplied clears the knob once a resuming subscription was altered. */
   resumeFaultApplied(fault: ResumeFault, afterSeq: number): void;
   /** onAuthFailure counts refused credentials (by JWT failure kind) for the runtime's counters. */
-  onAuthFailure(kind: 'malformed' | 'unauthorized' | 'token_expired' | 'invalid_token'): void;
+  onAuthFailure(reason: AuthFailureReason): void;
 }
 
 /** SpacetimeServerOptions configures the host. */
@@ -232,7 +232,7 @@ export class SpacetimeServer {
   private authenticate(req: IncomingMessage, url: URL): Caller | AuthFailure {
     const result = this.auth.authenticate(req.headers.authorization, url.searchParams.get('token'));
     if (isAuthFailure(result)) {
-      this.opts.hooks.onAuthFailure(result.status === 400 ? 'malformed' : result.body.includes('ExpiredSignature') ? 'token_expired' : result.body.includes('not signed') ? 'invalid_token' : 'unauthorized');
+      this.opts.hooks.onAuthFailure(result.reason);
     }
     return result;
   }

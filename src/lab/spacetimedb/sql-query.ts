@@ -148,7 +148,6 @@ interface SelectAst {
   joins: Array<{ rel: Relation; on: Predicate }>;
   where?: Predicate;
   limit?: number;
-  orderBy: boolean;
 }
 
 const RESERVED = new Set([
@@ -227,11 +226,7 @@ class Parser {
     }
     if (this.isKeyword('group')) throw new SqlRejection('Unsupported: GROUP BY');
     if (this.isKeyword('having')) throw new SqlRejection('Unsupported: HAVING');
-    let orderBy = false;
-    if (this.isKeyword('order')) {
-      orderBy = true;
-      throw new SqlRejection('Unsupported: ORDER BY');
-    }
+    if (this.isKeyword('order')) throw new SqlRejection('Unsupported: ORDER BY');
     let limit: number | undefined;
     if (this.isKeyword('limit')) {
       this.pos += 1;
@@ -243,7 +238,7 @@ class Parser {
     if (this.isKeyword('offset')) throw new SqlRejection('Unsupported: OFFSET');
     if (this.isKeyword('union')) throw new SqlRejection('Unsupported: UNION');
     if (!this.atEnd()) this.fail('end of statement');
-    return { projection, from, joins, where, limit, orderBy };
+    return { projection, from, joins, where, limit };
   }
 
   parseProjection(): Projection {
@@ -397,7 +392,7 @@ class Parser {
   }
 }
 
-/** splitStatements refuses more than one statement, as 2.0.1 does. */
+/** singleStatement tokenizes and refuses more than one statement, as 2.0.1 does. */
 function singleStatement(sql: string): Token[] {
   const tokens = tokenize(sql);
   while (tokens.length > 0 && tokens[tokens.length - 1]?.kind === 'punct' && tokens[tokens.length - 1]?.text === ';') tokens.pop();
@@ -674,13 +669,7 @@ export function compileSubscription(sql: string, callerHex: string): Subscriptio
   const tokens = singleStatement(sql);
   const word = firstWord(tokens);
   if (word !== 'select') throw new SqlRejection('Unsupported: Non-SELECT queries');
-  let ast: SelectAst;
-  try {
-    ast = new Parser(tokens).parseSelect();
-  } catch (err) {
-    if (err instanceof SqlRejection && err.message === 'Unsupported: ORDER BY') throw err;
-    throw err;
-  }
+  const ast = new Parser(tokens).parseSelect();
   if (ast.limit !== undefined) throw new SqlRejection('Unsupported: LIMIT');
   if (ast.projection.kind !== 'star') throw new SqlRejection('Column projections are not supported in subscriptions');
   if (ast.joins.length > 0) throw new SqlRejection('Unsupported: JOIN in the lab\'s subscription compiler');
