@@ -36,10 +36,18 @@ export interface NotifierSettings {
  */
 export function createNotifiers(settings: NotifierSettings, deps: { readonly clock: Clock; readonly registry: Registry; readonly logger: Logger }): Notifier[] {
   const out: Notifier[] = [];
+  // Names key the queue files and metric labels, so two receivers must never share one.
+  const used = new Set<string>();
+  const unique = (name: string): string => {
+    let candidate = name;
+    for (let i = 2; used.has(candidate); i++) candidate = `${name}-${i}`;
+    used.add(candidate);
+    return candidate;
+  };
   settings.alertmanagers.forEach((am, i) => {
     out.push(
       new AlertmanagerNotifier({
-        name: settings.alertmanagers.length === 1 ? 'alertmanager' : `alertmanager-${i + 1}`,
+        name: unique(settings.alertmanagers.length === 1 ? 'alertmanager' : `alertmanager-${i + 1}`),
         urls: [am.url],
         timeoutMs: am.timeoutMs,
         bearerToken: am.bearerToken?.reveal(),
@@ -54,7 +62,7 @@ export function createNotifiers(settings: NotifierSettings, deps: { readonly clo
   for (const wh of settings.webhooks) {
     out.push(
       new WebhookNotifier({
-        name: wh.receiver,
+        name: unique(wh.receiver),
         url: wh.url,
         timeoutMs: wh.timeoutMs,
         bearerToken: wh.bearerToken?.reveal(),
