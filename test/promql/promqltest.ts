@@ -18,8 +18,10 @@ export class ArrayQueryable implements Queryable {
     const existing = this.series.get(key);
     if (existing === undefined) this.series.set(key, { labels, samples: [...samples] });
     else {
-      existing.samples.push(...samples);
-      existing.samples.sort((a, b) => a.t - b.t);
+      // A later definition of the same series replaces samples at the same timestamps, as
+      // promqltest's loader keys series by label hash.
+      const times = new Set(samples.map((s) => s.t));
+      existing.samples = [...existing.samples.filter((s) => !times.has(s.t)), ...samples].sort((a, b) => a.t - b.t);
     }
   }
 
