@@ -117,8 +117,11 @@ function hostPort(url: string): string {
   return new URL(url).host;
 }
 
-/** createProxies puts the three proxies in front of the lab's services through the fault proxy's API. */
-async function createProxies(apiUrl: string, host: string, lab: Lab, ports: LabPlan['proxies']): Promise<void> {
+/**
+ * createProxies puts the three proxies in front of the lab's services through the fault proxy's
+ * API and returns each proxy's actual listen address (`host:port`; ports may have been 0).
+ */
+async function createProxies(apiUrl: string, host: string, lab: Lab, ports: LabPlan['proxies']): Promise<Map<string, string>> {
   const body = [
     { name: 'spacetimedb', listen: `${host}:${ports.spacetimedb}`, upstream: hostPort(lab.urls.spacetimedb), enabled: true },
     { name: 'runtime', listen: `${host}:${ports.runtime}`, upstream: hostPort(lab.urls.runtime), enabled: true },
@@ -130,14 +133,18 @@ async function createProxies(apiUrl: string, host: string, lab: Lab, ports: LabP
   } catch (err) {
     throw new FaultProxyError(`POST ${apiUrl}/populate failed; the lab's fault proxy did not answer (${(err as Error).message})`, { cause: err });
   }
+  const text = await res.text();
   if (res.status !== 201 && res.status !== 200) {
-    throw new FaultProxyError(`POST ${apiUrl}/populate answered ${res.status}: ${(await res.text()).slice(0, 200)}; check that ports ${ports.spacetimedb}-${ports.control} are free`, { status: res.status });
+    throw new FaultProxyError(`POST ${apiUrl}/populate answered ${res.status}: ${text.slice(0, 200)}; check that ports ${ports.spacetimedb}, ${ports.runtime} and ${ports.control} are free`, { status: res.status });
   }
-}
-
-/** proxyUrl is the base URL of a proxy port (what config/lab.yaml points the sentinel at). */
-function proxyUrl(host: string, p: number): string {
-  return `http://${host}:${p}`;
+  const listens = new Map<string, string>();
+  try {
+    const parsed = JSON.parse(text) as { proxies?: Array<{ name?: unknown; listen?: unknown }> };
+    for (const p of parsed.proxies ?? []) if (typeof p.name === 'string' && typeof p.listen === 'string') listens.set(p.name, p.listen);
+  } catch (err) {
+    throw new FaultProxyError(`POST ${apiUrl}/populate answered a body that is not JSON; is ${apiUrl} a Toxiproxy-compatible API?`, { cause: err });
+  }
+  return listens;
 }
 
 /** LabStackOptions: the lab's options plus where the fault proxy and its three proxies listen. */
@@ -166,6 +173,7 @@ export async function startLabStack(options: LabStackOptions): Promise<LabStack>
   const host = options.lab.host ?? '127.0.0.1';
   const lab = await startLab(options.lab);
   let proxy: FaultProxyServer | undefined;
+  let listens = new Map<string, string>();
   const ports = options.proxyPorts ?? { spacetimedb: DEFAULT_FAULT_PROXY_PORTS.spacetimedb, runtime: DEFAULT_FAULT_PROXY_PORTS.runtime, control: DEFAULT_FAULT_PROXY_PORTS.control };
   try {
     if (options.faultProxy ?? true) {
@@ -177,7 +185,7 @@ export async function startLabStack(options: LabStackOptions): Promise<LabStack>
         if (code === 'EADDRINUSE' || code === 'EACCES') throw new FaultProxyError(`lab option ports.fault_proxy_api: cannot listen on ${host}:${apiPort} (${code}); stop whatever uses it or choose another port`, { cause: err });
         throw err;
       }
-      await createProxies(proxy.url, host, lab, ports);
+      listens = await createProxies(proxy.url, host, lab, ports);
     }
   } catch (err) {
     await proxy?.close();
@@ -187,7 +195,13 @@ export async function startLabStack(options: LabStackOptions): Promise<LabStack>
   return {
     lab,
     faultProxy: proxy,
-    proxyUrls: proxy ? { spacetimedb: proxyUrl(host, ports.spacetimedb), runtime: proxyUrl(host, ports.runtime), control: proxyUrl(host, ports.control) } : undefined,
+    proxyUrls: proxy
+      ? {
+          spacetimedb: `http://${listens.get('spacetimedb') ?? `${host}:${ports.spacetimedb}`}`,
+          runtime: `http://${listens.get('runtime') ?? `${host}:${ports.runtime}`}`,
+          control: `http://${listens.get('control') ?? `${host}:${ports.control}`}`,
+        }
+      : undefined,
     async close(): Promise<void> {
       await proxy?.close();
       await lab.close();
@@ -202,10 +216,8 @@ async function run(args: CommandArgs, io: CommandIO): Promise<number> {
     return ExitCodes.usage;
   }
   const options = labStackOptionsFromConfig(configPath, io.cwd);
-  const host = options.lab.host ?? '127.0.0.1';
   const stack = await startLabStack(options);
   const { lab, faultProxy: proxy } = stack;
-  const ports = options.proxyPorts ?? DEFAULT_FAULT_PROXY_PORTS;
   const out = io.stdout;
   out.write(`sentinel lab: database '${lab.databaseName}' is up\n`);
   out.write(`  spacetimedb   ${lab.urls.spacetimedb}   (ws ${lab.urls.spacetimedb.replace(/^http/, 'ws')}/v1/database/${lab.databaseName}/subscribe)\n`);
@@ -214,9 +226,10 @@ async function run(args: CommandArgs, io: CommandIO): Promise<number> {
   out.write(`  lab admin     ${lab.urls.admin}/lab/state  (POST ${lab.urls.admin}/lab/knobs)\n`);
   if (proxy) {
     out.write(`  fault proxy   ${proxy.url}  (Toxiproxy API)\n`);
-    out.write(`    proxy spacetimedb  ${proxyUrl(host, ports.spacetimedb)} -> ${hostPort(lab.urls.spacetimedb)}\n`);
-    out.write(`    proxy runtime      ${proxyUrl(host, ports.runtime)} -> ${hostPort(lab.urls.runtime)}\n`);
-    out.write(`    proxy control      ${proxyUrl(host, ports.control)} -> ${hostPort(lab.urls.control)}\n`);
+    const urls = stack.proxyUrls;
+    out.write(`    proxy spacetimedb  ${urls?.spacetimedb} -> ${hostPort(lab.urls.spacetimedb)}\n`);
+    out.write(`    proxy runtime      ${urls?.runtime} -> ${hostPort(lab.urls.runtime)}\n`);
+    out.write(`    proxy control      ${urls?.control} -> ${hostPort(lab.urls.control)}\n`);
   }
   if (lab.secretFiles) {
     out.write('  secrets (mode 0600):\n');
@@ -237,7 +250,7 @@ async function run(args: CommandArgs, io: CommandIO): Promise<number> {
 
 /** labCommand is `sentinel lab`. */
 export const labCommand: Command = {
-  usage: 'sentinel lab [--config FILE]          the embedded reference system and fault proxy, in the foreground',
+  usage: 'lab [--config FILE]                                  the embedded reference system and fault proxy, in the foreground',
   options: { config: { type: 'string' } },
   run,
 };

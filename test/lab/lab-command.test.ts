@@ -75,3 +75,20 @@ describe('sentinel lab', () => {
     expect(h.err()).toContain('warp');
   });
 });
+
+describe('startLabStack', () => {
+  it('reports the proxies\' real addresses when they listen on port 0', async () => {
+    const { startLabStack } = await import('../../src/commands/lab.js');
+    const stack = await startLabStack({ lab: { ports: { spacetimedb: 0, runtime: 0, control: 0, admin: 0 }, knobs: { traffic: { paused: true } } }, faultProxyApiPort: 0, proxyPorts: { spacetimedb: 0, runtime: 0, control: 0 } });
+    try {
+      const urls = stack.proxyUrls;
+      expect(urls?.spacetimedb).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
+      const res = await fetch(`${urls?.runtime}/internal/v1/spacetime/sync/metrics`, { headers: { authorization: `Bearer ${stack.lab.secrets.runtimeAdminToken}` } });
+      expect(res.status).toBe(200);
+      const ping = await fetch(`${urls?.spacetimedb}/v1/ping`);
+      expect(ping.status).toBe(200);
+    } finally {
+      await stack.close();
+    }
+  });
+});
