@@ -56,7 +56,7 @@ console.log(`store bench: node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu
 
 const mem = new MemoryStore();
 const memMs = fill(mem);
-console.log(`memory append:        ${memMs.toFixed(0)} ms  (${fmtRate(total, memMs)})`);
+console.log(`memory append:        ${memMs.toFixed(0)} ms  (${fmtRate(total, memMs)}; process RSS ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB holding them)`);
 const mr = reads(mem);
 console.log(`memory range read:    last 1 h of all series ${mr.hourAllMs.toFixed(2)} ms (${Math.round(mr.samplesPerSec).toLocaleString('en-US')} samples/s), 26 h of one series ${mr.dayOneMs.toFixed(2)} ms`);
 
