@@ -9,8 +9,8 @@ import { labelsKey } from '../store/index.js';
 import type { Labels } from '../store/index.js';
 import { RuleEvalError, vectorOf } from './rule.js';
 import type { OutputSample, QueryFn, Rule, RuleEvalContext, RuleHealth } from './rule.js';
-import { compileTemplate, expandTemplate } from './template/index.js';
-import type { AlertTemplateData, CompiledTemplate, TemplateQueryFn } from './template/index.js';
+import { compileTemplate, createTemplateExpander } from './template/index.js';
+import type { AlertTemplateData, CompiledTemplate, TemplateExpander } from './template/index.js';
 
 /** AlertStates is the closed vocabulary of an alert's state. */
 export const AlertStates = ['inactive', 'pending', 'firing'] as const;
@@ -133,9 +133,9 @@ export class AlertingRule implements Rule {
     return this.restored;
   }
 
-  private expand(tmpl: CompiledTemplate, data: AlertTemplateData, query: TemplateQueryFn): string {
+  private expand(tmpl: CompiledTemplate, data: AlertTemplateData, expander: TemplateExpander): string {
     try {
-      return expandTemplate(tmpl, data, { query });
+      return expander(tmpl, data);
     } catch (err) {
       this.onTemplateError?.(err as Error);
       return `<error expanding template: ${(err as Error).message}>`;
@@ -145,21 +145,21 @@ export class AlertingRule implements Rule {
   eval(ctx: RuleEvalContext): OutputSample[] {
     const ts = ctx.evalTimeMs;
     const res = vectorOf(ctx.query(this.expr, ts, ctx.signal), ts);
-    const templateQuery = templateQueryFn(ctx.query, ts, ctx.signal);
+    const expander = createTemplateExpander({ query: templateQueryFn(ctx.query, ts, ctx.signal) });
     const fresh = new Map<string, Alert>();
     for (const smpl of res) {
       const data: AlertTemplateData = { labels: smpl.labels, externalLabels: this.externalLabels, externalURL: this.externalURL, value: smpl.v };
       const lb: Record<string, string> = { ...smpl.labels };
       delete lb.__name__;
       for (const [name, tmpl] of this.labelTemplates) {
-        const v = this.expand(tmpl, data, templateQuery);
+        const v = this.expand(tmpl, data, expander);
         // labels.Builder.Set with an empty value deletes the label.
         if (v === '') delete lb[name];
         else lb[name] = v;
       }
       lb.alertname = this.name;
       const annotations: Record<string, string> = {};
-      for (const [name, tmpl] of this.annotationTemplates) annotations[name] = this.expand(tmpl, data, templateQuery);
+      for (const [name, tmpl] of this.annotationTemplates) annotations[name] = this.expand(tmpl, data, expander);
       const key = labelsKey(lb);
       if (fresh.has(key)) {
         throw new RuleEvalError('vector contains metrics with the same labelset after applying alert labels');
@@ -272,6 +272,6 @@ export class AlertingRule implements Rule {
   }
 }
 
-function templateQueryFn(query: QueryFn, ts: number, signal: AbortSignal | undefined): TemplateQueryFn {
+function templateQueryFn(query: QueryFn, ts: number, signal: AbortSignal | undefined): (expr: string) => Array<{ labels: Labels; value: number }> {
   return (expr) => vectorOf(query(expr, ts, signal), ts).map((s) => ({ labels: s.labels, value: s.v }));
 }

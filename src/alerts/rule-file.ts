@@ -6,6 +6,7 @@
  * `FILE:LINE:COL: ...` and all of them are collected.
  */
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Node } from 'yaml';
 import { RuleFileError } from '../errors.js';
 import type { Labels } from '../store/index.js';
@@ -227,10 +228,10 @@ export function ruleCount(file: RuleFileDefinition): number {
  * readRuleFile reads and validates one rule file from disk. A file that cannot be read yields
  * one error naming it.
  */
-export async function readRuleFile(path: string, options: ParseRuleFileOptions = {}): Promise<ParsedRuleFile> {
+export async function readRuleFile(path: string, options: ParseRuleFileOptions & { cwd?: string } = {}): Promise<ParsedRuleFile> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFile(options.cwd !== undefined ? resolve(options.cwd, path) : path, 'utf8');
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file; check the path' : (err as Error).message;
     return { file: { path, groups: [] }, errors: [`${path}: cannot read rule file: ${reason}`] };

@@ -46,6 +46,6 @@ describe('sentinel rules test', () => {
     expect(ok.stdout).toBe('Unit Testing:  alerts-for.test.yaml\n  SUCCESS\n\nUnit Testing:  selectors.test.yaml\n  SUCCESS\n\n');
     const bad = await run(['rules', 'test', 'selectors.test.yaml', 'failing/wrong-value.test.yaml'], CORPUS);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain('    expr: "sum(p)", time: 0s,\n        exp: {} 6E-01\n        got: {} 6.000000000000001E-01\n');
+    expect(bad.stderr).toContain('    expr: "sum(p)", time: 0s,\n        exp: {} 3E-01\n        got: {} 3.0000000000000004E-01\n');
   });
 });

@@ -63,6 +63,29 @@ export interface ExpandOptions {
  * turns that into `<error expanding template: ...>`.
  */
 export function expandTemplate(tmpl: CompiledTemplate | { name: string; text: string }, data: AlertTemplateData, opts: ExpandOptions = {}): string {
+  return createTemplateExpander(opts)(tmpl, data);
+}
+
+/** TemplateExpander expands templates with one set of surroundings (see createTemplateExpander). */
+export type TemplateExpander = (tmpl: CompiledTemplate | { name: string; text: string }, data: AlertTemplateData) => string;
+
+/**
+ * createTemplateExpander builds the function table once for many expansions (one rule
+ * evaluation expands every label and annotation of every alert with the same query function).
+ */
+export function createTemplateExpander(opts: ExpandOptions = {}): TemplateExpander {
+  const byURL = new Map<string, ReturnType<typeof templateFunctions>>();
+  return (tmpl, data) => {
+    let funcs = byURL.get(data.externalURL);
+    if (!funcs) {
+      funcs = templateFunctions({ query: opts.query, externalURL: data.externalURL });
+      byURL.set(data.externalURL, funcs);
+    }
+    return expandWith(tmpl, data, funcs);
+  };
+}
+
+function expandWith(tmpl: CompiledTemplate | { name: string; text: string }, data: AlertTemplateData, funcs: ReturnType<typeof templateFunctions>): string {
   const compiled = 'text' in tmpl ? compileTemplate(tmpl.name, tmpl.text) : tmpl;
   if (!compiled.parsed) throw new TemplateError(`error parsing template ${compiled.name}: ${compiled.error ?? 'unknown error'}`);
   const root = new GoStruct('template.AlertTemplateData', {
@@ -72,7 +95,7 @@ export function expandTemplate(tmpl: CompiledTemplate | { name: string; text: st
     Value: data.value,
   });
   try {
-    return executeTemplate(compiled.parsed, root, templateFunctions({ query: opts.query, externalURL: data.externalURL }));
+    return executeTemplate(compiled.parsed, root, funcs);
   } catch (err) {
     if (err instanceof TemplateExecError) throw new TemplateError(`error executing template ${compiled.name}: ${err.message}`);
     throw err;

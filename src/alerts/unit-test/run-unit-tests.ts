@@ -6,7 +6,7 @@
  * `promql_expr_test` cases; every mismatch is reported in promtool's words.
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { createEngine } from '../../promql/index.js';
 import type { Expr } from '../../promql/index.js';
 import { parseExpr } from '../../promql/index.js';
@@ -110,7 +110,8 @@ function resolveRuleFiles(testFile: string, patterns: readonly string[], cwd: st
   const out: string[] = [];
   for (const p of patterns) {
     const rel = isAbsolute(p) ? p : join(base, p);
-    const matches = globFiles(resolve(cwd, rel));
+    // Reported paths stay relative to the working directory, as promtool prints them.
+    const matches = globFiles(resolve(cwd, rel)).map((m) => (isAbsolute(rel) ? m : relative(cwd, m)));
     if (matches.length === 0) warnings.push(`  WARNING: no file match pattern ${p}`);
     out.push(...matches);
   }
@@ -143,7 +144,7 @@ export async function runUnitTestFile(path: string, options: { cwd?: string } = 
     const defs: RuleFileDefinition[] = [];
     const problems: string[] = [];
     for (const rf of ruleFiles) {
-      const r = await readRuleFile(rf, { checkExpr: checkPromqlExpr });
+      const r = await readRuleFile(rf, { checkExpr: checkPromqlExpr, cwd });
       defs.push(r.file);
       problems.push(...r.errors);
     }
