@@ -84,6 +84,8 @@ const NAME = 'SpacetimeWsClient';
 const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 const DEFAULT_MAX_QUEUED = 10_000;
 const MAX_ABANDONED = 256;
+/** UNREACHABLE_CODES are socket error codes meaning the server was never reached. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'ETIMEDOUT']);
 
 /** SpacetimeWsClient is one WebSocket connection to one database. */
 export class SpacetimeWsClient {
@@ -101,6 +103,8 @@ export class SpacetimeWsClient {
   private nextQueryId = 1;
   private closeInfo: CloseInfo | undefined;
   private lastError: string | undefined;
+  /** lastErrorCode is the socket error's `code` (ECONNREFUSED, ...), to classify without reading messages. */
+  private lastErrorCode: string | undefined;
   /** localClose is why this side failed the connection (the socket then reports 1006). */
   private localClose: CloseInfo | undefined;
   private resolveClosed: (info: CloseInfo) => void = () => undefined;
@@ -189,6 +193,7 @@ export class SpacetimeWsClient {
     });
     socket.on('error', (err: Error & { code?: string }) => {
       this.lastError = redactSecrets(err.code ? `${err.code}: ${err.message}` : err.message, this.secrets);
+      this.lastErrorCode = err.code;
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
         this.localClose = { code: 1009, reason: `a frame exceeded the ${this.maxFrameBytes}-byte cap (maxFrameBytes)` };
       }
@@ -217,7 +222,7 @@ export class SpacetimeWsClient {
       await this.closed;
       if (handshakeError) throw handshakeError;
       const cause = this.lastError ?? `closed with code ${first.code}${first.reason ? ` (${first.reason})` : ''}`;
-      const neverOpened = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ECONNRESET|ETIMEDOUT/.test(cause) && !this.upgradeHeaders['sec-websocket-protocol'];
+      const neverOpened = this.lastErrorCode !== undefined && UNREACHABLE_CODES.has(this.lastErrorCode) && !this.upgradeHeaders['sec-websocket-protocol'];
       if (neverOpened) {
         throw new RequestError('SENTINEL_UNREACHABLE', this.endpoint, `${this.endpoint}: cannot reach the service (${cause}); check the URL and that the service is running`);
       }

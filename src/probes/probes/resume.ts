@@ -219,15 +219,18 @@ export class ResumeProbe implements Probe {
     // Close the session, then let K events pile up while it is away (the next run resumes them).
     const c = client;
     if (c) await this.lock.withLock(() => c.close(1000, 'sentinel resume canary away', { timeoutMs: 2000 }));
+    // With the writer gone (target down), there is nothing to rebase or append: skip both
+    // rather than spend the run's deadline on more connection attempts.
+    const writerUp = this.writer.current !== undefined;
     let repairedTo: number | undefined;
-    if (outcome !== 'ok' && outcome !== 'stale_rebootstrap_ok' && outcome !== 'timeout') {
+    if (writerUp && outcome !== 'ok' && outcome !== 'stale_rebootstrap_ok' && outcome !== 'timeout') {
       // The canary client's state is no longer trustworthy: rebase its cursor on the head so the
       // next run measures afresh instead of re-reporting this fault.
       repairedTo = await this.rebase(ctx).catch(() => undefined);
       detail.rebased_to = repairedTo ?? 'failed';
     }
     try {
-      await this.appendAway(ctx, opts);
+      if (writerUp) await this.appendAway(ctx, opts);
     } catch (err) {
       detail.away_error = errorDetail(err);
     }

@@ -47,7 +47,7 @@ const sample = (samples: readonly ProbeSample[], name: string, labels: Record<st
 async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
+    if (Date.now() > end) throw new Error(`condition not met in time: ${JSON.stringify(lab.state().clients)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -77,7 +77,7 @@ describe('replay_lag', () => {
     await new Promise((r) => setTimeout(r, 400));
     lab.setKnobs({ traffic: { paused: true } });
     // Acks trail applies by one ack interval; wait until every checkpoint caught up.
-    await until(() => lab.state().clients.every((c) => c.streams.every((s) => s.acked_seq === s.last_applied_seq)));
+    await until(() => lab.state().clients.every((c) => c.slow || c.streams.every((s) => s.acked_seq === s.last_applied_seq)));
     const probe = new ReplayLagProbe({ http: target.http });
     const r = await probe.run(probeContext());
     expect(r.ok).toBe(true);
