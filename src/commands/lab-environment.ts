@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { Document } from 'yaml';
+import type { Clock } from '../time/index.js';
 import { ToxiproxyFaultDriver } from '../drills/index.js';
 import { labStackOptionsFromConfig, startLabStack } from './lab.js';
 import type { LabStack } from './lab.js';
@@ -30,6 +31,10 @@ export interface LabEnvironmentOptions {
   readonly patchConfig?: (doc: Document) => void;
   /** idleTimeoutMs shortens SpacetimeDB's 30 s idle drop in the lab (tests). */
   readonly idleTimeoutMs?: number;
+  /** clock drives the lab's time; tests share one ManualClock between the lab and the daemon. */
+  readonly clock?: Clock;
+  /** tickMs is the period of the lab's traffic and counter ticker (default 100 ms). */
+  readonly tickMs?: number;
 }
 
 /** LabEnvironment is a running lab with a config file for the sentinel to watch it with. */
@@ -74,6 +79,8 @@ export async function startLabEnvironment(options: LabEnvironmentOptions): Promi
       ports: { spacetimedb: 0, runtime: 0, control: 0, admin: 0 },
       ...(options.knobs ? { knobs: options.knobs } : {}),
       ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
     },
     faultProxyApiPort: 0,
     proxyPorts: { spacetimedb: 0, runtime: 0, control: 0 },
