@@ -34,6 +34,17 @@ describe('sentinel rules check', () => {
     expect(s.stderr.match(/ {2}FAILED:\n/g)).toHaveLength(2);
   });
 
+  it('reports duplicate rules as promtool\'s non-fatal lint (FAILED, exit 0)', async () => {
+    const r = await run(['rules', 'check', 'duplicate-rules.yaml'], FIX);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('Checking duplicate-rules.yaml\n\n');
+    expect(r.stderr).toBe('  FAILED:\nlint error 2 duplicate rule(s) found.\nMetric: A\nLabel(s):\n\ts: 1\nMetric: job:x\nLabel(s):\nMight cause inconsistency while recording expressions\n');
+    if (hasPromtool) {
+      const p = spawnSync(PROMTOOL, ['check', 'rules', 'duplicate-rules.yaml'], { cwd: FIX, encoding: 'utf8', timeout: 30_000 });
+      expect([p.status, p.stdout, p.stderr]).toEqual([r.code, r.stdout, r.stderr]);
+    }
+  });
+
   it('exits 2 without files', async () => {
     expect((await run(['rules', 'check'], FIX)).code).toBe(2);
   });
