@@ -167,6 +167,10 @@ describe('Prometheus HTTP API', () => {
 
   it('shows rule groups and alerts as they evaluate', async () => {
     const { url, clock } = await setup();
+    const before = (await get(`${url}/api/v1/rules`)).body.data as { groups: Array<{ lastEvaluation: string; rules: Array<Record<string, unknown>> }> };
+    expect(before.groups[0].lastEvaluation).toBe('0001-01-01T00:00:00Z');
+    expect(before.groups[0].rules[1]).toMatchObject({ health: 'unknown', state: 'inactive', alerts: [] });
+    expect(before.groups[0].rules[1]).not.toHaveProperty('lastError');
     await clock.advance(60_000);
     const rules = await get(`${url}/api/v1/rules`);
     const groups = (rules.body.data as { groups: Array<{ name: string; interval: number; rules: Array<Record<string, unknown>> }> }).groups;

@@ -144,6 +144,8 @@ function success(data: unknown, warnings: readonly string[] = []): RouteResponse
 }
 
 function formatTime(ms: number): string {
+  // Never evaluated: Go's zero time, as Prometheus prints it.
+  if (ms === 0) return '0001-01-01T00:00:00Z';
   // Go marshals time.Time with trailing zero fractions trimmed.
   return new Date(ms).toISOString().replace(/\.(\d*?)0+Z$/, (_m, d: string) => (d ? `.${d}Z` : 'Z'));
 }
@@ -159,10 +161,17 @@ export function formatGoExp(v: number): string {
   return `${m[1]}e${m[2]}${m[3].padStart(2, '0')}`;
 }
 
+/** sortedLabels orders a label set by name, as Prometheus' labels.Labels marshals. */
+function sortedLabels(labels: Labels): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(labels).sort()) out[k] = labels[k];
+  return out;
+}
+
 function alertJson(a: ApiAlertView): Record<string, unknown> {
   return {
-    labels: a.labels,
-    annotations: a.annotations,
+    labels: sortedLabels(a.labels),
+    annotations: sortedLabels(a.annotations),
     state: a.state,
     activeAt: formatTime(a.activeAtMs),
     ...(a.keepFiringSinceMs ? { keepFiringSince: formatTime(a.keepFiringSinceMs) } : {}),
@@ -283,11 +292,11 @@ export function registerPrometheusApi(server: RouteTarget, opts: PrometheusApiOp
                 query: r.expr,
                 duration: r.forMs / 1000,
                 keepFiringFor: r.keepFiringForMs / 1000,
-                labels: r.labels,
-                annotations: r.annotations,
+                labels: sortedLabels(r.labels),
+                annotations: sortedLabels(r.annotations),
                 alerts: r.alerts.map(alertJson),
                 health: r.health,
-                lastError: r.lastError,
+                ...(r.lastError ? { lastError: r.lastError } : {}),
                 evaluationTime: r.evaluationDurationMs / 1000,
                 lastEvaluation: formatTime(r.lastEvaluationMs),
                 type: 'alerting',
@@ -295,9 +304,9 @@ export function registerPrometheusApi(server: RouteTarget, opts: PrometheusApiOp
             : {
                 name: r.name,
                 query: r.expr,
-                labels: r.labels,
+                labels: sortedLabels(r.labels),
                 health: r.health,
-                lastError: r.lastError,
+                ...(r.lastError ? { lastError: r.lastError } : {}),
                 evaluationTime: r.evaluationDurationMs / 1000,
                 lastEvaluation: formatTime(r.lastEvaluationMs),
                 type: 'recording',
