@@ -17,7 +17,7 @@ export interface ReportPanel {
 /** DEFAULT_PANELS are the four timelines the issue asks for, plus probe health. */
 export const DEFAULT_PANELS: readonly ReportPanel[] = [
   { title: 'Replay lag (max over streams)', query: 'max(sentinel_replay_lag_max_events)', unit: 'events' },
-  { title: 'Delivery latency (per canary event)', query: 'max(sentinel_probe_duration_seconds{probe="delivery"})', unit: 's' },
+  { title: 'Delivery probe duration (append to receipt, or its timeout)', query: 'max(sentinel_probe_duration_seconds{probe="delivery"})', unit: 's' },
   { title: 'Resume outcomes (cumulative)', query: 'sum by (outcome) (sentinel_resume_total)', unit: 'runs' },
   { title: 'Active connections', query: 'max(sentinel_active_connections)', unit: 'rows' },
   { title: 'Probe success', query: 'sentinel_probe_success', unit: '' },
@@ -61,8 +61,14 @@ function sample(query: QueryFn, expr: string, startMs: number, endMs: number): M
   return out;
 }
 
+/** contextMs is how much time before the run a timeline shows, so the baseline is visible. */
+function contextMs(input: ReportInput): number {
+  return Math.min(60_000, Math.max(10_000, Math.round((input.endMs - input.startMs) / 4)));
+}
+
 function renderPanel(panel: ReportPanel, input: ReportInput): string {
-  const { startMs, endMs } = input;
+  const startMs = input.startMs - contextMs(input);
+  const { endMs } = input;
   const data = sample(input.query, panel.query, startMs, endMs);
   const values = [...data.values()].flat().map(([, v]) => v);
   const maxV = values.length ? Math.max(...values, 0) : 1;
@@ -126,7 +132,7 @@ tr.failed td,tr.error td{background:#fde8e8} tr.inconclusive td{background:#fff5
 <p class="decision ${decision.decision}">Decision: ${decision.decision}</p>
 <p>Run ${esc(input.runId)} · ${esc(new Date(input.startMs).toISOString())} → ${esc(new Date(input.endMs).toISOString())} · status ${esc(scenario.status)} · failures ${decision.failures}</p>
 ${decision.reasons.length ? `<ul>${decision.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : ''}
-<p>Shading: <span style="background:#f2a0a0">faults in effect</span> <span style="background:#f7d9a8">recovery</span></p>
+<p>Shading: <span style="background:#f2a0a0">faults in effect</span> <span style="background:#f7d9a8">recovery</span>; each timeline starts ${Math.round(contextMs(input) / 1000)} s before the run.</p>
 ${panels.map((p) => renderPanel(p, input)).join('\n')}
 <h2>Faults</h2>
 <table><tr><th>stage</th><th>proxy</th><th>type</th><th>stream</th><th>attributes</th><th>removal</th></tr>
