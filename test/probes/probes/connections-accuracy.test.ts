@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 describe('handshake accuracy (issue 3)', () => {
-  it('200 healthy runs pass and every run with a leaking lab is caught, while the resume canary churns', { timeout: 120_000 }, async () => {
+  it('200 healthy runs pass and every run with a leaking lab is caught, while the resume canary churns', { timeout: 180_000 }, async () => {
     const target = createSpacetimeTarget({ baseUrl: lab.urls.spacetimedb, database: lab.databaseName, timeoutMs: 3000 });
     const lock = new ConnectionChurnLock();
     const probe = new ConnectionsProbe({ target, sessions: 2, settleTimeoutMs: 600, pollIntervalMs: 10, churnLock: lock });
