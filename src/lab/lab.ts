@@ -277,7 +277,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       streamCount: streams.length,
       eventCount: db.count('sync_event'),
       maxReplayLag: generator.maxReplayLag(knobs.slow_clients),
-      droppedMessagesTotal: 0,
+      droppedMessagesTotal: spacetime.droppedMessages,
       staleCursorEventsTotal: staleCursorEventsTotal + generator.staleCursorResets,
       authFailures,
       fields: knobs.runtime_fields,

@@ -185,6 +185,7 @@ describe('lab knobs change what clients observe', () => {
     const one = await client.next('OneOffQueryResponse');
     expect(dig(one, 'OneOffQueryResponse', 'tables', 0, 'rows')).toHaveLength(1);
     expect(client.messages.some((m) => 'TransactionUpdateLight' in m)).toBe(false);
+    expect(dig(lab.state().counters.runtime, 'delivery', 'dropped_messages_total')).toBeGreaterThanOrEqual(1);
     lab.setKnobs({ streaming_stopped: false });
     await call(lab, 'append_sync_event', appendArgs('stop.s', 'x2'));
     await client.next('TransactionUpdateLight');

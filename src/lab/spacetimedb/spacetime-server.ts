@@ -134,6 +134,7 @@ export class SpacetimeServer {
   private readonly databaseIdentity: string;
   private readonly ownerIdentity: string;
   private nextSessionId = 1;
+  private droppedMessageCount = 0;
   private sweeper: NodeJS.Timeout | undefined;
   private pendingDisconnects = new Set<NodeJS.Immediate>();
   private url = '';
@@ -173,6 +174,11 @@ export class SpacetimeServer {
   /** databaseIdentityHex is the database's identity (64 hex, no `0x`). */
   get databaseIdentityHex(): string {
     return this.databaseIdentity;
+  }
+
+  /** droppedMessages counts transaction updates withheld while streaming was stopped. */
+  get droppedMessages(): number {
+    return this.droppedMessageCount;
   }
 
   /** connections lists the open WebSocket sessions. */
@@ -605,7 +611,10 @@ export class SpacetimeServer {
       this.broadcast(outcome.tx, call, elapsedMicros(started));
       return;
     }
-    if (this.opts.hooks.isStreamingStopped()) return;
+    if (this.opts.hooks.isStreamingStopped()) {
+      this.droppedMessageCount += 1;
+      return;
+    }
     // §2.5: a failed call is reported to the caller only, with request_id 0.
     this.send(session, {
       TransactionUpdate: {
@@ -847,11 +856,16 @@ export class SpacetimeServer {
    * TransactionUpdateLight carrying the caller's request id (0 without a WebSocket caller).
    */
   private broadcast(tx: CommittedTx, call: CallerCall | undefined, micros = 1): void {
-    if (this.opts.hooks.isStreamingStopped()) return;
     if (tx.deltas.length === 0 && !call) return;
+    const stopped = this.opts.hooks.isStreamingStopped();
     for (const s of this.sessions.values()) {
       if (s.closed || !s.ready) continue;
       const tables = this.deltaTables(s, tx);
+      if (stopped) {
+        // streaming_stopped: count what this session would have received (ground truth).
+        if (tables.length > 0 || (call && s === call.session)) this.droppedMessageCount += 1;
+        continue;
+      }
       if (call && s === call.session) {
         if (call.flags === 1 && tables.length === 0) continue;
         this.send(s, {
