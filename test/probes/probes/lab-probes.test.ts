@@ -98,6 +98,23 @@ describe('replay_lag', () => {
     }
     lab.setKnobs({ slow_clients: [] });
   });
+
+  it('matches the truth in every one of 15 runs while traffic and slow clients change between runs', async () => {
+    const probe = new ReplayLagProbe({ http: target.http });
+    const sets = [[], ['slow-1'], ['fast-1'], ['slow-1', 'fast-1']];
+    for (let i = 0; i < 15; i++) {
+      lab.setKnobs({ slow_clients: sets[i % sets.length], traffic: { paused: false } });
+      await new Promise((r) => setTimeout(r, 60));
+      lab.setKnobs({ traffic: { paused: true } });
+      await until(() => lab.state().clients.every((c) => c.slow || c.streams.every((s) => s.acked_seq === s.last_applied_seq)));
+      const r = await probe.run(probeContext());
+      const state = lab.state();
+      for (const c of state.clients) {
+        for (const s of c.streams) expect(sample(r.samples, 'sentinel_replay_lag_events', { stream_id: s.stream_id, client_id: c.client_id }), `run ${i}: ${c.client_id} on ${s.stream_id}`).toBe(s.lag);
+      }
+    }
+    lab.setKnobs({ slow_clients: [] });
+  });
 });
 
 describe('delivery', () => {
