@@ -57,7 +57,7 @@ async function runDrill(config: Config, name: string, options: { out?: string; d
   const logger = pino({ level: io.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
   const registry = createMetricsRegistry({ version: '0' });
   const store = new MemoryStore();
-  const probes = buildProbes(config, { registry, clock, logger });
+  const probes = buildProbes(config, { registry, clock, logger, env: io.env });
   const scheduler = new ProbeScheduler({ probes, store, registry, clock, logger });
   const progress = progressReporter(io.stdout);
   const effective: Config = options.out ? { ...config, drills: { ...config.drills, evidenceDir: resolve(io.cwd, options.out) } } : config;
@@ -117,7 +117,7 @@ export const drillCommand: Command = {
         const logger = pino({ level: 'silent' });
         const registry = createMetricsRegistry({ version: '0' });
         const store = new MemoryStore();
-        const scheduler = new ProbeScheduler({ probes: buildProbes(config, { registry, clock, logger }), store, registry, clock, logger });
+        const scheduler = new ProbeScheduler({ probes: buildProbes(config, { registry, clock, logger, env: io.env }), store, registry, clock, logger });
         const runtime = buildDrillRuntime(config, { clock, logger, store, scheduler, version: '0' });
         if (args.options.json) io.stdout.write(JSON.stringify(runtime.drills.map((d) => ({ name: d.name, description: d.description, file: d.file, environments: d.environments, stages: d.stages.map((s) => s.name) }))) + '\n');
         else for (const d of runtime.drills) io.stdout.write(`${describePlan(d)}\n\n`);

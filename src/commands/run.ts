@@ -76,7 +76,7 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
   });
 
   // Everything that can still reject the configuration comes before anything opens a file.
-  const probes = buildProbes(config, { registry, clock, logger });
+  const probes = buildProbes(config, { registry, clock, logger, env: deps.env });
 
   // 1. The sample store first: everything else reads or writes it. Stopped last, it closes the store.
   const store = openSampleStore({
