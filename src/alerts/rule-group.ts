@@ -115,7 +115,7 @@ export class RuleGroup {
         : new RecordingRule({ name: r.name, expr: r.expr, labels: r.labels }),
     );
     return new RuleGroup({
-      name: def.name, file: def.file, intervalMs: def.intervalMs ?? opts.defaultIntervalMs, limit: def.limit, rules,
+      name: def.name, file: def.file, intervalMs: def.intervalMs || opts.defaultIntervalMs, limit: def.limit, rules,
       query: opts.query, appendable: opts.appendable, logger: opts.logger, onRuleEvaluated: opts.onRuleEvaluated,
     });
   }

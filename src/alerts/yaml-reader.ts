@@ -29,7 +29,7 @@ export class YamlFile {
     const doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: false, keepSourceTokens: false });
     for (const e of doc.errors) {
       const p = this.lines.linePos(e.pos[0]);
-      this.issues.push({ pos: { line: p.line, col: p.col }, message: `yaml: ${e.message.split('\n')[0]}` });
+      this.issues.push({ pos: { line: p.line, col: p.col }, message: `yaml: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` });
     }
     this.root = doc.errors.length > 0 ? null : (doc.contents as Node | null);
   }
@@ -122,15 +122,15 @@ export class YamlFile {
       return undefined;
     }
     const out: Array<{ key: string; value: string; keyNode: Node; valueNode: Node | null }> = [];
-    const seen = new Set<string>();
+    const seen = new Map<string, number>();
     for (const pair of (node as YAMLMap<Node, Node | null>).items) {
       const key = this.string(pair.key);
       if (key === undefined) continue;
       if (seen.has(key)) {
-        this.issue(pair.key, `mapping key "${key}" already defined`);
+        this.issue(pair.key, `mapping key "${key}" already defined at line ${seen.get(key) ?? 0}`);
         continue;
       }
-      seen.add(key);
+      seen.set(key, this.pos(pair.key)?.line ?? 0);
       const value = pair.value === null ? '' : this.string(pair.value);
       if (value === undefined) continue;
       out.push({ key, value, keyNode: pair.key, valueNode: pair.value });

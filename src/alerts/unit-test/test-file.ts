@@ -129,6 +129,6 @@ export function parseUnitTestFile(text: string, path: string): { file: UnitTestF
     groupEvalOrder: stringList(y, top?.get('group_eval_order')?.value),
     tests,
   };
-  const errors = y.issues.map((i) => `${path}:${i.pos ? `${i.pos.line}:${i.pos.col}` : '0:0'}: ${i.message}`);
+  const errors = [...y.issues].sort((a, b) => (a.pos?.line ?? 0) - (b.pos?.line ?? 0)).map((i) => `${path}:${i.pos ? `${i.pos.line}:${i.pos.col}` : '0:0'}: ${i.message}`);
   return { file, errors };
 }
