@@ -31,6 +31,8 @@ interface Harness {
   clock: ManualClock;
   store: MemoryStore;
   manager(notifiers: Notifier[], extra?: Partial<RuleManagerOptions>): RuleManager;
+  /** registry is the metrics registry of the last manager built. */
+  registry: Registry;
   /** step appends one lag sample at the current time and advances one minute. */
   step(lag: number | undefined): Promise<void>;
 }
@@ -45,13 +47,15 @@ function harness(startMs: number, rules = RULES): Harness {
   writeFileSync(rulesFile, rules);
   const clock = new ManualClock(startMs);
   const store = new MemoryStore();
-  return {
+  const h: Harness = {
+    registry: new Registry(),
     dir,
     rulesFile,
     stateFile: join(dir, 'state', 'alerts.json'),
     clock,
     store,
     manager(notifiers, extra = {}) {
+      h.registry = new Registry();
       const m = new RuleManager({
         resolveFiles: () => [rulesFile],
         store,
@@ -74,7 +78,7 @@ function harness(startMs: number, rules = RULES): Harness {
         externalLabels: { cluster: 'staging' },
         notifiers,
         stateFile: join(dir, 'state', 'alerts.json'),
-        registry: new Registry(),
+        registry: h.registry,
         ...extra,
       });
       cleanups.push(() => m.stop(Date.now() + 2000));
@@ -89,6 +93,7 @@ function harness(startMs: number, rules = RULES): Harness {
       await clock.advance(60_000);
     },
   };
+  return h;
 }
 
 function alertsState(m: RuleManager): string[] {
@@ -155,6 +160,9 @@ describe('RuleManager with the real Alertmanager', () => {
     await h.step(15000);
     await h.step(15000);
     expect(alertsState(m)).toEqual(['firing']);
+    const gauge = (await h.registry.getMetricsAsJSON()).find((x) => x.name === 'sentinel_alerts');
+    expect(gauge?.values.find((v) => v.labels.state === 'firing')?.value).toBe(1);
+    expect(gauge?.values.find((v) => v.labels.state === 'pending')?.value).toBe(0);
     const [firing] = m.activeAlerts();
     await real.flush(Date.now() + 5000);
     await listener.waitFor((msgs) => msgs.some((x) => x.body.alerts.some((a) => a.labels.alertname === 'ReplayLagHigh' && a.status === 'firing')));
@@ -248,6 +256,27 @@ describe('RuleManager through an Alertmanager outage', () => {
     await am.start();
     expect(await notifier.flush(Date.now() + 10_000)).toBe(true);
     await listener.waitFor((msgs) => new Set(msgs.flatMap((x) => x.body.alerts).map((a) => a.labels.stream)).size === 3);
+  });
+});
+
+describe('RuleManager restore after a long outage', () => {
+  it('does not resume a pending for-clock saved longer ago than the outage tolerance', async () => {
+    const h = harness(1_800_000_000_000);
+    let m = h.manager([]);
+    await m.start();
+    await h.step(15000);
+    await h.step(15000);
+    const saved = m.activeAlerts()[0];
+    expect(saved.state).toBe('pending');
+    await m.stop(Date.now() + 1000);
+    await h.clock.advance(2 * 3600_000);
+    m = h.manager([], { outageToleranceMs: 3600_000 });
+    await m.start();
+    expect(m.activeAlerts()).toEqual([]);
+    await h.step(15000);
+    await h.step(15000);
+    expect(m.activeAlerts().map((a) => a.state)).toEqual(['pending']);
+    expect(m.activeAlerts()[0].activeAtMs).toBeGreaterThan(saved.activeAtMs + 3600_000);
   });
 });
 
