@@ -95,7 +95,7 @@ export interface BuildProbesDeps {
  * A configured probe without a factory is a configuration error naming it.
  */
 export const DEFAULT_PROBE_FACTORIES: ProbeFactories = {
-  runtime_metrics: ({ targets }) => new RuntimeMetricsProbe({ runtime: targets.runtime() }),
+  runtime_metrics: ({ targets }) => new RuntimeMetricsProbe({ runtime: targets.runtime(), control: targets.control() }),
   replay_lag: ({ targets, probeConfig }) => new ReplayLagProbe({ http: targets.spacetime().http, streams: probeConfig.params.streams }),
   delivery: ({ targets, instruments, probeConfig }) =>
     new DeliveryProbe({ target: targets.spacetime(), instruments, canaryStream: probeConfig.params.canaryStream, receiveTimeoutMs: probeConfig.params.receiveTimeoutMs }),

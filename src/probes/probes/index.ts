@@ -2,7 +2,7 @@
  * probes/probes: the probe implementations, one file per probe, each implementing `Probe`
  * (`../types.ts`). `PROBE_FACTORIES` maps the configured probe names to them.
  */
-export { RuntimeMetricsProbe, runtimeMetricName, RUNTIME_METRIC_PREFIX } from './runtime-metrics.js';
+export { RuntimeMetricsProbe, runtimeMetricName, controlCounters, RUNTIME_METRIC_PREFIX, CONTROL_METRIC_PREFIX } from './runtime-metrics.js';
 export type { RuntimeMetricsProbeOptions } from './runtime-metrics.js';
 export { ReplayLagProbe } from './replay-lag.js';
 export type { ReplayLagProbeOptions } from './replay-lag.js';

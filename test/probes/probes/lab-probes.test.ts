@@ -68,6 +68,33 @@ describe('runtime_metrics', () => {
   });
 });
 
+describe('runtime_metrics with control counters', () => {
+  it('reads sync.token.* counters where the control status exposes them; a control failure does not fail the run', async () => {
+    const srv = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ data: { syncCutover: { defaultTransport: 'spacetime_ws' }, counters: { 'sync.token.issued': 12, 'sync.token.issue.failed': 1, other: 5 } } }));
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    try {
+      const ctl = new ControlClient({ baseUrl: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, sessionToken: 'session-token' });
+      const r = await new RuntimeMetricsProbe({ runtime, control: ctl }).run(probeContext());
+      expect(r.ok).toBe(true);
+      expect(sample(r.samples, 'openagents_control_sync_token_issued')).toBe(12);
+      expect(sample(r.samples, 'openagents_control_sync_token_issue_failed')).toBe(1);
+      expect(r.samples.some((x) => x.name.endsWith('_other'))).toBe(false);
+      // The lab's published status has no counters: nothing added, nothing invented.
+      const plain = await new RuntimeMetricsProbe({ runtime, control }).run(probeContext());
+      expect(plain.samples.some((x) => x.name.startsWith('openagents_control_'))).toBe(false);
+      const down = await new RuntimeMetricsProbe({ runtime, control: new ControlClient({ baseUrl: 'http://127.0.0.1:1', sessionToken: 'x-token' }) }).run(probeContext());
+      expect(down.ok).toBe(true);
+      expect(JSON.stringify(down.detail.control)).toContain('SENTINEL_UNREACHABLE');
+    } finally {
+      srv.closeAllConnections();
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+});
+
 describe('replay_lag', () => {
   it('equals the lab ground truth exactly for every (stream, client), slow clients included', async () => {
     // A client that never acked has no checkpoint and is invisible to any observer: let both
