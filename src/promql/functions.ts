@@ -8,7 +8,7 @@ import { QueryError } from '../errors.js';
 import type { Labels } from '../store/types.js';
 import type { Expr } from './ast.js';
 import { unwrapParens } from './ast.js';
-import { goLog10, goLog2 } from './go-math.js';
+import { goAcos, goAcosh, goAsin, goAsinh, goAtanFn, goAtanh, goCos, goLog10, goLog2, goSin, goTan } from './go-math.js';
 import type { RegexCache } from './regex-cache.js';
 import type { InstantSample, MatrixSeries, Point } from './types.js';
 
@@ -517,18 +517,19 @@ export const FUNCTION_IMPLS: Readonly<Record<string, FunctionImpl>> = {
   log10: simple(goLog10),
   // === sgn(v instant-vector) ===
   sgn: simple((v) => (v < 0 ? -1 : v > 0 ? 1 : v)),
-  // === acos(v instant-vector) === and the other trigonometric functions
-  acos: simple(Math.acos),
-  acosh: simple(Math.acosh),
-  asin: simple(Math.asin),
-  asinh: simple(Math.asinh),
-  atan: simple(Math.atan),
-  atanh: simple(Math.atanh),
-  cos: simple(Math.cos),
+  // === acos(v instant-vector) === and the other trigonometric functions (Go's algorithms where
+  // they differ from V8's; sinh/cosh/tanh/exp rest on Go's assembly Exp and may differ in the last bit)
+  acos: simple(goAcos),
+  acosh: simple(goAcosh),
+  asin: simple(goAsin),
+  asinh: simple(goAsinh),
+  atan: simple(goAtanFn),
+  atanh: simple(goAtanh),
+  cos: simple(goCos),
   cosh: simple(Math.cosh),
-  sin: simple(Math.sin),
+  sin: simple(goSin),
   sinh: simple(Math.sinh),
-  tan: simple(Math.tan),
+  tan: simple(goTan),
   tanh: simple(Math.tanh),
   // === deg(v instant-vector) ===
   deg: simple((v) => (v * 180) / Math.PI),

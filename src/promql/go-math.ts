@@ -1,6 +1,8 @@
 /**
  * Ports of the Go math functions whose results differ from V8's in the last bit, so PromQL
- * answers agree with Prometheus' (Go) to the last digit: Pow, Atan2, Log2, Log10, Frexp, Ldexp.
+ * answers agree with Prometheus' (Go) to the last digit: Pow, Atan2, Log2, Log10, Frexp, Ldexp,
+ * the Cephes trigonometric functions and the inverse hyperbolic ones. Not ported: Exp (Go uses
+ * FMA-dependent assembly on amd64), hence also Sinh/Cosh/Tanh and the fractional part of Pow.
  */
 
 /** frexp splits a finite non-zero x into frac in [0.5, 1) and exp with x = frac × 2^exp (Go's math.Frexp). */
@@ -164,3 +166,172 @@ export function goLog10(x: number): number {
   return Math.log(x) * 0.4342944819032518;
 }
 
+
+// Pi/4 split into three parts for extended-precision argument reduction (Cephes, as Go).
+const PI4A = 0.7853981256484985;
+const PI4B = 3.774894707930798e-8;
+const PI4C = 2.6951514290790595e-15;
+const FOUR_OVER_PI = 1.2732395447351628;
+// Above this Go switches to Payne-Hanek reduction; the engine falls back to V8 there.
+const REDUCE_THRESHOLD = 2 ** 29;
+
+const SIN = [1.5896230157654656e-10, -2.5050747762857807e-8, 2.7557313621385722e-6, -0.0001984126982958954, 0.008333333333322118, -0.1666666666666663];
+const COS = [-1.1358536521387682e-11, 2.087570084197473e-9, -2.755731417929674e-7, 2.4801587288851704e-5, -0.0013888888888873056, 0.041666666666666595];
+const TAN_P = [-13093.693918138379, 1153516.6483858742, -17956525.197648488];
+const TAN_Q = [1.0, 13681.296347069296, -1320892.3444021097, 25008380.18233579, -53869575.592945464];
+
+function sinPoly(z: number, zz: number): number {
+  return z + z * zz * (((((SIN[0] * zz + SIN[1]) * zz + SIN[2]) * zz + SIN[3]) * zz + SIN[4]) * zz + SIN[5]);
+}
+
+function cosPoly(zz: number): number {
+  return 1.0 - 0.5 * zz + zz * zz * (((((COS[0] * zz + COS[1]) * zz + COS[2]) * zz + COS[3]) * zz + COS[4]) * zz + COS[5]);
+}
+
+/** reduce maps x >= 0 to its octant j (made even) and the remainder z, as Go's sin/cos/tan. */
+function reduce(x: number): [number, number] {
+  let j = Math.floor(x * FOUR_OVER_PI);
+  let y = j;
+  if (j % 2 === 1) {
+    j++;
+    y++;
+  }
+  j %= 8;
+  return [j, x - y * PI4A - y * PI4B - y * PI4C];
+}
+
+/** goSin is Go's math.Sin (Cephes polynomials), which differs from V8's in the last bit. */
+export function goSin(x0: number): number {
+  if (x0 === 0 || Number.isNaN(x0)) return x0;
+  if (!Number.isFinite(x0)) return NaN;
+  let x = x0;
+  let sign = false;
+  if (x < 0) {
+    x = -x;
+    sign = true;
+  }
+  if (x >= REDUCE_THRESHOLD) return Math.sin(x0);
+  const [j0, z] = reduce(x);
+  let j = j0;
+  if (j > 3) {
+    sign = !sign;
+    j -= 4;
+  }
+  const zz = z * z;
+  const y = j === 1 || j === 2 ? cosPoly(zz) : sinPoly(z, zz);
+  return sign ? -y : y;
+}
+
+/** goCos is Go's math.Cos. */
+export function goCos(x0: number): number {
+  if (!Number.isFinite(x0)) return NaN;
+  const x = Math.abs(x0);
+  if (x >= REDUCE_THRESHOLD) return Math.cos(x0);
+  let sign = false;
+  const [j0, z] = reduce(x);
+  let j = j0;
+  if (j > 3) {
+    j -= 4;
+    sign = !sign;
+  }
+  if (j > 1) sign = !sign;
+  const zz = z * z;
+  const y = j === 1 || j === 2 ? sinPoly(z, zz) : cosPoly(zz);
+  return sign ? -y : y;
+}
+
+/** goTan is Go's math.Tan. */
+export function goTan(x0: number): number {
+  if (x0 === 0 || Number.isNaN(x0)) return x0;
+  if (!Number.isFinite(x0)) return NaN;
+  let x = x0;
+  let sign = false;
+  if (x < 0) {
+    x = -x;
+    sign = true;
+  }
+  if (x >= REDUCE_THRESHOLD) return Math.tan(x0);
+  let j = Math.floor(x * FOUR_OVER_PI);
+  let y = j;
+  if (j % 2 === 1) {
+    j++;
+    y++;
+  }
+  const z = x - y * PI4A - y * PI4B - y * PI4C;
+  const zz = z * z;
+  if (zz > 1e-14) {
+    y = z + z * ((zz * ((TAN_P[0] * zz + TAN_P[1]) * zz + TAN_P[2])) / ((((zz + TAN_Q[1]) * zz + TAN_Q[2]) * zz + TAN_Q[3]) * zz + TAN_Q[4]));
+  } else {
+    y = z;
+  }
+  if (j % 4 === 2) y = -1 / y;
+  return sign ? -y : y;
+}
+
+/** goAtanFn is Go's math.Atan. */
+export function goAtanFn(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  return goAtan(x);
+}
+
+/** goAsin is Go's math.Asin (via its atan series). */
+export function goAsin(x0: number): number {
+  if (x0 === 0) return x0;
+  let x = x0;
+  let sign = false;
+  if (x < 0) {
+    x = -x;
+    sign = true;
+  }
+  if (x > 1 || Number.isNaN(x)) return NaN;
+  let temp = Math.sqrt(1 - x * x);
+  if (x > 0.7) temp = Math.PI / 2 - satan(temp / x);
+  else temp = satan(x / temp);
+  return sign ? -temp : temp;
+}
+
+/** goAcos is Go's math.Acos: Pi/2 - Asin(x). */
+export function goAcos(x: number): number {
+  return Math.PI / 2 - goAsin(x);
+}
+
+const LN2 = 0.6931471805599453;
+const NEAR_ZERO = 2 ** -28;
+const LARGE = 2 ** 28;
+
+/** goAcosh is Go's math.Acosh. */
+export function goAcosh(x: number): number {
+  if (x < 1 || Number.isNaN(x)) return NaN;
+  if (x === 1) return 0;
+  if (x >= LARGE) return Math.log(x) + LN2;
+  if (x > 2) return Math.log(2 * x - 1 / (x + Math.sqrt(x * x - 1)));
+  const t = x - 1;
+  return Math.log1p(t + Math.sqrt(2 * t + t * t));
+}
+
+/** goAsinh is Go's math.Asinh. */
+export function goAsinh(x0: number): number {
+  if (Number.isNaN(x0) || !Number.isFinite(x0)) return x0;
+  const x = Math.abs(x0);
+  let temp: number;
+  if (x > LARGE) temp = Math.log(x) + LN2;
+  else if (x > 2) temp = Math.log(2 * x + 1 / (Math.sqrt(x * x + 1) + x));
+  else if (x < NEAR_ZERO) temp = x;
+  else temp = Math.log1p(x + (x * x) / (1 + Math.sqrt(1 + x * x)));
+  return x0 < 0 ? -temp : temp;
+}
+
+/** goAtanh is Go's math.Atanh. */
+export function goAtanh(x0: number): number {
+  if (x0 < -1 || x0 > 1 || Number.isNaN(x0)) return NaN;
+  if (x0 === 1) return Infinity;
+  if (x0 === -1) return -Infinity;
+  const x = Math.abs(x0);
+  let temp: number;
+  if (x < NEAR_ZERO) temp = x;
+  else if (x < 0.5) {
+    temp = x + x;
+    temp = 0.5 * Math.log1p(temp + (temp * x) / (1 - x));
+  } else temp = 0.5 * Math.log1p((x + x) / (1 - x));
+  return x0 < 0 ? -temp : temp;
+}
