@@ -19,6 +19,7 @@ import {
 import type { SpacetimeTarget } from '../../../src/probes/probes/index.js';
 import { ControlClient, RuntimeMetricsClient } from '../../../src/spacetime/index.js';
 import type { ProbeSample } from '../../../src/probes/index.js';
+import { ManualClock } from '../../../src/time/index.js';
 import { instruments, probeContext, seriesValue } from './probe-context.js';
 
 let lab: Lab;
@@ -206,6 +207,30 @@ describe('connections', () => {
       expect(leak.reason).toBe('leak');
       expect(sample(leak.samples, 'sentinel_connection_zombie_rows')).toBe(2);
       expect(String(leak.detail.explanation)).toContain('30 s idle drop');
+    } finally {
+      lab.setKnobs({ leak_connection_rows: false });
+    }
+  });
+});
+
+describe('connections settle bound (time is the subject: ManualClock)', () => {
+  it('waits out the default 35 s bound on the injected clock, then reports the leak', async () => {
+    const clock = new ManualClock(1_000_000);
+    const probe = new ConnectionsProbe({ target });
+    lab.setKnobs({ leak_connection_rows: true });
+    try {
+      const ctx = { ...probeContext(), clock, scheduledAtMs: clock.nowMs(), deadlineMs: clock.nowMs() + 60_000 };
+      let done = false;
+      const run = probe.run(ctx).finally(() => (done = true));
+      // Advance manual time in 250 ms steps (the poll interval) while real SQL answers arrive.
+      for (let i = 0; i < 400 && !done; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+        await clock.advance(250);
+      }
+      const r = await run;
+      expect(r.reason).toBe('leak');
+      expect(r.detail.settle_ms).toBeGreaterThanOrEqual(34_750);
+      expect(r.detail.settle_ms).toBeLessThanOrEqual(35_000);
     } finally {
       lab.setKnobs({ leak_connection_rows: false });
     }
