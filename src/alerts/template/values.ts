@@ -2,7 +2,7 @@
  * The values a template works with, typed the way Go's reflection sees them, because Go's
  * template builtins (eq, lt, printf, truth) behave differently on int, float64, string, map.
  */
-import { formatGoValue } from './go-format.js';
+import { formatGoFloat } from '../../promql/index.js';
 
 /** GoInt is a Go `int` (template integer constants, `len`); plain JS numbers are float64. */
 export class GoInt {
@@ -62,7 +62,8 @@ export function truth(v: TemplateValue): boolean {
 export function printValue(v: TemplateValue): string {
   if (v === null) return '<nil>';
   if (typeof v === 'string') return v;
-  if (typeof v === 'number') return formatGoValue(v);
+  // Go's %v of float64, the one formatter shared with `sentinel query` and the HTTP API.
+  if (typeof v === 'number') return formatGoFloat(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (v instanceof GoInt) return String(v.value);
   if (v instanceof GoStruct) {
