@@ -453,11 +453,11 @@ class Evaluation {
         return { type: 'vector', samples };
       }
       case 'binary':
-        return this.binary(e, t);
+        return this.released(this.currentSamples, this.binary(e, t));
       case 'aggregate':
-        return this.aggregate(e, t);
+        return this.released(this.currentSamples, this.aggregate(e, t));
       case 'call':
-        return this.call(e, t);
+        return this.released(this.currentSamples, this.call(e, t));
       default: {
         const never: never = e;
         return never;
@@ -483,7 +483,20 @@ class Evaluation {
     return out;
   }
 
-  private matrixSelector(ms: MatrixSelector, t: number): RangeArg {
+  /**
+   * released models Prometheus' sample accounting: once a node has its value, the samples its
+   * arguments held are released and only its output stays counted (the limit applies to the peak).
+   */
+  private released(before: number, v: Value): Value {
+    this.currentSamples = before + (v.type === 'vector' ? v.samples.length : v.type === 'matrix' ? v.series.reduce((n, s) => n + s.points.length, 0) : 0);
+    return v;
+  }
+
+  /**
+   * matrixSelector returns the window of every series. As argument of a function (`perSeries`),
+   * Prometheus holds one series' points at a time, so only the largest series counts.
+   */
+  private matrixSelector(ms: MatrixSelector, t: number, perSeries = false): RangeArg {
     const vs = ms.selector;
     const end = this.resolveAt(vs.at, t) - vs.offsetMs;
     const start = end - ms.rangeMs;
@@ -498,7 +511,7 @@ class Evaluation {
       let points: readonly Point[] = s.samples.slice(from, to + 1);
       if (points.some((p) => (p as Sample).stale === true)) points = points.filter((p) => (p as Sample).stale !== true);
       if (points.length === 0) continue;
-      count += points.length;
+      count = perSeries ? Math.max(count, points.length) : count + points.length;
       out.push({ labels: s.labels, points });
     }
     this.addSamples(count);
@@ -565,7 +578,7 @@ class Evaluation {
         args.push({ type: 'vector', samples: this.vectorSelector(a, t, true) });
         continue;
       }
-      args.push(this.eval(a, t));
+      args.push(a.kind === 'matrixSelector' ? this.matrixSelector(a, t, true) : this.eval(a, t));
     }
     const res = impl(args, { tMs: t, argExprs: e.args, regexes: this.regexes });
     if (res.type === 'scalar') return res;

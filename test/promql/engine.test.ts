@@ -76,10 +76,16 @@ describe('engine', () => {
     expect(v).toEqual({ type: 'vector', samples: [{ labels: { instance: 'i0' }, t: 600_000, v: 6 }] });
   });
 
-  it('stops at maxSamples with TooManySamplesError', () => {
-    const e = createEngine({ maxSamples: 100 });
-    expect(() => e.instantQuery(counterStore(3, 61), 'sum(count_over_time(req_total[1h]))', 3_600_000)).toThrow(TooManySamplesError);
-    expect(e.instantQuery(counterStore(3, 61), 'sum(count_over_time(req_total[10m]))', 3_600_000).value.type).toBe('vector');
+  it('counts samples like Prometheus: a function holds one series window at a time', () => {
+    // Mirrors a promtool 2.42 run with its 10000-sample limit: 2 series × 8001 samples at 15 s.
+    const q = new ArrayQueryable();
+    for (const i of ['1', '2']) q.add({ __name__: 'x', i }, Array.from({ length: 8001 }, (_, p) => ({ t: p * 15_000, v: p })));
+    const e = createEngine({ maxSamples: 10_000 });
+    const t = 30 * 3600_000;
+    expect(e.instantQuery(q, 'sum(count_over_time(x[30h]))', t).value).toEqual({ type: 'vector', samples: [{ labels: {}, t, v: 14_402 }] });
+    expect(e.instantQuery(q, 'count_over_time(x[30h]) + count_over_time(x[30h])', t).value.type).toBe('vector');
+    expect(() => e.instantQuery(q, 'x[30h]', t)).toThrow(TooManySamplesError);
+    expect(() => e.instantQuery(q, 'max_over_time(x[30h:10s])', t)).toThrow(TooManySamplesError);
   });
 
   it('is canceled by its abort signal', () => {
