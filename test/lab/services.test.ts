@@ -8,7 +8,7 @@ import { LabKnobError } from '../../src/errors.js';
 import { verifyJwt } from '../../src/lab/index.js';
 import { WsClient, dig, sql, startTestLab } from './helpers.js';
 
-const FIXTURES = '/work/shared/fixtures';
+const FIXTURES = new URL('../fixtures/recorded', import.meta.url).pathname;
 let lab: Lab;
 let stateDir: string;
 beforeAll(async () => {

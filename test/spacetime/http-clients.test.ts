@@ -166,7 +166,7 @@ describe('SpacetimeHttpClient', () => {
 });
 
 describe('RuntimeMetricsClient', () => {
-  const fixture = readFileSync('/work/shared/fixtures/runtime-sync-metrics.json', 'utf8');
+  const fixture = readFileSync(new URL('../fixtures/recorded/runtime-sync-metrics.json', import.meta.url), 'utf8');
 
   it('reads every published numeric field and keeps absent fields absent', async () => {
     handler = (req, _body, res) => (req.headers.authorization === 'Bearer admin-secret-1' ? json(res, 200, fixture) : text(res, 401, 'unauthorized'));
@@ -198,8 +198,8 @@ describe('ControlClient', () => {
   it('mints a token with the session token and reads the status', async () => {
     handler = (req, _body, res) => {
       if (req.headers.authorization !== 'Bearer session-secret') return text(res, 401, 'no');
-      if (req.url === '/api/sync/token' && req.method === 'POST') return json(res, 200, readFileSync('/work/shared/fixtures/control-sync-token.json', 'utf8'));
-      if (req.url === '/api/v1/control/status') return json(res, 200, readFileSync('/work/shared/fixtures/control-status.json', 'utf8'));
+      if (req.url === '/api/sync/token' && req.method === 'POST') return json(res, 200, readFileSync(new URL('../fixtures/recorded/control-sync-token.json', import.meta.url), 'utf8'));
+      if (req.url === '/api/v1/control/status') return json(res, 200, readFileSync(new URL('../fixtures/recorded/control-status.json', import.meta.url), 'utf8'));
       return text(res, 404, 'not found');
     };
     const client = new ControlClient({ baseUrl: base, sessionToken: 'session-secret' });

@@ -29,7 +29,7 @@ describe('classification rules', () => {
     expect(compareOrdering(a, [{ seq: 2, hash: 'b' }])).toBeUndefined();
   });
   it('checkGrant accepts the published fixture shape and flags its dummy signature', () => {
-    const doc = JSON.parse(readFileSync('/work/shared/fixtures/control-sync-token.json', 'utf8')) as { data: Record<string, never> };
+    const doc = JSON.parse(readFileSync(new URL('../../fixtures/recorded/control-sync-token.json', import.meta.url), 'utf8')) as { data: Record<string, never> };
     const now = Date.parse('2026-02-22T00:01:00Z') / 1000;
     expect(checkGrant(doc.data, doc.data.token, now)).toEqual([]);
     expect(checkGrant(doc.data, doc.data.token, now, 'some-key')).toEqual(['JWT signature does not verify with the configured signing key']);
