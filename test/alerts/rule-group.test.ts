@@ -51,6 +51,23 @@ describe('RuleGroup', () => {
     expect(raw(store, 'ALERTS_FOR_STATE')[0].samples.map((s) => s.v)).toEqual([0, 0, NaN]);
   });
 
+  it('the pending ALERTS series goes stale in the evaluation the alert turns firing; unrestored rules write none', () => {
+    const quiet = new AlertingRule({ name: 'Quiet', expr: 'x > 0', restored: false });
+    const { store, group, load } = setup([new AlertingRule({ name: 'F', expr: 'x > 0', forMs: MIN }), quiet]);
+    load({ __name__: 'x', k: 'a' }, [1, 1]);
+    group.eval(0);
+    group.eval(MIN);
+    const series = raw(store, 'ALERTS');
+    expect(series.map((s) => [s.labels.alertstate, s.samples])).toEqual([
+      ['firing', [{ t: MIN, v: 1 }]],
+      ['pending', [{ t: 0, v: 1 }, { t: MIN, v: NaN, stale: true }]],
+    ]);
+    expect(quiet.activeAlerts()).toHaveLength(1);
+    quiet.setRestored(true);
+    group.eval(2 * MIN);
+    expect(raw(store, 'ALERTS').filter((s) => s.labels.alertname === 'Quiet')).toHaveLength(1);
+  });
+
   it('a failing rule records health and lastError and the group carries on', () => {
     const bad = new RecordingRule({ name: 'dup', expr: 'x', labels: { k: 'same' } });
     const good = new RecordingRule({ name: 'ok', expr: 'sum(x)' });
