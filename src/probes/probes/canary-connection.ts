@@ -23,6 +23,11 @@ export class CanaryConnection {
     return this.client?.isOpen ? this.client : undefined;
   }
 
+  /** reconnects counts the connections opened after the first (the socket had ended). */
+  get reconnects(): number {
+    return Math.max(0, this.connects - 1);
+  }
+
   /** ensure returns an open client, connecting (and running `onConnect`) when needed. */
   async ensure(opts: CallOptions): Promise<{ client: SpacetimeWsClient; fresh: boolean }> {
     if (this.client?.isOpen) return { client: this.client, fresh: false };

@@ -45,6 +45,7 @@ export class DeliveryProbe implements Probe {
   private readonly events = new CanaryEventFactory('delivery');
   private readonly latency: ProbeHistogram;
   private readonly timeouts: ProbeCounter;
+  private readonly reconnects: ProbeCounter;
   private subscribeFromMs = 0;
 
   constructor(private readonly options: DeliveryProbeOptions) {
@@ -57,6 +58,8 @@ export class DeliveryProbe implements Probe {
     this.latency = options.instruments.histogram('sentinel_delivery_latency_seconds', 'Canary event send-to-receipt time at a live subscriber.', [], DELIVERY_LATENCY_BUCKETS);
     this.timeouts = options.instruments.counter('sentinel_delivery_timeouts_total', 'Canary events not received by the subscriber within the receive timeout.');
     this.timeouts.inc({}, 0);
+    this.reconnects = options.instruments.counter('sentinel_ws_reconnects_total', 'Reconnects of the canary probes\' long-lived WebSocket connections.', ['probe']);
+    this.reconnects.inc({ probe: 'delivery' }, 0);
   }
 
   async run(ctx: ProbeContext): Promise<ProbeResult> {
@@ -66,8 +69,12 @@ export class DeliveryProbe implements Probe {
     let writer: SpacetimeWsClient;
     try {
       this.subscribeFromMs = Math.trunc(ctx.clock.nowMs());
-      sub = (await this.subscriber.ensure(opts)).client;
-      writer = (await this.writer.ensure(opts)).client;
+      const s = await this.subscriber.ensure(opts);
+      const w = await this.writer.ensure(opts);
+      sub = s.client;
+      writer = w.client;
+      // Reconnects of long-lived sockets (after the first connect) feed the reconnect-rate rule.
+      for (const [c, conn] of [[s, this.subscriber], [w, this.writer]] as const) if (c.fresh && conn.reconnects > 0) this.reconnects.inc({ probe: 'delivery' });
     } catch (err) {
       return probeFailure(err, ctx.clock.nowMs() - start, { detail: { phase: 'connect' } });
     }

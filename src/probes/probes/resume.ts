@@ -95,6 +95,7 @@ export class ResumeProbe implements Probe {
   private readonly follower: CanaryConnection;
   private readonly outcomes: ProbeCounter;
   private readonly divergence: ProbeCounter;
+  private readonly reconnects: ProbeCounter;
   private clientToken: string | undefined;
   private followerLog: SeqHash[] = [];
   private followFromMs = 0;
@@ -119,6 +120,8 @@ export class ResumeProbe implements Probe {
     this.divergence = options.instruments.counter('sentinel_ordering_divergence_total', 'Runs in which the resuming client and the live follower saw different (seq, payload_hash) sequences.');
     for (const outcome of RESUME_OUTCOMES) this.outcomes.inc({ outcome }, 0);
     this.divergence.inc({}, 0);
+    this.reconnects = options.instruments.counter('sentinel_ws_reconnects_total', 'Reconnects of the canary probes\' long-lived WebSocket connections.', ['probe']);
+    this.reconnects.inc({ probe: 'resume' }, 0);
   }
 
   async run(ctx: ProbeContext): Promise<ProbeResult> {
@@ -134,9 +137,11 @@ export class ResumeProbe implements Probe {
     let bootstrap = false;
     try {
       this.followFromMs = Math.trunc(ctx.clock.nowMs());
-      const writer = (await this.writer.ensure(opts)).client;
+      const w = await this.writer.ensure(opts);
+      const writer = w.client;
       writer.drain();
-      await this.follower.ensure(opts);
+      const f = await this.follower.ensure(opts);
+      for (const [c, conn] of [[w, this.writer], [f, this.follower]] as const) if (c.fresh && conn.reconnects > 0) this.reconnects.inc({ probe: 'resume' });
       this.readFollower();
 
       const cpRows = await this.options.target.http.sql(`SELECT * FROM stream_checkpoint WHERE checkpoint_key = ${sqlString(`${this.clientId}:${this.stream}`)}`, { signal: ctx.signal });

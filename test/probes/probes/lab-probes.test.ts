@@ -171,7 +171,8 @@ describe('delivery', () => {
 
 describe('long-lived canary connections', () => {
   it('delivery and resume reconnect after the lab drops every connection', async () => {
-    const delivery = new DeliveryProbe({ target, instruments: instruments(), receiveTimeoutMs: 1500 });
+    const inst = instruments();
+    const delivery = new DeliveryProbe({ target, instruments: inst, receiveTimeoutMs: 1500 });
     const resume = new ResumeProbe({ target, instruments: instruments(), clientId: 'restart-check', receiveTimeoutMs: 1500 });
     try {
       expect((await delivery.run(probeContext())).ok).toBe(true);
@@ -185,6 +186,8 @@ describe('long-lived canary connections', () => {
       const r = await resume.run(probeContext());
       expect(r.ok, JSON.stringify(r.detail)).toBe(true);
       expect(r.detail.outcome).toBe('ok');
+      // Writer and subscriber both had to reconnect once.
+      expect(await seriesValue(inst, 'sentinel_ws_reconnects_total', { probe: 'delivery' })).toBe(2);
     } finally {
       await Promise.all([delivery.close(), resume.close()]);
     }
