@@ -14,10 +14,12 @@ export type ValueType = 'vector' | 'scalar' | 'matrix' | 'string';
 
 /** BinaryOps lists PromQL's binary operators. */
 export const BinaryOps = ['+', '-', '*', '/', '%', '^', 'atan2', '==', '!=', '>', '<', '>=', '<=', 'and', 'or', 'unless'] as const;
+/** BinaryOp is one of BinaryOps. */
 export type BinaryOp = (typeof BinaryOps)[number];
 
 /** AggregateOps lists the aggregation operators the engine supports (2.42's set). */
 export const AggregateOps = ['sum', 'avg', 'min', 'max', 'count', 'group', 'stddev', 'stdvar', 'topk', 'bottomk', 'quantile', 'count_values'] as const;
+/** AggregateOp is one of AggregateOps. */
 export type AggregateOp = (typeof AggregateOps)[number];
 
 /** AtModifier pins a selector or subquery: an absolute time in ms, or the query's start/end. */

@@ -22,6 +22,7 @@ export interface MatrixSeries {
   readonly points: readonly Point[];
 }
 
+/** QueryValue is a query's result: an instant vector, a scalar, a matrix or a string. */
 export type QueryValue =
   | { readonly type: 'vector'; readonly samples: readonly InstantSample[] }
   | { readonly type: 'scalar'; readonly t: number; readonly v: number }
@@ -38,7 +39,10 @@ export interface QueryResult {
 export interface EngineOptions {
   /** lookbackDeltaMs is how far back an instant selector looks for a sample (default 5m). */
   readonly lookbackDeltaMs?: number;
-  /** maxSamples bounds the samples one query may load (default 50,000,000; promtool uses 10000? see notes). */
+  /**
+   * maxSamples bounds the samples a query holds at its peak, counted as Prometheus does
+   * (default 50,000,000, Prometheus' `--query.max-samples`; promtool's unit tests use 10000).
+   */
   readonly maxSamples?: number;
   /** timeoutMs bounds one query's wall time (default 2m). */
   readonly timeoutMs?: number;
