@@ -126,7 +126,8 @@ export async function runUnitTestFile(path: string, options: { cwd?: string } = 
   try {
     text = await readFile(resolve(cwd, path), 'utf8');
   } catch (err) {
-    return { file: path, warnings, errors: [`${path}: cannot read test file: ${(err as Error).message}`] };
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file; check the path' : (err as Error).message;
+    return { file: path, warnings, errors: [`${path}: cannot read test file: ${reason}`] };
   }
   const parsed = parseUnitTestFile(text, path);
   if (parsed.errors.length > 0) return { file: path, warnings, errors: parsed.errors };
