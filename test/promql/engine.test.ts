@@ -141,4 +141,39 @@ describe('engine', () => {
     expect(() => createEngine().instantQuery(q, 'a + on(x) b', 0)).toThrow(/multiple matches for labels: many-to-one matching must be explicit/);
     expect(createEngine().instantQuery(q, 'a + on(x) group_left b', 0).value.type).toBe('vector');
   });
+
+  it('gives a range query the same values as instant queries at each step', () => {
+    const q = new ArrayQueryable();
+    q.add({ __name__: 'c', job: 'a' }, Array.from({ length: 21 }, (_, i) => ({ t: i * 60_000, v: i * 3 })));
+    q.add({ __name__: 'c', job: 'b' }, [
+      ...Array.from({ length: 8 }, (_, i) => ({ t: i * 60_000, v: i })),
+      { t: 8 * 60_000, v: NaN, stale: true as const },
+      ...Array.from({ length: 5 }, (_, i) => ({ t: (12 + i) * 60_000, v: 100 + i })),
+    ]);
+    const e = createEngine();
+    const exprs = [
+      'c',
+      'rate(c[3m])',
+      'sum by (job) (increase(c[5m]))',
+      'max_over_time(c[4m:1m])',
+      'c offset 2m',
+      'c > 5',
+      'c * on(job) group_left c',
+      'absent(c{job="b"})',
+      'timestamp(c)',
+      'time() - c',
+      'topk(1, c)',
+      'c @ 300',
+    ];
+    for (const expr of exprs) {
+      const range = e.rangeQuery(q, expr, 0, 20 * 60_000, 60_000).value;
+      if (range.type !== 'matrix') throw new Error('expected a matrix');
+      for (let t = 0; t <= 20 * 60_000; t += 60_000) {
+        const inst = e.instantQuery(q, expr, t).value;
+        const fromInstant = inst.type === 'vector' ? inst.samples.map((s) => `${JSON.stringify(s.labels)}=${s.v}`).sort() : [];
+        const fromRange = range.series.flatMap((s) => s.points.filter((p) => p.t === t).map((p) => `${JSON.stringify(s.labels)}=${p.v}`)).sort();
+        expect(fromRange, `${expr} at ${t}`).toEqual(fromInstant);
+      }
+    }
+  });
 });
