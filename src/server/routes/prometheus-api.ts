@@ -6,6 +6,7 @@
  * `{"status":"success","data":...}` (plus `warnings`), errors are A's `toHttpError` shape
  * `{"status":"error","errorType","error"}`. Handlers hold no state.
  */
+import type { AlertView, RuleGroupView } from '../../alerts/index.js';
 import { ApiError } from '../../errors.js';
 import { parseExpr, toApiQueryData } from '../../promql/index.js';
 import type { QueryResult } from '../../promql/index.js';
@@ -15,58 +16,12 @@ import { parseDurationMs } from '../../time/index.js';
 import type { RouteResponse, RouteHandler, RouteOptions } from '../http-server.js';
 import type { HttpMethod } from '../router.js';
 
-/** ApiAlertView is one pending or firing alert as the API lists it. */
-export interface ApiAlertView {
-  readonly labels: Labels;
-  readonly annotations: Labels;
-  readonly state: 'pending' | 'firing';
-  readonly activeAtMs: number;
-  readonly value: number;
-  readonly keepFiringSinceMs?: number;
-}
-
-/** ApiRuleView is one rule of a group, as the API lists it. */
-export type ApiRuleView =
-  | {
-      readonly kind: 'alerting';
-      readonly name: string;
-      readonly expr: string;
-      readonly forMs: number;
-      readonly keepFiringForMs: number;
-      readonly labels: Labels;
-      readonly annotations: Labels;
-      readonly state: 'inactive' | 'pending' | 'firing';
-      readonly alerts: readonly ApiAlertView[];
-      readonly health: 'unknown' | 'ok' | 'err';
-      readonly lastError: string;
-      readonly lastEvaluationMs: number;
-      readonly evaluationDurationMs: number;
-    }
-  | {
-      readonly kind: 'recording';
-      readonly name: string;
-      readonly expr: string;
-      readonly labels: Labels;
-      readonly health: 'unknown' | 'ok' | 'err';
-      readonly lastError: string;
-      readonly lastEvaluationMs: number;
-      readonly evaluationDurationMs: number;
-    };
-
-/** ApiRuleGroupView is one rule group, as the API lists it. */
-export interface ApiRuleGroupView {
-  readonly name: string;
-  readonly file: string;
-  readonly intervalMs: number;
-  readonly limit: number;
-  readonly lastEvaluationMs: number;
-  readonly evaluationDurationMs: number;
-  readonly rules: readonly ApiRuleView[];
-}
+/** ApiAlertView, ApiRuleView and ApiRuleGroupView are the rule manager's views, as the API lists them. */
+export type { AlertView as ApiAlertView, RuleView as ApiRuleView, RuleGroupView as ApiRuleGroupView } from '../../alerts/index.js';
 
 /** RulesSource is what the API needs of the rule manager. */
 export interface RulesSource {
-  ruleGroups(): readonly ApiRuleGroupView[];
+  ruleGroups(): readonly RuleGroupView[];
 }
 
 /** PrometheusApiOptions are the collaborators of the routes. */
@@ -168,7 +123,7 @@ function sortedLabels(labels: Labels): Record<string, string> {
   return out;
 }
 
-function alertJson(a: ApiAlertView): Record<string, unknown> {
+function alertJson(a: AlertView): Record<string, unknown> {
   return {
     labels: sortedLabels(a.labels),
     annotations: sortedLabels(a.annotations),
