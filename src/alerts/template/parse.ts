@@ -200,7 +200,7 @@ function lex(name: string, text: string): Token[] {
         toks.push({ kind: 'leftParen', val: c, pos: start, line });
       } else if (c === ')') {
         parenDepth--;
-        if (parenDepth < 0) fail(`unexpected right paren U+0029 ')'`, line);
+        if (parenDepth < 0) fail('unexpected ")" in command', line);
         pos++;
         toks.push({ kind: 'rightParen', val: c, pos: start, line });
       } else if (c === '|') {
@@ -216,7 +216,9 @@ function lex(name: string, text: string): Token[] {
         pos++;
         toks.push({ kind: 'assign', val: '=', pos: start, line });
       } else {
-        fail(`unexpected ${JSON.stringify(c)} in command`, line);
+        const prev = [...toks].reverse().find((t) => t.kind !== 'space')?.kind;
+        const afterOperand = prev === 'field' || prev === 'variable' || prev === 'dot' || prev === 'identifier' || prev === 'string' || prev === 'number' || prev === 'rightParen';
+        fail(`unexpected ${JSON.stringify(c)} in ${afterOperand ? 'operand' : 'command'}`, line);
       }
     }
   }
@@ -398,7 +400,8 @@ class Parser {
         elseList = [nested];
       } else {
         this.expectRight('else');
-        const rest = this.parseList(new Set(['end']));
+        const rest = this.parseList(new Set(['end', 'else']));
+        if (rest.end === 'else') this.fail('expected end; found {{else}}', rest.endTok);
         elseList = rest.list;
       }
     }
