@@ -54,6 +54,7 @@ const LIST: readonly FunctionMeta[] = [
   fn('exp', [V], V),
   fn('floor', [V], V),
   fn('histogram_quantile', [S, V], V),
+  fn('holt_winters', [M, S, S], V),
   fn('hour', [V], V, 1),
   fn('idelta', [M], V),
   fn('increase', [M], V),
@@ -102,7 +103,6 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionMeta> = new Map(LIST.map((f)
  * rejects at parse time, with the reason given to the user.
  */
 export const UNSUPPORTED_FUNCTIONS: ReadonlyMap<string, string> = new Map([
-  ['holt_winters', 'holt_winters is not supported by this engine'],
   ['double_exponential_smoothing', 'double_exponential_smoothing is newer than Prometheus 2.42'],
   ['histogram_count', 'native histogram functions are not supported'],
   ['histogram_sum', 'native histogram functions are not supported'],

@@ -6,6 +6,7 @@
  */
 import { QueryError } from '../errors.js';
 import type { Labels } from '../store/types.js';
+import { formatGoFloatPlain } from './format.js';
 import type { Expr } from './ast.js';
 import { unwrapParens } from './ast.js';
 import { goAcos, goAcosh, goAsin, goAsinh, goAtanFn, goAtanh, goCos, goLog10, goLog2, goSin, goTan } from './go-math.js';
@@ -395,6 +396,29 @@ export const FUNCTION_IMPLS: Readonly<Record<string, FunctionImpl>> = {
     const [slope, intercept] = linearRegression(p, ctx.tMs);
     return slope * duration + intercept;
   }),
+
+  // === holt_winters(v range-vector, sf scalar, tf scalar) ===
+  holt_winters: (args, ctx) => {
+    const sf = scalarArg(args, 1);
+    const tf = scalarArg(args, 2);
+    if (!(sf > 0 && sf < 1)) throw new QueryError(`invalid smoothing factor. Expected: 0 < sf < 1, got: ${formatGoFloatPlain(sf)}`);
+    if (!(tf > 0 && tf < 1)) throw new QueryError(`invalid trend factor. Expected: 0 < tf < 1, got: ${formatGoFloatPlain(tf)}`);
+    return overTime((p) => {
+      if (p.length < 2) return undefined;
+      let s0 = 0;
+      let s1 = p[0].v;
+      let b = p[1].v - p[0].v;
+      for (let i = 1; i < p.length; i++) {
+        const x = sf * p[i].v;
+        // The trend is first updated from the second smoothed value on, as upstream's calcTrendValue.
+        if (i - 1 !== 0) b = tf * (s1 - s0) + (1 - tf) * b;
+        const y = (1 - sf) * (s1 + b);
+        s0 = s1;
+        s1 = x + y;
+      }
+      return s1;
+    })(args, ctx);
+  },
 
   // === resets(v range-vector) ===
   resets: overTime((p) => {

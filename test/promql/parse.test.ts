@@ -41,6 +41,8 @@ describe('parseExpr round-trips through exprToString', () => {
     ["'single'", '"single"'],
     ['`raw\\n`', '"raw\\\\n"'],
     ['label_replace(up, "dst", "$1", "src", "(.*)")', 'label_replace(up, "dst", "$1", "src", "(.*)")'],
+    ['holt_winters(foo[5m], 0.5, 0.1)', 'holt_winters(foo[5m], 0.5, 0.1)'],
+    ['label_replace(up, "a", "holt_winters(", "b", ".*")', 'label_replace(up, "a", "holt_winters(", "b", ".*")'],
     ['foo # a comment', 'foo'],
     ['sum by (job) (\n  rate(x[5m])\n)\n', 'sum by (job) (rate(x[5m]))'],
     ['sum(\n  # why: a comment inside a multi-line rule expression\n  x\n)', 'sum(x)'],
@@ -158,6 +160,7 @@ describe('parse errors carry positions', () => {
     ['foo[5m] offset 1m30', 0, /./],
     ['rate(foo[5m]', 12, /unexpected end of input/],
     ['nosuchfn(foo)', 0, /unknown function with name "nosuchfn"/],
+    ['holt_winters(foo, 0.5, 0.5)', 13, /expected type range vector in call to function "holt_winters"/],
     ['a + on(x) group_left(x) b', 1, /label "x" must not occur in ON and GROUP clause at once/],
     ['count_values(1, foo)', 13, /expected type string in aggregation parameter/],
     ['topk(foo)', 0, /wrong number of arguments for aggregate expression provided, expected 2, got 1/],
@@ -175,7 +178,6 @@ describe('parse errors carry positions', () => {
 
 describe('constructs outside the supported subset are rejected by name', () => {
   const cases: Array<[string, RegExp]> = [
-    ['holt_winters(foo[5m], 0.5, 0.5)', /holt_winters is not supported/],
     ['histogram_count(foo)', /native histogram functions are not supported/],
     ['sort_by_label(foo, "a")', /function "sort_by_label" is not supported/],
     ['mad_over_time(foo[5m])', /function "mad_over_time" is not supported/],
