@@ -292,7 +292,7 @@ class State {
     }
     if (isConst && node) {
       const expected = kind === 'float' ? 'float64' : kind;
-      return this.fail(node.pos, cmdString(cmd), `expected ${expected}; found ${argString(node)}`);
+      return this.fail(node.pos, argString(node), `expected ${expected}; found ${argString(node)}`);
     }
     const expected = kind === 'float' ? 'float64' : kind;
     return this.fail(cmd.pos, cmdString(cmd), `wrong type for value; expected ${expected}; got ${goTypeName(v)}`);

@@ -88,7 +88,7 @@ export function createTemplateExpander(opts: ExpandOptions = {}): TemplateExpand
 function expandWith(tmpl: CompiledTemplate | { name: string; text: string }, data: AlertTemplateData, funcs: ReturnType<typeof templateFunctions>): string {
   const compiled = 'text' in tmpl ? compileTemplate(tmpl.name, tmpl.text) : tmpl;
   if (!compiled.parsed) throw new TemplateError(`error parsing template ${compiled.name}: ${compiled.error ?? 'unknown error'}`);
-  const root = new GoStruct('template.AlertTemplateData', {
+  const root = new GoStruct('struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; Value float64 }', {
     Labels: labelsMap(data.labels),
     ExternalLabels: labelsMap(data.externalLabels),
     ExternalURL: data.externalURL,

@@ -494,12 +494,16 @@ class Parser {
     const t = this.next();
     let node: ArgNode;
     switch (t.kind) {
-      case 'field':
-        node = { kind: 'field', pos: t.pos, idents: [...t.val.slice(1).split('.'), ...this.fieldChain()] };
+      case 'field': {
+        // Go positions a chained operand (`.A.B`, `$x.A`) at its first chained field.
+        const chainPos = this.peek().kind === 'field' ? this.peek().pos : t.pos;
+        node = { kind: 'field', pos: chainPos, idents: [...t.val.slice(1).split('.'), ...this.fieldChain()] };
         return node;
+      }
       case 'variable': {
         if (!this.isDeclared(t.val)) this.fail(`undefined variable "${t.val}"`, t);
-        node = { kind: 'variable', pos: t.pos, name: t.val, idents: this.fieldChain() };
+        const chainPos = this.peek().kind === 'field' ? this.peek().pos : t.pos;
+        node = { kind: 'variable', pos: chainPos, name: t.val, idents: this.fieldChain() };
         return node;
       }
       case 'dot':
