@@ -15,8 +15,11 @@ export { RecordingRule } from './recording-rule.js';
 export type { RecordingRuleOptions } from './recording-rule.js';
 export { RuleGroup } from './rule-group.js';
 export type { Appendable, RuleGroupOptions, RuleGroupFromDefinitionOptions, RuleFailure, GroupEvalResult } from './rule-group.js';
-export { expandTemplate, compileTemplate, checkTemplate, TemplateError, TEMPLATE_DEFS, formatGoValue, goSprintf } from './template/index.js';
-export type { AlertTemplateData, CompiledTemplate, ExpandOptions, TemplateQueryFn, TemplateSample } from './template/index.js';
+export { expandTemplate, createTemplateExpander, compileTemplate, checkTemplate, TemplateError, TEMPLATE_DEFS, formatGoValue, goSprintf } from './template/index.js';
+export type { AlertTemplateData, CompiledTemplate, ExpandOptions, TemplateExpander, TemplateQueryFn, TemplateSample } from './template/index.js';
+export { checkPromqlExpr, promqlErrorText } from './expr-check.js';
+export { runRulesTests, runUnitTestFile, parseUnitTestFile, parseSeriesValues, parseMetricNotation, NotationError } from './unit-test/index.js';
+export type { UnitTestFileResult, RulesTestOutput, UnitTestFile, TestGroup, SeriesValue } from './unit-test/index.js';
 // Engineer H: manager, group runner, alert state persistence, notifiers.
 export { RuleManager, generatorUrl, goQueryEscape, needsSending } from './manager.js';
 export type { RuleManagerOptions, ReloadResult, DrillLabels, RuleGroupView, RuleView, AlertView } from './manager.js';
@@ -36,6 +39,3 @@ export { DeliveryQueue, DeliveryLoop, isPermanentHttpFailure } from './notifiers
 export { createNotifiers } from './notifiers/create-notifiers.js';
 export type { NotifierSettings, SecretLike } from './notifiers/create-notifiers.js';
 export type { DeliveryQueueOptions, DeliveryLoopOptions, QueuedItem } from './notifiers/delivery-queue.js';
-export { checkPromqlExpr, promqlErrorText } from './expr-check.js';
-export { runRulesTests, runUnitTestFile, parseUnitTestFile, parseSeriesValues, parseMetricNotation, NotationError } from './unit-test/index.js';
-export type { UnitTestFileResult, RulesTestOutput, UnitTestFile, TestGroup, SeriesValue } from './unit-test/index.js';
