@@ -131,9 +131,11 @@ function buildConfig(lab: Lab, proxyPorts: ReadonlyMap<string, number>, toxiprox
     const defaults = parseDocument(readFileSync(path.join(CONFIG_DIR, 'sentinel.yaml'), 'utf8'));
     const probes = defaults.get('probes', true);
     if (!isMap(probes)) throw new Error('config/sentinel.yaml has no probes map');
+    // preflight checks a real environment's provisioning variables; keep config/lab.yaml's
+    // setting for it (the lab has none of them) rather than the staging template's.
+    const labPreflight = doc.getIn(['probes', 'preflight'], true);
     doc.set('probes', probes);
-    // The template's preflight checks staging provisioning; the lab is a dev environment.
-    doc.setIn(['probes', 'preflight', 'params', 'env'], 'dev');
+    if (labPreflight !== undefined) doc.setIn(['probes', 'preflight'], labPreflight);
     const interval = defaults.getIn(['rules', 'evaluation_interval']);
     if (typeof interval === 'string') doc.setIn(['rules', 'evaluation_interval'], interval);
   } else if (SCHEDULES !== 'lab') {
