@@ -32,6 +32,9 @@ export interface TemplateFunction {
 /** FunctionTable maps function names to implementations. */
 export type FunctionTable = ReadonlyMap<string, TemplateFunction>;
 
+/** MAX_TEMPLATE_DEPTH bounds `{{template}}` recursion (Go allows 100000; the JS stack does not). */
+const MAX_TEMPLATE_DEPTH = 1000;
+
 class Break {}
 class Continue {}
 
@@ -83,6 +86,7 @@ function pipeString(p: PipeNode): string {
 
 class State {
   private vars: Frame[];
+  private depth = 0;
   out = '';
 
   constructor(
@@ -108,7 +112,8 @@ class State {
         return;
       case 'action': {
         const v = this.evalPipeline(dot, n.pipe);
-        if (n.pipe.decls.length === 0) this.out += printValue(v);
+        // Go's template printer shows a nil (invalid) value as "<no value>"; fmt would say "<nil>".
+        if (n.pipe.decls.length === 0) this.out += v === null ? '<no value>' : printValue(v);
         return;
       }
       case 'if':
@@ -123,6 +128,24 @@ class State {
       case 'range':
         this.walkRange(n, dot);
         return;
+      case 'template': {
+        const body = this.tmpl.defines.get(n.name);
+        const context = `{{template ${JSON.stringify(n.name)}${n.pipe ? ` ${pipeString(n.pipe)}` : ''}}}`;
+        if (!body) this.fail(n.pos, context, `template "${n.name}" not defined`);
+        const value = n.pipe ? this.evalPipeline(dot, n.pipe) : null;
+        if (this.depth >= MAX_TEMPLATE_DEPTH) this.fail(n.pos, context, `exceeded maximum template depth (${MAX_TEMPLATE_DEPTH})`);
+        this.depth++;
+        // The called template gets a fresh variable scope: only `$`, bound to its dot.
+        const saved = this.vars;
+        this.vars = [{ name: '$', value }];
+        try {
+          this.walkList(body, value);
+        } finally {
+          this.vars = saved;
+          this.depth--;
+        }
+        return;
+      }
       case 'break':
         throw new Break();
       case 'continue':

@@ -44,13 +44,16 @@ export type TemplateNode =
   | { readonly kind: 'action'; readonly pos: number; readonly pipe: PipeNode }
   | { readonly kind: 'if' | 'with'; readonly pos: number; readonly pipe: PipeNode; readonly list: TemplateNode[]; readonly elseList: TemplateNode[] | undefined }
   | { readonly kind: 'range'; readonly pos: number; readonly pipe: PipeNode; readonly list: TemplateNode[]; readonly elseList: TemplateNode[] | undefined }
-  | { readonly kind: 'break' | 'continue'; readonly pos: number };
+  | { readonly kind: 'break' | 'continue'; readonly pos: number }
+  | { readonly kind: 'template'; readonly pos: number; readonly name: string; readonly pipe: PipeNode | undefined };
 
 /** ParsedTemplate is a parsed template with the text it came from (for error positions). */
 export interface ParsedTemplate {
   readonly name: string;
   readonly text: string;
   readonly root: readonly TemplateNode[];
+  /** defines are the `{{define}}`/`{{block}}` templates, by name. */
+  readonly defines: ReadonlyMap<string, readonly TemplateNode[]>;
 }
 
 type TokKind =
@@ -299,6 +302,7 @@ export interface TemplateParseOptions {
 class Parser {
   private i = 0;
   private vars: string[][] = [['$']];
+  readonly defines = new Map<string, TemplateNode[]>();
 
   constructor(
     private readonly name: string,
@@ -372,13 +376,44 @@ class Parser {
             this.expectRight(k.val);
             list.push({ kind: k.val, pos: k.pos });
             continue;
+          case 'define':
+          case 'block':
+          case 'template': {
+            list.push(...this.parseTemplateAction(k.val, k));
+            continue;
+          }
           default:
-            this.fail(`{{${k.val}}} is not supported in alert templates`, k);
+            this.fail(`unexpected <${k.val}>`, k);
         }
       }
       const pipe = this.parsePipeline('command', k);
       list.push({ kind: 'action', pos: k.pos, pipe });
     }
+  }
+
+  /** parseTemplateAction handles `{{define "x"}}`, `{{template "x" [pipe]}}` and `{{block "x" pipe}}`. */
+  private parseTemplateAction(kind: string, kw: Token): TemplateNode[] {
+    const nameTok = this.nextNonSpace();
+    if (nameTok.kind !== 'string' && nameTok.kind !== 'rawString') this.fail(`unexpected ${describe(nameTok)} in ${kind} clause`, nameTok);
+    const name = unquoteGo(nameTok.val);
+    let pipe: PipeNode | undefined;
+    if (kind === 'define') {
+      this.expectRight('define clause');
+    } else if (this.peekNonSpace().kind === 'rightDelim') {
+      if (kind === 'block') this.fail('missing value for block clause', kw);
+      this.nextNonSpace();
+    } else {
+      pipe = this.parsePipeline(`${kind} clause`, kw);
+    }
+    if (kind === 'template') return [{ kind: 'template', pos: nameTok.pos, name, pipe }];
+    // A defined template sees only `$` (its own dot), not the caller's variables.
+    const saved = this.vars;
+    this.vars = [['$']];
+    const body = this.parseList(new Set(['end']));
+    this.vars = saved;
+    if (this.defines.has(name)) this.fail(`template: multiple definition of template "${name}"`, kw);
+    this.defines.set(name, body.list);
+    return kind === 'block' ? [{ kind: 'template', pos: nameTok.pos, name, pipe }] : [];
   }
 
   private expectRight(context: string): void {
@@ -568,6 +603,7 @@ function describe(t: Token): string {
 /** parseTemplate parses template `text` named `name` (the name appears in error messages). */
 export function parseTemplate(name: string, text: string, opts: TemplateParseOptions): ParsedTemplate {
   const toks = lex(name, text);
-  const root = new Parser(name, toks, opts).parseRoot();
-  return { name, text, root };
+  const parser = new Parser(name, toks, opts);
+  const root = parser.parseRoot();
+  return { name, text, root, defines: parser.defines };
 }

@@ -47,6 +47,8 @@ describe('expandTemplate', () => {
     ['a  {{- " b " -}}  c', 1, 'a b c'], ['{{/* comment */}}x', 1, 'x'], ['{{ $externalLabels.cluster }} {{ $externalURL }}', 1, 'stg https://s.example'],
     ['{{ $x := 3 }}{{ $x }}{{ $x = "y" }}{{ $x }}', 1, '3y'], ['{{ len $labels }} {{ index $labels "job" }}', 1, '2 api'],
     ['{{ print 1 2 "a" "b" 3 }}', 1, '1 2ab3'], ['{{ or "" "fallback" }}', 1, 'fallback'], ['{{ match "^host" $labels.instance }}', 1, 'true'],
+    ['{{ define "x" }}[{{ . }}]{{ end }}{{ template "x" $labels.job }}{{ template "x" }}', 1, '[api][<no value>]'],
+    ['{{ block "b" $value }}<{{ . }}>{{ end }}', 2, '<2>'],
     ['{{ "quoted\\tstr" }}', 1, 'quoted\tstr'], ['{{ `raw\\n` }}', 1, 'raw\\n'],
   ])('%s with $value=%s', (text, value, want) => {
     expect(x(text, value)).toBe(want);
