@@ -10,7 +10,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { createEngine } from '../../promql/index.js';
 import type { Expr } from '../../promql/index.js';
 import { parseExpr } from '../../promql/index.js';
-import { MemoryStore } from '../../store/index.js';
+import { labelsKey, MemoryStore } from '../../store/index.js';
 import type { Labels } from '../../store/index.js';
 import { formatDurationMs } from '../../time/index.js';
 import { AlertingRule } from '../alerting-rule.js';
@@ -179,7 +179,7 @@ async function runTestGroup(
 ): Promise<string[]> {
   const evalIntervalMs = file.evaluationIntervalMs || DEFAULT_EVAL_INTERVAL_MS;
   // 1. Input series (a notation error fails the whole test group, as the loader does).
-  const series: LoadSeries[] = [];
+  const byKey = new Map<string, LoadSeries>();
   for (const s of tg.inputSeries) {
     try {
       const labels = parseMetricNotation(s.series);
@@ -189,12 +189,16 @@ async function runTestGroup(
         if (val.kind === 'omitted') return;
         points.push({ t: i * tg.intervalMs, v: val.kind === 'value' ? val.v : NaN, stale: val.kind === 'stale' });
       });
-      series.push({ labels, points, next: 0 });
+      // The test loader keys series by label set: a later definition replaces an earlier one.
+      const key = labelsKey(labels);
+      byKey.delete(key);
+      byKey.set(key, { labels, points, next: 0 });
     } catch (err) {
       if (err instanceof NotationError) return [`series ${quoteGo(s.series)}: ${err.message}`];
       throw err;
     }
   }
+  const series = [...byKey.values()];
   for (const a of tg.alertRuleTests) {
     if (a.alertname === '') {
       const groupLog = tg.name !== '' ? ` (in TestGroup ${tg.name})` : '';
