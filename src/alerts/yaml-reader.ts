@@ -100,16 +100,10 @@ export class YamlFile {
     return undefined;
   }
 
-  /** float reads a number scalar (Go's float64 decoding accepts .inf and .nan too). */
+  /** float reads a number scalar (`.inf`, `.nan`, `1e3`, `0x10` resolve as numbers; quoted text does not, as in yaml.v3). */
   float(node: Node | null | undefined): number | undefined {
     if (node === null || node === undefined) return undefined;
     if (isScalar(node) && typeof node.value === 'number') return node.value;
-    if (isScalar(node) && typeof node.value === 'string') {
-      const s = node.value.trim();
-      if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return Number(s);
-      if (/^[+-]?(inf|infinity)$/i.test(s)) return s.startsWith('-') ? -Infinity : Infinity;
-      if (/^nan$/i.test(s)) return NaN;
-    }
     this.issue(node, `cannot unmarshal ${describe(node)} into float64`);
     return undefined;
   }
