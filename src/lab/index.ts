@@ -4,8 +4,8 @@
  */
 export type { Lab, LabOptions, LabPorts, LabSecrets, LabState, LabTrafficOptions, LabUrls, ResumeFaultRecord, StreamState } from './lab.js';
 export { startLab, DEFAULT_LAB_PORTS, DEFAULT_DATABASE_NAME, SECRET_FILE_NAMES } from './lab.js';
-export type { LabKnobs, ResumeFault, RuntimeFieldSet } from './knobs.js';
-export { KNOB_NAMES, ResumeFaults, RuntimeFieldSets, defaultKnobs } from './knobs.js';
+export type { LabKnobs, PublishFailureKind, ResumeFault, RuntimeFieldSet } from './knobs.js';
+export { KNOB_NAMES, PublishFailureKinds, ResumeFaults, RuntimeFieldSets, defaultKnobs } from './knobs.js';
 export type { ClientState, SimulatedClientOptions } from './traffic.js';
 export { SENTINEL_CANARY_PREFIX } from './traffic.js';
 export { topicToStream, RETIRED_TOKEN_ROUTES } from './control-service.js';

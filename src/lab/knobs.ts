@@ -9,6 +9,14 @@ export const ResumeFaults = ['gap', 'duplicate', 'reorder'] as const;
 /** ResumeFault is one of ResumeFaults. */
 export type ResumeFault = (typeof ResumeFaults)[number];
 
+/**
+ * PublishFailureKinds are the mirror failure classes of the runtime endpoint (`mirror.<kind>_failures_total`)
+ * a failed publish is counted under.
+ */
+export const PublishFailureKinds = ['network', 'auth', 'rate_limited', 'validation', 'unknown'] as const;
+/** PublishFailureKind is one of PublishFailureKinds. */
+export type PublishFailureKind = (typeof PublishFailureKinds)[number];
+
 /** RuntimeFieldSets: `published` is exactly the published endpoint; `documented` adds the documented fields. */
 export const RuntimeFieldSets = ['published', 'documented'] as const;
 /** RuntimeFieldSet is one of RuntimeFieldSets. */
@@ -21,6 +29,8 @@ export interface LabKnobs {
   retention_floor: number;
   /** publish_failures is the ratio (0..1) of mirror publishes that fail into the outbox. */
   publish_failures: number;
+  /** publish_failure_kind is the class `publish_failures` are counted under (default network). */
+  publish_failure_kind: PublishFailureKind;
   /** token_failure_ratio is the ratio (0..1) of `POST /api/sync/token` calls that fail with 500. */
   token_failure_ratio: number;
   /** slow_clients are simulated client ids that stop acking. */
@@ -55,6 +65,7 @@ export function defaultKnobs(): LabKnobs {
     traffic: { paused: false, events_per_second: 5 },
     retention_floor: 0,
     publish_failures: 0,
+    publish_failure_kind: 'network',
     token_failure_ratio: 0,
     slow_clients: [],
     next_resume: null,
@@ -68,7 +79,7 @@ export function defaultKnobs(): LabKnobs {
 
 /** KNOB_NAMES lists every knob `POST /lab/knobs` accepts, one-shots included. */
 export const KNOB_NAMES = [
-  'traffic', 'retention_floor', 'publish_failures', 'token_failure_ratio', 'slow_clients', 'restart', 'next_resume',
+  'traffic', 'retention_floor', 'publish_failures', 'publish_failure_kind', 'token_failure_ratio', 'slow_clients', 'restart', 'next_resume',
   'streaming_stopped', 'leak_connection_rows', 'auth_failures_per_minute', 'stale_cursor_events_per_minute',
   'runtime_fields', 'append_burst',
 ] as const;
@@ -128,6 +139,10 @@ export function parseKnobPatch(input: unknown, current: LabKnobs): KnobPatch {
       }
       case 'publish_failures':
         knobs.publish_failures = ratio(name, v);
+        break;
+      case 'publish_failure_kind':
+        if (!(PublishFailureKinds as readonly unknown[]).includes(v)) fail(`knob publish_failure_kind must be one of ${PublishFailureKinds.join(', ')}, got ${JSON.stringify(v)}`);
+        knobs.publish_failure_kind = v as PublishFailureKind;
         break;
       case 'token_failure_ratio':
         knobs.token_failure_ratio = ratio(name, v);

@@ -387,6 +387,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         paused: knobs.traffic.paused,
         eventsPerSecond: knobs.traffic.events_per_second,
         publishFailures: knobs.publish_failures,
+        publishFailureKind: knobs.publish_failure_kind,
         slowClients: knobs.slow_clients,
       });
       enforceRetention();

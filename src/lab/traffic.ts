@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { MirrorCounters } from './runtime-service.js';
+import type { PublishFailureKind } from './knobs.js';
 
 /** SENTINEL_CANARY_PREFIX marks the sentinel's canary streams; the lab never writes to them. */
 export const SENTINEL_CANARY_PREFIX = 'runtime.topic.sentinel.';
@@ -92,6 +93,8 @@ export class TrafficGenerator {
   /** staleCursorResets counts simulated clients that fell below the retention floor and rebootstrapped. */
   staleCursorResets = 0;
   private readonly outbox: PendingEvent[] = [];
+  /** failureKind is the class failed publishes are counted under (knob publish_failure_kind). */
+  private failureKind: PublishFailureKind = 'network';
   private readonly cursors = new Map<string, Map<string, ClientCursor>>();
   private credit = 0;
   private nextStream = 0;
@@ -124,7 +127,7 @@ export class TrafficGenerator {
     if (failureRatio > 0 && this.random() < failureRatio) {
       if (!isRetry) {
         this.mirror.failed_total += 1;
-        this.mirror.network_failures_total += 1;
+        this.countFailureKind();
         // Half the failures are ambiguous (committed, acknowledgement lost): the retry is then
         // an idempotent duplicate, which is what duplicate_suppressed_total counts.
         if (this.random() < 0.5 && this.module.append(ev.streamId, ev.key, ev.hash, ev.json, ev.createdAtMs)) this.mirror.published_total += 1;
@@ -136,8 +139,13 @@ export class TrafficGenerator {
     return true;
   }
 
+  private countFailureKind(): void {
+    this.mirror[`${this.failureKind}_failures_total`] += 1;
+  }
+
   /** step generates `eventsPerSecond × dt` events (unless paused), retries the outbox, applies and acks. */
-  step(nowMs: number, dtMs: number, knobs: { paused: boolean; eventsPerSecond: number; publishFailures: number; slowClients: readonly string[] }): void {
+  step(nowMs: number, dtMs: number, knobs: { paused: boolean; eventsPerSecond: number; publishFailures: number; publishFailureKind?: PublishFailureKind; slowClients: readonly string[] }): void {
+    this.failureKind = knobs.publishFailureKind ?? 'network';
     // Outbox first: the mirror retries in order before publishing anything new.
     while (this.outbox.length > 0) {
       const head = this.outbox[0] as PendingEvent;
@@ -154,7 +162,7 @@ export class TrafficGenerator {
         if (this.outbox.length > 0) {
           // Queued behind older failures to keep stream order: counted as a failed publish.
           this.mirror.failed_total += 1;
-          this.mirror.network_failures_total += 1;
+          this.countFailureKind();
           this.outbox.push(ev);
         } else if (!this.publish(ev, knobs.publishFailures)) {
           this.outbox.push(ev);

@@ -55,7 +55,7 @@ describe('lab admin API', () => {
     expect(r.status).toBe(200);
     expect(dig(r.json, 'knobs', 'token_failure_ratio')).toBe(0.25);
     const state = (await (await fetch(`${lab.urls.admin}/lab/state`)).json()) as Record<string, unknown>;
-    expect(Object.keys(state.knobs as object).sort()).toEqual(['auth_failures_per_minute', 'leak_connection_rows', 'next_resume', 'publish_failures', 'retention_floor', 'runtime_fields', 'slow_clients', 'stale_cursor_events_per_minute', 'streaming_stopped', 'token_failure_ratio', 'traffic'].sort());
+    expect(Object.keys(state.knobs as object).sort()).toEqual(['auth_failures_per_minute', 'leak_connection_rows', 'next_resume', 'publish_failure_kind', 'publish_failures', 'retention_floor', 'runtime_fields', 'slow_clients', 'stale_cursor_events_per_minute', 'streaming_stopped', 'token_failure_ratio', 'traffic'].sort());
   });
 });
 
@@ -101,6 +101,17 @@ describe('lab knobs change what clients observe', () => {
     const m = await runtimeMetrics();
     expect(dig(m, 'mirror', 'failed_total')).toBeGreaterThanOrEqual(5);
     lab.setKnobs({ publish_failures: 0, traffic: { paused: true } });
+    await waitUntil(async () => dig(await runtimeMetrics(), 'mirror', 'outbox_depth') === 0, 3000, 'outbox drain');
+  });
+
+  it('publish_failure_kind: failed publishes are counted under mirror.<kind>_failures_total', async () => {
+    const before = await runtimeMetrics();
+    expect((await postKnobs({ publish_failure_kind: 'sideways' })).status).toBe(400);
+    lab.setKnobs({ publish_failures: 1, publish_failure_kind: 'auth', traffic: { paused: false, events_per_second: 200 } });
+    await waitUntil(async () => (dig(await runtimeMetrics(), 'mirror', 'auth_failures_total') as number) >= 5, 3000, 'auth failures');
+    const m = await runtimeMetrics();
+    expect(dig(m, 'mirror', 'network_failures_total')).toBe(dig(before, 'mirror', 'network_failures_total'));
+    lab.setKnobs({ publish_failures: 0, publish_failure_kind: 'network', traffic: { paused: true } });
     await waitUntil(async () => dig(await runtimeMetrics(), 'mirror', 'outbox_depth') === 0, 3000, 'outbox drain');
   });
 
