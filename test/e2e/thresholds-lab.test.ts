@@ -75,7 +75,21 @@ function realSleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-describe('the six documented thresholds fire against the lab and resolve (daemon, shipped rules, lab knobs)', () => {
+/** HarnessOptions say which probes run each simulated minute and how the lab starts. */
+interface HarnessOptions {
+  /** probes run once per simulated minute (the others stay configured but idle). */
+  readonly probes: readonly string[];
+  /** mayFail are probes whose failure is the knob's intended effect rather than a broken harness. */
+  readonly mayFail: readonly string[];
+  /** knobs are set over the admin API before the daemon starts. */
+  readonly knobs: Record<string, unknown>;
+}
+
+/**
+ * useThresholdHarness registers the hooks that start the lab environment, a webhook receiver and
+ * the daemon on one ManualClock (and stop them), and returns the steps the tests drive them with.
+ */
+function useThresholdHarness(opts: HarnessOptions) {
   let work: string;
   let clock: ManualClock;
   let env: LabEnvironment;
@@ -113,7 +127,7 @@ describe('the six documented thresholds fire against the lab and resolve (daemon
       doc.setIn(['alerting', 'webhooks'], doc.createNode([{ url: webhookUrl, timeout: '5s' }]));
     };
     env = await startLabEnvironment({ workDir: join(work, 'env'), evidenceDir: join(work, 'evidence'), clock, tickMs: LAB_TICK_MS, patchConfig });
-    await setKnobs({ runtime_fields: 'documented', traffic: { events_per_second: 2 } });
+    await setKnobs(opts.knobs);
 
     const config = loadConfig(env.configFile);
     daemon = buildDaemon(config, { clock, logger, registry: new Registry(), tracer: trace.getTracer('thresholds-lab'), version: 'test', env: {} });
@@ -121,7 +135,7 @@ describe('the six documented thresholds fire against the lab and resolve (daemon
     const found = daemon.components.find((c): c is ProbeScheduler => c instanceof ProbeScheduler);
     if (!found) throw new Error('buildDaemon composed no ProbeScheduler');
     scheduler = found;
-    expect(scheduler.probeNames()).toEqual(expect.arrayContaining([...THRESHOLD_PROBES]));
+    expect(scheduler.probeNames()).toEqual(expect.arrayContaining([...opts.probes]));
     const bound = daemon.server.address();
     if (!bound) throw new Error('the daemon HTTP server did not start');
     apiUrl = bound.url;
@@ -136,11 +150,15 @@ describe('the six documented thresholds fire against the lab and resolve (daemon
   }, 30_000);
 
   /** setKnobs turns lab knobs the way an operator or a drill does: POST /lab/knobs on the admin API. */
-  async function setKnobs(knobs: Record<string, unknown>): Promise<Record<string, unknown>> {
+  async function setKnobs(knobs: Record<string, unknown>): Promise<void> {
+    const res = await postKnobs(knobs);
+    expect(res.status, `POST /lab/knobs ${JSON.stringify(knobs)}: ${res.text}`).toBe(200);
+  }
+
+  /** postKnobs is POST /lab/knobs without judging the answer (a knob the lab may not have). */
+  async function postKnobs(knobs: Record<string, unknown>): Promise<{ status: number; text: string }> {
     const res = await fetch(`${env.urls.admin}/lab/knobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(knobs), signal: AbortSignal.timeout(5000) });
-    const body = (await res.json()) as Record<string, unknown>;
-    expect(res.status, `POST /lab/knobs ${JSON.stringify(knobs)}: ${JSON.stringify(body)}`).toBe(200);
-    return body;
+    return { status: res.status, text: await res.text() };
   }
 
   async function labState(): Promise<{ streams: Array<{ stream_id: string }>; clients: Array<{ client_id: string }> }> {
@@ -164,16 +182,16 @@ describe('the six documented thresholds fire against the lab and resolve (daemon
   /**
    * minute moves simulated time one minute (the rule groups evaluate on their slot inside it),
    * lets the lab's ticker credit that minute to its traffic and counters, then runs the probes
-   * against the lab at the new time. Every probe must complete; the token probe may fail because
-   * a knob makes the control service fail, the others must succeed.
+   * against the lab at the new time. Every probe must complete; those in `mayFail` may fail
+   * because a knob breaks what they check, the others must succeed.
    */
   async function minute(): Promise<void> {
     await clock.advance(MINUTE_MS);
     minutes += 1;
     await realSleep(LAB_TICK_MS * 6);
-    const reports = (await Promise.all(THRESHOLD_PROBES.map((p) => scheduler.runOnce(p)))).flat();
+    const reports = (await Promise.all(opts.probes.map((p) => scheduler.runOnce(p)))).flat();
     for (const r of reports) {
-      if (r.probe !== 'token') expect(r.outcome.result.ok, `probe ${r.probe} at minute ${minutes}: ${JSON.stringify(r.outcome.result)}`).toBe(true);
+      if (!opts.mayFail.includes(r.probe)) expect(r.outcome.result.ok, `probe ${r.probe} at minute ${minutes}: ${JSON.stringify(r.outcome.result)}`).toBe(true);
     }
   }
 
@@ -239,12 +257,22 @@ describe('the six documented thresholds fire against the lab and resolve (daemon
     }
   }
 
+  return { setKnobs, postKnobs, labState, apiAlerts, stateOf, minute, stepUntil, expectFiresOnTime, expectResolves, minutesElapsed: () => minutes };
+}
+
+describe('the six documented thresholds fire against the lab and resolve (daemon, shipped rules, lab knobs)', () => {
+  const { setKnobs, labState, apiAlerts, stateOf, minute, expectFiresOnTime, expectResolves, minutesElapsed } = useThresholdHarness({
+    probes: THRESHOLD_PROBES,
+    mayFail: ['token'],
+    knobs: { runtime_fields: 'documented', traffic: { events_per_second: 2 } },
+  });
+
   const documentedActive = async (): Promise<string[]> => (await apiAlerts()).filter((a) => a.labels.threshold !== undefined).map((a) => `${a.labels.alertname}=${a.state}`);
 
   it('a healthy lab raises none of the documented threshold alerts', async () => {
     for (let i = 0; i < 12; i++) {
       await minute();
-      expect(await documentedActive(), `minute ${minutes}`).toEqual([]);
+      expect(await documentedActive(), `minute ${minutesElapsed()}`).toEqual([]);
     }
   }, 60_000);
 
@@ -303,8 +331,8 @@ describe('the six documented thresholds fire against the lab and resolve (daemon
     for (let i = 0; i < 36; i++) await minute();
     for (let i = 0; i < 30; i++) {
       await minute();
-      expect(await stateOf(unauthorized), `unauthorized at a steady baseline, minute ${minutes}`).toBe('inactive');
-      expect(await stateOf(expired), `token_expired at a steady baseline, minute ${minutes}`).toBe('inactive');
+      expect(await stateOf(unauthorized), `unauthorized at a steady baseline, minute ${minutesElapsed()}`).toBe('inactive');
+      expect(await stateOf(expired), `token_expired at a steady baseline, minute ${minutesElapsed()}`).toBe('inactive');
     }
     await setKnobs({ auth_failures_per_minute: { unauthorized: 30 } });
     await expectFiresOnTime(unauthorized, 5, 12);
@@ -316,5 +344,75 @@ describe('the six documented thresholds fire against the lab and resolve (daemon
     await expectFiresOnTime(expired, 5, 12);
     await setKnobs({ auth_failures_per_minute: { token_expired: 2 } });
     await expectResolves(expired, 12);
+  }, 180_000);
+});
+
+/**
+ * The published runtime endpoint (the lab's default, and what production served at the
+ * published revision) lacks delivery.max_replay_lag, delivery.stale_cursor_events_total and
+ * auth_failures.*; the shipped rules then fall back to the sentinel's own measurements. Those
+ * fallbacks must fire too, or thresholds 3-5 would be silent in production.
+ */
+describe('with only the published runtime fields, the fallbacks of thresholds 3-5 fire against the lab', () => {
+  const { setKnobs, postKnobs, labState, apiAlerts, stateOf, minute, expectFiresOnTime, expectResolves, minutesElapsed } = useThresholdHarness({
+    probes: [...THRESHOLD_PROBES, 'resume'],
+    mayFail: ['token', 'resume'],
+    knobs: { runtime_fields: 'published', traffic: { events_per_second: 2 } },
+  });
+
+  it('a healthy lab raises none of the documented threshold alerts', async () => {
+    for (let i = 0; i < 8; i++) {
+      await minute();
+      const active = (await apiAlerts()).filter((a) => a.labels.threshold !== undefined).map((a) => `${a.labels.alertname}=${a.state}`);
+      expect(active, `minute ${minutesElapsed()}`).toEqual([]);
+    }
+  }, 60_000);
+
+  it("3 (fallback: the sentinel's own replay lag per stream) with slow_clients and append_burst", async () => {
+    const t = { alertname: 'SpacetimeReplayLagHigh' };
+    const state = await labState();
+    const client = state.clients[0]?.client_id;
+    const stream = state.streams.find((s) => !s.stream_id.startsWith('runtime.topic.sentinel.'))?.stream_id;
+    await setKnobs({ slow_clients: [client], append_burst: { stream, count: 12_000 } });
+    await expectFiresOnTime(t, 5, 12);
+    const firing = (await apiAlerts()).filter((a) => matches(a.labels, t) && a.state === 'firing');
+    // The sentinel's measurement is per stream: the burst's stream is named, the runtime's field is not there.
+    expect(firing.map((a) => a.labels.stream_id)).toContain(stream);
+    await setKnobs({ slow_clients: [] });
+    await expectResolves(t, 30);
+  }, 90_000);
+
+  it("4 (fallback: the resume canary's stale-cursor rebootstraps) with retention_floor", async () => {
+    const t = { alertname: 'SpacetimeStaleCursorSpike' };
+    // A floor above every retained seq: each resume of the canary finds its cursor below it.
+    await setKnobs({ retention_floor: 1_000_000 });
+    await expectFiresOnTime(t, 5, 12);
+    await setKnobs({ retention_floor: 0 });
+    await expectResolves(t, 20);
+  }, 90_000);
+
+  it('5 (fallback: mirror.auth_failures_total above 3x its trailing hour) with publish_failures of kind auth', async () => {
+    const t = { alertname: 'SpacetimeAuthFailuresAboveBaseline', labels: { reason: 'mirror_auth' } };
+    // With the published fields the runtime exports no auth_failures.* breakdown, so
+    // auth_failures_per_minute is invisible; the rule reads the mirror's auth failures instead.
+    const answer = await postKnobs({ publish_failure_kind: 'auth' });
+    expect(
+      answer.status,
+      'threshold 5 cannot fire against the published runtime fields: no lab knob moves mirror.auth_failures_total (every mirror publish failure ' +
+        `is counted as a network failure), so its fallback rule has nothing to see. The lab needs the knob publish_failure_kind: "auth" (lab answered: ${answer.text.slice(0, 200)})`,
+    ).toBe(200);
+    // The lab's ticker publishes a simulated minute's events in one step and queues every event
+    // behind the first failure, so a small failure ratio gives a bursty, not a steady, baseline.
+    // The jump is therefore from none: a quiet stretch (the trailing hour holds no failures, but
+    // holds samples, so the baseline is 0, not absent), then failures, which are above 3 x 0.
+    for (let i = 0; i < 10; i++) {
+      await minute();
+      expect(await stateOf(t), `mirror_auth with no failures, minute ${minutesElapsed()}`).toBe('inactive');
+    }
+    await setKnobs({ publish_failures: 0.2 });
+    await expectFiresOnTime(t, 5, 12);
+    await setKnobs({ publish_failures: 0 });
+    await expectResolves(t, 15);
+    await setKnobs({ publish_failure_kind: 'network' });
   }, 180_000);
 });
