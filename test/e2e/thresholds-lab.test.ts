@@ -13,8 +13,10 @@
  * For each threshold the alert must go inactive -> pending -> firing exactly `for` after it went
  * pending (not early, not late), reach the on-call webhook firing with its labels and
  * annotations, and, once the knob is turned back, leave /api/v1/alerts and reach the webhook
- * resolved. The lab serves the documented runtime fields (`runtime_fields: documented`), so the
- * rules read the operators' metrics rather than their fallbacks.
+ * resolved. The first suite has the lab serve the documented runtime fields (`runtime_fields:
+ * documented`), so the rules read the operators' metrics; the second keeps the published fields
+ * only, where thresholds 3-5 must fire through their fallbacks (the sentinel's own replay lag,
+ * the resume canary's stale rebootstraps, the mirror's auth failures).
  */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
