@@ -301,6 +301,27 @@ export function templateFunctions(opts: TemplateFunctionOptions): FunctionTable 
       }
       return cur;
     }, true)],
+    ['slice', fn(['any', 'any'], ([item, ...idx]) => {
+      const ints = idx.map((k) => {
+        if (!(k instanceof GoInt)) throw new Error(`cannot index slice/array with type ${goTypeName(k)}`);
+        return k.value;
+      });
+      if (ints.length > 3) throw new Error(`too many slice indexes: ${ints.length}`);
+      if (typeof item === 'string') {
+        if (ints.length === 3) throw new Error('cannot 3-index slice a string');
+        const bytes = Buffer.from(item, 'utf8');
+        const [i = 0, j = bytes.length] = ints;
+        if (i < 0 || j < i || j > bytes.length) throw new Error(`index out of range: ${j > bytes.length ? j : i}`);
+        return bytes.subarray(i, j).toString('utf8');
+      }
+      if (Array.isArray(item)) {
+        const arr = item as readonly TemplateValue[];
+        const [i = 0, j = arr.length] = ints;
+        if (i < 0 || j < i || j > arr.length) throw new Error(`index out of range: ${j > arr.length ? j : i}`);
+        return arr.slice(i, j);
+      }
+      throw new Error(`can't slice item of type ${goTypeName(item)}`);
+    }, true)],
     ['print', fn(['any'], (args) => goSprint(args), true)],
     ['printf', fn(['string', 'any'], ([f, ...rest]) => goSprintf(f as string, rest), true)],
     ['println', fn(['any'], (args) => goSprintln(args), true)],

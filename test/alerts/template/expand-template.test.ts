@@ -49,6 +49,7 @@ describe('expandTemplate', () => {
     ['{{ print 1 2 "a" "b" 3 }}', 1, '1 2ab3'], ['{{ or "" "fallback" }}', 1, 'fallback'], ['{{ match "^host" $labels.instance }}', 1, 'true'],
     ['{{ define "x" }}[{{ . }}]{{ end }}{{ template "x" $labels.job }}{{ template "x" }}', 1, '[api][<no value>]'],
     ['{{ block "b" $value }}<{{ . }}>{{ end }}', 2, '<2>'],
+    ['{{ slice $labels.instance 0 6 }}|{{ slice "abc" 1 }}', 1, 'host-1|bc'],
     ['{{ "quoted\\tstr" }}', 1, 'quoted\tstr'], ['{{ `raw\\n` }}', 1, 'raw\\n'],
   ])('%s with $value=%s', (text, value, want) => {
     expect(x(text, value)).toBe(want);
