@@ -254,8 +254,9 @@ function selector(rng: Rng, w: World): ExprNode {
     const value = op === '=~' || op === '!~' ? rng.pick(['a.*', 'api|db', '.*-.*', 'b-2', '', 'Web.+', '[ab]-[0-9]']) : rng.pick(label === 'job' ? JOBS : INSTANCES);
     matchers.push(`${label}${op}${JSON.stringify(value)}`);
   }
-  if (rng.chance(0.05)) matchers.push(`__name__=~${JSON.stringify(rng.pick(['req_total|temp', 't.*', 'up']))}`);
-  const base = matchers.length > 0 && rng.chance(0.9) ? `${m}{${matchers.join(', ')}}` : matchers.length > 0 ? `{${matchers.join(', ')}}` : m;
+  const nameMatcher = rng.chance(0.05);
+  if (nameMatcher) matchers.push(`__name__=~${JSON.stringify(rng.pick(['req_total|temp', 't.*', 'up']))}`);
+  const base = nameMatcher ? `{${matchers.join(', ')}}` : matchers.length > 0 ? `${m}{${matchers.join(', ')}}` : m;
   const plain = leaf('vector', m);
   const mod = modifier(rng, w);
   if (mod === '') return base === m ? plain : leaf('vector', base, [plain]);
@@ -326,13 +327,25 @@ function matching(rng: Rng, setOp: boolean): string {
   if (rng.chance(0.5)) return '';
   const labels = rng.chance(0.2) ? [] : [...new Set([rng.pick(GROUP_LABELS), ...(rng.chance(0.3) ? [rng.pick(GROUP_LABELS)] : [])])];
   let out = ` ${rng.chance(0.6) ? 'on' : 'ignoring'}(${labels.join(', ')})`;
-  if (!setOp && rng.chance(0.35)) out += ` ${rng.pick(['group_left', 'group_right'])}${rng.chance(0.3) ? `(${rng.pick(GROUP_LABELS)})` : ''}`;
+  if (!setOp && rng.chance(0.35)) {
+    // `group_left (x)` would read (x) as the include-labels list: bare modifiers only before
+    // unparenthesised operands (see the caller).
+    out += ` ${rng.pick(['group_left', 'group_right'])}${rng.weighted([[`(${rng.pick(GROUP_LABELS)})`, 3], ['()', 2], ['', 2]] as const)}`;
+  }
   return out;
 }
 
-function wrapOperand(rng: Rng, k: string): string {
+/** sibling derives a same-labelled vector from `a` (shifted, transformed or aggregated). */
+function sibling(rng: Rng, a: ExprNode): ExprNode {
+  const f = rng.pick(['abs(X)', 'X', 'X offset 1m', 'clamp_min(X, 1)', '-X', 'sort_desc(X)', 'X * 2', 'floor(X)', 'sum by (job) (X)', 'max by (job, instance) (X)', 'timestamp(X)']);
+  if (f.includes('offset') && (a.kids.length > 0 || exprText(a).includes('offset'))) return a;
+  return node('vector', [a], ([x]) => f.replace('X', f.includes('offset') ? x : `(${x})`));
+}
+
+/** wrapper decides once (render must be pure) whether an operand is parenthesised. */
+function wrapper(rng: Rng): (k: string) => string {
   // Unparenthesised operands now and then, so precedence and associativity get exercised.
-  return rng.chance(0.8) ? `(${k})` : k;
+  return rng.chance(0.8) ? (k) => `(${k})` : (k) => k;
 }
 
 function genVector(rng: Rng, w: World, depth: number): ExprNode {
@@ -398,8 +411,12 @@ function genVector(rng: Rng, w: World, depth: number): ExprNode {
       const bool = CMP.includes(op as (typeof CMP)[number]) && rng.chance(0.4) ? ' bool' : '';
       const m = matching(rng, setOp);
       const a = genVector(rng, w, depth - 1);
-      const b = genVector(rng, w, depth - 1);
-      return node('vector', [a, b], ([x, y]) => `${wrapOperand(rng, x)} ${op}${bool}${m} ${wrapOperand(rng, y)}`);
+      // Half the time the right side derives from the left, so the sides share label sets and
+      // the operation has something to match.
+      const b = rng.chance(0.5) ? genVector(rng, w, depth - 1) : sibling(rng, a);
+      const wa = wrapper(rng);
+      const wb = /group_(left|right)$/.test(m) ? (k: string): string => k : wrapper(rng);
+      return node('vector', [a, b], ([x, y]) => `${wa(x)} ${op}${bool}${m} ${wb(y)}`);
     }
     case 'vs': {
       const op = rng.chance(0.6) ? rng.pick(ARITH) : rng.pick(CMP);
@@ -407,9 +424,10 @@ function genVector(rng: Rng, w: World, depth: number): ExprNode {
       const v = genVector(rng, w, depth - 1);
       const s = genScalar(rng, w, depth - 1);
       const left = rng.chance(0.3);
+      const wv = wrapper(rng);
       return left
-        ? node('vector', [s, v], ([x, y]) => `${x} ${op}${bool} ${wrapOperand(rng, y)}`)
-        : node('vector', [v, s], ([x, y]) => `${wrapOperand(rng, x)} ${op}${bool} ${y}`);
+        ? node('vector', [s, v], ([x, y]) => `${x} ${op}${bool} ${wv(y)}`)
+        : node('vector', [v, s], ([x, y]) => `${wv(x)} ${op}${bool} ${y}`);
     }
     case 'neg':
       return node('vector', [genVector(rng, w, depth - 1)], ([k]) => `-(${k})`);
