@@ -7,8 +7,8 @@
  */
 import { labelsKey } from '../store/index.js';
 import type { Labels } from '../store/index.js';
-import { RuleEvalError, vectorOf } from './rule.js';
-import type { OutputSample, QueryFn, Rule, RuleEvalContext, RuleHealth } from './rule.js';
+import { RuleEvalError, RuleEvaluationRecord, vectorOf } from './rule.js';
+import type { OutputSample, QueryFn, Rule, RuleEvalContext } from './rule.js';
 import { compileTemplate, createTemplateExpander } from './template/index.js';
 import type { AlertTemplateData, CompiledTemplate, TemplateExpander } from './template/index.js';
 
@@ -64,7 +64,7 @@ function copyAlert(a: Alert): Alert {
 }
 
 /** AlertingRule is Prometheus' alerting rule state machine. */
-export class AlertingRule implements Rule {
+export class AlertingRule extends RuleEvaluationRecord implements Rule {
   readonly kind = 'alerting' as const;
   readonly name: string;
   readonly expr: string;
@@ -79,12 +79,9 @@ export class AlertingRule implements Rule {
   private readonly labelTemplates: ReadonlyArray<readonly [string, CompiledTemplate]>;
   private readonly annotationTemplates: ReadonlyArray<readonly [string, CompiledTemplate]>;
   private readonly onTemplateError: ((err: Error) => void) | undefined;
-  private healthValue: RuleHealth = 'unknown';
-  private lastErrorValue: Error | undefined;
-  private lastEvaluationValue = 0;
-  private durationValue = 0;
 
   constructor(opts: AlertingRuleOptions) {
+    super();
     this.name = opts.name;
     this.expr = opts.expr;
     this.forMs = opts.forMs ?? 0;
@@ -98,29 +95,6 @@ export class AlertingRule implements Rule {
     const tmplName = `__alert_${this.name}`;
     this.labelTemplates = Object.entries(this.labels).map(([k, v]) => [k, compileTemplate(tmplName, v)] as const);
     this.annotationTemplates = Object.entries(this.annotations).map(([k, v]) => [k, compileTemplate(tmplName, v)] as const);
-  }
-
-  get health(): RuleHealth {
-    return this.healthValue;
-  }
-
-  get lastError(): Error | undefined {
-    return this.lastErrorValue;
-  }
-
-  get lastEvaluationMs(): number {
-    return this.lastEvaluationValue;
-  }
-
-  get evaluationDurationMs(): number {
-    return this.durationValue;
-  }
-
-  recordEvaluation(outcome: { evalTimeMs: number; durationMs: number; error: Error | undefined }): void {
-    this.lastEvaluationValue = outcome.evalTimeMs;
-    this.durationValue = outcome.durationMs;
-    this.lastErrorValue = outcome.error;
-    this.healthValue = outcome.error ? 'err' : 'ok';
   }
 
   /** setRestored switches ALERTS/ALERTS_FOR_STATE output on (after the manager restored state). */

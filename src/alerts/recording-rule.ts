@@ -4,8 +4,8 @@
  */
 import { labelsKey } from '../store/index.js';
 import type { Labels } from '../store/index.js';
-import { RuleEvalError, vectorOf } from './rule.js';
-import type { OutputSample, Rule, RuleEvalContext, RuleHealth } from './rule.js';
+import { RuleEvalError, RuleEvaluationRecord, vectorOf } from './rule.js';
+import type { OutputSample, Rule, RuleEvalContext } from './rule.js';
 
 /** RecordingRuleOptions define one recording rule. */
 export interface RecordingRuleOptions {
@@ -15,43 +15,17 @@ export interface RecordingRuleOptions {
 }
 
 /** RecordingRule writes the result of its expression as the series `name`. */
-export class RecordingRule implements Rule {
+export class RecordingRule extends RuleEvaluationRecord implements Rule {
   readonly kind = 'recording' as const;
   readonly name: string;
   readonly expr: string;
   readonly labels: Labels;
-  private healthValue: RuleHealth = 'unknown';
-  private lastErrorValue: Error | undefined;
-  private lastEvaluationValue = 0;
-  private durationValue = 0;
 
   constructor(opts: RecordingRuleOptions) {
+    super();
     this.name = opts.name;
     this.expr = opts.expr;
     this.labels = Object.freeze({ ...(opts.labels ?? {}) });
-  }
-
-  get health(): RuleHealth {
-    return this.healthValue;
-  }
-
-  get lastError(): Error | undefined {
-    return this.lastErrorValue;
-  }
-
-  get lastEvaluationMs(): number {
-    return this.lastEvaluationValue;
-  }
-
-  get evaluationDurationMs(): number {
-    return this.durationValue;
-  }
-
-  recordEvaluation(outcome: { evalTimeMs: number; durationMs: number; error: Error | undefined }): void {
-    this.lastEvaluationValue = outcome.evalTimeMs;
-    this.durationValue = outcome.durationMs;
-    this.lastErrorValue = outcome.error;
-    this.healthValue = outcome.error ? 'err' : 'ok';
   }
 
   eval(ctx: RuleEvalContext): OutputSample[] {

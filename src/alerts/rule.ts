@@ -48,6 +48,40 @@ export interface Rule {
   recordEvaluation(outcome: { evalTimeMs: number; durationMs: number; error: Error | undefined }): void;
 }
 
+/**
+ * RuleEvaluationRecord keeps the outcome of a rule's last evaluation (health, error, time,
+ * duration), the bookkeeping every rule kind shares; rules extend it.
+ */
+export abstract class RuleEvaluationRecord {
+  private healthValue: RuleHealth = 'unknown';
+  private lastErrorValue: Error | undefined;
+  private lastEvaluationValue = 0;
+  private durationValue = 0;
+
+  get health(): RuleHealth {
+    return this.healthValue;
+  }
+
+  get lastError(): Error | undefined {
+    return this.lastErrorValue;
+  }
+
+  get lastEvaluationMs(): number {
+    return this.lastEvaluationValue;
+  }
+
+  get evaluationDurationMs(): number {
+    return this.durationValue;
+  }
+
+  recordEvaluation(outcome: { evalTimeMs: number; durationMs: number; error: Error | undefined }): void {
+    this.lastEvaluationValue = outcome.evalTimeMs;
+    this.durationValue = outcome.durationMs;
+    this.lastErrorValue = outcome.error;
+    this.healthValue = outcome.error ? 'err' : 'ok';
+  }
+}
+
 /** vectorOf turns a query result into the samples of a rule (EngineQueryFunc's conversion). */
 export function vectorOf(result: QueryResult, evalTimeMs: number): OutputSample[] {
   const v = result.value;
