@@ -7,8 +7,8 @@
  * names are unique across files.
  */
 import { z } from 'zod';
-import { checkSection, expecting, formatIssues, readYamlSource } from '../config/index.js';
-import type { ConfigIssue, ConfigPath, YamlSource } from '../config/index.js';
+import { checkSection, ENVIRONMENTS, expecting, formatIssues, readYamlSource } from '../config/index.js';
+import type { ConfigIssue, ConfigPath, Environment, YamlSource } from '../config/index.js';
 import { DrillValidationError } from '../errors.js';
 import { parseExpr } from '../promql/index.js';
 import { parseDurationMs } from '../time/index.js';
@@ -19,9 +19,8 @@ import type { ProxySpec, ToxicStream, ToxicType } from './fault-driver.js';
 export const CompareOps = ['<', '<=', '>', '>=', '==', '!='] as const;
 export type CompareOp = (typeof CompareOps)[number];
 
-/** Environments a drill may be allowed in. */
-export const Environments = ['dev', 'staging', 'prod'] as const;
-export type Environment = (typeof Environments)[number];
+/** Environment is where a drill may be allowed to run (the configuration's environments). */
+export type { Environment };
 
 /** ConditionSpec is a PromQL query compared with a threshold. No data is inconclusive, never a pass. */
 export interface ConditionSpec {
@@ -108,7 +107,7 @@ const stageSchema = z.strictObject({
 const drillSchema = z.strictObject({
   name: z.string(expecting('a drill name')).regex(NAME_RE, { error: () => '\u0000expected:lowercase letters, digits and dashes' }),
   description: z.string(expecting('a sentence saying what the drill proves')).min(1),
-  environments: z.array(z.enum(Environments)).min(1),
+  environments: z.array(z.enum(ENVIRONMENTS)).min(1),
   proxies: z
     .array(
       z.strictObject({
