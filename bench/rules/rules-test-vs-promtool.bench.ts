@@ -10,13 +10,18 @@
  * Every round times, on the same file, in this order:
  *   1. sentinel in-process: the `rules test` command from `src/commands/index.ts`, called in this
  *      process (no Node start-up or TypeScript transpile: the evaluation work itself);
- *   2. sentinel as a child process: `node --import tsx src/cli.ts rules test FILE` (what a user
- *      running it from the checkout waits for, start-up included);
- *   3. promtool as a child process: `promtool test rules FILE` (a Go binary: start-up is tiny).
- * Prints each round, each median and the median of the per-round ratios sentinel/promtool for
- * both ways of running the sentinel. Target: the sentinel no slower than promtool (ratio <= 1).
+ *   2. sentinel compiled, as a child process: `node dist/cli.js rules test FILE`, what an
+ *      installed sentinel runs (`npm run build`; bin/sentinel.js prefers dist/). The bench
+ *      compiles src/ once, before the rounds, into node_modules/.cache/ (so packages resolve)
+ *      and removes it afterwards; skipped with --no-build;
+ *   3. sentinel from source, as a child process: `node --import tsx src/cli.ts rules test FILE`
+ *      (a checkout without a build: TypeScript is transpiled at every start);
+ *   4. promtool as a child process: `promtool test rules FILE` (a Go binary: start-up is tiny).
+ * Prints each round, each median and the median of the per-round ratios sentinel/promtool.
+ * Target: the sentinel no slower than promtool (ratio <= 1), judged (PASS/MISS) for 1 and 2; the
+ * from-source figure is printed for information.
  *
- * Run: npx tsx bench/rules/rules-test-vs-promtool.bench.ts [--rounds N] [--streams N] [--hours H] [--keep]
+ * Run: npx tsx bench/rules/rules-test-vs-promtool.bench.ts [--rounds N] [--streams N] [--hours H] [--keep] [--no-build]
  *      (or `npm run bench -- rules-test-vs-promtool`)
  */
 import { spawnSync } from 'node:child_process';
@@ -44,6 +49,7 @@ const ROUNDS = arg('rounds', 5);
 const STREAMS = arg('streams', 300);
 const HOURS = arg('hours', 6);
 const KEEP = process.argv.includes('--keep');
+const BUILD = !process.argv.includes('--no-build');
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHIPPED_RULES = path.join(ROOT, 'config', 'rules', 'spacetime-sync.rules.yaml');
 const PROMTOOL = '/usr/bin/promtool';
@@ -51,6 +57,10 @@ const PROMTOOL = '/usr/bin/promtool';
 const CHILD_TIMEOUT_MS = 600_000;
 /** TSX_LOADER is tsx resolved from this checkout: the child runs in the temp dir, where a bare `tsx` does not resolve. */
 const TSX_LOADER = import.meta.resolve('tsx');
+/** TSC is the TypeScript compiler of this checkout. */
+const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+/** BUILD_DIR is inside node_modules so the compiled files resolve the checkout's packages; per process, removed at the end. */
+const BUILD_DIR = path.join(ROOT, 'node_modules', '.cache', `sentinel-rules-bench-${process.pid}`);
 
 const PROBES = ['runtime_metrics', 'replay_lag', 'delivery', 'resume', 'connections', 'token', 'cutover_state', 'retired_routes'] as const;
 /** FAILING_PROBE fails every run, so SentinelProbeFailing fires for it (and only it). */
@@ -233,23 +243,42 @@ async function main(): Promise<number> {
         `file ${(statSync(path.join(dir, file)).size / 1024).toFixed(0)} KiB${KEEP ? ` in ${dir}` : ''}`,
     );
     const cli = path.join(ROOT, 'src', 'cli.ts');
+    let compiledCli: string | undefined;
+    if (BUILD) {
+      const t0 = performance.now();
+      timeChild('tsc -p tsconfig.build.json', process.execPath, [TSC, '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD_DIR], ROOT);
+      compiledCli = path.join(BUILD_DIR, 'cli.js');
+      console.log(`compiled src/ in ${seconds(performance.now() - t0)} (not timed in the rounds)`);
+    }
     const inProc: number[] = [];
-    const child: number[] = [];
+    const compiled: number[] = [];
+    const fromSource: number[] = [];
     const prom: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       inProc.push(await sentinelInProcess(file, dir));
-      child.push(timeChild('sentinel rules test (child)', process.execPath, ['--import', TSX_LOADER, cli, 'rules', 'test', file], dir));
+      if (compiledCli) compiled.push(timeChild('sentinel rules test (compiled)', process.execPath, [compiledCli, 'rules', 'test', file], dir));
+      fromSource.push(timeChild('sentinel rules test (from source)', process.execPath, ['--import', TSX_LOADER, cli, 'rules', 'test', file], dir));
       prom.push(timeChild('promtool test rules', PROMTOOL, ['test', 'rules', file], dir));
-      console.log(`round ${r + 1}: sentinel in-process ${seconds(inProc[r])}, sentinel child ${seconds(child[r])}, promtool ${seconds(prom[r])}`);
+      console.log(
+        `round ${r + 1}: sentinel in-process ${seconds(inProc[r])}` +
+          (compiledCli ? `, compiled child ${seconds(compiled[r])}` : '') +
+          `, from-source child ${seconds(fromSource[r])}, promtool ${seconds(prom[r])}`,
+      );
     }
-    const ratioIn = median(inProc.map((x, i) => x / prom[i]));
-    const ratioChild = median(child.map((x, i) => x / prom[i]));
-    console.log(`medians: sentinel in-process ${seconds(median(inProc))}, sentinel child ${seconds(median(child))}, promtool ${seconds(median(prom))}`);
-    console.log(`median ratio sentinel in-process / promtool ${ratioIn.toFixed(2)} (target <= 1.00): ${ratioIn <= 1 ? 'PASS' : 'MISS'}`);
-    console.log(`median ratio sentinel child process / promtool ${ratioChild.toFixed(2)} (start-up included; target <= 1.00): ${ratioChild <= 1 ? 'PASS' : 'MISS'}`);
+    const ratio = (xs: readonly number[]): number => median(xs.map((x, i) => x / prom[i]));
+    const verdict = (x: number): string => (x <= 1 ? 'PASS' : 'MISS');
+    console.log(
+      `medians: sentinel in-process ${seconds(median(inProc))}` +
+        (compiledCli ? `, compiled child ${seconds(median(compiled))}` : '') +
+        `, from-source child ${seconds(median(fromSource))}, promtool ${seconds(median(prom))}`,
+    );
+    console.log(`median ratio sentinel in-process / promtool ${ratio(inProc).toFixed(2)} (target <= 1.00): ${verdict(ratio(inProc))}`);
+    if (compiledCli) console.log(`median ratio sentinel compiled child process / promtool ${ratio(compiled).toFixed(2)} (start-up included; target <= 1.00): ${verdict(ratio(compiled))}`);
+    console.log(`median ratio sentinel from-source child process / promtool ${ratio(fromSource).toFixed(2)} (start-up and transpile included; for information)`);
     return 0;
   } finally {
     if (!KEEP) rmSync(dir, { recursive: true, force: true });
+    rmSync(BUILD_DIR, { recursive: true, force: true });
   }
 }
 
