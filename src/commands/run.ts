@@ -14,7 +14,7 @@ import { checkPromqlExpr, createNotifiers, RuleManager } from '../alerts/index.j
 import { checkConfig, resolveFileGlobs } from '../config/index.js';
 import type { Config } from '../config/index.js';
 import { isSentinelError } from '../errors.js';
-import { DrillScheduler } from '../drills/index.js';
+import { DrillScheduler, drillMetrics } from '../drills/index.js';
 import type { DrillEventHandler } from '../drills/index.js';
 import { buildProbes, ProbeScheduler } from '../probes/index.js';
 import { buildStatusInfo, createHttpServer, nextCronRunMs, readinessOf, registerDrillsApi, registerPrometheusApi, registerReloadRoute, startComponents, stopComponents } from '../server/index.js';
@@ -140,7 +140,7 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
     store,
     scheduler: probeScheduler,
     version: deps.version,
-    ...(deps.drillEvents ? { events: deps.drillEvents } : {}),
+    events: [drillMetrics(registry, () => clock.nowMs()), ...(deps.drillEvents ?? [])],
     onDrillLabels: (labels) => (labels ? manager.setDrillLabels(labels) : manager.clearDrillLabels()),
   });
   const drillScheduler = new DrillScheduler({

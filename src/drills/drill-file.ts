@@ -255,6 +255,10 @@ function semanticIssues(raw: z.output<typeof fileSchema>, options: DrillFileOpti
         }
       });
       if (s.verify_fault) checkQuery(s.verify_fault.query, [...sp, 'verify_fault', 'query'], issues);
+      else if (s.faults.length > 0) {
+        // Without it a fault that never took effect (wrong proxy, toxicity 0) would pass as resilience.
+        issues.push({ path: [...sp, 'faults'], at: 'key', message: 'a stage with faults needs verify_fault: a condition that holds only while the fault is in effect' });
+      }
       s.abort_when.forEach((c, k) => checkQuery(c.query, [...sp, 'abort_when', k, 'query'], issues));
       s.expect.forEach((c, k) => checkQuery(c.query, [...sp, 'expect', k, 'query'], issues));
     });

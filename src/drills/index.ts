@@ -30,5 +30,6 @@ export { readLiveLock } from './drill-lock.js';
 export { DrillScheduler } from './drill-scheduler.js';
 export type { DrillSchedulerOptions, DrillStatus } from './drill-scheduler.js';
 export { progressReporter } from './progress.js';
+export { drillMetrics } from './drill-metrics.js';
 export type { ProgressOutput } from './progress.js';
 export type { LockOwner } from './drill-lock.js';

@@ -22,6 +22,11 @@ const VALID = `drills:
           - proxy: spacetimedb
             type: timeout
             attributes: { timeout: 0 }
+        verify_fault:
+          name: delivery fails
+          query: min(sentinel_probe_success{probe="delivery"})
+          op: '=='
+          threshold: 0
 `;
 
 function issues(yaml: string): string[] {
@@ -57,6 +62,11 @@ describe('drill files', () => {
   ])('rejects %s with file:line:col', (_, yaml, expected) => {
     const got = issues(yaml);
     expect(got.some((line) => line.startsWith(expected)), got.join('\n')).toBe(true);
+  });
+
+  it('requires a stage with faults to prove them in effect', () => {
+    const got = issues(VALID.replace(/ {8}verify_fault:[\s\S]*$/, ''));
+    expect(got).toEqual(['d.yaml:16:9: drills[0].stages[0].faults: a stage with faults needs verify_fault: a condition that holds only while the fault is in effect']);
   });
 
   it('collects every problem of a file, not just the first', () => {

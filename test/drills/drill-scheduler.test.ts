@@ -34,7 +34,7 @@ afterEach(() => {
 
 const DRILL = `drills:
   - name: tiny
-    description: a stage with a harmless latency toxic
+    description: a short stage without faults (the scheduler, not the runner, is under test)
     environments: [dev]
     proxies:
       - { name: tiny-proxy, listen: '127.0.0.1:0', upstream: '127.0.0.1:9' }
@@ -44,8 +44,6 @@ const DRILL = `drills:
       - name: s
         duration: 300ms
         probe_interval: 100ms
-        faults:
-          - { proxy: tiny-proxy, type: latency, attributes: { latency: 1 } }
         recovery: 1s
   - name: staging-only
     description: refused in dev
