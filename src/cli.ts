@@ -8,9 +8,18 @@ import type { Command, CommandIO } from './commands/types.js';
 import { ExitCodes } from './commands/types.js';
 import { COMMANDS } from './commands/index.js';
 
+/** HELP_ORDER lists commands as DESIGN.md does: the daemon first, then the one-shot tools. */
+const HELP_ORDER = ['run', 'demo', 'lab', 'config check', 'probe', 'query', 'rules check', 'rules test', 'drill', 'verdict', 'gate'];
+
 function usage(): string {
   const lines = ['usage: sentinel <command> [options]', ''];
-  for (const [name, cmd] of Object.entries(COMMANDS)) lines.push(`  ${cmd.usage || name}`);
+  const names = [...HELP_ORDER.filter((n) => n in COMMANDS), ...Object.keys(COMMANDS).filter((n) => !HELP_ORDER.includes(n))];
+  // Each usage is "synopsis   description"; print the descriptions under each other.
+  const rows = names.map((n) => {
+    const [synopsis, ...rest] = (COMMANDS[n].usage || n).split(/ {2,}/);
+    return { synopsis, description: rest.join(' ') };
+  });
+  for (const r of rows) lines.push(`  sentinel ${r.synopsis}${r.description ? `\n      ${r.description}` : ''}`);
   lines.push('', 'Exit codes: 0 success/allow, 1 check failed/block, 2 usage, configuration or evidence error.');
   return lines.join('\n') + '\n';
 }
