@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/time/index.js';
 
@@ -20,5 +21,16 @@ describe('ManualClock', () => {
     const p = clock.sleep(1000, ctl.signal);
     ctl.abort(new Error('stop'));
     await expect(p).rejects.toThrow('stop');
+  });
+
+  it('leaves no abort listener behind on a long-lived signal once a sleeper wakes', async () => {
+    const clock = new ManualClock();
+    const ctl = new AbortController();
+    for (let i = 0; i < 20; i++) {
+      const p = clock.sleep(10, ctl.signal);
+      await clock.advance(10);
+      await p;
+    }
+    expect(getEventListeners(ctl.signal, 'abort')).toHaveLength(0);
   });
 });
