@@ -1,17 +1,19 @@
 /**
  * `sentinel verdict DIR`: verifies an evidence directory and re-derives its decision.
- * Exit 0 allow, 1 block, 2 missing, incomplete or tampered.
+ * Exit 0 allow, 1 block, 2 missing, incomplete or tampered. An HMAC-signed manifest needs its key:
+ * `--config` (drills.manifest_hmac_key) or SENTINEL_MANIFEST_HMAC_KEY.
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { checkConfig } from '../config/index.js';
 import { readVerdict } from '../drills/index.js';
 import type { Command } from './types.js';
 import { ExitCodes } from './types.js';
 
 /** verdictCommand implements `sentinel verdict`. */
 export const verdictCommand: Command = {
-  usage: 'verdict DIR [--json]                           exit 0 allow, 1 block, 2 invalid or tampered',
-  options: { json: { type: 'boolean' } },
+  usage: 'verdict DIR [--config FILE] [--json]   exit 0 allow, 1 block, 2 invalid or tampered',
+  options: { json: { type: 'boolean' }, config: { type: 'string' } },
   async run(args, io) {
     const [dirArg, ...extra] = args.positionals;
     if (dirArg === undefined || extra.length > 0) {
@@ -23,7 +25,16 @@ export const verdictCommand: Command = {
       io.stderr.write(`sentinel verdict: ${dirArg} is not a directory; pass the evidence directory of a drill run\n`);
       return ExitCodes.usage;
     }
-    const hmacKey = io.env.SENTINEL_MANIFEST_HMAC_KEY || undefined;
+    // The manifest key comes from the configuration (drills.manifest_hmac_key) or the environment.
+    let hmacKey = io.env.SENTINEL_MANIFEST_HMAC_KEY || undefined;
+    if (typeof args.options.config === 'string') {
+      const checked = checkConfig(args.options.config, { env: io.env, cwd: io.cwd });
+      if (!checked.ok) {
+        for (const line of checked.issues) io.stderr.write(`${line}\n`);
+        return ExitCodes.usage;
+      }
+      hmacKey = checked.config.drills.manifestHmacKey?.reveal() ?? hmacKey;
+    }
     const verdict = await readVerdict(dir, { hmacKey });
     if (args.options.json) {
       io.stdout.write(JSON.stringify(verdict.kind === 'invalid' ? { decision: 'invalid', problems: verdict.problems } : { decision: verdict.report.decision, failures: verdict.report.failures, reasons: verdict.report.reasons, run: verdict.run }) + '\n');
