@@ -30,7 +30,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Document } from 'yaml';
-import { ToxiproxyFaultDriver } from '../../src/drills/toxiproxy-fault-driver.js';
+import { ToxiproxyFaultDriver } from '../../src/drills/index.js';
 import { startFaultProxy } from '../../src/lab/fault-proxy/index.js';
 import { SECRET_FILE_NAMES, startLab } from '../../src/lab/index.js';
 import type { Lab } from '../../src/lab/index.js';

@@ -32,7 +32,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { startFaultProxy } from '../../src/lab/fault-proxy/index.js';
 import type { ToxicSpec } from '../../src/drills/fault-driver.js';
-import { ToxiproxyFaultDriver } from '../../src/drills/toxiproxy-fault-driver.js';
+import { ToxiproxyFaultDriver } from '../../src/drills/index.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
