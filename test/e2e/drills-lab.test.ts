@@ -57,8 +57,9 @@ async function sentinel(argv: string[], io: Captured = captureIO()): Promise<{ c
   const command = twoWords ?? COMMANDS[a];
   const rest = twoWords ? argv.slice(2) : argv.slice(1);
   const positionals = rest.filter((x, i) => !x.startsWith('--') && !(i > 0 && rest[i - 1] === '--config'));
-  const config = rest[rest.indexOf('--config') + 1];
-  const code = await command.run({ positionals, options: { config, ...(rest.includes('--json') ? { json: true } : {}) } }, io);
+  const at = rest.indexOf('--config');
+  const options = { ...(at >= 0 ? { config: rest[at + 1] } : {}), ...(rest.includes('--json') ? { json: true } : {}) };
+  const code = await command.run({ positionals, options }, io);
   return { code, out: io.out(), err: io.err() };
 }
 
