@@ -605,7 +605,9 @@ export class DrillRunner {
   }
 
   private async writeSamples(dir: string, drill: DrillSpec, startMs: number, endMs: number): Promise<void> {
-    const series = this.options.store.select([{ name: 'drill', type: '=', value: drill.name }], startMs, endMs);
+    // Every series of the run's window, not only the drill-labelled ones: counters and histograms
+    // are stored without drill labels (splitting them would hide increases from rate()).
+    const series = this.options.store.select([{ name: '__name__', type: '=~', value: '.+' }], startMs, endMs);
     const lines: string[] = [];
     for (const s of series) {
       for (const p of s.samples) lines.push(JSON.stringify({ labels: s.labels, t: p.t, v: p.stale ? 'stale' : Number.isFinite(p.v) ? p.v : String(p.v) }));
