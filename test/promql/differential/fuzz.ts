@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   let errs = 0;
   let empty = 0;
   let alertChecks = 0;
+  let orderDependent = 0;
   for (let seed = from; seed < from + seeds; seed++) {
     const rng = new Rng(seed);
     const evalIntervalMs = rng.pick(EVAL_INTERVALS);
@@ -39,6 +40,10 @@ async function main(): Promise<void> {
       errs += r.errorCases;
       empty += r.emptyCases;
       for (const d of r.discrepancies) {
+        if (d.kind === 'order') {
+          orderDependent++;
+          continue;
+        }
         const min = d.group && !flag('--no-minimise') ? await minimiseGroup(d.group, d.kind, evalIntervalMs) : d.group;
         const again = min ? (await checkPromqlGroups([min], { evalIntervalMs })).discrepancies.find((x) => x.kind === d.kind) ?? d : d;
         found.push({ ...again, seed });
@@ -61,7 +66,7 @@ async function main(): Promise<void> {
   }
   const byKind = new Map<string, number>();
   for (const d of found) byKind.set(d.kind, (byKind.get(d.kind) ?? 0) + 1);
-  console.log(`\n${seeds} seeds: ${total} promql cases (${nan} with NaN, ${errs} errors, ${empty} empty), ${alertChecks} alert checks; discrepancies: ${found.length} ${JSON.stringify(Object.fromEntries(byKind))}`);
+  console.log(`\n${seeds} seeds: ${total} promql cases (${nan} with NaN, ${errs} errors, ${empty} empty), ${alertChecks} alert checks; ${orderDependent} order-dependent (not counted); discrepancies: ${found.length} ${JSON.stringify(Object.fromEntries(byKind))}`);
   process.exitCode = found.length > 0 ? 1 : 0;
 }
 

@@ -492,6 +492,7 @@ export interface GenAlertRule {
   readonly alert: string;
   readonly expr: string;
   readonly forText: string;
+  readonly keepFiringFor?: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
 }
@@ -554,12 +555,40 @@ const TEMPLATES = [
   '{{ printf "%t" true }}',
   '{{ printf "%5.2f%%" (humanizePercentage $value) }}',
   'literal {{"text"}} {{ 42 }} {{ 1.5 }}',
+  '{{ printf "%.3x" $value }}',
+  '{{ printf "%b" $value }}',
+  '{{ printf "%X" $value }}',
+  '{{ printf "%6.2d" $value }}',
+  '{{ printf "%q" $value }}',
+  '{{ printf "%10.3v|" $value }}',
+  '{{ printf "% .3f" $value }}',
+  '{{ printf "%+.2e" $value }}',
+  '{{ printf "%08.3e" $value }}',
+  '{{ printf "%-+8.1f|" $value }}',
+  '{{ printf "%#v" $value }}',
+  '{{ printf "%5.1q" $labels.job }}',
+  '{{ printf "%x" $labels.job }}',
+  '{{ printf "%c%c" 75 56 }}',
+  '{{ printf "%U" 65 }}',
+  '{{ humanizeTimestamp $value }}',
+  '{{ $value | toTime }}',
+  '{{ "api.example.com:9090" | stripPort }}',
+  '{{ "api.example.com:9090" | stripDomain }}',
+  '{{ range $k, $v := $labels }}{{ $k }}={{ $v }};{{ end }}',
+  '{{ match "a.*" $labels.instance }}',
+  '{{ printf "%.1f" (parseDuration "1m30s") }}',
+  '{{ printf "%d items" (len $labels) }}',
+  '{{ $value | humanize | printf "%s!" }}',
+  '{{ printf "%s" (humanizePercentage 0.12345) }}',
 ] as const;
 
+// Multi-series float sums (sum, avg) are left out: their rounding depends on promtool's random
+// series creation order. `job:temp:max` is the generated recording rule.
 const ALERT_EXPRS = [
   'temp', 'temp * 1000', 'temp / 3', 'temp * 1e6', 'temp / 1e4', 'rate(req_total[2m])', 'req_total', 'increase(req_total[5m])',
-  'temp > 1', 'temp != 0', 'up == 0', 'temp * 86400', '-temp', 'temp * 1024', 'temp * 1048576', 'temp / 7', 'sum by (job) (temp)',
-  'avg(temp)', 'temp * 3661', 'temp ^ 3', 'temp - 0.1', 'temp + 0.2', 'count(temp)',
+  'temp > 1', 'temp != 0', 'up == 0', 'temp * 86400', '-temp', 'temp * 1024', 'temp * 1048576', 'temp / 7', 'max by (job) (temp)',
+  'min(temp)', 'temp * 3661', 'temp ^ 3', 'temp - 0.1', 'temp + 0.2', 'count(temp)', 'job:temp:max > 0.5', 'job:temp:max',
+  'absent(nonexistent{job="x"})', 'temp > bool 5', 'changes(temp[3m]) > 0', 'delta(temp[2m])',
 ] as const;
 
 /** generateAlertRules makes `n` alerting rules with 1..3 templated annotations each. */
@@ -570,7 +599,8 @@ export function generateAlertRules(rng: Rng, n: number): GenAlertRule[] {
     for (let j = rng.int(1, 3); j > 0; j--) annotations[`a${j}`] = rng.pick(TEMPLATES);
     const labels: Record<string, string> = { severity: rng.pick(['page', 'ticket']) };
     if (rng.chance(0.2)) labels.team = rng.pick(['{{ $labels.job | toUpper }}', 'sre', '{{ if gt $value 5.0 }}hot{{ else }}cold{{ end }}']);
-    out.push({ alert: `Gen${i}`, expr: rng.pick(ALERT_EXPRS), forText: rng.pick(['0s', '0s', '1m', '2m']), labels, annotations });
+    const keep = rng.chance(0.2) ? { keepFiringFor: rng.pick(['1m', '2m', '90s']) } : {};
+    out.push({ alert: `Gen${i}`, expr: rng.pick(ALERT_EXPRS), forText: rng.pick(['0s', '0s', '1m', '2m', '90s']), ...keep, labels, annotations });
   }
   return out;
 }
