@@ -14,6 +14,17 @@ import type { Discrepancy, Outcome } from './oracle.js';
 const SEEDS = Array.from({ length: 24 }, (_, i) => 1000 + i);
 const EVAL_INTERVALS = [60_000, 15_000, 30_000, 90_000];
 
+/**
+ * counts says whether a discrepancy fails the suite: order-dependent float sums never do, and
+ * neither does the wording of a parse error (lezer's recovery is not Prometheus' yacc; both
+ * sides refused the expression, which is what the suite checks). fuzz.ts still prints them.
+ */
+function counts(d: Discrepancy): boolean {
+  if (d.kind === 'order') return false;
+  const parseError = /^\d+:\d+: parse error: /;
+  return !(d.kind === 'errtext' && parseError.test(d.ours) && parseError.test(d.promtool));
+}
+
 function describeAll(list: readonly Discrepancy[]): string[] {
   return list.map((d) => `${d.kind} @${d.evalTimeMs}ms ${d.expr}\n  ours:     ${d.ours}\n  promtool: ${d.promtool}`);
 }
@@ -62,7 +73,7 @@ describe('promtool agrees with the engine and the templates', () => {
       expect(p.cases).toBeGreaterThan(30);
       const rules = generateAlertRules(rng, 6);
       const a = await checkAlertGroups(rules, Array.from({ length: 3 }, () => generateAlertGroup(rng)), { evalIntervalMs, compareRunner: true });
-      expect(describeAll([...p.discrepancies, ...a.discrepancies].filter((d) => d.kind !== 'order'))).toEqual([]);
+      expect(describeAll([...p.discrepancies, ...a.discrepancies].filter(counts))).toEqual([]);
     });
   }
 });
