@@ -540,27 +540,18 @@ export class DrillRunner {
   private async applyFault(fault: ActiveFault, journal: Journal): Promise<void> {
     const { driver, clock } = this.options;
     const spec = fault.spec;
-    if (spec.kind === 'toxic') {
-      const toxic = { name: fault.toxicName ?? '', type: spec.type, stream: spec.stream, toxicity: spec.toxicity, attributes: spec.attributes };
-      const seq = journal.intent(clock.nowMs(), 'add_toxic', spec.proxy, fault.stage, fault.toxicName, toxic);
-      try {
-        await driver.addToxic(spec.proxy, toxic);
-        journal.outcome(clock.nowMs(), seq, true);
-      } catch (err) {
-        journal.outcome(clock.nowMs(), seq, false, (err as Error).message);
-        throw err;
-      }
-    } else {
-      const seq = journal.intent(clock.nowMs(), 'disable_proxy', spec.proxy, fault.stage);
-      try {
-        await driver.setProxyEnabled(spec.proxy, false);
-        journal.outcome(clock.nowMs(), seq, true);
-      } catch (err) {
-        journal.outcome(clock.nowMs(), seq, false, (err as Error).message);
-        throw err;
-      }
+    const toxic = spec.kind === 'toxic' ? { name: fault.toxicName ?? '', type: spec.type, stream: spec.stream, toxicity: spec.toxicity, attributes: spec.attributes } : undefined;
+    const seq = toxic ? journal.intent(clock.nowMs(), 'add_toxic', spec.proxy, fault.stage, fault.toxicName, toxic) : journal.intent(clock.nowMs(), 'disable_proxy', spec.proxy, fault.stage);
+    try {
+      if (toxic) await driver.addToxic(spec.proxy, toxic);
+      else await driver.setProxyEnabled(spec.proxy, false);
+      journal.outcome(clock.nowMs(), seq, true);
+    } catch (err) {
+      journal.outcome(clock.nowMs(), seq, false, (err as Error).message);
+      throw err;
     }
   }
+
 
   /** removeFaults removes each fault with bounded retries; a fault that stays is left `removed: false`. */
   private async removeFaults(faults: readonly ActiveFault[], journal: Journal, stage: string): Promise<void> {
