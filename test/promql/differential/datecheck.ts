@@ -1,3 +1,7 @@
+/**
+ * datecheck: `npx tsx test/promql/differential/datecheck.ts SEED` runs the date functions over NaN,
+ * ±Inf, huge and random timestamps and prints every value promtool computes differently.
+ */
 import { Rng } from './generate.js';
 import type { ExprNode } from './generate.js';
 import { checkPromqlGroups } from './oracle.js';

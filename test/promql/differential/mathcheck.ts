@@ -1,3 +1,8 @@
+/**
+ * mathcheck: `npx tsx test/promql/differential/mathcheck.ts SEED` evaluates exp, ln, log2/10, pow,
+ * the hyperbolic and trigonometric functions over random values and prints every value promtool
+ * computes differently (Go's amd64 Exp/Log differ from V8's in the last bit).
+ */
 import { Rng } from './generate.js';
 import type { ExprNode } from './generate.js';
 import { checkPromqlGroups } from './oracle.js';

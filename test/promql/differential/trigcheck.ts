@@ -1,3 +1,7 @@
+/**
+ * trigcheck: `npx tsx test/promql/differential/trigcheck.ts SEED` runs sin/cos/tan over arguments
+ * beyond 2^29 (Go's Payne-Hanek reduction) and prints every value promtool computes differently.
+ */
 import { Rng } from './generate.js';
 import type { ExprNode } from './generate.js';
 import { checkPromqlGroups } from './oracle.js';
