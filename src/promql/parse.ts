@@ -133,6 +133,36 @@ const BINARY_OPS: Record<string, BinaryOp> = {
   Or: 'or',
 };
 
+/** PRECEDENCE is Prometheus' operator precedence (higher binds tighter); `^` is right-associative. */
+const PRECEDENCE: Record<BinaryOp, number> = {
+  or: 1,
+  and: 2,
+  unless: 2,
+  '==': 3,
+  '!=': 3,
+  '<=': 3,
+  '<': 3,
+  '>=': 3,
+  '>': 3,
+  '+': 4,
+  '-': 4,
+  '*': 5,
+  '/': 5,
+  '%': 5,
+  atan2: 5,
+  '^': 6,
+};
+/** UNARY_PRECEDENCE: in Prometheus' grammar a unary sign binds like `*` (so `-a ^ b` is `-(a ^ b)`). */
+const UNARY_PRECEDENCE = 5;
+/** POSTFIX_NODES are lezer nodes whose operand throughUnary may have rewritten. */
+const POSTFIX_NODES = new Set(['OffsetExpr', 'StepInvariantExpr', 'MatrixSelector', 'SubqueryExpr']);
+
+/** bindsTighter says whether `op` on the right of an operator of precedence `prec` takes its operand. */
+function bindsTighter(op: BinaryOp, prec: number): boolean {
+  const p = PRECEDENCE[op];
+  return p > prec || (p === prec && op === '^');
+}
+
 class Converter {
   constructor(private readonly text: string) {}
 
@@ -415,6 +445,20 @@ class Converter {
       lhs = makeNode({ kind: 'number', value: neg ? -lhs.value : lhs.value, pos: { start: lhsNode.from + 1, end: lhsNode.to } });
       const pow: BinaryExpr = makeNode({ kind: 'binary', op, lhs, rhs, returnBool, matching, pos: { start: lhsNode.from + 1, end: node.to } });
       return makeNode({ kind: 'unary', op: neg ? '-' : '+', expr: pow, pos });
+    }
+    // lezer reads `a + b offset 1m * c` as `((a + b) offset 1m) * c`; throughUnary moved the
+    // offset onto `b`, and here `* c` must move down onto it too: `a + ((b offset 1m) * c)`.
+    if (POSTFIX_NODES.has(lhsNode.name)) return this.reassociate(lhs, op, rhs, returnBool, matching, node.to);
+    return makeNode({ kind: 'binary', op, lhs, rhs, returnBool, matching, pos });
+  }
+
+  private reassociate(lhs: Expr, op: BinaryOp, rhs: Expr, returnBool: boolean, matching: VectorMatching | undefined, end: number): Expr {
+    const pos = { start: lhs.pos.start, end };
+    if (lhs.kind === 'binary' && bindsTighter(op, PRECEDENCE[lhs.op])) {
+      return makeNode({ ...lhs, rhs: this.reassociate(lhs.rhs, op, rhs, returnBool, matching, end), pos });
+    }
+    if (lhs.kind === 'unary' && bindsTighter(op, UNARY_PRECEDENCE)) {
+      return makeNode({ ...lhs, expr: this.reassociate(lhs.expr, op, rhs, returnBool, matching, end), pos });
     }
     return makeNode({ kind: 'binary', op, lhs, rhs, returnBool, matching, pos });
   }
