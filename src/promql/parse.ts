@@ -587,6 +587,15 @@ export function parseExpr(text: string): Expr {
     throw err;
   }
   const checked = checkExpr(expr);
-  if (checked.errors.length > 0) throw new PromqlParseError(`PromQL parse error ${describe(checked.errors)}`, checked.errors[0].pos);
+  if (checked.errors.length > 0) {
+    // An operator's range starts after the left operand; Prometheus (opRange) skips the
+    // whitespace before the operator, so the column points at the operator itself.
+    const errors = checked.errors.map((e) => {
+      let start = e.pos.start;
+      while (start < e.pos.end && /\s/.test(text[start] ?? '')) start++;
+      return { ...e, pos: { ...e.pos, start } };
+    });
+    throw new PromqlParseError(`PromQL parse error ${describe(errors)}`, errors[0].pos);
+  }
   return checked.expr;
 }

@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runRulesTests } from '../../../src/alerts/index.js';
+import { checkPromqlExpr, runRulesTests } from '../../../src/alerts/index.js';
 import { PROMTOOL } from './oracle.js';
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), 'regressions');
@@ -34,3 +34,9 @@ describe('differential regressions (promtool-verified unit-test files)', () => {
   });
 });
 
+describe('differential regressions (errors, in promtool words)', () => {
+  it('points operator errors at the operator, as Prometheus skips the whitespace before it', () => {
+    expect(checkPromqlExpr('(up @ 60) < on(le) group_left(le) (up)')).toBe('1:11: parse error: label "le" must not occur in ON and GROUP clause at once');
+    expect(checkPromqlExpr('up + bool up')).toBe('1:4: parse error: bool modifier can only be used on comparison operators');
+  });
+});
