@@ -9,7 +9,7 @@ import type { Labels, Queryable, Sample, SeriesData } from '../store/types.js';
 import type { AggregateExpr, AtModifier, BinaryExpr, BinaryOp, Call, Expr, MatrixSelector, SubqueryExpr, VectorMatching, VectorSelector } from './ast.js';
 import { unwrapParens } from './ast.js';
 import { exprValueType, isComparisonOp } from './check.js';
-import { formatGoFloatPlain, quoteGoString } from './format.js';
+import { formatGoFloat, formatGoFloatPlain, quoteGoString } from './format.js';
 import { FUNCTION_IMPLS, dropMetricName, goQuantile, signature } from './functions.js';
 import { goAtan2, goPow } from './go-math.js';
 import type { FunctionArg, RangeArg } from './functions.js';
@@ -653,6 +653,8 @@ class Evaluation {
   }
 
   private vectorBinop(e: BinaryExpr, lhsIn: readonly InstantSample[], rhsIn: readonly InstantSample[], m: VectorMatching, t: number): InstantSample[] {
+    // Prometheus short-circuits before it checks either side for duplicates.
+    if (lhsIn.length === 0 || rhsIn.length === 0) return [];
     let lhs = lhsIn;
     let rhs = rhsIn;
     // One-to-many is many-to-one with the sides swapped; values are swapped back below.
@@ -711,11 +713,9 @@ class Evaluation {
     let k = 0;
     let q = 0;
     let valueLabel = '';
+    let kParam = 0;
     if (e.op === 'topk' || e.op === 'bottomk') {
-      const f = this.scalarOf(e.param as Expr, t);
-      if (!(f <= 9.223372036854776e18 && f >= -9.223372036854776e18)) throw new QueryError(`Scalar value ${formatGoFloatPlain(f)} overflows int64`);
-      k = Math.trunc(f);
-      if (k < 1) return { type: 'vector', samples: [] };
+      kParam = this.scalarOf(e.param as Expr, t);
     } else if (e.op === 'quantile') {
       q = this.scalarOf(e.param as Expr, t);
     } else if (e.op === 'count_values') {
@@ -724,7 +724,14 @@ class Evaluation {
       valueLabel = p.v;
       if (!LABEL_NAME_RE.test(valueLabel)) throw new QueryError(`invalid label name ${quoteGoString(valueLabel)}`);
     }
+    // Prometheus evaluates both arguments before it looks at k, so errors inside the
+    // expression surface even when k < 1.
     const input = this.vectorOf(e.expr, t);
+    if (e.op === 'topk' || e.op === 'bottomk') {
+      if (!(kParam <= 9.223372036854776e18 && kParam >= -9.223372036854776e18)) throw new QueryError(`Scalar value ${formatGoFloat(kParam)} overflows int64`);
+      k = Math.trunc(kParam);
+      if (k < 1) return { type: 'vector', samples: [] };
+    }
     let grouping = [...e.grouping];
     if (e.op === 'count_values' && !e.without) grouping = [...grouping, valueLabel].sort();
     const groups = new Map<string, Group>();

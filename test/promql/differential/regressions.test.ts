@@ -10,6 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checkPromqlExpr, runRulesTests } from '../../../src/alerts/index.js';
+import { createEngine } from '../../../src/promql/index.js';
+import { MemoryStore } from '../../../src/store/index.js';
 import { PROMTOOL } from './oracle.js';
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), 'regressions');
@@ -35,6 +37,27 @@ describe('differential regressions (promtool-verified unit-test files)', () => {
 });
 
 describe('differential regressions (errors, in promtool words)', () => {
+  const store = new MemoryStore();
+  const app = store.appender();
+  for (const job of ['a', 'b']) app.append({ __name__: 'm', job }, 0, 1);
+  app.commit();
+  const engine = createEngine();
+  const query = (q: string): unknown => engine.instantQuery(store, q, 60_000).value;
+
+  it('evaluates the expression of topk/bottomk even when k < 1', () => {
+    expect(() => query('bottomk(-0.5, label_join(m, "job", ""))')).toThrow('vector cannot contain metrics with the same labelset');
+  });
+
+  it('prints an overflowing k with Go %v', () => {
+    expect(() => query('topk(Inf, m)')).toThrow('Scalar value +Inf overflows int64');
+    expect(() => query('topk(1e308, m)')).toThrow('Scalar value 1e+308 overflows int64');
+  });
+
+  it('short-circuits a vector operation with an empty side before checking for duplicates', () => {
+    expect(query('nothing > on() m')).toEqual({ type: 'vector', samples: [] });
+    expect(() => query('m > on() m')).toThrow('many-to-many matching not allowed');
+  });
+
   it('points operator errors at the operator, as Prometheus skips the whitespace before it', () => {
     expect(checkPromqlExpr('(up @ 60) < on(le) group_left(le) (up)')).toBe('1:11: parse error: label "le" must not occur in ON and GROUP clause at once');
     expect(checkPromqlExpr('up + bool up')).toBe('1:4: parse error: bool modifier can only be used on comparison operators');
