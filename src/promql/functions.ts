@@ -9,7 +9,7 @@ import type { Labels } from '../store/types.js';
 import { formatGoFloatPlain } from './format.js';
 import type { Expr } from './ast.js';
 import { unwrapParens } from './ast.js';
-import { goAcos, goAcosh, goAsin, goAsinh, goAtanFn, goAtanh, goCos, goLog10, goLog2, goSin, goTan } from './go-math.js';
+import { goAcos, goAcosh, goAsin, goAsinh, goAtanFn, goAtanh, goCos, goCosh, goExp, goLog, goLog10, goLog2, goSin, goSinh, goTan, goTanh } from './go-math.js';
 import type { RegexCache } from './regex-cache.js';
 import type { InstantSample, MatrixSeries, Point } from './types.js';
 
@@ -530,11 +530,11 @@ export const FUNCTION_IMPLS: Readonly<Record<string, FunctionImpl>> = {
   // === floor(v instant-vector) ===
   floor: simple(Math.floor),
   // === exp(v instant-vector) ===
-  exp: simple(Math.exp),
+  exp: simple(goExp),
   // === sqrt(v instant-vector) ===
   sqrt: simple(Math.sqrt),
   // === ln(v instant-vector) ===
-  ln: simple(Math.log),
+  ln: simple(goLog),
   // === log2(v instant-vector) ===
   log2: simple(goLog2),
   // === log10(v instant-vector) ===
@@ -542,7 +542,7 @@ export const FUNCTION_IMPLS: Readonly<Record<string, FunctionImpl>> = {
   // === sgn(v instant-vector) ===
   sgn: simple((v) => (v < 0 ? -1 : v > 0 ? 1 : v)),
   // === acos(v instant-vector) === and the other trigonometric functions (Go's algorithms where
-  // they differ from V8's; sinh/cosh/tanh/exp rest on Go's assembly Exp and may differ in the last bit)
+  // they differ from V8's, including Go's amd64 Exp and Log under the hyperbolic ones)
   acos: simple(goAcos),
   acosh: simple(goAcosh),
   asin: simple(goAsin),
@@ -550,11 +550,11 @@ export const FUNCTION_IMPLS: Readonly<Record<string, FunctionImpl>> = {
   atan: simple(goAtanFn),
   atanh: simple(goAtanh),
   cos: simple(goCos),
-  cosh: simple(Math.cosh),
+  cosh: simple(goCosh),
   sin: simple(goSin),
-  sinh: simple(Math.sinh),
+  sinh: simple(goSinh),
   tan: simple(goTan),
-  tanh: simple(Math.tanh),
+  tanh: simple(goTanh),
   // === deg(v instant-vector) ===
   deg: simple((v) => (v * 180) / Math.PI),
   // === rad(v instant-vector) ===

@@ -1,8 +1,9 @@
 /**
  * Ports of the Go math functions whose results differ from V8's in the last bit, so PromQL
- * answers agree with Prometheus' (Go) to the last digit: Pow, Atan2, Log2, Log10, Frexp, Ldexp,
- * the Cephes trigonometric functions and the inverse hyperbolic ones. Not ported: Exp (Go uses
- * FMA-dependent assembly on amd64), hence also Sinh/Cosh/Tanh and the fractional part of Pow.
+ * answers agree with Prometheus' (Go 1.19 on amd64, as Debian's promtool 2.42 is built) to the
+ * last digit: Exp and Log (Go's amd64 assembly; Exp takes its FMA path on CPUs with AVX2+FMA),
+ * and through them Pow, Log2, Log10, Sinh, Cosh, Tanh and the inverse hyperbolic functions;
+ * Atan2, Frexp, Ldexp and the Cephes trigonometric functions.
  */
 
 /** frexp splits a finite non-zero x into frac in [0.5, 1) and exp with x = frac × 2^exp (Go's math.Frexp). */
@@ -77,7 +78,7 @@ export function goPow(x: number, y: number): number {
       yf--;
       yi++;
     }
-    a1 = Math.exp(yf * Math.log(x));
+    a1 = goExp(yf * goLog(x));
   }
   let [x1, xe] = frexp(x);
   for (let i = yi; i !== 0; i = Math.floor(i / 2)) {
@@ -158,12 +159,12 @@ export function goAtan2(y: number, x: number): number {
 export function goLog2(x: number): number {
   const [frac, exp] = frexp(x);
   if (frac === 0.5) return exp - 1;
-  return Math.log(frac) * 1.4426950408889634 + exp;
+  return goLog(frac) * 1.4426950408889634 + exp;
 }
 
 /** goLog10 is Go's math.Log10: Log(x) × (1/Ln10), the constant rounded once (Go folds it exactly). */
 export function goLog10(x: number): number {
-  return Math.log(x) * 0.4342944819032518;
+  return goLog(x) * 0.4342944819032518;
 }
 
 
@@ -172,8 +173,71 @@ const PI4A = 0.7853981256484985;
 const PI4B = 3.774894707930798e-8;
 const PI4C = 2.6951514290790595e-15;
 const FOUR_OVER_PI = 1.2732395447351628;
-// Above this Go switches to Payne-Hanek reduction; the engine falls back to V8 there.
+// Above this Go switches to Payne-Hanek reduction (trigReduce).
 const REDUCE_THRESHOLD = 2 ** 29;
+const MASK64 = (1n << 64n) - 1n;
+
+/**
+ * M_PI4 is 4/π in binary as 20 × 64-bit words, the first holding the integer part (Go's mPi4
+ * table), computed once from π by Machin's formula with guard bits.
+ */
+const M_PI4: readonly bigint[] = (() => {
+  const prec = 64n * 20n + 64n;
+  const one = 1n << prec;
+  const atanInv = (n: bigint): bigint => {
+    let sum = 0n;
+    let term = one / n;
+    let k = 1n;
+    let positive = true;
+    while (term !== 0n) {
+      sum += positive ? term / k : -(term / k);
+      term /= n * n;
+      k += 2n;
+      positive = !positive;
+    }
+    return sum;
+  };
+  const pi = 16n * atanInv(5n) - 4n * atanInv(239n);
+  const q = (4n << (prec + 64n * 19n)) / pi;
+  return Array.from({ length: 20 }, (_, i) => (q >> (64n * BigInt(19 - i))) & MASK64);
+})();
+
+/** trigReduce is Go's Payne-Hanek reduction for x >= 2^29: octant j (made even) and remainder z. */
+function trigReduce(x: number): [number, number] {
+  const PI4 = Math.PI / 4;
+  if (x < PI4) return [0, x];
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const bits = (BigInt(view.getUint32(0)) << 32n) | BigInt(view.getUint32(4));
+  const exp = Number((bits >> 52n) & 0x7ffn) - 1023 - 52;
+  const ix = (bits & ((1n << 52n) - 1n)) | (1n << 52n);
+  const digit = Math.floor((exp + 61) / 64);
+  const shift = BigInt((exp + 61) % 64);
+  const word = (i: number): bigint => ((M_PI4[i] << shift) | (M_PI4[i + 1] >> (64n - shift))) & MASK64;
+  const z0 = word(digit);
+  const z1 = word(digit + 1);
+  const z2 = word(digit + 2);
+  const z2hi = (z2 * ix) >> 64n;
+  const z1p = z1 * ix;
+  const sum = (z1p & MASK64) + z2hi;
+  const lo = sum & MASK64;
+  let hi = ((z0 * ix) + (z1p >> 64n) + (sum >> 64n)) & MASK64;
+  let j = Number(hi >> 61n);
+  hi = ((hi << 3n) | (lo >> 61n)) & MASK64;
+  const lz = hi === 0n ? 64 : 64 - hi.toString(2).length;
+  const e = BigInt(1023 - (lz + 1));
+  hi = ((hi << BigInt(lz + 1)) | (lz + 1 <= 64 ? lo >> BigInt(64 - (lz + 1)) : 0n)) & MASK64;
+  hi >>= 12n;
+  hi |= e << 52n;
+  view.setUint32(0, Number(hi >> 32n));
+  view.setUint32(4, Number(hi & 0xffffffffn));
+  let z = view.getFloat64(0);
+  if ((j & 1) === 1) {
+    j = (j + 1) & 7;
+    z--;
+  }
+  return [j, z * PI4];
+}
 
 const SIN = [1.5896230157654656e-10, -2.5050747762857807e-8, 2.7557313621385722e-6, -0.0001984126982958954, 0.008333333333322118, -0.1666666666666663];
 const COS = [-1.1358536521387682e-11, 2.087570084197473e-9, -2.755731417929674e-7, 2.4801587288851704e-5, -0.0013888888888873056, 0.041666666666666595];
@@ -190,6 +254,7 @@ function cosPoly(zz: number): number {
 
 /** reduce maps x >= 0 to its octant j (made even) and the remainder z, as Go's sin/cos/tan. */
 function reduce(x: number): [number, number] {
+  if (x >= REDUCE_THRESHOLD) return trigReduce(x);
   let j = Math.floor(x * FOUR_OVER_PI);
   let y = j;
   if (j % 2 === 1) {
@@ -210,7 +275,6 @@ export function goSin(x0: number): number {
     x = -x;
     sign = true;
   }
-  if (x >= REDUCE_THRESHOLD) return Math.sin(x0);
   const [j0, z] = reduce(x);
   let j = j0;
   if (j > 3) {
@@ -226,7 +290,6 @@ export function goSin(x0: number): number {
 export function goCos(x0: number): number {
   if (!Number.isFinite(x0)) return NaN;
   const x = Math.abs(x0);
-  if (x >= REDUCE_THRESHOLD) return Math.cos(x0);
   let sign = false;
   const [j0, z] = reduce(x);
   let j = j0;
@@ -250,14 +313,20 @@ export function goTan(x0: number): number {
     x = -x;
     sign = true;
   }
-  if (x >= REDUCE_THRESHOLD) return Math.tan(x0);
-  let j = Math.floor(x * FOUR_OVER_PI);
-  let y = j;
-  if (j % 2 === 1) {
-    j++;
-    y++;
+  let j: number;
+  let z: number;
+  let y: number;
+  if (x >= REDUCE_THRESHOLD) {
+    [j, z] = trigReduce(x);
+  } else {
+    j = Math.floor(x * FOUR_OVER_PI);
+    y = j;
+    if (j % 2 === 1) {
+      j++;
+      y++;
+    }
+    z = x - y * PI4A - y * PI4B - y * PI4C;
   }
-  const z = x - y * PI4A - y * PI4B - y * PI4C;
   const zz = z * z;
   if (zz > 1e-14) {
     y = z + z * ((zz * ((TAN_P[0] * zz + TAN_P[1]) * zz + TAN_P[2])) / ((((zz + TAN_Q[1]) * zz + TAN_Q[2]) * zz + TAN_Q[3]) * zz + TAN_Q[4]));
@@ -303,8 +372,8 @@ const LARGE = 2 ** 28;
 export function goAcosh(x: number): number {
   if (x < 1 || Number.isNaN(x)) return NaN;
   if (x === 1) return 0;
-  if (x >= LARGE) return Math.log(x) + LN2;
-  if (x > 2) return Math.log(2 * x - 1 / (x + Math.sqrt(x * x - 1)));
+  if (x >= LARGE) return goLog(x) + LN2;
+  if (x > 2) return goLog(2 * x - 1 / (x + Math.sqrt(x * x - 1)));
   const t = x - 1;
   return Math.log1p(t + Math.sqrt(2 * t + t * t));
 }
@@ -314,8 +383,8 @@ export function goAsinh(x0: number): number {
   if (Number.isNaN(x0) || !Number.isFinite(x0)) return x0;
   const x = Math.abs(x0);
   let temp: number;
-  if (x > LARGE) temp = Math.log(x) + LN2;
-  else if (x > 2) temp = Math.log(2 * x + 1 / (Math.sqrt(x * x + 1) + x));
+  if (x > LARGE) temp = goLog(x) + LN2;
+  else if (x > 2) temp = goLog(2 * x + 1 / (Math.sqrt(x * x + 1) + x));
   else if (x < NEAR_ZERO) temp = x;
   else temp = Math.log1p(x + (x * x) / (1 + Math.sqrt(1 + x * x)));
   return x0 < 0 ? -temp : temp;
@@ -334,4 +403,166 @@ export function goAtanh(x0: number): number {
     temp = 0.5 * Math.log1p(temp + (temp * x) / (1 - x));
   } else temp = 0.5 * Math.log1p((x + x) / (1 - x));
   return x0 < 0 ? -temp : temp;
+}
+
+const f64 = new DataView(new ArrayBuffer(8));
+
+/** decompose writes a finite x as m × 2^e with an integer m. */
+function decompose(x: number): [bigint, number] {
+  f64.setFloat64(0, x);
+  const hi = f64.getUint32(0);
+  const lo = f64.getUint32(4);
+  const biased = (hi >>> 20) & 0x7ff;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  let e = -1074;
+  if (biased !== 0) {
+    mant |= 1n << 52n;
+    e = biased - 1075;
+  }
+  return [hi >>> 31 === 1 ? -mant : mant, e];
+}
+
+/**
+ * fma is a × b + c rounded once (the VFMADD instructions Go's assembly uses), computed exactly
+ * with BigInt and rounded by Number(), which rounds to nearest-even.
+ */
+export function fma(a: number, b: number, c: number): number {
+  if (!Number.isFinite(a) || !Number.isFinite(b) || !Number.isFinite(c) || a === 0 || b === 0) return a * b + c;
+  const [ma, ea] = decompose(a);
+  const [mb, eb] = decompose(b);
+  let m = ma * mb;
+  let e = ea + eb;
+  if (c !== 0) {
+    const [mc, ec] = decompose(c);
+    if (ec >= e) m += mc << BigInt(ec - e);
+    else {
+      m = (m << BigInt(e - ec)) + mc;
+      e = ec;
+    }
+  }
+  if (m === 0n) return 0;
+  const neg = m < 0n;
+  let abs = neg ? -m : m;
+  // Keep 64 significant bits and a sticky bit, so Number() below rounds once, correctly.
+  const bits = abs.toString(2).length;
+  if (bits > 64) {
+    const shift = BigInt(bits - 64);
+    const sticky = (abs & ((1n << shift) - 1n)) !== 0n ? 1n : 0n;
+    abs = (abs >> shift) | sticky;
+    e += bits - 64;
+  }
+  const r = Number(abs) * 2 ** e;
+  return neg ? -r : r;
+}
+
+/** roundHalfEven is CVTSD2SL's rounding (the default MXCSR mode). */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+const EXP_OVERFLOW = 709.782712893384;
+const LOG2E = 1.4426950408889634;
+const LN2U = 0.693147180559663;
+const LN2L = 2.8235290563031577e-13;
+
+/**
+ * goExp is Go's math.Exp on amd64 (exp_amd64.s, FMA path): argument reduction by ln 2 split in
+ * two, a Taylor series on x/16 and four squarings. Results below 2^-1022 are flushed to 0, as the
+ * assembly does.
+ */
+export function goExp(x: number): number {
+  if (Number.isNaN(x) || x === Infinity) return x;
+  if (x === -Infinity) return 0;
+  if (x > EXP_OVERFLOW) return Infinity;
+  const scaled = LOG2E * x;
+  // CVTSD2SL: out-of-range conversions give the "integer indefinite" value.
+  const n = Math.abs(scaled) < 2147483647.5 ? roundHalfEven(scaled) : -2147483648;
+  let r = fma(-n, LN2U, x);
+  r = fma(-n, LN2L, r);
+  r *= 0.0625;
+  let p = 2.48015873015873e-05;
+  p = fma(p, r, 0.0001984126984126984);
+  p = fma(p, r, 0.001388888888888889);
+  p = fma(p, r, 0.008333333333333333);
+  p = fma(p, r, 0.041666666666666664);
+  p = fma(p, r, 0.16666666666666666);
+  p = fma(p, r, 0.5);
+  p = fma(p, r, 1);
+  r *= p;
+  r *= r + 2;
+  r *= r + 2;
+  r *= r + 2;
+  r = fma(r, r + 2, 1);
+  const biased = n + 0x3ff;
+  if (biased <= 0) return 0;
+  if (biased >= 0x7ff) return Infinity;
+  return r * 2 ** (biased - 1023);
+}
+
+/**
+ * goLog is Go's math.Log on amd64 (log_amd64.s): FreeBSD's algorithm with the exponent taken
+ * straight from the bits (so subnormals are not renormalised, as in the assembly).
+ */
+export function goLog(x: number): number {
+  if (Number.isNaN(x) || x === Infinity) return x;
+  if (x === 0) return -Infinity;
+  if (x < 0) return NaN;
+  f64.setFloat64(0, x);
+  const hi = f64.getUint32(0);
+  let k = ((hi >>> 20) & 0x7ff) - 0x3fe;
+  f64.setUint32(0, (hi & 0x000fffff) | 0x3fe00000);
+  let f1 = f64.getFloat64(0);
+  if (f1 < Math.SQRT2 / 2) {
+    k -= 1;
+    f1 *= 2;
+  }
+  const f = f1 - 1;
+  const s = f / (2 + f);
+  const s2 = s * s;
+  const s4 = s2 * s2;
+  const t1 = s2 * (0.6666666666666735 + s4 * (0.2857142874366239 + s4 * (0.1818357216161805 + s4 * 0.14798198605116586)));
+  const t2 = s4 * (0.3999999999940942 + s4 * (0.22222198432149784 + s4 * 0.15313837699209373));
+  const R = t1 + t2;
+  const hfsq = 0.5 * f * f;
+  return k * 0.6931471803691238 - (hfsq - (s * (hfsq + R) + k * 1.9082149292705877e-10) - f);
+}
+
+/** goSinh is Go's math.Sinh (Hart & Cheney below 0.5, Exp above). */
+export function goSinh(x0: number): number {
+  const x = Math.abs(x0);
+  let temp: number;
+  if (x > 21) temp = goExp(x) * 0.5;
+  else if (x > 0.5) {
+    const ex = goExp(x);
+    temp = (ex - 1 / ex) * 0.5;
+  } else {
+    const sq = x * x;
+    temp = (((-26.30563213397497 * sq + -2894.211355989564) * sq + -89912.72022039509) * sq + -630767.3640497717) * x;
+    temp = temp / (((sq + -173.6789535582337) * sq + 15215.17378790019) * sq + -630767.3640497717);
+  }
+  return x0 < 0 ? -temp : temp;
+}
+
+/** goCosh is Go's math.Cosh. */
+export function goCosh(x0: number): number {
+  const x = Math.abs(x0);
+  if (x > 21) return goExp(x) * 0.5;
+  const ex = goExp(x);
+  return (ex + 1 / ex) * 0.5;
+}
+
+/** goTanh is Go's math.Tanh (Cephes). */
+export function goTanh(x: number): number {
+  const MAXLOG = 88.02969193111305;
+  let z = Math.abs(x);
+  if (z > 0.5 * MAXLOG) return x < 0 ? -1 : 1;
+  if (z >= 0.625) {
+    const s = goExp(2 * z);
+    z = 1 - 2 / (s + 1);
+    return x < 0 ? -z : z;
+  }
+  if (x === 0) return x;
+  const s = x * x;
+  return x + (x * s * ((-0.9643991794250523 * s + -99.28772310019185) * s + -1614.6876844170845)) / (((s + 112.81167849163293) * s + 2235.4883906010045) * s + 4844.063053251255);
 }
