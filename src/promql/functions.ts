@@ -9,6 +9,8 @@ import type { Labels } from '../store/types.js';
 import { formatGoFloatPlain } from './format.js';
 import type { Expr } from './ast.js';
 import { unwrapParens } from './ast.js';
+import { goInt64, goTimeFields } from './go-time.js';
+import type { GoTimeFields } from './go-time.js';
 import { goAcos, goAcosh, goAsin, goAsinh, goAtanFn, goAtanh, goCos, goCosh, goExp, goLog, goLog10, goLog2, goSin, goSinh, goTan, goTanh } from './go-math.js';
 import type { RegexCache } from './regex-cache.js';
 import type { InstantSample, MatrixSeries, Point } from './types.js';
@@ -321,16 +323,17 @@ function expandTemplate(template: string, groups: (name: string) => string | und
   return out;
 }
 
-function dateFn(f: (d: Date) => number): FunctionImpl {
+function dateFn(f: (d: GoTimeFields) => number): FunctionImpl {
   return (args, ctx) => {
     if (args.length === 0) {
-      return vec([{ labels: {}, t: ctx.tMs, v: f(new Date(Math.trunc(ctx.tMs / 1000) * 1000)) }]);
+      return vec([{ labels: {}, t: ctx.tMs, v: f(goTimeFields(BigInt(Math.trunc(ctx.tMs / 1000)))) }]);
     }
     return vec(
       vectorArg(args, 0).map((s) => ({
         labels: dropMetricName(s.labels),
         t: ctx.tMs,
-        v: Number.isFinite(s.v) ? f(new Date(Math.trunc(s.v) * 1000)) : NaN,
+        // Go's int64(v): NaN, ±Inf and huge values all become MinInt64, a real (odd) date.
+        v: f(goTimeFields(goInt64(s.v))),
       })),
     );
   };
@@ -693,19 +696,19 @@ export const FUNCTION_IMPLS: Readonly<Record<string, FunctionImpl>> = {
   },
 
   // === minute(v=vector(time()) instant-vector) ===
-  minute: dateFn((d) => d.getUTCMinutes()),
+  minute: dateFn((d) => d.minute),
   // === hour(v=vector(time()) instant-vector) ===
-  hour: dateFn((d) => d.getUTCHours()),
+  hour: dateFn((d) => d.hour),
   // === day_of_week(v=vector(time()) instant-vector) ===
-  day_of_week: dateFn((d) => d.getUTCDay()),
+  day_of_week: dateFn((d) => d.dayOfWeek),
   // === day_of_month(v=vector(time()) instant-vector) ===
-  day_of_month: dateFn((d) => d.getUTCDate()),
+  day_of_month: dateFn((d) => d.dayOfMonth),
   // === days_in_month(v=vector(time()) instant-vector) ===
-  days_in_month: dateFn((d) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate()),
+  days_in_month: dateFn((d) => d.daysInMonth),
   // === month(v=vector(time()) instant-vector) ===
-  month: dateFn((d) => d.getUTCMonth() + 1),
+  month: dateFn((d) => d.month),
   // === year(v=vector(time()) instant-vector) ===
-  year: dateFn((d) => d.getUTCFullYear()),
+  year: dateFn((d) => d.year),
 };
 
 function stdvarOverTime(points: readonly Point[]): number {
