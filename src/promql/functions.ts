@@ -726,14 +726,16 @@ function stdvarOverTime(points: readonly Point[]): number {
   return (aux + cAux) / count;
 }
 
-/** goMax is Go's math.Max: NaN wins, +0 beats -0. */
+/** goMax is Go's math.Max: +Inf wins even over NaN, then NaN wins, +0 beats -0. */
 function goMax(a: number, b: number): number {
+  if (a === Infinity || b === Infinity) return Infinity;
   if (Number.isNaN(a) || Number.isNaN(b)) return NaN;
   return Math.max(a, b);
 }
 
-/** goMin is Go's math.Min: NaN wins, -0 beats +0. */
+/** goMin is Go's math.Min: -Inf wins even over NaN, then NaN wins, -0 beats +0. */
 function goMin(a: number, b: number): number {
+  if (a === -Infinity || b === -Infinity) return -Infinity;
   if (Number.isNaN(a) || Number.isNaN(b)) return NaN;
   return Math.min(a, b);
 }
