@@ -108,11 +108,25 @@ function humanizeDuration(v: number): string {
   return `${g4(v)}${prefix}s`;
 }
 
-/** formatGoTime prints a UTC instant like Go's time.Time String() ("2015-06-23 13:19:44.128 +0000 UTC"). */
-function formatGoTime(seconds: number): string {
-  const ns = BigInt(Math.round(seconds * 1e9));
-  let secs = ns / 1_000_000_000n;
-  let frac = ns % 1_000_000_000n;
+/**
+ * floatToTimeMs is Prometheus' floatToTime: seconds to nanoseconds (int64, overflow refused),
+ * then model.TimeFromUnixNano, which keeps whole milliseconds only (truncated toward zero).
+ */
+function floatToTimeMs(v: number): bigint {
+  if (Number.isNaN(v) || !Number.isFinite(v)) throw new Error('value is NaN or Inf');
+  const ts = v * 1e9;
+  if (ts > 9.223372036854776e18 || ts < -9.223372036854776e18) {
+    throw new Error(`${formatFloatGo(v, 'g', -1)} cannot be represented as a nanoseconds timestamp since it overflows int64`);
+  }
+  // Go's int64(2^63) on amd64 is MinInt64.
+  const ns = ts >= 9.223372036854776e18 ? -(1n << 63n) : BigInt(Math.trunc(ts));
+  return ns / 1_000_000n;
+}
+
+/** formatGoTime prints a UTC instant in ms like Go's time.Time String() ("2015-06-23 13:19:44.128 +0000 UTC"). */
+function formatGoTime(ms: bigint): string {
+  let secs = ms / 1000n;
+  let frac = (ms % 1000n) * 1_000_000n;
   if (frac < 0n) {
     frac += 1_000_000_000n;
     secs -= 1n;
@@ -126,11 +140,7 @@ function formatGoTime(seconds: number): string {
 
 function humanizeTimestamp(v: number): string {
   if (Number.isNaN(v) || !Number.isFinite(v)) return g4(v);
-  const ts = v * 1e9;
-  if (ts > 9.223372036854776e18 || ts < -9.223372036854776e18) {
-    throw new Error(`${formatFloatGo(v, 'g', -1)} cannot be represented as a nanoseconds timestamp since it overflows int64`);
-  }
-  return formatGoTime(v);
+  return formatGoTime(floatToTimeMs(v));
 }
 
 /** goTitle is Go's strings.Title: upper-cases the first letter after any non-word character. */
@@ -270,11 +280,9 @@ export const TEMPLATE_FUNCTION_NAMES: ReadonlySet<string> = new Set([
 
 /** templateFunctions builds the function table for one expansion. */
 export function templateFunctions(opts: TemplateFunctionOptions): FunctionTable {
-  const cmp = (name: string, ok: (c: number) => boolean): TemplateFunction =>
-    fn(['any', 'any'], ([a, b]) => {
-      const c = compare(name, a, b);
-      return c !== undefined && ok(c);
-    });
+  // Go derives le from lt and eq, and gt/ge as their negations, so with NaN (unordered)
+  // lt, le and eq are false while gt, ge and ne are true.
+  const cmp = (name: string, ok: (c: number | undefined) => boolean): TemplateFunction => fn(['any', 'any'], ([a, b]) => ok(compare(name, a, b)));
   const graphLink = (expr: string, tab: number): string =>
     `/graph?g0.expr=${encodeURIComponent(expr).replace(/%20/g, '+')}&g0.tab=${tab}`;
   const table = new Map<string, TemplateFunction>([
@@ -333,10 +341,10 @@ export function templateFunctions(opts: TemplateFunctionOptions): FunctionTable 
       return rest.some((b) => compare('eq', a, b) === 0);
     }, true)],
     ['ne', cmp('ne', (c) => c !== 0)],
-    ['lt', cmp('lt', (c) => c < 0)],
-    ['le', cmp('le', (c) => c <= 0)],
-    ['gt', cmp('gt', (c) => c > 0)],
-    ['ge', cmp('ge', (c) => c >= 0)],
+    ['lt', cmp('lt', (c) => c !== undefined && c < 0)],
+    ['le', cmp('le', (c) => c !== undefined && c <= 0)],
+    ['gt', cmp('gt', (c) => !(c !== undefined && c <= 0))],
+    ['ge', cmp('ge', (c) => !(c !== undefined && c < 0))],
     ['query', fn(['string'], ([q]) => {
       if (!opts.query) throw new Error('queries are not available here');
       return opts.query(q as string).map(sampleStruct);
@@ -384,7 +392,7 @@ export function templateFunctions(opts: TemplateFunctionOptions): FunctionTable 
       if (ms === undefined) throw new Error(`not a valid duration string: ${JSON.stringify(d)}`);
       return ms / 1000;
     })],
-    ['toTime', fn(['any'], ([v]) => formatGoTime(toFloat(v)))],
+    ['toTime', fn(['any'], ([v]) => formatGoTime(floatToTimeMs(toFloat(v))))],
     ['stripPort', fn(['string'], ([hp]) => {
       const s = hp as string;
       const m = /^\[?([^\]]*?)\]?:\d*$/.exec(s);

@@ -1,6 +1,6 @@
 /**
  * goSprintf is the subset of Go's fmt.Sprintf that alert templates use: verbs
- * `%v %s %d %f %F %e %E %g %G %x %X %o %b %q %t %c %T %%` with flags `+ - # 0 space`, width and
+ * `%v %s %d %f %F %e %E %g %G %x %X %o %b %q %t %c %U %T %%` with flags `+ - # 0 space`, width and
  * precision, and Go's in-band error text (`%!d(float64=1.5)`, `%!s(MISSING)`).
  */
 import { formatFloatGo } from './go-format.js';
@@ -51,9 +51,78 @@ export function quoteGo(s: string): string {
   return `${out}"`;
 }
 
-function bad(verb: string, v: TemplateValue): string {
+/**
+ * bad is Go's badVerb: `%!verb(type=value)`, the value printed with %v under the same flags,
+ * width and precision (so `%5.2f` of a string shows `%!f(string=   ab)`).
+ */
+function bad(verb: string, v: TemplateValue, spec?: Spec): string {
   if (v === null) return `%!${verb}(<nil>)`;
-  return `%!${verb}(${goTypeName(v)}=${printValue(v)})`;
+  return `%!${verb}(${goTypeName(v)}=${spec === undefined ? printValue(v) : formatOne('v', v, spec)})`;
+}
+
+const f64 = new DataView(new ArrayBuffer(8));
+
+/** floatBits splits a float64 like strconv does: sign, mantissa with the implicit bit, unbiased exponent. */
+function floatBits(v: number): { neg: boolean; mant: bigint; exp: number } {
+  f64.setFloat64(0, v);
+  const hi = f64.getUint32(0);
+  const biased = (hi >>> 20) & 0x7ff;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(f64.getUint32(4));
+  let exp = biased - 1023;
+  if (biased === 0) exp++;
+  else mant |= 1n << 52n;
+  return { neg: hi >>> 31 === 1, mant, exp };
+}
+
+/** formatFloatHex is strconv.FormatFloat(v, 'x'|'X', prec, 64): `-0x1.8p+01`. */
+function formatFloatHex(v: number, upper: boolean, prec: number): string {
+  const bits = floatBits(v);
+  const neg = bits.neg;
+  let mant = bits.mant;
+  let exp = bits.exp;
+  if (mant === 0n) exp = 0;
+  // Leading 1 at bit 60.
+  mant <<= 8n;
+  while (mant !== 0n && (mant & (1n << 60n)) === 0n) {
+    mant <<= 1n;
+    exp--;
+  }
+  if (prec >= 0 && prec < 15) {
+    const shift = BigInt(prec * 4);
+    const extra = (mant << shift) & ((1n << 60n) - 1n);
+    mant >>= 60n - shift;
+    if ((extra | (mant & 1n)) > 1n << 59n) mant++;
+    mant <<= 60n - shift;
+    if ((mant & (1n << 61n)) !== 0n) {
+      mant >>= 1n;
+      exp++;
+    }
+  }
+  const digits = upper ? '0123456789ABCDEF' : '0123456789abcdef';
+  let out = `${neg ? '-' : ''}0${upper ? 'X' : 'x'}${(mant >> 60n) & 1n}`;
+  mant = (mant << 4n) & ((1n << 64n) - 1n);
+  if (prec < 0 && mant !== 0n) {
+    out += '.';
+    while (mant !== 0n) {
+      out += digits[Number((mant >> 60n) & 15n)];
+      mant = (mant << 4n) & ((1n << 64n) - 1n);
+    }
+  } else if (prec > 0) {
+    out += '.';
+    for (let i = 0; i < prec; i++) {
+      out += digits[Number((mant >> 60n) & 15n)];
+      mant = (mant << 4n) & ((1n << 64n) - 1n);
+    }
+  }
+  const e = Math.abs(exp);
+  return `${out}${upper ? 'P' : 'p'}${exp < 0 ? '-' : '+'}${e < 10 ? `0${e}` : e}`;
+}
+
+/** formatFloatBinary is strconv.FormatFloat(v, 'b', -1, 64): `4503599627370496p-52`. */
+function formatFloatBinary(v: number): string {
+  const { neg, mant, exp } = floatBits(v);
+  const e = exp - 52;
+  return `${neg ? '-' : ''}${mant}p${e >= 0 ? '+' : ''}${e}`;
 }
 
 function formatFloatVerb(v: number, verb: string, spec: Spec): string {
@@ -70,11 +139,24 @@ function formatFloatVerb(v: number, verb: string, spec: Spec): string {
     case 'E':
       s = formatFloatGo(v, verb, spec.prec ?? 6);
       break;
+    case 'x':
+    case 'X':
+      s = Number.isFinite(v) ? formatFloatHex(v, verb === 'X', spec.prec ?? -1) : formatFloatGo(v, 'g', -1);
+      break;
+    case 'b':
+      s = Number.isFinite(v) ? formatFloatBinary(v) : formatFloatGo(v, 'g', -1);
+      break;
     default:
       s = formatFloatGo(v, verb as 'g' | 'G', spec.prec ?? -1);
   }
-  // Go keeps the sign of infinities and never zero-pads them or NaN.
-  if (Number.isNaN(v) || !Number.isFinite(v)) return pad(spec.plus && s === 'NaN' ? '+NaN' : s, { ...spec, zero: false }, false);
+  // Go keeps the sign of infinities (a space instead of "+" under the space flag), shows NaN's
+  // only when asked for, and never zero-pads either.
+  if (!Number.isFinite(v)) {
+    let t = Number.isNaN(v) ? '+NaN' : v > 0 ? '+Inf' : '-Inf';
+    if (spec.space && t[0] === '+' && !spec.plus) t = ` ${t.slice(1)}`;
+    if (Number.isNaN(v) && !spec.space && !spec.plus) t = t.slice(1);
+    return pad(t, { ...spec, zero: false }, false);
+  }
   return pad(withSign(s, spec), spec, true);
 }
 
@@ -102,8 +184,13 @@ function formatIntVerb(n: number, verb: string, spec: Spec): string {
       return pad(String.fromCodePoint(n), spec, false);
     case 'q':
       return pad(`'${String.fromCodePoint(n)}'`, spec, false);
+    case 'U': {
+      let u = `U+${(n < 0 ? BigInt.asUintN(64, BigInt(n)) : BigInt(n)).toString(16).toUpperCase().padStart(spec.prec ?? 4, '0')}`;
+      if (spec.sharp && n >= 0 && n <= 0x10ffff) u += ` '${String.fromCodePoint(n)}'`;
+      return pad(u, spec, false);
+    }
     default:
-      return bad(verb, new GoInt(n));
+      return bad(verb, new GoInt(n), spec);
   }
   if (spec.prec !== undefined) s = s.padStart(spec.prec, '0');
   if (n < 0) s = `-${s}`;
@@ -113,13 +200,12 @@ function formatIntVerb(n: number, verb: string, spec: Spec): string {
 function formatOne(verb: string, v: TemplateValue, spec: Spec): string {
   if (verb === 'T') return pad(goTypeName(v), spec, false);
   if (typeof v === 'number') {
-    if ('vfFeEgG'.includes(verb)) return formatFloatVerb(v, verb, spec);
-    return bad(verb, v);
+    if ('vfFeEgGxXb'.includes(verb)) return formatFloatVerb(v, verb, spec);
+    return bad(verb, v, spec);
   }
   if (v instanceof GoInt) {
-    if ('dvxXobcq'.includes(verb)) return formatIntVerb(v.value, verb, spec);
-    if ('fFeEgG'.includes(verb)) return bad(verb, v);
-    return bad(verb, v);
+    if ('dvxXobcqU'.includes(verb)) return formatIntVerb(v.value, verb, spec);
+    return bad(verb, v, spec);
   }
   if (typeof v === 'string') {
     switch (verb) {
@@ -129,22 +215,24 @@ function formatOne(verb: string, v: TemplateValue, spec: Spec): string {
         return pad(s, spec, false);
       }
       case 'q':
-        return pad(quoteGo(v), spec, false);
+        // The precision truncates the string (in runes) before it is quoted.
+        return pad(quoteGo(spec.prec !== undefined ? [...v].slice(0, spec.prec).join('') : v), spec, false);
       case 'x':
       case 'X': {
-        const hex = Buffer.from(v, 'utf8').toString('hex');
+        const bytes = Buffer.from(v, 'utf8');
+        const hex = (spec.prec !== undefined ? bytes.subarray(0, spec.prec) : bytes).toString('hex');
         return pad(verb === 'X' ? hex.toUpperCase() : hex, spec, false);
       }
       default:
-        return bad(verb, v);
+        return bad(verb, v, spec);
     }
   }
   if (typeof v === 'boolean') {
     if (verb === 'v' || verb === 't') return pad(v ? 'true' : 'false', spec, false);
-    return bad(verb, v);
+    return bad(verb, v, spec);
   }
   if (verb === 'v' || verb === 's') return pad(printValue(v), spec, false);
-  return bad(verb, v);
+  return bad(verb, v, spec);
 }
 
 /** goSprintf formats `args` with Go's fmt.Sprintf rules for the supported verbs. */
