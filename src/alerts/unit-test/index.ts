@@ -5,3 +5,4 @@ export { parseUnitTestFile } from './test-file.js';
 export type { UnitTestFile, TestGroup, InputSeries, AlertTestCase, PromqlTestCase, ExpectedAlert, ExpectedSample } from './test-file.js';
 export { parseSeriesValues, parseMetricNotation, NotationError } from './series-notation.js';
 export type { SeriesValue } from './series-notation.js';
+export { CreationOrderStore } from './creation-order.js';

@@ -23,6 +23,7 @@ import { vectorOf } from '../rule.js';
 import { formatFloatGo } from '../template/index.js';
 import { quoteGo } from '../template/sprintf.js';
 import { formatGoDuration } from './go-duration.js';
+import { CreationOrderStore } from './creation-order.js';
 import { globFiles } from './glob-files.js';
 import { NotationError, parseMetricNotation, parseSeriesValues } from './series-notation.js';
 import { parseUnitTestFile } from './test-file.js';
@@ -208,7 +209,7 @@ async function runTestGroup(
   // 2. Rules.
   const defs = await loadRules();
   if (defs.length > 0 && typeof defs[0] === 'string') return defs as string[];
-  const store = new MemoryStore({ retentionMs: TEST_RETENTION_MS });
+  const store = new CreationOrderStore(new MemoryStore({ retentionMs: TEST_RETENTION_MS }));
   const engine = createEngine({ maxSamples: MAX_SAMPLES, timeoutMs: QUERY_TIMEOUT_MS, defaultSubqueryStepMs: evalIntervalMs });
   const parsedExprs = new Map<string, Expr>();
   const query: QueryFn = (expr, t, signal) => {

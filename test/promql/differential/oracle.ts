@@ -9,13 +9,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreationOrderStore } from '../../../src/alerts/unit-test/index.js';
 import { AlertingRule, RuleGroup, parseMetricNotation, promqlErrorText, parseRuleFile, parseSeriesValues, runRulesTests, vectorOf } from '../../../src/alerts/index.js';
 import type { QueryFn } from '../../../src/alerts/index.js';
 import { formatFloatGo } from '../../../src/alerts/template/index.js';
 import { createEngine, parseExpr } from '../../../src/promql/index.js';
 import type { Engine } from '../../../src/promql/index.js';
 import { MemoryStore } from '../../../src/store/index.js';
-import type { Labels } from '../../../src/store/index.js';
+import type { Appender, Labels } from '../../../src/store/index.js';
 import { parseDurationMs } from '../../../src/time/index.js';
 import { durationText, exprText } from './generate.js';
 import type { AlertGroup, GenAlertRule, GenSeries, PromqlCase, PromqlGroup } from './generate.js';
@@ -222,7 +223,7 @@ function loadSeries(series: readonly GenSeries[], intervalMs: number): LoadedSer
   return [...byKey.values()];
 }
 
-function loadTill(store: MemoryStore, series: LoadedSeries[], ts: number): void {
+function loadTill(store: { appender(): Appender }, series: LoadedSeries[], ts: number): void {
   const app = store.appender();
   for (const s of series) {
     while (s.next < s.points.length && s.points[s.next].t <= ts) {
@@ -240,7 +241,8 @@ function newEngine(evalIntervalMs: number): Engine {
 
 /** evaluateOurs answers every case of a group as promtool's runner would load and query. */
 export function evaluateOurs(group: PromqlGroup, evalIntervalMs: number): Outcome[] {
-  const store = new MemoryStore({ retentionMs: RETENTION_MS });
+  // The runner's view: series come back in creation order, as from promtool's storage.
+  const store = new CreationOrderStore(new MemoryStore({ retentionMs: RETENTION_MS }));
   const series = loadSeries(group.series, group.intervalMs);
   const maxt = Math.max(0, ...group.cases.map((c) => c.evalTimeMs));
   // promtool steps 0, E, 2E, ... <= maxt and loads samples up to each step.
@@ -499,7 +501,7 @@ interface FiringAlert {
 function evaluateAlertsOurs(ruleText: string, group: AlertGroup, evalIntervalMs: number): Map<string, FiringAlert[]> | string {
   const parsed = parseRuleFile(ruleText, 'rules.yml');
   if (parsed.errors.length > 0) return parsed.errors.join('; ');
-  const store = new MemoryStore({ retentionMs: RETENTION_MS });
+  const store = new CreationOrderStore(new MemoryStore({ retentionMs: RETENTION_MS }));
   const series = loadSeries(group.series, group.intervalMs);
   const engine = newEngine(evalIntervalMs);
   const query: QueryFn = (expr, t, signal) => engine.instantQuery(store, parseExpr(expr), t, signal);
