@@ -17,10 +17,14 @@ export class NotationError extends Error {
 }
 
 // No hex here: in series values `0x11` means "0 repeated", as the test language lexes it.
-const NUM = String.raw`[+-]?(?:[iI][nN][fF](?:inity)?|[nN][aA][nN]|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)`;
+// As promtool's series lexer reads them: `Inf`/`NaN` (any case) are words, so `Infx2`,
+// `NaNx2`, `stalex2` and `1+Infx2` are single unknown identifiers there, and `Infinity` is not
+// a number.
+const DECIMAL = String.raw`(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?`;
+const NUM = String.raw`[+-]?(?:[iI][nN][fF]|[nN][aA][nN]|${DECIMAL})`;
 const SINGLE = new RegExp(`^(${NUM})$`);
-const TIMES = new RegExp(`^(${NUM}|stale)x(\\d+)$`);
-const STEP = new RegExp(`^(${NUM})([+-])((?:[iI][nN][fF]|[nN][aA][nN]|(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?))x(\\d+)$`);
+const TIMES = new RegExp(`^([+-]?${DECIMAL})x(\\d+)$`);
+const STEP = new RegExp(`^(${NUM})([+-])(${DECIMAL})x(\\d+)$`);
 
 /** parseNumber reads a PromQL number literal (decimal, hex, Inf, NaN, with sign). */
 export function parseNumber(text: string): number {
@@ -31,6 +35,15 @@ export function parseNumber(text: string): number {
   if (lower === 'nan') return NaN;
   if (lower.startsWith('0x')) return sign * parseInt(body.slice(2), 16);
   return sign * Number(body);
+}
+
+/** finiteNumber parses a literal, refusing decimals beyond float64 as Go's ParseFloat does. */
+function finiteNumber(text: string, item: string): number {
+  const v = parseNumber(text);
+  if (!Number.isFinite(v) && !/inf|nan/i.test(text)) {
+    throw new NotationError(`bad series value ${JSON.stringify(item)}: ${text.replace(/^[+-]/, '')} is out of the float64 range`);
+  }
+  return v;
 }
 
 /** parseSeriesValues expands a `values` string into one entry per sample interval. */
@@ -45,11 +58,14 @@ export function parseSeriesValues(text: string): SeriesValue[] {
     } else if (item === 'stale') {
       out.push({ kind: 'stale' });
     } else if ((m = SINGLE.exec(item))) {
-      out.push({ kind: 'value', v: parseNumber(m[1]) });
+      out.push({ kind: 'value', v: finiteNumber(m[1], item) });
     } else if ((m = TIMES.exec(item))) {
       const n = Number(m[2]);
-      for (let i = 0; i <= n; i++) out.push(m[1] === 'stale' ? { kind: 'stale' } : { kind: 'value', v: parseNumber(m[1]) });
+      const v = finiteNumber(m[1], item);
+      for (let i = 0; i <= n; i++) out.push({ kind: 'value', v });
     } else if ((m = STEP.exec(item))) {
+      finiteNumber(m[1], item);
+      finiteNumber(m[3], item);
       let v = parseNumber(m[1]);
       const step = (m[2] === '-' ? -1 : 1) * parseNumber(m[3]);
       const n = Number(m[4]);

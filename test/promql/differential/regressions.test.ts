@@ -5,11 +5,12 @@
  * checked here against promtool's wording.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { checkPromqlExpr, runRulesTests } from '../../../src/alerts/index.js';
+import { checkPromqlExpr, NotationError, parseSeriesValues, runRulesTests } from '../../../src/alerts/index.js';
 import { createEngine } from '../../../src/promql/index.js';
 import { MemoryStore } from '../../../src/store/index.js';
 import { PROMTOOL } from './oracle.js';
@@ -61,5 +62,34 @@ describe('differential regressions (errors, in promtool words)', () => {
   it('points operator errors at the operator, as Prometheus skips the whitespace before it', () => {
     expect(checkPromqlExpr('(up @ 60) < on(le) group_left(le) (up)')).toBe('1:11: parse error: label "le" must not occur in ON and GROUP clause at once');
     expect(checkPromqlExpr('up + bool up')).toBe('1:4: parse error: bool modifier can only be used on comparison operators');
+  });
+});
+
+describe('differential regressions (series notation, promtool decides)', () => {
+  // Each values string is run through promtool: whether it loads must match parseSeriesValues.
+  const cases: Array<[string, boolean]> = [
+    ['Infx2', false],
+    ['NaNx2', false],
+    ['stalex2 3', false],
+    ['1+Infx2', false],
+    ['1-NaNx1', false],
+    ['Infinity', false],
+    ['1e400', false],
+    ['Inf-1x2 -Inf+1x1 NaN+1x1', true],
+    ['.5x2 5.x2 1+.5x2', true],
+    ['1e-400 4.9e-324', true],
+    ['inf nan +Inf -NaN', true],
+  ];
+  it.each(cases)('%s loads: %s', (values, loads) => {
+    const dir = mkdtempSync(join(tmpdir(), 'notation-'));
+    try {
+      writeFileSync(join(dir, 't.yml'), `rule_files: []\ntests:\n  - interval: 1m\n    input_series:\n      - series: 'x'\n        values: '${values}'\n    promql_expr_test:\n      - expr: count_over_time(x[1h])\n        eval_time: 0s\n        exp_samples:\n          - labels: '{}'\n            value: 1\n`);
+      const r = spawnSync(PROMTOOL, ['test', 'rules', 't.yml'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+      expect(r.stderr.includes('parse error')).toBe(!loads);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    if (loads) expect(parseSeriesValues(values).length).toBeGreaterThan(0);
+    else expect(() => parseSeriesValues(values)).toThrow(NotationError);
   });
 });
