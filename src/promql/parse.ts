@@ -533,7 +533,6 @@ function syntaxErrors(text: string, top: SyntaxNode): Array<{ message: string; p
       return;
     }
     // An error node's children are the tokens it swallowed: report the node once.
-    const pos = { start: node.from, end: node.to };
     const prev = node.prevSibling;
     const snippet = text.slice(node.from, node.to);
     if (snippet.startsWith('(') && prev !== null && prev.name === 'Identifier') {
@@ -542,17 +541,184 @@ function syntaxErrors(text: string, top: SyntaxNode): Array<{ message: string; p
         message: UNSUPPORTED_FUNCTIONS.get(fname) ?? `unknown function with name "${fname}"`,
         pos: { start: prev.from, end: prev.to },
       });
-    } else if (snippet === '') {
-      const tail = text.slice(node.from).trim();
-      out.push({ message: tail === '' ? 'unexpected end of input' : `unexpected "${tail.slice(0, 20)}"`, pos });
     } else {
-      out.push({ message: `unexpected "${snippet.slice(0, 20)}"`, pos });
+      out.push(lexerOrUnexpected(text, node.from));
     }
   };
   visit(top);
   // An unknown function name derails the rest of the parse; its follow-on errors are noise.
   const fnErrors = out.filter((e) => e.message.includes('function'));
-  return fnErrors.length > 0 ? fnErrors : out;
+  // Prometheus' parser stops at its first error and reports only that one.
+  return (fnErrors.length > 0 ? fnErrors : out).slice(0, 1);
+}
+
+const TOKEN_KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'start', 'end']);
+const TOKEN_AGGREGATORS = new Set(['sum', 'avg', 'count', 'min', 'max', 'group', 'stddev', 'stdvar', 'topk', 'bottomk', 'count_values', 'quantile']);
+const TOKEN_WORD_OPERATORS = new Set(['and', 'or', 'unless', 'atan2']);
+
+/** goQuoteItem is Go's %q of a token's text, shortened like Item.String() (`%.10q...`). */
+function goQuoteItem(v: string): string {
+  const q = (x: string): string => JSON.stringify(x);
+  return [...v].length > 10 ? `${q([...v].slice(0, 10).join(''))}...` : q(v);
+}
+
+/**
+ * describeToken names the token at `at` the way Prometheus' parser does in "unexpected ..."
+ * (Item.desc()): `<op:*>`, `<by>`, `<aggr:sum>`, `identifier "x"`, `number "5"`, `"("`, or
+ * "end of input".
+ */
+function describeToken(text: string, at: number, inBraces = false): string {
+  let i = at;
+  while (i < text.length && /\s/.test(text[i])) i++;
+  if (i >= text.length) return 'end of input';
+  const rest = text.slice(i);
+  let m: RegExpExecArray | null;
+  if ((m = /^(==|!=|<=|>=|=~|!~|[-+*/%^<>=])/.exec(rest))) return m[1] === '=' && (inBraces || rest[1] !== '=') ? '"="' : `<op:${m[1]}>`;
+  if (rest[0] === '@') return '"<Item 57385>" <op:@>';
+  if ((m = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(rest))) {
+    const w = m[0];
+    const lw = w.toLowerCase();
+    if (TOKEN_WORD_OPERATORS.has(lw)) return `<op:${w}>`;
+    if (TOKEN_KEYWORDS.has(lw)) return `<${w}>`;
+    if (TOKEN_AGGREGATORS.has(lw)) return `<aggr:${w}>`;
+    if (lw === 'inf' || lw === 'nan') return `number ${goQuoteItem(w)}`;
+    return `${w.includes(':') ? 'metric identifier' : 'identifier'} ${goQuoteItem(w)}`;
+  }
+  if ((m = /^\d+(?:ms|s|m|h|d|w|y)(?:\d+(?:ms|s|m|h|d|w|y))*(?![\w.])/.exec(rest))) return `duration ${goQuoteItem(m[0])}`;
+  if ((m = /^(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)/.exec(rest))) return `number ${goQuoteItem(m[0])}`;
+  if ((m = /^("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)/.exec(rest))) return `string ${goQuoteItem(m[0])}`;
+  return goQuoteItem(rest[0]);
+}
+
+/** Tok is one token of the small scanner behind Prometheus-style syntax error wording. */
+interface Tok {
+  readonly kind: 'word' | 'op' | 'num' | 'dur' | 'str' | 'punct';
+  readonly text: string;
+  readonly from: number;
+}
+
+function scanTokens(text: string, end: number): Tok[] | { unmatched: number } {
+  const out: Tok[] = [];
+  let depth = 0;
+  let i = 0;
+  while (i < end) {
+    const rest = text.slice(i);
+    const c = text[i];
+    let m: RegExpExecArray | null;
+    if (/\s/.test(c)) {
+      i++;
+    } else if (c === '#') {
+      const nl = text.indexOf('\n', i);
+      i = nl < 0 ? text.length : nl;
+    } else if ((m = /^("(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?|`[^`]*`?)/.exec(rest))) {
+      out.push({ kind: 'str', text: m[0], from: i });
+      i += m[0].length;
+    } else if ((m = /^\d+(?:ms|s|m|h|d|w|y)(?:\d+(?:ms|s|m|h|d|w|y))*(?![\w.])/.exec(rest))) {
+      out.push({ kind: 'dur', text: m[0], from: i });
+      i += m[0].length;
+    } else if ((m = /^(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)/.exec(rest))) {
+      out.push({ kind: 'num', text: m[0], from: i });
+      i += m[0].length;
+    } else if ((m = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(rest))) {
+      out.push({ kind: 'word', text: m[0], from: i });
+      i += m[0].length;
+    } else if ((m = /^(==|!=|<=|>=|=~|!~|[-+*/%^<>=@])/.exec(rest))) {
+      out.push({ kind: 'op', text: m[0], from: i });
+      i += m[0].length;
+    } else {
+      if (c === '(') depth++;
+      if (c === ')' && --depth < 0) return { unmatched: i };
+      out.push({ kind: 'punct', text: c, from: i });
+      i++;
+    }
+  }
+  return out;
+}
+
+/**
+ * syntaxContext adds the grammar context Prometheus' yacc parser names in the common cases
+ * (label matching, grouping options, offset, @, aggregation), from the tokens before the error.
+ */
+function syntaxContext(toks: readonly Tok[], next: string): string {
+  const last = toks[toks.length - 1];
+  const prev = toks[toks.length - 2];
+  const isWord = (t: Tok | undefined, words: readonly string[]): boolean => t !== undefined && t.kind === 'word' && words.includes(t.text.toLowerCase());
+  let brace = -1;
+  let paren = -1;
+  for (let k = toks.length - 1, depth = 0; k >= 0; k--) {
+    const t = toks[k];
+    if (t.kind !== 'punct') continue;
+    if (t.text === '}' ) break;
+    if (t.text === '{' && depth === 0) {
+      brace = k;
+      break;
+    }
+    if (t.text === ')') depth++;
+    if (t.text === '(') {
+      if (depth === 0 && paren < 0) paren = k;
+      depth--;
+    }
+  }
+  if (brace >= 0) {
+    if (last.kind === 'punct' && (last.text === '{' || last.text === ',')) return ' in label matching, expected identifier or "}"';
+    if (last.kind === 'word') return ' in label matching, expected label matching operator';
+    if (last.kind === 'op') return ' in label matching, expected string';
+    if (last.kind === 'str') return ' in label matching, expected "," or "}"';
+    return ' in label matching';
+  }
+  if (isWord(last, ['offset'])) return ' in offset, expected duration';
+  if (last.kind === 'op' && last.text === '@') return ' in @, expected timestamp';
+  const grouping = ['by', 'without', 'on', 'ignoring', 'group_left', 'group_right'];
+  if (isWord(last, grouping) && next !== '"("') return ' in grouping opts, expected "("';
+  if (paren >= 0 && isWord(toks[paren - 1], grouping)) {
+    if (last.kind === 'punct' && (last.text === '(' || last.text === ',')) return ' in grouping opts, expected label';
+    if (last.kind === 'word') return ' in grouping opts, expected "," or ")"';
+  }
+  if (last.kind === 'punct' && last.text === ')' && prev !== undefined) {
+    // `sum by (job) x`: after an aggregation's grouping clause only its "(" may follow.
+    let k = toks.length - 1;
+    for (let depth = 0; k >= 0; k--) {
+      if (toks[k].text === ')') depth++;
+      if (toks[k].text === '(' && --depth === 0) break;
+    }
+    if (isWord(toks[k - 1], ['by', 'without']) && toks[k - 2] !== undefined && TOKEN_AGGREGATORS.has(toks[k - 2].text.toLowerCase())) return ' in aggregation';
+  }
+  return '';
+}
+
+/**
+ * lexerOrUnexpected words a syntax error at `at` as Prometheus would: its lexer reports
+ * unbalanced brackets first (an unmatched `)` where it appears, an unclosed one at the end),
+ * otherwise the parser says "unexpected <token>" with the grammar context where known.
+ */
+function lexerOrUnexpected(text: string, at: number): { message: string; pos: SourcePosition } {
+  let start = at;
+  while (start < text.length && /\s/.test(text[start])) start++;
+  const scanned = scanTokens(text, start);
+  if (!Array.isArray(scanned)) return { message: "unexpected right parenthesis ')'", pos: { start: scanned.unmatched + 1, end: scanned.unmatched + 1 } };
+  const toks = scanned;
+  let depth = 0;
+  let bracket = false;
+  let brace = false;
+  for (const t of toks) {
+    if (t.kind !== 'punct') continue;
+    if (t.text === '{') brace = true;
+    else if (t.text === '}') brace = false;
+    else if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    else if (t.text === '[') bracket = true;
+    else if (t.text === ']') bracket = false;
+  }
+  const pos = { start, end: start };
+  if (start >= text.length) {
+    if (brace) return { message: 'unexpected end of input inside braces', pos };
+    if (depth > 0) return { message: 'unclosed left parenthesis', pos };
+    if (bracket) return { message: 'unclosed left bracket', pos };
+    return { message: `unexpected end of input${toks.length > 0 ? syntaxContext(toks, '') : ''}`, pos };
+  }
+  if (text[start] === ')' && depth === 0) return { message: "unexpected right parenthesis ')'", pos: { start: start + 1, end: start + 1 } };
+  const desc = describeToken(text, start, brace);
+  return { message: `unexpected ${desc}${toks.length > 0 ? syntaxContext(toks, desc) : ''}`, pos };
 }
 
 /** HOLT_WINTERS_STAND_IN is a function name the grammar knows, exactly as long as `holt_winters`. */
@@ -595,7 +761,8 @@ export function parseExpr(text: string): Expr {
       while (start < e.pos.end && /\s/.test(text[start] ?? '')) start++;
       return { ...e, pos: { ...e.pos, start } };
     });
-    throw new PromqlParseError(`PromQL parse error ${describe(errors)}`, errors[0].pos);
+    // Like Prometheus' ParseErrors, report the first problem only.
+    throw new PromqlParseError(`PromQL parse error ${describe(errors.slice(0, 1))}`, errors[0].pos);
   }
   return checked.expr;
 }

@@ -29,7 +29,7 @@ describe('parseRuleFile', () => {
       'invalid-rules.yaml:8:17: group "g", rule 2, "bad name": invalid field \'annotations\' in recording rule',
       'invalid-rules.yaml:8:17: group "g", rule 2, "bad name": invalid field \'for\' in recording rule',
       'invalid-rules.yaml:8:17: group "g", rule 2, "bad name": invalid recording rule name: bad name',
-      'invalid-rules.yaml:9:15: group "g", rule 2, "bad name": could not parse expression: 1:4: parse error: unexpected end of input',
+      'invalid-rules.yaml:9:15: group "g", rule 2, "bad name": could not parse expression: 1:4: parse error: unexpected end of input inside braces',
       'invalid-rules.yaml:16:11: group "g", rule 3, "C": invalid label name: 0bad',
       'invalid-rules.yaml:17:11: group "g", rule 3, "C": invalid label name: __name__',
       'invalid-rules.yaml:19:14: group "g", rule 3, "C": annotation "s": template: __alert_C:1: unclosed action',

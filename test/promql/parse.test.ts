@@ -129,7 +129,7 @@ function parseError(text: string): PromqlParseError {
 describe('parse errors carry positions', () => {
   const cases: Array<[string, number, RegExp]> = [
     ['1 +', 3, /unexpected end of input/],
-    ['sum(foo', 7, /unexpected end of input|unexpected/],
+    ['sum(foo', 7, /unclosed left parenthesis/],
     ['foo{a="b"', 9, /unexpected end of input|unexpected/],
     ['rate(foo)', 5, /expected type range vector in call to function "rate", got instant vector/],
     ['rate(foo[5m], 1)', 0, /expected 1 argument\(s\) in call to "rate", got 2/],
@@ -158,7 +158,7 @@ describe('parse errors carry positions', () => {
     ['foo{a=~"("}', 7, /invalid regular expression/],
     ['foo[5x]', 5, /unexpected|bad duration/],
     ['foo[5m] offset 1m30', 0, /./],
-    ['rate(foo[5m]', 12, /unexpected end of input/],
+    ['rate(foo[5m]', 12, /unclosed left parenthesis/],
     ['nosuchfn(foo)', 0, /unknown function with name "nosuchfn"/],
     ['holt_winters(foo, 0.5, 0.5)', 13, /expected type range vector in call to function "holt_winters"/],
     ['a + on(x) group_left(x) b', 2, /label "x" must not occur in ON and GROUP clause at once/],

@@ -93,3 +93,29 @@ describe('differential regressions (series notation, promtool decides)', () => {
     else expect(() => parseSeriesValues(values)).toThrow(NotationError);
   });
 });
+
+describe('differential regressions (syntax error wording, as promtool check rules prints it)', () => {
+  const cases: Array<[string, string]> = [
+    ['rate(x[5m]', '1:11: parse error: unclosed left parenthesis'],
+    ['x[5m', '1:5: parse error: unclosed left bracket'],
+    ['foo{bar="baz"', '1:14: parse error: unexpected end of input inside braces'],
+    ['1 +* 2', '1:4: parse error: unexpected <op:*>'],
+    ['sum by (job) x', '1:14: parse error: unexpected identifier "x" in aggregation'],
+    ['sum(x) by job', '1:11: parse error: unexpected identifier "job" in grouping opts, expected "("'],
+    ['foo{=bar}', '1:5: parse error: unexpected "=" in label matching, expected identifier or "}"'],
+    ['x offset', '1:9: parse error: unexpected end of input in offset, expected duration'],
+    ['x)', "1:3: parse error: unexpected right parenthesis ')'"],
+    ['rate(x[5m]) by (job)', '1:13: parse error: unexpected <by>'],
+  ];
+  it.each(cases)('%s', (expr, message) => {
+    expect(checkPromqlExpr(expr)).toBe(message);
+    const dir = mkdtempSync(join(tmpdir(), 'wording-'));
+    try {
+      writeFileSync(join(dir, 'r.yml'), `groups:\n  - name: g\n    rules:\n      - record: r\n        expr: ${JSON.stringify(expr)}\n`);
+      const r = spawnSync(PROMTOOL, ['check', 'rules', 'r.yml'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+      expect(`${r.stdout}${r.stderr}`).toContain(`could not parse expression: ${message}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
