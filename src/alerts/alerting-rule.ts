@@ -181,7 +181,9 @@ export class AlertingRule extends RuleEvaluationRecord implements Rule {
       }
       if (this.restored) {
         out.push({ labels: this.alertsLabels(a), t: ts, v: 1 });
-        out.push({ labels: { ...a.labels, __name__: 'ALERTS_FOR_STATE', alertname: this.name }, t: ts, v: Math.floor(a.activeAtMs / 1000) });
+        // Like ALERTS, Go's forStateSample starts from the rule's raw labels (a label whose
+        // template expanded to "" keeps its template text).
+        out.push({ labels: { ...this.labels, ...a.labels, __name__: 'ALERTS_FOR_STATE', alertname: this.name }, t: ts, v: Math.floor(a.activeAtMs / 1000) });
       }
     }
     if (ctx.limit > 0 && numActivePending > ctx.limit) {
