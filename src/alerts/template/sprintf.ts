@@ -3,6 +3,7 @@
  * `%v %s %d %f %F %e %E %g %G %x %X %o %b %q %t %c %U %T %%` with flags `+ - # 0 space`, width and
  * precision, and Go's in-band error text (`%!d(float64=1.5)`, `%!s(MISSING)`).
  */
+import { quoteGoString } from '../../promql/index.js';
 import { formatFloatGo } from './go-format.js';
 import { GoInt, goTypeName, printValue } from './values.js';
 import type { TemplateValue } from './values.js';
@@ -35,21 +36,8 @@ function withSign(s: string, spec: Spec): string {
   return s;
 }
 
-/** quoteGo is Go's strconv.Quote for the common cases (ASCII escapes, printable Unicode kept). */
-export function quoteGo(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0) ?? 0;
-    if (ch === '"') out += '\\"';
-    else if (ch === '\\') out += '\\\\';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\r') out += '\\r';
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return `${out}"`;
-}
+/** quoteGo is Go's strconv.Quote (the engine's implementation, shared). */
+export const quoteGo = quoteGoString;
 
 /**
  * bad is Go's badVerb: `%!verb(type=value)`, the value printed with %v under the same flags,

@@ -13,7 +13,7 @@ import { CreationOrderStore } from '../../../src/alerts/unit-test/index.js';
 import { AlertingRule, RuleGroup, parseMetricNotation, promqlErrorText, parseRuleFile, parseSeriesValues, runRulesTests, vectorOf } from '../../../src/alerts/index.js';
 import type { QueryFn } from '../../../src/alerts/index.js';
 import { formatFloatGo } from '../../../src/alerts/template/index.js';
-import { createEngine, parseExpr } from '../../../src/promql/index.js';
+import { createEngine, parseExpr, quoteGoString } from '../../../src/promql/index.js';
 import type { Engine } from '../../../src/promql/index.js';
 import { MemoryStore } from '../../../src/store/index.js';
 import type { Appender, Labels } from '../../../src/store/index.js';
@@ -56,21 +56,8 @@ export interface Discrepancy {
 // ---------------------------------------------------------------------------------------------
 // Go-compatible text
 
-/** goQuote is Go's %q for the strings this generator produces. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0) ?? 0;
-    if (ch === '"') out += '\\"';
-    else if (ch === '\\') out += '\\\\';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\r') out += '\\r';
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return `${out}"`;
-}
+/** goQuote is Go's %q (the engine's strconv.Quote). */
+export const goQuote = quoteGoString;
 
 function sortedEntries(l: Labels): Array<[string, string]> {
   return Object.entries(l).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
