@@ -47,6 +47,34 @@ export interface PendingSample {
   readonly isStale: boolean;
 }
 
+/**
+ * batchAppender collects samples and hands them to `commit` once; `guard` refuses appends (a
+ * closed store). The stores differ only in what committing a batch does.
+ */
+export function batchAppender(owner: string, commit: (pending: readonly PendingSample[]) => AppendResult, guard?: () => void): Appender {
+  const pending: PendingSample[] = [];
+  let done = false;
+  const check = (): void => {
+    if (done) throw new Error(`${owner}: appender used after commit()`);
+    guard?.();
+  };
+  return {
+    append: (labels, t, v) => {
+      check();
+      pending.push({ labels, t, v, isStale: false });
+    },
+    appendStale: (labels, t) => {
+      check();
+      pending.push({ labels, t, v: NaN, isStale: true });
+    },
+    commit: () => {
+      check();
+      done = true;
+      return commit(pending);
+    },
+  };
+}
+
 /** AcceptedSample is a committed sample, reported to the persistence layer. */
 export interface AcceptedSample {
   readonly seriesId: number;
@@ -100,27 +128,9 @@ export class MemoryStore implements SampleStore {
   }
 
   appender(): Appender {
-    const pending: PendingSample[] = [];
-    let done = false;
-    const check = (): void => {
-      if (done) throw new Error('MemoryStore: appender used after commit()');
-    };
-    return {
-      append: (labels, t, v) => {
-        check();
-        pending.push({ labels, t, v, isStale: false });
-      },
-      appendStale: (labels, t) => {
-        check();
-        pending.push({ labels, t, v: NaN, isStale: true });
-      },
-      commit: () => {
-        check();
-        done = true;
-        return this.commitBatch(pending).result;
-      },
-    };
+    return batchAppender('MemoryStore', (pending) => this.commitBatch(pending).result);
   }
+
 
   /**
    * commitBatch stores a batch in order: a sample at or before its series' newest timestamp is

@@ -18,8 +18,7 @@ import pino from 'pino';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { StoreError } from '../errors.js';
-import { DEFAULT_MAX_SERIES, DEFAULT_RETENTION_MS, MemoryStore } from './memory-store.js';
-import type { PendingSample } from './memory-store.js';
+import { batchAppender, DEFAULT_MAX_SERIES, DEFAULT_RETENTION_MS, MemoryStore } from './memory-store.js';
 import { createStoreMetrics } from './store-metrics.js';
 import type { StoreMetrics } from './store-metrics.js';
 import type { Appender, LabelMatcher, Labels, SampleStore, SeriesData } from './types.js';
@@ -80,24 +79,12 @@ export class SqliteStore implements SampleStore {
 
   appender(): Appender {
     if (this.readOnly) throw new StoreError('SENTINEL_STORE', 'the sample store was opened read-only (sentinel query); only the daemon appends samples');
-    const pending: PendingSample[] = [];
-    let done = false;
-    const check = (): void => {
-      if (done) throw new Error('SqliteStore: appender used after commit()');
+    const guard = (): void => {
       if (this.closed) throw new StoreError('SENTINEL_STORE', 'the sample store is closed; samples cannot be appended during shutdown');
     };
-    return {
-      append: (labels, t, v) => {
-        check();
-        pending.push({ labels, t, v, isStale: false });
-      },
-      appendStale: (labels, t) => {
-        check();
-        pending.push({ labels, t, v: NaN, isStale: true });
-      },
-      commit: () => {
-        check();
-        done = true;
+    return batchAppender(
+      'SqliteStore',
+      (pending) => {
         const outcome = this.memory.commitBatch(pending);
         if (outcome.accepted.length === 0 && outcome.newSeries.length === 0) return outcome.result;
         try {
@@ -115,7 +102,8 @@ export class SqliteStore implements SampleStore {
         }
         return outcome.result;
       },
-    };
+      guard,
+    );
   }
 
   select(matchers: readonly LabelMatcher[], startMs: number, endMs: number): SeriesData[] {
