@@ -3,13 +3,14 @@
  * token, read the cutover status, and fetch arbitrary routes to check that retired aliases stay
  * retired. It returns the documents as received; judging the contract is the probes' job.
  */
-import { ConfigError, RequestError } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import type { RequestError } from '../errors.js';
 import { callTimeout, checkBaseUrl, checkPositive, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, joinUrl } from './call-options.js';
 import type { CallOptions } from './call-options.js';
-import { bodyExcerpt, httpRequest } from './http-request.js';
+import { badResponseError, bodyExcerpt, httpRequest, parseJsonResponse, statusError } from './http-request.js';
 import type { HttpRequest, HttpResponse } from './http-request.js';
-import { isJsonObject, JsonSyntaxError, parseJsonBig } from './json.js';
-import type { JsonObject, JsonValue } from './json.js';
+import { isJsonObject } from './json.js';
+import type { JsonObject } from './json.js';
 
 /** SYNC_TOKEN_PATH is the one live token route; the retired aliases must answer 404. */
 export const SYNC_TOKEN_PATH = '/api/sync/token';
@@ -111,22 +112,13 @@ export class ControlClient {
   }
 
   private dataOf(res: HttpResponse): JsonObject {
-    if (res.status !== 200) {
-      const excerpt = bodyExcerpt(res.body, [this.sessionToken]);
-      throw new RequestError('SENTINEL_HTTP_STATUS', res.endpoint, `${res.endpoint}: HTTP ${res.status}${excerpt ? `: ${excerpt}` : ''}`, { status: res.status, excerpt });
-    }
-    let doc: JsonValue;
-    try {
-      doc = parseJsonBig(res.body);
-    } catch (err) {
-      if (err instanceof JsonSyntaxError) throw this.bad(res, `body is not JSON (${err.message})`);
-      throw err;
-    }
+    if (res.status !== 200) throw statusError(res, [this.sessionToken]);
+    const doc = parseJsonResponse(res, [this.sessionToken]);
     if (!isJsonObject(doc) || !isJsonObject(doc.data)) throw this.bad(res, 'expected {"data": {...}}');
     return doc.data;
   }
 
   private bad(res: HttpResponse, what: string): RequestError {
-    return new RequestError('SENTINEL_BAD_RESPONSE', res.endpoint, `${res.endpoint}: unexpected response: ${what}`, { status: res.status, excerpt: bodyExcerpt(res.body, [this.sessionToken]) });
+    return badResponseError(res, what, [this.sessionToken]);
   }
 }

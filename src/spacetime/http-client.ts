@@ -6,9 +6,9 @@
 import { ConfigError, ReducerError, RequestError } from '../errors.js';
 import { callTimeout, checkBaseUrl, checkPositive, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, joinUrl } from './call-options.js';
 import type { CallOptions } from './call-options.js';
-import { bodyExcerpt, httpRequest } from './http-request.js';
+import { badResponseError, bodyExcerpt, httpRequest, parseJsonResponse, statusError } from './http-request.js';
 import type { HttpRequest, HttpResponse } from './http-request.js';
-import { isJsonObject, JsonSyntaxError, parseJsonBig } from './json.js';
+import { isJsonObject } from './json.js';
 import type { JsonValue } from './json.js';
 import { decodeRow, normalizeIdentity, productElements, SatsDecodeError } from './sats.js';
 import type { Column, SatsValue } from './sats.js';
@@ -239,26 +239,15 @@ export class SpacetimeHttpClient {
   }
 
   private expectStatus(res: HttpResponse, status: number): void {
-    if (res.status === status) return;
-    const excerpt = bodyExcerpt(res.body, this.secrets());
-    throw new RequestError('SENTINEL_HTTP_STATUS', res.endpoint, `${res.endpoint}: HTTP ${res.status}${excerpt ? `: ${excerpt}` : ''}`, { status: res.status, excerpt });
+    if (res.status !== status) throw statusError(res, this.secrets());
   }
 
   private parseJson(res: HttpResponse): JsonValue {
-    try {
-      return parseJsonBig(res.body);
-    } catch (err) {
-      if (err instanceof JsonSyntaxError) throw this.badResponse(res, `body is not JSON (${err.message})`, err);
-      throw err;
-    }
+    return parseJsonResponse(res, this.secrets());
   }
 
   private badResponse(res: HttpResponse, what: string, cause?: unknown): RequestError {
-    return new RequestError('SENTINEL_BAD_RESPONSE', res.endpoint, `${res.endpoint}: unexpected response: ${redactSecrets(what, this.secrets())}`, {
-      status: res.status,
-      excerpt: bodyExcerpt(res.body, this.secrets()),
-      cause,
-    });
+    return badResponseError(res, what, this.secrets(), cause);
   }
 }
 

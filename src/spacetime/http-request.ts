@@ -4,6 +4,8 @@
  * (see `withRetry`): a client that retries inside hides the failure the probe exists to see.
  */
 import { RequestError } from '../errors.js';
+import { JsonSyntaxError, parseJsonBig } from './json.js';
+import type { JsonValue } from './json.js';
 import { redactSecrets } from './redact.js';
 
 /** HttpRequest describes one call. `secrets` are scrubbed from every error message and excerpt. */
@@ -115,4 +117,29 @@ async function readCapped(res: Response, maxBytes: number, endpoint: string): Pr
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** statusError is the RequestError for an HTTP status the caller did not expect, with a secret-free excerpt. */
+export function statusError(res: HttpResponse, secrets: readonly string[]): RequestError {
+  const excerpt = bodyExcerpt(res.body, secrets);
+  return new RequestError('SENTINEL_HTTP_STATUS', res.endpoint, `${res.endpoint}: HTTP ${res.status}${excerpt ? `: ${excerpt}` : ''}`, { status: res.status, excerpt });
+}
+
+/** badResponseError is the RequestError for a response whose body is not what the contract says. */
+export function badResponseError(res: HttpResponse, what: string, secrets: readonly string[], cause?: unknown): RequestError {
+  return new RequestError('SENTINEL_BAD_RESPONSE', res.endpoint, `${res.endpoint}: unexpected response: ${redactSecrets(what, secrets)}`, {
+    status: res.status,
+    excerpt: bodyExcerpt(res.body, secrets),
+    cause,
+  });
+}
+
+/** parseJsonResponse parses a response body as JSON (big-int safe); a syntax error is a bad response. */
+export function parseJsonResponse(res: HttpResponse, secrets: readonly string[]): JsonValue {
+  try {
+    return parseJsonBig(res.body);
+  } catch (err) {
+    if (err instanceof JsonSyntaxError) throw badResponseError(res, `body is not JSON (${err.message})`, secrets, err);
+    throw err;
+  }
 }

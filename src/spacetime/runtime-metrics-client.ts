@@ -4,12 +4,11 @@
  * publishes fewer fields than the operators document, so a missing field stays missing (never 0),
  * while a present field of the wrong type is an error naming it.
  */
-import { ConfigError, RequestError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { callTimeout, checkBaseUrl, checkPositive, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, joinUrl } from './call-options.js';
 import type { CallOptions } from './call-options.js';
-import { bodyExcerpt, httpRequest } from './http-request.js';
-import type { HttpResponse } from './http-request.js';
-import { isJsonObject, JsonSyntaxError, parseJsonBig } from './json.js';
+import { badResponseError, bodyExcerpt, httpRequest, parseJsonResponse, statusError } from './http-request.js';
+import { isJsonObject } from './json.js';
 import type { JsonObject, JsonValue } from './json.js';
 
 /** DEFAULT_METRICS_PATH is the runtime's sync metrics route. */
@@ -90,18 +89,9 @@ export class RuntimeMetricsClient {
       signal: opts?.signal,
       secrets: [this.token],
     });
-    if (res.status !== 200) {
-      const excerpt = bodyExcerpt(res.body, [this.token]);
-      throw new RequestError('SENTINEL_HTTP_STATUS', res.endpoint, `${res.endpoint}: HTTP ${res.status}${excerpt ? `: ${excerpt}` : ''}`, { status: res.status, excerpt });
-    }
-    let doc: JsonValue;
-    try {
-      doc = parseJsonBig(res.body);
-    } catch (err) {
-      if (err instanceof JsonSyntaxError) throw this.bad(res, `body is not JSON (${err.message})`);
-      throw err;
-    }
-    return parseRuntimeMetrics(doc, (what) => this.bad(res, what));
+    if (res.status !== 200) throw statusError(res, [this.token]);
+    const doc = parseJsonResponse(res, [this.token]);
+    return parseRuntimeMetrics(doc, (what) => badResponseError(res, what, [this.token]));
   }
 
   /**
@@ -122,9 +112,6 @@ export class RuntimeMetricsClient {
     return { status: res.status, excerpt: bodyExcerpt(res.body, [this.token]) };
   }
 
-  private bad(res: HttpResponse, what: string): RequestError {
-    return new RequestError('SENTINEL_BAD_RESPONSE', res.endpoint, `${res.endpoint}: unexpected response: ${what}`, { status: res.status, excerpt: bodyExcerpt(res.body, [this.token]) });
-  }
 }
 
 /**
