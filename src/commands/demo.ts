@@ -17,7 +17,8 @@ import type { Component } from '../server/index.js';
 import { createLogger, createMetricsRegistry, startTracing } from '../telemetry/index.js';
 import { SystemClock } from '../time/index.js';
 import { startLabEnvironment } from './lab-environment.js';
-import { buildDaemon, findVersion } from './run.js';
+import { sentinelVersion } from '../version.js';
+import { buildDaemon } from './run.js';
 import type { Command } from './types.js';
 import { ExitCodes } from './types.js';
 
@@ -48,7 +49,7 @@ export const demoCommand: Command = {
         for (const line of checked.issues) io.stderr.write(`${line}\n`);
         return ExitCodes.usage;
       }
-      const version = findVersion();
+      const version = sentinelVersion();
       const progress = progressReporter(io.stdout);
       const daemon = buildDaemon(checked.config, { clock, logger, registry: createMetricsRegistry({ version }), tracer: tracing.tracer, version, env: io.env, drillEvents: [progress] });
       try {

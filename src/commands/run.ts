@@ -4,9 +4,7 @@
  * `buildDaemon`, starts them in order and, on SIGINT/SIGTERM, stops them in reverse within
  * `server.shutdown_timeout`.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -23,6 +21,7 @@ import { openSampleStore, RetentionLoop } from '../store/index.js';
 import { createEngine, exprToString, parseExpr } from '../promql/index.js';
 import { createLogger, createMetricsRegistry, startTracing } from '../telemetry/index.js';
 import { SystemClock } from '../time/index.js';
+import { sentinelVersion } from '../version.js';
 import type { Clock } from '../time/index.js';
 import { DEFAULT_CONFIG_FILE } from './config-check.js';
 import { buildDrillRuntime } from './drill-runtime.js';
@@ -184,20 +183,6 @@ export async function reloadAll(reloaders: ReadonlyArray<() => Promise<void>>): 
   return reloaders.length;
 }
 
-/** findVersion reads the version of the package this file belongs to (source or dist). */
-export function findVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'package.json');
-    if (existsSync(candidate)) {
-      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'spacetime-sentinel' && pkg.version) return pkg.version;
-    }
-    dir = dirname(dir);
-  }
-  return '0.0.0-unknown';
-}
-
 function waitForAbort(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) resolve();
@@ -208,7 +193,7 @@ function waitForAbort(signal: AbortSignal): Promise<void> {
 /** runDaemon runs until `io.signal` aborts; exported for tests that run it in-process. */
 export async function runDaemon(config: Config, io: CommandIO, deps: { clock?: Clock } = {}): Promise<number> {
   const clock = deps.clock ?? new SystemClock();
-  const version = findVersion();
+  const version = sentinelVersion();
   const logger = createLogger({ level: config.log.level, destination: io.stdout, base: { service: 'spacetime-sentinel' } });
   const registry = createMetricsRegistry({ version });
   const tracing = await startTracing({ serviceName: 'spacetime-sentinel', env: io.env });
