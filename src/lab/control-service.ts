@@ -167,7 +167,7 @@ export class ControlService {
     const sessionId = `sess_${randomBytes(4).toString('hex')}`;
     const subject = 'user:lab';
     const streams = scopes.map(topicToStream);
-    const token = signJwt(
+    const token = await signJwt(
       {
         iss: this.opts.issuer,
         aud: this.opts.audience,

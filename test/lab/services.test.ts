@@ -46,7 +46,7 @@ describe('lab control service', () => {
     const data = body.data;
     expect(data).toMatchObject({ token_type: 'Bearer', transport: 'spacetime_ws', protocol_version: 'spacetime.sync.v1', expires_in: 300, refresh_after_in: 270 });
     expect(data.granted_streams).toEqual([{ stream: 'runtime.run.r1.events', required_scope: 'run:r1:events' }]);
-    const v = verifyJwt(data.token as string, lab.secrets.jwtSigningKey, Math.floor(Date.now() / 1000));
+    const v = await verifyJwt(data.token as string, lab.secrets.jwtSigningKey, Math.floor(Date.now() / 1000));
     expect(v.ok).toBe(true);
     if (!v.ok) return;
     expect(v.header).toMatchObject({ alg: 'HS256', kid: data.kid });
@@ -55,7 +55,7 @@ describe('lab control service', () => {
     expect(claims.exp - claims.iat).toBe(300);
     expect(claims.nbf).toBe(claims.iat);
     expect(Date.parse(data.expires_at as string) / 1000).toBe(claims.exp);
-    expect(verifyJwt(data.token as string, 'another-key', claims.iat).ok).toBe(false);
+    expect((await verifyJwt(data.token as string, 'another-key', claims.iat)).ok).toBe(false);
   });
 
   it('refuses a missing or wrong session token with 401 and counts it', async () => {

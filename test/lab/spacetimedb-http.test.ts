@@ -166,10 +166,10 @@ describe('lab SpacetimeDB HTTP: identity, auth, probes', () => {
   it('refuses a malformed Authorization header with 400 and a foreign or expired JWT with 401', async () => {
     const malformed = await sql(lab, 'SELECT COUNT(*) AS n FROM stream_head', { authorization: 'Basic abc' });
     expect([malformed.status, malformed.text]).toEqual([400, 'Authorization is invalid: malformed token']);
-    const foreign = signJwt({ iss: 'x', sub: 'y' }, 'not-the-lab-key');
+    const foreign = await signJwt({ iss: 'x', sub: 'y' }, 'not-the-lab-key');
     const r = await sql(lab, 'SELECT COUNT(*) AS n FROM stream_head', { authorization: `Bearer ${foreign}` });
     expect([r.status, r.text]).toEqual([401, 'Authorization failed: token not signed by this instance']);
-    const expired = signJwt({ iss: 'x', sub: 'y', exp: 1000 }, lab.secrets.jwtSigningKey);
+    const expired = await signJwt({ iss: 'x', sub: 'y', exp: 1000 }, lab.secrets.jwtSigningKey);
     const e = await sql(lab, 'SELECT COUNT(*) AS n FROM stream_head', { authorization: `Bearer ${expired}` });
     expect(e.status).toBe(401);
     const ping = await fetch(`${lab.urls.spacetimedb}/v1/ping`, { headers: { authorization: 'Basic abc' } });

@@ -39,26 +39,26 @@ export class Authenticator {
   ) {}
 
   /** mint creates a fresh anonymous identity and its token. */
-  mint(): Caller {
+  async mint(): Promise<Caller> {
     const sub = randomUUID();
     const identityHex = identityFor(ISSUER, sub);
-    const token = signJwt({ hex_identity: identityHex, sub, iss: ISSUER, aud: ['spacetimedb'], iat: Math.floor(this.nowMs() / 1000), exp: null }, this.signingKey);
+    const token = await signJwt({ hex_identity: identityHex, sub, iss: ISSUER, aud: ['spacetimedb'], iat: Math.floor(this.nowMs() / 1000), exp: null }, this.signingKey);
     return { identityHex, token };
   }
 
   /** websocketToken re-signs a validated token's claims with a 60 s expiry (`/v1/identity/websocket-token`). */
-  websocketToken(token: string): string | undefined {
-    const v = verifyJwt(token, this.signingKey, Math.floor(this.nowMs() / 1000));
+  async websocketToken(token: string): Promise<string | undefined> {
+    const v = await verifyJwt(token, this.signingKey, Math.floor(this.nowMs() / 1000));
     if (!v.ok) return undefined;
     const now = Math.floor(this.nowMs() / 1000);
-    return signJwt({ ...v.claims, iat: now, exp: now + 60 }, this.signingKey);
+    return await signJwt({ ...v.claims, iat: now, exp: now + 60 }, this.signingKey);
   }
 
   /**
    * authenticate applies the middleware: no credentials mints an identity; a malformed
    * Authorization header is a 400; a token that fails validation is a 401.
    */
-  authenticate(authorization: string | undefined, queryToken: string | null): Caller | AuthFailure {
+  async authenticate(authorization: string | undefined, queryToken: string | null): Promise<Caller | AuthFailure> {
     let token: string | undefined;
     if (authorization !== undefined) {
       const m = /^Bearer +(\S+)\s*$/i.exec(authorization);
@@ -67,13 +67,13 @@ export class Authenticator {
     } else if (queryToken !== null && queryToken !== '') {
       token = queryToken;
     }
-    if (token === undefined) return this.mint();
-    return this.validate(token);
+    if (token === undefined) return await this.mint();
+    return await this.validate(token);
   }
 
   /** validate checks a presented token; the identity stays the one derived from its `iss|sub`. */
-  validate(token: string): Caller | AuthFailure {
-    const v = verifyJwt(token, this.signingKey, Math.floor(this.nowMs() / 1000));
+  async validate(token: string): Promise<Caller | AuthFailure> {
+    const v = await verifyJwt(token, this.signingKey, Math.floor(this.nowMs() / 1000));
     if (!v.ok) {
       if (v.kind === 'InvalidSignature') return { status: 401, body: 'Authorization failed: token not signed by this instance', reason: 'invalid_token' };
       return { status: 401, body: `Error(${v.kind})`, reason: v.kind === 'ExpiredSignature' ? 'token_expired' : v.kind === 'ImmatureSignature' ? 'unauthorized' : 'invalid_token' };

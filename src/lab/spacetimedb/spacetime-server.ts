@@ -159,7 +159,12 @@ export class SpacetimeServer {
       const caller = this.upgradeCallers.get(req);
       if (caller) headers.push(`spacetime-identity: ${caller.identityHex}`, `spacetime-identity-token: ${caller.token}`);
     });
-    this.server.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket, head));
+    this.server.on('upgrade', (req, socket, head) => {
+      this.handleUpgrade(req, socket, head).catch((err: unknown) => {
+        opts.logger.error({ err }, 'lab spacetimedb: upgrade failed');
+        socket.destroy();
+      });
+    });
   }
 
   /** start listens and starts the keep-alive sweeper; resolves to the base URL. */
@@ -235,8 +240,8 @@ export class SpacetimeServer {
     return { 'spacetime-identity': caller.identityHex, 'spacetime-identity-token': caller.token };
   }
 
-  private authenticate(req: IncomingMessage, url: URL): Caller | AuthFailure {
-    const result = this.auth.authenticate(req.headers.authorization, url.searchParams.get('token'));
+  private async authenticate(req: IncomingMessage, url: URL): Promise<Caller | AuthFailure> {
+    const result = await this.auth.authenticate(req.headers.authorization, url.searchParams.get('token'));
     if (isAuthFailure(result)) {
       this.opts.hooks.onAuthFailure(result.reason);
     }
@@ -265,7 +270,7 @@ export class SpacetimeServer {
     if (url.pathname === '/v1/ping') {
       if (method !== 'GET' && method !== 'HEAD') return sendEmpty(res, 405);
       if (req.headers.authorization !== undefined || url.searchParams.has('token')) {
-        const a = this.authenticate(req, url);
+        const a = await this.authenticate(req, url);
         if (isAuthFailure(a)) return sendText(res, a.status, a.body);
       }
       return sendEmpty(res, 200);
@@ -276,21 +281,21 @@ export class SpacetimeServer {
     }
     if (url.pathname === '/v1/identity') {
       if (method !== 'POST') return sendEmpty(res, 405);
-      const caller = this.auth.mint();
+      const caller = await this.auth.mint();
       return sendJson(res, 200, { identity: caller.identityHex, token: caller.token });
     }
     if (url.pathname === '/v1/identity/websocket-token') {
       if (method !== 'POST') return sendEmpty(res, 405);
       if (req.headers.authorization === undefined) return sendText(res, 401, 'Authorization required');
-      const a = this.authenticate(req, url);
+      const a = await this.authenticate(req, url);
       if (isAuthFailure(a)) return sendText(res, a.status, a.body);
-      return sendJson(res, 200, { token: this.auth.websocketToken(a.token) ?? a.token });
+      return sendJson(res, 200, { token: (await this.auth.websocketToken(a.token)) ?? a.token });
     }
     const verify = /^\/v1\/identity\/([^/]+)\/verify$/.exec(url.pathname);
     if (verify) {
       if (method !== 'GET') return sendEmpty(res, 405);
       if (req.headers.authorization === undefined) return sendEmpty(res, 401);
-      const a = this.authenticate(req, url);
+      const a = await this.authenticate(req, url);
       if (isAuthFailure(a)) return sendEmpty(res, a.status === 400 ? 400 : 401);
       return sendEmpty(res, (verify[1] as string).toLowerCase().replace(/^0x/, '') === a.identityHex ? 204 : 400);
     }
@@ -298,7 +303,7 @@ export class SpacetimeServer {
     if (!m) return sendEmpty(res, 404);
     const dbName = decodeURIComponent(m[1] as string);
     const rest = m[2] ?? '';
-    const caller = this.authenticate(req, url);
+    const caller = await this.authenticate(req, url);
     if (isAuthFailure(caller)) return sendText(res, caller.status, caller.body);
     const headers = this.identityHeaders(caller);
     const notFound = this.resolveDatabase(dbName);
@@ -444,7 +449,7 @@ export class SpacetimeServer {
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`);
   }
 
-  private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  private async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://lab');
     try {
@@ -455,7 +460,7 @@ export class SpacetimeServer {
     const m = /^\/v1\/database\/([^/]+)\/subscribe$/.exec(url.pathname);
     if (!m) return this.rejectUpgrade(socket, 404, 'Not Found', '');
     if (req.method !== 'GET') return this.rejectUpgrade(socket, 405, 'Method Not Allowed', '');
-    const caller = this.authenticate(req, url);
+    const caller = await this.authenticate(req, url);
     if (isAuthFailure(caller)) return this.rejectUpgrade(socket, caller.status, caller.status === 400 ? 'Bad Request' : 'Unauthorized', caller.body);
     const headers = this.identityHeaders(caller);
     const dbRef = decodeURIComponent(m[1] as string);
