@@ -2,10 +2,10 @@
  * lab: the embedded reference sync system (SpacetimeDB-compatible host, runtime and control
  * services, traffic, knobs, admin API). Only cli.ts, src/commands/ and tests import it.
  */
-export type { Lab, LabOptions, LabPorts, LabSecrets, LabState, LabTrafficOptions, LabUrls, ResumeFaultRecord, StreamState } from './lab.js';
+export type { Lab, LabOptions, LabPorts, LabSecrets, LabState, LabTrafficOptions, LabUrls, PendingKnobChange, RebootstrapFaultRecord, ResumeFaultRecord, StreamState } from './lab.js';
 export { startLab, DEFAULT_LAB_PORTS, DEFAULT_DATABASE_NAME, SECRET_FILE_NAMES } from './lab.js';
-export type { LabKnobs, PublishFailureKind, ResumeFault, RuntimeFieldSet } from './knobs.js';
-export { KNOB_NAMES, PublishFailureKinds, ResumeFaults, RuntimeFieldSets, defaultKnobs } from './knobs.js';
+export type { LabKnobs, PublishFailureKind, RebootstrapFault, ResumeFault, RuntimeFieldSet } from './knobs.js';
+export { KNOB_NAMES, MAX_AFTER_MS, PublishFailureKinds, RebootstrapFaults, ResumeFaults, RuntimeFieldSets, defaultKnobs } from './knobs.js';
 export type { ClientState, SimulatedClientOptions } from './traffic.js';
 export { SENTINEL_CANARY_PREFIX } from './traffic.js';
 export { topicToStream, RETIRED_TOKEN_ROUTES } from './control-service.js';

@@ -1,6 +1,11 @@
 /**
  * knobs: the lab's fault and traffic settings (`POST /lab/knobs`, `startLab({ knobs })`). Every
  * knob reports itself in `GET /lab/state`; unknown knobs and bad values are refused by name.
+ *
+ * Timed injection: a body with `"after_ms": N` is validated at once and applied N ms later on the
+ * lab's clock (the injected Clock, so a ManualClock drives it). Until then it is listed under
+ * `pending_knobs` in `GET /lab/state`; a restart (the `restart` knob) or closing the lab cancels
+ * every pending change.
  */
 import { LabKnobError } from '../errors.js';
 
@@ -8,6 +13,17 @@ import { LabKnobError } from '../errors.js';
 export const ResumeFaults = ['gap', 'duplicate', 'reorder'] as const;
 /** ResumeFault is one of ResumeFaults. */
 export type ResumeFault = (typeof ResumeFaults)[number];
+
+/**
+ * RebootstrapFaults names what `next_rebootstrap` does to the next subscription that takes a
+ * fresh snapshot of one stream: drop an event, repeat one, swap two, or refuse the subscription.
+ */
+export const RebootstrapFaults = ['gap', 'duplicate', 'reorder', 'fail'] as const;
+/** RebootstrapFault is one of RebootstrapFaults. */
+export type RebootstrapFault = (typeof RebootstrapFaults)[number];
+
+/** MAX_AFTER_MS bounds `after_ms` (one day): a timed change is a drill step, not a calendar. */
+export const MAX_AFTER_MS = 86_400_000;
 
 /**
  * PublishFailureKinds are the mirror failure classes of the runtime endpoint (`mirror.<kind>_failures_total`)
@@ -37,6 +53,17 @@ export interface LabKnobs {
   slow_clients: string[];
   /** next_resume is a one-time fault for the next subscription resuming with `seq > N`. */
   next_resume: ResumeFault | null;
+  /**
+   * next_rebootstrap is a one-time fault for the next subscription that re-bootstraps a stream
+   * from a fresh snapshot: a `sync_event` query for one stream (`stream_id = 'x'`) with no other
+   * filter, as a client sends after resetting a stale cursor. Queries with a `seq > N` bound
+   * (resumes) or a `committed_at_unix_ms` bound (live followers) never consume it. `gap` drops
+   * the snapshot's second event (its only event when it has one), `duplicate` repeats its first
+   * event, `reorder` swaps its first two (needs two events; until then the knob stays armed),
+   * and `fail` answers with the subscription error SpacetimeDB sends when a query's estimated
+   * cardinality exceeds the database's `row_limit`.
+   */
+  next_rebootstrap: RebootstrapFault | null;
   /** streaming_stopped keeps sessions open but delivers no transaction updates. */
   streaming_stopped: boolean;
   /** leak_connection_rows makes `client_disconnected` keep the presence row (a handshake leak). */
@@ -52,11 +79,15 @@ export interface AppendBurst {
   readonly count: number;
 }
 
-/** KnobPatch is a validated `POST /lab/knobs` body: persistent changes plus one-shot actions. */
+/**
+ * KnobPatch is a validated `POST /lab/knobs` body: persistent changes plus one-shot actions.
+ * `afterMs` (body key `after_ms`) defers the whole patch by that many ms on the lab's clock.
+ */
 export interface KnobPatch {
   readonly knobs: Partial<LabKnobs>;
   readonly restart: boolean;
   readonly appendBurst: AppendBurst | undefined;
+  readonly afterMs: number | undefined;
 }
 
 /** defaultKnobs is a healthy lab: traffic flowing, no faults. */
@@ -69,6 +100,7 @@ export function defaultKnobs(): LabKnobs {
     token_failure_ratio: 0,
     slow_clients: [],
     next_resume: null,
+    next_rebootstrap: null,
     streaming_stopped: false,
     leak_connection_rows: false,
     auth_failures_per_minute: { unauthorized: 0, token_expired: 0 },
@@ -80,8 +112,8 @@ export function defaultKnobs(): LabKnobs {
 /** KNOB_NAMES lists every knob `POST /lab/knobs` accepts, one-shots included. */
 export const KNOB_NAMES = [
   'traffic', 'retention_floor', 'publish_failures', 'publish_failure_kind', 'token_failure_ratio', 'slow_clients', 'restart', 'next_resume',
-  'streaming_stopped', 'leak_connection_rows', 'auth_failures_per_minute', 'stale_cursor_events_per_minute',
-  'runtime_fields', 'append_burst',
+  'next_rebootstrap', 'streaming_stopped', 'leak_connection_rows', 'auth_failures_per_minute', 'stale_cursor_events_per_minute',
+  'runtime_fields', 'append_burst', 'after_ms',
 ] as const;
 
 function fail(message: string): never {
@@ -120,6 +152,7 @@ export function parseKnobPatch(input: unknown, current: LabKnobs): KnobPatch {
   const knobs: Partial<LabKnobs> = {};
   let restart = false;
   let appendBurst: AppendBurst | undefined;
+  let afterMs: number | undefined;
   for (const [name, v] of Object.entries(input)) {
     switch (name) {
       case 'traffic': {
@@ -158,6 +191,16 @@ export function parseKnobPatch(input: unknown, current: LabKnobs): KnobPatch {
         if (v !== null && !(ResumeFaults as readonly unknown[]).includes(v)) fail(`knob next_resume must be one of ${ResumeFaults.join(', ')} or null, got ${JSON.stringify(v)}`);
         knobs.next_resume = v as ResumeFault | null;
         break;
+      case 'next_rebootstrap':
+        if (v !== null && !(RebootstrapFaults as readonly unknown[]).includes(v)) fail(`knob next_rebootstrap must be one of ${RebootstrapFaults.join(', ')} or null, got ${JSON.stringify(v)}`);
+        knobs.next_rebootstrap = v as RebootstrapFault | null;
+        break;
+      case 'after_ms': {
+        const n = nonNegative(name, v);
+        if (!Number.isInteger(n) || n > MAX_AFTER_MS) fail(`after_ms must be an integer number of ms between 0 and ${MAX_AFTER_MS}, got ${JSON.stringify(v)}`);
+        afterMs = n;
+        break;
+      }
       case 'streaming_stopped':
         knobs.streaming_stopped = bool(name, v);
         break;
@@ -194,5 +237,6 @@ export function parseKnobPatch(input: unknown, current: LabKnobs): KnobPatch {
         fail(`unknown knob ${name}; known knobs: ${KNOB_NAMES.join(', ')}`);
     }
   }
-  return { knobs, restart, appendBurst };
+  if (afterMs !== undefined && Object.keys(input).length === 1) fail('after_ms needs at least one knob to apply later, e.g. {"after_ms": 5000, "streaming_stopped": true}');
+  return { knobs, restart, appendBurst, afterMs };
 }

@@ -13,7 +13,7 @@ import { SystemClock } from '../time/index.js';
 import { LabKnobError } from '../errors.js';
 import { AdminApi } from './admin-api.js';
 import { ControlService } from './control-service.js';
-import type { LabKnobs, ResumeFault } from './knobs.js';
+import type { LabKnobs, RebootstrapFault, ResumeFault } from './knobs.js';
 import { defaultKnobs, parseKnobPatch } from './knobs.js';
 import type { AuthFailureCounters, RuntimeSnapshot } from './runtime-service.js';
 import { RuntimeService, runtimeMetricsBody } from './runtime-service.js';
@@ -110,6 +110,22 @@ export interface ResumeFaultRecord {
   readonly at_unix_ms: number;
 }
 
+/** RebootstrapFaultRecord is one applied `next_rebootstrap` fault. */
+export interface RebootstrapFaultRecord {
+  readonly fault: RebootstrapFault;
+  readonly stream_id: string;
+  readonly at_unix_ms: number;
+}
+
+/** PendingKnobChange is a `POST /lab/knobs` body with `after_ms`, waiting for its time. */
+export interface PendingKnobChange {
+  readonly id: number;
+  readonly after_ms: number;
+  readonly due_at_unix_ms: number;
+  /** knobs is the body as posted, without `after_ms`. */
+  readonly knobs: Record<string, unknown>;
+}
+
 /** LabState is the ground truth `GET /lab/state` reports. */
 export interface LabState {
   readonly database: string;
@@ -122,9 +138,17 @@ export interface LabState {
   readonly counters: {
     readonly runtime: Record<string, unknown>;
     readonly control: Record<string, number>;
-    readonly lab: { readonly restarts: number; readonly resume_faults: ResumeFaultRecord[]; readonly bursts: number; readonly stale_cursor_resets: number };
+    readonly lab: {
+      readonly restarts: number;
+      readonly resume_faults: ResumeFaultRecord[];
+      readonly rebootstrap_faults: RebootstrapFaultRecord[];
+      readonly bursts: number;
+      readonly stale_cursor_resets: number;
+    };
   };
   readonly knobs: LabKnobs;
+  /** pending_knobs are timed changes (`after_ms`) not applied yet, soonest first. */
+  readonly pending_knobs: PendingKnobChange[];
 }
 
 /** Lab is a running lab. */
@@ -195,6 +219,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   let knobs = defaultKnobs();
   if (options.knobs) {
     const patch = parseKnobPatch(options.knobs, knobs);
+    if (patch.afterMs !== undefined) throw new LabKnobError('lab option knobs: after_ms is only accepted by POST /lab/knobs on a running lab; start with the knobs in effect instead');
     knobs = { ...knobs, ...patch.knobs };
   }
   const secretFiles = options.stateDir !== undefined ? writeSecrets(options.stateDir, secrets) : undefined;
@@ -214,6 +239,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   let restarts = 0;
   let bursts = 0;
   const resumeFaults: ResumeFaultRecord[] = [];
+  const rebootstrapFaults: RebootstrapFaultRecord[] = [];
 
   const spacetime = new SpacetimeServer({
     host,
@@ -232,6 +258,11 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       resumeFaultApplied: (fault, afterSeq) => {
         knobs = { ...knobs, next_resume: null };
         resumeFaults.push({ fault, after_seq: afterSeq, at_unix_ms: nowMs() });
+      },
+      peekRebootstrapFault: () => knobs.next_rebootstrap,
+      rebootstrapFaultApplied: (fault, streamId) => {
+        knobs = { ...knobs, next_rebootstrap: null };
+        rebootstrapFaults.push({ fault, stream_id: streamId, at_unix_ms: nowMs() });
       },
       onAuthFailure: (kind) => {
         if (kind === 'token_expired') authFailures.token_expired_total += 1;
@@ -325,13 +356,52 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       counters: {
         runtime: runtimeBody,
         control: control.counters(),
-        lab: { restarts, resume_faults: [...resumeFaults], bursts, stale_cursor_resets: generator.staleCursorResets },
+        lab: { restarts, resume_faults: [...resumeFaults], rebootstrap_faults: [...rebootstrapFaults], bursts, stale_cursor_resets: generator.staleCursorResets },
       },
       knobs: structuredClone(knobs),
+      pending_knobs: [...pending.values()].map((p) => p.change).sort((a, b) => a.due_at_unix_ms - b.due_at_unix_ms || a.id - b.id),
     };
   };
 
+  // Timed knob changes: each waits on the lab's clock and is cancelled by a restart or close.
+  const pending = new Map<number, { change: PendingKnobChange; abort: AbortController }>();
+  let nextPendingId = 1;
+  const cancelPending = (): void => {
+    for (const p of pending.values()) p.abort.abort();
+    pending.clear();
+  };
+  const schedule = (body: Record<string, unknown>, afterMs: number): void => {
+    const { after_ms: _after, ...rest } = body;
+    const change: PendingKnobChange = { id: nextPendingId++, after_ms: afterMs, due_at_unix_ms: nowMs() + afterMs, knobs: structuredClone(rest) };
+    const abort = new AbortController();
+    pending.set(change.id, { change, abort });
+    clock.sleep(afterMs, abort.signal).then(
+      () => {
+        if (!pending.delete(change.id)) return;
+        try {
+          applyKnobs(change.knobs);
+          logger.info({ knobs: Object.keys(change.knobs), id: change.id }, 'lab timed knob change applied');
+        } catch (err) {
+          logger.error({ err, id: change.id }, 'lab timed knob change failed');
+        }
+      },
+      () => undefined,
+    );
+  };
+
   const setKnobs = (body: Record<string, unknown>): LabState => {
+    const patch = parseKnobPatch(body, knobs);
+    if (patch.afterMs !== undefined && patch.afterMs > 0) {
+      schedule(body, patch.afterMs);
+      logger.info({ knobs: Object.keys(body), after_ms: patch.afterMs }, 'lab knob change scheduled');
+      return state();
+    }
+    applyKnobs(body);
+    logger.info({ knobs: Object.keys(body) }, 'lab knobs changed');
+    return state();
+  };
+
+  const applyKnobs = (body: Record<string, unknown>): void => {
     const patch = parseKnobPatch(body, knobs);
     knobs = { ...knobs, ...patch.knobs };
     if (patch.knobs.retention_floor !== undefined) enforceRetention();
@@ -342,10 +412,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     }
     if (patch.restart) {
       restarts += 1;
+      cancelPending();
       spacetime.dropAllConnections();
     }
-    logger.info({ knobs: Object.keys(body) }, 'lab knobs changed');
-    return state();
   };
 
   const admin = new AdminApi({ host, port: ports.admin, state, setKnobs: (b) => setKnobs(b as Record<string, unknown>), logger });
@@ -420,6 +489,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      cancelPending();
       clearInterval(ticker);
       await Promise.all([admin.close(), control.close(), runtime.close(), spacetime.close()]);
       db.close();

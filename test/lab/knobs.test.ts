@@ -9,7 +9,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
-  lab.setKnobs({ traffic: { paused: true }, retention_floor: 0, publish_failures: 0, token_failure_ratio: 0, slow_clients: [], streaming_stopped: false, leak_connection_rows: false, next_resume: null, runtime_fields: 'published', auth_failures_per_minute: { unauthorized: 0, token_expired: 0 }, stale_cursor_events_per_minute: 0 });
+  lab.setKnobs({ traffic: { paused: true }, retention_floor: 0, publish_failures: 0, token_failure_ratio: 0, slow_clients: [], streaming_stopped: false, leak_connection_rows: false, next_resume: null, next_rebootstrap: null, runtime_fields: 'published', auth_failures_per_minute: { unauthorized: 0, token_expired: 0 }, stale_cursor_events_per_minute: 0 });
 });
 afterAll(async () => {
   await lab.close();
@@ -55,7 +55,7 @@ describe('lab admin API', () => {
     expect(r.status).toBe(200);
     expect(dig(r.json, 'knobs', 'token_failure_ratio')).toBe(0.25);
     const state = (await (await fetch(`${lab.urls.admin}/lab/state`)).json()) as Record<string, unknown>;
-    expect(Object.keys(state.knobs as object).sort()).toEqual(['auth_failures_per_minute', 'leak_connection_rows', 'next_resume', 'publish_failure_kind', 'publish_failures', 'retention_floor', 'runtime_fields', 'slow_clients', 'stale_cursor_events_per_minute', 'streaming_stopped', 'token_failure_ratio', 'traffic'].sort());
+    expect(Object.keys(state.knobs as object).sort()).toEqual(['auth_failures_per_minute', 'leak_connection_rows', 'next_rebootstrap', 'next_resume', 'publish_failure_kind', 'publish_failures', 'retention_floor', 'runtime_fields', 'slow_clients', 'stale_cursor_events_per_minute', 'streaming_stopped', 'token_failure_ratio', 'traffic'].sort());
   });
 });
 
@@ -185,6 +185,60 @@ describe('lab knobs change what clients observe', () => {
       expect((rowsOf(dig(clean, 'InitialSubscription', 'database_update', 'tables'), 'sync_event', 'inserts') as Array<{ seq: number }>).map((r) => r.seq)).toEqual([2, 3, 4]);
     });
   }
+
+  const seqsOf = (tables: unknown): number[] => (rowsOf(tables, 'sync_event', 'inserts') as Array<{ seq: number }>).map((r) => r.seq);
+
+  for (const [fault, expected] of [['gap', [1, 3, 4]], ['duplicate', [1, 1, 2, 3, 4]], ['reorder', [2, 1, 3, 4]]] as const) {
+    it(`next_rebootstrap=${fault} alters the next fresh snapshot of a stream once, and nothing else consumes it`, async () => {
+      const stream = `reboot.${fault}`;
+      lab.setKnobs({ append_burst: { stream, count: 4 } });
+      lab.setKnobs({ next_rebootstrap: fault });
+      const client = await connect();
+      // A live follower (committed_at bound), a resume (seq > N) and another table do not consume it.
+      client.send({ Subscribe: { query_strings: [`SELECT * FROM sync_event WHERE stream_id = '${stream}' AND committed_at_unix_ms >= 0`], request_id: 1 } });
+      expect(seqsOf(dig(await client.next('InitialSubscription'), 'InitialSubscription', 'database_update', 'tables'))).toEqual([1, 2, 3, 4]);
+      client.send({ SubscribeSingle: { query: `SELECT * FROM sync_event WHERE stream_id = '${stream}' AND seq > 1`, request_id: 2, query_id: { id: 2 } } });
+      expect(seqsOf([dig(await client.next('SubscribeApplied'), 'SubscribeApplied', 'rows', 'table_rows')])).toEqual([2, 3, 4]);
+      client.send({ Subscribe: { query_strings: [`SELECT * FROM stream_head WHERE stream_id = '${stream}'`], request_id: 3 } });
+      await client.next('InitialSubscription');
+      expect(lab.state().knobs.next_rebootstrap).toBe(fault);
+      // The stale-cursor path's query: one stream, no lower bound.
+      const q = `SELECT * FROM sync_event WHERE stream_id = '${stream}'`;
+      client.send({ Subscribe: { query_strings: [q], request_id: 4 } });
+      expect(seqsOf(dig(await client.next('InitialSubscription'), 'InitialSubscription', 'database_update', 'tables'))).toEqual(expected);
+      const state = lab.state();
+      expect(state.knobs.next_rebootstrap).toBeNull();
+      expect(state.counters.lab.rebootstrap_faults.at(-1)).toMatchObject({ fault, stream_id: stream });
+      client.send({ Subscribe: { query_strings: [q], request_id: 5 } });
+      expect(seqsOf(dig(await client.next('InitialSubscription'), 'InitialSubscription', 'database_update', 'tables'))).toEqual([1, 2, 3, 4]);
+    });
+  }
+
+  it('next_rebootstrap=fail refuses the next fresh snapshot with a subscription error, on every subscribe variant', async () => {
+    const stream = 'reboot.fail';
+    lab.setKnobs({ append_burst: { stream, count: 3 } });
+    const q = `SELECT * FROM sync_event WHERE stream_id = '${stream}'`;
+    const client = await connect();
+    lab.setKnobs({ next_rebootstrap: 'fail' });
+    client.send({ Subscribe: { query_strings: [q], request_id: 1 } });
+    const failed = await client.next('TransactionUpdate');
+    expect(dig(failed, 'TransactionUpdate', 'status', 'Failed')).toBe(`Estimated cardinality (3 rows) exceeds limit (2 rows), executing: \`${q}\``);
+    expect(lab.state().counters.lab.rebootstrap_faults.at(-1)).toMatchObject({ fault: 'fail', stream_id: stream });
+    lab.setKnobs({ next_rebootstrap: 'fail' });
+    client.send({ SubscribeSingle: { query: q, request_id: 2, query_id: { id: 7 } } });
+    const err = await client.next('SubscriptionError');
+    expect(dig(err, 'SubscriptionError', 'request_id')).toEqual({ some: 2 });
+    expect(dig(err, 'SubscriptionError', 'query_id')).toEqual({ some: 7 });
+    expect(dig(err, 'SubscriptionError', 'error')).toContain('exceeds limit');
+    lab.setKnobs({ next_rebootstrap: 'fail' });
+    client.send({ SubscribeMulti: { query_strings: [q], request_id: 3, query_id: { id: 8 } } });
+    expect(dig(await client.next('SubscriptionError'), 'SubscriptionError', 'query_id')).toEqual({ some: 8 });
+    expect(lab.state().knobs.next_rebootstrap).toBeNull();
+    // The refused query ids stay free: a retry subscribes normally.
+    client.send({ SubscribeSingle: { query: q, request_id: 4, query_id: { id: 7 } } });
+    expect(seqsOf([dig(await client.next('SubscribeApplied'), 'SubscribeApplied', 'rows', 'table_rows')])).toEqual([1, 2, 3]);
+    expect((await postKnobs({ next_rebootstrap: 'sideways' })).status).toBe(400);
+  });
 
   it('streaming_stopped keeps sessions answering but delivers no transaction updates', async () => {
     const client = await connect();

@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
 import type { Logger } from 'pino';
-import type { ResumeFault } from '../knobs.js';
+import type { RebootstrapFault, ResumeFault } from '../knobs.js';
 import { closeServer, listen, readBody, sendEmpty, sendJson, sendText } from '../http-helpers.js';
 import type { AuthFailure, AuthFailureReason, Caller } from './identities.js';
 import { Authenticator, isAuthFailure } from './identities.js';
@@ -36,6 +36,10 @@ export interface SpacetimeHooks {
   peekResumeFault(): ResumeFault | null;
   /** resumeFaultApplied clears the knob once a resuming subscription was altered. */
   resumeFaultApplied(fault: ResumeFault, afterSeq: number): void;
+  /** peekRebootstrapFault returns the pending `next_rebootstrap` fault without clearing it. */
+  peekRebootstrapFault(): RebootstrapFault | null;
+  /** rebootstrapFaultApplied clears the knob once a re-bootstrapping subscription was altered or refused. */
+  rebootstrapFaultApplied(fault: RebootstrapFault, streamId: string): void;
   /** onAuthFailure counts refused credentials (by JWT failure kind) for the runtime's counters. */
   onAuthFailure(reason: AuthFailureReason): void;
 }
@@ -659,7 +663,7 @@ export class SpacetimeServer {
       let rows: Row[];
       if (qs.length === 1) rows = this.scan(qs[0] as SubscriptionQuery);
       else rows = this.opts.db.rows(table.name).filter((r) => qs.some((q) => q.matches(r)));
-      if (!asDeletes) rows = this.applyResumeFault(qs, rows);
+      if (!asDeletes) rows = this.applyRebootstrapFault(qs, this.applyResumeFault(qs, rows));
       const strings = rows.map((r) => stringifyJson(rowAsObject(table, r)));
       out.push(asDeletes ? tableUpdate(table, strings, []) : tableUpdate(table, [], strings));
     }
@@ -688,6 +692,45 @@ export class SpacetimeServer {
     return out;
   }
 
+  /**
+   * applyRebootstrapFault alters the fresh snapshot of the first re-bootstrapping query per the
+   * `next_rebootstrap` knob (`fail` is answered before any rows are read: see refusedRebootstrap).
+   */
+  private applyRebootstrapFault(queries: readonly SubscriptionQuery[], rows: Row[]): Row[] {
+    const fault = this.opts.hooks.peekRebootstrapFault();
+    if (fault === null || fault === 'fail') return rows;
+    const q = queries.find((x) => x.rebootstrapStream !== undefined);
+    if (!q) return rows;
+    const idx = rows.map((r, i) => (q.matches(r) ? i : -1)).filter((i) => i >= 0);
+    const out = [...rows];
+    const i0 = idx[0];
+    const i1 = idx[1];
+    if (i0 === undefined) return rows;
+    if (fault === 'gap') out.splice(i1 ?? i0, 1);
+    else if (fault === 'duplicate') out.splice(i0 + 1, 0, out[i0] as Row);
+    else {
+      if (i1 === undefined) return rows;
+      out[i0] = rows[i1] as Row;
+      out[i1] = rows[i0] as Row;
+    }
+    this.opts.hooks.rebootstrapFaultApplied(fault, q.rebootstrapStream as string);
+    return out;
+  }
+
+  /**
+   * refusedRebootstrap consumes a pending `next_rebootstrap: fail` when one of `queries`
+   * re-bootstraps a stream, and returns the error SpacetimeDB's row-limit check gives
+   * (`crates/core/src/vm.rs` check_row_limit, wrapped with the query's SQL by DBError::WithSql).
+   */
+  private refusedRebootstrap(queries: readonly SubscriptionQuery[]): string | undefined {
+    if (this.opts.hooks.peekRebootstrapFault() !== 'fail') return undefined;
+    const q = queries.find((x) => x.rebootstrapStream !== undefined);
+    if (!q) return undefined;
+    const estimate = this.scan(q).length;
+    this.opts.hooks.rebootstrapFaultApplied('fail', q.rebootstrapStream as string);
+    return `Estimated cardinality (${estimate} rows) exceeds limit (${Math.max(0, estimate - 1)} rows), executing: \`${q.sql}\``;
+  }
+
   private onSubscribe(session: Session, f: Record<string, unknown>): void {
     const queries = requireField(f, 'query_strings', 'Subscribe');
     const requestId = asU32(requireField(f, 'request_id', 'Subscribe'), 'request_id');
@@ -709,6 +752,21 @@ export class SpacetimeServer {
       this.send(session, {
         TransactionUpdate: {
           status: { Failed: `${err.message}, executing: \`${failing ?? ''}\`` },
+          timestamp: { __timestamp_micros_since_unix_epoch__: this.opts.nowMs() * 1000 },
+          caller_identity: { __identity__: `0x${session.caller.identityHex}` },
+          caller_connection_id: { __connection_id__: session.connectionId },
+          reducer_call: { reducer_name: '', reducer_id: NO_SUCH_REDUCER_ID, args: '', request_id: 0 },
+          energy_quanta_used: { quanta: 0 },
+          total_host_execution_duration: { __time_duration_micros__: elapsedMicros(started) },
+        },
+      });
+      return;
+    }
+    const refused = this.refusedRebootstrap(compiled);
+    if (refused !== undefined) {
+      this.send(session, {
+        TransactionUpdate: {
+          status: { Failed: refused },
           timestamp: { __timestamp_micros_since_unix_epoch__: this.opts.nowMs() * 1000 },
           caller_identity: { __identity__: `0x${session.caller.identityHex}` },
           caller_connection_id: { __connection_id__: session.connectionId },
@@ -755,8 +813,10 @@ export class SpacetimeServer {
       if (err instanceof SqlRejection) return this.subscriptionError(session, started, requestId, queryId, err.message);
       throw err;
     }
+    const refused = this.refusedRebootstrap([q]);
+    if (refused !== undefined) return this.subscriptionError(session, started, requestId, queryId, refused);
     session.byQueryId.set(queryId, [q]);
-    const rows = this.applyResumeFault([q], this.scan(q));
+    const rows = this.applyRebootstrapFault([q], this.applyResumeFault([q], this.scan(q)));
     const strings = rows.map((r) => stringifyJson(rowAsObject(q.table, r)));
     this.send(session, {
       SubscribeApplied: {
@@ -781,6 +841,8 @@ export class SpacetimeServer {
       if (err instanceof SqlRejection) return this.subscriptionError(session, started, requestId, queryId, err.message);
       throw err;
     }
+    const refused = this.refusedRebootstrap(compiled);
+    if (refused !== undefined) return this.subscriptionError(session, started, requestId, queryId, refused);
     session.byQueryId.set(queryId, compiled);
     this.send(session, {
       SubscribeMultiApplied: {

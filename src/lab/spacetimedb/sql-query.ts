@@ -596,6 +596,13 @@ export interface SubscriptionQuery {
   readonly matches: (row: Row) => boolean;
   /** resumeAfterSeq is N when the query reads `sync_event` with `seq > N` (N > 0): a resume. */
   readonly resumeAfterSeq: number | undefined;
+  /**
+   * rebootstrapStream is the stream id when the query reads one stream's whole `sync_event`
+   * history (`stream_id = 'x'`, optionally with a seq bound that admits seq 1): the fresh
+   * snapshot a client takes after resetting a stale cursor. A query with any other filter (a
+   * `committed_at_unix_ms` bound, `seq > N`) is not one.
+   */
+  readonly rebootstrapStream: string | undefined;
   /** equality is a top-level `column = literal` conjunct, used to narrow the initial scan. */
   readonly equality: { readonly column: string; readonly value: SqlValue } | undefined;
 }
@@ -661,6 +668,34 @@ function resumeSeq(p: CheckedPredicate | undefined): number | undefined {
   return undefined;
 }
 
+function conjuncts(p: CheckedPredicate): CheckedPredicate[] {
+  return p.kind === 'and' ? [...conjuncts(p.left), ...conjuncts(p.right)] : [p];
+}
+
+function rebootstrapOf(p: CheckedPredicate | undefined): string | undefined {
+  if (!p) return undefined;
+  let stream: string | undefined;
+  const flipped: Record<CompareOp, CompareOp> = { '=': '=', '<>': '<>', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+  for (const c of conjuncts(p)) {
+    if (c.kind !== 'cmp') return undefined;
+    const side = c.left.kind === 'col' && c.right.kind === 'value'
+      ? { column: c.left.column.name, value: c.right.value, op: c.op }
+      : c.right.kind === 'col' && c.left.kind === 'value'
+        ? { column: c.right.column.name, value: c.left.value, op: flipped[c.op] }
+        : undefined;
+    if (!side) return undefined;
+    const { column, value, op } = side;
+    if (column === 'stream_id' && op === '=' && typeof value === 'string' && stream === undefined) {
+      stream = value;
+      continue;
+    }
+    // `seq > 0` / `seq >= 1` (or weaker) still asks for the whole history.
+    if (column === 'seq' && ((op === '>' && Number(value) <= 0) || (op === '>=' && Number(value) <= 1))) continue;
+    return undefined;
+  }
+  return stream;
+}
+
 /**
  * compileSubscription checks a subscription / one-off query (`SELECT * | t.* FROM t [WHERE …]`)
  * and returns its row predicate, or throws SqlRejection with SpacetimeDB's text.
@@ -684,6 +719,7 @@ export function compileSubscription(sql: string, callerHex: string): Subscriptio
     table,
     matches: checked ? (row) => evaluate(checked, row) : () => true,
     resumeAfterSeq: table.name === 'sync_event' ? resumeSeq(checked) : undefined,
+    rebootstrapStream: table.name === 'sync_event' ? rebootstrapOf(checked) : undefined,
     equality: equalityOf(checked),
   };
 }

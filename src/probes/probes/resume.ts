@@ -18,7 +18,7 @@
  * writer's long-lived WebSocket (never HTTP: that would churn presence rows), and seqs are read
  * back from `stream_head` in the writer's own TransactionUpdate.
  */
-import type { CallOptions, ServerMessage, SpacetimeWsClient, SyncEventRow } from '../../spacetime/index.js';
+import type { CallOptions, InitialSubscriptionMessage, ServerMessage, SpacetimeWsClient, SyncEventRow } from '../../spacetime/index.js';
 import { fromSqlRow, rowsOf } from '../../spacetime/index.js';
 import { RequestError } from '../../errors.js';
 import { reasonFromError } from '../reason-class.js';
@@ -183,7 +183,14 @@ export class ResumeProbe implements Probe {
         outcome = 'ok';
       } else {
         // Stale cursor (or first run): reset to 0 and take a fresh snapshot, then live deltas.
-        const init = await client.subscribe([`SELECT * FROM sync_event WHERE stream_id = ${sqlString(this.stream)}`], opts);
+        let init: InitialSubscriptionMessage;
+        try {
+          init = await client.subscribe([`SELECT * FROM sync_event WHERE stream_id = ${sqlString(this.stream)}`], opts);
+        } catch (err) {
+          // A refused snapshot leaves a stale client with no way back: the re-bootstrap failed.
+          if (stale && err instanceof RequestError && err.message.includes('subscription refused')) throw new Finding('stale_rebootstrap_failed', `the fresh snapshot was refused: ${err.excerpt ?? err.message}`, 'stale');
+          throw err;
+        }
         const snapshot = this.ofStream(rowsOf(init.tables, 'sync_event', 'inserts'));
         const seqs = snapshot.map((r) => r.seq);
         detail.snapshot = summarize(seqs);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab } from '../../../src/lab/index.js';
 import type { Lab, ResumeFault } from '../../../src/lab/index.js';
-import { checkGrant, classifyReplay, checkSnapshot, compareOrdering, createSpacetimeTarget, ResumeProbe } from '../../../src/probes/probes/index.js';
+import { checkGrant, classifyReplay, checkSnapshot, compareOrdering, createSpacetimeTarget, DeliveryProbe, ResumeProbe } from '../../../src/probes/probes/index.js';
 import type { ResumeOutcome, SpacetimeTarget } from '../../../src/probes/probes/index.js';
 import { fromSqlRow } from '../../../src/spacetime/index.js';
 import type { RegistryInstruments } from '../../../src/probes/index.js';
@@ -94,6 +94,36 @@ describe('resume against the lab', () => {
     } finally {
       lab.setKnobs({ retention_floor: 0, next_resume: null });
       await probe.close();
+    }
+  });
+
+  it('a stale cursor whose fresh snapshot is faulty or refused is stale_rebootstrap_failed; the delivery and follower subscriptions never take the fault', async () => {
+    const probe = new ResumeProbe({ target, instruments: instruments(), clientId: 'resume-reboot', receiveTimeoutMs: 2000 });
+    const delivery = new DeliveryProbe({ target, instruments: instruments(), receiveTimeoutMs: 2000 });
+    try {
+      expect((await outcomeOf(probe)).ok).toBe(true);
+      expect((await outcomeOf(probe)).outcome).toBe('ok');
+      for (const fault of ['gap', 'duplicate', 'reorder', 'fail'] as const) {
+        // Armed before the run: the probe's follower (re)subscribes live-only first and must leave it.
+        lab.setKnobs({ next_rebootstrap: fault, retention_floor: (await checkpoint('resume-reboot')) + 2 });
+        // The delivery probe (its first run subscribes its live follower) must not consume the fault.
+        expect((await delivery.run(probeContext(10_000))).ok).toBe(true);
+        expect(lab.state().knobs.next_rebootstrap).toBe(fault);
+        const r = await outcomeOf(probe);
+        expect(r.outcome, JSON.stringify(r.detail)).toBe('stale_rebootstrap_failed');
+        expect(r.ok).toBe(false);
+        expect(lab.state().knobs.next_rebootstrap).toBeNull();
+        expect(lab.state().counters.lab.rebootstrap_faults.at(-1)).toMatchObject({ fault, stream_id: STREAM });
+        lab.setKnobs({ retention_floor: 0 });
+        expect((await outcomeOf(probe)).outcome).toBe('ok');
+      }
+      // Without a stale cursor the knob stays armed through a whole healthy run.
+      lab.setKnobs({ next_rebootstrap: 'gap' });
+      expect((await outcomeOf(probe)).outcome).toBe('ok');
+      expect(lab.state().knobs.next_rebootstrap).toBe('gap');
+    } finally {
+      lab.setKnobs({ retention_floor: 0, next_rebootstrap: null });
+      await Promise.all([probe.close(), delivery.close()]);
     }
   });
 
