@@ -9,6 +9,8 @@ command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
 # report.html is checked in headless Chromium (the drills end-to-end test).
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# The rollout tests run the operators' own scripts, which read JSON with jq.
+command -v jq >/dev/null 2>&1 || need_apt+=(jq)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "test: installing Debian packages: ${need_apt[*]}"
   SUDO=""
@@ -17,7 +19,7 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   # The packages try to start system services; in a container that may print errors, the
   # binaries still install.
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" || true
-  for bin in promtool prometheus-alertmanager chromium; do
+  for bin in promtool prometheus-alertmanager chromium jq; do
     command -v "$bin" >/dev/null 2>&1 || { echo "test: $bin is still missing after apt-get install" >&2; exit 1; }
   done
 fi

@@ -15,7 +15,7 @@ import { isSentinelError } from '../errors.js';
 import { DrillScheduler, drillMetrics } from '../drills/index.js';
 import type { DrillEventHandler } from '../drills/index.js';
 import { buildProbes, ProbeScheduler } from '../probes/index.js';
-import { buildStatusInfo, createHttpServer, nextCronRunMs, readinessOf, registerDrillsApi, registerPrometheusApi, registerReloadRoute, startComponents, stopComponents } from '../server/index.js';
+import { buildStatusInfo, createHttpServer, nextCronRunMs, readinessOf, registerDrillsApi, registerPrometheusApi, registerReloadRoute, registerSloSnapshotRoute, startComponents, stopComponents } from '../server/index.js';
 import type { Component, HttpServer, ScheduleStatus } from '../server/index.js';
 import { openSampleStore, RetentionLoop } from '../store/index.js';
 import { createEngine, exprToString, parseExpr } from '../promql/index.js';
@@ -126,6 +126,7 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
     clock,
   });
   registerReloadRoute(server, manager);
+  registerSloSnapshotRoute(server, { query: (expr, tMs) => engine.instantQuery(store, expr, tMs), clock, windowMs: config.rollout.sloWindowMs });
   reloaders.push(async () => {
     const result = await manager.reload();
     if (!result.ok) throw result.error;

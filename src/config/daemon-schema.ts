@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { count, cronExpression, durationMs, httpUrl, listenAddress, nonEmptyString, positiveDurationMs, secret, urlPath } from './field-schemas.js';
-import { ENVIRONMENTS, LOG_LEVELS } from './types.js';
+import { ENVIRONMENTS, LOG_LEVELS, PROBE_NAMES } from './types.js';
 import type { KeyHints } from './validate-section.js';
 import { expecting } from './validate-section.js';
 
@@ -142,6 +142,32 @@ const drills = z.strictObject(
   expecting('a mapping'),
 );
 
+const probeName = z.enum(PROBE_NAMES, expecting(`one of ${PROBE_NAMES.join(', ')}`));
+
+const rollout = z.strictObject(
+  {
+    output_dir: nonEmptyString.default('output/canary/spacetime'),
+    slo_window: positiveDurationMs.default(10 * 60_000),
+    cohort_effect_timeout: positiveDurationMs.default(15 * 60_000),
+    status_poll_interval: positiveDurationMs.default(10_000),
+    soak: z
+      .strictObject(
+        {
+          probes: z.array(probeName, expecting('a list of probe names')).default(['delivery', 'resume', 'token']),
+          probe_interval: positiveDurationMs.default(30_000),
+          failed_probe_streak: count(1).default(3),
+        },
+        expecting('a mapping'),
+      )
+      .prefault({}),
+    chaos_suite: stringList.optional(),
+    rollback_drill: z
+      .strictObject({ recovery_timeout: positiveDurationMs.default(120_000), user_id: nonEmptyString.optional() }, expecting('a mapping'))
+      .prefault({}),
+  },
+  expecting('a mapping'),
+);
+
 /** daemonSchema validates a whole daemon configuration file. */
 export const daemonSchema = z.strictObject(
   {
@@ -173,6 +199,7 @@ export const daemonSchema = z.strictObject(
         expecting('a mapping'),
       )
       .prefault({}),
+    rollout: rollout.prefault({}),
     log: z.strictObject({ level: z.enum(LOG_LEVELS, expecting(`one of ${LOG_LEVELS.join(', ')}`)).default('info') }, expecting('a mapping')).prefault({}),
     lab: z.record(z.string(), z.unknown(), expecting('a mapping')).optional(),
   },

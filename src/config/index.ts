@@ -29,6 +29,8 @@ export type {
   ServerConfig,
   StorageConfig,
   LogConfig,
+  RolloutConfig,
+  SoakConfig,
 } from './types.js';
 export { Secret, isSecretKey } from './secret.js';
 export { readYamlSource, parseYamlSource, positionOf, formatPath } from './yaml-source.js';

@@ -164,6 +164,15 @@ function toConfig(f: DaemonFile, absFile: string, baseDir: string, logLevel: Log
       shutdownTimeoutMs: f.server.shutdown_timeout,
     },
     storage: { dataDir, retentionMs: f.storage.retention, maxSeries: f.storage.max_series },
+    rollout: {
+      outputDir: at(f.rollout.output_dir),
+      sloWindowMs: f.rollout.slo_window,
+      cohortEffectTimeoutMs: f.rollout.cohort_effect_timeout,
+      statusPollIntervalMs: f.rollout.status_poll_interval,
+      soak: { probes: f.rollout.soak.probes, probeIntervalMs: f.rollout.soak.probe_interval, failedProbeStreak: f.rollout.soak.failed_probe_streak },
+      ...(f.rollout.chaos_suite ? { chaosSuite: f.rollout.chaos_suite } : {}),
+      rollbackDrill: { recoveryTimeoutMs: f.rollout.rollback_drill.recovery_timeout, ...(f.rollout.rollback_drill.user_id ? { userId: f.rollout.rollback_drill.user_id } : {}) },
+    },
     log: { level: logLevel },
     ...(f.lab ? { lab: f.lab } : {}),
   });

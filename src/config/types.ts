@@ -179,6 +179,29 @@ export interface LogConfig {
   readonly level: LogLevel;
 }
 
+/** SoakConfig says how a rollout watches each cohort's soak. */
+export interface SoakConfig {
+  /** probes run every `probeIntervalMs` during a soak; a streak of failed rounds blocks. */
+  readonly probes: readonly ProbeName[];
+  readonly probeIntervalMs: number;
+  readonly failedProbeStreak: number;
+}
+
+/** RolloutConfig configures `sentinel rollout`, `sentinel announce-cutover` and the served SLO snapshot. */
+export interface RolloutConfig {
+  /** outputDir is absolute; runs go to `<outputDir>/staging-<UTC>/`, `production-<UTC>/`, `cutover-state-<UTC>/`. */
+  readonly outputDir: string;
+  /** sloWindowMs is the window of the served SLO snapshot and of the rollout's baseline checks. */
+  readonly sloWindowMs: number;
+  /** cohortEffectTimeoutMs bounds the wait for a cohort to take effect. */
+  readonly cohortEffectTimeoutMs: number;
+  readonly statusPollIntervalMs: number;
+  readonly soak: SoakConfig;
+  /** chaosSuite names the drills of the chaos gate; absent means every configured drill the environment allows. */
+  readonly chaosSuite?: readonly string[];
+  readonly rollbackDrill: { readonly recoveryTimeoutMs: number; readonly userId?: string };
+}
+
 /** Config is one validated daemon configuration file. */
 export interface Config {
   /** file is the absolute path of the config file. */
@@ -193,6 +216,7 @@ export interface Config {
   readonly drills: DrillsConfig;
   readonly server: ServerConfig;
   readonly storage: StorageConfig;
+  readonly rollout: RolloutConfig;
   readonly log: LogConfig;
   /** lab is the raw `lab:` section (validated by the lab itself), when present. */
   readonly lab?: Readonly<Record<string, unknown>>;

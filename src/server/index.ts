@@ -18,6 +18,8 @@ export type { Component, ComponentReadiness, ReadinessReport } from './component
 export { buildStatusInfo } from './status-info.js';
 export type { StatusInfo, TargetStatus, ScheduleStatus, StatusSource } from './status-info.js';
 export { registerDrillsApi } from './routes/drills-api.js';
+export { registerSloSnapshotRoute, SLO_SNAPSHOT_PATH } from './routes/slo-snapshot-api.js';
+export type { SloSnapshotRouteDeps } from './routes/slo-snapshot-api.js';
 export type { DrillsApiDeps } from './routes/drills-api.js';
 export { registerPrometheusApi, registerReloadRoute, parseSeriesSelector, parseApiTime, parseApiDuration, formatGoExp } from './routes/prometheus-api.js';
 export type { PrometheusApiOptions, RulesSource, Reloadable, RouteTarget, ApiRuleGroupView, ApiRuleView, ApiAlertView } from './routes/prometheus-api.js';

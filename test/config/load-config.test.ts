@@ -205,6 +205,14 @@ server:
   admin_token: \${ADMIN_TOKEN}
   shutdown_timeout: 5s
 storage: {data_dir: /var/lib/sentinel, retention: 2d, max_series: 10}
+rollout:
+  output_dir: canary
+  slo_window: 5m
+  cohort_effect_timeout: 2m
+  status_poll_interval: 5s
+  soak: {probes: [delivery], probe_interval: 10s, failed_probe_streak: 2}
+  chaos_suite: [restart]
+  rollback_drill: {recovery_timeout: 1m, user_id: user_1}
 log: {level: debug}
 lab: {ports: {spacetimedb: 0}, token: literal-is-fine-here}
 `;
@@ -261,6 +269,15 @@ lab: {ports: {spacetimedb: 0}, token: literal-is-fine-here}
       },
       server: { listen: { host: '::1', port: 0 }, adminToken: '<redacted>', shutdownTimeoutMs: 5000 },
       storage: { dataDir: '/var/lib/sentinel', retentionMs: 2 * 86_400_000, maxSeries: 10 },
+      rollout: {
+        outputDir: join(dir, 'canary'),
+        sloWindowMs: 300_000,
+        cohortEffectTimeoutMs: 120_000,
+        statusPollIntervalMs: 5000,
+        soak: { probes: ['delivery'], probeIntervalMs: 10_000, failedProbeStreak: 2 },
+        chaosSuite: ['restart'],
+        rollbackDrill: { recoveryTimeoutMs: 60_000, userId: 'user_1' },
+      },
       log: { level: 'debug' },
       lab: { ports: { spacetimedb: 0 }, token: 'literal-is-fine-here' },
     });
