@@ -20,6 +20,7 @@ import { createEngine } from '../promql/index.js';
 import { MemoryStore, openSampleStore, STORE_FILE } from '../store/index.js';
 import { createMetricsRegistry } from '../telemetry/index.js';
 import { formatDurationMs, SystemClock } from '../time/index.js';
+import { sentinelVersion } from '../version.js';
 import { DEFAULT_CONFIG_FILE } from './config-check.js';
 import { buildDrillRuntime } from './drill-runtime.js';
 import type { Command, CommandIO } from './types.js';
@@ -55,7 +56,7 @@ function daemonAlertsQuery(config: Config): { query: QueryFn; close(): Promise<v
 async function runDrill(config: Config, name: string, options: { out?: string; dryRun: boolean; json: boolean }, io: CommandIO): Promise<number> {
   const clock = new SystemClock();
   const logger = pino({ level: io.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
-  const registry = createMetricsRegistry({ version: '0' });
+  const registry = createMetricsRegistry({ version: sentinelVersion() });
   const store = new MemoryStore();
   const probes = buildProbes(config, { registry, clock, logger, env: io.env });
   const scheduler = new ProbeScheduler({ probes, store, registry, clock, logger });
@@ -63,7 +64,7 @@ async function runDrill(config: Config, name: string, options: { out?: string; d
   const effective: Config = options.out ? { ...config, drills: { ...config.drills, evidenceDir: resolve(io.cwd, options.out) } } : config;
   const alerts = daemonAlertsQuery(config);
   try {
-    const runtime = buildDrillRuntime(effective, { clock, logger, store, scheduler, version: '0', events: options.json ? [] : [progress], ...(alerts ? { alertsQuery: alerts.query } : {}) });
+    const runtime = buildDrillRuntime(effective, { clock, logger, store, scheduler, version: sentinelVersion(), events: options.json ? [] : [progress], ...(alerts ? { alertsQuery: alerts.query } : {}) });
     const drill = runtime.drills.find((d) => d.name === name);
     if (!drill) {
       io.stderr.write(`sentinel drill run: unknown drill '${name}'; known: ${runtime.drills.map((d) => d.name).join(', ')}\n`);
@@ -115,10 +116,10 @@ export const drillCommand: Command = {
       if (sub === 'list') {
         const clock = new SystemClock();
         const logger = pino({ level: 'silent' });
-        const registry = createMetricsRegistry({ version: '0' });
+        const registry = createMetricsRegistry({ version: sentinelVersion() });
         const store = new MemoryStore();
         const scheduler = new ProbeScheduler({ probes: buildProbes(config, { registry, clock, logger, env: io.env }), store, registry, clock, logger });
-        const runtime = buildDrillRuntime(config, { clock, logger, store, scheduler, version: '0' });
+        const runtime = buildDrillRuntime(config, { clock, logger, store, scheduler, version: sentinelVersion() });
         if (args.options.json) io.stdout.write(JSON.stringify(runtime.drills.map((d) => ({ name: d.name, description: d.description, file: d.file, environments: d.environments, stages: d.stages.map((s) => s.name) }))) + '\n');
         else for (const d of runtime.drills) io.stdout.write(`${describePlan(d)}\n\n`);
         await scheduler.closeProbes();

@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { checkConfig } from '../config/index.js';
-import { readVerdict } from '../drills/index.js';
+import { protectionSentence, readVerdict } from '../drills/index.js';
 import type { Command } from './types.js';
 import { ExitCodes } from './types.js';
 
@@ -37,7 +37,13 @@ export const verdictCommand: Command = {
     }
     const verdict = await readVerdict(dir, { hmacKey });
     if (args.options.json) {
-      io.stdout.write(JSON.stringify(verdict.kind === 'invalid' ? { decision: 'invalid', problems: verdict.problems } : { decision: verdict.report.decision, failures: verdict.report.failures, reasons: verdict.report.reasons, run: verdict.run }) + '\n');
+      io.stdout.write(
+        JSON.stringify(
+          verdict.kind === 'invalid'
+            ? { decision: 'invalid', problems: verdict.problems }
+            : { decision: verdict.report.decision, failures: verdict.report.failures, reasons: verdict.report.reasons, run: verdict.run, protection: verdict.protection, integrity: protectionSentence(verdict.protection) },
+        ) + '\n',
+      );
     } else if (verdict.kind === 'invalid') {
       io.stdout.write(`Evidence in ${dirArg} is invalid: it cannot support a decision.\n`);
       for (const p of verdict.problems) io.stdout.write(`  - ${p}\n`);
@@ -52,6 +58,7 @@ export const verdictCommand: Command = {
       if (report.decision === 'block' && report.reasons.length > 0 && scenarios.every((s) => s.status === 'passed' && s.faults_removed)) {
         for (const r of report.reasons) io.stdout.write(`  - ${r}\n`);
       }
+      io.stdout.write(`${protectionSentence(verdict.protection)}\n`);
     }
     if (verdict.kind === 'invalid') return ExitCodes.usage;
     return verdict.report.decision === 'allow' ? ExitCodes.ok : ExitCodes.failed;

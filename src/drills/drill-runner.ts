@@ -585,7 +585,8 @@ export class DrillRunner {
       const proxies = new Map((await this.options.driver.listProxies()).map((p) => [p.name, p]));
       return faults.every((f) => {
         const p = proxies.get(f.spec.proxy);
-        if (!p) return true;
+        // A proxy that vanished proves nothing about its toxics.
+        if (!p) return false;
         if (f.spec.kind === 'down') return p.enabled;
         return !p.toxics.some((t) => t.name === f.toxicName);
       });

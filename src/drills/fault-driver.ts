@@ -47,7 +47,7 @@ export interface FaultDriver {
   /** ensureProxies creates missing proxies that have addresses; it fails naming a missing one without. Existing proxies are never changed. */
   ensureProxies(proxies: readonly ProxySpec[]): Promise<void>;
   addToxic(proxy: string, toxic: ToxicSpec): Promise<void>;
-  /** removeToxic succeeds when the toxic is already gone. */
+  /** removeToxic succeeds when the toxic is already gone from a proxy that exists; a missing proxy is an error (nothing proves the toxic gone). */
   removeToxic(proxy: string, toxicName: string): Promise<void>;
   setProxyEnabled(proxy: string, enabled: boolean): Promise<void>;
 }

@@ -4,7 +4,7 @@
  * proxy and an `outcome` entry after it, so a run killed at any point leaves enough on disk for the
  * next start to find and remove the faults it left behind (`pendingFaults`).
  */
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 
 /** FaultAction is a side effect on the fault proxy. */
 export type FaultAction = 'add_toxic' | 'remove_toxic' | 'disable_proxy' | 'enable_proxy';
@@ -17,13 +17,20 @@ export type JournalEntry =
   | { readonly type: 'event'; readonly atMs: number; readonly event: string; readonly detail?: Readonly<Record<string, unknown>> }
   | { readonly type: 'run_end'; readonly atMs: number; readonly status: string };
 
-/** Journal appends entries durably. */
+/**
+ * Journal appends entries durably. Opening an existing journal (cleanup after a crash) continues
+ * its sequence: `seq` identifies an intent within the file, so it never restarts.
+ */
 export class Journal {
   private fd: number | undefined;
-  private seq = 0;
+  private seq: number;
 
   constructor(readonly path: string) {
+    const existing = existsSync(path) ? readFileSync(path, 'utf8') : '';
+    this.seq = lastSeq(parseJournal(existing));
     this.fd = openSync(path, 'a', 0o644);
+    // A crash mid-write leaves a torn last line; new entries start on a line of their own.
+    if (existing.length > 0 && !existing.endsWith('\n')) writeSync(this.fd, '\n');
   }
 
   /** append writes one entry and fsyncs it before returning. */
@@ -50,16 +57,28 @@ export class Journal {
   }
 }
 
-/** readJournal parses a journal; a torn last line (crash mid-write) is ignored. */
+/** lastSeq is the highest intent or outcome sequence number in `entries` (0 without any). */
+function lastSeq(entries: readonly JournalEntry[]): number {
+  let max = 0;
+  for (const e of entries) if ((e.type === 'intent' || e.type === 'outcome') && e.seq > max) max = e.seq;
+  return max;
+}
+
+/** readJournal parses a journal; a torn line (crash mid-write) is skipped. */
 export function readJournal(path: string): JournalEntry[] {
+  return parseJournal(readFileSync(path, 'utf8'));
+}
+
+function parseJournal(text: string): JournalEntry[] {
   const out: JournalEntry[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
+  for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     try {
       out.push(JSON.parse(line) as JournalEntry);
     } catch {
-      // Only the last line can be torn; nothing after it was acknowledged.
-      break;
+      // A line torn by a crash: its intent was never fsynced, so its side effect never started.
+      // Entries after it were written by a later cleanup of this journal.
+      continue;
     }
   }
   return out;

@@ -3,6 +3,11 @@
  * `<hex digest>  <relative path>` (the `sha256sum` format, so `sha256sum -c` can check an
  * unkeyed manifest), after two header lines naming the format and the algorithm. With a key the
  * digests are HMAC-SHA256, so evidence cannot be edited and re-hashed by someone without it.
+ *
+ * The verifier decides what protection it demands, never the manifest: whoever can edit the
+ * evidence can also rewrite the header, so with a key configured only an `hmac-sha256` manifest
+ * that verifies under that key is valid. Without a key, digests catch accidents (truncation, a
+ * stray edit), not forgery, and the check says so.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
@@ -14,11 +19,20 @@ const HEADER = '# spacetime-sentinel evidence manifest v1';
 
 export type ManifestAlgorithm = 'sha256' | 'hmac-sha256';
 
+/**
+ * ManifestProtection says what a valid manifest proves: `forgery` (HMAC under the configured
+ * key: nobody without the key could have edited the evidence) or `accidents` (plain digests,
+ * verified without a key: anyone can re-hash edited files).
+ */
+export type ManifestProtection = 'forgery' | 'accidents';
+
 /** ManifestCheck is the outcome of verifying a directory against its manifest. */
 export interface ManifestCheck {
   readonly ok: boolean;
   readonly algorithm?: ManifestAlgorithm;
-  /** problems are one line each: missing, modified or unlisted files, a bad header. */
+  /** protection is set when `ok`. */
+  readonly protection?: ManifestProtection;
+  /** problems are one line each: missing, modified or unlisted files, a bad header, a missing signature. */
   readonly problems: readonly string[];
 }
 
@@ -47,7 +61,10 @@ export async function writeManifest(dir: string, hmacKey?: string): Promise<void
   await writeFile(join(dir, MANIFEST_FILE), lines.join('\n') + '\n', { mode: 0o644 });
 }
 
-/** verifyManifest checks that the manifest lists exactly the files present, with matching digests. */
+/**
+ * verifyManifest checks that the manifest lists exactly the files present, with matching digests.
+ * With `hmacKey` only an HMAC-SHA256 manifest can be valid.
+ */
 export async function verifyManifest(dir: string, hmacKey?: string): Promise<ManifestCheck> {
   let text: string;
   try {
@@ -60,7 +77,14 @@ export async function verifyManifest(dir: string, hmacKey?: string): Promise<Man
   if (lines[0] !== HEADER || !algoMatch) return { ok: false, problems: [`${MANIFEST_FILE} has no valid header`] };
   const algorithm = algoMatch[1] as ManifestAlgorithm;
   if (algorithm === 'hmac-sha256' && hmacKey === undefined) {
-    return { ok: false, algorithm, problems: [`${MANIFEST_FILE} is HMAC-signed; provide the key (drills.manifest_hmac_key) to verify it`] };
+    return { ok: false, algorithm, problems: [`${MANIFEST_FILE} is HMAC-signed; provide the key (drills.manifest_hmac_key or SENTINEL_MANIFEST_HMAC_KEY) to verify it`] };
+  }
+  if (algorithm !== 'hmac-sha256' && hmacKey !== undefined) {
+    return {
+      ok: false,
+      algorithm,
+      problems: [`${MANIFEST_FILE} is not signed (algorithm ${algorithm}) but a manifest key is configured: plain digests can be recomputed by anyone who edits the evidence, so this evidence may be forged; rerun the drill with drills.manifest_hmac_key set`],
+    };
   }
   const key = algorithm === 'hmac-sha256' ? hmacKey : undefined;
   const problems: string[] = [];
@@ -83,5 +107,6 @@ export async function verifyManifest(dir: string, hmacKey?: string): Promise<Man
     if (!timingSafeEqual(actual, Buffer.from(expected, 'hex'))) problems.push(`${file} does not match its manifest digest (modified after the run)`);
   }
   for (const file of present) if (!listed.has(file)) problems.push(`${file} is not listed in the manifest (added after the run)`);
-  return { ok: problems.length === 0, algorithm, problems };
+  if (problems.length > 0) return { ok: false, algorithm, problems };
+  return { ok: true, algorithm, protection: algorithm === 'hmac-sha256' ? 'forgery' : 'accidents', problems };
 }

@@ -1,10 +1,11 @@
 /**
  * ToxiproxyFaultDriver drives Toxiproxy (or the lab's compatible fault proxy) through
- * toxiproxy-node-client, the only way drills talk to it. The client has no timeouts and hides
- * the server's error bodies, so every call is raced against a deadline here and failures become
- * FaultProxyError naming the endpoint and the operation.
+ * toxiproxy-node-client, the only way drills talk to it. The client has no timeouts and drops
+ * the server's error bodies, so its requests get a deadline and keep Toxiproxy's own error text
+ * (`{"error": "proxy not found", "status": 404}`, Toxiproxy `api.go` apiError), and failures
+ * become FaultProxyError naming the endpoint, the operation and that text.
  */
-import { Toxiproxy } from 'toxiproxy-node-client';
+import { Toxiproxy, ToxiproxyError } from 'toxiproxy-node-client';
 import type { ICreateToxicBody } from 'toxiproxy-node-client';
 import { FaultProxyError } from '../errors.js';
 import type { FaultDriver, ProxySpec, ProxyState, ToxicSpec } from './fault-driver.js';
@@ -52,6 +53,7 @@ export class ToxiproxyFaultDriver implements FaultDriver {
     this.client = new Toxiproxy(this.endpoint);
     this.timeoutMs = options.timeoutMs ?? 5000;
     if (!(this.timeoutMs > 0)) throw new FaultProxyError(`toxiproxy timeoutMs must be > 0 (got ${this.timeoutMs})`);
+    keepErrorBodies(this.client, this.timeoutMs);
   }
 
   async version(): Promise<string> {
@@ -115,8 +117,15 @@ export class ToxiproxyFaultDriver implements FaultDriver {
     try {
       await this.call(`DELETE /proxies/${proxy}/toxics/${toxicName}`, () => this.client.getApi().delete(`${this.endpoint}/proxies/${proxy}/toxics/${toxicName}`));
     } catch (err) {
-      if (err instanceof FaultProxyError && err.status === 404) return;
-      throw err;
+      if (!(err instanceof FaultProxyError && err.status === 404)) throw err;
+      // Toxiproxy answers 404 both for a missing toxic and for a missing proxy. Only a proxy that
+      // still exists without the toxic proves the toxic gone; a vanished proxy proves nothing
+      // (it may come back, with the toxic, from the operators' config).
+      const state = (await this.listProxies()).find((p) => p.name === proxy);
+      if (state === undefined) {
+        throw new FaultProxyError(`${err.message}; proxy '${proxy}' no longer exists on ${this.endpoint}, so toxic '${toxicName}' cannot be proven removed`, { cause: err, status: 404 });
+      }
+      if (state.toxics.some((t) => t.name === toxicName)) throw err;
     }
   }
 
@@ -134,14 +143,55 @@ export class ToxiproxyFaultDriver implements FaultDriver {
       return await Promise.race([fn(), deadline]);
     } catch (err) {
       if (err instanceof FaultProxyError) throw err;
-      const message = err instanceof Error ? err.message : String(err);
-      const status = /status code (\d{3})/.exec(message)?.[1];
-      if (status !== undefined) {
-        throw new FaultProxyError(`${operation} at ${this.endpoint} failed with HTTP ${status}`, { cause: err, status: Number(status) });
+      if (err instanceof ToxiproxyApiError) {
+        throw new FaultProxyError(`${operation} at ${this.endpoint} failed with HTTP ${err.status}${err.serverText ? `: ${err.serverText}` : ''}`, { cause: err, status: err.status });
       }
+      const message = err instanceof Error ? err.message : String(err);
       throw new FaultProxyError(`${operation} at ${this.endpoint} failed: ${message}; is the fault proxy running?`, { cause: err });
     } finally {
       clearTimeout(timer);
     }
   }
+}
+
+/** ToxiproxyApiError is a non-2xx answer with the server's own error text. */
+class ToxiproxyApiError extends ToxiproxyError {
+  constructor(
+    readonly status: number,
+    readonly serverText: string,
+  ) {
+    super('ToxiproxyApiError', `Request failed with status code ${status}${serverText ? `: ${serverText}` : ''}`);
+  }
+}
+
+/** serverErrorText reads Toxiproxy's `{"error": "...", "status": N}` body, or its plain text. */
+async function serverErrorText(res: Response): Promise<string> {
+  const text = (await res.text().catch(() => '')).trim();
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown };
+    if (typeof parsed.error === 'string') return parsed.error;
+  } catch {
+    // Not JSON: a proxy in front of Toxiproxy, or an old server; its text is still the best clue.
+  }
+  return text.slice(0, 200);
+}
+
+/**
+ * keepErrorBodies replaces the fetch step of this client instance (toxiproxy-node-client's
+ * HttpClient reads nothing of a failed response) so a failure carries Toxiproxy's own text, and
+ * bounds each request, so an abandoned call does not keep a socket open.
+ */
+function keepErrorBodies(client: Toxiproxy, timeoutMs: number): void {
+  const api = client.getApi() as unknown as { doFetch: (url: string, init: RequestInit) => Promise<Response> };
+  api.doFetch = async (url, init) => {
+    let res: Response;
+    try {
+      res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      throw new ToxiproxyError(err.name, err.message, err.stack);
+    }
+    if (!res.ok) throw new ToxiproxyApiError(res.status, await serverErrorText(res));
+    return res;
+  };
 }

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { verifyManifest } from './manifest.js';
+import type { ManifestProtection } from './manifest.js';
 import { decide, RunStatuses, ScenarioStatuses } from './outcomes.js';
 import type { DecisionReport, RunStatus, ScenarioResult } from './outcomes.js';
 import { parseSummary } from './summary.js';
@@ -25,7 +26,7 @@ export interface RunRecord {
 
 /** VerdictReport is what `sentinel verdict` prints. */
 export type VerdictReport =
-  | { readonly kind: 'decided'; readonly report: DecisionReport; readonly run: RunRecord; readonly scenarios: readonly ScenarioResult[] }
+  | { readonly kind: 'decided'; readonly report: DecisionReport; readonly run: RunRecord; readonly scenarios: readonly ScenarioResult[]; readonly protection: ManifestProtection }
   | { readonly kind: 'invalid'; readonly problems: readonly string[] };
 
 async function readText(dir: string, file: string): Promise<string | undefined> {
@@ -49,6 +50,13 @@ function isScenarioResult(v: unknown): v is ScenarioResult {
     Array.isArray(o.faults) &&
     Array.isArray(o.reasons)
   );
+}
+
+/** protectionSentence tells the reader what a verified manifest proves. */
+export function protectionSentence(protection: ManifestProtection): string {
+  return protection === 'forgery'
+    ? 'Evidence verified with the manifest key (HMAC-SHA256): it was not edited by anyone without the key.'
+    : 'Evidence checked against accidents, not forgery: no manifest key is configured, and plain SHA-256 digests can be recomputed by whoever edits the files (set drills.manifest_hmac_key or SENTINEL_MANIFEST_HMAC_KEY to sign and verify).';
 }
 
 /** readVerdict verifies `dir` and re-derives its decision. */
@@ -93,5 +101,5 @@ export async function readVerdict(dir: string, options: { hmacKey?: string } = {
   if (summary.failures !== report.failures) problems.push(`SUMMARY.md says Failures: ${summary.failures ?? '?'} but results.jsonl gives ${report.failures}`);
   if (summary.scenarios !== scenarios.length) problems.push(`SUMMARY.md counts ${summary.scenarios ?? '?'} scenarios but results.jsonl has ${scenarios.length}`);
   if (problems.length > 0) return { kind: 'invalid', problems };
-  return { kind: 'decided', report, run, scenarios };
+  return { kind: 'decided', report, run, scenarios, protection: manifest.protection ?? 'accidents' };
 }

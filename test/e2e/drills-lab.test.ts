@@ -18,6 +18,7 @@ import type { LabEnvironment } from '../../src/commands/lab-environment.js';
 import { readJournal } from '../../src/drills/journal.js';
 import { ToxiproxyFaultDriver } from '../../src/drills/index.js';
 import { decodePng } from '../helpers/png.js';
+import { sentinelVersion } from '../../src/version.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DRILLS = join(ROOT, 'test', 'fixtures', 'drills', 'lab-drills.yaml');
@@ -115,6 +116,7 @@ describe('drills against a healthy lab', () => {
     expect(result.status).toBe('passed');
     expect(result.faults_removed).toBe(true);
     expect(result.conditions.find((c) => c.kind === 'fault_in_effect')?.status).toBe('passed');
+    expect(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).sentinel_version).toBe(sentinelVersion());
     expect(await ownedToxics(env)).toEqual([]);
     // Secrets never reach the evidence.
     const secrets = readdirSync(join(env.configFile, '..', 'lab', 'secrets')).map((f) => readFileSync(join(env.configFile, '..', 'lab', 'secrets', f), 'utf8').trim());

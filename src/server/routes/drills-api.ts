@@ -25,7 +25,7 @@ export function registerDrillsApi(server: HttpServer, deps: DrillsApiDeps): void
       let verdict: unknown = null;
       if (latest) {
         const v = await readVerdict(latest.dir, { hmacKey: deps.hmacKey });
-        verdict = v.kind === 'invalid' ? { decision: 'invalid', problems: v.problems } : { decision: v.report.decision, failures: v.report.failures, reasons: v.report.reasons };
+        verdict = v.kind === 'invalid' ? { decision: 'invalid', problems: v.problems } : { decision: v.report.decision, failures: v.report.failures, reasons: v.report.reasons, protection: v.protection };
       }
       drills.push({
         name: d.name,
