@@ -14,10 +14,11 @@ import type { Config } from '../config/index.js';
 import { isSentinelError } from '../errors.js';
 import { DrillScheduler, drillMetrics } from '../drills/index.js';
 import type { DrillEventHandler } from '../drills/index.js';
+import { createMetricsExposition, RecordedNames, tapAppends } from '../export/index.js';
 import { buildProbes, ProbeScheduler } from '../probes/index.js';
 import { buildStatusInfo, createHttpServer, nextCronRunMs, readinessOf, registerDrillsApi, registerPrometheusApi, registerReloadRoute, registerSloSnapshotRoute, startComponents, stopComponents } from '../server/index.js';
-import type { Component, HttpServer, ScheduleStatus } from '../server/index.js';
-import { openSampleStore, RetentionLoop } from '../store/index.js';
+import type { Component, HttpServer, MetricsBody, ScheduleStatus } from '../server/index.js';
+import { MetricMetadataRegistry, openSampleStore, RetentionLoop } from '../store/index.js';
 import { createEngine, exprToString, parseExpr } from '../promql/index.js';
 import { createLogger, createMetricsRegistry, startTracing } from '../telemetry/index.js';
 import { SystemClock } from '../time/index.js';
@@ -62,11 +63,14 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
   const reloaders: Array<() => Promise<void>> = [];
   const schedules: Array<() => ScheduleStatus[]> = [];
   const startTimeMs = clock.nowMs();
+  // /metrics serves the exposition composed below, once the store it reads is open.
+  let exposition: MetricsBody = registry;
 
   const server = createHttpServer({
     listen: config.server.listen,
     logger: logger.child({ component: 'http' }),
     registry,
+    metrics: { contentType: registry.contentType, metrics: () => exposition.metrics() },
     clock,
     ...(config.server.adminToken ? { adminToken: config.server.adminToken } : {}),
     status: () => buildStatusInfo({ version: deps.version, startTimeMs, nowMs: clock.nowMs(), config, schedules: schedules.flatMap((s) => s()) }),
@@ -75,7 +79,8 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
   });
 
   // Everything that can still reject the configuration comes before anything opens a file.
-  const probes = buildProbes(config, { registry, clock, logger, env: deps.env });
+  const metadata = new MetricMetadataRegistry();
+  const probes = buildProbes(config, { registry, clock, logger, env: deps.env, metadata });
 
   // 1. The sample store first: everything else reads or writes it. Stopped last, it closes the store.
   const store = openSampleStore({
@@ -86,12 +91,24 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
     registry,
   });
   components.push(new RetentionLoop({ store, clock, logger: logger.child({ component: 'store' }) }));
+  // Every series the probes record is on /metrics, read from the store at scrape time.
+  const recorded = new RecordedNames();
+  const probeSink = tapAppends(store, [recorded]);
+  exposition = createMetricsExposition({
+    registry,
+    store,
+    names: recorded,
+    metadata,
+    lookbackDeltaMs: config.rules.lookbackDeltaMs,
+    clock,
+    ...(config.export.compatMetrics ? { compat: { appVersion: deps.version } } : {}),
+  });
 
   // 2. The HTTP server: up before the schedulers so /healthz and /readyz answer during startup.
   components.push(server);
 
   // 3. Probes on their cron schedules, writing to the store.
-  const probeScheduler = new ProbeScheduler({ probes, store, registry, clock, logger: logger.child({ component: 'probes' }), tracer });
+  const probeScheduler = new ProbeScheduler({ probes, store: probeSink, registry, clock, logger: logger.child({ component: 'probes' }), tracer });
   components.push(probeScheduler);
   schedules.push(() =>
     probes.map((p) => ({ kind: 'probe' as const, name: p.probe.name, schedule: p.schedule, nextRunMs: nextCronRunMs(p.schedule, clock.nowMs()) })),

@@ -200,6 +200,9 @@ export const daemonSchema = z.strictObject(
       )
       .prefault({}),
     rollout: rollout.prefault({}),
+    export: z
+      .strictObject({ compat_metrics: z.boolean(expecting('true or false')).default(false) }, expecting('a mapping'))
+      .prefault({}),
     log: z.strictObject({ level: z.enum(LOG_LEVELS, expecting(`one of ${LOG_LEVELS.join(', ')}`)).default('info') }, expecting('a mapping')).prefault({}),
     lab: z.record(z.string(), z.unknown(), expecting('a mapping')).optional(),
   },

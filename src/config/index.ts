@@ -28,6 +28,7 @@ export type {
   ListenAddress,
   ServerConfig,
   StorageConfig,
+  ExportConfig,
   LogConfig,
   RolloutConfig,
   SoakConfig,

@@ -173,6 +173,7 @@ function toConfig(f: DaemonFile, absFile: string, baseDir: string, logLevel: Log
       ...(f.rollout.chaos_suite ? { chaosSuite: f.rollout.chaos_suite } : {}),
       rollbackDrill: { recoveryTimeoutMs: f.rollout.rollback_drill.recovery_timeout, ...(f.rollout.rollback_drill.user_id ? { userId: f.rollout.rollback_drill.user_id } : {}) },
     },
+    export: { compatMetrics: f.export.compat_metrics },
     log: { level: logLevel },
     ...(f.lab ? { lab: f.lab } : {}),
   });

@@ -174,6 +174,15 @@ export interface StorageConfig {
   readonly maxSeries: number;
 }
 
+/** ExportConfig configures what the sentinel exports to other systems besides /metrics. */
+export interface ExportConfig {
+  /**
+   * compatMetrics also exposes the sentinel's measurements under the metric names the operators'
+   * deploy rules and Grafana dashboard query (`openagents_runtime_sync_*`, `openagents_sync_client_*`).
+   */
+  readonly compatMetrics: boolean;
+}
+
 /** LogConfig configures the logger; `LOG_LEVEL` in the environment overrides `level`. */
 export interface LogConfig {
   readonly level: LogLevel;
@@ -217,6 +226,7 @@ export interface Config {
   readonly server: ServerConfig;
   readonly storage: StorageConfig;
   readonly rollout: RolloutConfig;
+  readonly export: ExportConfig;
   readonly log: LogConfig;
   /** lab is the raw `lab:` section (validated by the lab itself), when present. */
   readonly lab?: Readonly<Record<string, unknown>>;

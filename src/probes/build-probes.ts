@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config, ProbeConfig, ProbeName } from '../config/index.js';
+import type { MetricDescriber } from '../store/index.js';
 import { ConfigError } from '../errors.js';
 import { ControlClient, RuntimeMetricsClient } from '../spacetime/index.js';
 import type { Clock } from '../time/index.js';
@@ -86,6 +87,8 @@ export interface BuildProbesDeps {
   readonly logger: Logger;
   /** env is the process environment (default: none, so preflight reports every variable missing). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** metadata receives the HELP/TYPE of what the probes declare (for /metrics); optional. */
+  readonly metadata?: MetricDescriber;
   /** factories default to the probes implemented in `./probes/` (tests pass their own). */
   readonly factories?: ProbeFactories;
 }
@@ -133,7 +136,7 @@ export function buildProbes(config: Config, deps: BuildProbesDeps): ScheduledPro
       issues.push(`${config.file}: probes.${name}: this build has no '${name}' probe; remove it from the configuration or set enabled: false`);
       continue;
     }
-    const instruments = new RegistryInstruments(deps.registry);
+    const instruments = new RegistryInstruments(deps.registry, deps.metadata);
     const probe = factory({ config, probeConfig: probeConfig as ProbeConfig, instruments, targets, clock: deps.clock, logger: deps.logger.child({ probe: name }) });
     out.push({
       probe,

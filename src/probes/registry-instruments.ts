@@ -4,18 +4,29 @@
  */
 import { Counter, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
+import type { MetricDescriber } from '../store/index.js';
 import type { ProbeCounter, ProbeHistogram, ProbeInstruments, ProbeLabels, ProbeSample } from './types.js';
 
-/** RegistryInstruments creates instruments in one registry and snapshots them for the store. */
+/**
+ * RegistryInstruments creates instruments in one registry and snapshots them for the store; with
+ * a `metadata` describer it also records the HELP and TYPE of everything the probe declares.
+ */
 export class RegistryInstruments implements ProbeInstruments {
   private readonly registry: Registry;
+  private readonly metadata: MetricDescriber | undefined;
   private readonly owned = new Map<string, Counter<string> | Histogram<string>>();
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, metadata?: MetricDescriber) {
     this.registry = registry;
+    this.metadata = metadata;
+  }
+
+  describe(name: string, help: string): void {
+    this.metadata?.describe(name, { type: 'gauge', help });
   }
 
   counter(name: string, help: string, labelNames: readonly string[] = []): ProbeCounter {
+    this.metadata?.describe(name, { type: 'counter', help });
     const metric = this.findOrCreate(name, () => new Counter({ name, help, labelNames: [...labelNames], registers: [this.registry] }));
     if (!(metric instanceof Counter)) throw new TypeError(`metric ${name} is already registered as a histogram`);
     return {
@@ -24,6 +35,7 @@ export class RegistryInstruments implements ProbeInstruments {
   }
 
   histogram(name: string, help: string, labelNames: readonly string[], buckets: readonly number[]): ProbeHistogram {
+    this.metadata?.describe(name, { type: 'histogram', help });
     const metric = this.findOrCreate(name, () => new Histogram({ name, help, labelNames: [...labelNames], buckets: [...buckets], registers: [this.registry] }));
     if (!(metric instanceof Histogram)) throw new TypeError(`metric ${name} is already registered as a counter`);
     return {

@@ -107,4 +107,10 @@ export interface ProbeHistogram {
 export interface ProbeInstruments {
   counter(name: string, help: string, labelNames?: readonly string[]): ProbeCounter;
   histogram(name: string, help: string, labelNames: readonly string[], buckets: readonly number[]): ProbeHistogram;
+  /**
+   * describe declares the HELP text of a per-run sample (`ProbeResult.samples`) for /metrics,
+   * where it is a gauge. Counters and histograms created here describe themselves. A sample
+   * nobody describes is still exposed, with a generic help text.
+   */
+  describe(name: string, help: string): void;
 }

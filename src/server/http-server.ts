@@ -63,10 +63,19 @@ export interface BoundAddress {
   readonly url: string;
 }
 
+/** MetricsBody is what `GET /metrics` serves; a prom-client Registry is one. */
+export interface MetricsBody {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
 /** HttpServerOptions configures createHttpServer. */
 export interface HttpServerOptions {
   readonly listen: { readonly host: string; readonly port: number };
+  /** registry receives the server's own metrics, and is served on /metrics unless `metrics` is given. */
   readonly registry: Registry;
+  /** metrics is the /metrics body (the sentinel's exposition: registry plus stored series). */
+  readonly metrics?: MetricsBody;
   readonly logger?: Logger;
   readonly adminToken?: AdminToken;
   readonly status: () => StatusInfo;
@@ -328,7 +337,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   // Prometheus' names for the same probes, so existing health checks work unchanged.
   api.route('GET', '/-/healthy', healthz);
   api.route('GET', '/-/ready', readyz);
-  api.route('GET', '/metrics', async () => ({ headers: { 'content-type': options.registry.contentType }, body: await options.registry.metrics() }));
+  const exposition: MetricsBody = options.metrics ?? options.registry;
+  api.route('GET', '/metrics', async () => ({ headers: { 'content-type': exposition.contentType }, body: await exposition.metrics() }));
   api.route('GET', '/api/v1/status', () => ({ body: { status: 'success', data: options.status() } }));
   return api;
 }

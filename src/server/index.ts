@@ -3,7 +3,7 @@
  * modules register), its error mapping and admin guard, and the Component lifecycle shape.
  */
 export { createHttpServer } from './http-server.js';
-export type { HttpServer, HttpServerOptions, RouteHandler, RouteRequest, RouteResponse, RouteOptions, BoundAddress } from './http-server.js';
+export type { HttpServer, HttpServerOptions, MetricsBody, RouteHandler, RouteRequest, RouteResponse, RouteOptions, BoundAddress } from './http-server.js';
 export { HTTP_METHODS } from './router.js';
 export type { HttpMethod } from './router.js';
 export { toHttpError } from './to-http-error.js';

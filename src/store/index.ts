@@ -1,7 +1,7 @@
 /**
  * store: the sample store (in memory for reads, persisted for restarts, retention).
  */
-export type { Labels, Sample, MatchType, LabelMatcher, SeriesData, Queryable, LabelIndex, AppendResult, Appender, SampleStore } from './types.js';
+export type { Labels, Sample, MatchType, LabelMatcher, SeriesData, Queryable, LatestSample, LatestReader, LabelIndex, AppendResult, Appender, SampleStore } from './types.js';
 export { MatchTypes } from './types.js';
 export { labelsKey, metricName, normalizeLabels } from './labels-key.js';
 export { MemoryStore, DEFAULT_RETENTION_MS, DEFAULT_MAX_SERIES } from './memory-store.js';
@@ -12,3 +12,5 @@ export { SqliteStore, openSampleStore, STORE_FILE } from './sqlite-store.js';
 export type { OpenSampleStoreOptions } from './sqlite-store.js';
 export { RetentionLoop, DEFAULT_RETENTION_INTERVAL_MS } from './retention-loop.js';
 export type { RetentionLoopOptions } from './retention-loop.js';
+export { MetricMetadataRegistry, MetricTypes } from './metric-metadata.js';
+export type { MetricType, MetricMetadata, MetricDescriber, MetricMetadataSource } from './metric-metadata.js';

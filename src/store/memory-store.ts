@@ -11,7 +11,7 @@ import type { LabelPredicate } from './label-matcher.js';
 import { SampleBuffer } from './sample-buffer.js';
 import { createStoreMetrics } from './store-metrics.js';
 import type { RefusalReason, StoreMetrics } from './store-metrics.js';
-import type { AppendResult, Appender, LabelMatcher, Labels, SampleStore, SeriesData } from './types.js';
+import type { AppendResult, Appender, LabelMatcher, Labels, LatestReader, LatestSample, SampleStore, SeriesData } from './types.js';
 
 /** DEFAULT_RETENTION_MS is 26 h: a day of history plus the trailing-hour baselines around it. */
 export const DEFAULT_RETENTION_MS = 26 * 3600_000;
@@ -96,7 +96,7 @@ export interface CommitOutcome {
  * inverted index label → value → series ids for matchers, refusal (never reordering) of
  * out-of-order samples, a series cap, and retention by a time passed in.
  */
-export class MemoryStore implements SampleStore {
+export class MemoryStore implements SampleStore, LatestReader {
   private readonly byKey = new Map<string, SeriesEntry>();
   private readonly byId = new Map<number, SeriesEntry>();
   /** postings is the inverted index: label name → value → series ids. */
@@ -217,6 +217,15 @@ export class MemoryStore implements SampleStore {
     for (const entry of this.matching(matchers)) {
       const samples = entry.samples.range(startMs, endMs);
       if (samples.length > 0) out.push({ labels: entry.labels, samples });
+    }
+    return out;
+  }
+
+  latest(matchers: readonly LabelMatcher[]): LatestSample[] {
+    const out: LatestSample[] = [];
+    for (const entry of this.matching(matchers)) {
+      const sample = entry.samples.last();
+      if (sample) out.push({ labels: entry.labels, sample });
     }
     return out;
   }

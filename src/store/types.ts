@@ -43,6 +43,21 @@ export interface Queryable {
   select(matchers: readonly LabelMatcher[], startMs: number, endMs: number): SeriesData[];
 }
 
+/** LatestSample is the newest stored sample of one series (a stale marker included). */
+export interface LatestSample {
+  readonly labels: Labels;
+  readonly sample: Sample;
+}
+
+/**
+ * LatestReader reads the newest sample of each series, for the /metrics exposition: one sample a
+ * series, without copying any history.
+ */
+export interface LatestReader {
+  /** latest returns, for every series matching all matchers, its newest sample, sorted by labels. */
+  latest(matchers: readonly LabelMatcher[]): LatestSample[];
+}
+
 /** LabelIndex answers the metadata queries of the Prometheus HTTP API. */
 export interface LabelIndex {
   labelNames(matchers?: readonly LabelMatcher[]): string[];

@@ -213,6 +213,7 @@ rollout:
   soak: {probes: [delivery], probe_interval: 10s, failed_probe_streak: 2}
   chaos_suite: [restart]
   rollback_drill: {recovery_timeout: 1m, user_id: user_1}
+export: {compat_metrics: true}
 log: {level: debug}
 lab: {ports: {spacetimedb: 0}, token: literal-is-fine-here}
 `;
@@ -278,6 +279,7 @@ lab: {ports: {spacetimedb: 0}, token: literal-is-fine-here}
         chaosSuite: ['restart'],
         rollbackDrill: { recoveryTimeoutMs: 60_000, userId: 'user_1' },
       },
+      export: { compatMetrics: true },
       log: { level: 'debug' },
       lab: { ports: { spacetimedb: 0 }, token: 'literal-is-fine-here' },
     });

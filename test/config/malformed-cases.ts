@@ -34,7 +34,7 @@ export const MALFORMED: readonly MalformedCase[] = [
     name: 'misspelled top-level key and the missing one',
     yaml: swap('environment: dev', 'enviroment: dev'),
     lines: [
-      'FILE:1:1: enviroment: unknown key (expected one of environment, target, probes, rules, alerting, drills, server, storage, rollout, log, lab)',
+      'FILE:1:1: enviroment: unknown key (expected one of environment, target, probes, rules, alerting, drills, server, storage, rollout, export, log, lab)',
       'FILE:1:1: environment: missing required key (expected one of dev, staging, prod)',
     ],
   },
