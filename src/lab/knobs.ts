@@ -68,6 +68,14 @@ export interface LabKnobs {
   streaming_stopped: boolean;
   /** leak_connection_rows makes `client_disconnected` keep the presence row (a handshake leak). */
   leak_connection_rows: boolean;
+  /**
+   * enforce_caller_auth (default false: the deployed module accepts any caller) refuses
+   * subscriptions and reducer calls whose caller did not connect with a control-issued sync
+   * token, or whose token has expired by the time of the request, as the operators' token
+   * contract intends: a subscription gets its subscription error, a reducer call fails with
+   * `unauthorized: …` (HTTP 530), and each refusal counts as an auth failure.
+   */
+  enforce_caller_auth: boolean;
   auth_failures_per_minute: { unauthorized: number; token_expired: number };
   stale_cursor_events_per_minute: number;
   runtime_fields: RuntimeFieldSet;
@@ -103,6 +111,7 @@ export function defaultKnobs(): LabKnobs {
     next_rebootstrap: null,
     streaming_stopped: false,
     leak_connection_rows: false,
+    enforce_caller_auth: false,
     auth_failures_per_minute: { unauthorized: 0, token_expired: 0 },
     stale_cursor_events_per_minute: 0,
     runtime_fields: 'published',
@@ -112,7 +121,7 @@ export function defaultKnobs(): LabKnobs {
 /** KNOB_NAMES lists every knob `POST /lab/knobs` accepts, one-shots included. */
 export const KNOB_NAMES = [
   'traffic', 'retention_floor', 'publish_failures', 'publish_failure_kind', 'token_failure_ratio', 'slow_clients', 'restart', 'next_resume',
-  'next_rebootstrap', 'streaming_stopped', 'leak_connection_rows', 'auth_failures_per_minute', 'stale_cursor_events_per_minute',
+  'next_rebootstrap', 'streaming_stopped', 'leak_connection_rows', 'enforce_caller_auth', 'auth_failures_per_minute', 'stale_cursor_events_per_minute',
   'runtime_fields', 'append_burst', 'after_ms',
 ] as const;
 
@@ -206,6 +215,9 @@ export function parseKnobPatch(input: unknown, current: LabKnobs): KnobPatch {
         break;
       case 'leak_connection_rows':
         knobs.leak_connection_rows = bool(name, v);
+        break;
+      case 'enforce_caller_auth':
+        knobs.enforce_caller_auth = bool(name, v);
         break;
       case 'auth_failures_per_minute': {
         if (!isObject(v)) fail('knob auth_failures_per_minute must be an object {unauthorized?, token_expired?}');

@@ -245,7 +245,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     host,
     port: ports.spacetimedb,
     databaseName,
-    signingKey: secrets.jwtSigningKey,
+    signingKey: () => secrets.jwtSigningKey,
     db,
     nowMs,
     pingIntervalMs: options.pingIntervalMs ?? 15_000,
@@ -254,6 +254,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     hooks: {
       isStreamingStopped: () => knobs.streaming_stopped,
       isLeakingConnectionRows: () => knobs.leak_connection_rows,
+      isEnforcingCallerAuth: () => knobs.enforce_caller_auth,
       peekResumeFault: () => knobs.next_resume,
       resumeFaultApplied: (fault, afterSeq) => {
         knobs = { ...knobs, next_resume: null };

@@ -180,7 +180,8 @@ describe('lab SpacetimeDB HTTP: identity, auth, probes', () => {
     const res = await fetch(`${dbUrl(lab)}/schema?version=9`);
     expect(res.status).toBe(200);
     const def = (await res.json()) as { tables: Array<{ name: string; product_type_ref: number }>; typespace: { types: Array<{ Product: { elements: Array<{ name: { some: string } }> } }> }; reducers: Array<{ name: string; params: { elements: unknown[] } }> };
-    expect(def.tables.map((t) => t.name)).toEqual(['active_connection', 'stream_head', 'sync_event', 'stream_checkpoint']);
+    expect(def.tables.map((t) => t.name)).toEqual(['active_connection', 'nostr_presence_claim', 'stream_head', 'sync_event', 'stream_checkpoint']);
+    expect(def.reducers.map((r) => r.name)).toEqual(['init', 'client_connected', 'client_disconnected', 'heartbeat', 'request_nostr_presence_challenge', 'bind_nostr_presence_identity', 'append_sync_event', 'ack_stream_checkpoint']);
     const syncEvent = def.tables.find((t) => t.name === 'sync_event') as { product_type_ref: number };
     const cols = def.typespace.types[syncEvent.product_type_ref]?.Product.elements.map((e) => e.name.some);
     const star = await sql(lab, 'SELECT * FROM sync_event');

@@ -124,7 +124,7 @@ describe('lab WebSocket subscriptions', () => {
     const args = JSON.stringify(appendArgs('ws.caller', 'wc1', 1));
     a.client.send({ CallReducer: { reducer: 'append_sync_event', args, request_id: 42, flags: 0 } });
     const full = await a.client.next('TransactionUpdate');
-    expect(dig(full, 'TransactionUpdate', 'reducer_call')).toEqual({ reducer_name: 'append_sync_event', reducer_id: 2, args, request_id: 42 });
+    expect(dig(full, 'TransactionUpdate', 'reducer_call')).toEqual({ reducer_name: 'append_sync_event', reducer_id: 6, args, request_id: 42 });
     expect(dig(full, 'TransactionUpdate', 'caller_identity', '__identity__')).toBe(`0x${a.identity}`);
     const committed = dig(full, 'TransactionUpdate', 'status', 'Committed', 'tables');
     // Only the caller's subscribed rows: stream_head changed too but is not included.

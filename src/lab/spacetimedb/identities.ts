@@ -13,10 +13,34 @@ export function identityFor(iss: string, sub: string): string {
   return `c200${createHash('sha256').update(`${iss}|${sub}`).digest('hex').slice(0, 60)}`;
 }
 
+/**
+ * SyncGrant is what a caller's token says when the control service issued it (`POST
+ * /api/sync/token`: claims `oa_sync_scopes`, `exp`, `nbf`; OpenAgents
+ * `apps/openagents.com/service/src/sync_token.rs:371-398` at 9b2b978949). SpacetimeDB itself
+ * ignores these claims; only the lab's `enforce_caller_auth` mode reads them.
+ */
+export interface SyncGrant {
+  readonly scopes: readonly string[];
+  readonly expSec: number | undefined;
+  readonly nbfSec: number | undefined;
+}
+
 /** Caller is who a request runs as: identity hex (no `0x`) and the token that proves it. */
 export interface Caller {
   readonly identityHex: string;
   readonly token: string;
+  /** syncGrant is set when the token is a control-issued sync token. */
+  readonly syncGrant?: SyncGrant;
+}
+
+function syncGrantOf(claims: Record<string, unknown>): SyncGrant | undefined {
+  const scopes = claims.oa_sync_scopes;
+  if (!Array.isArray(scopes) || scopes.some((x) => typeof x !== 'string')) return undefined;
+  return {
+    scopes: scopes as string[],
+    expSec: typeof claims.exp === 'number' ? claims.exp : undefined,
+    nbfSec: typeof claims.nbf === 'number' ? claims.nbf : undefined,
+  };
 }
 
 /** AuthFailureReasons classify refused credentials (the runtime's auth failure counters use them). */
@@ -34,7 +58,8 @@ export interface AuthFailure {
 /** Authenticator mints anonymous identities and validates presented tokens. */
 export class Authenticator {
   constructor(
-    private readonly signingKey: string,
+    /** signingKey is read at every use, so a rotated key takes effect at once. */
+    private readonly signingKey: () => string,
     private readonly nowMs: () => number,
   ) {}
 
@@ -42,16 +67,16 @@ export class Authenticator {
   async mint(): Promise<Caller> {
     const sub = randomUUID();
     const identityHex = identityFor(ISSUER, sub);
-    const token = await signJwt({ hex_identity: identityHex, sub, iss: ISSUER, aud: ['spacetimedb'], iat: Math.floor(this.nowMs() / 1000), exp: null }, this.signingKey);
+    const token = await signJwt({ hex_identity: identityHex, sub, iss: ISSUER, aud: ['spacetimedb'], iat: Math.floor(this.nowMs() / 1000), exp: null }, this.signingKey());
     return { identityHex, token };
   }
 
   /** websocketToken re-signs a validated token's claims with a 60 s expiry (`/v1/identity/websocket-token`). */
   async websocketToken(token: string): Promise<string | undefined> {
-    const v = await verifyJwt(token, this.signingKey, Math.floor(this.nowMs() / 1000));
+    const v = await verifyJwt(token, this.signingKey(), Math.floor(this.nowMs() / 1000));
     if (!v.ok) return undefined;
     const now = Math.floor(this.nowMs() / 1000);
-    return await signJwt({ ...v.claims, iat: now, exp: now + 60 }, this.signingKey);
+    return await signJwt({ ...v.claims, iat: now, exp: now + 60 }, this.signingKey());
   }
 
   /**
@@ -73,7 +98,7 @@ export class Authenticator {
 
   /** validate checks a presented token; the identity stays the one derived from its `iss|sub`. */
   async validate(token: string): Promise<Caller | AuthFailure> {
-    const v = await verifyJwt(token, this.signingKey, Math.floor(this.nowMs() / 1000));
+    const v = await verifyJwt(token, this.signingKey(), Math.floor(this.nowMs() / 1000));
     if (!v.ok) {
       if (v.kind === 'InvalidSignature') return { status: 401, body: 'Authorization failed: token not signed by this instance', reason: 'invalid_token' };
       return { status: 401, body: `Error(${v.kind})`, reason: v.kind === 'ExpiredSignature' ? 'token_expired' : v.kind === 'ImmatureSignature' ? 'unauthorized' : 'invalid_token' };
@@ -81,7 +106,8 @@ export class Authenticator {
     const iss = typeof v.claims.iss === 'string' ? v.claims.iss : '';
     const sub = typeof v.claims.sub === 'string' ? v.claims.sub : '';
     if (iss === '' || sub === '') return { status: 401, body: 'Error(MissingRequiredClaim("sub"))', reason: 'invalid_token' };
-    return { identityHex: identityFor(iss, sub), token };
+    const syncGrant = syncGrantOf(v.claims);
+    return syncGrant ? { identityHex: identityFor(iss, sub), token, syncGrant } : { identityHex: identityFor(iss, sub), token };
   }
 }
 

@@ -3,10 +3,12 @@
  * runs in one SQLite transaction and returns the rows it inserted and deleted, so the WebSocket
  * layer can fan the delta out exactly as SpacetimeDB does.
  */
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Row, SqlValue, TableDef } from './schema.js';
 import { TABLES, findTable, sqliteColumnType } from './schema.js';
 import type { CompiledSql } from './sql-query.js';
+import { verifySchnorr } from './schnorr.js';
 
 /** TableDelta is what one transaction did to one table. */
 export interface TableDelta {
@@ -38,10 +40,26 @@ interface ReducerDef {
   readonly params: ReadonlyArray<{ name: string; type: ParamType }>;
 }
 
-/** REDUCERS lists the module's reducers in definition order; the index is the `reducer_id`. */
+/**
+ * REDUCERS lists the module's reducers in definition order (`lib.rs:65-315` at 9b2b978949); the
+ * index is the `reducer_id`. `init`, `client_connected` and `client_disconnected` are lifecycle
+ * reducers SpacetimeDB runs itself.
+ */
 export const REDUCERS: readonly ReducerDef[] = [
+  { name: 'init', params: [] },
   { name: 'client_connected', params: [] },
   { name: 'client_disconnected', params: [] },
+  { name: 'heartbeat', params: [] },
+  { name: 'request_nostr_presence_challenge', params: [] },
+  {
+    name: 'bind_nostr_presence_identity',
+    params: [
+      { name: 'nostr_pubkey_hex', type: 'String' },
+      { name: 'nostr_pubkey_npub', type: 'String' },
+      { name: 'challenge', type: 'String' },
+      { name: 'challenge_signature_hex', type: 'String' },
+    ],
+  },
   {
     name: 'append_sync_event',
     params: [
@@ -64,13 +82,31 @@ export const REDUCERS: readonly ReducerDef[] = [
       { name: 'durable_offset', type: 'U64' },
     ],
   },
-  { name: 'heartbeat', params: [] },
 ];
+
+/** LIFECYCLE maps the lifecycle reducers to SpacetimeDB's Lifecycle variant names. */
+export const LIFECYCLE: Readonly<Record<string, 'Init' | 'OnConnect' | 'OnDisconnect'>> = { init: 'Init', client_connected: 'OnConnect', client_disconnected: 'OnDisconnect' };
+
+/** NOSTR_CLAIM_TTL_MS is how long a presence challenge stays valid (`lib.rs:7`). */
+export const NOSTR_CLAIM_TTL_MS = 300_000;
+
+/** NOSTR_CHALLENGE_DOMAIN prefixes presence challenges and their signed digest (`lib.rs:8`). */
+export const NOSTR_CHALLENGE_DOMAIN = 'openagents:nostr-presence-bind:v1';
+
+/** nostrChallengeDigest is the 32-byte message a presence binding signs (`lib.rs:374-381`). */
+export function nostrChallengeDigest(identityHex: string, challenge: string): Uint8Array {
+  return createHash('sha256').update(`${NOSTR_CHALLENGE_DOMAIN}:${identityHex}:${challenge}`).digest();
+}
 
 /** reducerId is a reducer's index in REDUCERS, or undefined when the module has no such reducer. */
 export function reducerId(name: string): number | undefined {
   const i = REDUCERS.findIndex((r) => r.name === name);
   return i < 0 ? undefined : i;
+}
+
+/** isLifecycleReducer tells the reducers SpacetimeDB runs itself (a client may not call them). */
+export function isLifecycleReducer(name: string): boolean {
+  return LIFECYCLE[name] !== undefined;
 }
 
 /** NO_SUCH_REDUCER_ID is the `reducer_id` SpacetimeDB reports for an unknown reducer. */
@@ -238,10 +274,14 @@ export class ModuleDb {
     });
   }
 
-  /** disconnect runs `client_disconnected`: delete the presence row keyed by identity alone. */
+  /**
+   * disconnect runs `client_disconnected`: delete the caller's presence row and presence claim,
+   * both keyed by identity alone (`lib.rs:98-102`).
+   */
   disconnect(identityHex: string): CommittedTx {
     return this.transaction((rec) => {
       this.remove(rec, this.table('active_connection'), identityHex);
+      this.remove(rec, this.table('nostr_presence_claim'), identityHex);
     });
   }
 
@@ -250,10 +290,8 @@ export class ModuleDb {
     const reducerId = REDUCERS.findIndex((r) => r.name === name);
     const def = REDUCERS[reducerId];
     if (!def) return { ok: false, kind: 'no_such_reducer', message: 'no such reducer', reducerId: NO_SUCH_REDUCER_ID };
-    if (name === 'client_connected' || name === 'client_disconnected') {
-      const which = name === 'client_connected' ? 'OnConnect' : 'OnDisconnect';
-      return { ok: false, kind: 'lifecycle', message: `can't directly call special ${which} lifecycle reducer`, reducerId };
-    }
+    const lifecycle = LIFECYCLE[name];
+    if (lifecycle !== undefined) return { ok: false, kind: 'lifecycle', message: `can't directly call special ${lifecycle} lifecycle reducer`, reducerId };
     let args: Array<string | number | boolean>;
     try {
       args = parseArgs(def, rawArgs);
@@ -271,6 +309,12 @@ export class ModuleDb {
             break;
           case 'heartbeat':
             this.heartbeat(rec, now, callerHex);
+            break;
+          case 'request_nostr_presence_challenge':
+            this.requestNostrPresenceChallenge(rec, now, callerHex);
+            break;
+          case 'bind_nostr_presence_identity':
+            this.bindNostrPresenceIdentity(rec, now, callerHex, args as [string, string, string, string]);
             break;
         }
       });
@@ -324,11 +368,62 @@ export class ModuleDb {
     });
   }
 
+  /** heartbeat refreshes the caller's `last_seen_unix_ms`; a caller with no row is a silent no-op (`lib.rs:104-112`). */
   private heartbeat(rec: TxRecorder, now: number, callerHex: string): void {
     const t = this.table('active_connection');
     const row = this.find(t, callerHex);
-    if (!row) throw new ReducerError('identity is not connected');
+    if (!row) return;
     this.upsert(rec, t, { ...row, last_seen_unix_ms: now });
+  }
+
+  private ensureConnected(callerHex: string): Row {
+    const row = this.find(this.table('active_connection'), callerHex);
+    if (!row) throw new ReducerError('identity is not connected');
+    return row;
+  }
+
+  /** requestNostrPresenceChallenge upserts a 300 s challenge for a connected caller (`lib.rs:114-146`). */
+  private requestNostrPresenceChallenge(rec: TxRecorder, now: number, callerHex: string): void {
+    this.ensureConnected(callerHex);
+    this.upsert(rec, this.table('nostr_presence_claim'), {
+      identity: callerHex,
+      challenge: `${NOSTR_CHALLENGE_DOMAIN}:${callerHex}:${now}`,
+      issued_at_unix_ms: now,
+      expires_at_unix_ms: now + NOSTR_CLAIM_TTL_MS,
+      consumed: 0,
+    });
+  }
+
+  /**
+   * bindNostrPresenceIdentity binds a Nostr key to the caller's connection once it signed the
+   * caller's unconsumed, unexpired challenge (BIP-340 over sha256(domain:identity_hex:challenge));
+   * the npub is stored as given (`lib.rs:148-204`, `:342-381`).
+   */
+  private bindNostrPresenceIdentity(rec: TxRecorder, now: number, callerHex: string, args: [string, string, string, string]): void {
+    const [pubkeyHex, npub, challenge, signatureHex] = args;
+    const connection = this.ensureConnected(callerHex);
+    const claims = this.table('nostr_presence_claim');
+    const claim = this.find(claims, callerHex);
+    if (!claim) throw new ReducerError('nostr claim challenge missing');
+    if (Number(claim.consumed) === 1) throw new ReducerError('nostr claim challenge already consumed');
+    if (now > Number(claim.expires_at_unix_ms)) throw new ReducerError('nostr claim challenge expired');
+    const normalized = challenge.trim();
+    if (normalized === '' || normalized !== claim.challenge) throw new ReducerError('nostr claim challenge mismatch');
+    const pubkey = pubkeyHex.trim();
+    if (pubkey === '') throw new ReducerError('nostr_pubkey_hex is required');
+    const signature = signatureHex.trim();
+    if (signature === '') throw new ReducerError('challenge_signature_hex is required');
+    const check = verifySchnorr(pubkey, nostrChallengeDigest(callerHex, normalized), signature);
+    if (!check.ok) throw new ReducerError(check.message);
+    this.upsert(rec, this.table('active_connection'), {
+      ...connection,
+      nostr_pubkey_hex: pubkey,
+      nostr_pubkey_npub: npub.trim(),
+      nostr_challenge_proof_sig: signature,
+      nostr_challenge_bound_at_unix_ms: now,
+      last_seen_unix_ms: now,
+    });
+    this.upsert(rec, claims, { ...claim, consumed: 1 });
   }
 
   /** dropBelow deletes every `sync_event` with `seq < floor` (retention), as one transaction. */

@@ -3,14 +3,12 @@
  * (SATS-JSON), built from the same table and reducer lists the host runs, so a client that
  * formats rows against the schema (as `spacetime subscribe` does) sees the real columns.
  */
-import { REDUCERS } from './module-db.js';
+import { LIFECYCLE, REDUCERS } from './module-db.js';
 import { TABLES, algebraicType } from './schema.js';
 
 function pascalCase(name: string): string {
   return name.replace(/(^|_)([a-z])/g, (_m, _u: string, c: string) => c.toUpperCase());
 }
-
-const LIFECYCLE: Readonly<Record<string, string>> = { client_connected: 'OnConnect', client_disconnected: 'OnDisconnect' };
 
 /** rawModuleDefV9 describes the autopilot-sync module: typespace, public tables, reducers, type names. */
 export function rawModuleDefV9(): Record<string, unknown> {

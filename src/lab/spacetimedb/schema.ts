@@ -14,7 +14,10 @@ export interface ColumnDef {
   readonly type: ColumnType;
 }
 
-/** TableDef is one table: its id (opaque, from 4096 like user tables), name, columns and primary key. */
+/**
+ * TableDef is one table: its id (opaque; user tables from 4096, numbered here in definition
+ * order), name, columns and primary key.
+ */
 export interface TableDef {
   readonly id: number;
   readonly name: string;
@@ -32,7 +35,10 @@ function col(name: string, type: ColumnType): ColumnDef {
   return { name, type };
 }
 
-/** TABLES lists the module's public tables in definition order; names and columns are exact. */
+/**
+ * TABLES lists the module's five tables, all public, in definition order; names and columns are
+ * exact (`spacetime/modules/autopilot-sync/spacetimedb/src/lib.rs:10-63` at 9b2b978949).
+ */
 export const TABLES: readonly TableDef[] = [
   {
     id: 4096,
@@ -51,12 +57,18 @@ export const TABLES: readonly TableDef[] = [
   },
   {
     id: 4097,
+    name: 'nostr_presence_claim',
+    primaryKey: 'identity',
+    columns: [col('identity', 'Identity'), col('challenge', 'String'), col('issued_at_unix_ms', 'U64'), col('expires_at_unix_ms', 'U64'), col('consumed', 'Bool')],
+  },
+  {
+    id: 4098,
     name: 'stream_head',
     primaryKey: 'stream_id',
     columns: [col('stream_id', 'String'), col('head_seq', 'U64'), col('updated_at_unix_ms', 'U64')],
   },
   {
-    id: 4098,
+    id: 4099,
     name: 'sync_event',
     primaryKey: 'idempotency_key',
     columns: [
@@ -71,7 +83,7 @@ export const TABLES: readonly TableDef[] = [
     ],
   },
   {
-    id: 4099,
+    id: 4100,
     name: 'stream_checkpoint',
     primaryKey: 'checkpoint_key',
     columns: [
