@@ -1,35 +1,37 @@
 /**
- * cli: the `sentinel` command. Parses arguments, dispatches to src/commands/, maps errors to the
- * documented exit codes. The only place that calls process.exit.
+ * cli: the `sentinel` command. Parses arguments, loads and dispatches to the one command in
+ * src/commands/ that runs, maps errors to the documented exit codes. `runCli` is the only place
+ * that calls process.exit; `bin/sentinel.js` calls it, and so does this file when it is the
+ * script node was started with (`tsx src/cli.ts ...`).
  */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isSentinelError } from './errors.js';
-import type { Command, CommandIO } from './commands/types.js';
+import type { CommandEntry, CommandIO } from './commands/types.js';
 import { ExitCodes } from './commands/types.js';
 import { COMMANDS } from './commands/index.js';
-
-/** HELP_ORDER lists commands as DESIGN.md does: the daemon first, then the one-shot tools. */
-const HELP_ORDER = ['run', 'demo', 'lab', 'config check', 'probe', 'query', 'rules check', 'rules test', 'drill', 'verdict', 'gate'];
+import { sentinelVersion } from './version.js';
 
 function usage(): string {
   const lines = ['usage: sentinel <command> [options]', ''];
-  const names = [...HELP_ORDER.filter((n) => n in COMMANDS), ...Object.keys(COMMANDS).filter((n) => !HELP_ORDER.includes(n))];
   // Each usage is "synopsis   description"; print the descriptions under each other.
-  const rows = names.map((n) => {
-    const [synopsis, ...rest] = (COMMANDS[n].usage || n).split(/ {2,}/);
-    return { synopsis, description: rest.join(' ') };
-  });
-  for (const r of rows) lines.push(`  sentinel ${r.synopsis}${r.description ? `\n      ${r.description}` : ''}`);
-  lines.push('', 'Exit codes: 0 success/allow, 1 check failed/block, 2 usage, configuration or evidence error.');
+  for (const [name, entry] of Object.entries(COMMANDS)) {
+    const [synopsis, ...rest] = (entry.usage || name).split(/ {2,}/);
+    const description = rest.join(' ');
+    lines.push(`  sentinel ${synopsis}${description ? `\n      ${description}` : ''}`);
+  }
+  lines.push('  sentinel --version', '      print the version', '');
+  lines.push('Exit codes: 0 success/allow, 1 check failed/block, 2 usage, configuration or evidence error.');
   return lines.join('\n') + '\n';
 }
 
 /** findCommand takes the longest command name ("rules test" before "rules") matching argv. */
-function findCommand(argv: readonly string[]): { name: string; command: Command; rest: string[] } | undefined {
+function findCommand(argv: readonly string[]): { name: string; entry: CommandEntry; rest: string[] } | undefined {
   for (const words of [2, 1]) {
     const name = argv.slice(0, words).join(' ');
-    const command = COMMANDS[name];
-    if (command && argv.length >= words) return { name, command, rest: argv.slice(words) };
+    const entry = COMMANDS[name];
+    if (entry && argv.length >= words) return { name, entry, rest: argv.slice(words) };
   }
   return undefined;
 }
@@ -40,20 +42,25 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
     io.stdout.write(usage());
     return argv.length === 0 ? ExitCodes.usage : ExitCodes.ok;
   }
+  if (argv[0] === '--version' || argv[0] === 'version') {
+    io.stdout.write(`${sentinelVersion()}\n`);
+    return ExitCodes.ok;
+  }
   const found = findCommand(argv);
   if (!found) {
     io.stderr.write(`sentinel: unknown command '${argv.join(' ')}'; run 'sentinel help' for the list\n`);
     return ExitCodes.usage;
   }
+  const command = await found.entry.load();
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: found.rest, options: { ...found.command.options }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: found.rest, options: { ...command.options }, allowPositionals: true, strict: true });
   } catch (err) {
-    io.stderr.write(`sentinel ${found.name}: ${(err as Error).message}; usage: ${found.command.usage}\n`);
+    io.stderr.write(`sentinel ${found.name}: ${(err as Error).message}; usage: sentinel ${found.entry.usage.split(/ {2,}/)[0]}\n`);
     return ExitCodes.usage;
   }
   try {
-    return await found.command.run({ positionals: parsed.positionals, options: parsed.values as Record<string, string | boolean | undefined> }, io);
+    return await command.run({ positionals: parsed.positionals, options: parsed.values as Record<string, string | boolean | undefined> }, io);
   } catch (err) {
     if (isSentinelError(err)) {
       io.stderr.write(`sentinel ${found.name}: ${err.message}\n`);
@@ -64,8 +71,12 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
   }
 }
 
-const isEntryPoint = process.argv[1] !== undefined && /(?:^|[/\\])(?:cli\.(?:ts|js)|sentinel(?:\.js)?)$/.test(process.argv[1]);
-if (isEntryPoint) {
+/**
+ * runCli runs `sentinel` with this process' arguments, environment and signals, then exits with
+ * the command's code. The first SIGINT/SIGTERM aborts the command (the daemon stops within
+ * `server.shutdown_timeout`); a second one exits at once with 130.
+ */
+export function runCli(): void {
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -84,3 +95,16 @@ if (isEntryPoint) {
     },
   );
 }
+
+/** isMainModule: node was started with this file (not with bin/sentinel.js, not imported by a test). */
+function isMainModule(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMainModule()) runCli();

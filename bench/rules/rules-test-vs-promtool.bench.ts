@@ -11,11 +11,11 @@
  *   1. sentinel in-process: the `rules test` command from `src/commands/index.ts`, called in this
  *      process (no Node start-up or TypeScript transpile: the evaluation work itself);
  *   2. sentinel compiled, as a child process: `node dist/cli.js rules test FILE`, what an
- *      installed sentinel runs (`npm run build`; bin/sentinel.js prefers dist/). The bench
+ *      installed package runs (its bin/sentinel.js runs the compiled dist/). The bench
  *      compiles src/ once, before the rounds, into node_modules/.cache/ (so packages resolve)
  *      and removes it afterwards; skipped with --no-build;
  *   3. sentinel from source, as a child process: `node --import tsx src/cli.ts rules test FILE`
- *      (a checkout without a build: TypeScript is transpiled at every start);
+ *      (what `npx sentinel` runs in a checkout: TypeScript is transpiled at every start);
  *   4. promtool as a child process: `promtool test rules FILE` (a Go binary: start-up is tiny).
  * Prints each round, each median and the median of the per-round ratios sentinel/promtool.
  * Target: the sentinel no slower than promtool (ratio <= 1), judged (PASS/MISS) for 1 and 2; the
@@ -202,8 +202,9 @@ async function sentinelInProcess(file: string, cwd: string): Promise<number> {
     cwd,
     signal: AbortSignal.timeout(CHILD_TIMEOUT_MS),
   };
-  const command = COMMANDS['rules test'];
-  if (!command) throw new Error("src/commands/index.ts has no 'rules test' command");
+  const entry = COMMANDS['rules test'];
+  if (!entry) throw new Error("src/commands/index.ts has no 'rules test' command");
+  const command = await entry.load();
   const t0 = performance.now();
   const code = await command.run({ positionals: [file], options: {} }, io);
   const ms = performance.now() - t0;

@@ -14,7 +14,6 @@ export const DEFAULT_CONFIG_FILE = 'config/sentinel.yaml';
 
 /** configCheckCommand implements `sentinel config check`. */
 export const configCheckCommand: Command = {
-  usage: 'config check [--config FILE]                       validate a configuration file',
   options: { config: { type: 'string' } },
   async run(args, io) {
     const file = typeof args.options.config === 'string' ? args.options.config : DEFAULT_CONFIG_FILE;

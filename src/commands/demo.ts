@@ -27,7 +27,6 @@ const DEMO_DRILL = 'temporary-partition';
 
 /** demoCommand implements `sentinel demo`. */
 export const demoCommand: Command = {
-  usage: 'demo [--out DIR]                                     lab + daemon + one staged drill; prints the verdict',
   options: { out: { type: 'string' } },
   async run(args, io) {
     const say = (line: string): void => void io.stdout.write(`${line}\n`);

@@ -93,7 +93,6 @@ async function runDrill(config: Config, name: string, options: { out?: string; d
 
 /** drillCommand implements `sentinel drill`. */
 export const drillCommand: Command = {
-  usage: 'drill list|run NAME|cleanup [--config FILE] [--out DIR] [--dry-run] [--json]   staged chaos drills through Toxiproxy, with evidence',
   options: { config: { type: 'string' }, out: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
   async run(args, io) {
     const [sub, name, ...extra] = args.positionals;

@@ -17,7 +17,6 @@ import { ExitCodes } from './types.js';
 
 /** gateCommand implements `sentinel gate`. */
 export const gateCommand: Command = {
-  usage: 'gate [--config FILE] [--out DIR] [--json]            promotion gate: drills + alerts + SLOs',
   options: { config: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
   async run(args, io) {
     if (args.positionals.length > 0) {

@@ -212,7 +212,7 @@ export async function startLabStack(options: LabStackOptions): Promise<LabStack>
 async function run(args: CommandArgs, io: CommandIO): Promise<number> {
   const configPath = typeof args.options.config === 'string' ? args.options.config : undefined;
   if (args.positionals.length > 0) {
-    io.stderr.write(`sentinel lab: unexpected argument '${args.positionals[0]}'; usage: ${labCommand.usage}\n`);
+    io.stderr.write(`sentinel lab: unexpected argument '${args.positionals[0]}'; pass the file with --config FILE\n`);
     return ExitCodes.usage;
   }
   const options = labStackOptionsFromConfig(configPath, io.cwd);
@@ -250,7 +250,6 @@ async function run(args: CommandArgs, io: CommandIO): Promise<number> {
 
 /** labCommand is `sentinel lab`. */
 export const labCommand: Command = {
-  usage: 'lab [--config FILE]                                  the embedded reference system and fault proxy, in the foreground',
   options: { config: { type: 'string' } },
   run,
 };

@@ -26,7 +26,6 @@ export interface ProbeCommandDeps {
 /** createProbeCommand builds the `sentinel probe` command. */
 export function createProbeCommand(deps: ProbeCommandDeps = {}): Command {
   return {
-    usage: 'probe NAME|all [--config FILE] [--json]        run probes once and print their results',
     options: { config: { type: 'string' }, json: { type: 'boolean' } },
     async run(args, io) {
       if (args.positionals.length !== 1) {

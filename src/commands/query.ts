@@ -44,7 +44,6 @@ function stringOption(args: { options: Readonly<Record<string, string | boolean 
 
 /** queryCommand implements `sentinel query`. */
 export const queryCommand: Command = {
-  usage: 'query EXPR [--time T | --start S --end E --step D] [--config FILE | --data-dir DIR] [--json]   PromQL over the local sample store',
   options: {
     time: { type: 'string' },
     start: { type: 'string' },

@@ -12,7 +12,6 @@ import { ExitCodes } from './types.js';
 
 /** rulesCheckCommand implements `sentinel rules check`. */
 export const rulesCheckCommand: Command = {
-  usage: 'rules check FILE...                                validate Prometheus rule files',
   options: {},
   async run(args, io) {
     if (args.positionals.length === 0) {

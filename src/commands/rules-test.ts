@@ -8,7 +8,6 @@ import { ExitCodes } from './types.js';
 
 /** rulesTestCommand implements `sentinel rules test`. */
 export const rulesTestCommand: Command = {
-  usage: 'rules test FILE...                                 run promtool-format rule unit tests',
   options: {},
   async run(args, io) {
     if (args.positionals.length === 0) {

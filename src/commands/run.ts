@@ -253,7 +253,6 @@ export async function runDaemon(config: Config, io: CommandIO, deps: { clock?: C
 
 /** runCommand implements `sentinel run`. */
 export const runCommand: Command = {
-  usage: 'run [--config FILE]   daemon: probes, rules, notifications, scheduled drills, HTTP API',
   options: { config: { type: 'string' } },
   async run(args, io) {
     const file = typeof args.options.config === 'string' ? args.options.config : DEFAULT_CONFIG_FILE;

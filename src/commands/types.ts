@@ -25,9 +25,15 @@ export interface CommandArgs {
 
 /** Command is one subcommand: its option names and its run function. */
 export interface Command {
-  /** usage is the one-line synopsis printed by `sentinel help`. */
-  readonly usage: string;
   /** options maps each accepted `--name` to whether it takes a value. */
   readonly options: Readonly<Record<string, { readonly type: 'string' | 'boolean' }>>;
   run(args: CommandArgs, io: CommandIO): Promise<number>;
+}
+
+/** CommandEntry is a command in the CLI's table: its help line and the import that loads it. */
+export interface CommandEntry {
+  /** usage is "synopsis   description" (two or more spaces between), printed by `sentinel help`. */
+  readonly usage: string;
+  /** load imports the command's module; only the command that runs is loaded. */
+  load(): Promise<Command>;
 }

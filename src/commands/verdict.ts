@@ -5,14 +5,15 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { checkConfig } from '../config/index.js';
-import { protectionSentence, readVerdict } from '../drills/index.js';
+// From its own module, not the drills barrel, which loads the runner with probes, store and
+// PromQL that a verdict never uses; the configuration is loaded only when --config is given.
+// Both keep `sentinel verdict` a fast start.
+import { protectionSentence, readVerdict } from '../drills/verdict.js';
 import type { Command } from './types.js';
 import { ExitCodes } from './types.js';
 
 /** verdictCommand implements `sentinel verdict`. */
 export const verdictCommand: Command = {
-  usage: 'verdict DIR [--config FILE] [--json]   exit 0 allow, 1 block, 2 invalid or tampered',
   options: { json: { type: 'boolean' }, config: { type: 'string' } },
   async run(args, io) {
     const [dirArg, ...extra] = args.positionals;
@@ -28,6 +29,7 @@ export const verdictCommand: Command = {
     // The manifest key comes from the configuration (drills.manifest_hmac_key) or the environment.
     let hmacKey = io.env.SENTINEL_MANIFEST_HMAC_KEY || undefined;
     if (typeof args.options.config === 'string') {
+      const { checkConfig } = await import('../config/index.js');
       const checked = checkConfig(args.options.config, { env: io.env, cwd: io.cwd });
       if (!checked.ok) {
         for (const line of checked.issues) io.stderr.write(`${line}\n`);

@@ -60,7 +60,7 @@ async function sentinel(argv: string[], io: Captured = captureIO()): Promise<{ c
   const positionals = rest.filter((x, i) => !x.startsWith('--') && !(i > 0 && rest[i - 1] === '--config'));
   const at = rest.indexOf('--config');
   const options = { ...(at >= 0 ? { config: rest[at + 1] } : {}), ...(rest.includes('--json') ? { json: true } : {}) };
-  const code = await command.run({ positionals, options }, io);
+  const code = await (await command.load()).run({ positionals, options }, io);
   return { code, out: io.out(), err: io.err() };
 }
 

@@ -1,0 +1,137 @@
+/**
+ * CLI start-up: wall time of the compiled `sentinel` as an operator runs it, hyperfine style
+ * (warm-up runs, then N timed runs one after another; min / median / p90 / mean ± sd).
+ *
+ * The CLI is the packed package: `npm pack` of this checkout (prepack compiles dist/, postpack
+ * removes it) unpacked into a temp directory, with a node_modules symlink to the checkout's, and
+ * run as `node bin/sentinel.js ...` (what the installed bin's `#!/usr/bin/env node` does). The
+ * floor is `node -e 0` on the same machine in the same run; start-up above it is printed too.
+ * Target: `sentinel --help` and `sentinel verdict DIR` (a signed, passing evidence directory)
+ * under 150 ms median.
+ *
+ * Run: npx tsx bench/cli/startup.bench.ts [--runs N] [--warmup N]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { createEvidenceDir, finishEvidence } from '../../src/drills/evidence.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const TARGET_MS = 150;
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const RUNS = arg('runs', 30);
+const WARMUP = arg('warmup', 3);
+
+/** packInto runs `npm pack` and unpacks the tarball into `<dir>/package`; returns its bin. */
+function packInto(dir: string): { bin: string; tarballBytes: number } {
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+  const [packed] = JSON.parse(out) as Array<{ filename: string; size: number }>;
+  execFileSync('tar', ['-xzf', path.join(dir, packed.filename), '-C', dir], { timeout: 60_000 });
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'package', 'node_modules'), 'dir');
+  return { bin: path.join(dir, 'package', 'bin', 'sentinel.js'), tarballBytes: packed.size };
+}
+
+/** passingEvidence writes a finished, HMAC-signed evidence directory that `verdict` allows. */
+async function passingEvidence(root: string, key: string): Promise<string> {
+  const dir = createEvidenceDir(root, Date.UTC(2026, 10, 25, 17, 0, 0));
+  writeFileSync(path.join(dir, 'journal.jsonl'), '{"type":"run_start"}\n');
+  await finishEvidence({
+    dir,
+    run: { run_id: 'bench', drills: ['temporary-partition'], environment: 'dev', started_at: '2026-11-25T17:00:00.000Z', finished_at: '2026-11-25T17:01:00.000Z', status: 'completed', deviated: false, sentinel_version: 'bench' },
+    scenarios: [
+      {
+        scenario: 'temporary-partition',
+        status: 'passed',
+        duration_seconds: 60,
+        started_at: '2026-11-25T17:00:00.000Z',
+        faults: [{ stage: 'partition', proxy: 'spacetimedb', toxic: 'sentinel-bench-0-0', type: 'timeout', removed: true }],
+        faults_removed: true,
+        conditions: [{ name: 'resume ok', kind: 'expect', query: 'x', op: '>=', threshold: 1, observed: 1, sampleCount: 3, status: 'passed' }],
+        stages: [{ name: 'partition', status: 'passed', duration_seconds: 30 }],
+        reasons: [],
+      },
+    ],
+    facts: [['Environment', 'dev']],
+    hmacKey: key,
+  });
+  return dir;
+}
+
+interface Case {
+  readonly label: string;
+  readonly args: readonly string[];
+  readonly env?: Record<string, string>;
+  readonly expectStatus: number;
+  readonly target: boolean;
+}
+
+function timeOnce(c: Case, cwd: string): number {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, c.args, { cwd, env: { ...process.env, ...c.env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+  const ms = performance.now() - t0;
+  if (r.status !== c.expectStatus) throw new Error(`${c.label}: exit ${r.status ?? r.signal} (expected ${c.expectStatus}): ${r.stderr.toString().slice(0, 500)}`);
+  return ms;
+}
+
+function stats(ms: number[]): { min: number; median: number; p90: number; mean: number; sd: number } {
+  const s = [...ms].sort((a, b) => a - b);
+  const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  const mean = s.reduce((a, b) => a + b, 0) / s.length;
+  const sd = Math.sqrt(s.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, s.length - 1));
+  return { min: s[0], median: at(0.5), p90: at(0.9), mean, sd };
+}
+
+async function main(): Promise<number> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'sentinel-startup-'));
+  try {
+    const t0 = performance.now();
+    const { bin, tarballBytes } = packInto(tmp);
+    console.log(`startup: packed and unpacked in ${((performance.now() - t0) / 1000).toFixed(1)} s (tarball ${(tarballBytes / 1024).toFixed(0)} KiB); ${RUNS} runs after ${WARMUP} warm-up runs each; load avg ${os.loadavg()[0].toFixed(2)}`);
+    const key = 'bench-hmac-key';
+    const evidenceRoot = path.join(tmp, 'evidence');
+    mkdirSync(evidenceRoot);
+    const evidence = await passingEvidence(evidenceRoot, key);
+    const cases: Case[] = [
+      { label: 'node -e 0 (floor)', args: ['-e', '0'], expectStatus: 0, target: false },
+      { label: 'sentinel --version', args: [bin, '--version'], expectStatus: 0, target: false },
+      { label: 'sentinel --help', args: [bin, '--help'], expectStatus: 0, target: true },
+      { label: 'sentinel verdict DIR', args: [bin, 'verdict', evidence], env: { SENTINEL_MANIFEST_HMAC_KEY: key }, expectStatus: 0, target: true },
+      { label: 'sentinel rules check FILE', args: [bin, 'rules', 'check', path.join(tmp, 'package', 'config', 'rules', 'spacetime-sync.rules.yaml')], expectStatus: 0, target: false },
+    ];
+    const results: Array<{ c: Case; s: ReturnType<typeof stats> }> = [];
+    for (const c of cases) {
+      for (let i = 0; i < WARMUP; i++) timeOnce(c, tmp);
+      const ms: number[] = [];
+      for (let i = 0; i < RUNS; i++) ms.push(timeOnce(c, tmp));
+      results.push({ c, s: stats(ms) });
+    }
+    const floor = results[0].s.median;
+    const pad = Math.max(...cases.map((c) => c.label.length));
+    console.log(`${'command'.padEnd(pad)}  ${'min'.padStart(7)}  ${'median'.padStart(7)}  ${'p90'.padStart(7)}  ${'mean ± sd'.padStart(15)}  ${'above floor'.padStart(11)}  target`);
+    for (const { c, s } of results) {
+      const verdict = c.target ? `${s.median < TARGET_MS ? 'PASS' : 'MISS'} (median < ${TARGET_MS} ms)` : '-';
+      const f = (n: number): string => `${n.toFixed(1)} ms`.padStart(7);
+      console.log(`${c.label.padEnd(pad)}  ${f(s.min)}  ${f(s.median)}  ${f(s.p90)}  ${`${s.mean.toFixed(1)} ± ${s.sd.toFixed(1)} ms`.padStart(15)}  ${`${(s.median - floor).toFixed(1)} ms`.padStart(11)}  ${verdict}`);
+    }
+    return 0;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(`startup: FAILED: ${(err as Error)?.stack ?? String(err)}`);
+    process.exitCode = 1;
+  },
+);
