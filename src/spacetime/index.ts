@@ -40,4 +40,5 @@ export type { Column, SatsValue, AlgebraicType } from './sats.js';
 export { parseJsonBig, isJsonObject, JsonSyntaxError } from './json.js';
 export type { JsonValue, JsonObject } from './json.js';
 export { redactSecrets, REDACTED } from './redact.js';
-export { bodyExcerpt } from './http-request.js';
+export { bodyExcerpt, httpRequest } from './http-request.js';
+export type { HttpRequest, HttpResponse } from './http-request.js';
