@@ -103,7 +103,7 @@ export class GroupRunner {
     return this.loop !== undefined;
   }
 
-  /** nextEvalTimestampMs is the first slot strictly after `nowMs`. */
+  /** nextSlotAfter is the first evaluation slot strictly after `nowMs`. */
   nextSlotAfter(nowMs: number): number {
     return evalTimestampMs(nowMs, this.group.intervalMs, this.offsetMs) + this.group.intervalMs;
   }

@@ -15,7 +15,7 @@ export { RecordingRule } from './recording-rule.js';
 export type { RecordingRuleOptions } from './recording-rule.js';
 export { RuleGroup } from './rule-group.js';
 export type { Appendable, RuleGroupOptions, RuleGroupFromDefinitionOptions, RuleFailure, GroupEvalResult } from './rule-group.js';
-export { expandTemplate, createTemplateExpander, compileTemplate, checkTemplate, TemplateError, TEMPLATE_DEFS, formatGoValue, goSprintf } from './template/index.js';
+export { expandTemplate, createTemplateExpander, compileTemplate, checkTemplate, TemplateError, TEMPLATE_DEFS, goSprintf } from './template/index.js';
 export type { AlertTemplateData, CompiledTemplate, ExpandOptions, TemplateExpander, TemplateQueryFn, TemplateSample } from './template/index.js';
 export { checkPromqlExpr, promqlErrorText } from './expr-check.js';
 export { runRulesTests, runUnitTestFile, parseUnitTestFile, parseSeriesValues, parseMetricNotation, NotationError } from './unit-test/index.js';

@@ -11,14 +11,14 @@ import type { DrillEventHandler, DrillLabels, DrillProbes, DrillSpec, QueryFn } 
 import type { ProbeScheduler } from '../probes/index.js';
 import { createEngine } from '../promql/index.js';
 import { ControlClient, RuntimeMetricsClient, SpacetimeHttpClient } from '../spacetime/index.js';
-import type { Queryable } from '../store/index.js';
+import type { SampleStore } from '../store/index.js';
 import type { Clock } from '../time/index.js';
 
 /** DrillRuntimeDeps are the daemon's shared parts the drills build on. */
 export interface DrillRuntimeDeps {
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly store: Queryable;
+  readonly store: SampleStore;
   readonly scheduler: ProbeScheduler;
   readonly version: string;
   readonly events?: readonly DrillEventHandler[];

@@ -43,4 +43,4 @@ export type { ConfigIssue } from './config-issue.js';
 export { resolveReferences } from './resolve-references.js';
 export type { ReferenceContext, ResolvedTree } from './resolve-references.js';
 export { durationMs, positiveDurationMs, httpUrl, cronExpression, secret, urlPath, nonEmptyString, count, listenAddress } from './field-schemas.js';
-export { resolveFileGlobs } from './resolve-file-globs.js';
+export { goFilepathGlob, resolveFileGlobs } from './resolve-file-globs.js';

@@ -1,35 +1,91 @@
 /**
- * resolveFileGlobs: expands the file globs of `rules.files` and `drills.files` (`*`, `?`,
- * `[abc]` within a path segment, `**` for any number of directories). Node 20 has no fs.glob.
+ * File globs, in the two dialects the sentinel reads (Node 20 has no fs.glob):
+ * - `resolveFileGlobs`, for `rules.files` and `drills.files`: `*`, `?`, `[abc]`/`[!abc]` within
+ *   a path segment, `**` for any number of directories; like shells, a wildcard does not match a
+ *   leading dot unless the pattern segment starts with one; only files match.
+ * - `goFilepathGlob`, for a unit-test file's `rule_files` as promtool reads them: Go's
+ *   `path/filepath.Glob` (`*`, `?`, `[abc]`/`[^abc]`, `\` escapes; no `**`; dot files match;
+ *   directories match too).
+ * One walker serves both; the dialect decides how a segment reads and what may match.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, parse, sep } from 'node:path';
 
-const MAGIC = /[*?[]/;
-
-function segmentRegExp(segment: string): RegExp {
-  let re = '';
-  for (let i = 0; i < segment.length; i++) {
-    const c = segment[i];
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = segment.indexOf(']', i + 1);
-      if (end < 0) re += '\\[';
-      else {
-        const body = segment.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\');
-        re += `[${body}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
-  }
-  // Like shells, `*` does not match names starting with a dot unless the pattern does.
-  return new RegExp(`^${segment.startsWith('.') ? '' : '(?!\\.)'}${re}$`);
+/** GlobDialect is how patterns read. */
+interface GlobDialect {
+  /** magic tells whether a segment holds wildcard syntax. */
+  readonly magic: RegExp;
+  /** doubleStar: a `**` segment matches any number of directories (dot directories excepted). */
+  readonly doubleStar: boolean;
+  /** segmentRegExp compiles one pattern segment. */
+  segmentRegExp(segment: string): RegExp;
+  /** directories: the last segment may match a directory, not only a file. */
+  readonly directories: boolean;
+  /** literalIfMissing: a pattern without wildcards is returned even when nothing is there. */
+  readonly literalIfMissing: boolean;
 }
+
+const escapeRegExp = (c: string): string => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+const CONFIG_DIALECT: GlobDialect = {
+  magic: /[*?[]/,
+  doubleStar: true,
+  segmentRegExp(segment) {
+    let re = '';
+    for (let i = 0; i < segment.length; i++) {
+      const c = segment[i];
+      if (c === '*') re += '[^/]*';
+      else if (c === '?') re += '[^/]';
+      else if (c === '[') {
+        const end = segment.indexOf(']', i + 1);
+        if (end < 0) re += '\\[';
+        else {
+          const body = segment.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\');
+          re += `[${body}]`;
+          i = end;
+        }
+      } else re += escapeRegExp(c);
+    }
+    // Like shells, `*` does not match names starting with a dot unless the pattern does.
+    return new RegExp(`^${segment.startsWith('.') ? '' : '(?!\\.)'}${re}$`);
+  },
+  directories: false,
+  literalIfMissing: true,
+};
+
+/** GO_DIALECT follows Go's `path/filepath.Match` on Unix (`filepath/match.go`). */
+const GO_DIALECT: GlobDialect = {
+  magic: /[*?[\\]/,
+  doubleStar: false,
+  segmentRegExp(segment) {
+    let re = '';
+    for (let i = 0; i < segment.length; i++) {
+      const c = segment[i];
+      if (c === '*') re += '[^/]*';
+      else if (c === '?') re += '[^/]';
+      else if (c === '[') {
+        const end = segment.indexOf(']', i + 1);
+        if (end < 0) {
+          re += '\\[';
+          continue;
+        }
+        re += `[${segment.slice(i + 1, end).replace(/\\/g, '\\\\')}]`;
+        i = end;
+      } else if (c === '\\' && i + 1 < segment.length) {
+        re += escapeRegExp(segment[++i]);
+      } else re += escapeRegExp(c);
+    }
+    return new RegExp(`^${re}$`);
+  },
+  directories: true,
+  literalIfMissing: false,
+};
 
 function entries(dir: string): { name: string; isDir: boolean }[] {
   try {
-    return readdirSync(dir, { withFileTypes: true }).map((d) => ({ name: d.name, isDir: d.isDirectory() || (d.isSymbolicLink() && isDirectory(join(dir, d.name))) }));
+    return readdirSync(dir, { withFileTypes: true })
+      .map((d) => ({ name: d.name, isDir: d.isDirectory() || (d.isSymbolicLink() && isDirectory(join(dir, d.name))) }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch {
     return [];
   }
@@ -43,32 +99,50 @@ function isDirectory(path: string): boolean {
   }
 }
 
-function expand(dir: string, segments: readonly string[], out: Set<string>): void {
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function expand(dir: string, segments: readonly string[], dialect: GlobDialect, out: Set<string>): void {
   if (segments.length === 0) return;
   const [head, ...rest] = segments;
-  if (head === '**') {
-    expand(dir, rest, out);
-    for (const e of entries(dir)) if (e.isDir && !e.name.startsWith('.')) expand(join(dir, e.name), segments, out);
+  const last = rest.length === 0;
+  if (head === '**' && dialect.doubleStar) {
+    expand(dir, rest, dialect, out);
+    for (const e of entries(dir)) if (e.isDir && !e.name.startsWith('.')) expand(join(dir, e.name), segments, dialect, out);
     return;
   }
-  if (!MAGIC.test(head)) {
+  if (!dialect.magic.test(head)) {
     const path = join(dir, head);
-    if (rest.length === 0) {
-      try {
-        if (statSync(path).isFile()) out.add(path);
-      } catch {
-        // a literal name that does not exist simply matches nothing
-      }
-    } else expand(path, rest, out);
+    if (!last) expand(path, rest, dialect, out);
+    else if (dialect.directories ? existsSync(path) : isFile(path)) out.add(path);
     return;
   }
-  const re = segmentRegExp(head);
+  const re = dialect.segmentRegExp(head);
   for (const e of entries(dir)) {
     if (!re.test(e.name)) continue;
-    if (rest.length === 0) {
-      if (!e.isDir) out.add(join(dir, e.name));
-    } else if (e.isDir) expand(join(dir, e.name), rest, out);
+    if (!last) {
+      if (e.isDir) expand(join(dir, e.name), rest, dialect, out);
+    } else if (dialect.directories || !e.isDir) out.add(join(dir, e.name));
   }
+}
+
+function glob(patterns: readonly string[], dialect: GlobDialect, caller: string): string[] {
+  const out = new Set<string>();
+  for (const pattern of patterns) {
+    if (!isAbsolute(pattern)) throw new TypeError(`${caller}: pattern must be absolute: ${pattern}`);
+    if (!dialect.magic.test(pattern)) {
+      if (dialect.literalIfMissing || existsSync(pattern)) out.add(pattern);
+      continue;
+    }
+    const { root } = parse(pattern);
+    expand(root, pattern.slice(root.length).split(sep).filter((s) => s !== ''), dialect, out);
+  }
+  return [...out].sort();
 }
 
 /**
@@ -77,15 +151,13 @@ function expand(dir: string, segments: readonly string[], out: Set<string>): voi
  * missing, so the caller reports it by name.
  */
 export function resolveFileGlobs(patterns: readonly string[]): string[] {
-  const out = new Set<string>();
-  for (const pattern of patterns) {
-    if (!isAbsolute(pattern)) throw new TypeError(`resolveFileGlobs: pattern must be absolute: ${pattern}`);
-    if (!MAGIC.test(pattern)) {
-      out.add(pattern);
-      continue;
-    }
-    const { root } = parse(pattern);
-    expand(root, pattern.slice(root.length).split(sep).filter((s) => s !== ''), out);
-  }
-  return [...out].sort();
+  return glob(patterns, CONFIG_DIALECT, 'resolveFileGlobs');
+}
+
+/**
+ * goFilepathGlob is Go's `filepath.Glob(pattern)` for an absolute pattern: the sorted existing
+ * paths it matches; a pattern without meta characters matches itself only if it exists.
+ */
+export function goFilepathGlob(pattern: string): string[] {
+  return glob([pattern], GO_DIALECT, 'goFilepathGlob');
 }

@@ -16,7 +16,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { Logger } from 'pino';
-import type { Queryable } from '../store/index.js';
+import type { SampleStore } from '../store/index.js';
 import type { Clock } from '../time/index.js';
 import { formatDurationMs } from '../time/index.js';
 import { DrillValidationError, FaultProxyError } from '../errors.js';
@@ -87,7 +87,7 @@ export interface ReportInput {
 /** DrillRunnerOptions wire the runner. */
 export interface DrillRunnerOptions {
   readonly driver: FaultDriver;
-  readonly store: Queryable;
+  readonly store: Pick<SampleStore, 'select'>;
   readonly query: QueryFn;
   /** alertsQuery reads firing alerts (the rule manager's ALERTS series); defaults to `query`. */
   readonly alertsQuery?: QueryFn;

@@ -5,9 +5,9 @@
  * round-trips.
  */
 import type { SourcePosition } from '../errors.js';
-import type { LabelMatcher } from '../store/types.js';
+import type { LabelMatcher } from './queryable.js';
 import { formatDurationMs } from '../time/index.js';
-import { formatGoFloat, quoteGoString } from './format.js';
+import { formatGoFloat, quoteGoString } from '../go-strconv/index.js';
 
 /** ValueType is the type of a PromQL expression, as Prometheus' `parser.ValueType`. */
 export type ValueType = 'vector' | 'scalar' | 'matrix' | 'string';

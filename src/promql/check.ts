@@ -3,17 +3,20 @@
  * can trust argument types. It also settles each vector-vector binary operation's matching
  * (set operators become many-to-many; scalar operands lose the matching clause).
  */
-import { RE2JS } from 're2js';
 import type { SourcePosition } from '../errors.js';
 import { makeNode } from './ast.js';
 import type { BinaryOp, Expr, ValueType, VectorMatching } from './ast.js';
 import { FUNCTIONS } from './functions-meta.js';
+import { compileMatcher, RegexCache } from './label-matcher.js';
 
 /** CheckIssue is one type error with its position. */
 export interface CheckIssue {
   readonly message: string;
   readonly pos: SourcePosition;
 }
+
+/** regexes compiles the matchers' regexes checked here; parsing has already proved them valid. */
+const regexes = new RegexCache();
 
 const DOCUMENTED: Record<ValueType, string> = {
   vector: 'instant vector',
@@ -78,8 +81,8 @@ export function checkExpr(root: Expr): { expr: Expr; errors: CheckIssue[] } {
         return e;
       case 'vectorSelector': {
         // A selector must contain a matcher that does not match the empty string, so a typo
-        // cannot select every series.
-        const nonEmpty = e.matchers.some((m) => !matchesEmpty(m.type, m.value));
+        // cannot select every series; a matcher that rejects '' (a missing label) is one.
+        const nonEmpty = e.matchers.some((m) => !compileMatcher(m, regexes)({}));
         if (!nonEmpty) err(e.pos, 'vector selector must contain at least one non-empty matcher');
         return e;
       }
@@ -176,22 +179,3 @@ export function checkExpr(root: Expr): { expr: Expr; errors: CheckIssue[] } {
   return { expr, errors };
 }
 
-/** matchesEmpty tells whether a matcher accepts the empty label value (i.e. a missing label). */
-function matchesEmpty(type: string, value: string): boolean {
-  switch (type) {
-    case '=':
-      return value === '';
-    case '!=':
-      return value !== '';
-    case '=~':
-      return fullMatch(value, '');
-    case '!~':
-      return !fullMatch(value, '');
-    default:
-      return false;
-  }
-}
-
-function fullMatch(pattern: string, s: string): boolean {
-  return RE2JS.compile(`^(?:${pattern})$`).testExact(s);
-}

@@ -2,19 +2,19 @@
  * The PromQL evaluator. An instant query is a range query with start = end (one path). Each
  * step evaluates the tree at one timestamp with a single `switch (node.kind)`; the samples every
  * selector needs for the whole query are read from the `Queryable` once, up front, and each step
- * binary-searches them. Semantics follow Prometheus 2.42 (PROTOCOLS.md part D §3-§5).
+ * binary-searches them. Semantics follow Prometheus 2.42's `promql/engine.go`.
  */
 import { QueryCanceledError, QueryError, QueryTimeoutError, TooManySamplesError } from '../errors.js';
-import type { Labels, Queryable, Sample, SeriesData } from '../store/types.js';
+import type { Labels, Queryable, Sample, SeriesData } from './queryable.js';
 import type { AggregateExpr, AtModifier, BinaryExpr, BinaryOp, Call, Expr, MatrixSelector, SubqueryExpr, VectorMatching, VectorSelector } from './ast.js';
 import { unwrapParens } from './ast.js';
 import { exprValueType, isComparisonOp } from './check.js';
-import { formatGoFloat, formatGoFloatPlain, quoteGoString } from './format.js';
+import { formatGoFloat, formatGoFloatPlain, quoteGoString } from '../go-strconv/index.js';
 import { FUNCTION_IMPLS, dropMetricName, goQuantile, signature } from './functions.js';
 import { goAtan2, goPow } from './go-math.js';
 import type { FunctionArg, RangeArg } from './functions.js';
 import { parseExpr } from './parse.js';
-import { RegexCache } from './regex-cache.js';
+import { RegexCache } from './label-matcher.js';
 import type { EngineOptions, InstantSample, MatrixSeries, Point, QueryResult, QueryValue } from './types.js';
 
 /** Engine runs PromQL queries against a `Queryable`; both calls are synchronous. */

@@ -5,14 +5,14 @@
  * Float operation order follows upstream so results agree to the last bit.
  */
 import { QueryError } from '../errors.js';
-import type { Labels } from '../store/types.js';
-import { formatGoFloatPlain } from './format.js';
+import type { Labels } from './queryable.js';
+import { formatGoFloatPlain } from '../go-strconv/index.js';
 import type { Expr } from './ast.js';
 import { unwrapParens } from './ast.js';
 import { goInt64, goTimeFields } from './go-time.js';
 import type { GoTimeFields } from './go-time.js';
 import { goAcos, goAcosh, goAsin, goAsinh, goAtanFn, goAtanh, goCos, goCosh, goExp, goLog, goLog10, goLog2, goSin, goSinh, goTan, goTanh } from './go-math.js';
-import type { RegexCache } from './regex-cache.js';
+import type { RegexCache } from './label-matcher.js';
 import type { InstantSample, MatrixSeries, Point } from './types.js';
 
 /** RangeArg is a range-vector argument: each series' points inside the window, stale markers removed. */
@@ -111,7 +111,7 @@ export function kahanSumInc(inc: number, sum: number, c: number): [number, numbe
   return [t, c];
 }
 
-/** extrapolatedRate is Prometheus 2.42's shared rate/increase/delta routine (PROTOCOLS §4). */
+/** extrapolatedRate is Prometheus 2.42's shared rate/increase/delta routine (`promql/functions.go` extrapolatedRate). */
 function extrapolatedRate(points: readonly Point[], r: RangeArg, isCounter: boolean, isRate: boolean): number | undefined {
   if (points.length < 2) return undefined;
   const first = points[0];

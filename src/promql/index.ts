@@ -1,7 +1,7 @@
 /**
  * promql: the PromQL engine (Prometheus 2.42 semantics) over a `Queryable`.
  */
-import type { LabelMatcher } from '../store/types.js';
+import type { LabelMatcher } from './queryable.js';
 import type { Expr } from './ast.js';
 
 export type {
@@ -28,8 +28,12 @@ export { parseExpr } from './parse.js';
 export type { Engine } from './engine.js';
 export { createEngine } from './engine.js';
 export type { ApiQueryData, ApiSamplePair } from './format.js';
-export { formatGoFloat, formatGoFloatPlain, formatLabels, formatQueryValue, quoteGoString, toApiQueryData } from './format.js';
+export { formatLabels, formatQueryValue, toApiQueryData } from './format.js';
 export type { EngineOptions, InstantSample, MatrixSeries, Point, QueryResult, QueryValue } from './types.js';
+export type { Labels, LabelMatcher, MatchType, Queryable, Sample, SeriesData } from './queryable.js';
+export { MatchTypes } from './queryable.js';
+export type { LabelPredicate } from './label-matcher.js';
+export { compileMatcher, RegexCache } from './label-matcher.js';
 
 /** SelectorInfo is one selector of an expression: its metric name (if any) and all matchers. */
 export interface SelectorInfo {

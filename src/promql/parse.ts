@@ -10,7 +10,7 @@ import { parser } from '@prometheus-io/lezer-promql';
 import { RE2JS } from 're2js';
 import { PromqlParseError } from '../errors.js';
 import type { SourcePosition } from '../errors.js';
-import type { LabelMatcher, MatchType } from '../store/types.js';
+import type { LabelMatcher, MatchType } from './queryable.js';
 import { parseDurationMs } from '../time/index.js';
 import { AggregateOps, makeNode } from './ast.js';
 import type { AggregateExpr, AggregateOp, AtModifier, BinaryExpr, BinaryOp, Call, Expr, MatrixSelector, NumberLiteral, SubqueryExpr, VectorMatching, VectorSelector } from './ast.js';
@@ -41,7 +41,7 @@ function children(node: SyntaxNode): SyntaxNode[] {
   return out;
 }
 
-/** parseGoFloat parses a number the way Prometheus 2.42's parser does (ParseInt base 0, then ParseFloat). */
+/** parsePromqlNumber parses a number the way Prometheus 2.42's parser does (ParseInt base 0, then ParseFloat). */
 export function parsePromqlNumber(text: string): number | undefined {
   let s = text;
   let sign = 1;

@@ -1,7 +1,7 @@
 /**
  * Values a PromQL evaluation produces, in the shapes of Prometheus' `promql.Value`.
  */
-import type { Labels } from '../store/types.js';
+import type { Labels } from './queryable.js';
 
 /** InstantSample is one element of an instant vector. `t` is the evaluation time in ms. */
 export interface InstantSample {
@@ -35,7 +35,7 @@ export interface QueryResult {
   readonly warnings: readonly string[];
 }
 
-/** QueryOptions tune one engine. All durations in ms. */
+/** EngineOptions tune one engine. All durations in ms. */
 export interface EngineOptions {
   /** lookbackDeltaMs is how far back an instant selector looks for a sample (default 5m). */
   readonly lookbackDeltaMs?: number;

@@ -1,8 +1,7 @@
 /**
  * store: the sample store (in memory for reads, persisted for restarts, retention).
  */
-export type { Labels, Sample, MatchType, LabelMatcher, SeriesData, Queryable, LatestSample, LatestReader, LabelIndex, AppendResult, Appender, SampleStore } from './types.js';
-export { MatchTypes } from './types.js';
+export type { Labels, Sample, MatchType, LabelMatcher, SeriesData, LatestSample, LatestReader, LabelIndex, AppendResult, Appender, SampleStore } from './types.js';
 export { labelsKey, metricName, normalizeLabels } from './labels-key.js';
 export { MemoryStore, DEFAULT_RETENTION_MS, DEFAULT_MAX_SERIES } from './memory-store.js';
 export type { MemoryStoreOptions } from './memory-store.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PromqlParseError, QueryCanceledError, QueryError, QueryTimeoutError, TooManySamplesError } from '../../src/errors.js';
 import { createEngine, parseExpr } from '../../src/promql/index.js';
-import type { LabelMatcher, Queryable, SeriesData } from '../../src/store/types.js';
+import type { LabelMatcher, Queryable, SeriesData } from '../../src/promql/index.js';
 import { ArrayQueryable } from './promqltest.js';
 
 function counterStore(series = 3, points = 61, stepMs = 60_000): ArrayQueryable {

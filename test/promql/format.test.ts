@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatGoFloat, formatGoFloatPlain, formatQueryValue, quoteGoString, toApiQueryData } from '../../src/promql/index.js';
+import { formatGoFloat, formatGoFloatPlain, quoteGoString } from '../../src/go-strconv/index.js';
+import { formatQueryValue, toApiQueryData } from '../../src/promql/index.js';
 
 describe('formatGoFloat prints like Go %v', () => {
   const cases: Array<[number, string]> = [

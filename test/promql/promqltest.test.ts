@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/promql/index.js';
-import type { Labels } from '../../src/store/types.js';
+import type { Labels } from '../../src/promql/index.js';
 import { ArrayQueryable, almostEqual, exactlyEqual, loadInto, parseScript } from './promqltest.js';
 import type { Command, ExpectedSample, SeriesValue } from './promqltest.js';
 

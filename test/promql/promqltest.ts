@@ -5,7 +5,7 @@
  */
 import { RE2JS } from 're2js';
 import { parseExpr } from '../../src/promql/index.js';
-import type { LabelMatcher, Labels, Queryable, Sample, SeriesData } from '../../src/store/types.js';
+import type { LabelMatcher, Labels, Queryable, Sample, SeriesData } from '../../src/promql/index.js';
 import { parseDurationMs } from '../../src/time/index.js';
 
 /** ArrayQueryable keeps series in memory, sorted by label key as the store returns them. */

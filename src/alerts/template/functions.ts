@@ -5,7 +5,7 @@
 import { RE2JS } from 're2js';
 import { parseDurationMs } from '../../time/index.js';
 import type { FunctionTable, TemplateFunction } from './execute.js';
-import { formatFloatGo } from './go-format.js';
+import { formatFloatGo } from '../../go-strconv/index.js';
 import { goSprint, goSprintf, goSprintln } from './sprintf.js';
 import { GoInt, GoMap, GoStruct, goTypeName, labelsMap, truth } from './values.js';
 import type { TemplateValue } from './values.js';

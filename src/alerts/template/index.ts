@@ -2,5 +2,4 @@
 export { compileTemplate, checkTemplate, createTemplateExpander, expandTemplate, TemplateError, TEMPLATE_DEFS } from './expand-template.js';
 export type { AlertTemplateData, CompiledTemplate, ExpandOptions, TemplateExpander } from './expand-template.js';
 export type { TemplateQueryFn, TemplateSample } from './functions.js';
-export { formatFloatGo, formatGoValue } from './go-format.js';
 export { goSprintf } from './sprintf.js';

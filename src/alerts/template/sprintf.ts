@@ -3,8 +3,7 @@
  * `%v %s %d %f %F %e %E %g %G %x %X %o %b %q %t %c %U %T %%` with flags `+ - # 0 space`, width and
  * precision, and Go's in-band error text (`%!d(float64=1.5)`, `%!s(MISSING)`).
  */
-import { quoteGoString } from '../../promql/index.js';
-import { formatFloatGo } from './go-format.js';
+import { formatFloatGo, quoteGoString } from '../../go-strconv/index.js';
 import { GoInt, goTypeName, printValue } from './values.js';
 import type { TemplateValue } from './values.js';
 
@@ -35,9 +34,6 @@ function withSign(s: string, spec: Spec): string {
   if (spec.space) return ` ${s}`;
   return s;
 }
-
-/** quoteGo is Go's strconv.Quote (the engine's implementation, shared). */
-export const quoteGo = quoteGoString;
 
 /**
  * bad is Go's badVerb: `%!verb(type=value)`, the value printed with %v under the same flags,
@@ -204,7 +200,7 @@ function formatOne(verb: string, v: TemplateValue, spec: Spec): string {
       }
       case 'q':
         // The precision truncates the string (in runes) before it is quoted.
-        return pad(quoteGo(spec.prec !== undefined ? [...v].slice(0, spec.prec).join('') : v), spec, false);
+        return pad(quoteGoString(spec.prec !== undefined ? [...v].slice(0, spec.prec).join('') : v), spec, false);
       case 'x':
       case 'X': {
         const bytes = Buffer.from(v, 'utf8');

@@ -2,7 +2,7 @@
  * The values a template works with, typed the way Go's reflection sees them, because Go's
  * template builtins (eq, lt, printf, truth) behave differently on int, float64, string, map.
  */
-import { formatGoFloat } from '../../promql/index.js';
+import { formatGoFloat } from '../../go-strconv/index.js';
 
 /** GoInt is a Go `int` (template integer constants, `len`); plain JS numbers are float64. */
 export class GoInt {

@@ -6,7 +6,8 @@
  * same step keep input_series order (promtool's own order there is Go map order, i.e. random).
  */
 import { labelsKey } from '../../store/index.js';
-import type { Appender, LabelMatcher, Labels, Queryable, SeriesData } from '../../store/index.js';
+import type { LabelMatcher, Labels, Queryable, SeriesData } from '../../promql/index.js';
+import type { Appender } from '../../store/index.js';
 
 /** CreationOrderStore records first appends and sorts `select` results by them. */
 export class CreationOrderStore implements Queryable {

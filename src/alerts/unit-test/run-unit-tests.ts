@@ -7,6 +7,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { goFilepathGlob } from '../../config/index.js';
+import { formatFloatGo, quoteGoString } from '../../go-strconv/index.js';
 import { createEngine } from '../../promql/index.js';
 import type { Expr } from '../../promql/index.js';
 import { parseExpr } from '../../promql/index.js';
@@ -20,11 +22,8 @@ import type { RuleFileDefinition } from '../rule-file.js';
 import { RuleGroup } from '../rule-group.js';
 import type { QueryFn } from '../rule.js';
 import { vectorOf } from '../rule.js';
-import { formatFloatGo } from '../template/index.js';
-import { quoteGo } from '../template/sprintf.js';
 import { formatGoDuration } from './go-duration.js';
 import { CreationOrderStore } from './creation-order.js';
-import { globFiles } from './glob-files.js';
 import { NotationError, parseMetricNotation, parseSeriesValues } from './series-notation.js';
 import { parseUnitTestFile } from './test-file.js';
 import type { TestGroup, UnitTestFile } from './test-file.js';
@@ -52,7 +51,7 @@ function sortedEntries(l: Labels): Array<[string, string]> {
 
 /** formatLabelSet prints labels like Go's labels.Labels String(): `{a="b", c="d"}`. */
 function formatLabelSet(l: Labels): string {
-  return `{${sortedEntries(l).map(([k, v]) => `${k}=${quoteGo(v)}`).join(', ')}}`;
+  return `{${sortedEntries(l).map(([k, v]) => `${k}=${quoteGoString(v)}`).join(', ')}}`;
 }
 
 /** compareLabels is Prometheus' labels.Compare. */
@@ -112,7 +111,7 @@ function resolveRuleFiles(testFile: string, patterns: readonly string[], cwd: st
   for (const p of patterns) {
     const rel = isAbsolute(p) ? p : join(base, p);
     // Reported paths stay relative to the working directory, as promtool prints them.
-    const matches = globFiles(resolve(cwd, rel)).map((m) => (isAbsolute(rel) ? m : relative(cwd, m)));
+    const matches = goFilepathGlob(resolve(cwd, rel)).map((m) => (isAbsolute(rel) ? m : relative(cwd, m)));
     if (matches.length === 0) warnings.push(`  WARNING: no file match pattern ${p}`);
     out.push(...matches);
   }
@@ -195,7 +194,7 @@ async function runTestGroup(
       byKey.delete(key);
       byKey.set(key, { labels, points, next: 0 });
     } catch (err) {
-      if (err instanceof NotationError) return [`series ${quoteGo(s.series)}: ${err.message}`];
+      if (err instanceof NotationError) return [`series ${quoteGoString(s.series)}: ${err.message}`];
       throw err;
     }
   }
@@ -296,7 +295,7 @@ async function runTestGroup(
       }
       gotSamples = vectorOf(engine.instantQuery(store, e, tc.evalTimeMs), tc.evalTimeMs).map((s) => ({ labels: s.labels, value: s.v }));
     } catch (err) {
-      errs.push(`    expr: ${quoteGo(tc.expr)}, time: ${when}, err: ${(err as Error).message}`);
+      errs.push(`    expr: ${quoteGoString(tc.expr)}, time: ${when}, err: ${(err as Error).message}`);
       continue;
     }
     const expSamples: ParsedSample[] = [];
@@ -304,7 +303,7 @@ async function runTestGroup(
       try {
         expSamples.push({ labels: parseMetricNotation(s.labels), value: s.value });
       } catch (err) {
-        errs.push(`    expr: ${quoteGo(tc.expr)}, time: ${when}, err: labels ${quoteGo(s.labels)}: ${(err as Error).message}`);
+        errs.push(`    expr: ${quoteGoString(tc.expr)}, time: ${when}, err: labels ${quoteGoString(s.labels)}: ${(err as Error).message}`);
         continue outer;
       }
     }
@@ -313,7 +312,7 @@ async function runTestGroup(
     // Exact float equality, as reflect.DeepEqual compares float64 (NaN never matches).
     const same = expSamples.length === gotSamples.length && expSamples.every((s, i) => labelsEqual(s.labels, gotSamples[i].labels) && s.value === gotSamples[i].value);
     if (!same) {
-      errs.push(`    expr: ${quoteGo(tc.expr)}, time: ${when},\n        exp: ${samplesString(expSamples)}\n        got: ${samplesString(gotSamples)}`);
+      errs.push(`    expr: ${quoteGoString(tc.expr)}, time: ${when},\n        exp: ${samplesString(expSamples)}\n        got: ${samplesString(gotSamples)}`);
     }
   }
   return errs;

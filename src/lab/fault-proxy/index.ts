@@ -1,6 +1,6 @@
 /**
  * lab/fault-proxy: the lab's Toxiproxy 2.12.0 stand-in. `startFaultProxy` serves Toxiproxy's
- * HTTP API (statuses, bodies, quirks and check order as in PROTOCOLS.md part B) and proxies TCP
+ * HTTP API (statuses, bodies, quirks and check order as Toxiproxy's `api.go`) and proxies TCP
  * through live-changeable toxics, so drills drive it with toxiproxy-node-client unchanged.
  */
 export { startFaultProxy, FAULT_PROXY_VERSION } from './fault-proxy-server.js';

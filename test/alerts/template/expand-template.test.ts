@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkTemplate, expandTemplate, formatGoValue, goSprintf, TemplateError } from '../../../src/alerts/index.js';
+import { checkTemplate, expandTemplate, goSprintf, TemplateError } from '../../../src/alerts/index.js';
+import { formatGoFloat } from '../../../src/go-strconv/index.js';
 import type { AlertTemplateData } from '../../../src/alerts/index.js';
 
 const data = (value: number, labels: Record<string, string> = { job: 'api', instance: 'host-1:9090' }): AlertTemplateData => ({
@@ -7,12 +8,12 @@ const data = (value: number, labels: Record<string, string> = { job: 'api', inst
 });
 const x = (text: string, value = 1, labels?: Record<string, string>): string => expandTemplate({ name: '__alert_T', text }, data(value, labels));
 
-describe('formatGoValue (Go %v of float64)', () => {
+describe('formatGoFloat (Go %v of float64)', () => {
   it.each([
     [15000, '15000'], [100000, '100000'], [999999, '999999'], [0.000123, '0.000123'], [0.1 + 0.2, '0.30000000000000004'],
     [1234567, '1.234567e+06'], [1e21, '1e+21'], [0.00001, '1e-05'], [Infinity, '+Inf'], [-Infinity, '-Inf'], [NaN, 'NaN'], [0, '0'], [-0, '-0'], [-2.5, '-2.5'],
   ])('%s → %s', (v, want) => {
-    expect(formatGoValue(v)).toBe(want);
+    expect(formatGoFloat(v)).toBe(want);
   });
 });
 

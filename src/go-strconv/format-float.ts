@@ -1,7 +1,9 @@
 /**
- * Go's float formatting (strconv.FormatFloat and fmt's float verbs) on the exact binary value of
- * a float64, so that `%.2f`, `%.4g` and `%e` round like Go: the exact decimal expansion of the
- * double, exact ties to the even digit. JavaScript's `toFixed` rounds exact ties away from zero.
+ * Go's float formatting (strconv.FormatFloat, which fmt's float verbs and `%v` use) on the exact
+ * binary value of a float64, so that `%.2f`, `%.4g` and `%e` round like Go: the exact decimal
+ * expansion of the double, exact ties to the even digit. JavaScript's `toFixed` rounds exact ties
+ * away from zero, and `String(x)` switches to exponent form only at 1e21 / 1e-7 where Go's `%v`
+ * does at 1e+06 / 1e-05, so everything that must print like Prometheus goes through here.
  */
 
 /** Digits is a decimal `0.d × 10^dp`; `d` has no trailing zeros, `''` is zero. */
@@ -110,7 +112,7 @@ function fmtE(dg: Digits, prec: number, expChar: string): string {
 
 /**
  * formatFloatGo is strconv.FormatFloat(x, fmt, prec, 64) for fmt 'f', 'e', 'E', 'g', 'G';
- * prec -1 means the shortest representation that round-trips.
+ * prec -1 means the shortest representation that round-trips. `+Inf`, `-Inf`, `NaN` as Go.
  */
 export function formatFloatGo(x: number, fmt: 'f' | 'e' | 'E' | 'g' | 'G', prec: number): string {
   if (Number.isNaN(x)) return 'NaN';
@@ -161,7 +163,15 @@ export function formatFloatGo(x: number, fmt: 'f' | 'e' | 'E' | 'g' | 'G', prec:
   return neg ? `-${body}` : body;
 }
 
-/** formatGoValue prints a float64 the way Go's `%v` does (`1e+06`, `0.0001`, `+Inf`). */
-export function formatGoValue(x: number): string {
+/** formatGoFloat prints a float64 the way Go's `%v` does (`1e+06`, `0.0001`, `+Inf`, `-0`). */
+export function formatGoFloat(x: number): string {
   return formatFloatGo(x, 'g', -1);
+}
+
+/**
+ * formatGoFloatPlain is `strconv.FormatFloat(v, 'f', -1, 64)`: shortest digits, never an
+ * exponent. Prometheus uses it for sample values in the HTTP API and for `count_values` labels.
+ */
+export function formatGoFloatPlain(x: number): string {
+  return formatFloatGo(x, 'f', -1);
 }
