@@ -6,17 +6,15 @@
 import { checkPromqlExpr, loadRuleFiles } from '../alerts/index.js';
 import { checkConfig, resolveFileGlobs } from '../config/index.js';
 import { RuleFileError } from '../errors.js';
+import { configFileOf } from './config-file.js';
 import type { Command } from './types.js';
 import { ExitCodes } from './types.js';
-
-/** DEFAULT_CONFIG_FILE is used when --config is not given. */
-export const DEFAULT_CONFIG_FILE = 'config/sentinel.yaml';
 
 /** configCheckCommand implements `sentinel config check`. */
 export const configCheckCommand: Command = {
   options: { config: { type: 'string' } },
   async run(args, io) {
-    const file = typeof args.options.config === 'string' ? args.options.config : DEFAULT_CONFIG_FILE;
+    const file = configFileOf(args, io);
     if (args.positionals.length > 0) {
       io.stderr.write(`sentinel config check: unexpected argument '${args.positionals[0]}'; pass the file with --config FILE\n`);
       return ExitCodes.usage;

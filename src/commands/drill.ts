@@ -21,7 +21,7 @@ import { MemoryStore, openSampleStore, STORE_FILE } from '../store/index.js';
 import { createMetricsRegistry } from '../telemetry/index.js';
 import { formatDurationMs, SystemClock } from '../time/index.js';
 import { sentinelVersion } from '../version.js';
-import { DEFAULT_CONFIG_FILE } from './config-check.js';
+import { configFileOf } from './config-file.js';
 import { buildDrillRuntime } from './drill-runtime.js';
 import type { Command, CommandIO } from './types.js';
 import { ExitCodes } from './types.js';
@@ -96,7 +96,7 @@ export const drillCommand: Command = {
   options: { config: { type: 'string' }, out: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
   async run(args, io) {
     const [sub, name, ...extra] = args.positionals;
-    const file = typeof args.options.config === 'string' ? args.options.config : DEFAULT_CONFIG_FILE;
+    const file = configFileOf(args, io);
     if (sub !== 'list' && sub !== 'run' && sub !== 'cleanup') {
       io.stderr.write('sentinel drill: say list, run NAME or cleanup\n');
       return ExitCodes.usage;

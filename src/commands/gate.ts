@@ -11,7 +11,7 @@ import { evaluateGate, evidenceDirName, writeGateEvidence } from '../drills/inde
 import { createEngine } from '../promql/index.js';
 import { MemoryStore, openSampleStore, STORE_FILE } from '../store/index.js';
 import type { SampleStore } from '../store/index.js';
-import { DEFAULT_CONFIG_FILE } from './config-check.js';
+import { configFileOf } from './config-file.js';
 import type { Command } from './types.js';
 import { ExitCodes } from './types.js';
 
@@ -23,7 +23,7 @@ export const gateCommand: Command = {
       io.stderr.write(`sentinel gate: unexpected argument '${args.positionals[0]}'\n`);
       return ExitCodes.usage;
     }
-    const file = typeof args.options.config === 'string' ? args.options.config : DEFAULT_CONFIG_FILE;
+    const file = configFileOf(args, io);
     const checked = checkConfig(file, { env: io.env, cwd: io.cwd });
     if (!checked.ok) {
       for (const line of checked.issues) io.stderr.write(`${line}\n`);

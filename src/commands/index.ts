@@ -8,7 +8,7 @@ import type { CommandEntry } from './types.js';
 
 export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   run: {
-    usage: 'run [--config FILE]   daemon: probes, rules, notifications, scheduled drills, HTTP API',
+    usage: 'run [--config FILE] [--listen HOST:PORT] [--log-level LEVEL]   daemon: probes, rules, notifications, scheduled drills, HTTP API',
     load: async () => (await import('./run.js')).runCommand,
   },
   demo: {

@@ -12,10 +12,9 @@ import type { ProbeFactories, ProbeRunReport } from '../probes/index.js';
 import { MemoryStore } from '../store/index.js';
 import { SystemClock } from '../time/index.js';
 import type { Clock } from '../time/index.js';
+import { configFileOf } from './config-file.js';
 import type { Command, CommandIO } from './types.js';
 import { ExitCodes } from './types.js';
-
-const DEFAULT_CONFIG_FILE = 'config/sentinel.yaml';
 
 /** ProbeCommandDeps replace the probe implementations and the clock (tests). */
 export interface ProbeCommandDeps {
@@ -33,7 +32,7 @@ export function createProbeCommand(deps: ProbeCommandDeps = {}): Command {
         return ExitCodes.usage;
       }
       const name = args.positionals[0];
-      const configFile = typeof args.options.config === 'string' ? args.options.config : DEFAULT_CONFIG_FILE;
+      const configFile = configFileOf(args, io);
       const config = loadConfig(configFile, { env: io.env, cwd: io.cwd });
       if (name !== 'all' && !(PROBE_NAMES as readonly string[]).includes(name)) {
         io.stderr.write(`sentinel probe: unknown probe '${name}'; probes: ${PROBE_NAMES.join(', ')}\n`);

@@ -10,11 +10,10 @@ import { createEngine, formatQueryValue, parseExpr, toApiQueryData } from '../pr
 import type { QueryResult } from '../promql/index.js';
 import { DEFAULT_RETENTION_MS, openSampleStore } from '../store/index.js';
 import { parseDurationMs, SystemClock } from '../time/index.js';
+import { configFileOf } from './config-file.js';
 import type { Command, CommandIO } from './types.js';
 import { ExitCodes } from './types.js';
 
-/** DEFAULT_CONFIG_FILE is where commands look for the daemon configuration. */
-const DEFAULT_CONFIG_FILE = 'config/sentinel.yaml';
 /** MAX_POINTS mirrors Prometheus' 11,000-points-per-series limit of range queries. */
 const MAX_POINTS = 11_000;
 
@@ -86,7 +85,7 @@ export const queryCommand: Command = {
     if (dataDirArg !== undefined) {
       dataDir = path.resolve(io.cwd, dataDirArg);
     } else {
-      const config = loadConfig(stringOption(args, 'config') ?? DEFAULT_CONFIG_FILE, { env: io.env, cwd: io.cwd });
+      const config = loadConfig(configFileOf(args, io), { env: io.env, cwd: io.cwd });
       dataDir = config.storage.dataDir;
       retentionMs = config.storage.retentionMs;
       engineOptions = { lookbackDeltaMs: config.rules.lookbackDeltaMs, timeoutMs: config.rules.queryTimeoutMs };

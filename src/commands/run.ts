@@ -24,7 +24,8 @@ import { createLogger, createMetricsRegistry, startTracing } from '../telemetry/
 import { SystemClock } from '../time/index.js';
 import { sentinelVersion } from '../version.js';
 import type { Clock } from '../time/index.js';
-import { DEFAULT_CONFIG_FILE } from './config-check.js';
+import { configFileOf } from './config-file.js';
+import { effectiveConfig } from './effective-config.js';
 import { buildDrillRuntime } from './drill-runtime.js';
 import type { Command, CommandIO } from './types.js';
 import { ExitCodes } from './types.js';
@@ -208,11 +209,16 @@ function waitForAbort(signal: AbortSignal): Promise<void> {
   });
 }
 
-/** runDaemon runs until `io.signal` aborts; exported for tests that run it in-process. */
-export async function runDaemon(config: Config, io: CommandIO, deps: { clock?: Clock } = {}): Promise<number> {
+/**
+ * runDaemon runs until `io.signal` aborts; exported for tests that run it in-process. It logs the
+ * effective configuration first (secrets redacted; `overridden` says which settings came from
+ * flags or the environment).
+ */
+export async function runDaemon(config: Config, io: CommandIO, deps: { clock?: Clock; overridden?: Readonly<Record<string, string>> } = {}): Promise<number> {
   const clock = deps.clock ?? new SystemClock();
   const version = sentinelVersion();
   const logger = createLogger({ level: config.log.level, destination: io.stdout, base: { service: 'spacetime-sentinel' } });
+  logger.info({ version, config: effectiveConfig(config, deps.overridden) }, 'effective configuration');
   const registry = createMetricsRegistry({ version });
   const tracing = await startTracing({ serviceName: 'spacetime-sentinel', env: io.env });
   let daemon: Daemon;
@@ -251,22 +257,27 @@ export async function runDaemon(config: Config, io: CommandIO, deps: { clock?: C
   }
 }
 
+function stringOption(value: string | boolean | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
 /** runCommand implements `sentinel run`. */
 export const runCommand: Command = {
-  options: { config: { type: 'string' } },
+  options: { config: { type: 'string' }, listen: { type: 'string' }, 'log-level': { type: 'string' } },
   async run(args, io) {
-    const file = typeof args.options.config === 'string' ? args.options.config : DEFAULT_CONFIG_FILE;
+    const file = configFileOf(args, io);
     if (args.positionals.length > 0) {
       io.stderr.write(`sentinel run: unexpected argument '${args.positionals[0]}'; pass the file with --config FILE\n`);
       return ExitCodes.usage;
     }
-    const checked = checkConfig(file, { env: io.env, cwd: io.cwd });
+    const overrides = { listen: stringOption(args.options.listen), logLevel: stringOption(args.options['log-level']) };
+    const checked = checkConfig(file, { env: io.env, cwd: io.cwd, overrides });
     if (!checked.ok) {
       for (const line of checked.issues) io.stderr.write(`${line}\n`);
       return ExitCodes.usage;
     }
     try {
-      return await runDaemon(checked.config, io);
+      return await runDaemon(checked.config, io, { overridden: checked.overridden });
     } catch (err) {
       if (isSentinelError(err)) {
         const lines = 'issues' in err && Array.isArray(err.issues) ? (err.issues as string[]) : [err.message];

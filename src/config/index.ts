@@ -4,7 +4,7 @@
  * deeply readonly `Config`.
  */
 export { loadConfig, checkConfig, checkSource } from './load-config.js';
-export type { LoadConfigOptions, ConfigCheck } from './load-config.js';
+export type { LoadConfigOptions, ConfigOverrides, ConfigCheck } from './load-config.js';
 export { ENVIRONMENTS, PROBE_NAMES, LOG_LEVELS } from './types.js';
 export type {
   Config,

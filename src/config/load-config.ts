@@ -9,6 +9,7 @@ import { ConfigError } from '../errors.js';
 import { formatIssues } from './config-issue.js';
 import type { ConfigIssue } from './config-issue.js';
 import { DAEMON_KEY_HINTS, daemonSchema } from './daemon-schema.js';
+import { listenAddress } from './field-schemas.js';
 import type { DaemonFile } from './daemon-schema.js';
 import { LOG_LEVELS, PROBE_NAMES } from './types.js';
 import type { Config, LogLevel, ProbeConfig, ProbeName, ProbeParams, ProbesConfig } from './types.js';
@@ -17,16 +18,34 @@ import { readYamlSource } from './yaml-source.js';
 import type { ConfigPath, YamlSource } from './yaml-source.js';
 import { formatDurationMs } from '../time/index.js';
 
-/** LoadConfigOptions: where references resolve from. */
+/** LoadConfigOptions: where references resolve from, and what overrides the file. */
 export interface LoadConfigOptions {
-  /** env resolves `${ENV_VAR}` references and `LOG_LEVEL`; pass `io.env`. */
+  /** env resolves `${ENV_VAR}` references, `LOG_LEVEL` and `SENTINEL_LISTEN`; pass `io.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** cwd resolves a relative `file` (default: process.cwd()). */
   readonly cwd?: string;
+  /** overrides come from command-line flags. */
+  readonly overrides?: ConfigOverrides;
 }
 
-/** ConfigCheck is the outcome of checkConfig. */
-export type ConfigCheck = { readonly ok: true; readonly config: Config } | { readonly ok: false; readonly issues: readonly string[] };
+/**
+ * ConfigOverrides are the settings a container sets from outside the file: a command-line flag
+ * wins over the environment variable, which wins over the file.
+ */
+export interface ConfigOverrides {
+  /** listen is `--listen HOST:PORT`; else `SENTINEL_LISTEN`; else `server.listen`. */
+  readonly listen?: string;
+  /** logLevel is `--log-level LEVEL`; else `LOG_LEVEL`; else `log.level`. */
+  readonly logLevel?: string;
+}
+
+/**
+ * ConfigCheck is the outcome of checkConfig. `overridden` names each setting that did not come
+ * from the file and where it came from (`{"server.listen": "SENTINEL_LISTEN (environment)"}`).
+ */
+export type ConfigCheck =
+  | { readonly ok: true; readonly config: Config; readonly overridden: Readonly<Record<string, string>> }
+  | { readonly ok: false; readonly issues: readonly string[] };
 
 type Params = DaemonFile['probes'];
 
@@ -189,8 +208,21 @@ function isPlainPath(path: ConfigPath): boolean {
   return (path.length === 3 && path[0] === 'alerting' && path[1] === 'external_labels') || (path.length === 1 && path[0] === 'lab');
 }
 
+/** Override is a setting taken from a flag or the environment, with where it came from. */
+interface Override {
+  readonly value: string;
+  readonly from: string;
+}
+
+/** overrideOf returns the flag when given, else the environment variable when set and not empty. */
+function overrideOf(flag: string | undefined, flagName: string, env: Readonly<Record<string, string | undefined>>, envName: string): Override | undefined {
+  if (flag !== undefined && flag !== '') return { value: flag, from: flagName };
+  const value = env[envName];
+  return value !== undefined && value !== '' ? { value, from: `${envName} (environment)` } : undefined;
+}
+
 /** checkSource validates an already parsed daemon config file. */
-export function checkSource(source: YamlSource, absFile: string, env: Readonly<Record<string, string | undefined>>): ConfigCheck {
+export function checkSource(source: YamlSource, absFile: string, env: Readonly<Record<string, string | undefined>>, overrides: ConfigOverrides = {}): ConfigCheck {
   const baseDir = dirname(absFile);
   if (source.doc.contents === null) {
     return { ok: false, issues: [`${source.file}:1:1: (top level): the file is empty (expected a mapping with at least environment and target)`] };
@@ -199,13 +231,24 @@ export function checkSource(source: YamlSource, absFile: string, env: Readonly<R
   const lines: string[] = [];
   if (!result.ok) lines.push(...formatIssues(source, result.issues));
   else lines.push(...formatIssues(source, crossCheck(result.value)));
-  const envLevel = env.LOG_LEVEL;
-  if (envLevel !== undefined && envLevel !== '' && !(LOG_LEVELS as readonly string[]).includes(envLevel)) {
-    lines.push(`${source.file}: LOG_LEVEL (environment): invalid value ${JSON.stringify(envLevel)} (expected one of ${LOG_LEVELS.join(', ')})`);
+  const level = overrideOf(overrides.logLevel, '--log-level', env, 'LOG_LEVEL');
+  if (level && !(LOG_LEVELS as readonly string[]).includes(level.value)) {
+    lines.push(`${source.file}: ${level.from}: invalid value ${JSON.stringify(level.value)} (expected one of ${LOG_LEVELS.join(', ')})`);
+  }
+  const listen = overrideOf(overrides.listen, '--listen', env, 'SENTINEL_LISTEN');
+  const listenParsed = listen ? listenAddress.safeParse(listen.value) : undefined;
+  if (listen && listenParsed && !listenParsed.success) {
+    lines.push(`${source.file}: ${listen.from}: ${listenParsed.error.issues[0]?.message ?? `invalid listen address ${JSON.stringify(listen.value)}`}`);
   }
   if (!result.ok || lines.length > 0) return { ok: false, issues: lines };
-  const level = envLevel !== undefined && envLevel !== '' ? (envLevel as LogLevel) : result.value.log.level;
-  return { ok: true, config: toConfig(result.value, absFile, baseDir, level) };
+  const overridden: Record<string, string> = {};
+  let file = result.value;
+  if (listen && listenParsed?.success) {
+    file = { ...file, server: { ...file.server, listen: listenParsed.data } };
+    overridden['server.listen'] = listen.from;
+  }
+  if (level) overridden['log.level'] = level.from;
+  return { ok: true, config: toConfig(file, absFile, baseDir, level ? (level.value as LogLevel) : file.log.level), overridden };
 }
 
 /** checkConfig reads and validates a daemon config file; it returns every problem instead of throwing. */
@@ -218,7 +261,7 @@ export function checkConfig(file: string, options: LoadConfigOptions = {}): Conf
     if (err instanceof ConfigError) return { ok: false, issues: err.issues };
     throw err;
   }
-  return checkSource(source, absFile, options.env ?? {});
+  return checkSource(source, absFile, options.env ?? {}, options.overrides);
 }
 
 /** loadConfig returns the validated Config or throws a ConfigError listing every problem. */
