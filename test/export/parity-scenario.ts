@@ -1,0 +1,112 @@
+/**
+ * The parity scenario shared by the test and the bench: fast probe schedules for the daemon, the
+ * lab knobs that trigger each alert of the shipped rules, and the alerts each step must raise.
+ */
+import type { Document } from 'yaml';
+import type { ParityHarness } from './parity-harness.js';
+
+/** SCRAPE_INTERVAL_MS and EVAL_INTERVAL_MS: the tolerance of a comparison is their sum. */
+export const SCRAPE_INTERVAL_MS = 1000;
+export const EVAL_INTERVAL_MS = 2000;
+
+/**
+ * START_KNOBS: every mirror publish fails (thresholds 1 and 2 need failures with no publish in
+ * 5m), but traffic waits until Prometheus scrapes, so both engines see the first failure; the
+ * runtime serves the documented fields.
+ */
+export const START_KNOBS = { publish_failures: 1, runtime_fields: 'documented', traffic: { paused: true, events_per_second: 2 } };
+
+/** startTraffic lets the lab's traffic (and with it the mirror's failures) flow. */
+export async function startTraffic(h: ParityHarness): Promise<void> {
+  await h.setKnobs({ traffic: { paused: false } });
+}
+
+/** A live route declared retired: no lab knob revives a retired route, so the configuration does. */
+export const REVIVED_ROUTE = '/api/v1/control/status';
+
+/** fastProbes gives every probe a schedule of a few seconds, so alerts move within a test. */
+export function fastProbes(doc: Document): void {
+  const set = (probe: string, schedule: string, timeout: string, params?: Record<string, unknown>): void => {
+    doc.setIn(['probes', probe, 'schedule'], schedule);
+    doc.setIn(['probes', probe, 'timeout'], timeout);
+    for (const [k, v] of Object.entries(params ?? {})) doc.setIn(['probes', probe, 'params', k], doc.createNode(v));
+  };
+  set('runtime_metrics', '* * * * * *', '900ms');
+  set('replay_lag', '*/2 * * * * *', '1900ms');
+  set('delivery', '*/2 * * * * *', '1900ms', { receive_timeout: '1500ms' });
+  set('resume', '*/3 * * * * *', '2900ms', { receive_timeout: '1s' });
+  set('connections', '*/3 * * * * *', '2900ms', { sessions: 1, settle_timeout: '2s' });
+  set('token', '*/2 * * * * *', '1900ms');
+  set('cutover_state', '*/5 * * * * *', '4s');
+  set('retired_routes', '*/3 * * * * *', '2900ms', { extra_routes: [REVIVED_ROUTE] });
+}
+
+/** LATENCY_TOXIC slows every SpacetimeDB answer past the 600 ms delivery budget. */
+export const LATENCY_TOXIC = { name: 'parity-latency', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 700, jitter: 0 } } as const;
+
+/** Step is one lab change and the alert names it must raise in both engines. */
+export interface Step {
+  readonly name: string;
+  apply(h: ParityHarness): Promise<void>;
+}
+
+/**
+ * replayBurst stops one simulated client and appends 10,500 events to a stream it follows
+ * (threshold 3 is 10,000), in small bursts: the lab shares the test's process with the daemon, and
+ * one large burst would stall the daemon past Prometheus' scrape timeout.
+ */
+export async function replayBurst(h: ParityHarness): Promise<void> {
+  const state = await h.labState();
+  const client = state.clients[0]?.client_id;
+  // With every publish failing the mirror has created no stream yet: burst into one the clients follow.
+  const stream = state.streams.find((s) => !s.stream_id.startsWith('runtime.topic.sentinel.'))?.stream_id ?? state.clients[0]?.streams[0]?.stream_id;
+  if (!client || !stream) throw new Error('the lab has no simulated client or traffic stream');
+  await h.setKnobs({ slow_clients: [client] });
+  for (let i = 0; i < 21; i++) {
+    await h.setKnobs({ append_burst: { stream, count: 500 } });
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/** faultsOn starts every fault that leaves the WebSocket handshake working: token failures, stopped streaming, stale-cursor incidents, a replay gap. */
+export async function faultsOn(h: ParityHarness): Promise<void> {
+  await h.setKnobs({ token_failure_ratio: 1, streaming_stopped: true, stale_cursor_events_per_minute: 600, next_resume: 'gap' });
+}
+
+/** handshakeLeak ends the token and streaming faults and leaks connection rows. */
+export async function handshakeLeak(h: ParityHarness): Promise<void> {
+  await h.setKnobs({ token_failure_ratio: 0, streaming_stopped: false, leak_connection_rows: true });
+}
+
+/** slowAnswers ends the leak and delays every SpacetimeDB answer (the handshake probe then times out, so not together). */
+export async function slowAnswers(h: ParityHarness): Promise<void> {
+  await h.setKnobs({ leak_connection_rows: false });
+  await h.addToxic('spacetimedb', LATENCY_TOXIC);
+}
+
+/** recover removes every fault. */
+export async function recover(h: ParityHarness): Promise<void> {
+  await h.setKnobs({ leak_connection_rows: false, slow_clients: [], stale_cursor_events_per_minute: 0, publish_failures: 0 });
+  await h.removeToxic('spacetimedb', LATENCY_TOXIC.name).catch(() => undefined);
+}
+
+/** PARITY_ALERTS are the shipped alerts the scenario raises (pending at least) in both engines. */
+export const PARITY_ALERTS = [
+  'SpacetimeMirrorFailuresWithoutRecovery',
+  'SpacetimeOutboxDepthRising',
+  'SpacetimeReplayLagHigh',
+  'SpacetimeStaleCursorSpike',
+  'SpacetimeTokenIssueFailuresHigh',
+  'SpacetimeReplayLagP95SLO',
+  'SpacetimeStaleCursorIncidentsSLO',
+  'SentinelProbeFailing',
+  'SentinelResumeOutcomeNotOk',
+  'SentinelOrderingDivergence',
+  'SentinelDeliveryLatencyP95High',
+  'SentinelConnectedNotStreaming',
+  'SentinelHandshakeLeak',
+  'SentinelRetiredRouteAlive',
+] as const;
+
+/** OPERATOR_ALERTS are the operators' deploy alerts the compatibility export brings to life in the lab. */
+export const OPERATOR_ALERTS = ['OpenAgentsSpacetimeReplayLagP95High', 'OpenAgentsSpacetimeStaleCursorRateHigh'] as const;
