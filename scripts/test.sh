@@ -11,6 +11,9 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-aler
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 # The rollout tests run the operators' own scripts, which read JSON with jq.
 command -v jq >/dev/null 2>&1 || need_apt+=(jq)
+# The container image's scripts are linted with shellcheck and run under tini (test/deploy).
+command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
+command -v tini >/dev/null 2>&1 || need_apt+=(tini)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "test: installing Debian packages: ${need_apt[*]}"
   SUDO=""
@@ -19,7 +22,7 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   # The packages try to start system services; in a container that may print errors, the
   # binaries still install.
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" || true
-  for bin in promtool prometheus-alertmanager chromium jq; do
+  for bin in promtool prometheus-alertmanager chromium jq shellcheck tini; do
     command -v "$bin" >/dev/null 2>&1 || { echo "test: $bin is still missing after apt-get install" >&2; exit 1; }
   done
 fi
