@@ -51,4 +51,12 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     usage: 'gate [--config FILE] [--out DIR] [--json]   promotion gate: drills + alerts + SLOs',
     load: async () => (await import('./gate.js')).gateCommand,
   },
+  rollout: {
+    usage: 'rollout staging|production|confirm [--cohorts 5,10,25,50,100] [--cohort-soak-seconds N] [--skip-gates] [--slo-snapshot-url URL] [--max-p95-latency-ms N] [--max-error-budget-ratio R] [--skip-rollback-drill] [--output-dir DIR] [--resume DIR] [--config FILE]   supervised staging canary / production phased rollout, with the operators\' artifacts',
+    load: async () => (await import('./rollout.js')).rolloutCommand,
+  },
+  'announce-cutover': {
+    usage: 'announce-cutover [--config FILE] [--output-dir DIR]   cutover-state evidence (control and runtime transport), allow/block',
+    load: async () => (await import('./announce-cutover.js')).announceCutoverCommand,
+  },
 };

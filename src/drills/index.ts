@@ -35,3 +35,7 @@ export { progressReporter } from './progress.js';
 export { drillMetrics } from './drill-metrics.js';
 export type { ProgressOutput } from './progress.js';
 export type { LockOwner } from './drill-lock.js';
+export { runDrillSuite, renderSuiteSummary, operatorsScenarioOf, OPERATORS_CHAOS_MATRIX } from './drill-suite.js';
+export type { SuiteRunnerOptions, SuiteScenario, SuiteResult, SuiteEvents, SuiteProbeCheck, OperatorsScenario } from './drill-suite.js';
+export { finishEvidence } from './evidence.js';
+export type { FinishInput } from './evidence.js';

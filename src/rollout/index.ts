@@ -50,3 +50,5 @@ export { runCallerAuthChecks, CALLER_AUTH_CLIENT_ID, SUBSCRIBE_QUERY } from './s
 export type { CallerAuthOptions, CallerAuthReport, CallerCheck, CallerCheckOutcome } from './sync-security-checks.js';
 export { RoutingRollbackDrill, ROLLBACK_THREAD_ID } from './rollback-drill.js';
 export type { RoutingRollbackDrillOptions, RollbackEvidenceWriter } from './rollback-drill.js';
+export { announceCutover, renderCutoverSummary, CUTOVER_FILES } from './cutover-announcement.js';
+export type { CutoverInput, CutoverResult } from './cutover-announcement.js';

@@ -47,7 +47,7 @@ describe('sentinel (the dispatcher)', () => {
       const command = await entry.load();
       expect(typeof command.run, name).toBe('function');
       // Every option the synopsis shows is one the command accepts.
-      for (const option of entry.usage.split(/ {2,}/)[0].matchAll(/--([a-z-]+)/g)) expect(Object.keys(command.options), `${name} --${option[1]}`).toContain(option[1]);
+      for (const option of entry.usage.split(/ {2,}/)[0].matchAll(/--([a-z0-9-]+)/g)) expect(Object.keys(command.options), `${name} --${option[1]}`).toContain(option[1]);
     }
   });
 
