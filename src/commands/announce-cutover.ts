@@ -13,7 +13,7 @@ import { checkConfig } from '../config/index.js';
 import { evidenceDirName } from '../drills/index.js';
 import { isSentinelError, UsageError } from '../errors.js';
 import { announceCutover, ServiceSnapshots } from '../rollout/index.js';
-import { DEFAULT_CONFIG_FILE } from './config-check.js';
+import { configFileOf } from './config-file.js';
 import type { Command } from './types.js';
 import { ExitCodes } from './types.js';
 
@@ -42,7 +42,7 @@ export const announceCutoverCommand: Command = {
     try {
       if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
       if (args.options['skip-remote'] === true) throw new UsageError('--skip-remote is not supported: it would announce a cutover state nobody checked; run without it');
-      const file = typeof args.options.config === 'string' ? args.options.config : DEFAULT_CONFIG_FILE;
+      const file = configFileOf(args, io);
       const checked = checkConfig(file, { env: io.env, cwd: io.cwd });
       if (!checked.ok) {
         for (const line of checked.issues) io.stderr.write(`${line}\n`);

@@ -57,6 +57,15 @@ export interface RolloutParts {
   readonly events?: readonly RolloutEvents[];
 }
 
+/** storeCriticalAlerts reads the rule manager's ALERTS series from the daemon's store; a query error throws (fail closed). */
+export function storeCriticalAlerts(query: QueryFn): CriticalAlerts {
+  return (tMs) => {
+    const value = query('ALERTS{alertstate="firing",severity="critical"}', tMs).value;
+    if (value.type !== 'vector') return Promise.reject(new Error(`the ALERTS query answered a ${value.type}, not a vector`));
+    return Promise.resolve([...new Set(value.samples.map((s) => s.labels.alertname ?? '(unnamed)'))].sort());
+  };
+}
+
 /** SYNC_SECURITY_STREAM is the sentinel's own stream the caller-auth reducer calls ack. */
 export const SYNC_SECURITY_STREAM = 'runtime.topic.sentinel.sync-security';
 

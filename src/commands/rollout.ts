@@ -21,7 +21,7 @@ import { MemoryStore } from '../store/index.js';
 import { createMetricsRegistry } from '../telemetry/index.js';
 import { SystemClock } from '../time/index.js';
 import { sentinelVersion } from '../version.js';
-import { DEFAULT_CONFIG_FILE } from './config-check.js';
+import { configFileOf } from './config-file.js';
 import { buildDrillRuntime } from './drill-runtime.js';
 import { buildRolloutRunner, defaultOutputDir } from './rollout-runtime.js';
 import type { CriticalAlerts } from './rollout-runtime.js';
@@ -136,7 +136,7 @@ export const rolloutCommand: Command = {
     }
     try {
       if (sub === 'confirm') return confirm(args.options, io);
-      const file = typeof args.options.config === 'string' ? args.options.config : DEFAULT_CONFIG_FILE;
+      const file = configFileOf(args, io);
       const checked = checkConfig(file, { env: io.env, cwd: io.cwd });
       if (!checked.ok) {
         for (const line of checked.issues) io.stderr.write(`${line}\n`);

@@ -16,7 +16,7 @@ import { DrillScheduler, drillMetrics } from '../drills/index.js';
 import type { DrillEventHandler } from '../drills/index.js';
 import { createMetricsExposition, RecordedNames, tapAppends } from '../export/index.js';
 import { buildProbes, ProbeScheduler } from '../probes/index.js';
-import { buildStatusInfo, createHttpServer, nextCronRunMs, readinessOf, registerDrillsApi, registerPrometheusApi, registerReloadRoute, registerSloSnapshotRoute, startComponents, stopComponents } from '../server/index.js';
+import { buildStatusInfo, createHttpServer, nextCronRunMs, readinessOf, registerDrillsApi, registerPrometheusApi, registerReloadRoute, registerRolloutsApi, registerSloSnapshotRoute, startComponents, stopComponents } from '../server/index.js';
 import type { Component, HttpServer, MetricsBody, ScheduleStatus } from '../server/index.js';
 import { MetricMetadataRegistry, openSampleStore, RetentionLoop } from '../store/index.js';
 import { createEngine, exprToString, parseExpr } from '../promql/index.js';
@@ -27,6 +27,8 @@ import type { Clock } from '../time/index.js';
 import { configFileOf } from './config-file.js';
 import { effectiveConfig } from './effective-config.js';
 import { buildDrillRuntime } from './drill-runtime.js';
+import { buildRolloutRunner, defaultOutputDir, storeCriticalAlerts } from './rollout-runtime.js';
+import { RolloutService } from '../rollout/index.js';
 import type { Command, CommandIO } from './types.js';
 import { ExitCodes } from './types.js';
 
@@ -51,6 +53,8 @@ export interface Daemon {
   readonly reloaders: ReadonlyArray<() => Promise<void>>;
   /** drillScheduler runs drills on schedule and on request. */
   readonly drillScheduler: DrillScheduler;
+  /** rollouts runs the rollouts started through the admin API. */
+  readonly rollouts: RolloutService;
 }
 
 /**
@@ -182,7 +186,35 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
   });
   schedules.push(() => config.drills.schedules.map((s) => ({ kind: 'drill' as const, name: s.drill, schedule: s.cron, nextRunMs: nextCronRunMs(s.cron, clock.nowMs()) })));
 
-  return { server, components, reloaders, drillScheduler };
+  // 6. Rollouts on request (admin API), supervised with the daemon's own probes, samples and alerts.
+  const rolloutQuery = (expr: string, tMs: number) => engine.instantQuery(store, expr, tMs);
+  const rollouts = new RolloutService({
+    create: (options, outputDir, events) =>
+      buildRolloutRunner(config, options, outputDir, {
+        clock,
+        logger: logger.child({ component: 'rollout' }),
+        registry,
+        env: deps.env,
+        cwd: config.baseDir,
+        store,
+        query: rolloutQuery,
+        scheduler: probeScheduler,
+        criticalAlerts: storeCriticalAlerts(rolloutQuery),
+        drills: drills.drills,
+        runDrill: (drill, signal) => drills.runner.run(drill, signal),
+        version: deps.version,
+        events: [events],
+      }),
+    defaultOutputDir: (kind) => defaultOutputDir(config, kind, clock.nowMs()),
+    baseDir: config.baseDir,
+    env: deps.env,
+    clock,
+    logger: logger.child({ component: 'rollout' }),
+  });
+  components.push(rollouts);
+  registerRolloutsApi(server, { service: rollouts });
+
+  return { server, components, reloaders, drillScheduler, rollouts };
 }
 
 /**

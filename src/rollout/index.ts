@@ -52,3 +52,5 @@ export { RoutingRollbackDrill, ROLLBACK_THREAD_ID } from './rollback-drill.js';
 export type { RoutingRollbackDrillOptions, RollbackEvidenceWriter } from './rollback-drill.js';
 export { announceCutover, renderCutoverSummary, CUTOVER_FILES } from './cutover-announcement.js';
 export type { CutoverInput, CutoverResult } from './cutover-announcement.js';
+export { RolloutService } from './rollout-service.js';
+export type { RolloutStatus, RolloutServiceOptions } from './rollout-service.js';

@@ -120,10 +120,11 @@ export async function runCallerAuthChecks(o: CallerAuthOptions, signal: AbortSig
     problems.push(`could not mint a sync token for the checks: ${(err as Error).message}`);
   }
   const attempt = async (credential: CallerCheck['credential'], token: string | undefined): Promise<void> => {
+    const what = { valid: 'a valid token', none: 'no token', expired: 'an expired token' }[credential];
     const sub = await trySubscribe(o, token, signal);
-    checks.push({ name: `subscribe with ${credential === 'none' ? 'no' : `a ${credential}`} token`, credential, action: 'subscribe', ...sub });
+    checks.push({ name: `subscribe with ${what}`, credential, action: 'subscribe', ...sub });
     const call = await tryCall(o, token, signal);
-    checks.push({ name: `reducer call with ${credential === 'none' ? 'no' : `a ${credential}`} token`, credential, action: 'call', ...call });
+    checks.push({ name: `reducer call with ${what}`, credential, action: 'call', ...call });
   };
   if (valid !== undefined) await attempt('valid', valid);
   await attempt('none', undefined);

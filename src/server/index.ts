@@ -20,6 +20,8 @@ export type { StatusInfo, TargetStatus, ScheduleStatus, StatusSource } from './s
 export { registerDrillsApi } from './routes/drills-api.js';
 export { registerSloSnapshotRoute, SLO_SNAPSHOT_PATH } from './routes/slo-snapshot-api.js';
 export type { SloSnapshotRouteDeps } from './routes/slo-snapshot-api.js';
+export { registerRolloutsApi } from './routes/rollouts-api.js';
+export type { RolloutsApiDeps } from './routes/rollouts-api.js';
 export type { DrillsApiDeps } from './routes/drills-api.js';
 export { registerPrometheusApi, registerReloadRoute, parseSeriesSelector, parseApiTime, parseApiDuration, formatGoExp } from './routes/prometheus-api.js';
 export type { PrometheusApiOptions, RulesSource, Reloadable, RouteTarget, ApiRuleGroupView, ApiRuleView, ApiAlertView } from './routes/prometheus-api.js';
