@@ -15,10 +15,13 @@ import { evidenceDirName, finishEvidence, runDrillSuite } from '../drills/index.
 import type { DrillRunResult, DrillSpec, QueryFn, SuiteProbeCheck } from '../drills/index.js';
 import { buildProbes, ProbeScheduler } from '../probes/index.js';
 import {
+  applyForcer,
   chaosGate,
+  cohortEnv,
   CommandApplier,
   FileConfirmations,
   HttpSloUrlSource,
+  overrideForcer,
   provisionGate,
   replayResumeGate,
   RolloutRunner,
@@ -171,16 +174,23 @@ export function buildRolloutRunner(config: Config, options: RolloutOptions, outp
   };
   const watch: SoakWatch = { runProbes, criticalAlerts: parts.criticalAlerts, query: parts.query };
   const hmacKey = config.drills.manifestHmacKey?.reveal();
+  const applier = options.applyCommand ? new CommandApplier(options.applyCommand, { timeoutMs: config.rollout.cohortEffectTimeoutMs, env: parts.env, cwd: parts.cwd }) : undefined;
+  const lastCohort = options.cohorts[options.cohorts.length - 1];
+  // With an apply command the rollback goes the way a cohort goes (the control's force switch);
+  // without one, through the control's per-user override route.
+  const forcer = applier
+    ? applyForcer(applier, lastCohort, cohortEnv(lastCohort, options.soakSeconds))
+    : overrideForcer(routing, async (signal) => {
+        if (config.rollout.rollbackDrill.userId) return config.rollout.rollbackDrill.userId;
+        const subject = (await control.mintSyncToken({ signal })).data.subject;
+        if (typeof subject !== 'string' || !subject.startsWith('user:')) throw new Error('the minted sync token has no `subject: user:<id>`; set rollout.rollback_drill.user_id');
+        return subject.slice('user:'.length);
+      });
   const rollbackDrill =
     options.kind === 'production'
       ? new RoutingRollbackDrill({
           routing,
-          userId: async (signal) => {
-            if (config.rollout.rollbackDrill.userId) return config.rollout.rollbackDrill.userId;
-            const subject = (await control.mintSyncToken({ signal })).data.subject;
-            if (typeof subject !== 'string' || !subject.startsWith('user:')) throw new Error('the minted sync token has no `subject: user:<id>`');
-            return subject.slice('user:'.length);
-          },
+          forcer,
           runProbes,
           syncProbes: ['delivery', 'resume'].filter((p) => known.has(p)),
           clock: parts.clock,
@@ -211,7 +221,7 @@ export function buildRolloutRunner(config: Config, options: RolloutOptions, outp
     watch,
     ...(options.sloSnapshotUrl ? { sloUrl: new HttpSloUrlSource(options.sloSnapshotUrl, 10_000) } : {}),
     confirmations: new FileConfirmations(outputDir),
-    ...(options.applyCommand ? { applier: new CommandApplier(options.applyCommand, { timeoutMs: config.rollout.cohortEffectTimeoutMs, env: parts.env, cwd: parts.cwd }) } : {}),
+    ...(applier ? { applier } : {}),
     ...(rollbackDrill ? { rollbackDrill } : {}),
     events: parts.events ?? [],
     settings: {

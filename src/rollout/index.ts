@@ -9,8 +9,8 @@ export { ROLLOUT_KINDS, ROLLOUT_FLAGS, parseRolloutOptions, parseCohorts, public
 export type { RolloutKind, RolloutOptions, RolloutFlags } from './rollout-options.js';
 export { RoutingClient, RUNTIME_ROUTING_STATUS_PATH, RUNTIME_ROUTING_EVALUATE_PATH, RUNTIME_ROUTING_OVERRIDE_PATH } from './routing-client.js';
 export type { RoutingStatus, StatusRead, RoutingCall, RoutingClientOptions } from './routing-client.js';
-export { RolloutJournal, readRolloutJournal, pendingOverride, JOURNAL_FILE } from './rollout-journal.js';
-export type { RolloutJournalEntry, OverrideAction, PendingOverride } from './rollout-journal.js';
+export { RolloutJournal, readRolloutJournal, pendingForce, JOURNAL_FILE } from './rollout-journal.js';
+export type { RolloutJournalEntry, ForceAction, PendingForce } from './rollout-journal.js';
 export { StepStatuses, cohortIndexOf } from './rollout-records.js';
 export type { StepStatus, GateLine, CohortLine, SloLine, SoakLine, EffectLine, RolloutRecord } from './rollout-records.js';
 export { ARTIFACT_FILES, envPlanFile, envPlanText, cohortEnv, decideRollout, renderRolloutSummary, writeRolloutArtifacts, firstBlock } from './rollout-artifacts.js';
@@ -48,8 +48,8 @@ export { provisionGate, replayResumeGate, chaosGate, syncSecurityGate } from './
 export type { GateProbes, GateProbeRun, DrillSuite, SuiteRun, SuiteScenarioResult, CallerAuthRunner } from './rollout-gates.js';
 export { runCallerAuthChecks, CALLER_AUTH_CLIENT_ID, SUBSCRIBE_QUERY } from './sync-security-checks.js';
 export type { CallerAuthOptions, CallerAuthReport, CallerCheck, CallerCheckOutcome } from './sync-security-checks.js';
-export { RoutingRollbackDrill, ROLLBACK_THREAD_ID } from './rollback-drill.js';
-export type { RoutingRollbackDrillOptions, RollbackEvidenceWriter } from './rollback-drill.js';
+export { RoutingRollbackDrill, ROLLBACK_THREAD_ID, applyForcer, overrideForcer } from './rollback-drill.js';
+export type { RoutingRollbackDrillOptions, RollbackEvidenceWriter, DriverForcer, ForceOutcome } from './rollback-drill.js';
 export { announceCutover, renderCutoverSummary, CUTOVER_FILES } from './cutover-announcement.js';
 export type { CutoverInput, CutoverResult } from './cutover-announcement.js';
 export { RolloutService } from './rollout-service.js';

@@ -2,20 +2,20 @@
  * RolloutJournal: `journal.jsonl` in the rollout's output directory, the one record of a
  * rollout. Append-only and fsynced line by line, in the drills' journal style: each finished step
  * is a `record`; the one side effect a rollout has on the watched system (the rollback drill's
- * routing override) is an `intent` written before the call and an `outcome` after it, so a
- * rollout killed at any point can be resumed (`--resume DIR`) and its override undone.
+ * forced control_service driver) is an `intent` written before the call and an `outcome` after it, so a
+ * rollout killed at any point can be resumed (`--resume DIR`) and its routing restored first.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { RolloutRecord } from './rollout-records.js';
 
-/** OverrideAction is the rollback drill's side effect on the control's runtime routing. */
-export type OverrideAction = 'set_override' | 'restore_override';
+/** ForceAction is the rollback drill's side effect on the control's runtime routing. */
+export type ForceAction = 'force_control_service' | 'restore_routing';
 
 /** RolloutJournalEntry is one line of journal.jsonl. */
 export type RolloutJournalEntry =
   | { readonly type: 'run_start'; readonly atMs: number; readonly runId: string; readonly kind: string; readonly options: Readonly<Record<string, unknown>> }
   | { readonly type: 'record'; readonly atMs: number; readonly record: RolloutRecord }
-  | { readonly type: 'intent'; readonly atMs: number; readonly seq: number; readonly action: OverrideAction; readonly detail: Readonly<Record<string, unknown>> }
+  | { readonly type: 'intent'; readonly atMs: number; readonly seq: number; readonly action: ForceAction; readonly detail: Readonly<Record<string, unknown>> }
   | { readonly type: 'outcome'; readonly atMs: number; readonly seq: number; readonly ok: boolean; readonly error?: string }
   | { readonly type: 'interrupted'; readonly atMs: number; readonly step: string; readonly reason: string }
   | { readonly type: 'resumed'; readonly atMs: number }
@@ -63,7 +63,7 @@ export class RolloutJournal {
   }
 
   /** intent records a side effect about to happen and returns its sequence number for `outcome`. */
-  intent(atMs: number, action: OverrideAction, detail: Readonly<Record<string, unknown>>): number {
+  intent(atMs: number, action: ForceAction, detail: Readonly<Record<string, unknown>>): number {
     this.seq += 1;
     this.append({ type: 'intent', atMs, seq: this.seq, action, detail });
     return this.seq;
@@ -79,23 +79,23 @@ export class RolloutJournal {
   }
 }
 
-/** PendingOverride is a routing override a journal shows as possibly still set. */
-export interface PendingOverride {
+/** PendingForce is a forced control_service driver a journal shows as possibly still in effect. */
+export interface PendingForce {
   readonly detail: Readonly<Record<string, unknown>>;
 }
 
 /**
- * pendingOverride replays a journal: an override counts as set from its `set_override` intent
- * (the call may have landed even without an outcome) until a successful `restore_override`.
+ * pendingForce replays a journal: the driver counts as forced from its `force_control_service`
+ * intent (the call may have landed even without an outcome) until a successful `restore_routing`.
  */
-export function pendingOverride(entries: readonly RolloutJournalEntry[]): PendingOverride | undefined {
+export function pendingForce(entries: readonly RolloutJournalEntry[]): PendingForce | undefined {
   const intents = new Map<number, Extract<RolloutJournalEntry, { type: 'intent' }>>();
-  let pending: PendingOverride | undefined;
+  let pending: PendingForce | undefined;
   for (const e of entries) {
     if (e.type === 'intent') {
       intents.set(e.seq, e);
-      if (e.action === 'set_override') pending = { detail: e.detail };
-    } else if (e.type === 'outcome' && e.ok && intents.get(e.seq)?.action === 'restore_override') {
+      if (e.action === 'force_control_service') pending = { detail: e.detail };
+    } else if (e.type === 'outcome' && e.ok && intents.get(e.seq)?.action === 'restore_routing') {
       pending = undefined;
     }
   }

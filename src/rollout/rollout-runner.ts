@@ -20,7 +20,7 @@ import { evidenceDirName } from '../drills/index.js';
 import { ARTIFACT_FILES, cohortEnv, envPlanFile, envPlanText, writeRolloutArtifacts } from './rollout-artifacts.js';
 import type { RolloutContext, RolloutDecision } from './rollout-artifacts.js';
 import type { RolloutEvents, RolloutRunnerDeps, SloUrlFetch } from './rollout-deps.js';
-import { JOURNAL_FILE, pendingOverride, readRolloutJournal, RolloutJournal } from './rollout-journal.js';
+import { JOURNAL_FILE, pendingForce, readRolloutJournal, RolloutJournal } from './rollout-journal.js';
 import type { RolloutJournalEntry } from './rollout-journal.js';
 import { publicOptions } from './rollout-options.js';
 import type { RolloutOptions } from './rollout-options.js';
@@ -135,7 +135,7 @@ export class RolloutRunner {
     let interrupted: RolloutContext['interrupted'];
     const artifactContext = (): RolloutContext => ({ options, outputDir, timestamp: ctx.timestamp, finished, ...(interrupted ? { interrupted } : {}), resumes });
     try {
-      const pending = pendingOverride(previous);
+      const pending = pendingForce(previous);
       if (pending && this.deps.rollbackDrill) {
         step = 'undo of an interrupted rollback drill';
         await this.deps.rollbackDrill.undo(pending.detail, journal, signal);

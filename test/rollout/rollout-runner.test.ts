@@ -329,7 +329,7 @@ describe('a production rollout', () => {
     // The drill forced control_service for the session user and restored it.
     expect(standIn.overrides.get(standIn.userId)).toEqual({ driver: 'control_service', is_active: false });
     const journal = readRolloutJournal(join(dir, 'journal.jsonl'));
-    expect(journal.filter((e) => e.type === 'intent').map((e) => (e.type === 'intent' ? e.action : ''))).toEqual(['set_override', 'restore_override']);
+    expect(journal.filter((e) => e.type === 'intent').map((e) => (e.type === 'intent' ? e.action : ''))).toEqual(['force_control_service', 'restore_routing']);
     expect(readFileSync(join(dir, 'cohort-env-sequence.txt'), 'utf8')).toContain('# Cohort 1%\nOA_RUNTIME_CANARY_USER_PERCENT=1\n');
     const summary = readFileSync(join(dir, 'SUMMARY.md'), 'utf8');
     expect(summary.split('\n').slice(0, 12)).toEqual([

@@ -15,6 +15,7 @@ import {
   RoutingRollbackDrill,
   ServiceSnapshots,
   HttpSloUrlSource,
+  overrideForcer,
 } from '../../src/rollout/index.js';
 import type { CohortApplier, GateResult, ProbeRound, RolloutEvents, RolloutGate, RolloutOptions, RolloutResult, SoakWatch } from '../../src/rollout/index.js';
 import { MemoryStore } from '../../src/store/index.js';
@@ -146,7 +147,7 @@ export function buildHarness(standIn: StandIn, scenario: Scenario, extra: { gate
   };
   const rollbackDrill = new RoutingRollbackDrill({
     routing,
-    userId: () => Promise.resolve(standIn.userId),
+    forcer: overrideForcer(routing, () => Promise.resolve(standIn.userId)),
     runProbes: (names) => watch.runProbes(names),
     syncProbes: ['delivery', 'resume'],
     clock,
