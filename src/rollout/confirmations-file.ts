@@ -5,7 +5,7 @@
  * `POST /api/v1/rollouts/current/confirm`), and the waiting rollout takes it. Each line records
  * when and by whom; the evidence shows the cohort as confirmed, not as seen.
  */
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Confirmation, Confirmations } from './rollout-deps.js';
 
@@ -21,6 +21,7 @@ interface ConfirmationLine {
 /** recordConfirmation appends one confirmation. */
 export function recordConfirmation(outputDir: string, cohort: number, atMs: number, by?: string): void {
   const line: ConfirmationLine = { cohort_percent: cohort, at: new Date(atMs).toISOString(), ...(by ? { by } : {}) };
+  mkdirSync(outputDir, { recursive: true });
   appendFileSync(join(outputDir, CONFIRMATIONS_FILE), JSON.stringify(line) + '\n');
 }
 
