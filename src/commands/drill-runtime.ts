@@ -61,7 +61,7 @@ export function buildDrillRuntime(config: Config, deps: DrillRuntimeDeps): Drill
   const t = config.target;
   const sources = new TargetEvidenceSources({
     spacetime: new SpacetimeHttpClient({ baseUrl: t.spacetimedb.baseUrl, database: t.spacetimedb.database, ...(t.spacetimedb.token ? { token: t.spacetimedb.token.reveal() } : {}), timeoutMs: t.spacetimedb.requestTimeoutMs }),
-    runtime: new RuntimeMetricsClient({ baseUrl: t.runtime.baseUrl, token: t.runtime.token.reveal(), metricsPath: t.runtime.metricsPath, timeoutMs: t.runtime.requestTimeoutMs }),
+    runtime: new RuntimeMetricsClient({ baseUrl: t.runtime.baseUrl, token: t.runtime.token?.reveal(), metricsPath: t.runtime.metricsPath, timeoutMs: t.runtime.requestTimeoutMs }),
     control: new ControlClient({ baseUrl: t.control.baseUrl, sessionToken: t.control.sessionToken.reveal(), timeoutMs: t.control.requestTimeoutMs }),
   });
   const runner = new DrillRunner({

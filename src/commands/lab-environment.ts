@@ -50,7 +50,6 @@ function labConfigYaml(env: LabEnvironment['urls'], options: LabEnvironmentOptio
   const doc = parseDocument(readFileSync(join(REPO_ROOT, 'config', 'lab.yaml'), 'utf8'));
   doc.setIn(['target', 'spacetimedb', 'base_url'], env.spacetimedb);
   doc.setIn(['target', 'runtime', 'base_url'], env.runtime);
-  doc.setIn(['target', 'runtime', 'token'], `\${file:${join(secrets, 'runtime-admin-token')}}`);
   doc.setIn(['target', 'control', 'base_url'], env.control);
   doc.setIn(['target', 'control', 'session_token'], `\${file:${join(secrets, 'control-session-token')}}`);
   doc.setIn(['target', 'control', 'jwt_signing_key'], `\${file:${join(secrets, 'jwt-signing-key')}}`);

@@ -233,8 +233,8 @@ async function run(args: CommandArgs, io: CommandIO): Promise<number> {
   }
   if (lab.secretFiles) {
     out.write('  secrets (mode 0600):\n');
-    out.write(`    runtime admin token    ${lab.secretFiles.runtimeAdminToken}\n`);
     out.write(`    control session token  ${lab.secretFiles.controlSessionToken}\n`);
+    out.write(`    control PAT            ${lab.secretFiles.controlPersonalAccessToken}\n`);
     out.write(`    JWT signing key        ${lab.secretFiles.jwtSigningKey}\n`);
   }
   out.write('Press Ctrl-C to stop.\n');

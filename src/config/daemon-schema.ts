@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { count, cronExpression, durationMs, httpUrl, listenAddress, nonEmptyString, positiveDurationMs, secret, urlPath } from './field-schemas.js';
-import { ENVIRONMENTS, LOG_LEVELS, PROBE_NAMES } from './types.js';
+import { ENVIRONMENTS, HEALTH_CHECKED_SERVICES, LOG_LEVELS, PROBE_NAMES } from './types.js';
 import type { KeyHints } from './validate-section.js';
 import { expecting } from './validate-section.js';
 
@@ -45,10 +45,35 @@ const probes = z.strictObject(
       30_000,
     ).optional(),
     connections: probe(z.strictObject({ sessions: count(1).default(2), settle_timeout: positiveDurationMs.default(35_000) }, expecting('a mapping')), 60_000).optional(),
-    token: probe(noParams, 10_000).optional(),
+    token: probe(
+      z.strictObject(
+        {
+          mints_per_run: count(1).max(100).default(10),
+          clock_skew: durationMs.default(30_000),
+          scopes: stringList.optional(),
+          ttl_seconds: count(1).optional(),
+          issuer: nonEmptyString.optional(),
+          audience: nonEmptyString.optional(),
+        },
+        expecting('a mapping'),
+      ),
+      10_000,
+    ).optional(),
     cutover_state: probe(noParams, 10_000).optional(),
     retired_routes: probe(z.strictObject({ extra_routes: z.array(urlPath, expecting('a list of paths')).optional() }, expecting('a mapping')), 10_000).optional(),
     preflight: probe(z.strictObject({ env: environment.optional() }, expecting('a mapping')), 10_000).optional(),
+    health: probe(
+      z.strictObject(
+        {
+          services: z
+            .array(z.enum(HEALTH_CHECKED_SERVICES, expecting(`one of ${HEALTH_CHECKED_SERVICES.join(', ')}`)), expecting('a list of services'))
+            .min(1)
+            .default([...HEALTH_CHECKED_SERVICES]),
+        },
+        expecting('a mapping'),
+      ),
+      10_000,
+    ).optional(),
   },
   expecting('a mapping of probe names'),
 );
@@ -71,13 +96,19 @@ const target = z.strictObject(
       {
         base_url: httpUrl,
         metrics_path: urlPath.default('/internal/v1/spacetime/sync/metrics'),
-        token: secret,
+        token: secret.optional(),
         request_timeout: positiveDurationMs.default(5_000),
       },
       expecting('a mapping'),
     ),
     control: z.strictObject(
-      { base_url: httpUrl, session_token: secret, jwt_signing_key: secret.optional(), request_timeout: positiveDurationMs.default(5_000) },
+      {
+        base_url: httpUrl,
+        session_token: secret,
+        jwt_signing_key: secret.optional(),
+        jwt_fallback_signing_keys: z.array(secret, expecting('a list of ${ENV_VAR} or ${file:PATH} references')).optional(),
+        request_timeout: positiveDurationMs.default(5_000),
+      },
       expecting('a mapping'),
     ),
   },

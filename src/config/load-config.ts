@@ -59,8 +59,19 @@ function toProbeParams(name: ProbeName, raw: Record<string, unknown>, file: Daem
       return { stream: raw.stream as string, eventsWhileAway: raw.events_while_away as number, receiveTimeoutMs: raw.receive_timeout as number };
     case 'connections':
       return { sessions: raw.sessions as number, settleTimeoutMs: raw.settle_timeout as number };
+    case 'token':
+      return {
+        mintsPerRun: raw.mints_per_run as number,
+        clockSkewMs: raw.clock_skew as number,
+        ...(raw.scopes !== undefined ? { scopes: raw.scopes as string[] } : {}),
+        ...(raw.ttl_seconds !== undefined ? { ttlSeconds: raw.ttl_seconds as number } : {}),
+        ...(raw.issuer !== undefined ? { issuer: raw.issuer as string } : {}),
+        ...(raw.audience !== undefined ? { audience: raw.audience as string } : {}),
+      };
     case 'retired_routes':
       return raw.extra_routes === undefined ? {} : { extraRoutes: raw.extra_routes as string[] };
+    case 'health':
+      return { services: [...new Set(raw.services as ProbeParams['health']['services'])] };
     case 'preflight':
       return { env: (raw.env as DaemonFile['environment'] | undefined) ?? file.environment };
     default:
@@ -135,13 +146,14 @@ function toConfig(f: DaemonFile, absFile: string, baseDir: string, logLevel: Log
       runtime: {
         baseUrl: f.target.runtime.base_url,
         metricsPath: f.target.runtime.metrics_path,
-        token: f.target.runtime.token,
+        ...(f.target.runtime.token ? { token: f.target.runtime.token } : {}),
         requestTimeoutMs: f.target.runtime.request_timeout,
       },
       control: {
         baseUrl: f.target.control.base_url,
         sessionToken: f.target.control.session_token,
         ...(f.target.control.jwt_signing_key ? { jwtSigningKey: f.target.control.jwt_signing_key } : {}),
+        jwtFallbackSigningKeys: f.target.control.jwt_fallback_signing_keys ?? [],
         requestTimeoutMs: f.target.control.request_timeout,
       },
     },

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { isSecretKey, Secret } from './secret.js';
+import { isSecretKey, isSecretListKey, Secret } from './secret.js';
 import type { ConfigIssue } from './config-issue.js';
 import type { ConfigPath } from './yaml-source.js';
 
@@ -97,7 +97,8 @@ export function resolveReferences(raw: unknown, ctx: ReferenceContext): Resolved
       for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
         const childPath = [...path, key];
         const childPlain = plain || (ctx.isPlain?.(childPath) ?? false);
-        out[key] = !plain && !names && isSecretKey(key) ? resolveSecret(child, childPath, ctx, issues) : walk(child, childPath, childPlain);
+        if (!plain && !names && isSecretListKey(key) && Array.isArray(child)) out[key] = child.map((item, i) => resolveSecret(item, [...childPath, i], ctx, issues));
+        else out[key] = !plain && !names && isSecretKey(key) ? resolveSecret(child, childPath, ctx, issues) : walk(child, childPath, childPlain);
       }
       return out;
     }

@@ -35,7 +35,15 @@ export class Secret {
   }
 }
 
-/** isSecretKey tells the keys whose values must come from `${ENV}` or `${file:PATH}`. */
+/**
+ * isSecretKey tells the keys whose values must come from `${ENV}` or `${file:PATH}`; a key ending
+ * in `_keys` or `_tokens` holds a list of them.
+ */
 export function isSecretKey(key: string): boolean {
-  return key === 'token' || key === 'password' || key === 'secret' || key.endsWith('_token') || key.endsWith('_key');
+  return key === 'token' || key === 'password' || key === 'secret' || key.endsWith('_token') || key.endsWith('_key') || isSecretListKey(key);
+}
+
+/** isSecretListKey tells the keys whose value is a list of secrets (`jwt_fallback_signing_keys`). */
+export function isSecretListKey(key: string): boolean {
+  return key.endsWith('_keys') || key.endsWith('_tokens');
 }

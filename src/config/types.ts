@@ -11,9 +11,14 @@ export const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
 /** PROBE_NAMES are the fixed probe names (also the `probe` label of their metrics). */
-export const PROBE_NAMES = ['runtime_metrics', 'replay_lag', 'delivery', 'resume', 'connections', 'token', 'cutover_state', 'retired_routes', 'preflight'] as const;
+export const PROBE_NAMES = ['runtime_metrics', 'replay_lag', 'delivery', 'resume', 'connections', 'token', 'cutover_state', 'retired_routes', 'preflight', 'health'] as const;
 /** ProbeName is one of PROBE_NAMES. */
 export type ProbeName = (typeof PROBE_NAMES)[number];
+
+/** HEALTH_CHECKED_SERVICES are the services the health probe can check. */
+export const HEALTH_CHECKED_SERVICES = ['runtime', 'control', 'spacetimedb'] as const;
+/** HealthCheckedService is one of HEALTH_CHECKED_SERVICES. */
+export type HealthCheckedService = (typeof HEALTH_CHECKED_SERVICES)[number];
 
 /** LOG_LEVELS are pino's levels. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -34,11 +39,12 @@ export interface SpacetimedbTarget {
   readonly maxResponseBytes: number;
 }
 
-/** RuntimeTarget is the runtime service's metrics endpoint. */
+/** RuntimeTarget is the runtime service (its metrics route has no auth). */
 export interface RuntimeTarget {
   readonly baseUrl: string;
   readonly metricsPath: string;
-  readonly token: Secret;
+  /** token, when set, is sent as a Bearer (for a proxy in front; the runtime ignores it). */
+  readonly token?: Secret;
   readonly requestTimeoutMs: number;
 }
 
@@ -48,6 +54,8 @@ export interface ControlTarget {
   readonly sessionToken: Secret;
   /** jwtSigningKey lets the token probe verify HS256 signatures. */
   readonly jwtSigningKey?: Secret;
+  /** jwtFallbackSigningKeys are tried after jwtSigningKey fails (key rotation). */
+  readonly jwtFallbackSigningKeys: readonly Secret[];
   readonly requestTimeoutMs: number;
 }
 
@@ -65,10 +73,18 @@ export interface ProbeParams {
   readonly delivery: { readonly canaryStream: string; readonly receiveTimeoutMs: number };
   readonly resume: { readonly stream: string; readonly eventsWhileAway: number; readonly receiveTimeoutMs: number };
   readonly connections: { readonly sessions: number; readonly settleTimeoutMs: number };
-  readonly token: Readonly<Record<string, never>>;
+  readonly token: {
+    readonly mintsPerRun: number;
+    readonly clockSkewMs: number;
+    readonly scopes?: readonly string[];
+    readonly ttlSeconds?: number;
+    readonly issuer?: string;
+    readonly audience?: string;
+  };
   readonly cutover_state: Readonly<Record<string, never>>;
   readonly retired_routes: { readonly extraRoutes?: readonly string[] };
   readonly preflight: { readonly env: Environment };
+  readonly health: { readonly services: readonly HealthCheckedService[] };
 }
 
 /** ProbeConfig is one scheduled probe. */

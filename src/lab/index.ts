@@ -4,11 +4,11 @@
  */
 export type { Lab, LabOptions, LabPorts, LabSecrets, LabState, LabTrafficOptions, LabUrls, PendingKnobChange, RebootstrapFaultRecord, ResumeFaultRecord, StreamState } from './lab.js';
 export { startLab, DEFAULT_LAB_PORTS, DEFAULT_DATABASE_NAME, SECRET_FILE_NAMES } from './lab.js';
-export type { LabKnobs, PublishFailureKind, RebootstrapFault, ResumeFault, RuntimeFieldSet } from './knobs.js';
+export type { LabKnobs, PublishFailureKind, RebootstrapFault, ResumeFault, RuntimeFieldSet, RuntimeRoutingKnob } from './knobs.js';
 export { KNOB_NAMES, MAX_AFTER_MS, PublishFailureKinds, RebootstrapFaults, ResumeFaults, RuntimeFieldSets, defaultKnobs } from './knobs.js';
 export type { ClientState, SimulatedClientOptions } from './traffic.js';
 export { SENTINEL_CANARY_PREFIX } from './traffic.js';
-export { topicToStream, RETIRED_TOKEN_ROUTES } from './control-service.js';
+export { RETIRED_CONTROL_ROUTES } from './control-service.js';
 export { METRICS_PATH } from './runtime-service.js';
 export { V1_JSON } from './spacetimedb/spacetime-server.js';
 export { signJwt, verifyJwt, decodeJwtUnverified } from './jwt.js';

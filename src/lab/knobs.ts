@@ -47,7 +47,10 @@ export interface LabKnobs {
   publish_failures: number;
   /** publish_failure_kind is the class `publish_failures` are counted under (default network). */
   publish_failure_kind: PublishFailureKind;
-  /** token_failure_ratio is the ratio (0..1) of `POST /api/sync/token` calls that fail with 500. */
+  /**
+   * token_failure_ratio is the ratio (0..1) of `POST /api/sync/token` calls that fail as an
+   * issuer error: 503 `sync_token_unavailable`, counted in `sync.token.issue.failed`.
+   */
   token_failure_ratio: number;
   /** slow_clients are simulated client ids that stop acking. */
   slow_clients: string[];
@@ -79,6 +82,24 @@ export interface LabKnobs {
   auth_failures_per_minute: { unauthorized: number; token_expired: number };
   stale_cursor_events_per_minute: number;
   runtime_fields: RuntimeFieldSet;
+  /**
+   * runtime_routing is the control service's runtime-routing configuration (its
+   * `OA_RUNTIME_CANARY_*` / `OA_RUNTIME_SHADOW_*` settings) plus `evaluate_fails_with`, a 5xx status
+   * that `POST /api/v1/control/runtime-routing/evaluate` then answers (null = answer normally).
+   */
+  runtime_routing: RuntimeRoutingKnob;
+  /** readiness: false makes that service's `/readyz` answer 503 `not_ready`. */
+  readiness: { runtime: boolean; control: boolean };
+}
+
+/** RuntimeRoutingKnob is the `runtime_routing` knob. */
+export interface RuntimeRoutingKnob {
+  canary_user_percent: number;
+  canary_autopilot_percent: number;
+  shadow_enabled: boolean;
+  shadow_sample_rate: number;
+  force_control_service: boolean;
+  evaluate_fails_with: number | null;
 }
 
 /** AppendBurst is the one-shot `append_burst` knob: append `count` events to `stream` at once. */
@@ -115,6 +136,8 @@ export function defaultKnobs(): LabKnobs {
     auth_failures_per_minute: { unauthorized: 0, token_expired: 0 },
     stale_cursor_events_per_minute: 0,
     runtime_fields: 'published',
+    runtime_routing: { canary_user_percent: 0, canary_autopilot_percent: 0, shadow_enabled: false, shadow_sample_rate: 1, force_control_service: false, evaluate_fails_with: null },
+    readiness: { runtime: true, control: true },
   };
 }
 
@@ -122,7 +145,7 @@ export function defaultKnobs(): LabKnobs {
 export const KNOB_NAMES = [
   'traffic', 'retention_floor', 'publish_failures', 'publish_failure_kind', 'token_failure_ratio', 'slow_clients', 'restart', 'next_resume',
   'next_rebootstrap', 'streaming_stopped', 'leak_connection_rows', 'enforce_caller_auth', 'auth_failures_per_minute', 'stale_cursor_events_per_minute',
-  'runtime_fields', 'append_burst', 'after_ms',
+  'runtime_fields', 'append_burst', 'after_ms', 'runtime_routing', 'readiness',
 ] as const;
 
 function fail(message: string): never {
@@ -150,6 +173,28 @@ function bool(name: string, v: unknown): boolean {
 
 function onlyKeys(name: string, obj: Record<string, unknown>, keys: readonly string[]): void {
   for (const k of Object.keys(obj)) if (!keys.includes(k)) fail(`unknown knob ${name}.${k}; known: ${keys.join(', ')}`);
+}
+
+function percent(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 100) fail(`knob ${name} must be an integer percent between 0 and 100, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function runtimeRoutingKnob(v: unknown, current: RuntimeRoutingKnob): RuntimeRoutingKnob {
+  if (!isObject(v)) fail('knob runtime_routing must be an object {canary_user_percent?, canary_autopilot_percent?, shadow_enabled?, shadow_sample_rate?, force_control_service?, evaluate_fails_with?}');
+  onlyKeys('runtime_routing', v, Object.keys(current));
+  const failsWith = v.evaluate_fails_with;
+  if (failsWith !== undefined && failsWith !== null && (typeof failsWith !== 'number' || !Number.isInteger(failsWith) || failsWith < 500 || failsWith > 599)) {
+    fail(`knob runtime_routing.evaluate_fails_with must be a 5xx status or null, got ${JSON.stringify(failsWith)}`);
+  }
+  return {
+    canary_user_percent: v.canary_user_percent === undefined ? current.canary_user_percent : percent('runtime_routing.canary_user_percent', v.canary_user_percent),
+    canary_autopilot_percent: v.canary_autopilot_percent === undefined ? current.canary_autopilot_percent : percent('runtime_routing.canary_autopilot_percent', v.canary_autopilot_percent),
+    shadow_enabled: v.shadow_enabled === undefined ? current.shadow_enabled : bool('runtime_routing.shadow_enabled', v.shadow_enabled),
+    shadow_sample_rate: v.shadow_sample_rate === undefined ? current.shadow_sample_rate : ratio('runtime_routing.shadow_sample_rate', v.shadow_sample_rate),
+    force_control_service: v.force_control_service === undefined ? current.force_control_service : bool('runtime_routing.force_control_service', v.force_control_service),
+    evaluate_fails_with: failsWith === undefined ? current.evaluate_fails_with : (failsWith as number | null),
+  };
 }
 
 /**
@@ -235,6 +280,18 @@ export function parseKnobPatch(input: unknown, current: LabKnobs): KnobPatch {
         if (!(RuntimeFieldSets as readonly unknown[]).includes(v)) fail(`knob runtime_fields must be one of ${RuntimeFieldSets.join(', ')}, got ${JSON.stringify(v)}`);
         knobs.runtime_fields = v as RuntimeFieldSet;
         break;
+      case 'runtime_routing':
+        knobs.runtime_routing = runtimeRoutingKnob(v, current.runtime_routing);
+        break;
+      case 'readiness': {
+        if (!isObject(v)) fail('knob readiness must be an object {runtime?, control?}');
+        onlyKeys('readiness', v, ['runtime', 'control']);
+        knobs.readiness = {
+          runtime: v.runtime === undefined ? current.readiness.runtime : bool('readiness.runtime', v.runtime),
+          control: v.control === undefined ? current.readiness.control : bool('readiness.control', v.control),
+        };
+        break;
+      }
       case 'append_burst': {
         if (!isObject(v)) fail('knob append_burst must be an object {stream, count}');
         onlyKeys('append_burst', v, ['stream', 'count']);

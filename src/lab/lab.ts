@@ -13,6 +13,7 @@ import { SystemClock } from '../time/index.js';
 import { LabKnobError } from '../errors.js';
 import { AdminApi } from './admin-api.js';
 import { ControlService } from './control-service.js';
+import { DEFAULT_RUNTIME_ROUTING } from './control/runtime-routing.js';
 import type { LabKnobs, RebootstrapFault, ResumeFault } from './knobs.js';
 import { defaultKnobs, parseKnobPatch } from './knobs.js';
 import type { AuthFailureCounters, RuntimeSnapshot } from './runtime-service.js';
@@ -31,8 +32,8 @@ export const DEFAULT_DATABASE_NAME = 'autopilot-sync';
 
 /** SECRET_FILE_NAMES are the files under `<stateDir>/secrets/` the lab writes at start. */
 export const SECRET_FILE_NAMES = {
-  runtimeAdminToken: 'runtime-admin-token',
   controlSessionToken: 'control-session-token',
+  controlPersonalAccessToken: 'control-personal-access-token',
   jwtSigningKey: 'jwt-signing-key',
 } as const;
 
@@ -46,8 +47,9 @@ export interface LabPorts {
 
 /** LabSecrets are the secrets the lab generated (or was given) at start. */
 export interface LabSecrets {
-  readonly runtimeAdminToken: string;
   readonly controlSessionToken: string;
+  /** controlPersonalAccessToken is a PAT of the control's user (`oa_pat_<32 hex>`). */
+  readonly controlPersonalAccessToken: string;
   readonly jwtSigningKey: string;
 }
 
@@ -172,8 +174,8 @@ function writeSecrets(stateDir: string, secrets: LabSecrets): { [K in keyof LabS
   const dir = join(stateDir, 'secrets');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const files = {
-    runtimeAdminToken: join(dir, SECRET_FILE_NAMES.runtimeAdminToken),
     controlSessionToken: join(dir, SECRET_FILE_NAMES.controlSessionToken),
+    controlPersonalAccessToken: join(dir, SECRET_FILE_NAMES.controlPersonalAccessToken),
     jwtSigningKey: join(dir, SECRET_FILE_NAMES.jwtSigningKey),
   };
   for (const key of Object.keys(files) as Array<keyof LabSecrets>) {
@@ -203,8 +205,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const random = options.random ?? Math.random;
   const secrets: LabSecrets = {
-    runtimeAdminToken: options.secrets?.runtimeAdminToken ?? secret(24),
     controlSessionToken: options.secrets?.controlSessionToken ?? secret(24),
+    controlPersonalAccessToken: options.secrets?.controlPersonalAccessToken ?? `oa_pat_${randomBytes(16).toString('hex')}`,
     jwtSigningKey: options.secrets?.jwtSigningKey ?? secret(32),
   };
   const traffic: TrafficOptions = {
@@ -281,11 +283,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const generator = new TrafficGenerator(
     traffic,
     {
-      append: (streamId, key, hash, json, committedAtMs) => {
-        const before = db.duplicateAppends;
-        const outcome = spacetime.callInternal('append_sync_event', [streamId, key, hash, json, committedAtMs, 0, true, 0]);
-        return outcome.ok && db.duplicateAppends === before;
-      },
+      append: (streamId, key, hash, json, committedAtMs) => spacetime.callInternal('append_sync_event', [streamId, key, hash, json, committedAtMs, 0, true, 0]).ok,
       ack: (clientId, streamId, lastApplied) => {
         spacetime.callInternal('ack_stream_checkpoint', [clientId, streamId, lastApplied, 0]);
       },
@@ -303,11 +301,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   };
 
   const runtimeSnapshot = (): RuntimeSnapshot => {
-    const streams = db.streamSummaries();
     return {
       mirror: generator.mirror,
-      streamCount: streams.length,
-      eventCount: db.count('sync_event'),
+      streamCount: generator.publishedStreams.size,
+      eventCount: generator.eventCount,
       maxReplayLag: generator.maxReplayLag(knobs.slow_clients),
       droppedMessagesTotal: spacetime.droppedMessages,
       staleCursorEventsTotal: staleCursorEventsTotal + generator.staleCursorResets,
@@ -316,35 +313,37 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     };
   };
 
-  const runtime = new RuntimeService({
-    host,
-    port: ports.runtime,
-    adminToken: secrets.runtimeAdminToken,
-    snapshot: runtimeSnapshot,
-    nowMs,
-    onUnauthorized: () => {
-      authFailures.unauthorized_total += 1;
-    },
-    logger,
-  });
+  const runtime = new RuntimeService({ host, port: ports.runtime, snapshot: runtimeSnapshot, nowMs, ready: () => knobs.readiness.runtime, logger });
   const control = new ControlService({
     host,
     port: ports.control,
     sessionToken: secrets.controlSessionToken,
+    personalAccessToken: secrets.controlPersonalAccessToken,
     signingKey: secrets.jwtSigningKey,
-    issuer: options.tokenIssuer ?? 'spacetime-sentinel-lab',
-    audience: options.tokenAudience ?? 'openagents-sync',
-    tokenTtlSeconds: options.tokenTtlSeconds ?? 300,
-    kid: 'lab-sync-1',
+    syncToken: {
+      ...(options.tokenIssuer !== undefined ? { issuer: options.tokenIssuer } : {}),
+      ...(options.tokenAudience !== undefined ? { audience: options.tokenAudience } : {}),
+      ...(options.tokenTtlSeconds !== undefined ? { ttlSeconds: options.tokenTtlSeconds } : {}),
+    },
     nowMs,
     failureRatio: () => knobs.token_failure_ratio,
     random,
+    runtimeRouting: () => ({
+      ...DEFAULT_RUNTIME_ROUTING,
+      canaryUserPercent: knobs.runtime_routing.canary_user_percent,
+      canaryAutopilotPercent: knobs.runtime_routing.canary_autopilot_percent,
+      shadowEnabled: knobs.runtime_routing.shadow_enabled,
+      shadowSampleRate: knobs.runtime_routing.shadow_sample_rate,
+      forceControlService: knobs.runtime_routing.force_control_service,
+    }),
+    evaluateFailsWith: () => knobs.runtime_routing.evaluate_fails_with,
+    ready: () => knobs.readiness.control,
     logger,
   });
 
   let urls: LabUrls = { spacetimedb: '', runtime: '', control: '', admin: '' };
   const state = (): LabState => {
-    const runtimeBody = runtimeMetricsBody({ ...runtimeSnapshot(), fields: 'documented' }, nowMs());
+    const runtimeBody = runtimeMetricsBody({ ...runtimeSnapshot(), fields: 'documented' }, new Date(nowMs()).toISOString());
     const sessions = spacetime.connections();
     return {
       database: databaseName,
@@ -415,6 +414,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       restarts += 1;
       cancelPending();
       spacetime.dropAllConnections();
+      control.restart();
+      runtime.restart();
+      generator.restartRuntime();
     }
   };
 

@@ -37,7 +37,7 @@ export const DEFAULT_TRAFFIC: TrafficOptions = {
 
 /** TrafficModule is what the generator needs from the database host (reached in-process). */
 export interface TrafficModule {
-  /** append runs `append_sync_event` (mirror publish) and reports whether it committed. */
+  /** append runs `append_sync_event` (mirror publish) and reports whether it committed (an idempotent repeat included). */
   append(streamId: string, key: string, payloadHash: string, payloadJson: string, committedAtMs: number): boolean;
   /** ack runs `ack_stream_checkpoint`. */
   ack(clientId: string, streamId: string, lastAppliedSeq: number): void;
@@ -90,6 +90,10 @@ export class TrafficGenerator {
     validation_failures_total: 0,
     unknown_failures_total: 0,
   };
+  /** publishedStreams are the streams published to since the runtime started (`delivery.stream_count`). */
+  readonly publishedStreams = new Set<string>();
+  /** eventCount is `delivery.event_count`: it moves with `published_total`. */
+  eventCount = 0;
   /** staleCursorResets counts simulated clients that fell below the retention floor and rebootstrapped. */
   staleCursorResets = 0;
   private readonly outbox: PendingEvent[] = [];
@@ -122,21 +126,38 @@ export class TrafficGenerator {
   /**
    * publish tries one mirror publish; a failure (ratio `failureRatio`) leaves it in the outbox.
    * Only an event's first failure is counted, so failed_total tracks events, not retry ticks.
+   * As in the runtime's HTTP publisher, every committed call counts as applied (published and
+   * event count together), an idempotent repeat included: the reducer answers it 2xx, so
+   * `duplicate_suppressed_total` stays 0 (OpenAgents `crates/autopilot-spacetime/src/client.rs:472-488`,
+   * `apps/runtime/src/spacetime_publisher.rs:223-246` at 9b2b978949).
    */
   private publish(ev: PendingEvent, failureRatio: number, isRetry = false): boolean {
     if (failureRatio > 0 && this.random() < failureRatio) {
       if (!isRetry) {
         this.mirror.failed_total += 1;
         this.countFailureKind();
-        // Half the failures are ambiguous (committed, acknowledgement lost): the retry is then
-        // an idempotent duplicate, which is what duplicate_suppressed_total counts.
-        if (this.random() < 0.5 && this.module.append(ev.streamId, ev.key, ev.hash, ev.json, ev.createdAtMs)) this.mirror.published_total += 1;
+        // Half the failures are ambiguous (committed, acknowledgement lost): the retry from the
+        // outbox then repeats an idempotency key the module already holds.
+        if (this.random() < 0.5) this.module.append(ev.streamId, ev.key, ev.hash, ev.json, ev.createdAtMs);
       }
       return false;
     }
-    if (this.module.append(ev.streamId, ev.key, ev.hash, ev.json, ev.createdAtMs)) this.mirror.published_total += 1;
-    else this.mirror.duplicate_suppressed_total += 1;
+    if (this.module.append(ev.streamId, ev.key, ev.hash, ev.json, ev.createdAtMs)) {
+      this.mirror.published_total += 1;
+      this.eventCount += 1;
+      this.publishedStreams.add(ev.streamId);
+    }
     return true;
+  }
+
+  /**
+   * restartRuntime is a runtime process restart: its counters live in memory and start from zero,
+   * while the outbox is a file and survives (`spacetime_publisher.rs:16-20`, `:116-128`).
+   */
+  restartRuntime(): void {
+    for (const k of Object.keys(this.mirror) as Array<keyof MirrorCounters>) if (k !== 'outbox_depth') this.mirror[k] = 0;
+    this.eventCount = 0;
+    this.publishedStreams.clear();
   }
 
   private countFailureKind(): void {

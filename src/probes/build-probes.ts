@@ -14,6 +14,7 @@ import { ConnectionChurnLock } from './probes/churn-lock.js';
 import { ConnectionsProbe } from './probes/connections.js';
 import { CutoverStateProbe } from './probes/cutover-state.js';
 import { DeliveryProbe } from './probes/delivery.js';
+import { HealthProbe } from './probes/health.js';
 import { PreflightProbe } from './probes/preflight.js';
 import { ReplayLagProbe } from './probes/replay-lag.js';
 import { ResumeProbe } from './probes/resume.js';
@@ -68,7 +69,7 @@ export function createProbeTargets(config: Config, env: Readonly<Record<string, 
         maxResponseBytes: t.spacetimedb.maxResponseBytes,
       })),
     control: () => (control ??= new ControlClient({ baseUrl: t.control.baseUrl, sessionToken: t.control.sessionToken.reveal(), timeoutMs: t.control.requestTimeoutMs })),
-    runtime: () => (runtime ??= new RuntimeMetricsClient({ baseUrl: t.runtime.baseUrl, token: t.runtime.token.reveal(), metricsPath: t.runtime.metricsPath, timeoutMs: t.runtime.requestTimeoutMs })),
+    runtime: () => (runtime ??= new RuntimeMetricsClient({ baseUrl: t.runtime.baseUrl, token: t.runtime.token?.reveal(), metricsPath: t.runtime.metricsPath, timeoutMs: t.runtime.requestTimeoutMs })),
     churnLock: new ConnectionChurnLock(),
     env,
   };
@@ -98,7 +99,7 @@ export interface BuildProbesDeps {
  * A configured probe without a factory is a configuration error naming it.
  */
 export const DEFAULT_PROBE_FACTORIES: ProbeFactories = {
-  runtime_metrics: ({ targets }) => new RuntimeMetricsProbe({ runtime: targets.runtime(), control: targets.control() }),
+  runtime_metrics: ({ targets }) => new RuntimeMetricsProbe({ runtime: targets.runtime() }),
   replay_lag: ({ targets, probeConfig }) => new ReplayLagProbe({ http: targets.spacetime().http, streams: probeConfig.params.streams }),
   delivery: ({ targets, instruments, probeConfig }) =>
     new DeliveryProbe({ target: targets.spacetime(), instruments, canaryStream: probeConfig.params.canaryStream, receiveTimeoutMs: probeConfig.params.receiveTimeoutMs }),
@@ -113,9 +114,28 @@ export const DEFAULT_PROBE_FACTORIES: ProbeFactories = {
     }),
   connections: ({ targets, probeConfig }) =>
     new ConnectionsProbe({ target: targets.spacetime(), sessions: probeConfig.params.sessions, settleTimeoutMs: probeConfig.params.settleTimeoutMs, churnLock: targets.churnLock }),
-  token: ({ targets, instruments, config }) => new TokenProbe({ control: targets.control(), instruments, jwtSigningKey: config.target.control.jwtSigningKey?.reveal() }),
+  token: ({ targets, instruments, config, probeConfig }) =>
+    new TokenProbe({
+      control: targets.control(),
+      instruments,
+      jwtSigningKey: config.target.control.jwtSigningKey?.reveal(),
+      jwtFallbackSigningKeys: config.target.control.jwtFallbackSigningKeys.map((k) => k.reveal()),
+      clockSkewSeconds: probeConfig.params.clockSkewMs / 1000,
+      mintsPerRun: probeConfig.params.mintsPerRun,
+      scopes: probeConfig.params.scopes,
+      ttlSeconds: probeConfig.params.ttlSeconds,
+      issuer: probeConfig.params.issuer,
+      audience: probeConfig.params.audience,
+    }),
   cutover_state: ({ targets }) => new CutoverStateProbe({ control: targets.control(), runtime: targets.runtime() }),
   retired_routes: ({ targets, probeConfig }) => new RetiredRoutesProbe({ control: targets.control(), runtime: targets.runtime(), extraRoutes: probeConfig.params.extraRoutes }),
+  health: ({ targets, probeConfig, config }) =>
+    new HealthProbe({
+      runtime: targets.runtime(),
+      control: targets.control(),
+      ...(probeConfig.params.services.includes('spacetimedb') ? { spacetimedb: { http: targets.spacetime().http, healthPath: config.target.spacetimedb.healthPath } } : {}),
+      services: probeConfig.params.services,
+    }),
   preflight: ({ targets, probeConfig }) => new PreflightProbe({ env: probeConfig.params.env, environment: targets.env, timeoutMs: probeConfig.timeoutMs }),
 };
 

@@ -57,7 +57,7 @@ export function buildStatusInfo(source: StatusSource): StatusInfo {
         healthPath: spacetimedb.healthPath,
         hasToken: spacetimedb.token !== undefined,
       },
-      runtime: { baseUrl: runtime.baseUrl, metricsPath: runtime.metricsPath, hasToken: true },
+      runtime: { baseUrl: runtime.baseUrl, metricsPath: runtime.metricsPath, hasToken: runtime.token !== undefined },
       control: { baseUrl: control.baseUrl, hasToken: true, hasJwtSigningKey: control.jwtSigningKey !== undefined },
       toxiproxy: { baseUrl: source.config.drills.toxiproxyUrl, hasToken: false },
       ...Object.fromEntries(source.config.alerting.alertmanagers.map((a, i) => [`alertmanager-${i}`, { baseUrl: a.url, hasToken: a.bearerToken !== undefined }])),

@@ -1,7 +1,9 @@
 /**
- * ControlClient talks to the control service (SYSTEM.md): mint a sync token with the session
- * token, read the cutover status, and fetch arbitrary routes to check that retired aliases stay
- * retired. It returns the documents as received; judging the contract is the probes' job.
+ * ControlClient talks to the OpenAgents control service: mint a sync token
+ * (`POST /api/sync/token`), read the control status (`GET /api/v1/control/status`, which takes a
+ * Bearer *session* token, never a PAT: `apps/openagents.com/service/src/lib.rs:14529-14540` at
+ * 9b2b978949), and fetch any route to check what it answers (retired routes, health). It returns
+ * the documents as received; judging the contract is the probes' job.
  */
 import { ConfigError } from '../errors.js';
 import type { RequestError } from '../errors.js';
@@ -10,6 +12,7 @@ import type { CallOptions } from './call-options.js';
 import { badResponseError, bodyExcerpt, httpRequest, parseJsonResponse, statusError } from './http-request.js';
 import type { HttpRequest, HttpResponse } from './http-request.js';
 import { isJsonObject } from './json.js';
+import { redactSecrets } from './redact.js';
 import type { JsonObject } from './json.js';
 
 /** SYNC_TOKEN_PATH is the one live token route; the retired aliases must answer 404. */
@@ -31,10 +34,32 @@ export interface ControlStatus {
   readonly syncTokenRoute: string | undefined;
 }
 
-/** RawRouteResponse is a status with a short excerpt, for route checks. */
+/** RawRouteResponse is what a route answered, for route checks: status, headers and body. */
 export interface RawRouteResponse {
   readonly status: number;
+  /** headers are the response headers (lower-case names). */
+  readonly headers: Headers;
+  /** body is the response body as text, secrets removed. */
+  readonly body: string;
+  /** excerpt is a short one-line form of the body for messages. */
   readonly excerpt: string;
+}
+
+/** SyncTokenRequest is the optional body of a mint (`SyncTokenRequestPayload`); absent fields are left out. */
+export interface SyncTokenRequest {
+  readonly scopes?: readonly string[];
+  readonly topics?: readonly string[];
+  readonly ttl_seconds?: number;
+  readonly device_id?: string;
+}
+
+/** RouteRequestOptions say how to call a route in a route check. */
+export interface RouteRequestOptions extends CallOptions {
+  /** authenticated adds the session token (default false: retired routes need no auth). */
+  readonly authenticated?: boolean;
+  readonly method?: 'GET' | 'POST';
+  /** jsonBody is sent with `content-type: application/json` (POST only). */
+  readonly jsonBody?: string;
 }
 
 /** ControlClientOptions configure the client. */
@@ -63,9 +88,12 @@ export class ControlClient {
     this.maxResponseBytes = checkPositive(NAME, 'maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES);
   }
 
-  /** mintSyncToken is `POST /api/sync/token`; resolves with the grant's `data`. */
-  async mintSyncToken(opts?: CallOptions): Promise<SyncTokenResponse> {
-    const res = await this.send('POST', SYNC_TOKEN_PATH, opts, true);
+  /**
+   * mintSyncToken is `POST /api/sync/token` with `request` as the JSON body (`{}` by default);
+   * resolves with the grant's `data`, rejects with a RequestError carrying the HTTP status.
+   */
+  async mintSyncToken(request: SyncTokenRequest = {}, opts?: CallOptions): Promise<SyncTokenResponse> {
+    const res = await this.send('POST', SYNC_TOKEN_PATH, opts, true, JSON.stringify(request));
     const data = this.dataOf(res);
     if (typeof data.token !== 'string' || data.token === '') throw this.bad(res, 'data.token is missing or not a string');
     return { token: data.token, data };
@@ -86,24 +114,27 @@ export class ControlClient {
   }
 
   /**
-   * rawGet fetches a path and reports its status; `authenticated` adds the session token, so a
-   * 404 means the route is gone rather than hidden behind auth.
+   * route calls a path and reports what it answered, whatever the status. Without
+   * `authenticated` no credentials are sent, so the session token never goes to a route that is
+   * supposed to be gone.
    */
-  async rawGet(path: string, opts?: CallOptions & { readonly authenticated?: boolean; readonly method?: 'GET' | 'POST' }): Promise<RawRouteResponse> {
+  async route(path: string, opts: RouteRequestOptions = {}): Promise<RawRouteResponse> {
     if (!path.startsWith('/')) throw new ConfigError(`${NAME}: path must start with '/', got ${JSON.stringify(path)}`);
-    const res = await this.send(opts?.method ?? 'GET', path, opts, opts?.authenticated ?? true);
-    return { status: res.status, excerpt: bodyExcerpt(res.body, [this.sessionToken]) };
+    const method = opts.method ?? 'GET';
+    const res = await this.send(method, path, opts, opts.authenticated ?? false, method === 'POST' ? (opts.jsonBody ?? '{}') : undefined);
+    const secrets = [this.sessionToken];
+    return { status: res.status, headers: res.headers, body: redactSecrets(res.body, secrets), excerpt: bodyExcerpt(res.body, secrets) };
   }
 
-  private send(method: HttpRequest['method'], path: string, opts: CallOptions | undefined, authenticated: boolean): Promise<HttpResponse> {
+  private send(method: HttpRequest['method'], path: string, opts: CallOptions | undefined, authenticated: boolean, body?: string): Promise<HttpResponse> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (authenticated) headers.Authorization = `Bearer ${this.sessionToken}`;
-    if (method === 'POST') headers['Content-Type'] = 'application/json';
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
     return httpRequest({
       method,
       url: joinUrl(this.baseUrl, path),
       headers,
-      body: method === 'POST' ? '{}' : undefined,
+      body,
       timeoutMs: callTimeout(NAME, opts, this.timeoutMs),
       maxResponseBytes: this.maxResponseBytes,
       signal: opts?.signal,

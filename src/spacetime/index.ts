@@ -30,7 +30,7 @@ export type {
 export { RuntimeMetricsClient, parseRuntimeMetrics, DEFAULT_METRICS_PATH, KNOWN_NUMERIC_FIELDS } from './runtime-metrics-client.js';
 export type { RuntimeMetricsClientOptions, RuntimeSyncMetrics } from './runtime-metrics-client.js';
 export { ControlClient, SYNC_TOKEN_PATH, CONTROL_STATUS_PATH } from './control-client.js';
-export type { ControlClientOptions, SyncTokenResponse, ControlStatus, RawRouteResponse } from './control-client.js';
+export type { ControlClientOptions, SyncTokenResponse, SyncTokenRequest, ControlStatus, RawRouteResponse, RouteRequestOptions } from './control-client.js';
 export { withRetry, isTransientFailure } from './with-retry.js';
 export type { RetryOptions } from './with-retry.js';
 export { TABLE_COLUMNS, decodeTableRow, fromSqlRow, isTableName } from './tables.js';

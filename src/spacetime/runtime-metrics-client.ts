@@ -1,14 +1,19 @@
 /**
- * RuntimeMetricsClient reads the runtime service's sync metrics
- * (`GET <base>/internal/v1/spacetime/sync/metrics`, Bearer admin token; SYSTEM.md). The endpoint
- * publishes fewer fields than the operators document, so a missing field stays missing (never 0),
- * while a present field of the wrong type is an error naming it.
+ * RuntimeMetricsClient reads the OpenAgents runtime's sync metrics
+ * (`GET <base>/internal/v1/spacetime/sync/metrics`). The route has no auth at all
+ * (`apps/runtime/src/server.rs:1321-1323`, `:1621-1651` at 9b2b978949), so no bearer is sent
+ * unless one is configured (a proxy in front may want one). The body publishes fewer fields than
+ * the operators document, so a missing field stays missing (never 0), while a present field of
+ * the wrong type is an error naming it. `route` fetches any other runtime path (health, retired
+ * routes) the same way.
  */
 import { ConfigError } from '../errors.js';
 import { callTimeout, checkBaseUrl, checkPositive, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, joinUrl } from './call-options.js';
 import type { CallOptions } from './call-options.js';
 import { badResponseError, bodyExcerpt, httpRequest, parseJsonResponse, statusError } from './http-request.js';
+import type { RawRouteResponse } from './control-client.js';
 import { isJsonObject } from './json.js';
+import { redactSecrets } from './redact.js';
 import type { JsonObject, JsonValue } from './json.js';
 
 /** DEFAULT_METRICS_PATH is the runtime's sync metrics route. */
@@ -50,8 +55,8 @@ export interface RuntimeSyncMetrics {
 /** RuntimeMetricsClientOptions configure the client. */
 export interface RuntimeMetricsClientOptions {
   readonly baseUrl: string;
-  /** token is the runtime admin token (Bearer). */
-  readonly token: string;
+  /** token, when set, is sent as a Bearer token (the runtime itself ignores it). */
+  readonly token?: string;
   readonly metricsPath?: string;
   readonly timeoutMs?: number;
   readonly maxResponseBytes?: number;
@@ -63,14 +68,14 @@ const KNOWN = new Set<string>(KNOWN_NUMERIC_FIELDS);
 /** RuntimeMetricsClient scrapes the runtime's sync metrics JSON. */
 export class RuntimeMetricsClient {
   readonly baseUrl: URL;
-  private readonly token: string;
+  private readonly token: string | undefined;
   private readonly metricsPath: string;
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
 
   constructor(options: RuntimeMetricsClientOptions) {
     this.baseUrl = checkBaseUrl(NAME, options.baseUrl);
-    if (!options.token || /\s/.test(options.token)) throw new ConfigError(`${NAME}: token (the runtime admin token) is required and must not contain whitespace`);
+    if (options.token !== undefined && (options.token === '' || /\s/.test(options.token))) throw new ConfigError(`${NAME}: token must be non-empty and must not contain whitespace`);
     this.token = options.token;
     this.metricsPath = options.metricsPath ?? DEFAULT_METRICS_PATH;
     if (!this.metricsPath.startsWith('/')) throw new ConfigError(`${NAME}: metricsPath must start with '/', got ${JSON.stringify(this.metricsPath)}`);
@@ -78,40 +83,48 @@ export class RuntimeMetricsClient {
     this.maxResponseBytes = checkPositive(NAME, 'maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES);
   }
 
+  private secrets(): string[] {
+    return this.token === undefined ? [] : [this.token];
+  }
+
+  private headers(): Record<string, string> {
+    return { Accept: 'application/json', ...(this.token !== undefined ? { Authorization: `Bearer ${this.token}` } : {}) };
+  }
+
   /** fetchMetrics scrapes the endpoint once. */
   async fetchMetrics(opts?: CallOptions): Promise<RuntimeSyncMetrics> {
+    const secrets = this.secrets();
     const res = await httpRequest({
       method: 'GET',
       url: joinUrl(this.baseUrl, this.metricsPath),
-      headers: { Authorization: `Bearer ${this.token}`, Accept: 'application/json' },
+      headers: this.headers(),
       timeoutMs: callTimeout(NAME, opts, this.timeoutMs),
       maxResponseBytes: this.maxResponseBytes,
       signal: opts?.signal,
-      secrets: [this.token],
+      secrets,
     });
-    if (res.status !== 200) throw statusError(res, [this.token]);
-    const doc = parseJsonResponse(res, [this.token]);
-    return parseRuntimeMetrics(doc, (what) => badResponseError(res, what, [this.token]));
+    if (res.status !== 200) throw statusError(res, secrets);
+    const doc = parseJsonResponse(res, secrets);
+    return parseRuntimeMetrics(doc, (what) => badResponseError(res, what, secrets));
   }
 
-  /**
-   * rawGet fetches a path on the runtime with the admin token and reports its status, for route
-   * checks: with credentials, a 404 means the route is gone rather than hidden behind auth.
-   */
-  async rawGet(path: string, opts?: CallOptions): Promise<{ readonly status: number; readonly excerpt: string }> {
+  /** route calls any runtime path and reports what it answered, whatever the status. */
+  async route(path: string, opts?: CallOptions & { readonly method?: 'GET' | 'POST' }): Promise<RawRouteResponse> {
     if (!path.startsWith('/')) throw new ConfigError(`${NAME}: path must start with '/', got ${JSON.stringify(path)}`);
+    const method = opts?.method ?? 'GET';
+    const secrets = this.secrets();
     const res = await httpRequest({
-      method: 'GET',
+      method,
       url: joinUrl(this.baseUrl, path),
-      headers: { Authorization: `Bearer ${this.token}` },
+      headers: { ...this.headers(), ...(method === 'POST' ? { 'Content-Type': 'application/json' } : {}) },
+      body: method === 'POST' ? '{}' : undefined,
       timeoutMs: callTimeout(NAME, opts, this.timeoutMs),
       maxResponseBytes: this.maxResponseBytes,
       signal: opts?.signal,
-      secrets: [this.token],
+      secrets,
     });
-    return { status: res.status, excerpt: bodyExcerpt(res.body, [this.token]) };
+    return { status: res.status, headers: res.headers, body: redactSecrets(res.body, secrets), excerpt: bodyExcerpt(res.body, secrets) };
   }
-
 }
 
 /**

@@ -53,7 +53,6 @@ target:
     database: ${lab.databaseName}
   runtime:
     base_url: ${lab.urls.runtime}
-    token: \${file:${files.runtimeAdminToken}}
   control:
     base_url: ${lab.urls.control}
     session_token: \${file:${files.controlSessionToken}}

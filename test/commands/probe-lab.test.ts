@@ -28,7 +28,6 @@ target:
     database: autopilot-sync
   runtime:
     base_url: ${lab.urls.runtime}
-    token: \${file:${files.runtimeAdminToken}}
   control:
     base_url: ${lab.urls.control}
     session_token: \${file:${files.controlSessionToken}}

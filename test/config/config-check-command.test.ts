@@ -25,7 +25,7 @@ async function run(argv: string[], env: Record<string, string> = {}, cwd = repo)
 
 describe('sentinel config check', () => {
   it('accepts the shipped staging template once its secrets are in the environment', async () => {
-    const env = { SENTINEL_RUNTIME_ADMIN_TOKEN: 'x', SENTINEL_CONTROL_SESSION_TOKEN: 'y' };
+    const env = { SENTINEL_CONTROL_SESSION_TOKEN: 'y' };
     expect(await run(['config', 'check', '--config', 'config/sentinel.yaml'], env)).toEqual({ code: 0, stdout: 'OK: config/sentinel.yaml\n', stderr: '' });
   });
 
@@ -33,9 +33,8 @@ describe('sentinel config check', () => {
     const result = await run(['config', 'check']);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/^config\/sentinel\.yaml:\d+:\d+: target\.runtime\.token: environment variable SENTINEL_RUNTIME_ADMIN_TOKEN is not set/);
-    expect(result.stderr).toContain('target.control.session_token: environment variable SENTINEL_CONTROL_SESSION_TOKEN is not set');
-    expect(result.stderr.trimEnd().split('\n').at(-1)).toBe('config/sentinel.yaml: 2 problems');
+    expect(result.stderr).toMatch(/^config\/sentinel\.yaml:\d+:\d+: target\.control\.session_token: environment variable SENTINEL_CONTROL_SESSION_TOKEN is not set/);
+    expect(result.stderr.trimEnd().split('\n').at(-1)).toBe('config/sentinel.yaml: 1 problem');
   });
 
   it('accepts the shipped lab config once the lab has written its secret files', async () => {
@@ -43,10 +42,10 @@ describe('sentinel config check', () => {
     copyFileSync(join(repo, 'config/lab.yaml'), join(dir, 'config/lab.yaml'));
     const before = await run(['config', 'check', '--config', 'config/lab.yaml'], {}, dir);
     expect(before.code).toBe(2);
-    expect(before.stderr).toContain('target.runtime.token: cannot read file');
+    expect(before.stderr).toContain('target.control.session_token: cannot read file');
     const secrets = join(dir, '.sentinel/lab/secrets');
     mkdirSync(secrets, { recursive: true });
-    for (const name of ['runtime-admin-token', 'control-session-token', 'jwt-signing-key']) writeFileSync(join(secrets, name), `${name}-value\n`, { mode: 0o600 });
+    for (const name of ['control-session-token', 'jwt-signing-key']) writeFileSync(join(secrets, name), `${name}-value\n`, { mode: 0o600 });
     expect(await run(['config', 'check', '--config', 'config/lab.yaml'], {}, dir)).toEqual({ code: 0, stdout: 'OK: config/lab.yaml\n', stderr: '' });
   });
 

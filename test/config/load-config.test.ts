@@ -74,8 +74,8 @@ describe('references and secrets', () => {
     writeFileSync(join(dir, 'secrets', 'session'), 'from-a-file\n', { mode: 0o600 });
     const file = write(BASE.replace('session_token: ${CT_TOKEN}', 'session_token: ${file:secrets/session}'));
     const config = loadConfig(file, { env: ENV });
-    expect(config.target.runtime.token.reveal()).toBe('rt-secret-value');
-    expect(config.target.runtime.token.source).toBe('env:RT_TOKEN');
+    expect(config.target.runtime.token?.reveal()).toBe('rt-secret-value');
+    expect(config.target.runtime.token?.source).toBe('env:RT_TOKEN');
     expect(config.target.control.sessionToken.reveal()).toBe('from-a-file');
     expect(config.target.control.sessionToken.source).toBe(`file:${join(dir, 'secrets', 'session')}`);
   });
@@ -166,13 +166,15 @@ target:
     base_url: https://control.staging.example
     session_token: \${CT_TOKEN}
     jwt_signing_key: \${JWT_KEY}
+    jwt_fallback_signing_keys:
+      - \${JWT_OLD_KEY}
 probes:
   runtime_metrics: {schedule: "*/30 * * * * *", timeout: 5s, retries: 2, jitter: 500ms}
   replay_lag: {schedule: "0 * * * * *", params: {streams: [a, b]}}
   delivery: {schedule: "* * * * *", params: {canary_stream: c, receive_timeout: 2s}}
   resume: {schedule: "* * * * *", enabled: false, params: {stream: r, events_while_away: 3, receive_timeout: 4s}}
   connections: {schedule: "* * * * *", params: {sessions: 3, settle_timeout: 40s}, timeout: 1m}
-  token: {schedule: "* * * * *"}
+  token: {schedule: "* * * * *", params: {mints_per_run: 4, clock_skew: 10s, scopes: [runtime.run_summaries], ttl_seconds: 600, issuer: "https://openagents.com", audience: openagents-sync}}
   cutover_state: {schedule: "* * * * *"}
   retired_routes: {schedule: "* * * * *", params: {extra_routes: [/api/old]}}
   preflight: {schedule: "* * * * *"}
@@ -217,7 +219,7 @@ export: {compat_metrics: true}
 log: {level: debug}
 lab: {ports: {spacetimedb: 0}, token: literal-is-fine-here}
 `;
-    const env = { ...ENV, ST_TOKEN: 's', JWT_KEY: 'j', AM_TOKEN: 'a', HMAC_KEY: 'h', ADMIN_TOKEN: 'adm' };
+    const env = { ...ENV, ST_TOKEN: 's', JWT_KEY: 'j', JWT_OLD_KEY: 'old', AM_TOKEN: 'a', HMAC_KEY: 'h', ADMIN_TOKEN: 'adm' };
     const config = loadConfig(write(yaml, 'full.yaml'), { env });
     const plain = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
     expect(plain).toEqual({
@@ -235,7 +237,7 @@ lab: {ports: {spacetimedb: 0}, token: literal-is-fine-here}
           maxResponseBytes: 1024,
         },
         runtime: { baseUrl: 'https://runtime.staging.example', metricsPath: '/metrics.json', token: '<redacted>', requestTimeoutMs: 2000 },
-        control: { baseUrl: 'https://control.staging.example', sessionToken: '<redacted>', jwtSigningKey: '<redacted>', requestTimeoutMs: 5000 },
+        control: { baseUrl: 'https://control.staging.example', sessionToken: '<redacted>', jwtSigningKey: '<redacted>', jwtFallbackSigningKeys: ['<redacted>'], requestTimeoutMs: 5000 },
       },
       probes: {
         runtime_metrics: { name: 'runtime_metrics', enabled: true, schedule: '*/30 * * * * *', timeoutMs: 5000, retries: 2, jitterMs: 500, params: {} },
@@ -243,7 +245,15 @@ lab: {ports: {spacetimedb: 0}, token: literal-is-fine-here}
         delivery: { name: 'delivery', enabled: true, schedule: '* * * * *', timeoutMs: 30000, retries: 0, jitterMs: 0, params: { canaryStream: 'c', receiveTimeoutMs: 2000 } },
         resume: { name: 'resume', enabled: false, schedule: '* * * * *', timeoutMs: 30000, retries: 0, jitterMs: 0, params: { stream: 'r', eventsWhileAway: 3, receiveTimeoutMs: 4000 } },
         connections: { name: 'connections', enabled: true, schedule: '* * * * *', timeoutMs: 60000, retries: 0, jitterMs: 0, params: { sessions: 3, settleTimeoutMs: 40000 } },
-        token: { name: 'token', enabled: true, schedule: '* * * * *', timeoutMs: 10000, retries: 0, jitterMs: 0, params: {} },
+        token: {
+          name: 'token',
+          enabled: true,
+          schedule: '* * * * *',
+          timeoutMs: 10000,
+          retries: 0,
+          jitterMs: 0,
+          params: { mintsPerRun: 4, clockSkewMs: 10_000, scopes: ['runtime.run_summaries'], ttlSeconds: 600, issuer: 'https://openagents.com', audience: 'openagents-sync' },
+        },
         cutover_state: { name: 'cutover_state', enabled: true, schedule: '* * * * *', timeoutMs: 10000, retries: 0, jitterMs: 0, params: {} },
         retired_routes: { name: 'retired_routes', enabled: true, schedule: '* * * * *', timeoutMs: 10000, retries: 0, jitterMs: 0, params: { extraRoutes: ['/api/old'] } },
         preflight: { name: 'preflight', enabled: true, schedule: '* * * * *', timeoutMs: 10000, retries: 0, jitterMs: 0, params: { env: 'staging' } },
@@ -286,5 +296,6 @@ lab: {ports: {spacetimedb: 0}, token: literal-is-fine-here}
     expect(config.server.adminToken?.reveal()).toBe('adm');
     expect(config.alerting.alertmanagers[0].bearerToken?.reveal()).toBe('a');
     expect(config.drills.manifestHmacKey?.reveal()).toBe('h');
+    expect(config.target.control.jwtFallbackSigningKeys.map((k) => k.reveal())).toEqual(['old']);
   });
 });

@@ -60,8 +60,13 @@ export const MALFORMED: readonly MalformedCase[] = [
   },
   {
     name: 'missing required secret',
-    yaml: swap('    token: ${RT_TOKEN}\n', ''),
-    lines: ['FILE:6:3: target.runtime.token: missing required key (expected ${ENV_VAR} or ${file:PATH})'],
+    yaml: swap('    session_token: ${CT_TOKEN}\n', ''),
+    lines: ['FILE:9:3: target.control.session_token: missing required key (expected ${ENV_VAR} or ${file:PATH})'],
+  },
+  {
+    name: 'literal secret in a list of secrets',
+    yaml: swap('    session_token: ${CT_TOKEN}\n', '    session_token: ${CT_TOKEN}\n    jwt_fallback_signing_keys:\n      - ${CT_TOKEN}\n      - old-key\n'),
+    lines: ['FILE:14:9: target.control.jwt_fallback_signing_keys[1]: literal secrets are not allowed; use ${ENV_VAR} or ${file:PATH}'],
   },
   {
     name: 'literal secret',
@@ -110,7 +115,7 @@ export const MALFORMED: readonly MalformedCase[] = [
   {
     name: 'unknown probe name',
     yaml: BASE + 'probes:\n  latency:\n    schedule: "* * * * *"\n',
-    lines: ['FILE:13:3: probes.latency: unknown key (expected one of runtime_metrics, replay_lag, delivery, resume, connections, token, cutover_state, retired_routes, preflight)'],
+    lines: ['FILE:13:3: probes.latency: unknown key (expected one of runtime_metrics, replay_lag, delivery, resume, connections, token, cutover_state, retired_routes, preflight, health)'],
   },
   {
     name: 'cron with too few fields',

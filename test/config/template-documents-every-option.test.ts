@@ -41,9 +41,9 @@ describe('config/sentinel.yaml', () => {
   });
 
   it('is a valid staging configuration', () => {
-    const config = loadConfig(resolve(repo, 'config/sentinel.yaml'), { env: { SENTINEL_RUNTIME_ADMIN_TOKEN: 'a', SENTINEL_CONTROL_SESSION_TOKEN: 'b' } });
+    const config = loadConfig(resolve(repo, 'config/sentinel.yaml'), { env: { SENTINEL_CONTROL_SESSION_TOKEN: 'b' } });
     expect(config.environment).toBe('staging');
     expect(config.target.spacetimedb.baseUrl).toBe('https://spacetime.staging.example');
-    expect(Object.keys(config.probes)).toHaveLength(9);
+    expect(Object.keys(config.probes)).toHaveLength(10);
   });
 });

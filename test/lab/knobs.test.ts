@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
-  lab.setKnobs({ traffic: { paused: true }, retention_floor: 0, publish_failures: 0, token_failure_ratio: 0, slow_clients: [], streaming_stopped: false, leak_connection_rows: false, next_resume: null, next_rebootstrap: null, runtime_fields: 'published', auth_failures_per_minute: { unauthorized: 0, token_expired: 0 }, stale_cursor_events_per_minute: 0 });
+  lab.setKnobs({ traffic: { paused: true }, retention_floor: 0, publish_failures: 0, token_failure_ratio: 0, slow_clients: [], streaming_stopped: false, leak_connection_rows: false, next_resume: null, next_rebootstrap: null, runtime_fields: 'published', runtime_routing: { canary_user_percent: 0, canary_autopilot_percent: 0, shadow_enabled: false, evaluate_fails_with: null }, readiness: { runtime: true, control: true }, auth_failures_per_minute: { unauthorized: 0, token_expired: 0 }, stale_cursor_events_per_minute: 0 });
 });
 afterAll(async () => {
   await lab.close();
@@ -22,7 +22,7 @@ async function postKnobs(body: unknown): Promise<{ status: number; json: Record<
 }
 
 async function runtimeMetrics(): Promise<Record<string, unknown>> {
-  const res = await fetch(`${lab.urls.runtime}/internal/v1/spacetime/sync/metrics`, { headers: { authorization: `Bearer ${lab.secrets.runtimeAdminToken}` } });
+  const res = await fetch(`${lab.urls.runtime}/internal/v1/spacetime/sync/metrics`);
   return (await res.json()) as Record<string, unknown>;
 }
 
@@ -117,11 +117,33 @@ describe('lab knobs change what clients observe', () => {
     await waitUntil(async () => dig(await runtimeMetrics(), 'mirror', 'outbox_depth') === 0, 3000, 'outbox drain');
   });
 
-  it('token_failure_ratio makes token issuance fail', async () => {
+  it('token_failure_ratio makes token issuance fail as an issuer error (503 sync_token_unavailable)', async () => {
     lab.setKnobs({ token_failure_ratio: 1 });
-    const res = await fetch(`${lab.urls.control}/api/sync/token`, { method: 'POST', headers: { authorization: `Bearer ${lab.secrets.controlSessionToken}` } });
-    expect(res.status).toBe(500);
-    expect(lab.state().counters.control['sync.token.issue.failed']).toBeGreaterThanOrEqual(1);
+    const before = lab.state().counters.control['sync.token.issue.failed'] ?? 0;
+    const res = await fetch(`${lab.urls.control}/api/sync/token`, { method: 'POST', headers: { authorization: `Bearer ${lab.secrets.controlSessionToken}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(503);
+    expect(dig(await res.json(), 'error', 'code')).toBe('sync_token_unavailable');
+    expect(lab.state().counters.control['sync.token.issue.failed']).toBe(before + 1);
+  });
+
+  it('restart resets the runtime\'s in-memory counters and keeps the outbox depth', async () => {
+    lab.setKnobs({ traffic: { paused: false, events_per_second: 200 } });
+    await waitUntil(async () => (dig(await runtimeMetrics(), 'mirror', 'published_total') as number) >= 5, 3000, 'publishes');
+    lab.setKnobs({ publish_failures: 1 });
+    await waitUntil(async () => (dig(await runtimeMetrics(), 'mirror', 'outbox_depth') as number) >= 3, 3000, 'outbox growth');
+    lab.setKnobs({ traffic: { paused: true } });
+    const before = await runtimeMetrics();
+    expect(dig(before, 'mirror', 'published_total')).toBe(dig(before, 'delivery', 'event_count'));
+    lab.setKnobs({ restart: true });
+    const after = await runtimeMetrics();
+    expect(dig(after, 'mirror', 'outbox_depth')).toBe(dig(before, 'mirror', 'outbox_depth'));
+    for (const k of ['published_total', 'failed_total', 'network_failures_total']) expect(dig(after, 'mirror', k), k).toBe(0);
+    expect(dig(after, 'delivery')).toEqual({ stream_count: 0, event_count: 0 });
+    lab.setKnobs({ publish_failures: 0 });
+    await waitUntil(async () => dig(await runtimeMetrics(), 'mirror', 'outbox_depth') === 0, 3000, 'outbox drain');
+    const drained = await runtimeMetrics();
+    expect(dig(drained, 'mirror', 'published_total')).toBe(dig(before, 'mirror', 'outbox_depth'));
+    expect(dig(drained, 'mirror', 'published_total')).toBe(dig(drained, 'delivery', 'event_count'));
   });
 
   it('slow_clients stop acking, so their checkpoint lags the head', async () => {

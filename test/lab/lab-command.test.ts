@@ -56,7 +56,7 @@ describe('sentinel lab', () => {
     expect(h.err()).toBe('');
     expect(h.out()).toContain(`proxy spacetimedb  http://127.0.0.1:${pSt}`);
     expect(h.out()).toContain(join(dir, 'state', 'secrets', 'jwt-signing-key'));
-    expect(existsSync(join(dir, 'state', 'secrets', 'runtime-admin-token'))).toBe(true);
+    expect(existsSync(join(dir, 'state', 'secrets', 'control-session-token'))).toBe(true);
     // Through the proxy, the database answers like SpacetimeDB.
     const res = await fetch(`http://127.0.0.1:${pSt}/v1/database/autopilot-sync/sql`, { method: 'POST', body: 'SELECT COUNT(*) AS n FROM active_connection' });
     expect(res.status).toBe(200);
@@ -83,7 +83,7 @@ describe('startLabStack', () => {
     try {
       const urls = stack.proxyUrls;
       expect(urls?.spacetimedb).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
-      const res = await fetch(`${urls?.runtime}/internal/v1/spacetime/sync/metrics`, { headers: { authorization: `Bearer ${stack.lab.secrets.runtimeAdminToken}` } });
+      const res = await fetch(`${urls?.runtime}/internal/v1/spacetime/sync/metrics`);
       expect(res.status).toBe(200);
       const ping = await fetch(`${urls?.spacetimedb}/v1/ping`);
       expect(ping.status).toBe(200);

@@ -28,7 +28,7 @@ beforeAll(async () => {
     `environment: dev
 target:
   spacetimedb: { base_url: "${lab.urls.spacetimedb}", database: autopilot-sync }
-  runtime: { base_url: "${lab.urls.runtime}", token: "\${file:${files.runtimeAdminToken}}" }
+  runtime: { base_url: "${lab.urls.runtime}" }
   control: { base_url: "${lab.urls.control}", session_token: "\${file:${files.controlSessionToken}}" }
 probes:
   delivery: { schedule: "*/15 * * * * *", timeout: 10s, params: { receive_timeout: 5s } }

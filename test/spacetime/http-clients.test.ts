@@ -166,49 +166,63 @@ describe('SpacetimeHttpClient', () => {
 });
 
 describe('RuntimeMetricsClient', () => {
-  const fixture = readFileSync(new URL('../fixtures/recorded/runtime-sync-metrics.json', import.meta.url), 'utf8');
+  const fixture = readFileSync(new URL('../fixtures/real/runtime-metrics.json', import.meta.url), 'utf8');
 
-  it('reads every published numeric field and keeps absent fields absent', async () => {
-    handler = (req, _body, res) => (req.headers.authorization === 'Bearer admin-secret-1' ? json(res, 200, fixture) : text(res, 401, 'unauthorized'));
-    const m = await new RuntimeMetricsClient({ baseUrl: base, token: 'admin-secret-1' }).fetchMetrics();
+  it('reads every published numeric field without auth and keeps absent fields absent', async () => {
+    handler = (_req, _body, res) => json(res, 200, fixture);
+    const m = await new RuntimeMetricsClient({ baseUrl: base }).fetchMetrics();
     expect(m.transport).toBe('spacetime_ws');
-    expect(m.fields.get('mirror.published_total')).toBe(18422);
-    expect(m.fields.get('mirror.duplicate_suppression_rate_pct')).toBeCloseTo(0.2008468136);
-    expect(m.fields.get('delivery.event_count')).toBe(18385);
+    expect(m.generatedAt).toBe('2026-02-25T20:51:07.412093518Z');
+    expect(m.fields.get('mirror.published_total')).toBe(1842);
+    expect(m.fields.get('mirror.duplicate_suppression_rate_pct')).toBe(0);
+    expect(m.fields.get('delivery.event_count')).toBe(1842);
+    expect(m.fields.get('delivery.stream_count')).toBe(57);
     expect(m.fields.has('delivery.max_replay_lag')).toBe(false);
     expect(m.fields.size).toBe(12);
     expect(seen[0].url).toBe('/internal/v1/spacetime/sync/metrics');
+    expect(seen[0].headers.authorization).toBeUndefined();
+  });
+
+  it('sends a bearer only when one is configured', async () => {
+    handler = (_req, _body, res) => json(res, 200, fixture);
+    await new RuntimeMetricsClient({ baseUrl: base, token: 'proxy-secret-1' }).fetchMetrics();
+    expect(seen[0].headers.authorization).toBe('Bearer proxy-secret-1');
   });
 
   it('is strict about types, naming the field', async () => {
     handler = (_req, _body, res) => json(res, 200, { transport: 'spacetime_ws', mirror: { failed_total: '4' }, delivery: {} });
-    const err = await caught(new RuntimeMetricsClient({ baseUrl: base, token: 'admin-secret-1' }).fetchMetrics());
+    const err = await caught(new RuntimeMetricsClient({ baseUrl: base }).fetchMetrics());
     expect(err.code).toBe('SENTINEL_BAD_RESPONSE');
     expect(err.message).toContain('mirror.failed_total must be a number');
   });
 
-  it('reports a 401 as an HTTP status error', async () => {
-    handler = (_req, _body, res) => text(res, 401, 'unauthorized');
-    const err = await caught(new RuntimeMetricsClient({ baseUrl: base, token: 'wrong-token' }).fetchMetrics());
-    expect(err.status).toBe(401);
+  it('reports a non-200 as an HTTP status error', async () => {
+    handler = (_req, _body, res) => text(res, 503, 'unavailable');
+    const err = await caught(new RuntimeMetricsClient({ baseUrl: base }).fetchMetrics());
+    expect(err.status).toBe(503);
   });
 });
 
 describe('ControlClient', () => {
   it('mints a token with the session token and reads the status', async () => {
     handler = (req, _body, res) => {
+      if (req.url === '/api/v1/sync/token') return res.writeHead(404, { 'content-length': 0 }).end();
       if (req.headers.authorization !== 'Bearer session-secret') return text(res, 401, 'no');
-      if (req.url === '/api/sync/token' && req.method === 'POST') return json(res, 200, readFileSync(new URL('../fixtures/recorded/control-sync-token.json', import.meta.url), 'utf8'));
-      if (req.url === '/api/v1/control/status') return json(res, 200, readFileSync(new URL('../fixtures/recorded/control-status.json', import.meta.url), 'utf8'));
+      if (req.url === '/api/sync/token' && req.method === 'POST') return json(res, 200, readFileSync(new URL('../fixtures/real/sync-token-response.json', import.meta.url), 'utf8'));
+      if (req.url === '/api/v1/control/status') return json(res, 200, readFileSync(new URL('../fixtures/real/control-status.json', import.meta.url), 'utf8'));
       return text(res, 404, 'not found');
     };
     const client = new ControlClient({ baseUrl: base, sessionToken: 'session-secret' });
-    const grant = await client.mintSyncToken();
+    const grant = await client.mintSyncToken({ scopes: ['runtime.codex_worker_events'] });
     expect(grant.token.split('.')).toHaveLength(3);
     expect(grant.data.protocol_version).toBe('spacetime.sync.v1');
+    expect(seen[0].headers['content-type']).toBe('application/json');
+    expect(JSON.parse(seen[0].body)).toEqual({ scopes: ['runtime.codex_worker_events'] });
     const status = await client.status();
     expect(status).toMatchObject({ defaultTransport: 'spacetime_ws', syncTokenRoute: '/api/sync/token' });
-    expect(await client.rawGet('/api/v1/sync/token')).toEqual({ status: 404, excerpt: 'not found' });
+    const retired = await client.route('/api/v1/sync/token', { method: 'POST' });
+    expect([retired.status, retired.body]).toEqual([404, '']);
+    expect(seen[2].headers.authorization).toBeUndefined();
   });
 
   it('rejects a grant without a token as a bad response, without echoing other tokens', async () => {

@@ -1,10 +1,14 @@
 /**
- * cutover_state: the control service's `syncCutover.defaultTransport` and the runtime's
- * `transport` must both be `spacetime_ws` (and the token route the one live route). Either side
- * disagreeing is a contract violation; either side unreachable fails the run with that reason.
+ * cutover_state: the operators' cutover announcement as a probe
+ * (`scripts/spacetime/announce-cutover-state.sh` at OpenAgents 9b2b978949): the control
+ * status's `data.syncCutover.defaultTransport` (Bearer session token) and the runtime metrics'
+ * `transport` (no auth) must both be `spacetime_ws`, and `syncTokenRoute` the one live token
+ * route. The script also reads emergency-mode flags that neither service publishes; they are
+ * reported only if a body actually carries them, never invented. Either side disagreeing is a
+ * contract violation; either side unreachable fails the run with that reason.
  */
-import type { ControlClient, RuntimeMetricsClient } from '../../spacetime/index.js';
-import { SYNC_TOKEN_PATH } from '../../spacetime/index.js';
+import type { ControlClient, JsonObject, JsonValue, RuntimeMetricsClient } from '../../spacetime/index.js';
+import { isJsonObject, SYNC_TOKEN_PATH } from '../../spacetime/index.js';
 import type { Probe, ProbeContext, ProbeResult } from '../types.js';
 import { probeFailure } from './probe-failure.js';
 
@@ -35,11 +39,18 @@ export class CutoverStateProbe implements Probe {
       if (!runtimeOk) violations.push(`runtime transport is ${JSON.stringify(metrics.transport ?? null)}, expected ${EXPECTED_TRANSPORT}`);
       if (!routeOk) violations.push(`control syncCutover.syncTokenRoute is ${JSON.stringify(status.syncTokenRoute)}, expected ${SYNC_TOKEN_PATH}`);
       const ok = violations.length === 0;
+      const flags = emergencyFlags(status.data);
       return {
         ok,
         reason: ok ? 'ok' : 'contract_violation',
         durationMs: ctx.clock.nowMs() - start,
-        detail: { control_default_transport: status.defaultTransport ?? 'absent', runtime_transport: metrics.transport ?? 'absent', sync_token_route: status.syncTokenRoute ?? 'absent', violations },
+        detail: {
+          control_default_transport: status.defaultTransport ?? 'absent',
+          runtime_transport: metrics.transport ?? 'absent',
+          sync_token_route: status.syncTokenRoute ?? 'absent',
+          ...(Object.keys(flags).length > 0 ? { control_emergency_flags: flags } : {}),
+          violations,
+        },
         samples: [
           { name: 'sentinel_cutover_transport_ok', labels: { source: 'control' }, value: controlOk ? 1 : 0 },
           { name: 'sentinel_cutover_transport_ok', labels: { source: 'runtime' }, value: runtimeOk ? 1 : 0 },
@@ -50,4 +61,16 @@ export class CutoverStateProbe implements Probe {
       return probeFailure(err, ctx.clock.nowMs() - start);
     }
   }
+}
+
+/** EMERGENCY_FLAG_KEYS are the `syncCutover` keys the announcement script reads (absent in the real body). */
+export const EMERGENCY_FLAG_KEYS = ['legacyEmergencyModeEnabled', 'spacetimeEmergencyModeEnabled'] as const;
+
+/** emergencyFlags returns the emergency flags a control status carries, if any. */
+export function emergencyFlags(data: JsonObject): Record<string, JsonValue> {
+  const cut = data.syncCutover;
+  const out: Record<string, JsonValue> = {};
+  if (!isJsonObject(cut)) return out;
+  for (const k of EMERGENCY_FLAG_KEYS) if (cut[k] !== undefined) out[k] = cut[k];
+  return out;
 }

@@ -2,7 +2,7 @@
  * probes/probes: the probe implementations, one file per probe, each implementing `Probe`
  * (`../types.ts`). `PROBE_FACTORIES` maps the configured probe names to them.
  */
-export { RuntimeMetricsProbe, runtimeMetricName, controlCounters, RUNTIME_METRIC_PREFIX, CONTROL_METRIC_PREFIX } from './runtime-metrics.js';
+export { RuntimeMetricsProbe, runtimeMetricName, RUNTIME_METRIC_PREFIX } from './runtime-metrics.js';
 export type { RuntimeMetricsProbeOptions } from './runtime-metrics.js';
 export { ReplayLagProbe } from './replay-lag.js';
 export type { ReplayLagProbeOptions } from './replay-lag.js';
@@ -14,15 +14,18 @@ export { classifyReplay, checkSnapshot, compareOrdering } from './resume-classif
 export type { ReplayVerdict, SeqHash } from './resume-classify.js';
 export { ConnectionsProbe } from './connections.js';
 export type { ConnectionsProbeOptions } from './connections.js';
-export { TokenProbe, checkGrant, decodeJwt, verifyHs256 } from './token.js';
-export type { TokenProbeOptions } from './token.js';
+export { TokenProbe, classifyMintError, DEFAULT_MINTS_PER_RUN, MintOutcomes } from './token.js';
+export type { TokenProbeOptions, MintOutcome } from './token.js';
+export { checkGrant, verifySignature, defaultTopics, scopeForTopic, normalizeUnique, rfc3339Ms, DEFAULT_CLOCK_SKEW_SECONDS } from './token-contract.js';
+export type { GrantExpectations, CheckedGrant, SignatureCheck } from './token-contract.js';
 export { CutoverStateProbe, EXPECTED_TRANSPORT } from './cutover-state.js';
 export type { CutoverStateProbeOptions } from './cutover-state.js';
 export { RetiredRoutesProbe, DEFAULT_RETIRED_ROUTES, parseRouteSpec } from './retired-routes.js';
 export type { RetiredRoutesProbeOptions, RetiredRoute } from './retired-routes.js';
 export { PreflightProbe, PREFLIGHT_ENVS, variableName } from './preflight.js';
+export { HealthProbe, HEALTH_SERVICES, judgeHealthz, judgeReadyz } from './health.js';
+export type { HealthProbeOptions, HealthService } from './health.js';
 export type { PreflightProbeOptions, PreflightEnv } from './preflight.js';
 export { ConnectionChurnLock } from './churn-lock.js';
 export { createSpacetimeTarget } from './spacetime-target.js';
 export type { SpacetimeTarget, SpacetimeTargetOptions } from './spacetime-target.js';
-export { topicToStream } from './topic-stream.js';

@@ -1,8 +1,11 @@
 /**
- * preflight: the operators' provision check for one environment (SYSTEM.md): the required
- * `OA_SPACETIME_<ENV>_*` variables are set, the base URL is http(s), the optional paths are
- * well-formed, and the health endpoint answers. The signing key is checked for presence only;
- * no value from the environment reaches the result.
+ * preflight: the operators' provision check for one environment, with the semantics of
+ * OpenAgents `scripts/spacetime/provision-check.sh:18-65` at 9b2b978949: the five required
+ * `OA_SPACETIME_<ENV>_*` variables must be set and non-empty; the base URL must start with
+ * `http://` or `https://`; then `GET <base without one trailing slash><OA_SPACETIME_<ENV>_HEALTH_PATH,
+ * default /health>` with a 10 s limit must answer below 400 (`curl -fsS --max-time 10`; redirects
+ * are not followed). Like the script, a failed stage stops the check. The signing key is checked
+ * for presence only; no value from the environment reaches the result.
  */
 import { ConfigError, RequestError } from '../../errors.js';
 import { SpacetimeHttpClient } from '../../spacetime/index.js';
@@ -18,9 +21,11 @@ export type PreflightEnv = (typeof PREFLIGHT_ENVS)[number];
 /** REQUIRED_SUFFIXES are the variables every environment must set. */
 export const REQUIRED_SUFFIXES = ['HTTP_BASE_URL', 'DATABASE', 'TOKEN_ISSUER', 'TOKEN_AUDIENCE', 'JWT_SIGNING_KEY'] as const;
 
-/** DEFAULT_PREFLIGHT_HEALTH_PATH and DEFAULT_PREFLIGHT_WEBSOCKET_PATH are SYSTEM.md's defaults. */
+/** DEFAULT_PREFLIGHT_HEALTH_PATH is the script's default health path. */
 export const DEFAULT_PREFLIGHT_HEALTH_PATH = '/health';
-export const DEFAULT_PREFLIGHT_WEBSOCKET_PATH = '/v1/database/{database}/subscribe';
+
+/** PREFLIGHT_HEALTH_TIMEOUT_MS is the script's `curl --max-time 10`. */
+export const PREFLIGHT_HEALTH_TIMEOUT_MS = 10_000;
 
 /** PreflightProbeOptions configure the probe. */
 export interface PreflightProbeOptions {
@@ -46,47 +51,37 @@ export class PreflightProbe implements Probe {
   async run(ctx: ProbeContext): Promise<ProbeResult> {
     const start = ctx.clock.nowMs();
     const { env, environment } = this.options;
+    // `[[ -z "${!key:-}" ]]`: unset and empty are missing; whitespace is a value.
     const get = (suffix: string): string | undefined => {
       const v = environment[variableName(env, suffix)];
-      return v === undefined || v.trim() === '' ? undefined : v.trim();
+      return v === undefined || v === '' ? undefined : v;
     };
     const checks: Array<{ check: string; ok: boolean; problem?: string }> = [];
     for (const suffix of REQUIRED_SUFFIXES) {
       const present = get(suffix) !== undefined;
-      checks.push({ check: suffix.toLowerCase(), ok: present, problem: present ? undefined : `${variableName(env, suffix)} is not set` });
+      checks.push({ check: suffix.toLowerCase(), ok: present, problem: present ? undefined : `missing required env: ${variableName(env, suffix)}` });
     }
     const baseUrl = get('HTTP_BASE_URL');
-    let baseOk = false;
-    if (baseUrl !== undefined) {
-      try {
-        const u = new URL(baseUrl);
-        baseOk = u.protocol === 'http:' || u.protocol === 'https:';
-      } catch {
-        baseOk = false;
-      }
-      checks.push({ check: 'http_base_url_scheme', ok: baseOk, problem: baseOk ? undefined : `${variableName(env, 'HTTP_BASE_URL')} must be an http(s) URL` });
-    }
-    const wsPath = get('WEBSOCKET_PATH') ?? DEFAULT_PREFLIGHT_WEBSOCKET_PATH;
-    const wsOk = wsPath.startsWith('/');
-    checks.push({ check: 'websocket_path', ok: wsOk, problem: wsOk ? undefined : `${variableName(env, 'WEBSOCKET_PATH')} must start with '/'` });
-    const healthPath = get('HEALTH_PATH') ?? DEFAULT_PREFLIGHT_HEALTH_PATH;
-    const healthPathOk = healthPath.startsWith('/');
-    checks.push({ check: 'health_path', ok: healthPathOk, problem: healthPathOk ? undefined : `${variableName(env, 'HEALTH_PATH')} must start with '/'` });
-
-    let transportReason: ReasonClass | undefined;
     let health: Record<string, unknown> = { checked: false };
-    if (baseOk && healthPathOk && baseUrl !== undefined) {
-      try {
-        const client = new SpacetimeHttpClient({ baseUrl: baseUrl.replace(/\/+$/, ''), database: get('DATABASE') ?? 'unset', timeoutMs: this.options.timeoutMs });
-        const res = await client.rawGet(healthPath, { signal: ctx.signal });
-        const ok = res.status >= 200 && res.status < 300;
-        health = { checked: true, path: healthPath, status: res.status };
-        checks.push({ check: 'health', ok, problem: ok ? undefined : `GET ${healthPath} answered HTTP ${res.status}` });
-        if (!ok) transportReason = 'http_status';
-      } catch (err) {
-        health = { checked: true, path: healthPath, error: errorDetail(err) };
-        transportReason = err instanceof RequestError || err instanceof ConfigError ? reasonFromError(err) : 'error';
-        checks.push({ check: 'health', ok: false, problem: `GET ${healthPath} failed: ${errorDetail(err).message}` });
+    let transportReason: ReasonClass | undefined;
+    const healthPath = get('HEALTH_PATH') ?? DEFAULT_PREFLIGHT_HEALTH_PATH;
+    if (checks.every((c) => c.ok) && baseUrl !== undefined) {
+      const baseOk = /^https?:\/\//.test(baseUrl);
+      checks.push({ check: 'http_base_url_scheme', ok: baseOk, problem: baseOk ? undefined : `invalid ${variableName(env, 'HTTP_BASE_URL')}: must start with http:// or https://` });
+      if (baseOk) {
+        try {
+          if (!healthPath.startsWith('/')) throw new ConfigError(`${variableName(env, 'HEALTH_PATH')} ${JSON.stringify(healthPath)} does not start with '/', so ${baseUrl}${healthPath} is not the host's health URL`);
+          const client = new SpacetimeHttpClient({ baseUrl: baseUrl.replace(/\/$/, ''), database: get('DATABASE') ?? 'unset', timeoutMs: Math.min(this.options.timeoutMs ?? PREFLIGHT_HEALTH_TIMEOUT_MS, PREFLIGHT_HEALTH_TIMEOUT_MS) });
+          const res = await client.rawGet(healthPath, { signal: ctx.signal });
+          const ok = res.status < 400;
+          health = { checked: true, path: healthPath, status: res.status };
+          checks.push({ check: 'health', ok, problem: ok ? undefined : `health probe failed: GET ${healthPath} answered HTTP ${res.status}` });
+          if (!ok) transportReason = 'http_status';
+        } catch (err) {
+          health = { checked: true, path: healthPath, error: errorDetail(err) };
+          transportReason = err instanceof RequestError ? reasonFromError(err) : 'contract_violation';
+          checks.push({ check: 'health', ok: false, problem: `health probe failed: ${errorDetail(err).message}` });
+        }
       }
     }
     const ok = checks.every((c) => c.ok);
@@ -97,7 +92,7 @@ export class PreflightProbe implements Probe {
       ok,
       reason: ok ? 'ok' : !configOk ? 'contract_violation' : (transportReason ?? 'error'),
       durationMs: ctx.clock.nowMs() - start,
-      detail: { env, problems: checks.filter((c) => !c.ok).map((c) => c.problem), health, websocket_path: wsPath },
+      detail: { env, problems: checks.filter((c) => !c.ok).map((c) => c.problem), health },
       samples,
     };
   }

@@ -1,20 +1,36 @@
 /**
- * token: mint a sync token at `POST /api/sync/token` and check the grant against SYSTEM.md's
- * contract: the response fields, `refresh_after_in = max(1, expires_in - 30)`, the granted
- * topics/streams/scopes agreeing with each other and with the JWT's `oa_sync_*` claims, and the
- * JWT's time claims (`exp > nbf`, `iat`, `jti`). With the signing key configured, the HS256
- * signature is verified too. The token itself never leaves this function.
+ * token: mint sync tokens at `POST /api/sync/token` and check each grant against the issuer's
+ * own contract (token-contract.ts), the JWT verified with jose against the current and fallback
+ * signing keys. The token itself never leaves this file.
+ *
+ * Threshold 6 (token issue failures above 2% of attempts) needs two things the control service
+ * does not publish, so the probe measures them on its own mints:
+ * 1. A failure is what the control's `sync.token.issue.failed` counter means: an issuer error,
+ *    which the service answers with a 5xx (`sync_token_unavailable` 503,
+ *    `apps/openagents.com/service/src/sync_handlers.rs:49-57`, `lib.rs:14669-14686` at
+ *    9b2b978949), plus a mint that timed out. A policy denial (403), a refused session (401, the
+ *    router's gate, which counts nothing) or a malformed request (4xx) is not one.
+ * 2. Enough attempts per window: one mint per run cannot resolve 2% (a single failure in a
+ *    5-minute window of 5-10 mints reads 10-20%), so each run makes `mintsPerRun` sequential
+ *    mints; the rule also requires a minimum number of attempts in its window.
+ * `sentinel_token_issue_attempts_total` counts every mint that got an answer or timed out;
+ * `sentinel_token_issue_failures_total{reason="http_status"|"timeout"}` the issuer failures;
+ * `sentinel_token_mints_total{outcome}` every mint by outcome, for diagnosis.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { ControlClient, JsonObject, JsonValue } from '../../spacetime/index.js';
-import { isJsonObject } from '../../spacetime/index.js';
+import { isSentinelError } from '../../errors.js';
+import type { ControlClient, SyncTokenRequest } from '../../spacetime/index.js';
 import { reasonFromError } from '../reason-class.js';
-import type { Probe, ProbeContext, ProbeCounter, ProbeInstruments, ProbeResult, ReasonClass } from '../types.js';
-import { probeFailure } from './probe-failure.js';
-import { topicToStream } from './topic-stream.js';
+import type { Probe, ProbeContext, ProbeCounter, ProbeInstruments, ProbeResult, ProbeSample, ReasonClass } from '../types.js';
+import { errorDetail } from './probe-failure.js';
+import { checkGrant, DEFAULT_CLOCK_SKEW_SECONDS, verifySignature } from './token-contract.js';
 
-/** CLOCK_SKEW_SECONDS is the token's documented default clock skew. */
-export const CLOCK_SKEW_SECONDS = 30;
+/** DEFAULT_MINTS_PER_RUN resolves 2% within 5 minutes at a 30 s schedule (100 attempts). */
+export const DEFAULT_MINTS_PER_RUN = 10;
+
+/** MintOutcomes classify one mint. */
+export const MintOutcomes = ['issued', 'issuer_error', 'timeout', 'unauthorized', 'forbidden', 'rejected', 'unreachable', 'bad_response'] as const;
+/** MintOutcome is one of MintOutcomes. */
+export type MintOutcome = (typeof MintOutcomes)[number];
 
 /** TokenProbeOptions configure the probe. */
 export interface TokenProbeOptions {
@@ -22,197 +38,152 @@ export interface TokenProbeOptions {
   readonly instruments: ProbeInstruments;
   /** jwtSigningKey, when known, lets the probe verify the HS256 signature. */
   readonly jwtSigningKey?: string;
+  /** jwtFallbackSigningKeys are tried after the current key fails (key rotation). */
+  readonly jwtFallbackSigningKeys?: readonly string[];
+  /** clockSkewSeconds tolerates clock differences in the time claims (default 30). */
+  readonly clockSkewSeconds?: number;
+  /** mintsPerRun is the burst of sequential mints per run (default 10). */
+  readonly mintsPerRun?: number;
+  /** scopes and ttlSeconds, when set, are requested (and then expected back). */
+  readonly scopes?: readonly string[];
+  readonly ttlSeconds?: number;
+  /** issuer and audience, when set, are what the control service is configured with. */
+  readonly issuer?: string;
+  readonly audience?: string;
 }
 
-const FAILURE_REASONS: readonly ReasonClass[] = ['timeout', 'unreachable', 'http_status', 'auth', 'bad_response', 'contract_violation', 'error'];
+/** classifyMintError tells the outcome of a mint that did not return a grant. */
+export function classifyMintError(err: unknown): MintOutcome | 'aborted' {
+  if (!isSentinelError(err)) return 'bad_response';
+  switch (err.code) {
+    case 'SENTINEL_ABORTED':
+      return 'aborted';
+    case 'SENTINEL_TIMEOUT':
+      return 'timeout';
+    case 'SENTINEL_UNREACHABLE':
+      return 'unreachable';
+    case 'SENTINEL_HTTP_STATUS': {
+      const status = (err as { status?: number }).status ?? 0;
+      if (status >= 500) return 'issuer_error';
+      if (status === 401) return 'unauthorized';
+      if (status === 403) return 'forbidden';
+      return 'rejected';
+    }
+    default:
+      return 'bad_response';
+  }
+}
 
 /** TokenProbe is the `token` probe. */
 export class TokenProbe implements Probe {
   readonly name = 'token';
   private readonly attempts: ProbeCounter;
   private readonly failures: ProbeCounter;
+  private readonly mints: ProbeCounter;
+  private readonly keys: readonly string[];
+  private readonly clockSkewSeconds: number;
+  private readonly mintsPerRun: number;
+  private readonly request: SyncTokenRequest;
 
   constructor(private readonly options: TokenProbeOptions) {
-    this.attempts = options.instruments.counter('sentinel_token_issue_attempts_total', 'Sync token issue attempts made by the token probe.');
-    this.failures = options.instruments.counter('sentinel_token_issue_failures_total', 'Sync token issue attempts that failed, by reason.', ['reason']);
+    this.attempts = options.instruments.counter('sentinel_token_issue_attempts_total', 'Sync token mints the token probe made that got an answer or timed out.');
+    this.failures = options.instruments.counter('sentinel_token_issue_failures_total', 'Sync token mints that failed in the issuer (HTTP 5xx) or timed out, by reason.', ['reason']);
+    this.mints = options.instruments.counter('sentinel_token_mints_total', 'Sync token mints by outcome.', ['outcome']);
     // Ratios over increase() need every series to exist from the start.
     this.attempts.inc({}, 0);
-    for (const reason of FAILURE_REASONS) this.failures.inc({ reason }, 0);
+    for (const reason of ['http_status', 'timeout']) this.failures.inc({ reason }, 0);
+    for (const outcome of MintOutcomes) this.mints.inc({ outcome }, 0);
+    this.keys = [options.jwtSigningKey, ...(options.jwtFallbackSigningKeys ?? [])].filter((k): k is string => k !== undefined && k.trim() !== '');
+    this.clockSkewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+    this.mintsPerRun = Math.max(1, Math.floor(options.mintsPerRun ?? DEFAULT_MINTS_PER_RUN));
+    this.request = {
+      ...(options.scopes !== undefined && options.scopes.length > 0 ? { scopes: options.scopes } : {}),
+      ...(options.ttlSeconds !== undefined ? { ttl_seconds: options.ttlSeconds } : {}),
+    };
   }
 
   async run(ctx: ProbeContext): Promise<ProbeResult> {
     const start = ctx.clock.nowMs();
-    this.attempts.inc();
-    let grant;
-    try {
-      grant = await this.options.control.mintSyncToken({ signal: ctx.signal });
-    } catch (err) {
-      const reason = reasonFromError(err);
-      this.failures.inc({ reason });
-      const durationMs = ctx.clock.nowMs() - start;
-      return probeFailure(err, durationMs, { reason, samples: [{ name: 'sentinel_token_contract_ok', value: 0 }] });
+    const counts: Partial<Record<MintOutcome, number>> = {};
+    const violations = new Set<string>();
+    let lastError: unknown;
+    let lastReason: ReasonClass = 'error';
+    let issueSeconds = 0;
+    let checked = 0;
+    let clockOffsetSeconds: number | undefined;
+    let keyIndex: number | undefined;
+    for (let i = 0; i < this.mintsPerRun && !ctx.signal.aborted; i += 1) {
+      const t0 = ctx.clock.nowMs();
+      let grant;
+      try {
+        grant = await this.options.control.mintSyncToken(this.request, { signal: ctx.signal });
+      } catch (err) {
+        const outcome = classifyMintError(err);
+        // A mint cut short by the run's own deadline is no attempt: the control never answered it.
+        if (outcome === 'aborted') break;
+        this.count(counts, outcome);
+        lastError = err;
+        lastReason = outcome === 'bad_response' ? 'bad_response' : reasonFromError(err);
+        if (outcome === 'issuer_error') this.failures.inc({ reason: 'http_status' });
+        if (outcome === 'timeout') this.failures.inc({ reason: 'timeout' });
+        if (outcome === 'bad_response') violations.add(errorDetail(err).message);
+        continue;
+      }
+      const receivedMs = ctx.clock.nowMs();
+      issueSeconds = Math.max(issueSeconds, (receivedMs - t0) / 1000);
+      this.count(counts, 'issued');
+      const expect = { scopes: this.options.scopes, ttlSeconds: this.options.ttlSeconds, issuer: this.options.issuer, audience: this.options.audience, clockSkewSeconds: this.clockSkewSeconds };
+      const result = checkGrant(grant.data, grant.token, expect);
+      const signature = await verifySignature(grant.token, this.keys, result.issuedAtMs, this.clockSkewSeconds);
+      for (const v of result.violations) violations.add(v);
+      if (signature.checked && !signature.ok) violations.add(signature.violation);
+      if (signature.checked && signature.ok) keyIndex = signature.keyIndex;
+      if (result.issuedAtMs !== undefined) clockOffsetSeconds = (receivedMs - result.issuedAtMs) / 1000;
+      checked += 1;
     }
-    const issueMs = ctx.clock.nowMs() - start;
-    const violations = checkGrant(grant.data, grant.token, ctx.clock.nowMs() / 1000, this.options.jwtSigningKey);
-    const ok = violations.length === 0;
-    if (!ok) this.failures.inc({ reason: 'contract_violation' });
+    const issued = counts.issued ?? 0;
+    const list = [...violations];
+    let ok: boolean;
+    let reason: ReasonClass;
+    if (list.length > 0) {
+      ok = false;
+      reason = issued > 0 ? 'contract_violation' : 'bad_response';
+    } else if (issued === 0) {
+      ok = false;
+      reason = lastError === undefined ? 'timeout' : lastReason;
+    } else {
+      ok = true;
+      reason = 'ok';
+    }
+    const samples: ProbeSample[] = [];
+    if (checked > 0) {
+      samples.push({ name: 'sentinel_token_contract_ok', value: list.length === 0 ? 1 : 0 });
+      samples.push({ name: 'sentinel_token_issue_duration_seconds', value: issueSeconds });
+    }
+    if (clockOffsetSeconds !== undefined) samples.push({ name: 'sentinel_token_clock_offset_seconds', value: clockOffsetSeconds });
+    if (keyIndex !== undefined) samples.push({ name: 'sentinel_token_fallback_key_used', value: keyIndex > 0 ? 1 : 0 });
     return {
       ok,
-      reason: ok ? 'ok' : 'contract_violation',
+      reason,
       durationMs: ctx.clock.nowMs() - start,
       detail: {
-        issue_ms: issueMs,
-        expires_in: grant.data.expires_in ?? 'absent',
-        granted_streams: Array.isArray(grant.data.granted_streams) ? grant.data.granted_streams.length : 'absent',
-        signature_checked: this.options.jwtSigningKey !== undefined,
-        violations,
+        mints: counts,
+        issuer_failures: (counts.issuer_error ?? 0) + (counts.timeout ?? 0),
+        signature_checked: this.keys.length > 0,
+        ...(keyIndex !== undefined ? { verified_with: keyIndex === 0 ? 'current key' : `fallback key ${keyIndex}` } : {}),
+        ...(clockOffsetSeconds !== undefined
+          ? { clock_offset_seconds: clockOffsetSeconds, clock_offset_within_skew: Math.abs(clockOffsetSeconds) <= this.clockSkewSeconds }
+          : {}),
+        violations: list,
+        ...(lastError !== undefined ? { last_error: errorDetail(lastError) } : {}),
       },
-      samples: [
-        { name: 'sentinel_token_issue_duration_seconds', value: issueMs / 1000 },
-        { name: 'sentinel_token_contract_ok', value: ok ? 1 : 0 },
-      ],
+      samples,
     };
   }
-}
 
-/**
- * checkGrant returns every way the grant breaks the contract (empty when it holds). `nowSec` is
- * the probe's clock; `signingKey` enables the signature check.
- */
-export function checkGrant(data: JsonObject, token: string, nowSec: number, signingKey?: string): string[] {
-  const v: string[] = [];
-  const expectEq = (field: string, want: string): void => {
-    if (data[field] !== want) v.push(`${field} is ${show(data[field])}, expected ${JSON.stringify(want)}`);
-  };
-  expectEq('token_type', 'Bearer');
-  expectEq('transport', 'spacetime_ws');
-  expectEq('protocol_version', 'spacetime.sync.v1');
-  for (const f of ['issuer', 'audience', 'subject', 'org_id', 'claims_version', 'kid', 'token_id', 'session_id', 'device_id']) {
-    if (typeof data[f] !== 'string' || data[f] === '') v.push(`${f} is ${show(data[f])}, expected a non-empty string`);
+  private count(counts: Partial<Record<MintOutcome, number>>, outcome: MintOutcome): void {
+    counts[outcome] = (counts[outcome] ?? 0) + 1;
+    this.attempts.inc();
+    this.mints.inc({ outcome });
   }
-  const expiresIn = data.expires_in;
-  const refreshIn = data.refresh_after_in;
-  if (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn <= 0) {
-    v.push(`expires_in is ${show(expiresIn)}, expected a positive number of seconds`);
-  } else if (refreshIn !== Math.max(1, expiresIn - 30)) {
-    v.push(`refresh_after_in is ${show(refreshIn)}, expected max(1, expires_in - 30) = ${Math.max(1, expiresIn - 30)}`);
-  }
-  const issuedAt = isoMs(data.issued_at);
-  const expiresAt = isoMs(data.expires_at);
-  const refreshAt = isoMs(data.refresh_after);
-  if (issuedAt === undefined) v.push(`issued_at is ${show(data.issued_at)}, expected an RFC 3339 time`);
-  if (expiresAt === undefined) v.push(`expires_at is ${show(data.expires_at)}, expected an RFC 3339 time`);
-  if (refreshAt === undefined) v.push(`refresh_after is ${show(data.refresh_after)}, expected an RFC 3339 time`);
-  if (issuedAt !== undefined && expiresAt !== undefined && typeof expiresIn === 'number' && Math.abs(expiresAt - issuedAt - expiresIn * 1000) > 1000) {
-    v.push(`expires_at - issued_at is ${(expiresAt - issuedAt) / 1000} s, expected expires_in = ${expiresIn} s`);
-  }
-  if (issuedAt !== undefined && refreshAt !== undefined && typeof refreshIn === 'number' && Math.abs(refreshAt - issuedAt - refreshIn * 1000) > 1000) {
-    v.push(`refresh_after - issued_at is ${(refreshAt - issuedAt) / 1000} s, expected refresh_after_in = ${refreshIn} s`);
-  }
-  const scopes = stringList(data.scopes);
-  if (scopes === undefined) v.push('scopes is not a list of strings');
-  const topics = grants(data.granted_topics, 'topic');
-  const streams = grants(data.granted_streams, 'stream');
-  if (topics === undefined) v.push('granted_topics is not a list of {topic, required_scope}');
-  if (streams === undefined) v.push('granted_streams is not a list of {stream, required_scope}');
-  else if (streams.length === 0) v.push('granted_streams is empty');
-  for (const g of [...(topics ?? []), ...(streams ?? [])]) {
-    if (scopes && !scopes.includes(g.scope)) v.push(`${g.name} requires scope ${JSON.stringify(g.scope)}, which is not in scopes`);
-  }
-  if (topics && streams) {
-    const granted = new Set(streams.map((s) => s.name));
-    for (const t of topics) {
-      const s = topicToStream(t.name);
-      if (!granted.has(s)) v.push(`granted topic ${JSON.stringify(t.name)} maps to stream ${JSON.stringify(s)}, which is not granted`);
-    }
-  }
-  const jwt = decodeJwt(token);
-  if (!jwt) {
-    v.push('token is not a JWT (three base64url parts with JSON header and claims)');
-    return v;
-  }
-  const { header, claims } = jwt;
-  if (header.alg !== 'HS256') v.push(`JWT alg is ${show(header.alg)}, expected "HS256"`);
-  if (typeof data.kid === 'string' && header.kid !== undefined && header.kid !== data.kid) v.push(`JWT kid ${show(header.kid)} differs from kid ${show(data.kid)}`);
-  const exp = claims.exp;
-  const nbf = claims.nbf;
-  const iat = claims.iat;
-  if (typeof exp !== 'number') v.push('JWT exp is missing');
-  if (typeof nbf !== 'number') v.push('JWT nbf is missing');
-  if (typeof iat !== 'number') v.push('JWT iat is missing');
-  if (typeof exp === 'number' && typeof nbf === 'number' && !(exp > nbf)) v.push(`JWT exp ${exp} is not after nbf ${nbf}`);
-  if (typeof exp === 'number' && typeof iat === 'number' && typeof expiresIn === 'number' && exp - iat !== expiresIn) v.push(`JWT exp - iat is ${exp - iat} s, expected expires_in = ${expiresIn} s`);
-  if (typeof exp === 'number' && exp <= nowSec - CLOCK_SKEW_SECONDS) v.push(`JWT is already expired (exp ${exp})`);
-  if (typeof nbf === 'number' && nbf > nowSec + CLOCK_SKEW_SECONDS) v.push(`JWT nbf ${nbf} is more than ${CLOCK_SKEW_SECONDS} s in the future`);
-  if (typeof claims.jti !== 'string' || claims.jti === '') v.push('JWT jti is missing');
-  else if (typeof data.token_id === 'string' && claims.jti !== data.token_id) v.push('JWT jti differs from token_id');
-  if (claims.iss !== undefined && claims.iss !== data.issuer) v.push(`JWT iss ${show(claims.iss)} differs from issuer ${show(data.issuer)}`);
-  if (claims.sub !== undefined && claims.sub !== data.subject) v.push(`JWT sub ${show(claims.sub)} differs from subject ${show(data.subject)}`);
-  const aud = typeof claims.aud === 'string' ? [claims.aud] : stringList(claims.aud);
-  if (claims.aud !== undefined && (aud === undefined || (typeof data.audience === 'string' && !aud.includes(data.audience)))) v.push(`JWT aud ${show(claims.aud)} does not include audience ${show(data.audience)}`);
-  compareSet(v, 'oa_sync_scopes', stringList(claims.oa_sync_scopes), scopes, 'scopes');
-  compareSet(v, 'oa_sync_streams', stringList(claims.oa_sync_streams), streams?.map((s) => s.name), 'granted_streams');
-  if (claims.oa_sync_topics !== undefined) compareSet(v, 'oa_sync_topics', stringList(claims.oa_sync_topics), topics?.map((t) => t.name), 'granted_topics');
-  if (signingKey !== undefined && !verifyHs256(token, signingKey)) v.push('JWT signature does not verify with the configured signing key');
-  return v;
-}
-
-function compareSet(v: string[], claim: string, got: string[] | undefined, want: string[] | undefined, field: string): void {
-  if (got === undefined) {
-    v.push(`JWT ${claim} is missing or not a list of strings`);
-    return;
-  }
-  if (want === undefined) return;
-  const a = [...new Set(got)].sort();
-  const b = [...new Set(want)].sort();
-  if (a.length !== b.length || a.some((x, i) => x !== b[i])) v.push(`JWT ${claim} ${JSON.stringify(a)} differs from ${field} ${JSON.stringify(b)}`);
-}
-
-function grants(v: JsonValue | undefined, key: string): Array<{ name: string; scope: string }> | undefined {
-  if (!Array.isArray(v)) return undefined;
-  const out: Array<{ name: string; scope: string }> = [];
-  for (const g of v) {
-    if (!isJsonObject(g) || typeof g[key] !== 'string' || typeof g.required_scope !== 'string') return undefined;
-    out.push({ name: g[key] as string, scope: g.required_scope });
-  }
-  return out;
-}
-
-function stringList(v: JsonValue | undefined): string[] | undefined {
-  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
-}
-
-function isoMs(v: JsonValue | undefined): number | undefined {
-  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/.test(v)) return undefined;
-  const t = Date.parse(v);
-  return Number.isFinite(t) ? t : undefined;
-}
-
-function show(v: JsonValue | undefined): string {
-  if (v === undefined) return 'absent';
-  const s = typeof v === 'bigint' ? v.toString() : JSON.stringify(v);
-  return s.length > 60 ? `${s.slice(0, 60)}…` : s;
-}
-
-/** decodeJwt reads a JWT's header and claims without verifying it. */
-export function decodeJwt(token: string): { header: JsonObject; claims: JsonObject } | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3) return undefined;
-  try {
-    const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as JsonValue;
-    const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as JsonValue;
-    if (!isJsonObject(header) || !isJsonObject(claims)) return undefined;
-    return { header, claims };
-  } catch {
-    return undefined;
-  }
-}
-
-/** verifyHs256 checks an HS256 JWT signature in constant time. */
-export function verifyHs256(token: string, key: string): boolean {
-  const parts = token.split('.');
-  if (parts.length !== 3) return false;
-  const want = createHmac('sha256', key).update(`${parts[0]}.${parts[1]}`).digest();
-  const got = Buffer.from(parts[2], 'base64url');
-  return got.length === want.length && timingSafeEqual(got, want);
 }

@@ -9,6 +9,7 @@ import {
   createSpacetimeTarget,
   CutoverStateProbe,
   DeliveryProbe,
+  HealthProbe,
   PreflightProbe,
   ReplayLagProbe,
   ResumeProbe,
@@ -35,7 +36,7 @@ beforeAll(async () => {
     tickMs: 20,
   });
   target = createSpacetimeTarget({ baseUrl: lab.urls.spacetimedb, database: lab.databaseName, timeoutMs: 3000 });
-  runtime = new RuntimeMetricsClient({ baseUrl: lab.urls.runtime, token: lab.secrets.runtimeAdminToken });
+  runtime = new RuntimeMetricsClient({ baseUrl: lab.urls.runtime });
   control = new ControlClient({ baseUrl: lab.urls.control, sessionToken: lab.secrets.controlSessionToken });
 });
 afterAll(async () => {
@@ -66,33 +67,6 @@ describe('runtime_metrics', () => {
     expect(sample(r2.samples, 'openagents_spacetime_delivery_max_replay_lag')).toBeTypeOf('number');
     expect(sample(r2.samples, 'openagents_spacetime_auth_failures_token_expired_total')).toBeTypeOf('number');
     lab.setKnobs({ runtime_fields: 'published' });
-  });
-});
-
-describe('runtime_metrics with control counters', () => {
-  it('reads sync.token.* counters where the control status exposes them; a control failure does not fail the run', async () => {
-    const srv = createServer((req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ data: { syncCutover: { defaultTransport: 'spacetime_ws' }, counters: { 'sync.token.issued': 12, 'sync.token.issue.failed': 1, other: 5 } } }));
-    });
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    try {
-      const ctl = new ControlClient({ baseUrl: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, sessionToken: 'session-token' });
-      const r = await new RuntimeMetricsProbe({ runtime, control: ctl }).run(probeContext());
-      expect(r.ok).toBe(true);
-      expect(sample(r.samples, 'openagents_control_sync_token_issued')).toBe(12);
-      expect(sample(r.samples, 'openagents_control_sync_token_issue_failed')).toBe(1);
-      expect(r.samples.some((x) => x.name.endsWith('_other'))).toBe(false);
-      // The lab's published status has no counters: nothing added, nothing invented.
-      const plain = await new RuntimeMetricsProbe({ runtime, control }).run(probeContext());
-      expect(plain.samples.some((x) => x.name.startsWith('openagents_control_'))).toBe(false);
-      const down = await new RuntimeMetricsProbe({ runtime, control: new ControlClient({ baseUrl: 'http://127.0.0.1:1', sessionToken: 'x-token' }) }).run(probeContext());
-      expect(down.ok).toBe(true);
-      expect(JSON.stringify(down.detail.control)).toContain('SENTINEL_UNREACHABLE');
-    } finally {
-      srv.closeAllConnections();
-      await new Promise<void>((r) => srv.close(() => r()));
-    }
   });
 });
 
@@ -241,21 +215,57 @@ describe('connections settle bound (time is the subject: ManualClock)', () => {
 });
 
 describe('token, cutover_state, retired_routes', () => {
-  it('token: the lab grant holds the contract and its HS256 signature verifies', async () => {
+  it('token: the lab grants hold the contract and their HS256 signatures verify with jose', async () => {
     const inst = instruments();
-    const r = await new TokenProbe({ control, instruments: inst, jwtSigningKey: lab.secrets.jwtSigningKey }).run(probeContext());
+    const r = await new TokenProbe({ control, instruments: inst, jwtSigningKey: lab.secrets.jwtSigningKey, mintsPerRun: 3 }).run(probeContext());
     expect(r.ok, JSON.stringify(r.detail)).toBe(true);
+    expect(r.detail).toMatchObject({ mints: { issued: 3 }, signature_checked: true, verified_with: 'current key', violations: [] });
+    expect(sample(r.samples, 'sentinel_token_contract_ok')).toBe(1);
+    expect(sample(r.samples, 'sentinel_token_fallback_key_used')).toBe(0);
     expect(JSON.stringify(r)).not.toContain(lab.secrets.controlSessionToken);
-    const bad = await new TokenProbe({ control, instruments: inst, jwtSigningKey: 'not-the-key' }).run(probeContext());
+    expect(await seriesValue(inst, 'sentinel_token_issue_attempts_total')).toBe(3);
+    expect(await seriesValue(inst, 'sentinel_token_issue_failures_total', { reason: 'http_status' })).toBe(0);
+  });
+
+  it('token: a wrong key is a violation; the right key as a fallback verifies (rotation)', async () => {
+    const bad = await new TokenProbe({ control, instruments: instruments(), jwtSigningKey: 'not-the-key', mintsPerRun: 1 }).run(probeContext());
     expect(bad.reason).toBe('contract_violation');
     expect(bad.detail.violations).toContain('JWT signature does not verify with the configured signing key');
-    expect(await seriesValue(inst, 'sentinel_token_issue_failures_total', { reason: 'contract_violation' })).toBe(1);
+    const rotated = await new TokenProbe({ control, instruments: instruments(), jwtSigningKey: 'the-new-key', jwtFallbackSigningKeys: ['older-key', lab.secrets.jwtSigningKey], mintsPerRun: 1 }).run(probeContext());
+    expect(rotated.ok, JSON.stringify(rotated.detail)).toBe(true);
+    expect(rotated.detail.verified_with).toBe('fallback key 2');
+    expect(sample(rotated.samples, 'sentinel_token_fallback_key_used')).toBe(1);
+  });
+
+  it('token: issuer failures (5xx) count toward threshold 6; a run still passes while some mints succeed', async () => {
+    const inst = instruments();
+    const probe = new TokenProbe({ control, instruments: inst, mintsPerRun: 4 });
     lab.setKnobs({ token_failure_ratio: 1 });
-    const failed = await new TokenProbe({ control, instruments: inst }).run(probeContext());
-    lab.setKnobs({ token_failure_ratio: 0 });
-    expect(failed.reason).toBe('http_status');
-    expect(await seriesValue(inst, 'sentinel_token_issue_failures_total', { reason: 'http_status' })).toBe(1);
-    expect(await seriesValue(inst, 'sentinel_token_issue_attempts_total')).toBe(3);
+    try {
+      const failed = await probe.run(probeContext());
+      expect(failed.ok).toBe(false);
+      expect(failed.reason).toBe('http_status');
+      expect(failed.detail).toMatchObject({ mints: { issuer_error: 4 }, issuer_failures: 4 });
+      expect(await seriesValue(inst, 'sentinel_token_issue_failures_total', { reason: 'http_status' })).toBe(4);
+      expect(await seriesValue(inst, 'sentinel_token_mints_total', { outcome: 'issuer_error' })).toBe(4);
+      lab.setKnobs({ token_failure_ratio: 0 });
+      const ok = await probe.run(probeContext());
+      expect(ok.ok).toBe(true);
+      expect(await seriesValue(inst, 'sentinel_token_issue_attempts_total')).toBe(8);
+      expect(await seriesValue(inst, 'sentinel_token_issue_failures_total', { reason: 'http_status' })).toBe(4);
+    } finally {
+      lab.setKnobs({ token_failure_ratio: 0 });
+    }
+  });
+
+  it('token: a refused session is not an issue failure', async () => {
+    const inst = instruments();
+    const other = new ControlClient({ baseUrl: lab.urls.control, sessionToken: 'not-a-session' });
+    const r = await new TokenProbe({ control: other, instruments: inst, mintsPerRun: 2 }).run(probeContext());
+    expect([r.ok, r.reason]).toEqual([false, 'auth']);
+    expect(await seriesValue(inst, 'sentinel_token_issue_attempts_total')).toBe(2);
+    expect(await seriesValue(inst, 'sentinel_token_issue_failures_total', { reason: 'http_status' })).toBe(0);
+    expect(await seriesValue(inst, 'sentinel_token_mints_total', { outcome: 'unauthorized' })).toBe(2);
   });
 
   it('cutover_state and retired_routes pass against the lab', async () => {
@@ -263,33 +273,62 @@ describe('token, cutover_state, retired_routes', () => {
     expect(cut.ok, JSON.stringify(cut.detail)).toBe(true);
     const routes = await new RetiredRoutesProbe({ control, runtime, extraRoutes: ['runtime:/internal/v1/spacetime/topics/run:1:events/messages'] }).run(probeContext());
     expect(routes.ok, JSON.stringify(routes.detail)).toBe(true);
-    expect(sample(routes.samples, 'sentinel_retired_route_ok', { route: '/api/v1/sync/token' })).toBe(1);
-    expect(routes.samples).toHaveLength(5);
+    expect(sample(routes.samples, 'sentinel_retired_route_ok', { route: '/api/v1/sync/token', service: 'control' })).toBe(1);
+    expect(sample(routes.samples, 'sentinel_retired_route_ok', { route: '/api/chat/guest-session', service: 'control' })).toBe(1);
+    expect(sample(routes.samples, 'sentinel_retired_route_ok', { route: '/internal/v1/spacetime/fanout/hooks', service: 'runtime' })).toBe(1);
+    expect(routes.samples).toHaveLength(12);
   });
 });
 
 describe('preflight', () => {
-  it('names missing variables and checks the health endpoint', async () => {
+  it('follows provision-check.sh: required variables, then the base URL, then GET <base><HEALTH_PATH or /health>', async () => {
     const missing = await new PreflightProbe({ env: 'staging', environment: { OA_SPACETIME_STAGING_HTTP_BASE_URL: 'ftp://x' } }).run(probeContext());
     expect(missing.ok).toBe(false);
     expect(missing.reason).toBe('contract_violation');
-    expect(missing.detail.problems).toContain('OA_SPACETIME_STAGING_DATABASE is not set');
-    expect(missing.detail.problems).toContain('OA_SPACETIME_STAGING_HTTP_BASE_URL must be an http(s) URL');
+    expect(missing.detail.problems).toContain('missing required env: OA_SPACETIME_STAGING_DATABASE');
+    expect(missing.detail.health).toEqual({ checked: false });
     const env = {
-      OA_SPACETIME_DEV_HTTP_BASE_URL: lab.urls.spacetimedb,
+      OA_SPACETIME_DEV_HTTP_BASE_URL: `${lab.urls.spacetimedb}/`,
       OA_SPACETIME_DEV_DATABASE: lab.databaseName,
       OA_SPACETIME_DEV_TOKEN_ISSUER: 'iss',
       OA_SPACETIME_DEV_TOKEN_AUDIENCE: 'aud',
       OA_SPACETIME_DEV_JWT_SIGNING_KEY: 'super-secret-signing-key',
-      OA_SPACETIME_DEV_HEALTH_PATH: '/v1/health',
+      OA_SPACETIME_DEV_HEALTH_PATH: '/v1/ping',
     };
+    const badScheme = await new PreflightProbe({ env: 'dev', environment: { ...env, OA_SPACETIME_DEV_HTTP_BASE_URL: 'ftp://x' } }).run(probeContext());
+    expect(badScheme.detail.problems).toEqual(['invalid OA_SPACETIME_DEV_HTTP_BASE_URL: must start with http:// or https://']);
     const ok = await new PreflightProbe({ env: 'dev', environment: env }).run(probeContext());
     expect(ok.ok, JSON.stringify(ok.detail)).toBe(true);
     expect(JSON.stringify(ok)).not.toContain('super-secret-signing-key');
-    // SYSTEM.md's default health path is /health, which SpacetimeDB does not serve.
+    // The script's default health path is /health on the SpacetimeDB host.
     const { OA_SPACETIME_DEV_HEALTH_PATH: _unused, ...noHealth } = env;
     const noPath = await new PreflightProbe({ env: 'dev', environment: noHealth }).run(probeContext());
+    expect(noPath.detail.health).toMatchObject({ path: '/health' });
     expect(noPath.reason).toBe('http_status');
+  });
+});
+
+describe('health', () => {
+  it('reports runtime, control and SpacetimeDB healthy and ready; a not-ready service fails the run', async () => {
+    const probe = new HealthProbe({ runtime, control, spacetimedb: { http: target.http, healthPath: '/v1/ping' } });
+    const r = await probe.run(probeContext());
+    expect(r.ok, JSON.stringify(r.detail)).toBe(true);
+    for (const service of ['runtime', 'control', 'spacetimedb']) expect(sample(r.samples, 'sentinel_service_healthy', { service })).toBe(1);
+    for (const service of ['runtime', 'control']) {
+      expect(sample(r.samples, 'sentinel_service_ready', { service })).toBe(1);
+      expect(sample(r.samples, 'sentinel_service_uptime_seconds', { service })).toBeGreaterThanOrEqual(0);
+    }
+    expect(sample(r.samples, 'sentinel_services_ready')).toBe(1);
+    lab.setKnobs({ readiness: { runtime: false } });
+    try {
+      const down = await probe.run(probeContext());
+      expect([down.ok, down.reason]).toEqual([false, 'http_status']);
+      expect(sample(down.samples, 'sentinel_service_ready', { service: 'runtime' })).toBe(0);
+      expect(sample(down.samples, 'sentinel_service_healthy', { service: 'runtime' })).toBe(1);
+      expect(sample(down.samples, 'sentinel_services_ready')).toBe(0);
+    } finally {
+      lab.setKnobs({ readiness: { runtime: true } });
+    }
   });
 });
 
@@ -327,6 +366,7 @@ describe('a target that is down, refusing or answering garbage', () => {
         new ReplayLagProbe({ http: t.http }),
         new TokenProbe({ control: ctl, instruments: instruments() }),
         new CutoverStateProbe({ control: ctl, runtime: rt }),
+        new HealthProbe({ control: ctl, runtime: rt }),
         new ConnectionsProbe({ target: t, settleTimeoutMs: 100 }),
         new DeliveryProbe({ target: t, instruments: instruments(), receiveTimeoutMs: 300 }),
       ];
