@@ -89,11 +89,11 @@ export class ControlClient {
   }
 
   /**
-   * mintSyncToken is `POST /api/sync/token` with `request` as the JSON body (`{}` by default);
-   * resolves with the grant's `data`, rejects with a RequestError carrying the HTTP status.
+   * mintSyncToken is `POST /api/sync/token` with `opts.request` as the JSON body (`{}` by
+   * default); resolves with the grant's `data`, rejects with a RequestError carrying the HTTP status.
    */
-  async mintSyncToken(request: SyncTokenRequest = {}, opts?: CallOptions): Promise<SyncTokenResponse> {
-    const res = await this.send('POST', SYNC_TOKEN_PATH, opts, true, JSON.stringify(request));
+  async mintSyncToken(opts?: CallOptions & { readonly request?: SyncTokenRequest }): Promise<SyncTokenResponse> {
+    const res = await this.send('POST', SYNC_TOKEN_PATH, opts, true, JSON.stringify(opts?.request ?? {}));
     const data = this.dataOf(res);
     if (typeof data.token !== 'string' || data.token === '') throw this.bad(res, 'data.token is missing or not a string');
     return { token: data.token, data };

@@ -213,7 +213,7 @@ describe('ControlClient', () => {
       return text(res, 404, 'not found');
     };
     const client = new ControlClient({ baseUrl: base, sessionToken: 'session-secret' });
-    const grant = await client.mintSyncToken({ scopes: ['runtime.codex_worker_events'] });
+    const grant = await client.mintSyncToken({ request: { scopes: ['runtime.codex_worker_events'] } });
     expect(grant.token.split('.')).toHaveLength(3);
     expect(grant.data.protocol_version).toBe('spacetime.sync.v1');
     expect(seen[0].headers['content-type']).toBe('application/json');

@@ -116,7 +116,7 @@ export class TokenProbe implements Probe {
       const t0 = ctx.clock.nowMs();
       let grant;
       try {
-        grant = await this.options.control.mintSyncToken(this.request, { signal: ctx.signal });
+        grant = await this.options.control.mintSyncToken({ request: this.request, signal: ctx.signal });
       } catch (err) {
         const outcome = classifyMintError(err);
         // A mint cut short by the run's own deadline is no attempt: the control never answered it.
