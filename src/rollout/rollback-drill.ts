@@ -32,6 +32,9 @@ import type { RoutingCall, RoutingClient } from './routing-client.js';
 /** ROLLBACK_THREAD_ID is the thread the drill evaluates routing for. */
 export const ROLLBACK_THREAD_ID = 'sentinel-rollback-drill';
 
+/** FORCED_REASONS are the decision reasons a rollback produces (`runtime_routing.rs:136-301`). */
+export const FORCED_REASONS: readonly string[] = ['force_control_service', 'force_driver', 'user_override'];
+
 /** ForceOutcome is one force or restore call. */
 export interface ForceOutcome {
   readonly ok: boolean;
@@ -176,7 +179,7 @@ export class RoutingRollbackDrill implements RollbackDrill {
       reasons.push(`evaluate before the drill answered ${describeCall(before)}`);
       return finish('error');
     }
-    const baselineDriver = before.data.driver;
+    const baseline = { driver: before.data.driver, reason: String(before.data.reason) };
 
     // Stage 1: force control_service.
     const forceStart = clock.nowMs();
@@ -192,7 +195,8 @@ export class RoutingRollbackDrill implements RollbackDrill {
       reasons.push(`forcing control_service failed: ${forced.detail}`);
       failed = true;
     } else {
-      const routed = await this.awaitDriver('control_service', `routing forced to control_service within ${formatDurationMs(this.o.recoveryTimeoutMs)}`, 'expect', 'force', conditions, note, signal);
+      // The decision must be the rollback's doing (its reason), not a user outside the canary anyway.
+      const routed = await this.awaitRouting((d) => d.driver === 'control_service' && FORCED_REASONS.includes(String(d.reason)), 'driver == control_service by force_control_service|force_driver|user_override', `routing forced to control_service within ${formatDurationMs(this.o.recoveryTimeoutMs)}`, 'expect', 'force', conditions, note, signal);
       const sync = await this.awaitSync('sync probes healthy while rolled back', 'expect', 'force', conditions, note, signal);
       if (!routed) reasons.push(`routing did not move to control_service within ${formatDurationMs(this.o.recoveryTimeoutMs)}`);
       if (!sync) reasons.push('sync probes failed while rolled back');
@@ -207,9 +211,9 @@ export class RoutingRollbackDrill implements RollbackDrill {
     let restoreFailed = !restored;
     if (!restored) reasons.push(`routing could not be restored (${forcer.mechanism}); restore it by hand`);
     else {
-      const back = await this.awaitDriver(baselineDriver, `routing back to ${baselineDriver} within ${formatDurationMs(this.o.recoveryTimeoutMs)}`, 'recovery', 'restore', conditions, note, signal);
+      const back = await this.awaitRouting((d) => d.driver === baseline.driver && String(d.reason) === baseline.reason, `driver == ${baseline.driver} by ${baseline.reason}`, `routing back to ${baseline.driver} (${baseline.reason}) within ${formatDurationMs(this.o.recoveryTimeoutMs)}`, 'recovery', 'restore', conditions, note, signal);
       const sync = await this.awaitSync('sync probes healthy after restoring', 'recovery', 'restore', conditions, note, signal);
-      if (!back) reasons.push(`routing did not return to ${baselineDriver} within ${formatDurationMs(this.o.recoveryTimeoutMs)}`);
+      if (!back) reasons.push(`routing did not return to ${baseline.driver} (${baseline.reason}) within ${formatDurationMs(this.o.recoveryTimeoutMs)}`);
       if (!sync) reasons.push('sync probes failed after restoring');
       restoreFailed = !back || !sync;
     }
@@ -237,16 +241,25 @@ export class RoutingRollbackDrill implements RollbackDrill {
     return false;
   }
 
-  private async awaitDriver(driver: string, name: string, kind: ConditionResult['kind'], stage: string, conditions: ConditionResult[], note: Note, signal: AbortSignal): Promise<boolean> {
+  private async awaitRouting(
+    holds: (decision: Readonly<Record<string, unknown>>) => boolean,
+    what: string,
+    name: string,
+    kind: ConditionResult['kind'],
+    stage: string,
+    conditions: ConditionResult[],
+    note: Note,
+    signal: AbortSignal,
+  ): Promise<boolean> {
     const { clock } = this.o;
     const start = clock.nowMs();
     const deadline = start + this.o.recoveryTimeoutMs;
-    const query = `POST /api/v1/control/runtime-routing/evaluate driver == ${driver}`;
+    const query = `POST /api/v1/control/runtime-routing/evaluate ${what}`;
     let last: RoutingCall | undefined;
     for (;;) {
       last = await this.o.routing.evaluate({ thread_id: ROLLBACK_THREAD_ID }, signal);
       const now = clock.nowMs();
-      if (last.httpStatus === 200 && last.data?.driver === driver) {
+      if (last.httpStatus === 200 && last.data !== undefined && holds(last.data)) {
         note(`${name}: yes after ${((now - start) / 1000).toFixed(1)}s (${describeCall(last)})`);
         conditions.push({ name, kind, stage, query, op: '<=', threshold: this.o.recoveryTimeoutMs / 1000, observed: (now - start) / 1000, sampleCount: 1, status: 'passed' });
         return true;

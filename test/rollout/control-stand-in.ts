@@ -29,6 +29,8 @@ export interface StandInKnobs {
   overridesEnabled: boolean;
   /** overrideStatus other than 200 makes override calls fail. */
   overrideStatus: number;
+  /** overridesHonoured false accepts overrides (200) but decides without them (a broken rollback path). */
+  overridesHonoured: boolean;
 }
 
 /** StandIn is a running stand-in. */
@@ -65,7 +67,7 @@ function inUserCanary(userId: string, percent: number): boolean {
 export async function startStandIn(init: Partial<StandInKnobs> = {}): Promise<StandIn> {
   const sessionToken = 'stand-in-session-token';
   const userId = 'user_3f6c1e0a9b2d4c7e8a5f1b0d2c4e6a8f';
-  const knobs: StandInKnobs = { canaryUserPercent: 0, canaryAutopilotPercent: 0, evaluateStatus: 200, statusRoute: 'ok', overridesEnabled: true, overrideStatus: 200, ...init };
+  const knobs: StandInKnobs = { canaryUserPercent: 0, canaryAutopilotPercent: 0, evaluateStatus: 200, statusRoute: 'ok', overridesEnabled: true, overrideStatus: 200, overridesHonoured: true, ...init };
   const requests: StandIn['requests'] = [];
   const overrides = new Map<string, { driver: string; is_active: boolean }>();
   const statusBody = (): unknown => ({
@@ -97,7 +99,7 @@ export async function startStandIn(init: Partial<StandInKnobs> = {}): Promise<St
         if (parsed.thread_id === undefined) return send(res, 422, 'Failed to deserialize the JSON body into the target type: missing field `thread_id` at line 1 column 2', 'text/plain; charset=utf-8');
         const o = overrides.get(userId);
         const data =
-          knobs.overridesEnabled && o?.is_active
+          knobs.overridesEnabled && knobs.overridesHonoured && o?.is_active
             ? { driver: o.driver, reason: 'user_override', default_driver: 'control_service', force_control_service: false, user_override: o.driver, shadow: { enabled: false, mirrored: false, sample_rate: 1.0 } }
             : inUserCanary(userId, knobs.canaryUserPercent)
               ? { driver: 'runtime_service', reason: 'user_canary', default_driver: 'control_service', force_control_service: false, canary_scope: 'user', shadow: { enabled: false, mirrored: false, sample_rate: 1.0 } }

@@ -365,6 +365,19 @@ describe('a production rollout', () => {
     expect(lines(dir, 'slo-results.jsonl').map((l) => l.label)).not.toContain('post_rollback_drill');
   });
 
+  it('blocks when forcing is accepted but routing does not move: the decision must be the rollback\'s doing', async () => {
+    standIn.knobs.overridesHonoured = false;
+    const h = buildHarness(standIn, {}, { gates: [] });
+    const dir = outDir();
+    const result = await h.run(production({ cohorts: '100' }), dir);
+    expect(result.decision.decision).toBe('block');
+    expect(readFileSync(join(dir, 'SUMMARY.md'), 'utf8')).toContain('- Blocked at: gate:rollback_drill: the rollback drill failed: routing did not move to control_service within 1m');
+    const evidence = lines(join(dir, 'rollback-drill'), 'results.jsonl')[0] as { status: string; faults_removed: boolean; conditions: Array<{ name: string; status: string; detail?: string }> };
+    expect(evidence.status).toBe('failed');
+    expect(evidence.faults_removed).toBe(true);
+    expect(evidence.conditions[0]).toMatchObject({ name: 'routing forced to control_service within 1m', status: 'failed', detail: 'last answer: HTTP 200 driver=runtime_service reason=user_canary' });
+  });
+
   it('records --skip-rollback-drill as the script does and may allow', async () => {
     const h = buildHarness(standIn, {}, { gates: [] });
     const dir = outDir();
