@@ -1,18 +1,21 @@
 /**
  * buildDrillRuntime: composes what drills need from a validated Config — the drill files, the
- * Toxiproxy driver, the condition query over the store, the probes at drill cadence, the evidence
- * sources — shared by `sentinel run`, `sentinel drill`, `sentinel demo` and `sentinel gate`.
+ * Toxiproxy driver, the condition query (the sentinel's one PromQL engine over the store), the
+ * probes at drill cadence, the evidence sources, where firing critical alerts are read — shared
+ * by `sentinel run`, `sentinel drill`, `sentinel demo` and `sentinel gate`.
  */
+import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { resolveFileGlobs } from '../config/index.js';
-import { DrillRunner, loadDrillFiles, renderReport, TargetEvidenceSources, ToxiproxyFaultDriver } from '../drills/index.js';
-import type { DrillEventHandler, DrillLabels, DrillProbes, DrillSpec, QueryFn } from '../drills/index.js';
+import { daemonAlertsSource, DrillRunner, loadDrillFiles, queryAlertsSource, renderReport, TargetEvidenceSources, ToxiproxyFaultDriver } from '../drills/index.js';
+import type { AlertCheck, DrillEventHandler, DrillLabels, DrillProbes, DrillSpec, FiringAlertsSource, QueryFn } from '../drills/index.js';
 import type { ProbeScheduler } from '../probes/index.js';
-import { createEngine } from '../promql/index.js';
+import type { Engine } from '../promql/index.js';
 import { ControlClient, RuntimeMetricsClient, SpacetimeHttpClient } from '../spacetime/index.js';
 import type { SampleStore } from '../store/index.js';
 import type { Clock } from '../time/index.js';
+import { createConfiguredEngine } from './query-engine.js';
 
 /** DrillRuntimeDeps are the daemon's shared parts the drills build on. */
 export interface DrillRuntimeDeps {
@@ -20,12 +23,15 @@ export interface DrillRuntimeDeps {
   readonly logger: Logger;
   readonly store: SampleStore;
   readonly scheduler: ProbeScheduler;
+  /** engine is the sentinel's one PromQL engine, shared with the rules (default: `createConfiguredEngine(config)`). */
+  readonly engine?: Engine;
   readonly version: string;
+  readonly tracer?: Tracer;
   readonly events?: readonly DrillEventHandler[];
   /** onDrillLabels also receives the labels (the rule manager labels alerts with them). */
   readonly onDrillLabels?: (labels: DrillLabels | undefined) => void;
-  /** alertsQuery reads firing alerts from another store than `store` (the CLI reads the daemon's). */
-  readonly alertsQuery?: QueryFn;
+  /** alerts says where the preflight reads firing critical alerts (default: the ALERTS series in `store`). */
+  readonly alerts?: AlertCheck;
 }
 
 /** DrillRuntime is the composed drills part. */
@@ -34,15 +40,18 @@ export interface DrillRuntime {
   readonly driver: ToxiproxyFaultDriver;
   readonly runner: DrillRunner;
   readonly query: QueryFn;
+  /** alerts is the firing-alerts source over the store (the drill scheduler's refusal check). */
+  readonly alerts: FiringAlertsSource;
 }
 
 /** schedulerProbes adapts the probe scheduler to what the drill runner needs. */
 export function schedulerProbes(scheduler: ProbeScheduler, onDrillLabels?: (labels: DrillLabels | undefined) => void): DrillProbes {
   return {
-    async runProbes(names, labels, signal) {
-      scheduler.setRunLabels(labels);
-      const known = new Set(scheduler.probeNames());
-      await Promise.all(names.filter((n) => known.has(n)).map((n) => scheduler.runOnce(n, signal)));
+    isBusy: (name) => scheduler.isBusy(name),
+    async runProbe(name, labels, cutOff) {
+      const [report] = await scheduler.runOnce(name, { labels, cutOff });
+      const { outcome } = report;
+      return { ok: outcome.result.ok, reason: outcome.reason, startedAtMs: outcome.startedAtMs, endedAtMs: outcome.completedAtMs, cutOff: report.cutOff === true };
     },
     setDrillLabels(labels) {
       if (labels) scheduler.setRunLabels(labels);
@@ -52,12 +61,30 @@ export function schedulerProbes(scheduler: ProbeScheduler, onDrillLabels?: (labe
   };
 }
 
+/**
+ * runningDaemonAlerts is how a command outside the daemon (`drill run`, `gate`) reads firing
+ * critical alerts: it asks the running daemon at `server.listen` (with the admin token when one is
+ * configured). A daemon it cannot find or that does not answer is an error, never "no alerts".
+ */
+export function runningDaemonAlerts(config: Config): FiringAlertsSource {
+  const { host, port } = config.server.listen;
+  if (port === 0) {
+    return {
+      description: `the sentinel daemon (server.listen ${host}:0)`,
+      firingAlerts: () => Promise.reject(new Error('server.listen uses port 0 (an ephemeral port), so the running daemon cannot be found; give server.listen a fixed port, or pass --skip-alert-check')),
+    };
+  }
+  const hostPart = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  return daemonAlertsSource({ baseUrl: `http://${hostPart}:${port}`, ...(config.server.adminToken ? { adminToken: config.server.adminToken.reveal() } : {}) });
+}
+
 /** buildDrillRuntime loads the drill files (every error at once) and wires the runner. */
 export function buildDrillRuntime(config: Config, deps: DrillRuntimeDeps): DrillRuntime {
   const drills = loadDrillFiles(resolveFileGlobs(config.drills.files), { knownProbes: deps.scheduler.probeNames() });
   const driver = new ToxiproxyFaultDriver({ url: config.drills.toxiproxyUrl });
-  const engine = createEngine({ lookbackDeltaMs: config.rules.lookbackDeltaMs, timeoutMs: config.rules.queryTimeoutMs });
+  const engine = deps.engine ?? createConfiguredEngine(config);
   const query: QueryFn = (expr, tMs) => engine.instantQuery(deps.store, expr, tMs);
+  const storeAlerts = queryAlertsSource(query);
   const t = config.target;
   const sources = new TargetEvidenceSources({
     spacetime: new SpacetimeHttpClient({ baseUrl: t.spacetimedb.baseUrl, database: t.spacetimedb.database, ...(t.spacetimedb.token ? { token: t.spacetimedb.token.reveal() } : {}), timeoutMs: t.spacetimedb.requestTimeoutMs }),
@@ -68,7 +95,7 @@ export function buildDrillRuntime(config: Config, deps: DrillRuntimeDeps): Drill
     driver,
     store: deps.store,
     query,
-    ...(deps.alertsQuery ? { alertsQuery: deps.alertsQuery } : {}),
+    alerts: deps.alerts ?? { source: storeAlerts },
     probes: schedulerProbes(deps.scheduler, deps.onDrillLabels),
     clock: deps.clock,
     environment: config.environment,
@@ -77,9 +104,10 @@ export function buildDrillRuntime(config: Config, deps: DrillRuntimeDeps): Drill
     version: deps.version,
     ...(config.drills.manifestHmacKey ? { hmacKey: config.drills.manifestHmacKey.reveal() } : {}),
     logger: deps.logger.child({ component: 'drills' }),
+    ...(deps.tracer ? { tracer: deps.tracer } : {}),
     sources,
     events: deps.events ?? [],
     renderReport: (input) => renderReport(input),
   });
-  return { drills, driver, runner, query };
+  return { drills, driver, runner, query, alerts: storeAlerts };
 }

@@ -2,27 +2,28 @@
  * `sentinel drill list|run NAME|cleanup [--config FILE] [--out DIR] [--dry-run] [--json]`.
  *
  * `run` executes one drill in this process: its probes run at drill cadence into an in-memory
- * store (the drill's conditions are judged on what this run measured; the daemon's own store is
- * consulted read-only for firing critical alerts when it exists), evidence goes under
- * `drills.evidence_dir` or `--out`. Exit 0 allow, 1 block, 2 usage/configuration error.
+ * store (the drill's conditions are judged on what this run measured), evidence goes under
+ * `drills.evidence_dir` or `--out`. Firing critical alerts are asked of the running daemon
+ * (`GET /api/v1/alerts` at `server.listen`); when it cannot answer the drill is refused (status
+ * error, exit 1), unless `--skip-alert-check` skips that check, which the evidence then says.
+ * Exit 0 allow, 1 block, 2 usage/configuration error.
  * `cleanup` removes faults left behind by crashed runs (journals and owned toxic names).
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import pino from 'pino';
 import { checkConfig } from '../config/index.js';
 import type { Config } from '../config/index.js';
 import { DrillValidationError, isSentinelError } from '../errors.js';
 import { progressReporter, reconcileFaults, ToxiproxyFaultDriver } from '../drills/index.js';
-import type { DrillSpec, QueryFn } from '../drills/index.js';
+import type { AlertCheck, DrillSpec } from '../drills/index.js';
 import { buildProbes, ProbeScheduler } from '../probes/index.js';
-import { createEngine } from '../promql/index.js';
-import { MemoryStore, openSampleStore, STORE_FILE } from '../store/index.js';
+import { MemoryStore } from '../store/index.js';
 import { createMetricsRegistry } from '../telemetry/index.js';
 import { formatDurationMs, SystemClock } from '../time/index.js';
 import { sentinelVersion } from '../version.js';
 import { configFileOf } from './config-file.js';
-import { buildDrillRuntime } from './drill-runtime.js';
+import { buildDrillRuntime, runningDaemonAlerts } from './drill-runtime.js';
+import { createConfiguredEngine } from './query-engine.js';
 import type { Command, CommandIO } from './types.js';
 import { ExitCodes } from './types.js';
 
@@ -30,30 +31,24 @@ function describePlan(d: DrillSpec): string {
   const lines = [`${d.name}: ${d.description}`, `  environments: ${d.environments.join(', ')}; proxies: ${d.proxies.map((p) => p.name).join(', ')}`];
   for (const c of d.steadyState) lines.push(`  steady state: ${c.name}: ${c.query} ${c.op} ${c.threshold}`);
   d.stages.forEach((s, i) => {
-    lines.push(`  stage ${i + 1} ${s.name}: ${formatDurationMs(s.durationMs)} every ${formatDurationMs(s.probeIntervalMs)} (probes ${s.probes.join(', ') || 'none'}), recovery within ${formatDurationMs(s.recoveryMs)}`);
+    lines.push(`  stage ${i + 1} ${s.name}: ${formatDurationMs(s.durationMs)} every ${formatDurationMs(s.probeIntervalMs)} (probes ${s.probes.join(', ') || 'none'}), recovery within ${formatDurationMs(s.recoveryMs)}, then holding ${formatDurationMs(s.recoveryHoldMs)}`);
     for (const f of s.faults) {
       lines.push(f.kind === 'down' ? `    fault: ${f.proxy} disabled` : `    fault: ${f.proxy} ${f.type} ${f.stream} toxicity ${f.toxicity} ${JSON.stringify(f.attributes)}`);
     }
     if (s.verifyFault) lines.push(`    in effect when: ${s.verifyFault.query} ${s.verifyFault.op} ${s.verifyFault.threshold}`);
     for (const c of s.abortWhen) lines.push(`    abort when: ${c.query} ${c.op} ${c.threshold}`);
-    for (const c of s.expect) lines.push(`    expect: ${c.name}: ${c.query} ${c.op} ${c.threshold} (${c.count} measurements, failure_limit ${c.failureLimit})`);
+    for (const c of s.expect) {
+      const exercised = c.exercised.map((x) => `${x.runs} ${x.probe} run${x.runs === 1 ? '' : 's'} (${x.phase})`).join(', ') || 'nothing';
+      lines.push(`    expect: ${c.name}: ${c.query} ${c.op} ${c.threshold} (${c.count} measurements in the stage, every recovery round, and at the end; failure_limit ${c.failureLimit}; needs ${exercised}${c.exercisedFrom === 'inferred' ? ', inferred from the query' : ''})`);
+    }
   });
   return lines.join('\n');
 }
 
-/** daemonAlertsQuery reads firing alerts from the daemon's store when one exists beside this config. */
-function daemonAlertsQuery(config: Config): { query: QueryFn; close(): Promise<void> } | undefined {
-  if (!existsSync(join(config.storage.dataDir, STORE_FILE))) return undefined;
-  try {
-    const store = openSampleStore({ dataDir: config.storage.dataDir, readOnly: true, retentionMs: 3600_000 });
-    const engine = createEngine({ lookbackDeltaMs: config.rules.lookbackDeltaMs });
-    return { query: (e, t) => engine.instantQuery(store, e, t), close: () => store.close() };
-  } catch {
-    return undefined;
-  }
-}
+/** SKIP_ALERT_CHECK is the flag that runs a drill without checking firing critical alerts. */
+const SKIP_ALERT_CHECK = '--skip-alert-check';
 
-async function runDrill(config: Config, name: string, options: { out?: string; dryRun: boolean; json: boolean }, io: CommandIO): Promise<number> {
+async function runDrill(config: Config, name: string, options: { out?: string; dryRun: boolean; json: boolean; skipAlertCheck: boolean }, io: CommandIO): Promise<number> {
   const clock = new SystemClock();
   const logger = pino({ level: io.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
   const registry = createMetricsRegistry({ version: sentinelVersion() });
@@ -62,9 +57,9 @@ async function runDrill(config: Config, name: string, options: { out?: string; d
   const scheduler = new ProbeScheduler({ probes, store, registry, clock, logger });
   const progress = progressReporter(io.stdout);
   const effective: Config = options.out ? { ...config, drills: { ...config.drills, evidenceDir: resolve(io.cwd, options.out) } } : config;
-  const alerts = daemonAlertsQuery(config);
+  const alerts: AlertCheck = options.skipAlertCheck ? { skipped: `skipped with ${SKIP_ALERT_CHECK}` } : { source: runningDaemonAlerts(config) };
   try {
-    const runtime = buildDrillRuntime(effective, { clock, logger, store, scheduler, version: sentinelVersion(), events: options.json ? [] : [progress], ...(alerts ? { alertsQuery: alerts.query } : {}) });
+    const runtime = buildDrillRuntime(effective, { clock, logger, store, scheduler, engine: createConfiguredEngine(config), version: sentinelVersion(), events: options.json ? [] : [progress], alerts });
     const drill = runtime.drills.find((d) => d.name === name);
     if (!drill) {
       io.stderr.write(`sentinel drill run: unknown drill '${name}'; known: ${runtime.drills.map((d) => d.name).join(', ')}\n`);
@@ -74,6 +69,7 @@ async function runDrill(config: Config, name: string, options: { out?: string; d
       io.stdout.write(`${describePlan(drill)}\n(dry run: nothing was changed)\n`);
       return ExitCodes.ok;
     }
+    if (options.skipAlertCheck) io.stderr.write(`sentinel drill run: ${SKIP_ALERT_CHECK}: firing critical alerts are NOT checked; the evidence says so\n`);
     const result = await runtime.runner.run(drill, io.signal);
     if (options.json) io.stdout.write(JSON.stringify({ decision: result.decision, dir: result.dir, scenario: result.scenario }) + '\n');
     return result.decision.decision === 'allow' ? ExitCodes.ok : ExitCodes.failed;
@@ -85,7 +81,6 @@ async function runDrill(config: Config, name: string, options: { out?: string; d
     throw err;
   } finally {
     progress.stop();
-    await alerts?.close();
     await scheduler.closeProbes();
     await store.close();
   }
@@ -93,7 +88,7 @@ async function runDrill(config: Config, name: string, options: { out?: string; d
 
 /** drillCommand implements `sentinel drill`. */
 export const drillCommand: Command = {
-  options: { config: { type: 'string' }, out: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
+  options: { config: { type: 'string' }, out: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, 'skip-alert-check': { type: 'boolean' } },
   async run(args, io) {
     const [sub, name, ...extra] = args.positionals;
     const file = configFileOf(args, io);
@@ -118,7 +113,7 @@ export const drillCommand: Command = {
         const registry = createMetricsRegistry({ version: sentinelVersion() });
         const store = new MemoryStore();
         const scheduler = new ProbeScheduler({ probes: buildProbes(config, { registry, clock, logger, env: io.env }), store, registry, clock, logger });
-        const runtime = buildDrillRuntime(config, { clock, logger, store, scheduler, version: sentinelVersion() });
+        const runtime = buildDrillRuntime(config, { clock, logger, store, scheduler, engine: createConfiguredEngine(config), version: sentinelVersion() });
         if (args.options.json) io.stdout.write(JSON.stringify(runtime.drills.map((d) => ({ name: d.name, description: d.description, file: d.file, environments: d.environments, stages: d.stages.map((s) => s.name) }))) + '\n');
         else for (const d of runtime.drills) io.stdout.write(`${describePlan(d)}\n\n`);
         await scheduler.closeProbes();
@@ -132,7 +127,7 @@ export const drillCommand: Command = {
         if (report.removed.length === 0 && report.failed.length === 0) io.stdout.write(`no sentinel faults found on ${driver.endpoint}\n`);
         return report.failed.length === 0 ? ExitCodes.ok : ExitCodes.failed;
       }
-      return await runDrill(config, name as string, { out: typeof args.options.out === 'string' ? args.options.out : undefined, dryRun: args.options['dry-run'] === true, json: args.options.json === true }, io);
+      return await runDrill(config, name as string, { out: typeof args.options.out === 'string' ? args.options.out : undefined, dryRun: args.options['dry-run'] === true, json: args.options.json === true, skipAlertCheck: args.options['skip-alert-check'] === true }, io);
     } catch (err) {
       if (err instanceof DrillValidationError) {
         for (const line of err.issues) io.stderr.write(`${line}\n`);

@@ -1,17 +1,19 @@
 /**
  * `sentinel gate [--config FILE] [--out DIR] [--json]`: the promotion gate. Allow (exit 0) only
  * when every required drill's newest evidence verifies as allow and is recent enough, no critical
- * alert fires, and the SLO conditions hold over the soak window in the daemon's samples; block
- * (exit 1) otherwise; 2 for configuration errors. Writes gate-results.jsonl and SUMMARY.md.
+ * alert fires (asked of the running daemon; no answer blocks), and the SLO conditions hold over
+ * the soak window in the daemon's samples; block (exit 1) otherwise; 2 for configuration errors.
+ * Writes gate-results.jsonl and SUMMARY.md.
  */
 import { dirname, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { checkConfig } from '../config/index.js';
 import { evaluateGate, evidenceDirName, writeGateEvidence } from '../drills/index.js';
-import { createEngine } from '../promql/index.js';
 import { MemoryStore, openSampleStore, STORE_FILE } from '../store/index.js';
 import type { SampleStore } from '../store/index.js';
 import { configFileOf } from './config-file.js';
+import { runningDaemonAlerts } from './drill-runtime.js';
+import { createConfiguredEngine } from './query-engine.js';
 import type { Command } from './types.js';
 import { ExitCodes } from './types.js';
 
@@ -36,7 +38,7 @@ export const gateCommand: Command = {
       ? openSampleStore({ dataDir: config.storage.dataDir, readOnly: true, retentionMs: config.storage.retentionMs })
       : new MemoryStore();
     try {
-      const engine = createEngine({ lookbackDeltaMs: config.rules.lookbackDeltaMs, timeoutMs: config.rules.queryTimeoutMs });
+      const engine = createConfiguredEngine(config);
       const gate = config.drills.gate;
       const report = await evaluateGate({
         requiredDrills: gate.requiredDrills,
@@ -47,6 +49,7 @@ export const gateCommand: Command = {
         evidenceRoot: config.drills.evidenceDir,
         ...(config.drills.manifestHmacKey ? { hmacKey: config.drills.manifestHmacKey.reveal() } : {}),
         query: (e, t) => engine.instantQuery(store, e, t),
+        alerts: runningDaemonAlerts(config),
         nowMs,
       });
       const out = typeof args.options.out === 'string' ? resolve(io.cwd, args.options.out) : join(dirname(config.drills.evidenceDir), 'gate', evidenceDirName(nowMs));

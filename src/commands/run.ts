@@ -19,7 +19,7 @@ import { buildProbes, ProbeScheduler } from '../probes/index.js';
 import { buildStatusInfo, createHttpServer, nextCronRunMs, readinessOf, registerDrillsApi, registerPrometheusApi, registerReloadRoute, registerRolloutsApi, registerSloSnapshotRoute, startComponents, stopComponents } from '../server/index.js';
 import type { Component, HttpServer, MetricsBody, ScheduleStatus } from '../server/index.js';
 import { MetricMetadataRegistry, openSampleStore, RetentionLoop } from '../store/index.js';
-import { createEngine, exprToString, parseExpr } from '../promql/index.js';
+import { exprToString, parseExpr } from '../promql/index.js';
 import { createLogger, createMetricsRegistry, startTracing } from '../telemetry/index.js';
 import { SystemClock } from '../time/index.js';
 import { sentinelVersion } from '../version.js';
@@ -29,6 +29,7 @@ import { effectiveConfig } from './effective-config.js';
 import { buildDrillRuntime } from './drill-runtime.js';
 import { buildRolloutRunner, defaultOutputDir, storeCriticalAlerts } from './rollout-runtime.js';
 import { RolloutService } from '../rollout/index.js';
+import { createConfiguredEngine } from './query-engine.js';
 import type { Command, CommandIO } from './types.js';
 import { ExitCodes } from './types.js';
 
@@ -121,7 +122,7 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
 
   // 4. Rule evaluation and notification (engineer H): the rule manager over `store` (it starts
   //    and stops the notifiers), the Prometheus API routes, POST /-/reload and SIGHUP.
-  const engine = createEngine({ lookbackDeltaMs: config.rules.lookbackDeltaMs, timeoutMs: config.rules.queryTimeoutMs, defaultSubqueryStepMs: config.rules.evaluationIntervalMs });
+  const engine = createConfiguredEngine(config);
   const rulesLogger = logger.child({ component: 'rules' });
   const manager = new RuleManager({
     resolveFiles: () => resolveFileGlobs(config.rules.files),
@@ -161,6 +162,8 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
     logger,
     store,
     scheduler: probeScheduler,
+    engine,
+    tracer,
     version: deps.version,
     events: [drillMetrics(registry, () => clock.nowMs()), ...(deps.drillEvents ?? [])],
     onDrillLabels: (labels) => (labels ? manager.setDrillLabels(labels) : manager.clearDrillLabels()),
@@ -173,7 +176,7 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
     evidenceRoot: config.drills.evidenceDir,
     environment: config.environment,
     allowProd: config.drills.allowProd,
-    query: drills.query,
+    alerts: drills.alerts,
     clock,
     logger: logger.child({ component: 'drills' }),
   });

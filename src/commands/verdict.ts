@@ -60,6 +60,8 @@ export const verdictCommand: Command = {
       if (report.decision === 'block' && report.reasons.length > 0 && scenarios.every((s) => s.status === 'passed' && s.faults_removed)) {
         for (const r of report.reasons) io.stdout.write(`  - ${r}\n`);
       }
+      const skipped = [...new Set(scenarios.flatMap((s) => s.skipped_checks ?? []))];
+      if (skipped.length > 0) io.stdout.write(`Safety checks SKIPPED by the operator: ${skipped.join('; ')}\n`);
       io.stdout.write(`${protectionSentence(verdict.protection)}\n`);
     }
     if (verdict.kind === 'invalid') return ExitCodes.usage;

@@ -3,8 +3,9 @@
  * Chaos Toolkit's `ensure_experiment_is_valid` does, but collecting every error with its
  * `FILE:LINE:COL`. Besides the schema this checks what a schema cannot: each fault names an
  * allowlisted proxy, toxic attributes are the integers Toxiproxy needs and within the ranges that
- * do not stall or crash it (PROTOCOLS.md B §5, §8), every condition's PromQL parses, and drill
- * names are unique across files.
+ * do not stall or crash it (Toxiproxy `toxics/bandwidth.go`, `toxics/slicer.go`), every
+ * condition's PromQL parses, every expectation says (or lets us infer) which probe runs it stands
+ * on, and drill names are unique across files.
  */
 import { z } from 'zod';
 import { checkSection, ENVIRONMENTS, expecting, formatIssues, readYamlSource } from '../config/index.js';
@@ -12,6 +13,8 @@ import type { ConfigIssue, ConfigPath, Environment, YamlSource } from '../config
 import { DrillValidationError } from '../errors.js';
 import { parseExpr } from '../promql/index.js';
 import { parseDurationMs } from '../time/index.js';
+import { ExercisePhases, feedingProbes } from './exercise.js';
+import type { ExercisePhase, ExerciseRequirement } from './exercise.js';
 import { ToxicStreams, ToxicTypes } from './fault-driver.js';
 import type { ProxySpec, ToxicStream, ToxicType } from './fault-driver.js';
 
@@ -25,19 +28,27 @@ export type { Environment };
 /** ConditionSpec is a PromQL query compared with a threshold. No data is inconclusive, never a pass. */
 export interface ConditionSpec {
   readonly name: string;
-  /** query may use $window (the stage's elapsed time, e.g. 45s), $drill, $stage and $run. */
+  /** query may use $window (how far back the condition looks, e.g. 45s), $drill, $stage and $run. */
   readonly query: string;
   readonly op: CompareOp;
   readonly threshold: number;
 }
 
-/** ExpectSpec is a condition measured `count` times over a stage, judged like an Argo analysis. */
+/**
+ * ExpectSpec is a property a stage claims. It is judged over the whole span where it can be
+ * observed: measured `count` times spread over the stage, on every probe round of the recovery,
+ * and once more at the end over everything since the drill's baseline. `exercised` lists the
+ * answered probe runs without which its answer would be vacuous (inconclusive).
+ */
 export interface ExpectSpec extends ConditionSpec {
   readonly count: number;
   /** failureLimit is how many failed measurements are tolerated. */
   readonly failureLimit: number;
   /** consecutiveErrorLimit is how many consecutive inconclusive/error measurements are tolerated. */
   readonly consecutiveErrorLimit: number;
+  readonly exercised: readonly ExerciseRequirement[];
+  /** exercisedFrom says whether `exercised` was written in the file or inferred from the query. */
+  readonly exercisedFrom: 'file' | 'inferred';
 }
 
 /** FaultSpec is one fault of a stage: a toxic, or the proxy disabled. */
@@ -58,6 +69,8 @@ export interface StageSpec {
   readonly expect: readonly ExpectSpec[];
   /** recoveryMs is the longest the steady state may take to return after the faults are removed. */
   readonly recoveryMs: number;
+  /** recoveryHoldMs is how long the steady state must keep holding once it has returned. */
+  readonly recoveryHoldMs: number;
 }
 
 /** DrillSpec is one validated drill. */
@@ -69,6 +82,8 @@ export interface DrillSpec {
   readonly proxies: readonly ProxySpec[];
   readonly steadyState: readonly ConditionSpec[];
   readonly stages: readonly StageSpec[];
+  /** probes run in the preflight and in every recovery: every stage's probes plus those the steady state reads. */
+  readonly probes: readonly string[];
 }
 
 const NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
@@ -81,10 +96,16 @@ const conditionSchema = z.strictObject({
   op: z.enum(CompareOps),
   threshold: z.number(expecting('a number')),
 });
+const exerciseSchema = z.strictObject({
+  probe: z.string(expecting('a probe name')).min(1),
+  runs: z.number(expecting('a whole number')).int().min(1).default(1),
+  phase: z.enum(ExercisePhases).optional(),
+});
 const expectSchema = conditionSchema.extend({
   count: z.number().int().min(1).default(3),
   failure_limit: z.number().int().min(0).default(0),
   consecutive_error_limit: z.number().int().min(0).default(0),
+  exercised: z.array(exerciseSchema).optional(),
 });
 const faultSchema = z.strictObject({
   proxy: z.string(expecting('a proxy name from the drill\'s proxies')).min(1),
@@ -103,6 +124,7 @@ const stageSchema = z.strictObject({
   abort_when: z.array(conditionSchema).default([]),
   expect: z.array(expectSchema).default([]),
   recovery: duration.default('60s'),
+  recovery_hold: duration.optional(),
 });
 const drillSchema = z.strictObject({
   name: z.string(expecting('a drill name')).regex(NAME_RE, { error: () => '\u0000expected:lowercase letters, digits and dashes' }),
@@ -157,7 +179,7 @@ export function substituteQueryVariables(query: string, vars: { window: string; 
 
 function checkQuery(query: string, path: ConfigPath, issues: ConfigIssue[]): void {
   try {
-    parseExpr(substituteQueryVariables(query, { window: '1m', drill: 'd', stage: 's', run: 'r' }));
+    parseExpr(substituteQueryVariables(query, PLACEHOLDER_VARS));
   } catch (err) {
     issues.push({ path, at: 'value', message: `query does not parse: ${(err as Error).message}` });
   }
@@ -186,7 +208,41 @@ function toCondition(c: RawCondition): ConditionSpec {
   return { name: c.name, query: c.query, op: c.op, threshold: c.threshold };
 }
 
-function toDrill(raw: RawDrill, file: string): DrillSpec {
+type RawStage = RawDrill['stages'][number];
+type RawExpect = RawStage['expect'][number];
+
+/** PLACEHOLDER_VARS stand in for the query variables when a query is parsed to be checked. */
+const PLACEHOLDER_VARS = { window: '1m', drill: 'd', stage: 's', run: 'r' };
+
+/** defaultPhase: with faults, a property counts once it was seen after their removal (where resumes complete). */
+function defaultPhase(stage: RawStage): ExercisePhase {
+  return stage.faults.length > 0 ? 'recovery' : 'stage';
+}
+
+/** exerciseOf returns the stated requirements, or those inferred from the query's probes. */
+function exerciseOf(e: RawExpect, stage: RawStage): { exercised: ExerciseRequirement[]; from: 'file' | 'inferred' } {
+  if (e.exercised !== undefined) return { exercised: e.exercised.map((x) => ({ probe: x.probe, runs: x.runs, phase: x.phase ?? defaultPhase(stage) })), from: 'file' };
+  const { probes } = safeFeedingProbes(e.query);
+  return { exercised: probes.map((probe) => ({ probe, runs: 1, phase: defaultPhase(stage) })), from: 'inferred' };
+}
+
+function safeFeedingProbes(query: string): { probes: readonly string[]; complete: boolean } {
+  try {
+    return feedingProbes(substituteQueryVariables(query, PLACEHOLDER_VARS));
+  } catch {
+    // A query that does not parse is reported by checkQuery.
+    return { probes: [], complete: false };
+  }
+}
+
+/** drillProbeNames: every stage's probes, then those the steady state reads (known ones only, when known). */
+function drillProbeNames(raw: RawDrill, knownProbes?: readonly string[]): string[] {
+  const out = new Set(raw.stages.flatMap((s) => s.probes));
+  for (const c of raw.steady_state) for (const p of safeFeedingProbes(c.query).probes) if (!knownProbes || knownProbes.includes(p)) out.add(p);
+  return [...out];
+}
+
+function toDrill(raw: RawDrill, file: string, options: DrillFileOptions): DrillSpec {
   return {
     name: raw.name,
     description: raw.description,
@@ -194,19 +250,28 @@ function toDrill(raw: RawDrill, file: string): DrillSpec {
     environments: raw.environments,
     proxies: raw.proxies,
     steadyState: raw.steady_state.map(toCondition),
-    stages: raw.stages.map((s) => ({
-      name: s.name,
-      durationMs: parseDurationMs(s.duration) ?? 0,
-      probeIntervalMs: parseDurationMs(s.probe_interval) ?? 0,
-      probes: s.probes,
-      faults: s.faults.map((f): FaultSpec =>
-        f.type === 'down' ? { kind: 'down', proxy: f.proxy } : { kind: 'toxic', proxy: f.proxy, type: f.type, stream: f.stream, toxicity: f.toxicity, attributes: f.attributes },
-      ),
-      verifyFault: s.verify_fault ? toCondition(s.verify_fault) : undefined,
-      abortWhen: s.abort_when.map(toCondition),
-      expect: s.expect.map((e) => ({ ...toCondition(e), count: e.count, failureLimit: e.failure_limit, consecutiveErrorLimit: e.consecutive_error_limit })),
-      recoveryMs: parseDurationMs(s.recovery) ?? 0,
-    })),
+    probes: drillProbeNames(raw, options.knownProbes),
+    stages: raw.stages.map((s) => {
+      const probeIntervalMs = parseDurationMs(s.probe_interval) ?? 0;
+      return {
+        name: s.name,
+        durationMs: parseDurationMs(s.duration) ?? 0,
+        probeIntervalMs,
+        probes: s.probes,
+        faults: s.faults.map((f): FaultSpec =>
+          f.type === 'down' ? { kind: 'down', proxy: f.proxy } : { kind: 'toxic', proxy: f.proxy, type: f.type, stream: f.stream, toxicity: f.toxicity, attributes: f.attributes },
+        ),
+        verifyFault: s.verify_fault ? toCondition(s.verify_fault) : undefined,
+        abortWhen: s.abort_when.map(toCondition),
+        expect: s.expect.map((e) => {
+          const { exercised, from } = exerciseOf(e, s);
+          return { ...toCondition(e), count: e.count, failureLimit: e.failure_limit, consecutiveErrorLimit: e.consecutive_error_limit, exercised, exercisedFrom: from };
+        }),
+        recoveryMs: parseDurationMs(s.recovery) ?? 0,
+        // Three probe rounds by default: one lucky round is not a recovery.
+        recoveryHoldMs: s.recovery_hold === undefined ? 3 * probeIntervalMs : (parseDurationMs(s.recovery_hold) ?? 0),
+      };
+    }),
   };
 }
 
@@ -229,7 +294,14 @@ function semanticIssues(raw: z.output<typeof fileSchema>, options: DrillFileOpti
         issues.push({ path: [...base, 'proxies', j, p.listen === undefined ? 'listen' : 'upstream'], at: 'key', message: 'give both listen and upstream (to create the proxy) or neither (it must exist)' });
       }
     });
-    d.steady_state.forEach((c, j) => checkQuery(c.query, [...base, 'steady_state', j, 'query'], issues));
+    d.steady_state.forEach((c, j) => {
+      const path: ConfigPath = [...base, 'steady_state', j, 'query'];
+      checkQuery(c.query, path, issues);
+      for (const p of safeFeedingProbes(c.query).probes) {
+        if (options.knownProbes && !options.knownProbes.includes(p)) issues.push({ path, at: 'value', message: `the steady state reads probe '${p}', which is not configured (expected one of ${options.knownProbes.join(', ')})` });
+      }
+    });
+    const runByDrill = new Set(drillProbeNames(d, options.knownProbes));
     const stageNames = new Set<string>();
     d.stages.forEach((s, j) => {
       const sp: ConfigPath = [...base, 'stages', j];
@@ -260,10 +332,45 @@ function semanticIssues(raw: z.output<typeof fileSchema>, options: DrillFileOpti
         issues.push({ path: [...sp, 'faults'], at: 'key', message: 'a stage with faults needs verify_fault: a condition that holds only while the fault is in effect' });
       }
       s.abort_when.forEach((c, k) => checkQuery(c.query, [...sp, 'abort_when', k, 'query'], issues));
-      s.expect.forEach((c, k) => checkQuery(c.query, [...sp, 'expect', k, 'query'], issues));
+      s.expect.forEach((c, k) => {
+        const ep: ConfigPath = [...sp, 'expect', k];
+        checkQuery(c.query, [...ep, 'query'], issues);
+        checkExercise(c, s, ep, runByDrill, options, issues);
+      });
+      if (s.recovery_hold !== undefined && (parseDurationMs(s.recovery_hold) ?? 0) <= 0) issues.push({ path: [...sp, 'recovery_hold'], at: 'value', message: 'recovery_hold must be longer than 0s' });
     });
   });
   return issues;
+}
+
+/**
+ * checkExercise: every expectation must stand on probe runs the drill makes. A stated probe must
+ * be one the phase runs (the stage's probes while the faults are in effect; the drill's probes in
+ * recovery); without `exercised`, the query must name its probes.
+ */
+function checkExercise(e: RawExpect, stage: RawStage, path: ConfigPath, runByDrill: ReadonlySet<string>, options: DrillFileOptions, issues: ConfigIssue[]): void {
+  if (e.exercised !== undefined) {
+    e.exercised.forEach((x, i) => {
+      const xp: ConfigPath = [...path, 'exercised', i, 'probe'];
+      const phase = x.phase ?? defaultPhase(stage);
+      if (options.knownProbes && !options.knownProbes.includes(x.probe)) issues.push({ path: xp, at: 'value', message: `unknown probe '${x.probe}' (expected one of ${options.knownProbes.join(', ')})` });
+      else if (phase === 'stage' && !stage.probes.includes(x.probe)) issues.push({ path: xp, at: 'value', message: `probe '${x.probe}' must run while the faults are in effect, but the stage does not run it (add it to the stage's probes)` });
+      else if (!runByDrill.has(x.probe)) issues.push({ path: xp, at: 'value', message: `probe '${x.probe}' is not run by this drill (add it to a stage's probes)` });
+    });
+    return;
+  }
+  const { probes } = safeFeedingProbes(e.query);
+  if (probes.length === 0) {
+    issues.push({
+      path: [...path, 'query'],
+      at: 'value',
+      message: "cannot tell which probe's runs this query stands on (no probe=\"...\" matcher and no metric that only one probe writes); state it with exercised: [{probe: NAME}], or exercised: [] if it needs no probe run",
+    });
+    return;
+  }
+  for (const p of probes) {
+    if (!runByDrill.has(p)) issues.push({ path: [...path, 'query'], at: 'value', message: `the query reads probe '${p}', which this drill never runs, so the expectation could only pass vacuously (add '${p}' to the stage's probes)` });
+  }
 }
 
 /** parseDrillSource validates one parsed drill file; it throws DrillValidationError listing every problem. */
@@ -278,7 +385,7 @@ export function parseDrillSource(source: YamlSource, options: DrillFileOptions =
     const lines = formatIssues(source, issues);
     throw new DrillValidationError(lines.join('\n'), lines);
   }
-  return result.value.drills.map((d) => toDrill(d, source.file));
+  return result.value.drills.map((d) => toDrill(d, source.file, options));
 }
 
 /** loadDrillFiles reads and validates every file; errors of all files are collected together. */

@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
-import type { DrillEventHandler } from './drill-runner.js';
+import type { DrillEventHandler } from './drill-events.js';
 
 /** drillMetrics registers the drill metrics in `registry` and returns the handler feeding them. */
 export function drillMetrics(registry: Registry, nowMs: () => number): DrillEventHandler {

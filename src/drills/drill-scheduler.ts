@@ -1,7 +1,8 @@
 /**
  * DrillScheduler: the drills part of `sentinel run`. It runs drills on their cron schedules and on
  * request (`POST /api/v1/drills/:name/run`), one at a time; a scheduled drill is skipped and logged
- * when the environment guard or a firing critical alert says no. At start it removes faults a
+ * when the environment guard or a firing critical alert says no, or when the alerts cannot be
+ * read (fail closed: `checkCriticalAlerts`, the same check the runner and the gate make). At start it removes faults a
  * crashed run left behind (journal + owned toxic names), and every `reconcileIntervalMs` it deletes
  * owned toxics past their expiry. Stopping aborts a running drill, whose runner removes its faults.
  */
@@ -11,7 +12,8 @@ import { nodeCronTrigger } from '../probes/index.js';
 import type { CronTrigger } from '../probes/index.js';
 import type { Clock } from '../time/index.js';
 import { SentinelError } from '../errors.js';
-import type { QueryFn } from './conditions.js';
+import { checkCriticalAlerts } from './critical-alerts.js';
+import type { FiringAlertsSource } from './critical-alerts.js';
 import type { DrillSpec, Environment } from './drill-file.js';
 import type { DrillRunner, DrillRunResult } from './drill-runner.js';
 import type { FaultDriver } from './fault-driver.js';
@@ -26,7 +28,8 @@ export interface DrillSchedulerOptions {
   readonly evidenceRoot: string;
   readonly environment: Environment;
   readonly allowProd: boolean;
-  readonly query: QueryFn;
+  /** alerts is where firing critical alerts are read (the ALERTS series in the daemon's store). */
+  readonly alerts: FiringAlertsSource;
   readonly clock: Clock;
   readonly logger?: Logger;
   readonly trigger?: CronTrigger;
@@ -48,6 +51,8 @@ export class DrillScheduler {
   private readonly crons: Array<{ stop(): void }> = [];
   private readonly stopController = new AbortController();
   private running: { drill: string; sinceMs: number; done: Promise<DrillRunResult | undefined> } | undefined;
+  /** starting is the drill whose preflight checks are in progress (it holds the one slot). */
+  private starting: string | undefined;
   private readonly lastResults: Record<string, { decision: string; dir: string; status: string }> = {};
   private readonly skipped: Record<string, { atMs: number; reason: string }> = {};
   private sweep: Promise<void> | undefined;
@@ -101,15 +106,32 @@ export class DrillScheduler {
   }
 
   /**
-   * runNow starts a drill at once unless one is running; it resolves when the drill has finished.
-   * It throws a SentinelError for an unknown drill, a busy scheduler or a refused environment.
+   * runNow starts a drill unless one is running and resolves when it has finished. It rejects
+   * with a SentinelError for an unknown drill, a busy scheduler, a refused environment, firing
+   * critical alerts or alerts that cannot be read.
    */
-  runNow(name: string): Promise<DrillRunResult | undefined> {
+  async runNow(name: string): Promise<DrillRunResult | undefined> {
+    return (await this.launch(name)).done;
+  }
+
+  /**
+   * launch begins a drill once its checks pass and resolves with its completion promise (wrapped,
+   * so awaiting `start` does not wait for the drill); it rejects like `runNow` when refused.
+   */
+  async launch(name: string): Promise<{ readonly done: Promise<DrillRunResult | undefined> }> {
     const drill = this.options.drills.find((d) => d.name === name);
     if (!drill) throw new SentinelError('SENTINEL_USAGE', `unknown drill '${name}'; known: ${this.options.drills.map((d) => d.name).join(', ')}`);
-    if (this.running) throw new SentinelError('SENTINEL_USAGE', `drill '${this.running.drill}' is already running; one drill at a time`);
-    const refusal = this.refusal(drill);
+    const busy = this.running?.drill ?? this.starting;
+    if (busy !== undefined) throw new SentinelError('SENTINEL_USAGE', `drill '${busy}' is already running; one drill at a time`);
+    this.starting = name;
+    let refusal: string | undefined;
+    try {
+      refusal = await this.refusal(drill);
+    } finally {
+      this.starting = undefined;
+    }
     if (refusal) throw new SentinelError('SENTINEL_USAGE', refusal);
+    if (this.running) throw new SentinelError('SENTINEL_USAGE', `drill '${this.running.drill}' is already running; one drill at a time`);
     const done = this.options.runner.run(drill, this.stopController.signal).then(
       (result) => {
         this.lastResults[name] = { decision: result.decision.decision, dir: result.dir, status: result.scenario.status };
@@ -126,21 +148,16 @@ export class DrillScheduler {
     void done.finally(() => {
       if (this.running?.done === done) this.running = undefined;
     });
-    return done;
+    return { done };
   }
 
-  private refusal(drill: DrillSpec): string | undefined {
+  private async refusal(drill: DrillSpec): Promise<string | undefined> {
     const { environment } = this.options;
     if (!drill.environments.includes(environment)) return `drill '${drill.name}' is not allowed in environment '${environment}'`;
     if (environment === 'prod' && !this.options.allowProd) return `drill '${drill.name}' refuses to run in prod without drills.allow_prod: true`;
-    try {
-      const value = this.options.query('ALERTS{alertstate="firing",severity="critical"}', this.options.clock.nowMs()).value;
-      if (value.type === 'vector' && value.samples.length > 0) {
-        return `critical alerts are firing (${value.samples.map((s) => s.labels.alertname ?? '?').join(', ')}); drills wait until they resolve`;
-      }
-    } catch (err) {
-      return `cannot check firing alerts: ${(err as Error).message}`;
-    }
+    const check = await checkCriticalAlerts(this.options.alerts, this.options.clock.nowMs(), this.stopController.signal);
+    if (check.status === 'firing') return `critical alerts are firing (${check.alerts.join(', ')}); drills wait until they resolve`;
+    if (check.status === 'error') return `${check.reason}; drills wait until the alerts can be checked`;
     return undefined;
   }
 

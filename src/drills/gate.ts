@@ -1,7 +1,8 @@
 /**
  * The promotion gate: allow only when, for each required drill, the newest evidence verifies as
- * allow and is younger than the allowed age, no critical alert fires, and the SLO conditions
- * hold over the soak window (delivery p95, error-budget ratio). Every check is evaluated by the
+ * allow and is younger than the allowed age, no critical alert fires (read with the same
+ * fail-closed check as the drills: an alert source that cannot answer is an error, never "none"),
+ * and the SLO conditions hold over the soak window (delivery p95, error-budget ratio). Every check is evaluated by the
  * PromQL engine over the sentinel's samples or by `readVerdict` over the evidence; the result is
  * written as gate-results.jsonl and SUMMARY.md in the drills' style.
  */
@@ -10,6 +11,8 @@ import { join } from 'node:path';
 import { formatDurationMs } from '../time/index.js';
 import { measure } from './conditions.js';
 import type { QueryFn } from './conditions.js';
+import { checkCriticalAlerts, CRITICAL_ALERTS_QUERY } from './critical-alerts.js';
+import type { FiringAlertsSource } from './critical-alerts.js';
 import type { ConditionSpec } from './drill-file.js';
 import { latestEvidence } from './evidence-index.js';
 import type { DecisionReport } from './outcomes.js';
@@ -25,7 +28,10 @@ export interface GateOptions {
   readonly errorBudgetRatioMax: number;
   readonly evidenceRoot: string;
   readonly hmacKey?: string;
+  /** query evaluates the SLO conditions over the sentinel's samples. */
   readonly query: QueryFn;
+  /** alerts is where firing critical alerts are read. */
+  readonly alerts: FiringAlertsSource;
   readonly nowMs: number;
 }
 
@@ -87,12 +93,11 @@ export async function evaluateGate(options: GateOptions): Promise<GateReport> {
       checks.push({ check: `drill ${drill}`, status: 'passed', detail: `allow, ${formatDurationMs(Math.max(0, Math.round(ageMs / 1000) * 1000))} old`, evidence: entry.dir });
     }
   }
-  try {
-    const value = options.query('ALERTS{alertstate="firing",severity="critical"}', options.nowMs).value;
-    const firing = value.type === 'vector' ? value.samples.map((s) => s.labels.alertname ?? '?') : [];
-    checks.push({ check: 'no firing critical alert', status: firing.length === 0 ? 'passed' : 'failed', detail: firing.length === 0 ? 'none firing' : `firing: ${firing.join(', ')}`, observed: firing.length, threshold: 0 });
-  } catch (err) {
-    checks.push({ check: 'no firing critical alert', status: 'error', detail: (err as Error).message });
+  const alerts = await checkCriticalAlerts(options.alerts, options.nowMs, AbortSignal.timeout(30_000));
+  if (alerts.status === 'error') checks.push({ check: 'no firing critical alert', status: 'error', detail: alerts.reason });
+  else {
+    const firing = alerts.status === 'firing' ? alerts.alerts : [];
+    checks.push({ check: 'no firing critical alert', status: firing.length === 0 ? 'passed' : 'failed', detail: `${firing.length === 0 ? 'none firing' : `firing: ${firing.join(', ')}`} (${CRITICAL_ALERTS_QUERY} from ${alerts.source})`, observed: firing.length, threshold: 0 });
   }
   for (const slo of sloConditions(options)) {
     const m = measure(options.query, slo, slo.query, options.nowMs);

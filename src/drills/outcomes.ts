@@ -31,6 +31,27 @@ export interface ConditionResult {
   readonly sampleCount: number;
   readonly status: ConditionStatus;
   readonly detail?: string;
+  /** measurements are an expectation's individual measurements, with when and in which phase each was taken. */
+  readonly measurements?: readonly MeasurementRecord[];
+  /** exercised are the probe runs the answer stands on: required and seen. */
+  readonly exercised?: readonly ExerciseRecord[];
+}
+
+/** MeasurementRecord is one measurement of an expectation. */
+export interface MeasurementRecord {
+  readonly at_ms: number;
+  /** phase: while the faults were in effect, during recovery, or at the end over the whole span. */
+  readonly phase: 'stage' | 'recovery' | 'final';
+  readonly status: ConditionStatus;
+  readonly observed: number | null;
+}
+
+/** ExerciseRecord is one exercise requirement and how many answered runs met it. */
+export interface ExerciseRecord {
+  readonly probe: string;
+  readonly phase: string;
+  readonly required: number;
+  readonly answered: number;
 }
 
 /** FaultRecord is one fault a scenario injected and whether its removal was proven. */
@@ -61,6 +82,8 @@ export interface ScenarioResult {
   readonly stages: ReadonlyArray<{ readonly name: string; readonly status: ScenarioStatus; readonly duration_seconds: number; readonly reason?: string }>;
   /** reasons explain every non-passed status in one line each. */
   readonly reasons: readonly string[];
+  /** skipped_checks name safety checks the operator explicitly skipped (e.g. --skip-alert-check). */
+  readonly skipped_checks?: readonly string[];
 }
 
 /** Decision is what the release manager reads. */

@@ -3,7 +3,8 @@
  * (`sentinel drill run`, `sentinel demo`): each stage, its faults, every judged condition, and
  * the decision with the evidence path. On a TTY a ticking line shows the stage's elapsed time.
  */
-import type { DrillEventHandler, DrillRunResult } from './drill-runner.js';
+import type { DrillEventHandler } from './drill-events.js';
+import type { DrillRunResult } from './drill-runner.js';
 import type { FaultRecord } from './outcomes.js';
 
 /** ProgressOutput is where progress goes (process.stdout, or a test buffer). */

@@ -2,10 +2,28 @@
  * report.html: a self-contained page (inline SVG and CSS, no scripts, no external resources) that
  * a release manager can open from the evidence directory: the decision, SVG timelines of replay
  * lag, delivery latency, resume outcomes and connections with each stage shaded (fault window
- * dark, recovery light), and the per-condition table.
+ * dark, recovery light), a timeline of every probe run (cut-off runs marked) and of every
+ * expectation measurement at the time it was taken, and the per-condition table.
  */
 import type { QueryFn } from './conditions.js';
-import type { ReportInput } from './drill-runner.js';
+import type { DrillSpec } from './drill-file.js';
+import type { ProbeRunRecord } from './exercise.js';
+import type { DecisionReport, ScenarioResult } from './outcomes.js';
+import type { StageWindow } from './run-context.js';
+
+/** ReportInput is everything report.html shows. */
+export interface ReportInput {
+  readonly drill: DrillSpec;
+  readonly runId: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly stages: readonly StageWindow[];
+  readonly scenario: ScenarioResult;
+  readonly decision: DecisionReport;
+  readonly query: QueryFn;
+  /** probeRuns are the runs the drill started, cut-off ones included. */
+  readonly probeRuns?: readonly ProbeRunRecord[];
+}
 
 /** ReportPanel is one timeline: a PromQL query evaluated across the run. */
 export interface ReportPanel {
@@ -100,6 +118,59 @@ function renderPanel(panel: ReportPanel, input: ReportInput): string {
   return `<section><h3>${esc(panel.title)}${panel.unit ? ` <small>(${esc(panel.unit)})</small>` : ''}</h3><svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" role="img" aria-label="${esc(panel.title)}">${shading}${axis}${lines}${empty}</svg><div class="legend">${legend}</div><code>${esc(panel.query)}</code></section>`;
 }
 
+const STATUS_COLORS: Readonly<Record<string, string>> = { passed: '#2ca02c', failed: '#d62728', inconclusive: '#e6a700', error: '#7a1010' };
+const ROW = 18;
+
+/**
+ * renderRunsTimeline draws, over the same time axis as the panels, one row per probe (a bar per
+ * run: green answered ok, red failed, grey hatched cut off at a phase end) and one row per
+ * expectation (a dot per measurement, coloured by its status), so the measurements can be seen
+ * spread over the stage and its recovery.
+ */
+function renderRunsTimeline(input: ReportInput): string {
+  const runs = input.probeRuns ?? [];
+  const expectations = input.scenario.conditions.filter((c) => c.kind === 'expect' && (c.measurements?.length ?? 0) > 0);
+  if (runs.length === 0 && expectations.length === 0) return '';
+  const startMs = input.startMs - contextMs(input);
+  const { endMs } = input;
+  const probes = [...new Set(runs.map((r) => r.probe))];
+  const rows = probes.length + expectations.length;
+  const height = PAD.top + PAD.bottom + rows * ROW;
+  const left = 200;
+  const x = (t: number): number => left + ((t - startMs) / Math.max(1, endMs - startMs)) * (WIDTH - left - PAD.right);
+  const shading = input.stages
+    .map(
+      (s) =>
+        `<rect class="fault" x="${x(s.startMs).toFixed(1)}" y="${PAD.top}" width="${Math.max(1, x(s.faultsRemovedAtMs) - x(s.startMs)).toFixed(1)}" height="${rows * ROW}"></rect>` +
+        `<rect class="recovery" x="${x(s.faultsRemovedAtMs).toFixed(1)}" y="${PAD.top}" width="${Math.max(0, x(s.endMs) - x(s.faultsRemovedAtMs)).toFixed(1)}" height="${rows * ROW}"></rect>`,
+    )
+    .join('');
+  const probeRows = probes
+    .map((probe, i) => {
+      const y = PAD.top + i * ROW;
+      const bars = runs
+        .filter((r) => r.probe === probe)
+        .map((r) => {
+          const cls = r.cutOff ? 'run cutoff' : r.ok ? 'run ok' : 'run failed';
+          const what = r.cutOff ? 'cut off at the end of its phase' : `${r.reason}`;
+          return `<rect class="${cls}" x="${x(r.startedAtMs).toFixed(1)}" y="${y + 4}" width="${Math.max(2, x(r.endedAtMs) - x(r.startedAtMs)).toFixed(1)}" height="${ROW - 8}"><title>${esc(`${probe} (${r.phase}): ${what}, ${((r.endedAtMs - r.startedAtMs) / 1000).toFixed(1)}s`)}</title></rect>`;
+        })
+        .join('');
+      return `<text class="tick" x="4" y="${y + ROW - 5}">probe ${esc(probe)}</text>${bars}`;
+    })
+    .join('');
+  const expectRows = expectations
+    .map((c, i) => {
+      const y = PAD.top + (probes.length + i) * ROW;
+      const dots = (c.measurements ?? [])
+        .map((m) => `<circle cx="${x(m.at_ms).toFixed(1)}" cy="${y + ROW / 2}" r="4" fill="${STATUS_COLORS[m.status] ?? '#555'}"><title>${esc(`${c.name}: ${m.status} at ${new Date(m.at_ms).toISOString().slice(11, 23)} (${m.phase})${m.observed === null ? ', no data' : `, observed ${m.observed}`}`)}</title></circle>`)
+        .join('');
+      return `<text class="tick" x="4" y="${y + ROW - 5}">${esc(`${c.stage ?? ''}: ${c.name}`.slice(0, 34))}</text>${dots}`;
+    })
+    .join('');
+  return `<section><h3>Probe runs and expectation measurements</h3><svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" role="img" aria-label="probe runs and measurements">${shading}${probeRows}${expectRows}</svg><div class="legend"><span style="color:#2ca02c">&#9632; run answered</span> <span style="color:#d62728">&#9632; run failed</span> <span style="color:#999">&#9632; run cut off</span> · dots: measurements (<span style="color:#2ca02c">passed</span>, <span style="color:#d62728">failed</span>, <span style="color:#e6a700">inconclusive</span>)</div></section>`;
+}
+
 function formatNumber(v: number): string {
   return Math.abs(v) >= 1000 ? v.toFixed(0) : Number(v.toPrecision(3)).toString();
 }
@@ -126,14 +197,17 @@ svg{background:#fafafa;border:1px solid #ddd} rect.fault{fill:#f2a0a0;opacity:.5
 text.stage{font-size:11px;fill:#7a1010} text.tick{font-size:10px;fill:#555} line.axis{stroke:#999}
 table{border-collapse:collapse;width:100%;font-size:12px} td,th{border:1px solid #ddd;padding:3px 5px;text-align:left;vertical-align:top}
 tr.failed td,tr.error td{background:#fde8e8} tr.inconclusive td{background:#fff5d6} .legend{font-size:12px} code{font-size:11px}
+rect.run.ok{fill:#2ca02c} rect.run.failed{fill:#d62728} rect.run.cutoff{fill:#bbb;stroke:#666;stroke-dasharray:2,2}
 </style></head><body>
 <h1>Drill ${esc(input.drill.name)}</h1>
 <p>${esc(input.drill.description)}</p>
 <p class="decision ${decision.decision}">Decision: ${decision.decision}</p>
 <p>Run ${esc(input.runId)} · ${esc(new Date(input.startMs).toISOString())} → ${esc(new Date(input.endMs).toISOString())} · status ${esc(scenario.status)} · failures ${decision.failures}</p>
 ${decision.reasons.length ? `<ul>${decision.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : ''}
+${scenario.skipped_checks?.length ? `<p class="decision block">Safety checks SKIPPED: ${esc(scenario.skipped_checks.join('; '))}</p>` : ''}
 <p>Shading: <span style="background:#f2a0a0">faults in effect</span> <span style="background:#f7d9a8">recovery</span>; each timeline starts ${Math.round(contextMs(input) / 1000)} s before the run.</p>
 ${panels.map((p) => renderPanel(p, input)).join('\n')}
+${renderRunsTimeline(input)}
 <h2>Faults</h2>
 <table><tr><th>stage</th><th>proxy</th><th>type</th><th>stream</th><th>attributes</th><th>removal</th></tr>
 ${faults}

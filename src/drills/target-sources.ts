@@ -5,7 +5,7 @@
  * The clients already strip secrets from what they return.
  */
 import type { ControlClient, RuntimeMetricsClient, SpacetimeHttpClient } from '../spacetime/index.js';
-import type { EvidenceSources } from './drill-runner.js';
+import type { EvidenceSources } from './run-evidence.js';
 
 /** TargetEvidenceSourcesOptions are the three clients and a per-call timeout. */
 export interface TargetEvidenceSourcesOptions {

@@ -22,6 +22,8 @@ export interface RunRecord {
   readonly status: RunStatus;
   readonly deviated: boolean;
   readonly sentinel_version: string;
+  /** skipped_checks name safety checks the operator explicitly skipped. */
+  readonly skipped_checks?: readonly string[];
 }
 
 /** VerdictReport is what `sentinel verdict` prints. */

@@ -47,6 +47,21 @@ export interface ProbeRunReport {
   readonly probe: string;
   readonly scheduledAtMs: number;
   readonly outcome: ProbeRunOutcome;
+  /** cutOff is true when the caller abandoned the run (`ProbeRunOptions.cutOff`): nothing was recorded. */
+  readonly cutOff?: boolean;
+}
+
+/** ProbeRunOptions shape one `runOnce` run. */
+export interface ProbeRunOptions {
+  /** signal aborts the run (the caller is stopping); it is recorded as a timeout, like a run at shutdown. */
+  readonly signal?: AbortSignal;
+  /** labels mark this run's samples (a drill phase) instead of the labels set by `setRunLabels`. */
+  readonly labels?: RunLabels;
+  /**
+   * cutOff abandons the run when it aborts (a drill phase ended while the run was still stuck in
+   * the fault): the run is aborted and not recorded, because it measured nothing; the report says so.
+   */
+  readonly cutOff?: AbortSignal;
 }
 
 /** ProbeSchedulerOptions configure a ProbeScheduler. */
@@ -181,19 +196,26 @@ export class ProbeScheduler {
     return this.states.get(name)?.last;
   }
 
+  /** isBusy tells whether a run of the probe is in flight (a drill starts none then). */
+  isBusy(name: string): boolean {
+    return this.states.get(name)?.busy !== undefined;
+  }
+
   /**
    * runOnce runs one probe (or `all`, concurrently) now, without jitter, waiting for a run in
    * flight to finish first, and records the results like scheduled runs. For `sentinel probe`
-   * and for drills that need a probe at drill cadence.
+   * and for drills that need a probe at drill cadence. When the probe is idle the run is in
+   * flight (`isBusy`) as soon as this returns its promise.
    */
-  async runOnce(name: string, signal?: AbortSignal): Promise<ProbeRunReport[]> {
+  async runOnce(name: string, options?: AbortSignal | ProbeRunOptions): Promise<ProbeRunReport[]> {
     const names = name === 'all' ? this.probeNames() : [name];
     for (const n of names) {
       if (!this.states.has(n)) {
         throw new UsageError(`unknown probe '${n}'; configured probes: ${this.probeNames().join(', ') || '(none)'}`);
       }
     }
-    return Promise.all(names.map((n) => this.runExclusive(n, signal)));
+    const opts: ProbeRunOptions = options instanceof AbortSignal ? { signal: options } : (options ?? {});
+    return Promise.all(names.map((n) => this.runExclusive(n, opts)));
   }
 
   /** tick is one cron firing for a probe: skipped (and counted) when the probe is still busy. */
@@ -223,12 +245,13 @@ export class ProbeScheduler {
     });
   }
 
-  private async runExclusive(name: string, signal?: AbortSignal): Promise<ProbeRunReport> {
+  private async runExclusive(name: string, options: ProbeRunOptions): Promise<ProbeRunReport> {
     const state = this.states.get(name) as ProbeState;
     while (state.busy) await state.busy.catch(() => undefined);
-    const combined = signal ? AbortSignal.any([signal, this.stopController.signal]) : this.stopController.signal;
+    const signals = [this.stopController.signal, options.signal, options.cutOff].filter((x): x is AbortSignal => x !== undefined);
+    const combined = signals.length === 1 ? signals[0] : AbortSignal.any(signals);
     let report: ProbeRunReport | undefined;
-    const run = this.execute(state, this.clock.nowMs(), combined).then((r) => {
+    const run = this.execute(state, this.clock.nowMs(), combined, options).then((r) => {
       report = r;
     });
     state.busy = run.finally(() => {
@@ -238,10 +261,15 @@ export class ProbeScheduler {
     return report as ProbeRunReport;
   }
 
-  private async execute(state: ProbeState, scheduledAtMs: number, signal: AbortSignal): Promise<ProbeRunReport> {
+  private async execute(state: ProbeState, scheduledAtMs: number, signal: AbortSignal, options: ProbeRunOptions = {}): Promise<ProbeRunReport> {
     const { entry } = state;
-    const runLabels = this.runLabels;
+    const runLabels = options.labels ?? this.runLabels;
     const outcome = await runProbe(entry.probe, entry, scheduledAtMs, { clock: this.clock, logger: this.logger, tracer: this.tracer }, signal);
+    // An abort shows as a timeout result; a run whose own answer beat the cut-off is kept.
+    if (options.cutOff?.aborted && outcome.reason === 'timeout' && !this.stopController.signal.aborted && !options.signal?.aborted) {
+      this.logger.debug({ probe: entry.probe.name, durationMs: outcome.result.durationMs }, 'probe run cut off by its caller; not recorded');
+      return { probe: entry.probe.name, scheduledAtMs, outcome, cutOff: true };
+    }
     await this.recorder.record(entry.probe.name, outcome, runLabels, entry.instruments);
     const report: ProbeRunReport = { probe: entry.probe.name, scheduledAtMs, outcome };
     state.last = report;

@@ -74,6 +74,62 @@ describe('drill files', () => {
     expect(got).toHaveLength(2);
   });
 
+  const WITH_EXPECT = (expect: string): string =>
+    VALID.replace('probes: [delivery]', 'probes: [delivery, resume]') +
+    `        expect:
+${expect}`;
+
+  it('infers what an expectation stands on from its probe label or metric', () => {
+    const [d] = parseDrillSource(
+      parseYamlSource(
+        'd.yaml',
+        WITH_EXPECT(`          - { name: gaps, query: 'sum(increase(sentinel_resume_total{outcome="gap"}[$window]))', op: '<=', threshold: 0 }
+          - { name: delivered, query: 'min(sentinel_probe_success{probe="delivery",stage="$stage"})', op: '>=', threshold: 1 }
+          - { name: stated, query: 'vector(0)', op: '<=', threshold: 0, exercised: [{ probe: delivery, runs: 2, phase: stage }] }
+          - { name: nothing needed, query: 'vector(0)', op: '<=', threshold: 0, exercised: [] }
+`),
+      ),
+      { knownProbes: ['delivery', 'resume'] },
+    );
+    const [gaps, delivered, stated, nothing] = d.stages[0].expect;
+    expect(gaps).toMatchObject({ exercised: [{ probe: 'resume', runs: 1, phase: 'recovery' }], exercisedFrom: 'inferred' });
+    expect(delivered.exercised).toEqual([{ probe: 'delivery', runs: 1, phase: 'recovery' }]);
+    expect(stated).toMatchObject({ exercised: [{ probe: 'delivery', runs: 2, phase: 'stage' }], exercisedFrom: 'file' });
+    expect(nothing.exercised).toEqual([]);
+    expect(d.stages[0].recoveryHoldMs).toBe(15_000);
+    expect(d.probes).toEqual(['delivery', 'resume']);
+  });
+
+  it.each([
+    [
+      'an expectation whose query names no probe',
+      `          - { name: x, query: 'sum(sentinel_probe_success)', op: '>=', threshold: 1 }
+`,
+      `d.yaml:26:31: drills[0].stages[0].expect[0].query: cannot tell which probe's runs this query stands on`,
+    ],
+    [
+      'an expectation on a probe the drill never runs',
+      `          - { name: x, query: 'max(sentinel_token_contract_ok)', op: '>=', threshold: 1 }
+`,
+      "d.yaml:26:31: drills[0].stages[0].expect[0].query: the query reads probe 'token', which this drill never runs",
+    ],
+    [
+      'an exercised probe that is not configured',
+      `          - { name: x, query: 'vector(0)', op: '<=', threshold: 0, exercised: [{ probe: connections, phase: stage }] }
+`,
+      "d.yaml:26:89: drills[0].stages[0].expect[0].exercised[0].probe: unknown probe 'connections'",
+    ],
+    [
+      'zero required runs',
+      `          - { name: x, query: 'vector(0)', op: '<=', threshold: 0, exercised: [{ probe: resume, runs: 0 }] }
+`,
+      'd.yaml:26:103: drills[0].stages[0].expect[0].exercised[0].runs: value 0 is too small',
+    ],
+  ])('rejects %s with file:line:col', (_, expectYaml, expected) => {
+    const got = issues(WITH_EXPECT(expectYaml));
+    expect(got.some((line) => line.startsWith(expected)), got.join('\n')).toBe(true);
+  });
+
   it('validates the shipped staging drills', () => {
     const drills = loadDrillFiles(['config/drills/staging.yaml'], { knownProbes: ['runtime_metrics', 'replay_lag', 'delivery', 'resume', 'connections', 'token', 'cutover_state', 'retired_routes', 'preflight'] });
     expect(drills.map((d) => d.name)).toEqual(['temporary-partition', 'service-restart', 'reconnect-storm', 'latency-slow-consumer', 'token-expiry-storm', 'stale-cursor-retention']);

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseDrillSource } from '../../src/drills/drill-file.js';
 import type { DrillSpec } from '../../src/drills/drill-file.js';
 import { DrillRunner } from '../../src/drills/drill-runner.js';
-import type { DrillLabels, DrillProbes } from '../../src/drills/drill-runner.js';
+import type { DrillLabels, DrillProbeRun, DrillProbes } from '../../src/drills/drill-probes.js';
 import { readJournal } from '../../src/drills/journal.js';
 import { renderReport } from '../../src/drills/report.js';
 import { ToxiproxyFaultDriver } from '../../src/drills/toxiproxy-fault-driver.js';
@@ -68,27 +68,40 @@ class EchoProbes implements DrillProbes {
   labels: DrillLabels | undefined;
   runs = 0;
   private last: Record<string, string> | undefined;
+  private readonly busy = new Set<string>();
   constructor(
     private readonly store: MemoryStore,
     private readonly driver: ToxiproxyFaultDriver,
     private readonly proxyName: string,
   ) {}
 
-  async runProbes(names: readonly string[], labels: DrillLabels): Promise<void> {
-    if (!names.includes('echo')) return;
-    this.runs += 1;
-    const p = (await this.driver.listProxies()).find((x) => x.name === this.proxyName);
-    const port = Number(p?.listen.split(':').pop());
-    const ok = p?.enabled ? await echoOnce(port) : false;
-    // Like the probe framework: a series the run no longer produces (the labels moved on to the
-    // next stage) gets a stale marker.
-    const app = this.store.appender();
-    const now = Date.now();
-    const series = { __name__: 'sentinel_probe_success', probe: 'echo', drill: labels.drill, stage: labels.stage };
-    if (this.last && this.last.stage !== labels.stage) app.appendStale(this.last, now);
-    app.append(series, now, ok ? 1 : 0);
-    app.commit();
-    this.last = series;
+  isBusy(name: string): boolean {
+    return this.busy.has(name);
+  }
+
+  async runProbe(name: string, labels: DrillLabels): Promise<DrillProbeRun> {
+    if (name !== 'echo') throw new Error(`unknown probe ${name}`);
+    const startedAtMs = Date.now();
+    this.busy.add(name);
+    try {
+      this.runs += 1;
+      const p = (await this.driver.listProxies()).find((x) => x.name === this.proxyName);
+      const port = Number(p?.listen.split(':').pop());
+      const ok = p?.enabled ? await echoOnce(port) : false;
+      // Like the probe framework: a series the run no longer produces (the labels moved on to the
+      // next phase) gets a stale marker; counters carry no drill labels.
+      const app = this.store.appender();
+      const now = Date.now();
+      const series = { __name__: 'sentinel_probe_success', probe: 'echo', drill: labels.drill, stage: labels.stage };
+      if (this.last && this.last.stage !== labels.stage) app.appendStale(this.last, now);
+      app.append(series, now, ok ? 1 : 0);
+      app.append({ __name__: 'sentinel_echo_garbled_total', probe: 'echo' }, now, 0);
+      app.commit();
+      this.last = series;
+      return { ok, reason: ok ? 'ok' : 'timeout', startedAtMs, endedAtMs: Date.now(), cutOff: false };
+    } finally {
+      this.busy.delete(name);
+    }
   }
 
   setDrillLabels(labels: DrillLabels | undefined): void {
@@ -155,9 +168,9 @@ const PARTITION = `      - name: partition
           op: '=='
           threshold: 0
         expect:
-          - name: echo failing during the partition
-            query: max(last_over_time(sentinel_probe_success{probe="echo",stage="$stage"}[1s]))
-            op: '=='
+          - name: no echo reply garbled
+            query: sum(increase(sentinel_echo_garbled_total{probe="echo"}[$window]))
+            op: '<='
             threshold: 0
             count: 2
             consecutive_error_limit: 1

@@ -10,8 +10,8 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseYamlSource, Secret } from '../../src/config/index.js';
-import { DrillRunner, DrillScheduler, parseDrillSource, ToxiproxyFaultDriver } from '../../src/drills/index.js';
-import type { DrillProbes, DrillSpec } from '../../src/drills/index.js';
+import { DrillRunner, DrillScheduler, parseDrillSource, queryAlertsSource, ToxiproxyFaultDriver } from '../../src/drills/index.js';
+import type { DrillProbes, DrillSpec, FiringAlertsSource } from '../../src/drills/index.js';
 import { ownedToxicName } from '../../src/drills/toxic-names.js';
 import { startFaultProxy } from '../../src/lab/fault-proxy/index.js';
 import type { FaultProxyServer } from '../../src/lab/fault-proxy/index.js';
@@ -54,9 +54,9 @@ const DRILL = `drills:
       - { name: s, duration: 100ms }
 `;
 
-const noProbes: DrillProbes = { runProbes: async () => undefined, setDrillLabels: () => undefined };
+const noProbes: DrillProbes = { isBusy: () => false, runProbe: () => Promise.reject(new Error('no probes here')), setDrillLabels: () => undefined };
 
-function setup(store = new MemoryStore()) {
+function setup(store = new MemoryStore(), alerts?: FiringAlertsSource) {
   const root = mkdtempSync(join(tmpdir(), 'sentinel-sched-'));
   roots.push(root);
   const drills: DrillSpec[] = parseDrillSource(parseYamlSource('d.yaml', DRILL));
@@ -74,7 +74,7 @@ function setup(store = new MemoryStore()) {
     evidenceRoot: root,
     environment: 'dev',
     allowProd: false,
-    query,
+    alerts: alerts ?? queryAlertsSource(query),
     clock,
     logger: pino({ level: 'silent' }),
     trigger: (_expr, onTick) => {
@@ -100,7 +100,7 @@ describe('DrillScheduler', () => {
     try {
       tick();
       await until(() => scheduler.status().running !== undefined);
-      expect(() => scheduler.runNow('tiny')).toThrow(/already running/);
+      await expect(scheduler.runNow('tiny')).rejects.toThrow(/already running/);
       await until(() => scheduler.status().lastResults.tiny !== undefined);
       expect(scheduler.status().lastResults.tiny.decision).toBe('allow');
     } finally {
@@ -125,10 +125,16 @@ describe('DrillScheduler', () => {
     }
   });
 
-  it('refuses a drill the environment does not allow', () => {
+  it('refuses a drill the environment does not allow', async () => {
     const { scheduler } = setup();
-    expect(() => scheduler.runNow('staging-only')).toThrow(/not allowed in environment 'dev'/);
-    expect(() => scheduler.runNow('nope')).toThrow(/unknown drill/);
+    await expect(scheduler.runNow('staging-only')).rejects.toThrow(/not allowed in environment 'dev'/);
+    await expect(scheduler.runNow('nope')).rejects.toThrow(/unknown drill/);
+  });
+
+  it('fails closed: alerts that cannot be read refuse the drill, naming the error', async () => {
+    const { scheduler } = setup(new MemoryStore(), { description: 'a broken store', firingAlerts: () => Promise.reject(new Error('database is locked')) });
+    await expect(scheduler.runNow('tiny')).rejects.toThrow(/cannot check firing critical alerts \(a broken store\): database is locked/);
+    expect(scheduler.status().running).toBeUndefined();
   });
 
   it('removes a leftover owned toxic at start (a crashed earlier run)', async () => {

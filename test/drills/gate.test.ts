@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEvidenceDir, finishEvidence } from '../../src/drills/evidence.js';
 import { evaluateGate } from '../../src/drills/gate.js';
+import { queryAlertsSource } from '../../src/drills/critical-alerts.js';
+import type { FiringAlertsSource } from '../../src/drills/critical-alerts.js';
 import type { ScenarioResult } from '../../src/drills/outcomes.js';
 import { createEngine } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
@@ -47,9 +49,10 @@ function store(options: { slowDeliveries?: boolean; failedRatio?: number; firing
   return s;
 }
 
-async function gate(root: string, s: MemoryStore, required = ['partition', 'restart']) {
+async function gate(root: string, s: MemoryStore, required = ['partition', 'restart'], alerts?: FiringAlertsSource) {
   const engine = createEngine();
-  return evaluateGate({ requiredDrills: required, maxEvidenceAgeMs: 24 * HOUR, soakWindowMs: HOUR, deliveryP95MaxSeconds: 0.6, errorBudgetRatioMax: 0.02, evidenceRoot: root, query: (e, t) => engine.instantQuery(s, e, t), nowMs: NOW });
+  const query = (e: string, t: number) => engine.instantQuery(s, e, t);
+  return evaluateGate({ requiredDrills: required, maxEvidenceAgeMs: 24 * HOUR, soakWindowMs: HOUR, deliveryP95MaxSeconds: 0.6, errorBudgetRatioMax: 0.02, evidenceRoot: root, query, alerts: alerts ?? queryAlertsSource(query), nowMs: NOW });
 }
 
 function root(): string {
@@ -97,6 +100,16 @@ describe('promotion gate', () => {
     const budget = await gate(r, store({ failedRatio: 0.2 }));
     expect(budget.checks.find((c) => c.check === 'error-budget ratio')?.status).toBe('failed');
     expect(budget.decision.decision).toBe('block');
+  });
+
+  it('fails closed when the alerts cannot be read: an error, never "none firing"', async () => {
+    const r = root();
+    await evidence(r, 'partition', 'passed', NOW - HOUR);
+    await evidence(r, 'restart', 'passed', NOW - HOUR);
+    const report = await gate(r, store(), undefined, { description: 'the sentinel daemon at http://127.0.0.1:1/api/v1/alerts', firingAlerts: () => Promise.reject(new Error('no answer (ECONNREFUSED)')) });
+    expect(report.checks.find((c) => c.check === 'no firing critical alert')).toMatchObject({ status: 'error' });
+    expect(report.checks.find((c) => c.check === 'no firing critical alert')?.detail).toContain('ECONNREFUSED');
+    expect(report.decision.decision).toBe('block');
   });
 
   it('never allows without SLO data: no samples is inconclusive', async () => {

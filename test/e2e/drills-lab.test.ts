@@ -57,9 +57,10 @@ async function sentinel(argv: string[], io: Captured = captureIO()): Promise<{ c
   const twoWords = COMMANDS[`${a} ${b}`];
   const command = twoWords ?? COMMANDS[a];
   const rest = twoWords ? argv.slice(2) : argv.slice(1);
-  const positionals = rest.filter((x, i) => !x.startsWith('--') && !(i > 0 && rest[i - 1] === '--config'));
+  const positionals = rest.filter((x, i) => !x.startsWith('--') && !(i > 0 && (rest[i - 1] === '--config' || rest[i - 1] === '--out')));
   const at = rest.indexOf('--config');
-  const options = { ...(at >= 0 ? { config: rest[at + 1] } : {}), ...(rest.includes('--json') ? { json: true } : {}) };
+  const out = rest.indexOf('--out');
+  const options = { ...(at >= 0 ? { config: rest[at + 1] } : {}), ...(out >= 0 ? { out: rest[out + 1] } : {}), ...(rest.includes('--json') ? { json: true } : {}), ...(rest.includes('--skip-alert-check') ? { 'skip-alert-check': true } : {}) };
   const code = await (await command.load()).run({ positionals, options }, io);
   return { code, out: io.out(), err: io.err() };
 }
@@ -74,7 +75,7 @@ function tempDir(prefix: string): string {
 async function labEnv(knobs?: Record<string, unknown>): Promise<{ env: LabEnvironment; evidence: string }> {
   const dir = tempDir('sentinel-e2e-');
   const evidence = join(dir, 'evidence');
-  const env = await startLabEnvironment({ workDir: dir, evidenceDir: evidence, drillFiles: [DRILLS], patchConfig: fastProbes, ...(knobs ? { knobs } : {}), idleTimeoutMs: 3000 });
+  const env = await startLabEnvironment({ workDir: dir, evidenceDir: evidence, drillFiles: [DRILLS], patchConfig: fastProbes, ...(knobs ? { knobs } : {}), idleTimeoutMs: 10000 });
   return { env, evidence };
 }
 
@@ -105,7 +106,7 @@ describe('drills against a healthy lab', () => {
   });
 
   it('runs a real partition and allows, with verifiable evidence', async () => {
-    const run = await sentinel(['drill', 'run', 'quick-partition', '--config', env.configFile]);
+    const run = await sentinel(['drill', 'run', 'quick-partition', '--config', env.configFile, '--skip-alert-check']);
     expect(run.out).toContain('Decision: allow');
     expect(run.code).toBe(0);
     dir = onlyEvidenceDir(evidence);
@@ -117,6 +118,9 @@ describe('drills against a healthy lab', () => {
     expect(result.faults_removed).toBe(true);
     expect(result.conditions.find((c) => c.kind === 'fault_in_effect')?.status).toBe('passed');
     expect(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).sentinel_version).toBe(sentinelVersion());
+    // The alert check was explicitly skipped, and the evidence says so.
+    expect(readFileSync(join(dir, 'SUMMARY.md'), 'utf8')).toContain('- Safety checks SKIPPED: firing critical alerts (skipped with --skip-alert-check)');
+    expect(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).skipped_checks).toEqual(['firing critical alerts (skipped with --skip-alert-check)']);
     expect(await ownedToxics(env)).toEqual([]);
     // Secrets never reach the evidence.
     const secrets = readdirSync(join(env.configFile, '..', 'lab', 'secrets')).map((f) => readFileSync(join(env.configFile, '..', 'lab', 'secrets', f), 'utf8').trim());
@@ -128,6 +132,21 @@ describe('drills against a healthy lab', () => {
     expect(verdict.code).toBe(0);
     expect(verdict.out).toContain('Decision: allow');
   }, 120_000);
+
+  it('refuses to run (error, exit 1) when no daemon can answer for firing critical alerts', async () => {
+    const out = tempDir('sentinel-refused-');
+    const run = await sentinel(['drill', 'run', 'quick-partition', '--config', env.configFile, '--out', out]);
+    expect(run.code).toBe(1);
+    expect(run.out).toContain('Decision: block');
+    const refused = onlyEvidenceDir(out);
+    const summary = readFileSync(join(refused, 'SUMMARY.md'), 'utf8');
+    expect(summary).toContain('| quick-partition | error |');
+    expect(summary).toContain('server.listen uses port 0');
+    const result = JSON.parse(readFileSync(join(refused, 'results.jsonl'), 'utf8').trim()) as { status: string; faults: unknown[] };
+    expect(result.status).toBe('error');
+    expect(result.faults).toEqual([]);
+    expect((await sentinel(['verdict', refused])).code).toBe(1);
+  }, 60_000);
 
   it('says exit 2 for tampered or truncated evidence', async () => {
     const copy = tempDir('sentinel-tamper-');
@@ -165,17 +184,19 @@ describe('drills against a healthy lab', () => {
 });
 
 describe('drills against a faulty lab', () => {
-  it('blocks, naming the scenario, when resumes come back with a gap', async () => {
+  it('blocks before any fault, naming the scenario, when resumes already come back with a gap', async () => {
     const { env, evidence } = await labEnv({ next_resume: 'gap' });
     try {
-      // The first resume after the preflight's bootstrap run gets the injected gap.
-      const run = await sentinel(['drill', 'run', 'quick-latency', '--config', env.configFile]);
+      // The preflight's second resume (the first after its bootstrap run) gets the injected gap.
+      const run = await sentinel(['drill', 'run', 'quick-latency', '--config', env.configFile, '--skip-alert-check']);
       expect(run.code).toBe(1);
       expect(run.out).toContain('Decision: block');
-      expect(run.out).toContain("FAILED expect 'no gap, duplicate or reorder on resume'");
+      expect(run.out).toContain("FAILED steady_state_before 'resume works'");
       expect(run.out).toMatch(/quick-latency: failed/);
       expect(await ownedToxics(env)).toEqual([]);
-      const verdict = await sentinel(['verdict', onlyEvidenceDir(evidence)]);
+      const dir = onlyEvidenceDir(evidence);
+      expect(JSON.parse(readFileSync(join(dir, 'results.jsonl'), 'utf8').trim()).faults).toEqual([]);
+      const verdict = await sentinel(['verdict', dir]);
       expect(verdict.code).toBe(1);
       expect(verdict.out).toContain('quick-latency: failed');
     } finally {
@@ -186,7 +207,7 @@ describe('drills against a faulty lab', () => {
   it('blocks when connection rows leak (presence does not return to baseline)', async () => {
     const { env } = await labEnv({ leak_connection_rows: true });
     try {
-      const run = await sentinel(['drill', 'run', 'quick-restart', '--config', env.configFile]);
+      const run = await sentinel(['drill', 'run', 'quick-restart', '--config', env.configFile, '--skip-alert-check']);
       expect(run.code).toBe(1);
       expect(run.out).toContain('Decision: block');
       expect(run.out).toContain('handshake returns to baseline');
@@ -207,7 +228,7 @@ describe('faults are removed when the drill process dies', () => {
   });
 
   function startDrill(): { child: ChildProcess; faultAdded: Promise<void>; exit: Promise<number | null> } {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'drill', 'run', 'quick-partition', '--config', env.configFile], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'drill', 'run', 'quick-partition', '--config', env.configFile, '--skip-alert-check'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const faultAdded = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no fault within 60 s; output: ${out}`)), 60_000);

@@ -41,14 +41,14 @@ export function registerDrillsApi(server: HttpServer, deps: DrillsApiDeps): void
   server.route(
     'POST',
     '/api/v1/drills/:name/run',
-    (req) => {
+    async (req) => {
       const name = req.params.name ?? '';
       if (!deps.drills.some((d) => d.name === name)) {
         throw new ApiError(404, 'not_found', `unknown drill '${name}'; known: ${deps.drills.map((d) => d.name).join(', ')}`);
       }
       try {
         // The drill runs in the background; its result shows in GET /api/v1/drills when done.
-        void deps.scheduler.runNow(name);
+        await deps.scheduler.launch(name);
       } catch (err) {
         // Busy, or refused by the environment guard or a firing critical alert.
         if (isSentinelError(err)) throw new ApiError(409, 'unavailable', err.message);

@@ -1,0 +1,99 @@
+/**
+ * In-memory stand-ins for the runner's timing tests: a FaultDriver holding one proxy `p`, and
+ * probes whose runs take a set time on a ManualClock and report what a behaviour says given the
+ * fault state, writing samples the way the probe recorder does (per-run series labelled with the
+ * phase and stale-marked when the phase changes; the resume gap counter without labels).
+ */
+import type { DrillLabels, DrillProbeRun, DrillProbes } from '../../../src/drills/drill-probes.js';
+import type { FaultDriver, ProxySpec, ProxyState, ToxicSpec } from '../../../src/drills/fault-driver.js';
+import type { MemoryStore } from '../../../src/store/index.js';
+import type { ManualClock } from '../../../src/time/index.js';
+
+/** MemoryFaultProxy is an in-memory FaultDriver: one proxy `p`, toxics kept in a list. */
+export class MemoryFaultProxy implements FaultDriver {
+  readonly endpoint = 'memory://fault-proxy';
+  private readonly toxics: ToxicSpec[] = [];
+  private enabled = true;
+  version(): Promise<string> {
+    return Promise.resolve('2.12.0');
+  }
+  listProxies(): Promise<ProxyState[]> {
+    return Promise.resolve([{ name: 'p', listen: '127.0.0.1:1', upstream: '127.0.0.1:2', enabled: this.enabled, toxics: [...this.toxics] }]);
+  }
+  ensureProxies(_proxies: readonly ProxySpec[]): Promise<void> {
+    return Promise.resolve();
+  }
+  addToxic(_proxy: string, toxic: ToxicSpec): Promise<void> {
+    this.toxics.push(toxic);
+    return Promise.resolve();
+  }
+  removeToxic(_proxy: string, name: string): Promise<void> {
+    const i = this.toxics.findIndex((t) => t.name === name);
+    if (i >= 0) this.toxics.splice(i, 1);
+    return Promise.resolve();
+  }
+  setProxyEnabled(_proxy: string, enabled: boolean): Promise<void> {
+    this.enabled = enabled;
+    return Promise.resolve();
+  }
+  get faulty(): boolean {
+    return this.toxics.length > 0 || !this.enabled;
+  }
+}
+
+/** ProbeBehaviour says how long a run takes and what it reports, given the fault state (`runsSinceFault` counts this probe's runs after the removal). */
+export type ProbeBehaviour = (ctx: { faulty: boolean; runsSinceFault: number; afterFault: boolean }) => { durationMs: number; ok: boolean; reason: string; gaps?: number };
+
+/** FakeProbes runs behaviours on the manual clock and writes samples like the recorder. */
+export class FakeProbes implements DrillProbes {
+  private readonly busy = new Set<string>();
+  private readonly last = new Map<string, Record<string, string>>();
+  private readonly counters = new Map<string, number>();
+  private faultSeen = false;
+  private readonly runsSinceFault = new Map<string, number>();
+  constructor(
+    private readonly clock: ManualClock,
+    private readonly store: MemoryStore,
+    private readonly proxy: MemoryFaultProxy,
+    private readonly behaviours: Record<string, ProbeBehaviour>,
+  ) {}
+
+  isBusy(name: string): boolean {
+    return this.busy.has(name);
+  }
+
+  async runProbe(name: string, labels: DrillLabels, cutOff: AbortSignal): Promise<DrillProbeRun> {
+    const startedAtMs = this.clock.nowMs();
+    if (this.proxy.faulty) this.faultSeen = true;
+    const afterFault = this.faultSeen && !this.proxy.faulty;
+    if (afterFault) this.runsSinceFault.set(name, (this.runsSinceFault.get(name) ?? 0) + 1);
+    const b = this.behaviours[name]({ faulty: this.proxy.faulty, runsSinceFault: this.runsSinceFault.get(name) ?? 0, afterFault });
+    this.busy.add(name);
+    try {
+      await this.clock.sleep(b.durationMs, cutOff);
+    } catch {
+      return { ok: false, reason: 'timeout', startedAtMs, endedAtMs: this.clock.nowMs(), cutOff: true };
+    } finally {
+      this.busy.delete(name);
+    }
+    const t = this.clock.nowMs();
+    const app = this.store.appender();
+    const series = { __name__: 'sentinel_probe_success', probe: name, drill: labels.drill, stage: labels.stage };
+    const prev = this.last.get(name);
+    if (prev && prev.stage !== labels.stage) app.appendStale(prev, t);
+    app.append(series, t, b.ok ? 1 : 0);
+    this.last.set(name, series);
+    if (name === 'resume') {
+      const gaps = (this.counters.get('gap') ?? 0) + (b.gaps ?? 0);
+      this.counters.set('gap', gaps);
+      app.append({ __name__: 'sentinel_resume_total', outcome: 'gap' }, t, gaps);
+    }
+    app.commit();
+    return { ok: b.ok, reason: b.reason, startedAtMs, endedAtMs: t, cutOff: false };
+  }
+
+  setDrillLabels(): void {
+    return undefined;
+  }
+}
+
