@@ -29,17 +29,22 @@ function probe<P extends z.ZodType>(params: P, defaultTimeout: number) {
 const probes = z.strictObject(
   {
     runtime_metrics: probe(noParams, 10_000).optional(),
-    replay_lag: probe(z.strictObject({ streams: stringList.optional() }, expecting('a mapping')), 30_000).optional(),
+    replay_lag: probe(z.strictObject({ streams: stringList.optional(), activity_window: positiveDurationMs.default(600_000) }, expecting('a mapping')), 30_000).optional(),
     delivery: probe(
       z.strictObject(
-        { canary_stream: nonEmptyString.default('runtime.topic.sentinel.canary'), receive_timeout: positiveDurationMs.default(10_000) },
+        { canary_stream: nonEmptyString.default('sentinel.canary.delivery'), receive_timeout: positiveDurationMs.default(10_000) },
         expecting('a mapping'),
       ),
       30_000,
     ).optional(),
     resume: probe(
       z.strictObject(
-        { stream: nonEmptyString.default('runtime.topic.sentinel.resume'), events_while_away: count(1).default(5), receive_timeout: positiveDurationMs.default(10_000) },
+        {
+          stream: nonEmptyString.default('sentinel.canary.resume'),
+          client_id: nonEmptyString.default('sentinel.canary.resume-client'),
+          events_while_away: count(1).default(5),
+          receive_timeout: positiveDurationMs.default(10_000),
+        },
         expecting('a mapping'),
       ),
       30_000,
@@ -74,8 +79,13 @@ const probes = z.strictObject(
       ),
       10_000,
     ).optional(),
+    // Not probes: what the canaries may write (see CanaryWrites).
+    read_only: z.boolean(expecting('true or false')).default(false),
+    canary: z
+      .strictObject({ namespace: nonEmptyString.default('sentinel.canary.'), daily_event_budget: count(0).default(10_000) }, expecting('a mapping'))
+      .prefault({}),
   },
-  expecting('a mapping of probe names'),
+  expecting('a mapping of probe names (and read_only, canary)'),
 );
 
 const target = z.strictObject(

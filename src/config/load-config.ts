@@ -52,11 +52,11 @@ type Params = DaemonFile['probes'];
 function toProbeParams(name: ProbeName, raw: Record<string, unknown>, file: DaemonFile): ProbeParams[ProbeName] {
   switch (name) {
     case 'replay_lag':
-      return raw.streams === undefined ? {} : { streams: raw.streams as string[] };
+      return { ...(raw.streams === undefined ? {} : { streams: raw.streams as string[] }), activityWindowMs: raw.activity_window as number };
     case 'delivery':
       return { canaryStream: raw.canary_stream as string, receiveTimeoutMs: raw.receive_timeout as number };
     case 'resume':
-      return { stream: raw.stream as string, eventsWhileAway: raw.events_while_away as number, receiveTimeoutMs: raw.receive_timeout as number };
+      return { stream: raw.stream as string, clientId: raw.client_id as string, eventsWhileAway: raw.events_while_away as number, receiveTimeoutMs: raw.receive_timeout as number };
     case 'connections':
       return { sessions: raw.sessions as number, settleTimeoutMs: raw.settle_timeout as number };
     case 'token':
@@ -98,6 +98,18 @@ function crossCheck(file: DaemonFile): ConfigIssue[] {
       });
     }
   }
+  // The canaries write only under their namespace (streams and checkpoint client ids).
+  const namespace = file.probes.canary.namespace;
+  const canaryIds: Array<[ProbeName, string, string | undefined]> = [
+    ['delivery', 'canary_stream', probes.delivery?.params.canary_stream],
+    ['resume', 'stream', probes.resume?.params.stream],
+    ['resume', 'client_id', probes.resume?.params.client_id],
+  ];
+  for (const [name, key, value] of canaryIds) {
+    if (value !== undefined && !value.startsWith(namespace)) {
+      issues.push({ path: ['probes', name, 'params', key], at: 'value', message: `${value} is outside the canary namespace ${JSON.stringify(namespace)} (probes.canary.namespace); the sentinel writes only under it` });
+    }
+  }
   return issues;
 }
 
@@ -113,7 +125,7 @@ function toConfig(f: DaemonFile, absFile: string, baseDir: string, logLevel: Log
   const at = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   const probes: Record<string, ProbeConfig> = {};
   for (const name of PROBE_NAMES) {
-    const p = (f.probes as Params)[name];
+    const p = f.probes[name];
     if (!p) continue;
     probes[name] = {
       name,
@@ -158,6 +170,7 @@ function toConfig(f: DaemonFile, absFile: string, baseDir: string, logLevel: Log
       },
     },
     probes: probes as ProbesConfig,
+    canary: { readOnly: f.probes.read_only, namespace: f.probes.canary.namespace, dailyEventBudget: f.probes.canary.daily_event_budget },
     rules: {
       files: f.rules.files.map(at),
       evaluationIntervalMs: f.rules.evaluation_interval,

@@ -69,9 +69,9 @@ export interface TargetConfig {
 /** ProbeParams maps each probe name to its (already defaulted) parameters. */
 export interface ProbeParams {
   readonly runtime_metrics: Readonly<Record<string, never>>;
-  readonly replay_lag: { readonly streams?: readonly string[] };
+  readonly replay_lag: { readonly streams?: readonly string[]; readonly activityWindowMs: number };
   readonly delivery: { readonly canaryStream: string; readonly receiveTimeoutMs: number };
-  readonly resume: { readonly stream: string; readonly eventsWhileAway: number; readonly receiveTimeoutMs: number };
+  readonly resume: { readonly stream: string; readonly clientId: string; readonly eventsWhileAway: number; readonly receiveTimeoutMs: number };
   readonly connections: { readonly sessions: number; readonly settleTimeoutMs: number };
   readonly token: {
     readonly mintsPerRun: number;
@@ -101,6 +101,17 @@ export interface ProbeConfig<N extends ProbeName = ProbeName> {
 
 /** ProbesConfig holds the configured probes; a missing probe is not scheduled. */
 export type ProbesConfig = { readonly [N in ProbeName]?: ProbeConfig<N> };
+
+/**
+ * CanaryConfig says what the canary probes may write into the watched database (YAML
+ * `probes.read_only` and `probes.canary`): nothing in read-only mode; otherwise only streams and
+ * checkpoint client ids under `namespace`, at most `dailyEventBudget` events per UTC day.
+ */
+export interface CanaryConfig {
+  readonly readOnly: boolean;
+  readonly namespace: string;
+  readonly dailyEventBudget: number;
+}
 
 /** RulesConfig says which rule files to load and how to evaluate them. */
 export interface RulesConfig {
@@ -236,6 +247,7 @@ export interface Config {
   readonly environment: Environment;
   readonly target: TargetConfig;
   readonly probes: ProbesConfig;
+  readonly canary: CanaryConfig;
   readonly rules: RulesConfig;
   readonly alerting: AlertingConfig;
   readonly drills: DrillsConfig;

@@ -8,6 +8,7 @@
  * every pending change.
  */
 import { LabKnobError } from '../errors.js';
+import { SENTINEL_CANARY_PREFIX } from './traffic.js';
 
 /** ResumeFaults names what `next_resume` does to the next resuming subscription. */
 export const ResumeFaults = ['gap', 'duplicate', 'reorder'] as const;
@@ -52,8 +53,16 @@ export interface LabKnobs {
    * issuer error: 503 `sync_token_unavailable`, counted in `sync.token.issue.failed`.
    */
   token_failure_ratio: number;
-  /** slow_clients are simulated client ids that stop acking. */
+  /**
+   * slow_clients are simulated client ids that fall behind: they apply at the lab's slow rate
+   * (default 0 events/s) but stay alive, re-acking their checkpoint every ack interval.
+   */
   slow_clients: string[];
+  /**
+   * dead_clients are simulated client ids that stop applying and acking for good (until removed
+   * from the list); their `stream_checkpoint` rows stay, as the module never deletes one.
+   */
+  dead_clients: string[];
   /** next_resume is a one-time fault for the next subscription resuming with `seq > N`. */
   next_resume: ResumeFault | null;
   /**
@@ -128,6 +137,7 @@ export function defaultKnobs(): LabKnobs {
     publish_failure_kind: 'network',
     token_failure_ratio: 0,
     slow_clients: [],
+    dead_clients: [],
     next_resume: null,
     next_rebootstrap: null,
     streaming_stopped: false,
@@ -143,7 +153,7 @@ export function defaultKnobs(): LabKnobs {
 
 /** KNOB_NAMES lists every knob `POST /lab/knobs` accepts, one-shots included. */
 export const KNOB_NAMES = [
-  'traffic', 'retention_floor', 'publish_failures', 'publish_failure_kind', 'token_failure_ratio', 'slow_clients', 'restart', 'next_resume',
+  'traffic', 'retention_floor', 'publish_failures', 'publish_failure_kind', 'token_failure_ratio', 'slow_clients', 'dead_clients', 'restart', 'next_resume',
   'next_rebootstrap', 'streaming_stopped', 'leak_connection_rows', 'enforce_caller_auth', 'auth_failures_per_minute', 'stale_cursor_events_per_minute',
   'runtime_fields', 'append_burst', 'after_ms', 'runtime_routing', 'readiness',
 ] as const;
@@ -235,8 +245,9 @@ export function parseKnobPatch(input: unknown, current: LabKnobs): KnobPatch {
         knobs.token_failure_ratio = ratio(name, v);
         break;
       case 'slow_clients':
-        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail('knob slow_clients must be an array of client ids');
-        knobs.slow_clients = [...(v as string[])];
+      case 'dead_clients':
+        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail(`knob ${name} must be an array of client ids`);
+        knobs[name] = [...(v as string[])];
         break;
       case 'restart':
         restart = bool(name, v);
@@ -296,7 +307,7 @@ export function parseKnobPatch(input: unknown, current: LabKnobs): KnobPatch {
         if (!isObject(v)) fail('knob append_burst must be an object {stream, count}');
         onlyKeys('append_burst', v, ['stream', 'count']);
         if (typeof v.stream !== 'string' || v.stream.trim() === '') fail('knob append_burst.stream must be a stream id');
-        if (v.stream.startsWith('runtime.topic.sentinel.')) fail('knob append_burst.stream must not be a sentinel canary stream (runtime.topic.sentinel.*)');
+        if (v.stream.startsWith(SENTINEL_CANARY_PREFIX)) fail(`knob append_burst.stream must not be a sentinel canary stream (${SENTINEL_CANARY_PREFIX}*)`);
         const count = nonNegative('append_burst.count', v.count);
         if (!Number.isInteger(count) || count > 100_000) fail('knob append_burst.count must be an integer between 0 and 100000');
         appendBurst = { stream: v.stream, count };

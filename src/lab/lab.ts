@@ -66,6 +66,8 @@ export interface LabTrafficOptions {
   readonly streams?: readonly string[];
   readonly clients?: readonly SimulatedClientOptions[];
   readonly ackIntervalMs?: number;
+  /** slowApplyPerSecond is how fast a slow client applies (events/s per stream; default 0). */
+  readonly slowApplyPerSecond?: number;
 }
 
 /** LabOptions configures `startLab`; every field has a default. */
@@ -213,6 +215,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     streams: options.traffic?.streams ?? DEFAULT_TRAFFIC.streams,
     clients: options.traffic?.clients ?? DEFAULT_TRAFFIC.clients,
     ackIntervalMs: options.traffic?.ackIntervalMs ?? DEFAULT_TRAFFIC.ackIntervalMs,
+    slowApplyPerSecond: options.traffic?.slowApplyPerSecond ?? DEFAULT_TRAFFIC.slowApplyPerSecond,
   };
   for (const s of traffic.streams) {
     if (s.startsWith(SENTINEL_CANARY_PREFIX)) throw new LabKnobError(`lab traffic stream ${s} is under ${SENTINEL_CANARY_PREFIX}, which belongs to the sentinel's canaries; choose another stream id`);
@@ -305,7 +308,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       mirror: generator.mirror,
       streamCount: generator.publishedStreams.size,
       eventCount: generator.eventCount,
-      maxReplayLag: generator.maxReplayLag(knobs.slow_clients),
+      maxReplayLag: generator.maxReplayLag(knobs.slow_clients, knobs.dead_clients),
       droppedMessagesTotal: spacetime.droppedMessages,
       staleCursorEventsTotal: staleCursorEventsTotal + generator.staleCursorResets,
       authFailures,
@@ -350,7 +353,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       database_identity: spacetime.databaseIdentityHex,
       urls,
       streams: db.streamSummaries().map((s) => ({ stream_id: s.streamId, head_seq: s.headSeq, oldest_retained_seq: s.oldestSeq, retained_events: s.retained })),
-      clients: generator.clients(knobs.slow_clients),
+      clients: generator.clients(knobs.slow_clients, knobs.dead_clients),
       connections: { open: sessions.length, sessions },
       active_connection_rows: db.count('active_connection'),
       counters: {
@@ -461,6 +464,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         publishFailures: knobs.publish_failures,
         publishFailureKind: knobs.publish_failure_kind,
         slowClients: knobs.slow_clients,
+        deadClients: knobs.dead_clients,
       });
       enforceRetention();
       rateCredit.unauthorized += (knobs.auth_failures_per_minute.unauthorized * dt) / 60_000;

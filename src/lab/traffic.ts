@@ -3,13 +3,19 @@
  * configurable rate (failing into an outbox under `publish_failures`), and simulated clients
  * apply them at their own pace and ack checkpoints through the module's
  * `ack_stream_checkpoint` reducer, so replay lag is real and known.
+ *
+ * Client health comes in three kinds: a healthy client applies at its `applyPerSecond` and acks
+ * what it applied; a slow client (knob `slow_clients`) applies at `slowApplyPerSecond` (default
+ * 0: stuck) but stays connected and keeps re-acking its checkpoint every ack interval; a dead
+ * client (knob `dead_clients`) neither applies nor acks, and its checkpoint row stays behind, as
+ * the module never deletes one.
  */
 import { createHash } from 'node:crypto';
 import type { MirrorCounters } from './runtime-service.js';
 import type { PublishFailureKind } from './knobs.js';
 
 /** SENTINEL_CANARY_PREFIX marks the sentinel's canary streams; the lab never writes to them. */
-export const SENTINEL_CANARY_PREFIX = 'runtime.topic.sentinel.';
+export const SENTINEL_CANARY_PREFIX = 'sentinel.canary.';
 
 /** SimulatedClientOptions: a client id and how many events per second it applies per stream. */
 export interface SimulatedClientOptions {
@@ -21,8 +27,10 @@ export interface SimulatedClientOptions {
 export interface TrafficOptions {
   readonly streams: readonly string[];
   readonly clients: readonly SimulatedClientOptions[];
-  /** ackIntervalMs is how often a client writes its checkpoints (when they moved). */
+  /** ackIntervalMs is how often a client writes its checkpoints (when they moved; slow clients always). */
   readonly ackIntervalMs: number;
+  /** slowApplyPerSecond is how many events per second a slow client applies per stream (default 0). */
+  readonly slowApplyPerSecond?: number;
 }
 
 /** DEFAULT_TRAFFIC is two streams and two clients that keep up. */
@@ -33,6 +41,7 @@ export const DEFAULT_TRAFFIC: TrafficOptions = {
     { id: 'lab-client-b', applyPerSecond: 1000 },
   ],
   ackIntervalMs: 250,
+  slowApplyPerSecond: 0,
 };
 
 /** TrafficModule is what the generator needs from the database host (reached in-process). */
@@ -59,6 +68,8 @@ export interface ClientStreamState {
 export interface ClientState {
   readonly client_id: string;
   readonly slow: boolean;
+  /** dead clients stopped applying and acking; their checkpoints stay as they were. */
+  readonly dead: boolean;
   readonly streams: ClientStreamState[];
   readonly max_lag: number;
 }
@@ -165,7 +176,8 @@ export class TrafficGenerator {
   }
 
   /** step generates `eventsPerSecond × dt` events (unless paused), retries the outbox, applies and acks. */
-  step(nowMs: number, dtMs: number, knobs: { paused: boolean; eventsPerSecond: number; publishFailures: number; publishFailureKind?: PublishFailureKind; slowClients: readonly string[] }): void {
+  step(nowMs: number, dtMs: number, knobs: { paused: boolean; eventsPerSecond: number; publishFailures: number; publishFailureKind?: PublishFailureKind; slowClients: readonly string[]; deadClients?: readonly string[] }): void {
+    const dead = knobs.deadClients ?? [];
     this.failureKind = knobs.publishFailureKind ?? 'network';
     // Outbox first: the mirror retries in order before publishing anything new.
     while (this.outbox.length > 0) {
@@ -193,10 +205,10 @@ export class TrafficGenerator {
       this.credit = 0;
     }
     this.mirror.outbox_depth = this.outbox.length;
-    this.applyClients(dtMs, knobs.slowClients);
+    this.applyClients(dtMs, knobs.slowClients, dead);
     if (nowMs - this.lastAckMs >= this.opts.ackIntervalMs) {
       this.lastAckMs = nowMs;
-      this.ackClients(knobs.slowClients);
+      this.ackClients(knobs.slowClients, dead);
     }
   }
 
@@ -209,9 +221,10 @@ export class TrafficGenerator {
     return appended;
   }
 
-  private applyClients(dtMs: number, slowClients: readonly string[]): void {
+  private applyClients(dtMs: number, slowClients: readonly string[], deadClients: readonly string[]): void {
     for (const c of this.opts.clients) {
-      if (slowClients.includes(c.id)) continue;
+      if (deadClients.includes(c.id)) continue;
+      const rate = slowClients.includes(c.id) ? (this.opts.slowApplyPerSecond ?? 0) : c.applyPerSecond;
       const cursors = this.cursors.get(c.id) as Map<string, ClientCursor>;
       for (const [streamId, cur] of cursors) {
         const { headSeq, oldestSeq } = this.module.stream(streamId);
@@ -222,7 +235,9 @@ export class TrafficGenerator {
           cur.credit = 0;
           continue;
         }
-        cur.credit += (c.applyPerSecond * dtMs) / 1000;
+        // A stuck client applies nothing, not even credit left from its healthy pace.
+        if (rate === 0) cur.credit = 0;
+        cur.credit += (rate * dtMs) / 1000;
         const n = Math.min(Math.floor(cur.credit), headSeq - cur.applied);
         if (n > 0) {
           cur.applied += n;
@@ -233,11 +248,13 @@ export class TrafficGenerator {
     }
   }
 
-  private ackClients(slowClients: readonly string[]): void {
+  private ackClients(slowClients: readonly string[], deadClients: readonly string[]): void {
     for (const c of this.opts.clients) {
-      if (slowClients.includes(c.id)) continue;
+      if (deadClients.includes(c.id)) continue;
+      // A slow client is alive: it re-acks its (unmoved) checkpoint every interval.
+      const always = slowClients.includes(c.id);
       for (const [streamId, cur] of this.cursors.get(c.id) as Map<string, ClientCursor>) {
-        if (cur.applied !== cur.acked) {
+        if (always || cur.applied !== cur.acked) {
           this.module.ack(c.id, streamId, cur.applied);
           cur.acked = cur.applied;
         }
@@ -246,7 +263,7 @@ export class TrafficGenerator {
   }
 
   /** clients reports each simulated client's cursors and lag (head − acked checkpoint). */
-  clients(slowClients: readonly string[]): ClientState[] {
+  clients(slowClients: readonly string[], deadClients: readonly string[] = []): ClientState[] {
     return this.opts.clients.map((c) => {
       const streams: ClientStreamState[] = [];
       for (const [streamId, cur] of this.cursors.get(c.id) as Map<string, ClientCursor>) {
@@ -254,12 +271,12 @@ export class TrafficGenerator {
         // Lag is measured against the acked checkpoint: what `stream_checkpoint` shows the sentinel.
         streams.push({ stream_id: streamId, last_applied_seq: cur.applied, acked_seq: cur.acked, lag: Math.max(0, headSeq - cur.acked) });
       }
-      return { client_id: c.id, slow: slowClients.includes(c.id), streams, max_lag: streams.reduce((m, s) => Math.max(m, s.lag), 0) };
+      return { client_id: c.id, slow: slowClients.includes(c.id), dead: deadClients.includes(c.id), streams, max_lag: streams.reduce((m, s) => Math.max(m, s.lag), 0) };
     });
   }
 
-  /** maxReplayLag is the largest lag of any simulated client on any stream. */
-  maxReplayLag(slowClients: readonly string[]): number {
-    return this.clients(slowClients).reduce((m, c) => Math.max(m, c.max_lag), 0);
+  /** maxReplayLag is the largest lag of any connected (not dead) simulated client on any stream. */
+  maxReplayLag(slowClients: readonly string[], deadClients: readonly string[] = []): number {
+    return this.clients(slowClients, deadClients).filter((c) => !c.dead).reduce((m, c) => Math.max(m, c.max_lag), 0);
   }
 }

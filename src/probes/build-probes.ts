@@ -10,6 +10,7 @@ import type { MetricDescriber } from '../store/index.js';
 import { ConfigError } from '../errors.js';
 import { ControlClient, RuntimeMetricsClient } from '../spacetime/index.js';
 import type { Clock } from '../time/index.js';
+import { CanaryWrites } from './probes/canary-writes.js';
 import { ConnectionChurnLock } from './probes/churn-lock.js';
 import { ConnectionsProbe } from './probes/connections.js';
 import { CutoverStateProbe } from './probes/cutover-state.js';
@@ -48,6 +49,8 @@ export interface ProbeTargets {
   control(): ControlClient;
   runtime(): RuntimeMetricsClient;
   readonly churnLock: ConnectionChurnLock;
+  /** canary governs the canaries' writes (read-only mode, namespace, daily event budget). */
+  readonly canary: CanaryWrites;
   /** env is the process environment (the preflight probe checks it). */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -71,6 +74,7 @@ export function createProbeTargets(config: Config, env: Readonly<Record<string, 
     control: () => (control ??= new ControlClient({ baseUrl: t.control.baseUrl, sessionToken: t.control.sessionToken.reveal(), timeoutMs: t.control.requestTimeoutMs })),
     runtime: () => (runtime ??= new RuntimeMetricsClient({ baseUrl: t.runtime.baseUrl, token: t.runtime.token?.reveal(), metricsPath: t.runtime.metricsPath, timeoutMs: t.runtime.requestTimeoutMs })),
     churnLock: new ConnectionChurnLock(),
+    canary: new CanaryWrites({ readOnly: config.canary.readOnly, namespace: config.canary.namespace, dailyEventBudget: config.canary.dailyEventBudget }),
     env,
   };
 }
@@ -100,17 +104,20 @@ export interface BuildProbesDeps {
  */
 export const DEFAULT_PROBE_FACTORIES: ProbeFactories = {
   runtime_metrics: ({ targets }) => new RuntimeMetricsProbe({ runtime: targets.runtime() }),
-  replay_lag: ({ targets, probeConfig }) => new ReplayLagProbe({ http: targets.spacetime().http, streams: probeConfig.params.streams }),
+  replay_lag: ({ targets, probeConfig }) =>
+    new ReplayLagProbe({ http: targets.spacetime().http, streams: probeConfig.params.streams, activityWindowMs: probeConfig.params.activityWindowMs, canaryNamespace: targets.canary.namespace }),
   delivery: ({ targets, instruments, probeConfig }) =>
-    new DeliveryProbe({ target: targets.spacetime(), instruments, canaryStream: probeConfig.params.canaryStream, receiveTimeoutMs: probeConfig.params.receiveTimeoutMs }),
+    new DeliveryProbe({ target: targets.spacetime(), instruments, canaryStream: probeConfig.params.canaryStream, receiveTimeoutMs: probeConfig.params.receiveTimeoutMs, canary: targets.canary }),
   resume: ({ targets, instruments, probeConfig }) =>
     new ResumeProbe({
       target: targets.spacetime(),
       instruments,
       stream: probeConfig.params.stream,
+      clientId: probeConfig.params.clientId,
       eventsWhileAway: probeConfig.params.eventsWhileAway,
       receiveTimeoutMs: probeConfig.params.receiveTimeoutMs,
       churnLock: targets.churnLock,
+      canary: targets.canary,
     }),
   connections: ({ targets, probeConfig }) =>
     new ConnectionsProbe({ target: targets.spacetime(), sessions: probeConfig.params.sessions, settleTimeoutMs: probeConfig.params.settleTimeoutMs, churnLock: targets.churnLock }),

@@ -148,7 +148,7 @@ storage:
   }, 60_000);
 
   it('3: max replay lag above 10000 fires with a slow client and a burst', async () => {
-    const stream = lab.state().streams[0]?.stream_id ?? 'runtime.topic.sentinel.canary';
+    const stream = lab.state().streams[0]?.stream_id ?? 'sentinel.canary.canary';
     const slow = lab.state().clients[0]?.client_id;
     lab.setKnobs({ slow_clients: slow ? [slow] : [], append_burst: { stream, count: 12_000 } });
     expect(await stepUntil('SpacetimeReplayLagHigh', 'firing', 15)).toBeGreaterThanOrEqual(5);

@@ -169,10 +169,12 @@ target:
     jwt_fallback_signing_keys:
       - \${JWT_OLD_KEY}
 probes:
+  read_only: true
+  canary: {namespace: canary.x., daily_event_budget: 12}
   runtime_metrics: {schedule: "*/30 * * * * *", timeout: 5s, retries: 2, jitter: 500ms}
-  replay_lag: {schedule: "0 * * * * *", params: {streams: [a, b]}}
-  delivery: {schedule: "* * * * *", params: {canary_stream: c, receive_timeout: 2s}}
-  resume: {schedule: "* * * * *", enabled: false, params: {stream: r, events_while_away: 3, receive_timeout: 4s}}
+  replay_lag: {schedule: "0 * * * * *", params: {streams: [a, b], activity_window: 3m}}
+  delivery: {schedule: "* * * * *", params: {canary_stream: canary.x.c, receive_timeout: 2s}}
+  resume: {schedule: "* * * * *", enabled: false, params: {stream: canary.x.r, client_id: canary.x.me, events_while_away: 3, receive_timeout: 4s}}
   connections: {schedule: "* * * * *", params: {sessions: 3, settle_timeout: 40s}, timeout: 1m}
   token: {schedule: "* * * * *", params: {mints_per_run: 4, clock_skew: 10s, scopes: [runtime.run_summaries], ttl_seconds: 600, issuer: "https://openagents.com", audience: openagents-sync}}
   cutover_state: {schedule: "* * * * *"}
@@ -241,9 +243,9 @@ lab: {ports: {spacetimedb: 0}, token: literal-is-fine-here}
       },
       probes: {
         runtime_metrics: { name: 'runtime_metrics', enabled: true, schedule: '*/30 * * * * *', timeoutMs: 5000, retries: 2, jitterMs: 500, params: {} },
-        replay_lag: { name: 'replay_lag', enabled: true, schedule: '0 * * * * *', timeoutMs: 30000, retries: 0, jitterMs: 0, params: { streams: ['a', 'b'] } },
-        delivery: { name: 'delivery', enabled: true, schedule: '* * * * *', timeoutMs: 30000, retries: 0, jitterMs: 0, params: { canaryStream: 'c', receiveTimeoutMs: 2000 } },
-        resume: { name: 'resume', enabled: false, schedule: '* * * * *', timeoutMs: 30000, retries: 0, jitterMs: 0, params: { stream: 'r', eventsWhileAway: 3, receiveTimeoutMs: 4000 } },
+        replay_lag: { name: 'replay_lag', enabled: true, schedule: '0 * * * * *', timeoutMs: 30000, retries: 0, jitterMs: 0, params: { streams: ['a', 'b'], activityWindowMs: 180000 } },
+        delivery: { name: 'delivery', enabled: true, schedule: '* * * * *', timeoutMs: 30000, retries: 0, jitterMs: 0, params: { canaryStream: 'canary.x.c', receiveTimeoutMs: 2000 } },
+        resume: { name: 'resume', enabled: false, schedule: '* * * * *', timeoutMs: 30000, retries: 0, jitterMs: 0, params: { stream: 'canary.x.r', clientId: 'canary.x.me', eventsWhileAway: 3, receiveTimeoutMs: 4000 } },
         connections: { name: 'connections', enabled: true, schedule: '* * * * *', timeoutMs: 60000, retries: 0, jitterMs: 0, params: { sessions: 3, settleTimeoutMs: 40000 } },
         token: {
           name: 'token',
@@ -258,6 +260,7 @@ lab: {ports: {spacetimedb: 0}, token: literal-is-fine-here}
         retired_routes: { name: 'retired_routes', enabled: true, schedule: '* * * * *', timeoutMs: 10000, retries: 0, jitterMs: 0, params: { extraRoutes: ['/api/old'] } },
         preflight: { name: 'preflight', enabled: true, schedule: '* * * * *', timeoutMs: 10000, retries: 0, jitterMs: 0, params: { env: 'staging' } },
       },
+      canary: { readOnly: true, namespace: 'canary.x.', dailyEventBudget: 12 },
       rules: { files: [join(dir, 'rules/*.yaml'), '/etc/sentinel/extra.yaml'], evaluationIntervalMs: 30000, lookbackDeltaMs: 120000, queryTimeoutMs: 10000 },
       alerting: {
         resendDelayMs: 120000,

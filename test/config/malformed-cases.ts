@@ -115,7 +115,12 @@ export const MALFORMED: readonly MalformedCase[] = [
   {
     name: 'unknown probe name',
     yaml: BASE + 'probes:\n  latency:\n    schedule: "* * * * *"\n',
-    lines: ['FILE:13:3: probes.latency: unknown key (expected one of runtime_metrics, replay_lag, delivery, resume, connections, token, cutover_state, retired_routes, preflight, health)'],
+    lines: ['FILE:13:3: probes.latency: unknown key (expected one of runtime_metrics, replay_lag, delivery, resume, connections, token, cutover_state, retired_routes, preflight, health, read_only, canary)'],
+  },
+  {
+    name: 'canary stream outside the canary namespace',
+    yaml: BASE + 'probes:\n  resume:\n    schedule: "* * * * *"\n    params:\n      client_id: desktop-1\n',
+    lines: ['FILE:16:18: probes.resume.params.client_id: desktop-1 is outside the canary namespace "sentinel.canary." (probes.canary.namespace); the sentinel writes only under it'],
   },
   {
     name: 'cron with too few fields',

@@ -85,6 +85,8 @@ interface HarnessOptions {
   readonly mayFail: readonly string[];
   /** knobs are set over the admin API before the daemon starts. */
   readonly knobs: Record<string, unknown>;
+  /** configPatch edits the sentinel configuration written for the lab (after the harness's own edits). */
+  readonly configPatch?: (doc: Document) => void;
 }
 
 /**
@@ -127,6 +129,7 @@ function useThresholdHarness(opts: HarnessOptions) {
       doc.setIn(['rules', 'evaluation_interval'], '1m');
       doc.setIn(['alerting', 'log'], false);
       doc.setIn(['alerting', 'webhooks'], doc.createNode([{ url: webhookUrl, timeout: '5s' }]));
+      opts.configPatch?.(doc);
     };
     env = await startLabEnvironment({ workDir: join(work, 'env'), evidenceDir: join(work, 'evidence'), clock, tickMs: LAB_TICK_MS, patchConfig });
     await setKnobs(opts.knobs);
@@ -163,9 +166,17 @@ function useThresholdHarness(opts: HarnessOptions) {
     return { status: res.status, text: await res.text() };
   }
 
-  async function labState(): Promise<{ streams: Array<{ stream_id: string }>; clients: Array<{ client_id: string }> }> {
+  async function labState(): Promise<{ streams: Array<{ stream_id: string }>; clients: Array<{ client_id: string; max_lag: number }> }> {
     const res = await fetch(`${env.urls.admin}/lab/state`, { signal: AbortSignal.timeout(5000) });
-    return (await res.json()) as { streams: Array<{ stream_id: string }>; clients: Array<{ client_id: string }> };
+    return (await res.json()) as { streams: Array<{ stream_id: string }>; clients: Array<{ client_id: string; max_lag: number }> };
+  }
+
+  /** query runs an instant PromQL query on the daemon's API and returns its vector. */
+  async function query(expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
+    const res = await fetch(`${apiUrl}/api/v1/query?query=${encodeURIComponent(expr)}`, { signal: AbortSignal.timeout(5000) });
+    const body = (await res.json()) as { status: string; data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+    expect(body.status, `query ${expr}`).toBe('success');
+    return body.data.result;
   }
 
   async function apiAlerts(): Promise<ApiAlert[]> {
@@ -259,7 +270,7 @@ function useThresholdHarness(opts: HarnessOptions) {
     }
   }
 
-  return { setKnobs, postKnobs, labState, apiAlerts, stateOf, minute, stepUntil, expectFiresOnTime, expectResolves, minutesElapsed: () => minutes };
+  return { setKnobs, postKnobs, labState, apiAlerts, query, received: () => received, stateOf, minute, stepUntil, expectFiresOnTime, expectResolves, minutesElapsed: () => minutes };
 }
 
 describe('the six documented thresholds fire against the lab and resolve (daemon, shipped rules, lab knobs)', () => {
@@ -306,7 +317,7 @@ describe('the six documented thresholds fire against the lab and resolve (daemon
     const t = { alertname: 'SpacetimeReplayLagHigh' };
     const state = await labState();
     const client = state.clients[0]?.client_id;
-    const stream = state.streams.find((s) => !s.stream_id.startsWith('runtime.topic.sentinel.'))?.stream_id;
+    const stream = state.streams.find((s) => !s.stream_id.startsWith('sentinel.canary.'))?.stream_id;
     expect(client, 'the lab simulates at least one client').toBeTruthy();
     expect(stream, 'the lab has a traffic stream').toBeTruthy();
     await setKnobs({ slow_clients: [client], append_burst: { stream, count: 12_000 } });
@@ -356,7 +367,7 @@ describe('the six documented thresholds fire against the lab and resolve (daemon
  * fallbacks must fire too, or thresholds 3-5 would be silent in production.
  */
 describe('with only the published runtime fields, the fallbacks of thresholds 3-5 fire against the lab', () => {
-  const { setKnobs, postKnobs, labState, apiAlerts, stateOf, minute, expectFiresOnTime, expectResolves, minutesElapsed } = useThresholdHarness({
+  const { setKnobs, postKnobs, labState, apiAlerts, stateOf, minute, stepUntil, expectFiresOnTime, expectResolves, minutesElapsed } = useThresholdHarness({
     probes: [...THRESHOLD_PROBES, 'resume'],
     mayFail: ['token', 'resume'],
     knobs: { runtime_fields: 'published', traffic: { events_per_second: 2 } },
@@ -374,7 +385,7 @@ describe('with only the published runtime fields, the fallbacks of thresholds 3-
     const t = { alertname: 'SpacetimeReplayLagHigh' };
     const state = await labState();
     const client = state.clients[0]?.client_id;
-    const stream = state.streams.find((s) => !s.stream_id.startsWith('runtime.topic.sentinel.'))?.stream_id;
+    const stream = state.streams.find((s) => !s.stream_id.startsWith('sentinel.canary.'))?.stream_id;
     await setKnobs({ slow_clients: [client], append_burst: { stream, count: 12_000 } });
     await expectFiresOnTime(t, 5, 12);
     const firing = (await apiAlerts()).filter((a) => matches(a.labels, t) && a.state === 'firing');
@@ -382,6 +393,26 @@ describe('with only the published runtime fields, the fallbacks of thresholds 3-
     expect(firing.map((a) => a.labels.stream_id)).toContain(stream);
     await setKnobs({ slow_clients: [] });
     await expectResolves(t, 30);
+  }, 90_000);
+
+  it('3 (fallback) stays quiet for a client that stops acking forever, however far its row falls behind', async () => {
+    const lagAlerts = [{ alertname: 'SpacetimeReplayLagHigh' }, { alertname: 'SpacetimeReplayLagP95SLO' }];
+    // The previous test's lag leaves the 10m p95 window first.
+    for (const t of lagAlerts) if ((await stateOf(t)) !== 'inactive') await stepUntil(t, 'inactive', 20);
+    const state = await labState();
+    const client = state.clients[0]?.client_id as string;
+    const stream = state.streams.find((s) => !s.stream_id.startsWith('sentinel.canary.'))?.stream_id;
+    await setKnobs({ dead_clients: [client] });
+    await minute();
+    await setKnobs({ append_burst: { stream, count: 12_000 } });
+    for (let i = 0; i < 15; i++) {
+      await minute();
+      for (const t of lagAlerts) expect(await stateOf(t), `${t.alertname}, minute ${minutesElapsed()}`).toBe('inactive');
+    }
+    // Ground truth: the dead client's row is more than 10000 events behind the head all along.
+    expect((await labState()).clients.find((c) => c.client_id === client)?.max_lag).toBeGreaterThan(10_000);
+    await setKnobs({ dead_clients: [] });
+    await minute();
   }, 90_000);
 
   it("4 (fallback: the resume canary's stale-cursor rebootstraps) with retention_floor", async () => {
@@ -417,4 +448,32 @@ describe('with only the published runtime fields, the fallbacks of thresholds 3-
     await expectResolves(t, 15);
     await setKnobs({ publish_failure_kind: 'network' });
   }, 180_000);
+});
+
+/**
+ * Read-only mode (`probes.read_only: true`): the probes that would write (delivery, resume)
+ * report themselves disabled on every run, which is neither a failure nor a reason to alert, and
+ * the watched database gets no canary stream.
+ */
+describe('read-only mode: the writing probes report disabled, write nothing, and raise no alert', () => {
+  const { apiAlerts, labState, query, received, minute, minutesElapsed } = useThresholdHarness({
+    probes: [...THRESHOLD_PROBES, 'delivery', 'resume', 'connections', 'cutover_state', 'retired_routes'],
+    mayFail: ['token'],
+    knobs: { runtime_fields: 'published', traffic: { events_per_second: 2 } },
+    configPatch: (doc) => doc.setIn(['probes', 'read_only'], true),
+  });
+
+  it('runs ten minutes with delivery and resume disabled and no alert at all', async () => {
+    for (let i = 0; i < 10; i++) {
+      await minute();
+      expect((await apiAlerts()).map((a) => `${a.labels.alertname}=${a.state}`), `minute ${minutesElapsed()}`).toEqual([]);
+    }
+    expect(received()).toEqual([]);
+    for (const probe of ['delivery', 'resume']) {
+      expect((await query(`sentinel_probe_runs_total{probe="${probe}",result="disabled"}`))[0]?.value[1], probe).toBe('10');
+      expect((await query(`sentinel_probe_disabled{probe="${probe}",reason="read_only"}`))[0]?.value[1], probe).toBe('1');
+      expect((await query(`sentinel_probe_success{probe="${probe}"}`))[0]?.value[1], probe).toBe('1');
+    }
+    expect((await labState()).streams.filter((s) => s.stream_id.startsWith('sentinel.canary.'))).toEqual([]);
+  }, 90_000);
 });

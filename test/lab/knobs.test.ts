@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
-  lab.setKnobs({ traffic: { paused: true }, retention_floor: 0, publish_failures: 0, token_failure_ratio: 0, slow_clients: [], streaming_stopped: false, leak_connection_rows: false, next_resume: null, next_rebootstrap: null, runtime_fields: 'published', runtime_routing: { canary_user_percent: 0, canary_autopilot_percent: 0, shadow_enabled: false, evaluate_fails_with: null }, readiness: { runtime: true, control: true }, auth_failures_per_minute: { unauthorized: 0, token_expired: 0 }, stale_cursor_events_per_minute: 0 });
+  lab.setKnobs({ traffic: { paused: true }, retention_floor: 0, publish_failures: 0, token_failure_ratio: 0, slow_clients: [], dead_clients: [], streaming_stopped: false, leak_connection_rows: false, next_resume: null, next_rebootstrap: null, runtime_fields: 'published', runtime_routing: { canary_user_percent: 0, canary_autopilot_percent: 0, shadow_enabled: false, evaluate_fails_with: null }, readiness: { runtime: true, control: true }, auth_failures_per_minute: { unauthorized: 0, token_expired: 0 }, stale_cursor_events_per_minute: 0 });
 });
 afterAll(async () => {
   await lab.close();
@@ -47,7 +47,7 @@ describe('lab admin API', () => {
     expect(dig(bad.json, 'error', 'message')).toContain('publish_failures');
     const nested = await postKnobs({ traffic: { speed: 1 } });
     expect(dig(nested.json, 'error', 'message')).toContain('traffic.speed');
-    const canary = await postKnobs({ append_burst: { stream: 'runtime.topic.sentinel.canary', count: 1 } });
+    const canary = await postKnobs({ append_burst: { stream: 'sentinel.canary.canary', count: 1 } });
     expect(canary.status).toBe(400);
   });
 
@@ -146,7 +146,7 @@ describe('lab knobs change what clients observe', () => {
     expect(dig(drained, 'mirror', 'published_total')).toBe(dig(drained, 'delivery', 'event_count'));
   });
 
-  it('slow_clients stop acking, so their checkpoint lags the head', async () => {
+  it('slow_clients fall behind but keep acking; dead_clients stop acking for good', async () => {
     lab.setKnobs({ runtime_fields: 'documented' });
     lab.setKnobs({ append_burst: { stream: 'runtime.run.k1.events', count: 3 } });
     await waitUntil(() => lab.state().clients.every((c) => c.max_lag === 0), 3000, 'clients to catch up');
@@ -157,9 +157,29 @@ describe('lab knobs change what clients observe', () => {
     const laggy = lab.state().clients.find((c) => c.client_id === 'laggy');
     expect(laggy?.max_lag).toBe(40);
     const head = await headSeq('runtime.run.k1.events');
-    const cp = await sql(lab, "SELECT last_applied_seq FROM stream_checkpoint WHERE checkpoint_key = 'laggy:runtime.run.k1.events'");
-    expect(head - (dig(cp.json, 0, 'rows', 0, 0) as number)).toBe(40);
+    const checkpointRow = async (client: string): Promise<[number, number]> => {
+      const r = await sql(lab, `SELECT last_applied_seq, updated_at_unix_ms FROM stream_checkpoint WHERE checkpoint_key = '${client}:runtime.run.k1.events'`);
+      return dig(r.json, 0, 'rows', 0) as [number, number];
+    };
+    const [seq, at] = await checkpointRow('laggy');
+    expect(head - seq).toBe(40);
     await waitUntil(async () => dig(await runtimeMetrics(), 'delivery', 'max_replay_lag') === 40, 3000, 'documented lag');
+    // Alive: the same seq is acked again and again, so its updated_at moves.
+    await waitUntil(async () => (await checkpointRow('laggy'))[1] > at, 3000, 'slow client re-acks');
+    expect((await checkpointRow('laggy'))[0]).toBe(seq);
+    // Dead: nothing moves any more, whatever the traffic; the documented field ignores it.
+    lab.setKnobs({ slow_clients: [], dead_clients: ['laggy'] });
+    await new Promise((r) => setTimeout(r, 60));
+    const [deadSeq, deadAt] = await checkpointRow('laggy');
+    lab.setKnobs({ append_burst: { stream: 'runtime.run.k1.events', count: 5 } });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await checkpointRow('laggy')).toEqual([deadSeq, deadAt]);
+    const state = lab.state();
+    expect(state.clients.find((c) => c.client_id === 'laggy')).toMatchObject({ dead: true, slow: false });
+    expect(state.knobs.dead_clients).toEqual(['laggy']);
+    expect(dig(await runtimeMetrics(), 'delivery', 'max_replay_lag')).toBe(0);
+    lab.setKnobs({ dead_clients: [] });
+    await waitUntil(() => lab.state().clients.every((c) => c.max_lag === 0), 3000, 'revived client catches up');
   });
 
   it('a retention floor above a slow client\'s cursor makes it rebootstrap, counted as a stale cursor event', async () => {

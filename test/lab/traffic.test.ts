@@ -83,6 +83,6 @@ describe('TrafficGenerator', () => {
   it('refuses sentinel canary streams', () => {
     const db = new ModuleDb({ nowMs: () => 0 });
     dbs.push(db);
-    expect(() => new TrafficGenerator({ streams: ['runtime.topic.sentinel.x'], clients: [], ackIntervalMs: 0 }, moduleOn(db), Math.random, 'r')).toThrow(/canary/);
+    expect(() => new TrafficGenerator({ streams: ['sentinel.canary.x'], clients: [], ackIntervalMs: 0 }, moduleOn(db), Math.random, 'r')).toThrow(/canary/);
   });
 });

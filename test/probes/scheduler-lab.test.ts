@@ -55,6 +55,8 @@ describe('ProbeScheduler with the real probes', () => {
     const first = await scheduler.runOnce('all');
     await new Promise((r) => setTimeout(r, 5));
     await scheduler.runOnce('delivery');
+    // replay_lag reads stream_head; the canary stream exists once delivery appended to it.
+    await scheduler.runOnce('replay_lag');
     expect(first.map((r) => [r.probe, r.outcome.reason]).sort()).toEqual([
       ['delivery', 'ok'],
       ['replay_lag', 'ok'],

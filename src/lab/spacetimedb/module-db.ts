@@ -185,6 +185,7 @@ class TxRecorder {
 /** ModuleDb holds the module's tables and runs its reducers. */
 export class ModuleDb {
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
   private readonly nowMs: () => number;
   /** duplicateAppends counts idempotent duplicate `append_sync_event` calls (mirror suppression). */
   duplicateAppends = 0;
@@ -203,39 +204,51 @@ export class ModuleDb {
   }
 
   close(): void {
+    this.statements.clear();
     this.db.close();
+  }
+
+  /** prepare returns the cached statement for `sql` (reducers run the same few statements all the time). */
+  private prepare(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
   }
 
   /** rows reads a table (optionally filtered in SQLite) in storage order, as SpacetimeDB scans do. */
   rows(tableName: string, where = '', params: SqlValue[] = []): Row[] {
-    return this.db.prepare(`SELECT * FROM "${tableName}" ${where} ORDER BY rowid`).all(...params) as Row[];
+    return this.prepare(`SELECT * FROM "${tableName}" ${where} ORDER BY rowid`).all(...params) as Row[];
   }
 
   /** count is the number of rows of a table. */
   count(tableName: string): number {
-    return (this.db.prepare(`SELECT COUNT(*) AS n FROM "${tableName}"`).get() as { n: number }).n;
+    return (this.prepare(`SELECT COUNT(*) AS n FROM "${tableName}"`).get() as { n: number }).n;
   }
 
   /** runSql executes a compiled `/sql` SELECT and returns the raw rows in output-column order. */
   runSql(compiled: CompiledSql): SqlValue[][] {
+    // Not cached: one-off SQL, and raw mode changes the statement.
     const stmt = this.db.prepare(compiled.sqlite).raw(true);
     return stmt.all(...compiled.params) as SqlValue[][];
   }
 
   private find(table: TableDef, key: SqlValue): Row | undefined {
-    return this.db.prepare(`SELECT * FROM "${table.name}" WHERE "${table.primaryKey}" = ?`).get(key) as Row | undefined;
+    return this.prepare(`SELECT * FROM "${table.name}" WHERE "${table.primaryKey}" = ?`).get(key) as Row | undefined;
   }
 
   private insert(rec: TxRecorder, table: TableDef, row: Row): void {
     const names = table.columns.map((c) => c.name);
-    this.db.prepare(`INSERT INTO "${table.name}" (${names.map((n) => `"${n}"`).join(', ')}) VALUES (${names.map(() => '?').join(', ')})`).run(...names.map((n) => row[n] ?? null));
+    this.prepare(`INSERT INTO "${table.name}" (${names.map((n) => `"${n}"`).join(', ')}) VALUES (${names.map(() => '?').join(', ')})`).run(...names.map((n) => row[n] ?? null));
     rec.delta(table).inserts.push(row);
   }
 
   private remove(rec: TxRecorder, table: TableDef, key: SqlValue): boolean {
     const old = this.find(table, key);
     if (!old) return false;
-    this.db.prepare(`DELETE FROM "${table.name}" WHERE "${table.primaryKey}" = ?`).run(key);
+    this.prepare(`DELETE FROM "${table.name}" WHERE "${table.primaryKey}" = ?`).run(key);
     rec.delta(table).deletes.push(old);
     return true;
   }
@@ -430,9 +443,9 @@ export class ModuleDb {
   dropBelow(floor: number): CommittedTx {
     return this.transaction((rec) => {
       const t = this.table('sync_event');
-      const old = this.db.prepare('SELECT * FROM sync_event WHERE seq < ? ORDER BY rowid').all(floor) as Row[];
+      const old = this.prepare('SELECT * FROM sync_event WHERE seq < ? ORDER BY rowid').all(floor) as Row[];
       if (old.length === 0) return;
-      this.db.prepare('DELETE FROM sync_event WHERE seq < ?').run(floor);
+      this.prepare('DELETE FROM sync_event WHERE seq < ?').run(floor);
       rec.delta(t).deletes.push(...old);
     });
   }
@@ -452,6 +465,6 @@ export class ModuleDb {
 
   /** eventsAfter reads a stream's retained events with seq > afterSeq, in seq order. */
   eventsAfter(streamId: string, afterSeq: number, limit: number): Row[] {
-    return this.db.prepare('SELECT * FROM sync_event WHERE stream_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(streamId, afterSeq, limit) as Row[];
+    return this.prepare('SELECT * FROM sync_event WHERE stream_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(streamId, afterSeq, limit) as Row[];
   }
 }

@@ -17,12 +17,13 @@ import { reasonFromError } from '../reason-class.js';
 import type { Probe, ProbeContext, ProbeCounter, ProbeHistogram, ProbeInstruments, ProbeResult, ReasonClass } from '../types.js';
 import { appendArgs, CanaryEventFactory } from './canary-events.js';
 import { CanaryConnection } from './canary-connection.js';
+import { CANARY_NAMESPACE, CanaryWrites } from './canary-writes.js';
 import { errorDetail, probeFailure } from './probe-failure.js';
 import type { SpacetimeTarget } from './spacetime-target.js';
 import { sqlString } from './sql-literal.js';
 
-/** DEFAULT_CANARY_STREAM is the delivery canary's stream. */
-export const DEFAULT_CANARY_STREAM = 'runtime.topic.sentinel.canary';
+/** DEFAULT_CANARY_STREAM is the delivery canary's stream (in the canary namespace). */
+export const DEFAULT_CANARY_STREAM = `${CANARY_NAMESPACE}delivery`;
 
 /** DELIVERY_LATENCY_BUCKETS resolve a 600 ms p95 budget (seconds). */
 export const DELIVERY_LATENCY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75, 1, 1.5, 2.5, 5, 10] as const;
@@ -33,6 +34,8 @@ export interface DeliveryProbeOptions {
   readonly instruments: ProbeInstruments;
   readonly canaryStream?: string;
   readonly receiveTimeoutMs?: number;
+  /** canary governs the probe's writes (read-only mode, daily event budget); shared per daemon. */
+  readonly canary?: CanaryWrites;
 }
 
 /** DeliveryProbe is the `delivery` probe. */
@@ -47,9 +50,12 @@ export class DeliveryProbe implements Probe {
   private readonly timeouts: ProbeCounter;
   private readonly reconnects: ProbeCounter;
   private subscribeFromMs = 0;
+  private readonly canary: CanaryWrites;
 
   constructor(private readonly options: DeliveryProbeOptions) {
     this.stream = options.canaryStream ?? DEFAULT_CANARY_STREAM;
+    this.canary = options.canary ?? new CanaryWrites();
+    this.canary.register(this.stream);
     this.receiveTimeoutMs = options.receiveTimeoutMs ?? 10_000;
     this.writer = new CanaryConnection(options.target);
     this.subscriber = new CanaryConnection(options.target, async (client, opts) => {
@@ -62,7 +68,12 @@ export class DeliveryProbe implements Probe {
     this.reconnects.inc({ probe: 'delivery' }, 0);
   }
 
-  async run(ctx: ProbeContext): Promise<ProbeResult> {
+  /** run appends one canary event per run, when the canary writes permit it. */
+  run(ctx: ProbeContext): Promise<ProbeResult> {
+    return this.canary.guard(this.name, 1, this.options.target.http, ctx, () => this.measure(ctx));
+  }
+
+  private async measure(ctx: ProbeContext): Promise<ProbeResult> {
     const start = ctx.clock.nowMs();
     const opts: CallOptions = { signal: ctx.signal, timeoutMs: this.receiveTimeoutMs };
     let sub: SpacetimeWsClient;

@@ -4,11 +4,11 @@
  */
 export { RuntimeMetricsProbe, runtimeMetricName, RUNTIME_METRIC_PREFIX } from './runtime-metrics.js';
 export type { RuntimeMetricsProbeOptions } from './runtime-metrics.js';
-export { ReplayLagProbe } from './replay-lag.js';
+export { ReplayLagProbe, DEFAULT_ACTIVITY_WINDOW_MS } from './replay-lag.js';
 export type { ReplayLagProbeOptions } from './replay-lag.js';
 export { DeliveryProbe, DEFAULT_CANARY_STREAM, DELIVERY_LATENCY_BUCKETS } from './delivery.js';
 export type { DeliveryProbeOptions } from './delivery.js';
-export { ResumeProbe, RESUME_OUTCOMES, DEFAULT_RESUME_STREAM, DEFAULT_REPLAY_BUDGET_EVENTS } from './resume.js';
+export { ResumeProbe, RESUME_OUTCOMES, DEFAULT_RESUME_STREAM, DEFAULT_RESUME_CLIENT_ID, DEFAULT_REPLAY_BUDGET_EVENTS } from './resume.js';
 export type { ResumeProbeOptions, ResumeOutcome } from './resume.js';
 export { classifyReplay, checkSnapshot, compareOrdering } from './resume-classify.js';
 export type { ReplayVerdict, SeqHash } from './resume-classify.js';
@@ -27,5 +27,7 @@ export { HealthProbe, HEALTH_SERVICES, judgeHealthz, judgeReadyz } from './healt
 export type { HealthProbeOptions, HealthService } from './health.js';
 export type { PreflightProbeOptions, PreflightEnv } from './preflight.js';
 export { ConnectionChurnLock } from './churn-lock.js';
+export { CanaryWrites, CANARY_NAMESPACE, DEFAULT_DAILY_EVENT_BUDGET } from './canary-writes.js';
+export type { CanaryWritesOptions, DisabledReason, Permit } from './canary-writes.js';
 export { createSpacetimeTarget } from './spacetime-target.js';
 export type { SpacetimeTarget, SpacetimeTargetOptions } from './spacetime-target.js';

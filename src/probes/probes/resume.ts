@@ -26,6 +26,7 @@ import type { Probe, ProbeContext, ProbeCounter, ProbeInstruments, ProbeResult, 
 import { appendArgs, CanaryEventFactory } from './canary-events.js';
 import type { CanaryEvent } from './canary-events.js';
 import { CanaryConnection } from './canary-connection.js';
+import { CANARY_NAMESPACE, CanaryWrites } from './canary-writes.js';
 import { ConnectionChurnLock } from './churn-lock.js';
 import { errorDetail } from './probe-failure.js';
 import { checkSnapshot, classifyReplay, compareOrdering } from './resume-classify.js';
@@ -38,8 +39,11 @@ export const RESUME_OUTCOMES = ['ok', 'gap', 'duplicate', 'reorder', 'stale_rebo
 /** ResumeOutcome is one of RESUME_OUTCOMES. */
 export type ResumeOutcome = (typeof RESUME_OUTCOMES)[number];
 
-/** DEFAULT_RESUME_STREAM is the resume canary's stream. */
-export const DEFAULT_RESUME_STREAM = 'runtime.topic.sentinel.resume';
+/** DEFAULT_RESUME_STREAM is the resume canary's stream (in the canary namespace). */
+export const DEFAULT_RESUME_STREAM = `${CANARY_NAMESPACE}resume`;
+
+/** DEFAULT_RESUME_CLIENT_ID is the resume canary's checkpoint client id: one `stream_checkpoint` row, reused forever. */
+export const DEFAULT_RESUME_CLIENT_ID = `${CANARY_NAMESPACE}resume-client`;
 
 /** DEFAULT_REPLAY_BUDGET_EVENTS is the clients' default replay budget (SYSTEM.md). */
 export const DEFAULT_REPLAY_BUDGET_EVENTS = 20_000;
@@ -53,10 +57,12 @@ export interface ResumeProbeOptions {
   readonly eventsWhileAway?: number;
   /** receiveTimeoutMs bounds each wait for a message (default 10 s). */
   readonly receiveTimeoutMs?: number;
-  /** clientId is the canary client's id in `stream_checkpoint` (default `sentinel-resume`). */
+  /** clientId is the canary client's id in `stream_checkpoint` (default `sentinel.canary.resume-client`). */
   readonly clientId?: string;
   readonly replayBudgetEvents?: number;
   readonly churnLock?: ConnectionChurnLock;
+  /** canary governs the probe's writes (read-only mode, daily event budget); shared per daemon. */
+  readonly canary?: CanaryWrites;
 }
 
 const OUTCOME_REASON: Record<ResumeOutcome, ReasonClass> = {
@@ -99,13 +105,17 @@ export class ResumeProbe implements Probe {
   private clientToken: string | undefined;
   private followerLog: SeqHash[] = [];
   private followFromMs = 0;
+  private readonly canary: CanaryWrites;
 
   constructor(private readonly options: ResumeProbeOptions) {
     this.stream = options.stream ?? DEFAULT_RESUME_STREAM;
     this.k = options.eventsWhileAway ?? 5;
     if (!Number.isInteger(this.k) || this.k < 1) throw new TypeError(`resume: eventsWhileAway must be a positive integer, got ${this.k}`);
     this.receiveTimeoutMs = options.receiveTimeoutMs ?? 10_000;
-    this.clientId = options.clientId ?? 'sentinel-resume';
+    this.clientId = options.clientId ?? DEFAULT_RESUME_CLIENT_ID;
+    this.canary = options.canary ?? new CanaryWrites();
+    this.canary.register(this.stream);
+    if (!this.clientId.startsWith(this.canary.namespace)) throw new TypeError(`resume: client id ${this.clientId} is outside the canary namespace ${this.canary.namespace}`);
     this.budget = options.replayBudgetEvents ?? DEFAULT_REPLAY_BUDGET_EVENTS;
     this.lock = options.churnLock ?? new ConnectionChurnLock();
     this.writer = new CanaryConnection(options.target, async (c, opts) => {
@@ -124,7 +134,12 @@ export class ResumeProbe implements Probe {
     this.reconnects.inc({ probe: 'resume' }, 0);
   }
 
-  async run(ctx: ProbeContext): Promise<ProbeResult> {
+  /** run appends 1 + K canary events per run (the live one and K while away), when permitted. */
+  run(ctx: ProbeContext): Promise<ProbeResult> {
+    return this.canary.guard(this.name, 1 + this.k, this.options.target.http, ctx, () => this.resume(ctx));
+  }
+
+  private async resume(ctx: ProbeContext): Promise<ProbeResult> {
     const start = ctx.clock.nowMs();
     const opts: CallOptions = { signal: ctx.signal, timeoutMs: this.receiveTimeoutMs };
     const detail: Record<string, unknown> = { stream: this.stream, client_id: this.clientId };

@@ -19,7 +19,7 @@ describe('handshake accuracy (issue 3)', () => {
     const target = createSpacetimeTarget({ baseUrl: lab.urls.spacetimedb, database: lab.databaseName, timeoutMs: 3000 });
     const lock = new ConnectionChurnLock();
     const probe = new ConnectionsProbe({ target, sessions: 2, settleTimeoutMs: 600, pollIntervalMs: 10, churnLock: lock });
-    const resume = new ResumeProbe({ target, instruments: instruments(), clientId: 'handshake-neighbour', eventsWhileAway: 2, churnLock: lock });
+    const resume = new ResumeProbe({ target, instruments: instruments(), clientId: 'sentinel.canary.handshake-neighbour', eventsWhileAway: 2, churnLock: lock });
     let seed = 99;
     const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const wrong: string[] = [];

@@ -147,7 +147,7 @@ describe('long-lived canary connections', () => {
   it('delivery and resume reconnect after the lab drops every connection', async () => {
     const inst = instruments();
     const delivery = new DeliveryProbe({ target, instruments: inst, receiveTimeoutMs: 1500 });
-    const resume = new ResumeProbe({ target, instruments: instruments(), clientId: 'restart-check', receiveTimeoutMs: 1500 });
+    const resume = new ResumeProbe({ target, instruments: instruments(), clientId: 'sentinel.canary.restart-check', receiveTimeoutMs: 1500 });
     try {
       expect((await delivery.run(probeContext())).ok).toBe(true);
       expect((await resume.run(probeContext())).ok).toBe(true);

@@ -31,7 +31,7 @@ describe('classification rules', () => {
 
 let lab: Lab;
 let target: SpacetimeTarget;
-const STREAM = 'runtime.topic.sentinel.resume';
+const STREAM = 'sentinel.canary.resume';
 
 beforeAll(async () => {
   lab = await startLab({ ports: { spacetimedb: 0, runtime: 0, control: 0, admin: 0 }, knobs: { traffic: { paused: true } } });
@@ -54,7 +54,7 @@ async function outcomeOf(probe: ResumeProbe): Promise<{ outcome: ResumeOutcome; 
 describe('resume against the lab', () => {
   it('bootstraps, then resumes exactly; each injected fault is classified as injected', async () => {
     const inst = instruments();
-    const probe = new ResumeProbe({ target, instruments: inst, clientId: 'resume-basic', receiveTimeoutMs: 2000 });
+    const probe = new ResumeProbe({ target, instruments: inst, clientId: 'sentinel.canary.resume-basic', receiveTimeoutMs: 2000 });
     try {
       const first = await outcomeOf(probe);
       expect(first.ok).toBe(true);
@@ -72,7 +72,7 @@ describe('resume against the lab', () => {
         // The probe rebases its cursor, so the next run is clean again.
         expect((await outcomeOf(probe)).outcome).toBe('ok');
       }
-      const n = await checkpoint('resume-basic');
+      const n = await checkpoint('sentinel.canary.resume-basic');
       lab.setKnobs({ retention_floor: n + 2 });
       const stale = await outcomeOf(probe);
       expect(stale.outcome, JSON.stringify(stale.detail)).toBe('stale_rebootstrap_ok');
@@ -89,14 +89,14 @@ describe('resume against the lab', () => {
   });
 
   it('a stale cursor whose fresh snapshot is faulty or refused is stale_rebootstrap_failed; the delivery and follower subscriptions never take the fault', async () => {
-    const probe = new ResumeProbe({ target, instruments: instruments(), clientId: 'resume-reboot', receiveTimeoutMs: 2000 });
+    const probe = new ResumeProbe({ target, instruments: instruments(), clientId: 'sentinel.canary.resume-reboot', receiveTimeoutMs: 2000 });
     const delivery = new DeliveryProbe({ target, instruments: instruments(), receiveTimeoutMs: 2000 });
     try {
       expect((await outcomeOf(probe)).ok).toBe(true);
       expect((await outcomeOf(probe)).outcome).toBe('ok');
       for (const fault of ['gap', 'duplicate', 'reorder', 'fail'] as const) {
         // Armed before the run: the probe's follower (re)subscribes live-only first and must leave it.
-        lab.setKnobs({ next_rebootstrap: fault, retention_floor: (await checkpoint('resume-reboot')) + 2 });
+        lab.setKnobs({ next_rebootstrap: fault, retention_floor: (await checkpoint('sentinel.canary.resume-reboot')) + 2 });
         // The delivery probe (its first run subscribes its live follower) must not consume the fault.
         expect((await delivery.run(probeContext(10_000))).ok).toBe(true);
         expect(lab.state().knobs.next_rebootstrap).toBe(fault);
@@ -119,7 +119,7 @@ describe('resume against the lab', () => {
   });
 
   it('reports a timeout while streaming is stopped, and recovers after', async () => {
-    const probe = new ResumeProbe({ target, instruments: instruments(), clientId: 'resume-stop', receiveTimeoutMs: 400 });
+    const probe = new ResumeProbe({ target, instruments: instruments(), clientId: 'sentinel.canary.resume-stop', receiveTimeoutMs: 400 });
     try {
       await outcomeOf(probe);
       lab.setKnobs({ streaming_stopped: true });
@@ -167,11 +167,11 @@ describe('resume accuracy (issue 3): 200 injected runs and 200 healthy runs', ()
 
   it('classifies every injected fault as injected and raises zero false alarms', { timeout: 180_000 }, async () => {
     const inst = instruments();
-    const probe = new ResumeProbe({ target, instruments: inst, clientId: 'resume-accuracy', eventsWhileAway: 3, receiveTimeoutMs: 2000 });
+    const probe = new ResumeProbe({ target, instruments: inst, clientId: 'sentinel.canary.resume-accuracy', eventsWhileAway: 3, receiveTimeoutMs: 2000 });
     try {
       await outcomeOf(probe); // bootstrap
-      const injected = await accuracy(probe, inst, 'resume-accuracy', 200, true);
-      const healthy = await accuracy(probe, inst, 'resume-accuracy', 200, false);
+      const injected = await accuracy(probe, inst, 'sentinel.canary.resume-accuracy', 200, true);
+      const healthy = await accuracy(probe, inst, 'sentinel.canary.resume-accuracy', 200, false);
       const wrong = [...injected, ...healthy].filter(([k]) => k.split('->')[0] !== k.split('->')[1]);
       expect(wrong, JSON.stringify([...injected])).toEqual([]);
       const total = [...injected.values()].reduce((a, b) => a + b, 0);
