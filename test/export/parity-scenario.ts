@@ -59,7 +59,7 @@ export async function replayBurst(h: ParityHarness): Promise<void> {
   const state = await h.labState();
   const client = state.clients[0]?.client_id;
   // With every publish failing the mirror has created no stream yet: burst into one the clients follow.
-  const stream = state.streams.find((s) => !s.stream_id.startsWith('runtime.topic.sentinel.'))?.stream_id ?? state.clients[0]?.streams[0]?.stream_id;
+  const stream = state.streams.find((s) => !s.stream_id.startsWith('sentinel.canary.'))?.stream_id ?? state.clients[0]?.streams[0]?.stream_id;
   if (!client || !stream) throw new Error('the lab has no simulated client or traffic stream');
   await h.setKnobs({ slow_clients: [client] });
   for (let i = 0; i < 21; i++) {
