@@ -4,7 +4,18 @@
  * and labels it has in the store. A series is shown while the PromQL engine would still return it
  * for an instant query now: its newest sample is not a stale marker and lies within the lookback
  * delta. So a series a probe stopped reporting leaves /metrics when it leaves the sentinel's own
- * queries, and the scraping Prometheus marks it stale at its next scrape.
+ * queries.
+ *
+ * Timestamps: counters and histograms carry their sample's own time, gauges none. Reasons:
+ * 1. A scraper without timestamps re-samples a step function at its scrape times: the old value
+ *    stays in its samples until the scrape after the probe's next run, so a `[10m]` window over a
+ *    counter lets an increase go up to one probe interval later than in the sentinel. With the
+ *    probe's timestamps both engines hold the same samples and the window edges agree.
+ * 2. Prometheus never marks a series with explicit timestamps stale (scrape.go tracks staleness
+ *    only for samples without one). Cumulative series are never stale-marked by the probes, so
+ *    nothing is lost; a per-run gauge is stale-marked when a run stops reporting it (a drill
+ *    relabelling it, a failed run), and only without a timestamp does it leave Prometheus at the
+ *    next scrape, as it leaves the sentinel's queries at once.
  */
 import { labelsKey } from '../store/index.js';
 import type { Labels, LatestReader } from '../store/index.js';
@@ -66,13 +77,14 @@ export class StoreFamilies implements FamilySource {
         if (sample.stale || sample.t < minT) continue;
         let f = families.get(info.family);
         if (!f) families.set(info.family, (f = { name: info.family, type: info.type, help: info.help, series: [] }));
-        f.series.push({ name, labels: withoutName(labels), value: sample.v, sortKey: info.type === 'histogram' ? histogramSortKey(name, info.family, labels) : '' });
+        const timestampMs = info.type === 'counter' || info.type === 'histogram' ? sample.t : undefined;
+        f.series.push({ name, labels: withoutName(labels), value: sample.v, timestampMs, sortKey: info.type === 'histogram' ? histogramSortKey(name, info.family, labels) : '' });
       }
     }
     const out: ExposedFamily[] = [];
     for (const f of [...families.values()].sort((a, b) => compare(a.name, b.name))) {
       const series = f.type === 'histogram' ? [...f.series].sort((a, b) => compare(a.sortKey, b.sortKey)) : f.series;
-      out.push({ name: f.name, type: f.type, help: f.help, series: series.map(({ name, labels, value }) => ({ name, labels, value })) });
+      out.push({ name: f.name, type: f.type, help: f.help, series: series.map(({ name, labels, value, timestampMs }) => (timestampMs === undefined ? { name, labels, value } : { name, labels, value, timestampMs })) });
     }
     return out;
   }

@@ -2,8 +2,7 @@
  * The Prometheus text exposition format, version 0.0.4, as client_golang's `expfmt` writes it
  * (`expfmt/text_create.go`): `# HELP` and `# TYPE` once per family, then one line per series,
  * label values escaped (`\\`, `\"`, `\n`), HELP text escaped (`\\`, `\n`), and the special
- * values `+Inf`, `-Inf`, `NaN`. No timestamps: the scraper stamps each sample with its scrape
- * time and marks a series stale once it is no longer exposed, as for any instrumented target.
+ * values `+Inf`, `-Inf`, `NaN`, and an optional timestamp in ms after the value.
  */
 import type { MetricType } from '../store/index.js';
 
@@ -16,6 +15,8 @@ export interface ExposedSeries {
   /** labels exclude `__name__`. */
   readonly labels: Readonly<Record<string, string>>;
   readonly value: number;
+  /** timestampMs, when set, is printed after the value (the sample's own time). */
+  readonly timestampMs?: number;
 }
 
 /** ExposedFamily is one metric family with its metadata and current series. */
@@ -58,7 +59,7 @@ export function renderFamilies(families: readonly ExposedFamily[]): string {
   for (const f of families) {
     if (f.series.length === 0) continue;
     out += `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
-    for (const s of f.series) out += `${s.name}${formatLabels(s.labels)} ${formatValue(s.value)}\n`;
+    for (const s of f.series) out += `${s.name}${formatLabels(s.labels)} ${formatValue(s.value)}${s.timestampMs === undefined ? '' : ` ${Math.round(s.timestampMs)}`}\n`;
   }
   return out;
 }

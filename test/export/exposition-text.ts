@@ -11,6 +11,7 @@ export interface ParsedSample {
   readonly name: string;
   readonly labels: Record<string, string>;
   readonly value: number;
+  readonly timestampMs?: number;
 }
 
 /** ParsedFamily is one family: HELP, TYPE and its samples in order. */
@@ -34,7 +35,7 @@ export function promtoolCheckMetrics(text: string): PromtoolResult {
   return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
 }
 
-const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
+const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: (-?\d+))?$/;
 const LABEL = /\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(,|$)/y;
 
 function parseValue(s: string): number {
@@ -104,7 +105,7 @@ export function parseExposition(text: string): Map<string, ParsedFamily> {
         labels[l[1]] = unescape(l[2]);
       }
     }
-    enter(familyOf(m[1], families)).samples.push({ name: m[1], labels, value: parseValue(m[3]) });
+    enter(familyOf(m[1], families)).samples.push({ name: m[1], labels, value: parseValue(m[3]), ...(m[4] !== undefined ? { timestampMs: Number(m[4]) } : {}) });
   });
   return families;
 }

@@ -67,6 +67,10 @@ describe('MetricsExposition', () => {
     expect([...exposed.keys()].sort()).toEqual([...stored.keys()].sort());
     for (const [k, v] of stored) expect(exposed.get(k), k).toBe(v);
 
+    // Cumulative series carry the probe run's time (window edges then agree with Prometheus'), gauges none (so they go stale at once).
+    expect(families.get('sentinel_resume_total')?.samples.every((x) => x.timestampMs === T0)).toBe(true);
+    expect(families.get('sentinel_delivery_latency_seconds')?.samples.every((x) => x.timestampMs === T0)).toBe(true);
+    expect(families.get('sentinel_replay_lag_events')?.samples[0].timestampMs).toBeUndefined();
     expect(families.get('sentinel_resume_total')?.type).toBe('counter');
     expect(families.get('sentinel_resume_total')?.help).toBe('Resume probe runs by outcome.');
     expect(families.get('sentinel_replay_lag_events')).toMatchObject({ type: 'gauge', help: 'Events a client is behind.' });

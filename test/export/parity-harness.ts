@@ -326,7 +326,15 @@ export interface ParityRow {
  * times within `toleranceMs`. Events closer than the tolerance to the end of the window are not
  * judged (the other engine may simply not have evaluated yet).
  */
-export function compareTimelines(sentinel: AlertTimelines, prometheus: AlertTimelines, toleranceMs: number, endMs: number, include: (identity: string) => boolean = () => true): ParityRow[] {
+export function compareTimelines(
+  sentinel: AlertTimelines,
+  prometheus: AlertTimelines,
+  toleranceMs: number,
+  endMs: number,
+  include: (identity: string) => boolean = () => true,
+  /** sampled names alerts whose value depends on how often a gauge is sampled: their resolution is reported, not judged. */
+  sampled: (identity: string) => boolean = () => false,
+): ParityRow[] {
   const rows: ParityRow[] = [];
   const ids = [...new Set([...sentinel.keys(), ...prometheus.keys()])].filter(include).sort();
   const judged = (t: number | undefined): boolean => t !== undefined && t < endMs - 2 * toleranceMs;
@@ -345,7 +353,7 @@ export function compareTimelines(sentinel: AlertTimelines, prometheus: AlertTime
       };
       check('active', s?.activeAtMs, p?.activeAtMs);
       check('fired', s?.firedAtMs, p?.firedAtMs);
-      check('resolved', s?.resolvedAtMs, p?.resolvedAtMs);
+      if (!sampled(id)) check('resolved', s?.resolvedAtMs, p?.resolvedAtMs);
       rows.push({ identity: id, sentinel: s, prometheus: p, problems });
     }
   }

@@ -110,3 +110,13 @@ export const PARITY_ALERTS = [
 
 /** OPERATOR_ALERTS are the operators' deploy alerts the compatibility export brings to life in the lab. */
 export const OPERATOR_ALERTS = ['OpenAgentsSpacetimeReplayLagP95High', 'OpenAgentsSpacetimeStaleCursorRateHigh'] as const;
+
+/**
+ * isGaugeWindow names the alerts over a window of a gauge (`quantile_over_time` of the replay lag):
+ * Prometheus samples the gauge at every scrape, the sentinel at every probe run, so the quantile
+ * itself differs and its crossings (mostly its resolution, as the window drains) can be seconds
+ * apart. Counters and histograms are exported with their sample times, so their windows agree.
+ */
+export function isGaugeWindow(identity: string): boolean {
+  return identity.startsWith('SpacetimeReplayLagP95SLO{');
+}
