@@ -44,6 +44,12 @@ export interface ParityOptions {
   readonly knobs?: Record<string, unknown>;
   /** patchConfig edits the daemon's config (probe schedules) after the harness' own edits. */
   readonly patchConfig?: (doc: Document) => void;
+  /**
+   * prepareLab runs against the lab before the daemon and Prometheus start: heavy lab changes
+   * (bursts) stall the test's process, which the lab shares with the daemon, and a stalled daemon
+   * misses scrapes.
+   */
+  readonly prepareLab?: (lab: LabAdmin) => Promise<void>;
   /** operatorRules also loads the operators' deploy groups into Prometheus (and compat_metrics on the daemon). */
   readonly operatorRules?: boolean;
 }
@@ -60,6 +66,25 @@ export interface Episode {
 
 /** AlertTimelines maps an alert identity (name and labels, without job/instance) to its episodes. */
 export type AlertTimelines = Map<string, Episode[]>;
+
+/** LabAdmin is the lab's admin API as the scenario uses it. */
+export interface LabAdmin {
+  setKnobs(knobs: Record<string, unknown>): Promise<void>;
+  labState(): Promise<LabState>;
+}
+
+function labAdmin(adminUrl: string): LabAdmin {
+  return {
+    async setKnobs(knobs) {
+      const res = await fetch(`${adminUrl}/lab/knobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(knobs), signal: AbortSignal.timeout(30_000) });
+      if (res.status !== 200) throw new Error(`POST /lab/knobs ${JSON.stringify(knobs)}: ${res.status} ${await res.text()}`);
+    },
+    async labState() {
+      const res = await fetch(`${adminUrl}/lab/state`, { signal: AbortSignal.timeout(5000) });
+      return (await res.json()) as LabState;
+    },
+  };
+}
 
 /** LabState is the part of `GET /lab/state` the scenario reads. */
 export interface LabState {
@@ -207,6 +232,8 @@ export async function startParityHarness(options: ParityOptions): Promise<Parity
       options.patchConfig?.(doc);
     };
     env = await startLabEnvironment({ workDir: join(work, 'env'), evidenceDir: join(work, 'evidence'), patchConfig, ...(options.knobs ? { knobs: options.knobs } : {}) });
+    const admin = labAdmin(env.urls.admin);
+    await options.prepareLab?.(admin);
     const config = loadConfig(env.configFile);
     const sentinelUrl = `http://127.0.0.1:${daemonPort}`;
 
@@ -275,14 +302,8 @@ export async function startParityHarness(options: ParityOptions): Promise<Parity
       sentinelUrl,
       prometheusUrl,
       startedAtMs,
-      async setKnobs(knobs) {
-        const res = await fetch(`${labEnv.urls.admin}/lab/knobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(knobs), signal: AbortSignal.timeout(30_000) });
-        if (res.status !== 200) throw new Error(`POST /lab/knobs ${JSON.stringify(knobs)}: ${res.status} ${await res.text()}`);
-      },
-      async labState() {
-        const res = await fetch(`${labEnv.urls.admin}/lab/state`, { signal: AbortSignal.timeout(5000) });
-        return (await res.json()) as LabState;
-      },
+      setKnobs: admin.setKnobs,
+      labState: admin.labState,
       addToxic: (proxy, toxic) => driver.addToxic(proxy, toxic),
       removeToxic: (proxy, name) => driver.removeToxic(proxy, name),
       async timelines(sinceMs) {

@@ -3,7 +3,7 @@
  * lab knobs that trigger each alert of the shipped rules, and the alerts each step must raise.
  */
 import type { Document } from 'yaml';
-import type { ParityHarness } from './parity-harness.js';
+import type { LabAdmin, ParityHarness } from './parity-harness.js';
 
 /** SCRAPE_INTERVAL_MS and EVAL_INTERVAL_MS: the tolerance of a comparison is their sum. */
 export const SCRAPE_INTERVAL_MS = 1000;
@@ -24,14 +24,18 @@ export async function startTraffic(h: ParityHarness): Promise<void> {
 /** A live route declared retired: no lab knob revives a retired route, so the configuration does. */
 export const REVIVED_ROUTE = '/api/v1/control/status';
 
-/** fastProbes gives every probe a schedule of a few seconds, so alerts move within a test. */
+/**
+ * fastProbes gives every probe a schedule of a few seconds, so alerts move within a test. No probe
+ * runs more often than the rules evaluate: a value a probe holds for less than one evaluation
+ * interval may be seen by one engine and not the other.
+ */
 export function fastProbes(doc: Document): void {
   const set = (probe: string, schedule: string, timeout: string, params?: Record<string, unknown>): void => {
     doc.setIn(['probes', probe, 'schedule'], schedule);
     doc.setIn(['probes', probe, 'timeout'], timeout);
     for (const [k, v] of Object.entries(params ?? {})) doc.setIn(['probes', probe, 'params', k], doc.createNode(v));
   };
-  set('runtime_metrics', '* * * * * *', '900ms');
+  set('runtime_metrics', '*/2 * * * * *', '1900ms');
   set('replay_lag', '*/2 * * * * *', '1900ms');
   set('delivery', '*/2 * * * * *', '1900ms', { receive_timeout: '1500ms' });
   set('resume', '*/3 * * * * *', '2900ms', { receive_timeout: '1s' });
@@ -52,20 +56,16 @@ export interface Step {
 
 /**
  * replayBurst stops one simulated client and appends 10,500 events to a stream it follows
- * (threshold 3 is 10,000), in small bursts: the lab shares the test's process with the daemon, and
- * one large burst would stall the daemon past Prometheus' scrape timeout.
+ * (threshold 3 is 10,000). It runs before the daemon starts (`prepareLab`): the burst stalls the
+ * process the lab shares with the daemon.
  */
-export async function replayBurst(h: ParityHarness): Promise<void> {
-  const state = await h.labState();
+export async function replayBurst(lab: LabAdmin): Promise<void> {
+  const state = await lab.labState();
   const client = state.clients[0]?.client_id;
   // With every publish failing the mirror has created no stream yet: burst into one the clients follow.
   const stream = state.streams.find((s) => !s.stream_id.startsWith('sentinel.canary.'))?.stream_id ?? state.clients[0]?.streams[0]?.stream_id;
   if (!client || !stream) throw new Error('the lab has no simulated client or traffic stream');
-  await h.setKnobs({ slow_clients: [client] });
-  for (let i = 0; i < 21; i++) {
-    await h.setKnobs({ append_burst: { stream, count: 500 } });
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  await lab.setKnobs({ slow_clients: [client], append_burst: { stream, count: 10_500 } });
 }
 
 /** faultsOn starts every fault that leaves the WebSocket handshake working: token failures, stopped streaming, stale-cursor incidents, a replay gap. */

@@ -42,7 +42,7 @@ describe('the shipped rules in a real Prometheus scraping the daemon fire as the
   let operatorActive: string[] = [];
 
   beforeAll(async () => {
-    h = await startParityHarness({ scrapeIntervalMs: SCRAPE_INTERVAL_MS, evalIntervalMs: EVAL_INTERVAL_MS, knobs: START_KNOBS, patchConfig: fastProbes, operatorRules: true });
+    h = await startParityHarness({ scrapeIntervalMs: SCRAPE_INTERVAL_MS, evalIntervalMs: EVAL_INTERVAL_MS, knobs: START_KNOBS, patchConfig: fastProbes, prepareLab: replayBurst, operatorRules: true });
   }, 60_000);
 
   afterAll(async () => {
@@ -54,7 +54,7 @@ describe('the shipped rules in a real Prometheus scraping the daemon fire as the
     // the canaries have a healthy start.
     await h.waitScraped();
     await startTraffic(h);
-    await replayBurst(h);
+    await sleep(10_000);
     await faultsOn(h);
     // The 1m alerts (resume outcome, ordering divergence, connected-not-streaming, retired route) fire.
     await sleep(75_000);
