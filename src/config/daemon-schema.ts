@@ -73,7 +73,7 @@ const probes = z.strictObject(
           services: z
             .array(z.enum(HEALTH_CHECKED_SERVICES, expecting(`one of ${HEALTH_CHECKED_SERVICES.join(', ')}`)), expecting('a list of services'))
             .min(1)
-            .default([...HEALTH_CHECKED_SERVICES]),
+            .default(['runtime', 'control']),
         },
         expecting('a mapping'),
       ),

@@ -14,7 +14,7 @@ import type { LabRequest, LabResponse } from './axum-router.js';
 import { textResponse } from './axum-router.js';
 
 /** FieldKind is the Rust type of one struct field. */
-export type FieldKind = 'string' | 'vec_string' | 'option_string' | 'option_u32';
+export type FieldKind = 'string' | 'vec_string' | 'option_string' | 'option_u32' | 'option_bool' | 'option_value';
 
 /** StructField is one field; `defaulted` is `#[serde(default)]`. */
 export interface StructField {
@@ -29,8 +29,11 @@ export interface StructSchema {
   readonly fields: readonly StructField[];
 }
 
-/** JsonValues are the deserialized fields: `string[]`, `string`, `number`, or `null` for None. */
-export type JsonValues = Record<string, string | string[] | number | null>;
+/** FieldValue is one deserialized field: `null` is None; `option_value` fields hold any parsed JSON. */
+export type FieldValue = string | string[] | number | boolean | null | { readonly json: unknown };
+
+/** JsonValues are the deserialized fields by name. */
+export type JsonValues = Record<string, FieldValue>;
 
 /** JsonExtraction is the extracted struct or axum's rejection. */
 export type JsonExtraction = { readonly ok: true; readonly value: JsonValues } | { readonly ok: false; readonly response: LabResponse };
@@ -481,7 +484,26 @@ class StructDeserializer {
     }
   }
 
-  private field(f: StructField): string | string[] | number | null {
+  private bool(): boolean {
+    const c = this.whitespace();
+    if (c === undefined) throw this.peekError('EOF while parsing a value');
+    if (c === 0x74 || c === 0x66) {
+      this.i += 1;
+      this.ident(c === 0x74 ? 'rue' : 'alse');
+      return c === 0x74;
+    }
+    throw this.invalidType('a boolean');
+  }
+
+  /** value is `serde_json::Value`: any JSON, kept as parsed. */
+  private value(): { readonly json: unknown } {
+    this.whitespace();
+    const start = this.i;
+    this.ignoreValue();
+    return { json: JSON.parse(this.b.subarray(start, this.i).toString('utf8')) as unknown };
+  }
+
+  private field(f: StructField): FieldValue {
     switch (f.kind) {
       case 'string':
         return this.string();
@@ -491,6 +513,10 @@ class StructDeserializer {
         return this.optionalNull() ? null : this.string();
       case 'option_u32':
         return this.optionalNull() ? null : this.u32();
+      case 'option_bool':
+        return this.optionalNull() ? null : this.bool();
+      case 'option_value':
+        return this.optionalNull() ? null : this.value();
     }
   }
 

@@ -10,19 +10,22 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { AxumRouter, serveLab } from './axum-router.js';
 import type { RouteSpec } from './axum-router.js';
-import { instantAt } from './chrono-time.js';
+import { instantAt, toSerde } from './chrono-time.js';
 import type { ChronoInstant } from './chrono-time.js';
 import { CONTROL_STATUS_PATH, controlStatusHandler } from './control/control-status.js';
-import { protectedGates } from './control/gates.js';
+import { adminEmailGate, protectedGates } from './control/gates.js';
 import { controlHealthz, controlReadyz } from './control/health.js';
 import { withControlLayers } from './control/http-layers.js';
 import { LabIdentity } from './control/identity.js';
 import { GUEST_SESSION_PATH, guestSessionHandler } from './control/legacy-chat.js';
 import { ControlCounters } from './control/observability.js';
 import {
+  OverrideStore,
   RUNTIME_ROUTING_EVALUATE_PATH,
+  RUNTIME_ROUTING_OVERRIDE_PATH,
   RUNTIME_ROUTING_STATUS_PATH,
   runtimeRoutingEvaluateHandler,
+  runtimeRoutingOverrideHandler,
   runtimeRoutingStatusHandler,
 } from './control/runtime-routing.js';
 import type { RuntimeRoutingSettings } from './control/runtime-routing.js';
@@ -53,6 +56,8 @@ export interface ControlServiceOptions {
   readonly runtimeRouting: () => RuntimeRoutingSettings;
   /** evaluateFailsWith is the `runtime_routing.evaluate_fails_with` knob. */
   readonly evaluateFailsWith: () => number | null;
+  /** isAdmin is the `control_admin` knob: the lab user's email is in the control's admin emails. */
+  readonly isAdmin: () => boolean;
   /** ready is the control half of the `readiness` knob. */
   readonly ready: () => boolean;
   readonly logger: Logger;
@@ -78,7 +83,8 @@ export class ControlService {
     const issuer = new SyncTokenIssuer(() => tokenConfig);
     const now = (): ChronoInstant => instantAt(opts.nowMs(), (opts.subMillisecondNanos ?? defaultSubMillisecondNanos)());
     const gates = protectedGates(this.identity);
-    const routingDeps = { identity: this.identity, settings: opts.runtimeRouting, evaluateFailsWith: opts.evaluateFailsWith };
+    const overrides = new OverrideStore();
+    const routingDeps = { identity: this.identity, settings: opts.runtimeRouting, evaluateFailsWith: opts.evaluateFailsWith, overrides, nowText: () => toSerde(now()) };
     const routes: RouteSpec[] = [
       { path: '/healthz', methods: { GET: () => controlHealthz((opts.nowMs() - this.startedAtMs) / 1000) } },
       { path: '/readyz', methods: { GET: () => controlReadyz(opts.ready()) } },
@@ -95,9 +101,18 @@ export class ControlService {
           }),
         },
       },
-      { path: CONTROL_STATUS_PATH, gates, methods: { GET: controlStatusHandler({ identity: this.identity, runtimeRouting: opts.runtimeRouting, defaultTransport: () => 'spacetime_ws' }) } },
+      {
+        path: CONTROL_STATUS_PATH,
+        gates,
+        methods: { GET: controlStatusHandler({ identity: this.identity, runtimeRouting: opts.runtimeRouting, overrides, defaultTransport: () => 'spacetime_ws' }) },
+      },
       { path: RUNTIME_ROUTING_STATUS_PATH, gates, methods: { GET: runtimeRoutingStatusHandler(routingDeps) } },
       { path: RUNTIME_ROUTING_EVALUATE_PATH, gates, methods: { POST: runtimeRoutingEvaluateHandler(routingDeps) } },
+      {
+        path: RUNTIME_ROUTING_OVERRIDE_PATH,
+        gates: [...gates, adminEmailGate(this.identity, () => opts.isAdmin())],
+        methods: { POST: runtimeRoutingOverrideHandler(routingDeps) },
+      },
       { path: GUEST_SESSION_PATH, gates, methods: { GET: guestSessionHandler(this.identity, this.counterValues) } },
     ];
     const router = new AxumRouter(routes);

@@ -99,10 +99,16 @@ export interface LabKnobs {
   runtime_routing: RuntimeRoutingKnob;
   /** readiness: false makes that service's `/readyz` answer 503 `not_ready`. */
   readiness: { runtime: boolean; control: boolean };
+  /**
+   * control_admin puts the lab user's email in the control's admin emails (`OA_ADMIN_EMAILS`,
+   * empty by default), which `POST /api/v1/control/runtime-routing/override` requires.
+   */
+  control_admin: boolean;
 }
 
 /** RuntimeRoutingKnob is the `runtime_routing` knob. */
 export interface RuntimeRoutingKnob {
+  overrides_enabled: boolean;
   canary_user_percent: number;
   canary_autopilot_percent: number;
   shadow_enabled: boolean;
@@ -146,8 +152,9 @@ export function defaultKnobs(): LabKnobs {
     auth_failures_per_minute: { unauthorized: 0, token_expired: 0 },
     stale_cursor_events_per_minute: 0,
     runtime_fields: 'published',
-    runtime_routing: { canary_user_percent: 0, canary_autopilot_percent: 0, shadow_enabled: false, shadow_sample_rate: 1, force_control_service: false, evaluate_fails_with: null },
+    runtime_routing: { overrides_enabled: true, canary_user_percent: 0, canary_autopilot_percent: 0, shadow_enabled: false, shadow_sample_rate: 1, force_control_service: false, evaluate_fails_with: null },
     readiness: { runtime: true, control: true },
+    control_admin: false,
   };
 }
 
@@ -155,7 +162,7 @@ export function defaultKnobs(): LabKnobs {
 export const KNOB_NAMES = [
   'traffic', 'retention_floor', 'publish_failures', 'publish_failure_kind', 'token_failure_ratio', 'slow_clients', 'dead_clients', 'restart', 'next_resume',
   'next_rebootstrap', 'streaming_stopped', 'leak_connection_rows', 'enforce_caller_auth', 'auth_failures_per_minute', 'stale_cursor_events_per_minute',
-  'runtime_fields', 'append_burst', 'after_ms', 'runtime_routing', 'readiness',
+  'runtime_fields', 'append_burst', 'after_ms', 'runtime_routing', 'readiness', 'control_admin',
 ] as const;
 
 function fail(message: string): never {
@@ -191,13 +198,14 @@ function percent(name: string, v: unknown): number {
 }
 
 function runtimeRoutingKnob(v: unknown, current: RuntimeRoutingKnob): RuntimeRoutingKnob {
-  if (!isObject(v)) fail('knob runtime_routing must be an object {canary_user_percent?, canary_autopilot_percent?, shadow_enabled?, shadow_sample_rate?, force_control_service?, evaluate_fails_with?}');
+  if (!isObject(v)) fail('knob runtime_routing must be an object {overrides_enabled?, canary_user_percent?, canary_autopilot_percent?, shadow_enabled?, shadow_sample_rate?, force_control_service?, evaluate_fails_with?}');
   onlyKeys('runtime_routing', v, Object.keys(current));
   const failsWith = v.evaluate_fails_with;
   if (failsWith !== undefined && failsWith !== null && (typeof failsWith !== 'number' || !Number.isInteger(failsWith) || failsWith < 500 || failsWith > 599)) {
     fail(`knob runtime_routing.evaluate_fails_with must be a 5xx status or null, got ${JSON.stringify(failsWith)}`);
   }
   return {
+    overrides_enabled: v.overrides_enabled === undefined ? current.overrides_enabled : bool('runtime_routing.overrides_enabled', v.overrides_enabled),
     canary_user_percent: v.canary_user_percent === undefined ? current.canary_user_percent : percent('runtime_routing.canary_user_percent', v.canary_user_percent),
     canary_autopilot_percent: v.canary_autopilot_percent === undefined ? current.canary_autopilot_percent : percent('runtime_routing.canary_autopilot_percent', v.canary_autopilot_percent),
     shadow_enabled: v.shadow_enabled === undefined ? current.shadow_enabled : bool('runtime_routing.shadow_enabled', v.shadow_enabled),
@@ -293,6 +301,9 @@ export function parseKnobPatch(input: unknown, current: LabKnobs): KnobPatch {
         break;
       case 'runtime_routing':
         knobs.runtime_routing = runtimeRoutingKnob(v, current.runtime_routing);
+        break;
+      case 'control_admin':
+        knobs.control_admin = bool(name, v);
         break;
       case 'readiness': {
         if (!isObject(v)) fail('knob readiness must be an object {runtime?, control?}');

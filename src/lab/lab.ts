@@ -338,8 +338,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       shadowEnabled: knobs.runtime_routing.shadow_enabled,
       shadowSampleRate: knobs.runtime_routing.shadow_sample_rate,
       forceControlService: knobs.runtime_routing.force_control_service,
+      overridesEnabled: knobs.runtime_routing.overrides_enabled,
     }),
     evaluateFailsWith: () => knobs.runtime_routing.evaluate_fails_with,
+    isAdmin: () => knobs.control_admin,
     ready: () => knobs.readiness.control,
     logger,
   });

@@ -42,7 +42,7 @@ beforeAll(async () => {
   userId = (dig(await status.json(), 'data', 'activeOrgId') as string).replace(/^user:/, '');
 });
 afterEach(() => {
-  lab.setKnobs({ token_failure_ratio: 0, runtime_fields: 'published', readiness: { runtime: true, control: true }, runtime_routing: { canary_user_percent: 0, canary_autopilot_percent: 0, shadow_enabled: false, evaluate_fails_with: null } });
+  lab.setKnobs({ token_failure_ratio: 0, runtime_fields: 'published', control_admin: false, readiness: { runtime: true, control: true }, runtime_routing: { canary_user_percent: 0, canary_autopilot_percent: 0, shadow_enabled: false, evaluate_fails_with: null } });
 });
 afterAll(async () => {
   await lab.close();
@@ -293,6 +293,56 @@ describe('lab control: runtime routing', () => {
     lab.setKnobs({ runtime_routing: { canary_user_percent: 0, evaluate_fails_with: 500 } });
     const failed = await evaluate('{"thread_id":"t-1"}');
     expect([failed.status, dig(JSON.parse(failed.text), 'error', 'code')]).toEqual([500, 'internal_error']);
+  });
+});
+
+describe('lab control: runtime-routing overrides', () => {
+  const override = (body: unknown, headers: Record<string, string> = { ...session(), ...json }): Promise<{ status: number; text: string }> =>
+    call(`${lab.urls.control}/api/v1/control/runtime-routing/override`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const evaluate = async (): Promise<Record<string, unknown>> =>
+    (JSON.parse((await call(`${lab.urls.control}/api/v1/control/runtime-routing/evaluate`, { method: 'POST', headers: { ...session(), ...json }, body: '{"thread_id":"t-1"}' })).text) as { data: Record<string, unknown> }).data;
+
+  afterEach(async () => {
+    lab.setKnobs({ control_admin: true, runtime_routing: { overrides_enabled: true } });
+    await override({ scope_type: 'user', scope_id: userId, driver: 'control_service', is_active: false });
+    lab.setKnobs({ control_admin: false });
+  });
+
+  it('needs an admin email (none by default: 403 Forbidden.) after the session gate', async () => {
+    expect((await override({ scope_type: 'user', scope_id: userId, driver: 'runtime_service' }, json)).status).toBe(401);
+    const res = await override({ scope_type: 'user', scope_id: userId, driver: 'runtime_service' });
+    expect([res.status, res.text]).toEqual([403, '{"message":"Forbidden.","error":{"code":"forbidden","message":"Forbidden."}}']);
+  });
+
+  it('stores a user override that evaluate honours and both status routes list, until it is deactivated or overrides are off', async () => {
+    lab.setKnobs({ control_admin: true });
+    const res = await override({ scope_type: 'User', scope_id: ` ${userId} `, driver: 'runtime', reason: 'rollback drill' });
+    expect(res.status).toBe(200);
+    const data = (JSON.parse(res.text) as { data: { override: Record<string, unknown>; status: Record<string, unknown> } }).data;
+    expect(Object.keys(data.override)).toEqual(['id', 'scope_type', 'scope_id', 'driver', 'is_active', 'reason', 'meta', 'created_at', 'updated_at']);
+    expect(data.override).toMatchObject({ scope_type: 'user', scope_id: userId, driver: 'runtime_service', is_active: true, reason: 'rollback drill', meta: null });
+    expect(data.override.id).toMatch(/^rdo_[0-9a-f]{32}$/);
+    expect(data.status.overrides).toEqual([data.override]);
+    expect(await evaluate()).toMatchObject({ driver: 'runtime_service', reason: 'user_override', user_override: 'runtime_service' });
+    const status = JSON.parse((await call(`${lab.urls.control}/api/v1/control/status`, { headers: session() })).text) as Record<string, unknown>;
+    expect(dig(status, 'data', 'runtimeRouting', 'overrides', 0, 'scope_id')).toBe(userId);
+    lab.setKnobs({ runtime_routing: { overrides_enabled: false } });
+    expect(await evaluate()).toMatchObject({ driver: 'control_service', reason: 'default_driver' });
+    lab.setKnobs({ runtime_routing: { overrides_enabled: true } });
+    await override({ scope_type: 'user', scope_id: userId, driver: 'runtime_service', is_active: false });
+    expect(await evaluate()).toMatchObject({ driver: 'control_service', reason: 'default_driver' });
+  });
+
+  it('validates as the real handler does', async () => {
+    lab.setKnobs({ control_admin: true });
+    const cases: Array<[unknown, string]> = [
+      [{ scope_type: 'team', scope_id: 'x', driver: 'runtime' }, '{"message":"Scope type must be one of: user, autopilot.","error":{"code":"invalid_request","message":"Scope type must be one of: user, autopilot."},"errors":{"scope_type":["Scope type must be one of: user, autopilot."]}}'],
+      [{ scope_type: 'user', scope_id: ' ', driver: 'runtime' }, '{"message":"Scope id is required.","error":{"code":"invalid_request","message":"Scope id is required."},"errors":{"scope_id":["Scope id is required."]}}'],
+      [{ scope_type: 'user', scope_id: 'x', driver: 'elixir' }, '{"message":"Driver must be one of: control_service, runtime_service (legacy/elixir accepted).","error":{"code":"invalid_request","message":"Driver must be one of: control_service, runtime_service (legacy/elixir accepted)."},"errors":{"driver":["Driver must be one of: control_service, runtime_service (legacy/elixir accepted)."]}}'],
+      [{ scope_type: 'user', scope_id: 'x' }, 'Failed to deserialize the JSON body into the target type: missing field `driver` at line 1 column 36'],
+      [{ scope_type: 'user', scope_id: 'x', driver: 'runtime', is_active: 'yes' }, 'Failed to deserialize the JSON body into the target type: is_active: invalid type: string "yes", expected a boolean at line 1 column 72'],
+    ];
+    for (const [body, want] of cases) expect((await override(body)).text).toBe(want);
   });
 });
 

@@ -12,7 +12,7 @@ import { CONTROL_SERVICE_NAME } from './health.js';
 import { bearerToken } from './identity.js';
 import type { LabIdentity } from './identity.js';
 import { routingStatus } from './runtime-routing.js';
-import type { RuntimeRoutingSettings } from './runtime-routing.js';
+import type { OverrideStore, RuntimeRoutingSettings } from './runtime-routing.js';
 import { SYNC_TOKEN_PATH } from './sync-token.js';
 
 /** CONTROL_STATUS_PATH is `ROUTE_V1_CONTROL_STATUS`. */
@@ -22,6 +22,7 @@ export const CONTROL_STATUS_PATH = '/api/v1/control/status';
 export interface ControlStatusDeps {
   readonly identity: LabIdentity;
   readonly runtimeRouting: () => RuntimeRoutingSettings;
+  readonly overrides: OverrideStore;
   /** defaultTransport is `syncCutover.defaultTransport` (the lab's `control_default_transport` knob). */
   readonly defaultTransport: () => string;
 }
@@ -45,7 +46,7 @@ export function controlStatusHandler(deps: ControlStatusDeps): (req: LabRequest)
           maxSchemaVersion: 1,
         },
         routeSplit: ROUTE_SPLIT_STATUS,
-        runtimeRouting: routingStatus(deps.runtimeRouting()),
+        runtimeRouting: routingStatus(deps.runtimeRouting(), deps.overrides.list()),
         runtimeRouteOwnership: RUNTIME_ROUTE_OWNERSHIP,
         syncCutover: { defaultTransport: deps.defaultTransport(), syncTokenRoute: SYNC_TOKEN_PATH },
       },

@@ -6,9 +6,18 @@
  * WorkOS id). Being route layers, they run for wrong methods of a known path too.
  */
 import type { Gate } from '../axum-router.js';
-import { unauthorized } from './api-envelope.js';
+import { forbidden, unauthorized } from './api-envelope.js';
 import { accessTokenFromHeaders } from './identity.js';
 import type { LabIdentity } from './identity.js';
+
+/** adminEmailGate is `admin_email_gate`: 403 `Forbidden.` unless the user's email is an admin email. */
+export function adminEmailGate(identity: LabIdentity, isAdminEmail: (email: string) => boolean): Gate {
+  return (req) => {
+    const bundle = identity.sessionOrPat(accessTokenFromHeaders(req.headers));
+    if (!bundle) return unauthorized();
+    return isAdminEmail(bundle.email) ? undefined : forbidden('Forbidden.');
+  };
+}
 
 /** protectedGates are the two gates, outermost first. */
 export function protectedGates(identity: LabIdentity): readonly Gate[] {

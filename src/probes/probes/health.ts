@@ -30,7 +30,7 @@ export interface HealthProbeOptions {
   readonly control: ControlClient;
   /** spacetimedb and its health path (`target.spacetimedb.health_path`). */
   readonly spacetimedb?: { readonly http: SpacetimeHttpClient; readonly healthPath: string };
-  /** services to check (default: runtime and control, plus spacetimedb when given). */
+  /** services to check (default: runtime and control, plus spacetimedb when its client is given). */
   readonly services?: readonly HealthService[];
 }
 
