@@ -5,14 +5,15 @@
  * The CLI is the packed package: `npm pack` of this checkout (prepack compiles dist/, postpack
  * removes it) unpacked into a temp directory, with a node_modules symlink to the checkout's, and
  * run as `node bin/sentinel.js ...` (what the installed bin's `#!/usr/bin/env node` does). The
- * floor is `node -e 0` on the same machine in the same run; start-up above it is printed too.
- * Target: `sentinel --help` and `sentinel verdict DIR` (a signed, passing evidence directory)
- * under 150 ms median.
+ * floor is `node -e 0` on the same machine in the same run; start-up above it is printed too,
+ * and the CPU time (user + system, from GNU time) of each run, which a busy machine inflates far
+ * less than wall time. Target: `sentinel --help` and `sentinel verdict DIR` (a signed, passing
+ * evidence directory) under 150 ms median wall time.
  *
  * Run: npx tsx bench/cli/startup.bench.ts [--runs N] [--warmup N]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -28,6 +29,8 @@ function arg(name: string, fallback: number): number {
 }
 const RUNS = arg('runs', 30);
 const WARMUP = arg('warmup', 3);
+/** GNU_TIME reports a child's CPU time; without it only wall time is measured. */
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 /** packInto runs `npm pack` and unpacks the tarball into `<dir>/package`; returns its bin. */
 function packInto(dir: string): { bin: string; tarballBytes: number } {
@@ -72,12 +75,16 @@ interface Case {
   readonly target: boolean;
 }
 
-function timeOnce(c: Case, cwd: string): number {
+/** timeOnce runs the case once: wall time, and CPU time (user + system) when GNU time is there. */
+function timeOnce(c: Case, cwd: string): { wallMs: number; cpuMs: number } {
+  const [cmd, args] = GNU_TIME ? [GNU_TIME, ['-f', 'cpu %U %S', process.execPath, ...c.args]] : [process.execPath, c.args];
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, c.args, { cwd, env: { ...process.env, ...c.env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
-  const ms = performance.now() - t0;
-  if (r.status !== c.expectStatus) throw new Error(`${c.label}: exit ${r.status ?? r.signal} (expected ${c.expectStatus}): ${r.stderr.toString().slice(0, 500)}`);
-  return ms;
+  const r = spawnSync(cmd, args, { cwd, env: { ...process.env, ...c.env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+  const wallMs = performance.now() - t0;
+  const stderr = r.stderr.toString();
+  if (r.status !== c.expectStatus) throw new Error(`${c.label}: exit ${r.status ?? r.signal} (expected ${c.expectStatus}): ${stderr.slice(0, 500)}`);
+  const cpu = /^cpu ([\d.]+) ([\d.]+)$/m.exec(stderr);
+  return { wallMs, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN };
 }
 
 function stats(ms: number[]): { min: number; median: number; p90: number; mean: number; sd: number } {
@@ -105,20 +112,19 @@ async function main(): Promise<number> {
       { label: 'sentinel verdict DIR', args: [bin, 'verdict', evidence], env: { SENTINEL_MANIFEST_HMAC_KEY: key }, expectStatus: 0, target: true },
       { label: 'sentinel rules check FILE', args: [bin, 'rules', 'check', path.join(tmp, 'package', 'config', 'rules', 'spacetime-sync.rules.yaml')], expectStatus: 0, target: false },
     ];
-    const results: Array<{ c: Case; s: ReturnType<typeof stats> }> = [];
+    const results: Array<{ c: Case; s: ReturnType<typeof stats>; cpu: ReturnType<typeof stats> }> = [];
     for (const c of cases) {
       for (let i = 0; i < WARMUP; i++) timeOnce(c, tmp);
-      const ms: number[] = [];
-      for (let i = 0; i < RUNS; i++) ms.push(timeOnce(c, tmp));
-      results.push({ c, s: stats(ms) });
+      const runs = Array.from({ length: RUNS }, () => timeOnce(c, tmp));
+      results.push({ c, s: stats(runs.map((r) => r.wallMs)), cpu: stats(runs.map((r) => r.cpuMs)) });
     }
     const floor = results[0].s.median;
     const pad = Math.max(...cases.map((c) => c.label.length));
-    console.log(`${'command'.padEnd(pad)}  ${'min'.padStart(7)}  ${'median'.padStart(7)}  ${'p90'.padStart(7)}  ${'mean ± sd'.padStart(15)}  ${'above floor'.padStart(11)}  target`);
-    for (const { c, s } of results) {
+    const f = (n: number): string => (Number.isNaN(n) ? '-' : `${n.toFixed(1)} ms`).padStart(9);
+    console.log(`${'command'.padEnd(pad)}  ${'min'.padStart(9)}  ${'median'.padStart(9)}  ${'p90'.padStart(9)}  ${'mean ± sd'.padStart(17)}  ${'above floor'.padStart(11)}  ${'CPU median'.padStart(10)}  target`);
+    for (const { c, s, cpu } of results) {
       const verdict = c.target ? `${s.median < TARGET_MS ? 'PASS' : 'MISS'} (median < ${TARGET_MS} ms)` : '-';
-      const f = (n: number): string => `${n.toFixed(1)} ms`.padStart(7);
-      console.log(`${c.label.padEnd(pad)}  ${f(s.min)}  ${f(s.median)}  ${f(s.p90)}  ${`${s.mean.toFixed(1)} ± ${s.sd.toFixed(1)} ms`.padStart(15)}  ${`${(s.median - floor).toFixed(1)} ms`.padStart(11)}  ${verdict}`);
+      console.log(`${c.label.padEnd(pad)}  ${f(s.min)}  ${f(s.median)}  ${f(s.p90)}  ${`${s.mean.toFixed(1)} ± ${s.sd.toFixed(1)} ms`.padStart(17)}  ${`${(s.median - floor).toFixed(1)} ms`.padStart(11)}  ${f(cpu.median).padStart(10)}  ${verdict}`);
     }
     return 0;
   } finally {
