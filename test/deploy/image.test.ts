@@ -66,7 +66,7 @@ function fakeSentinelPath(): string {
   const dir = join(work, 'fake-bin');
   if (!existsSync(dir)) {
     mkdirSync(dir);
-    writeFileSync(join(dir, 'sentinel'), '#!/bin/sh\nprintf "sentinel %s|" "$*"\nprintf "token=%s|file=%s\\n" "${SENTINEL_RUNTIME_ADMIN_TOKEN-unset}" "${SENTINEL_RUNTIME_ADMIN_TOKEN_FILE-unset}"\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'sentinel'), '#!/bin/sh\nprintf "sentinel %s|" "$*"\nprintf "token=%s|file=%s\\n" "${SENTINEL_SPACETIMEDB_TOKEN-unset}" "${SENTINEL_SPACETIMEDB_TOKEN_FILE-unset}"\n', { mode: 0o755 });
   }
   return `${dir}:${process.env.PATH ?? ''}`;
 }
@@ -86,15 +86,15 @@ describe('deploy/image/entrypoint.sh', () => {
   });
 
   it('turns SENTINEL_NAME_FILE into SENTINEL_NAME from the mounted file, and refuses both or an unreadable file', () => {
-    const secret = join(work, 'runtime-admin-token');
+    const secret = join(work, 'spacetimedb-token');
     writeFileSync(secret, 'from-a-mounted-file\n', { mode: 0o600 });
-    expect(entrypoint(['run'], { SENTINEL_RUNTIME_ADMIN_TOKEN_FILE: secret })).toEqual({ status: 0, stdout: 'sentinel run|token=from-a-mounted-file|file=unset\n', stderr: '' });
-    expect(entrypoint(['run'], { SENTINEL_RUNTIME_ADMIN_TOKEN: 'env' }).stdout).toBe('sentinel run|token=env|file=unset\n');
-    const both = entrypoint(['run'], { SENTINEL_RUNTIME_ADMIN_TOKEN: 'env', SENTINEL_RUNTIME_ADMIN_TOKEN_FILE: secret });
-    expect([both.status, both.stdout, both.stderr]).toEqual([2, '', 'sentinel-entrypoint: both SENTINEL_RUNTIME_ADMIN_TOKEN and SENTINEL_RUNTIME_ADMIN_TOKEN_FILE are set; set only one of them\n']);
-    const missing = entrypoint(['run'], { SENTINEL_RUNTIME_ADMIN_TOKEN_FILE: join(work, 'nope') });
+    expect(entrypoint(['run'], { SENTINEL_SPACETIMEDB_TOKEN_FILE: secret })).toEqual({ status: 0, stdout: 'sentinel run|token=from-a-mounted-file|file=unset\n', stderr: '' });
+    expect(entrypoint(['run'], { SENTINEL_SPACETIMEDB_TOKEN: 'env' }).stdout).toBe('sentinel run|token=env|file=unset\n');
+    const both = entrypoint(['run'], { SENTINEL_SPACETIMEDB_TOKEN: 'env', SENTINEL_SPACETIMEDB_TOKEN_FILE: secret });
+    expect([both.status, both.stdout, both.stderr]).toEqual([2, '', 'sentinel-entrypoint: both SENTINEL_SPACETIMEDB_TOKEN and SENTINEL_SPACETIMEDB_TOKEN_FILE are set; set only one of them\n']);
+    const missing = entrypoint(['run'], { SENTINEL_SPACETIMEDB_TOKEN_FILE: join(work, 'nope') });
     expect([missing.status, missing.stdout]).toEqual([2, '']);
-    expect(missing.stderr).toBe(`sentinel-entrypoint: SENTINEL_RUNTIME_ADMIN_TOKEN_FILE names ${join(work, 'nope')}, which is not a readable file; mount the secret there or unset SENTINEL_RUNTIME_ADMIN_TOKEN_FILE\n`);
+    expect(missing.stderr).toBe(`sentinel-entrypoint: SENTINEL_SPACETIMEDB_TOKEN_FILE names ${join(work, 'nope')}, which is not a readable file; mount the secret there or unset SENTINEL_SPACETIMEDB_TOKEN_FILE\n`);
   });
 
   it('under tini, runs the real daemon with file secrets; HEALTHCHECK passes; SIGTERM stops it cleanly within the shutdown timeout', async () => {
@@ -103,16 +103,16 @@ describe('deploy/image/entrypoint.sh', () => {
     mkdirSync(join(dir, 'secrets'));
     // The image's /usr/local/bin/sentinel is a link to the package's bin; here, the checkout's.
     symlinkSync(join(ROOT, 'bin', 'sentinel.js'), join(dir, 'bin', 'sentinel'));
-    const secrets = { runtime: 'runtime-secret-from-file', control: 'control-secret-from-file' };
-    writeFileSync(join(dir, 'secrets', 'runtime'), `${secrets.runtime}\n`, { mode: 0o600 });
+    const secrets = { spacetimedb: 'spacetimedb-secret-from-file', control: 'control-secret-from-file' };
+    writeFileSync(join(dir, 'secrets', 'spacetimedb'), `${secrets.spacetimedb}\n`, { mode: 0o600 });
     writeFileSync(join(dir, 'secrets', 'control'), `${secrets.control}\n`, { mode: 0o600 });
     const config = join(dir, 'sentinel.yaml');
     writeFileSync(
       config,
       `environment: dev
 target:
-  spacetimedb: {base_url: "http://127.0.0.1:9", database: autopilot-sync}
-  runtime: {base_url: "http://127.0.0.1:9", token: "\${SENTINEL_RUNTIME_ADMIN_TOKEN}"}
+  spacetimedb: {base_url: "http://127.0.0.1:9", database: autopilot-sync, token: "\${SENTINEL_SPACETIMEDB_TOKEN}"}
+  runtime: {base_url: "http://127.0.0.1:9"}
   control: {base_url: "http://127.0.0.1:9", session_token: "\${SENTINEL_CONTROL_SESSION_TOKEN}"}
 server: {shutdown_timeout: 5s}
 storage: {data_dir: ${join(dir, 'data')}}
@@ -124,7 +124,7 @@ drills: {evidence_dir: ${join(dir, 'evidence')}}
       HOME: dir,
       SENTINEL_CONFIG: config,
       SENTINEL_LISTEN: '127.0.0.1:0',
-      SENTINEL_RUNTIME_ADMIN_TOKEN_FILE: join(dir, 'secrets', 'runtime'),
+      SENTINEL_SPACETIMEDB_TOKEN_FILE: join(dir, 'secrets', 'spacetimedb'),
       SENTINEL_CONTROL_SESSION_TOKEN_FILE: join(dir, 'secrets', 'control'),
     };
     const child = spawn('tini', ['--', join(IMAGE, 'entrypoint.sh')], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
