@@ -62,13 +62,18 @@ export class ProbeRounds {
   async wait(ms: number, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     if (this.finishedSinceTake > 0 || ms <= 0) return;
+    // A listener removed afterwards, not AbortSignal.any: the run's signal lives for the whole
+    // drill, and every wait would leave it one more listener until garbage collection.
     const stop = new AbortController();
+    const onAbort = (): void => stop.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
     let wake: () => void = () => undefined;
     const finished = new Promise<void>((r) => (wake = r));
     this.waiters.push(wake);
     try {
-      await Promise.race([this.clock.sleep(ms, AbortSignal.any([signal, stop.signal])).catch(() => undefined), finished]);
+      await Promise.race([this.clock.sleep(ms, stop.signal).catch(() => undefined), finished]);
     } finally {
+      signal.removeEventListener('abort', onAbort);
       stop.abort();
       this.waiters = this.waiters.filter((w) => w !== wake);
     }

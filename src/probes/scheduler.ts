@@ -86,6 +86,28 @@ interface ProbeState {
 }
 
 /**
+ * linkSignals aborts one signal when any of `signals` aborts, until `dispose`. Unlike
+ * AbortSignal.any it removes its listeners, so the scheduler's long-lived stop signal does not
+ * collect one per run.
+ */
+function linkSignals(signals: ReadonlyArray<AbortSignal | undefined>): { readonly signal: AbortSignal; dispose(): void } {
+  const sources = signals.filter((s): s is AbortSignal => s !== undefined);
+  const controller = new AbortController();
+  const listeners = sources.map((source) => {
+    const onAbort = (): void => controller.abort(source.reason);
+    if (source.aborted) controller.abort(source.reason);
+    else source.addEventListener('abort', onAbort, { once: true });
+    return { source, onAbort };
+  });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      for (const { source, onAbort } of listeners) source.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/**
  * ProbeScheduler is the daemon component (`start`/`stop`/`isReady`) that schedules probes.
  * Invariants: never two runs of one probe at once (a tick that finds the probe busy is skipped and
  * counted in `sentinel_probe_skipped_total`); every run ends with a recorded result, even when
@@ -248,13 +270,13 @@ export class ProbeScheduler {
   private async runExclusive(name: string, options: ProbeRunOptions): Promise<ProbeRunReport> {
     const state = this.states.get(name) as ProbeState;
     while (state.busy) await state.busy.catch(() => undefined);
-    const signals = [this.stopController.signal, options.signal, options.cutOff].filter((x): x is AbortSignal => x !== undefined);
-    const combined = signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+    const linked = linkSignals([this.stopController.signal, options.signal, options.cutOff]);
     let report: ProbeRunReport | undefined;
-    const run = this.execute(state, this.clock.nowMs(), combined, options).then((r) => {
+    const run = this.execute(state, this.clock.nowMs(), linked.signal, options).then((r) => {
       report = r;
     });
     state.busy = run.finally(() => {
+      linked.dispose();
       state.busy = undefined;
     });
     await state.busy;

@@ -14,12 +14,15 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { trace } from '@opentelemetry/api';
 import pino from 'pino';
 import { parseDocument } from 'yaml';
 import type { Document } from 'yaml';
 import { checkConfig } from '../../../src/config/index.js';
 import { schedulerProbes, buildDrillRuntime } from '../../../src/commands/drill-runtime.js';
 import { REPO_ROOT, startLabEnvironment } from '../../../src/commands/lab-environment.js';
+import { buildDaemon } from '../../../src/commands/run.js';
+import { startComponents, stopComponents } from '../../../src/server/index.js';
 import type { LabEnvironment } from '../../../src/commands/lab-environment.js';
 import { DrillRunner } from '../../../src/drills/index.js';
 import type { DrillEventHandler, DrillProbes, DrillRunResult, FaultDriver } from '../../../src/drills/index.js';
@@ -229,6 +232,36 @@ export async function runMatrixCase(options: RunOptions): Promise<MatrixRun> {
     } finally {
       await scheduler.closeProbes();
       await store.close();
+    }
+  } finally {
+    await env?.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * runDaemonDrill runs one drill the way the daemon does: `buildDaemon` over a fresh lab (its probes
+ * also on their cron schedules, its rule manager writing ALERTS), started, the drill run through
+ * its DrillScheduler, everything stopped again.
+ */
+export async function runDaemonDrill(drill: string, timing: Timing | null): Promise<{ readonly result: DrillRunResult | undefined; readonly seconds: number }> {
+  const work = mkdtempSync(join(tmpdir(), 'sentinel-matrix-daemon-'));
+  const started = Date.now();
+  let env: LabEnvironment | undefined;
+  try {
+    const drillFile = compressDrills(work, timing);
+    env = await startLabEnvironment({ workDir: join(work, 'env'), evidenceDir: join(work, 'evidence'), drillFiles: [drillFile], ...(timing ? { patchConfig: fastProbes } : {}) });
+    const checked = checkConfig(env.configFile, { env: process.env, cwd: work });
+    if (!checked.ok) throw new Error(checked.issues.join('\n'));
+    const clock = new SystemClock();
+    const logger = pino({ level: 'silent' });
+    const daemon = buildDaemon(checked.config, { clock, logger, registry: createMetricsRegistry({ version: 'matrix' }), tracer: trace.getTracer('matrix'), version: 'matrix', env: process.env });
+    const components = await startComponents(daemon.components, { signal: new AbortController().signal, logger, clock, deadlineMs: () => clock.nowMs() + 10_000 });
+    try {
+      const result = await daemon.drillScheduler.runNow(drill);
+      return { result, seconds: (Date.now() - started) / 1000 };
+    } finally {
+      await stopComponents(components, { deadlineMs: clock.nowMs() + 10_000, clock, logger });
     }
   } finally {
     await env?.close();
