@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Document } from 'yaml';
@@ -19,6 +19,13 @@ import { readJournal } from '../../src/drills/journal.js';
 import { ToxiproxyFaultDriver } from '../../src/drills/index.js';
 import { decodePng } from '../helpers/png.js';
 import { sentinelVersion } from '../../src/version.js';
+import { trace } from '@opentelemetry/api';
+import pino from 'pino';
+import { checkConfig } from '../../src/config/index.js';
+import { buildDaemon } from '../../src/commands/run.js';
+import { startComponents, stopComponents } from '../../src/server/index.js';
+import { createMetricsRegistry } from '../../src/telemetry/index.js';
+import { SystemClock } from '../../src/time/index.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DRILLS = join(ROOT, 'test', 'fixtures', 'drills', 'lab-drills.yaml');
@@ -122,6 +129,10 @@ describe('drills against a healthy lab', () => {
     expect(readFileSync(join(dir, 'SUMMARY.md'), 'utf8')).toContain('- Safety checks SKIPPED: firing critical alerts (skipped with --skip-alert-check)');
     expect(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).skipped_checks).toEqual(['firing critical alerts (skipped with --skip-alert-check)']);
     expect(await ownedToxics(env)).toEqual([]);
+    // The report shows every probe run and every expectation measurement on the timeline.
+    const report = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(report).toContain('Probe runs and expectation measurements');
+    expect((report.match(/<circle /g) ?? []).length).toBeGreaterThanOrEqual(3);
     // Secrets never reach the evidence.
     const secrets = readdirSync(join(env.configFile, '..', 'lab', 'secrets')).map((f) => readFileSync(join(env.configFile, '..', 'lab', 'secrets', f), 'utf8').trim());
     for (const file of readdirSync(dir)) {
@@ -132,6 +143,28 @@ describe('drills against a healthy lab', () => {
     expect(verdict.code).toBe(0);
     expect(verdict.out).toContain('Decision: allow');
   }, 120_000);
+
+  it('asks the running daemon for firing critical alerts (GET /api/v1/alerts)', async () => {
+    const checked = checkConfig(env.configFile, { env: process.env, cwd: ROOT });
+    if (!checked.ok) throw new Error(checked.issues.join('\n'));
+    const clock = new SystemClock();
+    const logger = pino({ level: 'silent' });
+    const daemon = buildDaemon({ ...checked.config, storage: { ...checked.config.storage, dataDir: tempDir('sentinel-daemon-data-') } }, { clock, logger, registry: createMetricsRegistry({ version: 't' }), tracer: trace.getTracer('t'), version: 't', env: process.env });
+    const started = await startComponents(daemon.components, { signal: new AbortController().signal, logger, clock, deadlineMs: () => clock.nowMs() + 10_000 });
+    try {
+      const url = new URL(daemon.server.address()?.url ?? '');
+      const config = join(tempDir('sentinel-daemon-config-'), 'sentinel.yaml');
+      writeFileSync(config, readFileSync(env.configFile, 'utf8').replace(/listen: .*/, `listen: ${url.host}`));
+      const out = tempDir('sentinel-asked-');
+      const run = await sentinel(['drill', 'run', 'quick-restart', '--config', config, '--out', out]);
+      expect(run.out).toMatch(/ok {3}alerts 'no firing critical alert'/);
+      const result = JSON.parse(readFileSync(join(onlyEvidenceDir(out), 'results.jsonl'), 'utf8').trim()) as { conditions: Array<{ kind: string; query: string; status: string }>; skipped_checks?: string[] };
+      expect(result.conditions.find((c) => c.kind === 'alerts')).toMatchObject({ status: 'passed', query: expect.stringContaining(`the sentinel daemon at ${url.origin}/api/v1/alerts`) });
+      expect(result.skipped_checks).toBeUndefined();
+    } finally {
+      await stopComponents(started, { deadlineMs: clock.nowMs() + 10_000, clock, logger });
+    }
+  }, 90_000);
 
   it('refuses to run (error, exit 1) when no daemon can answer for firing critical alerts', async () => {
     const out = tempDir('sentinel-refused-');

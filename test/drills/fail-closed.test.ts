@@ -1,0 +1,145 @@
+/**
+ * Safety checks fail closed: when the lock is held by another live drill, the firing-alerts source
+ * cannot answer, the fault proxy's version cannot be read or an allowlisted proxy is missing, the
+ * drill is refused with status error (exit 1 for the CLI), its reason in results.jsonl and
+ * SUMMARY.md, and no fault is ever added. An explicitly skipped alert check is allowed, and says
+ * so in the evidence.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseYamlSource } from '../../src/config/index.js';
+import { parseDrillSource } from '../../src/drills/drill-file.js';
+import { DrillRunner } from '../../src/drills/drill-runner.js';
+import type { DrillRunResult } from '../../src/drills/drill-runner.js';
+import type { AlertCheck } from '../../src/drills/run-context.js';
+import { readVerdict } from '../../src/drills/verdict.js';
+import { createEngine } from '../../src/promql/index.js';
+import { MemoryStore } from '../../src/store/index.js';
+import { ManualClock } from '../../src/time/index.js';
+import { FakeProbes, MemoryFaultProxy } from './helpers/memory-drill.js';
+
+const roots: string[] = [];
+afterEach(() => {
+  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
+});
+
+const YAML = `drills:
+  - name: guarded
+    description: a short partition behind the safety checks
+    environments: [dev]
+    proxies:
+      - name: p
+    steady_state:
+      - { name: delivery works, query: 'min(sentinel_probe_success{probe="delivery"})', op: '>=', threshold: 1 }
+    stages:
+      - name: cut
+        duration: 2s
+        probe_interval: 1s
+        probes: [delivery]
+        faults:
+          - { proxy: p, type: timeout, attributes: { timeout: 0 } }
+        verify_fault: { name: delivery fails, query: 'min(sentinel_probe_success{probe="delivery",stage="$stage"})', op: '==', threshold: 0 }
+        recovery: 10s
+`;
+
+/** BrokenProxy fails the way the test asks, and counts faults it was asked to add. */
+class BrokenProxy extends MemoryFaultProxy {
+  added = 0;
+  constructor(private readonly failure: 'none' | 'version' | 'missing') {
+    super();
+  }
+  override version(): Promise<string> {
+    return this.failure === 'version' ? Promise.reject(new Error('GET /version at memory://fault-proxy failed: connect ECONNREFUSED')) : super.version();
+  }
+  override listProxies() {
+    return this.failure === 'missing' ? Promise.resolve([]) : super.listProxies();
+  }
+  override addToxic(proxy: string, toxic: Parameters<MemoryFaultProxy['addToxic']>[1]): Promise<void> {
+    this.added += 1;
+    return super.addToxic(proxy, toxic);
+  }
+}
+
+async function run(options: { failure?: 'none' | 'version' | 'missing'; alerts?: AlertCheck; lockedBy?: number }): Promise<{ result: DrillRunResult; proxy: BrokenProxy }> {
+  const clock = new ManualClock(Date.UTC(2026, 10, 25, 17, 0, 0));
+  const store = new MemoryStore();
+  const proxy = new BrokenProxy(options.failure ?? 'none');
+  const engine = createEngine();
+  const root = mkdtempSync(join(tmpdir(), 'sentinel-failclosed-'));
+  roots.push(root);
+  if (options.lockedBy !== undefined) writeFileSync(join(root, '.drill.lock'), JSON.stringify({ pid: options.lockedBy, runId: 'other-run', drill: 'other', startedAtMs: 0 }));
+  const runner = new DrillRunner({
+    driver: proxy,
+    store,
+    query: (e, t) => engine.instantQuery(store, e, t),
+    ...(options.alerts ? { alerts: options.alerts } : {}),
+    probes: new FakeProbes(clock, store, proxy, { delivery: ({ faulty }) => ({ durationMs: 50, ok: !faulty, reason: faulty ? 'unreachable' : 'ok' }) }),
+    clock,
+    environment: 'dev',
+    allowProd: false,
+    evidenceRoot: root,
+    version: 'test',
+  });
+  const [drill] = parseDrillSource(parseYamlSource('guarded.yaml', YAML), { knownProbes: ['delivery'] });
+  let result: DrillRunResult | undefined;
+  const done = runner.run(drill, new AbortController().signal).then((r) => (result = r));
+  for (let i = 0; i < 5000 && result === undefined; i++) await clock.advance(50);
+  await done;
+  return { result: result as DrillRunResult, proxy };
+}
+
+async function expectRefused(result: DrillRunResult, proxy: BrokenProxy, why: RegExp): Promise<void> {
+  expect(result.scenario.status).toBe('error');
+  expect(result.runStatus).toBe('failed');
+  expect(result.decision.decision).toBe('block');
+  expect(result.scenario.reasons.join('\n')).toMatch(why);
+  expect(proxy.added).toBe(0);
+  expect(result.scenario.faults).toEqual([]);
+  const summary = readFileSync(join(result.dir, 'SUMMARY.md'), 'utf8');
+  expect(summary).toContain('| guarded | error |');
+  expect(summary).toMatch(why);
+  const verdict = await readVerdict(result.dir);
+  expect(verdict.kind === 'decided' && verdict.report.decision).toBe('block');
+}
+
+describe('fail-closed safety checks', () => {
+  it('refuses while another live drill holds the lock', async () => {
+    const { result, proxy } = await run({ lockedBy: process.pid });
+    await expectRefused(result, proxy, /lock: drill 'other' \(run other-run, pid \d+\) is already running/);
+  });
+
+  it('refuses when the firing-alerts source cannot answer', async () => {
+    const alerts: AlertCheck = { source: { description: 'the sentinel daemon at http://127.0.0.1:9464/api/v1/alerts', firingAlerts: () => Promise.reject(new Error('no answer (ECONNREFUSED)')) } };
+    const { result, proxy } = await run({ alerts });
+    await expectRefused(result, proxy, /cannot check firing critical alerts \(the sentinel daemon at http:\/\/127\.0\.0\.1:9464\/api\/v1\/alerts\): no answer \(ECONNREFUSED\)/);
+    expect(result.scenario.conditions.find((c) => c.kind === 'alerts')?.status).toBe('error');
+  });
+
+  it('refuses when the fault proxy cannot tell its version', async () => {
+    const { result, proxy } = await run({ failure: 'version' });
+    await expectRefused(result, proxy, /fault proxy unreachable: GET \/version at memory:\/\/fault-proxy failed: connect ECONNREFUSED/);
+  });
+
+  it('refuses when an allowlisted proxy does not exist', async () => {
+    const { result, proxy } = await run({ failure: 'missing' });
+    await expectRefused(result, proxy, /allowlisted proxies missing on memory:\/\/fault-proxy: p/);
+  });
+
+  it('blocks (aborted) while a critical alert fires', async () => {
+    const alerts: AlertCheck = { source: { description: 'a store', firingAlerts: () => Promise.resolve([{ alertname: 'SpacetimeReplayLagHigh', severity: 'critical' }]) } };
+    const { result, proxy } = await run({ alerts });
+    expect(result.decision.decision).toBe('block');
+    expect(result.scenario.reasons.join('\n')).toContain('critical alerts firing: SpacetimeReplayLagHigh');
+    expect(proxy.added).toBe(0);
+  });
+
+  it('allows an explicitly skipped alert check, and says so in the evidence', async () => {
+    const { result } = await run({ alerts: { skipped: 'skipped with --skip-alert-check' } });
+    expect(result.decision.decision).toBe('allow');
+    expect(result.scenario.skipped_checks).toEqual(['firing critical alerts (skipped with --skip-alert-check)']);
+    expect(readFileSync(join(result.dir, 'SUMMARY.md'), 'utf8')).toContain('- Safety checks SKIPPED: firing critical alerts (skipped with --skip-alert-check): the drill ran without them');
+    expect(JSON.parse(readFileSync(join(result.dir, 'run.json'), 'utf8')).skipped_checks).toEqual(['firing critical alerts (skipped with --skip-alert-check)']);
+  });
+});
