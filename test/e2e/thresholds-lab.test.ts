@@ -246,7 +246,7 @@ function useThresholdHarness(opts: HarnessOptions) {
     expect(fired.labels.severity).toMatch(/^(warning|critical)$/);
     expect(fired.labels.env, 'external label from config/lab.yaml').toBe('lab');
     expect(fired.annotations.summary).toBeTruthy();
-    expect(fired.annotations.runbook).toMatch(/runbook/);
+    expect(fired.annotations.runbook_url).toMatch(/^https:\/\/github\.com\/OpenAgentsInc\/openagents\/blob\/9b2b978949\/docs\/sync\//);
     // The description carries $value: a number, never the raw template.
     expect(fired.annotations.description).toMatch(/\d/);
     expect(fired.annotations.description).not.toMatch(/\{\{|\$value/);
