@@ -1,5 +1,5 @@
 /**
- * admin-api: the lab's own admin API (DESIGN.md "The lab's own admin API"): `GET /lab/state`
+ * admin-api: the lab's own admin API: `GET /lab/state`
  * (ground truth) and `POST /lab/knobs` (change knobs, answer the new state; unknown knob → 400).
  */
 import { createServer } from 'node:http';

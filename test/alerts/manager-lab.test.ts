@@ -1,5 +1,5 @@
 /**
- * The six documented thresholds of SYSTEM.md, end to end against the lab: turning the matching
+ * The six documented alert thresholds of the operators, end to end against the lab: turning the matching
  * lab knob makes the shipped rule fire (through the real probes, store, engine and rule
  * manager), turning it back resolves it. Lab, probes and rules share one ManualClock, so an hour
  * of baseline takes seconds: the lab's ticker credits counters by the manual time that passed.

@@ -1,6 +1,7 @@
 /**
- * Issue 5, last sentence: each of the six documented thresholds of SYSTEM.md fires against the lab
- * when the matching lab knob is turned, and resolves when it is turned back.
+ * Each of the six documented alert thresholds of the operators (OpenAgents
+ * docs/sync/SPACETIME_OBSERVABILITY_AND_ALERTS.md) fires against the lab when the matching lab
+ * knob is turned, and resolves when it is turned back.
  *
  * Everything is the shipped thing: the lab and its fault proxy from `startLabEnvironment` (the
  * sentinel config written from `config/lab.yaml`, reaching the lab through the proxies), the

@@ -1,6 +1,6 @@
 /**
  * identities: SpacetimeDB-shaped identities (64 hex, always `c200…`, derived from `iss|sub`) and
- * the auth rules of the `/v1/database/*` middleware (PROTOCOLS §1.1).
+ * the auth rules of the `/v1/database/*` middleware (SpacetimeDB 2.0.1 `crates/client-api/src/auth.rs`).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { signJwt, verifyJwt } from '../jwt.js';

@@ -1,6 +1,6 @@
 /**
  * schema: the `autopilot-sync` module's public tables (9b2b978949 semantics), their column types
- * and the three JSON row encodings SpacetimeDB 2.0.x uses (PROTOCOLS §1.2, §2.6).
+ * and the three JSON row encodings SpacetimeDB 2.0.x uses (2.0.1 `crates/sats` JSON serialization: untyped product values for /sql and deltas, named products for rows read from tables).
  */
 
 /** ColumnTypes is the closed vocabulary of column types the module uses. */

@@ -1,5 +1,5 @@
 /**
- * sql-query: the two SQL subsets of SpacetimeDB 2.0.1 (PROTOCOLS §5), parsed into a small AST,
+ * sql-query: the two SQL subsets of SpacetimeDB 2.0.1 (2.0.1 `crates/sql-parser`, `crates/expr`), parsed into a small AST,
  * checked against the module's tables with SpacetimeDB's error texts, then either compiled to
  * SQLite (`/sql`) or to a row predicate (subscriptions and one-off queries).
  */

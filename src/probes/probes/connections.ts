@@ -1,5 +1,5 @@
 /**
- * connections: the operators' handshake smoke test, automated (SYSTEM.md, PROTOCOLS.md A §3.6).
+ * connections: the operators' handshake smoke test, automated (OpenAgents `scripts/spacetime/maincloud-handshake-smoke.sh` and `docs/sync/SPACETIME_MAINCLOUD_HANDSHAKE_SMOKE_TEST.md` at 9b2b978949).
  * Count `active_connection`, open N anonymous sessions (distinct identities: rows are keyed by
  * identity), check that each session's row exists and the count rose by at least N, close them,
  * and wait (bounded) until their rows are gone. Rows are matched by identity, so other clients

@@ -1,5 +1,5 @@
 /**
- * Classification of what a resuming client received, against the delivery contract (SYSTEM.md):
+ * Classification of what a resuming client received, against the delivery contract:
  * after `seq = N`, exactly N+1..H in order. Pure functions, so the rules are tested apart from
  * any socket.
  */

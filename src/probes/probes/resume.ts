@@ -1,6 +1,6 @@
 /**
  * resume: a canary client that disconnects and comes back must get exactly what it missed, in
- * order, then live events (SYSTEM.md's delivery contract). One run:
+ * order, then live events (OpenAgents `docs/sync/SPACETIME_CUTOVER_ACCEPTANCE_AND_ROLLBACK.md` go/no-go gates at 9b2b978949). One run:
  *
  * 1. Read the client's checkpoint N (`stream_checkpoint`, its durable cursor) and the head H.
  * 2. Reconnect and check the cursor window: stale when N+1 is no longer retained
@@ -45,7 +45,7 @@ export const DEFAULT_RESUME_STREAM = `${CANARY_NAMESPACE}resume`;
 /** DEFAULT_RESUME_CLIENT_ID is the resume canary's checkpoint client id: one `stream_checkpoint` row, reused forever. */
 export const DEFAULT_RESUME_CLIENT_ID = `${CANARY_NAMESPACE}resume-client`;
 
-/** DEFAULT_REPLAY_BUDGET_EVENTS is the clients' default replay budget (SYSTEM.md). */
+/** DEFAULT_REPLAY_BUDGET_EVENTS is the clients' default replay budget (OpenAgents `crates/autopilot-spacetime/src/client.rs:116` at 9b2b978949). */
 export const DEFAULT_REPLAY_BUDGET_EVENTS = 20_000;
 
 /** ResumeProbeOptions configure the probe. */

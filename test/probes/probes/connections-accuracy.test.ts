@@ -14,7 +14,7 @@ afterAll(async () => {
   await lab.close();
 });
 
-describe('handshake accuracy (issue 3)', () => {
+describe('handshake accuracy', () => {
   it('200 healthy runs pass and every run with a leaking lab is caught, while the resume canary churns', { timeout: 180_000 }, async () => {
     const target = createSpacetimeTarget({ baseUrl: lab.urls.spacetimedb, database: lab.databaseName, timeoutMs: 3000 });
     const lock = new ConnectionChurnLock();

@@ -135,7 +135,7 @@ describe('resume against the lab', () => {
   });
 });
 
-describe('resume accuracy (issue 3): 200 injected runs and 200 healthy runs', () => {
+describe('resume accuracy: 200 injected runs and 200 healthy runs', () => {
   async function accuracy(probe: ResumeProbe, inst: RegistryInstruments, clientId: string, runs: number, inject: boolean): Promise<Map<string, number>> {
     const confusion = new Map<string, number>();
     // Deterministic mix so a failure reproduces.
