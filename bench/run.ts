@@ -55,12 +55,17 @@ function findBenches(dir: string): string[] {
   return out.sort();
 }
 
-/** timeLimitSeconds gives the soak its own duration plus start/stop room; others the default. */
+/**
+ * timeLimitSeconds gives the soak its own duration plus start/stop room, the rules-test
+ * comparison (whose 10x shape runs promtool for minutes on a busy machine) 30 minutes, others
+ * the default.
+ */
 function timeLimitSeconds(file: string, fallback: number): number {
   if (file.includes(`daemon${path.sep}soak`)) {
     const soak = positiveNumber('SOAK_SECONDS', 600);
     return Math.max(fallback, soak + 240);
   }
+  if (file.includes(`rules${path.sep}rules-test-vs-promtool`)) return Math.max(fallback, 1800);
   return fallback;
 }
 

@@ -1,37 +1,30 @@
 /**
- * `sentinel rules test` against `/usr/bin/promtool test rules` on one heavy unit-test file
- * (issue 4, Benchmark). The file tests the SHIPPED rules (`config/rules/spacetime-sync.rules.yaml`,
- * copied beside it) over hundreds of series and several hours of 15 s samples shaped like the
- * probes' output: per-stream replay lag (a few streams far behind), per-probe success and run
- * counters, per-session reconnect counters, token attempts, runtime mirror counters and delivery
- * latency buckets. Its alert_rule_test and promql_expr_test cases carry exact expectations, so
- * both tools must pass the file; a round where either fails is an error, not a figure.
+ * `sentinel rules test` against `/usr/bin/promtool test rules`, wall time and peak RSS, on
+ * generated unit-test files that both tools must pass (a round where either fails is an error,
+ * not a figure):
+ *   - `thresholds`: 100 instances x 6 metrics = 600 series x 6 h of 15 s samples, 6 alerts in the
+ *     shapes of the shipped thresholds and 1 recording rule at a 1m interval (threshold-shape.ts);
+ *   - `thresholds-10x`: the same with 1000 instances (6000 series);
+ *   - `shipped`: the shipped rule file over 300 streams and the probes' other series (shipped-shape.ts).
+ * Each round runs, alternating on the same file, the compiled sentinel as a child process
+ * (`node dist/cli.js rules test FILE`, what an installed sentinel runs; the bench compiles src/
+ * once into node_modules/.cache/ and removes it at the end) and promtool. Peak RSS is the child's
+ * VmHWM from /proc, read every 20 ms while it runs. Prints each round, the medians and the median
+ * of the per-round ratios sentinel/promtool.
+ * Targets: wall ratio <= 0.50 and RSS ratio <= 1.00 on the two threshold shapes (PASS/MISS); the
+ * shipped file's wall ratio <= 1.00.
  *
- * Every round times, on the same file, in this order:
- *   1. sentinel in-process: the `rules test` command from `src/commands/index.ts`, called in this
- *      process (no Node start-up or TypeScript transpile: the evaluation work itself);
- *   2. sentinel compiled, as a child process: `node dist/cli.js rules test FILE`, what an
- *      installed package runs (its bin/sentinel.js runs the compiled dist/). The bench
- *      compiles src/ once, before the rounds, into node_modules/.cache/ (so packages resolve)
- *      and removes it afterwards; skipped with --no-build;
- *   3. sentinel from source, as a child process: `node --import tsx src/cli.ts rules test FILE`
- *      (what `npx sentinel` runs in a checkout: TypeScript is transpiled at every start);
- *   4. promtool as a child process: `promtool test rules FILE` (a Go binary: start-up is tiny).
- * Prints each round, each median and the median of the per-round ratios sentinel/promtool.
- * Target: the sentinel no slower than promtool (ratio <= 1), judged (PASS/MISS) for 1 and 2; the
- * from-source figure is printed for information.
- *
- * Run: npx tsx bench/rules/rules-test-vs-promtool.bench.ts [--rounds N] [--streams N] [--hours H] [--keep] [--no-build]
+ * Run: npx tsx bench/rules/rules-test-vs-promtool.bench.ts [--shapes thresholds,thresholds-10x,shipped] [--rounds N] [--rounds-10x N] [--keep]
  *      (or `npm run bench -- rules-test-vs-promtool`)
  */
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { COMMANDS } from '../../src/commands/index.js';
-import type { CommandIO } from '../../src/commands/types.js';
+import { shippedShape } from './shipped-shape.js';
+import { thresholdShape } from './threshold-shape.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -44,145 +37,38 @@ function arg(name: string, fallback: number): number {
   return n;
 }
 
+const SHAPES = ['thresholds', 'thresholds-10x', 'shipped'] as const;
+type ShapeName = (typeof SHAPES)[number];
+
+function shapesArg(): ShapeName[] {
+  const i = process.argv.indexOf('--shapes');
+  if (i < 0) return [...SHAPES];
+  const names = (process.argv[i + 1] ?? '').split(',').filter((s) => s !== '');
+  const bad = names.filter((n) => !(SHAPES as readonly string[]).includes(n));
+  if (names.length === 0 || bad.length > 0) {
+    console.error(`rules-test-vs-promtool: --shapes takes a comma-separated list of ${SHAPES.join(', ')}`);
+    process.exit(2);
+  }
+  return names as ShapeName[];
+}
+
 const ROUNDS = arg('rounds', 5);
-/** STREAMS is the number of replay-lag streams (the bulk of the series). */
-const STREAMS = arg('streams', 300);
-const HOURS = arg('hours', 6);
+const ROUNDS_10X = arg('rounds-10x', 2);
 const KEEP = process.argv.includes('--keep');
-const BUILD = !process.argv.includes('--no-build');
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHIPPED_RULES = path.join(ROOT, 'config', 'rules', 'spacetime-sync.rules.yaml');
 const PROMTOOL = '/usr/bin/promtool';
 /** CHILD_TIMEOUT_MS bounds each child run; a hung tool must not hang the bench. */
 const CHILD_TIMEOUT_MS = 600_000;
-/** TSX_LOADER is tsx resolved from this checkout: the child runs in the temp dir, where a bare `tsx` does not resolve. */
-const TSX_LOADER = import.meta.resolve('tsx');
 /** TSC is the TypeScript compiler of this checkout. */
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 /** BUILD_DIR is inside node_modules so the compiled files resolve the checkout's packages; per process, removed at the end. */
 const BUILD_DIR = path.join(ROOT, 'node_modules', '.cache', `sentinel-rules-bench-${process.pid}`);
 
-const PROBES = ['runtime_metrics', 'replay_lag', 'delivery', 'resume', 'connections', 'token', 'cutover_state', 'retired_routes'] as const;
-/** FAILING_PROBE fails every run, so SentinelProbeFailing fires for it (and only it). */
-const FAILING_PROBE = 'connections';
-const SESSIONS = 40;
-const BUCKETS = ['0.025', '0.05', '0.1', '0.25', '0.5', '0.6', '1', '2.5', '+Inf'] as const;
-/** Every LAGGING_EVERY-th stream is far behind: above both the documented 10000 and the SLO's 250. */
-const LAGGING_EVERY = 50;
-const LAGGING_VALUE = 20_000;
-
-const streamId = (i: number): string => `runtime.run.r${i}.events`;
-const isLagging = (i: number): boolean => i % LAGGING_EVERY === 0;
-
-/**
- * heavyTestFile is the promtool unit-test file. `steps` is the number of 15 s steps after the
- * first sample, so each series has steps + 1 samples.
- */
-function heavyTestFile(steps: number): { text: string; series: number; rulesEvaluatedAt: string[] } {
-  const lines: string[] = [
-    '# Generated by bench/rules/rules-test-vs-promtool.bench.ts: the shipped rules over a heavy input.',
-    'rule_files: [spacetime-sync.rules.yaml]',
-    'evaluation_interval: 1m',
-    'tests:',
-    `  - name: heavy ${HOURS}h of 15s samples`,
-    '    interval: 15s',
-    '    input_series:',
-  ];
-  let series = 0;
-  const add = (s: string, values: string): void => {
-    lines.push(`      - series: '${s}'`, `        values: '${values}'`);
-    series += 1;
-  };
-  // Replay lag per stream: most streams lag a little (a sawtooth below 250), a few are far behind.
-  for (let i = 0; i < STREAMS; i++) {
-    if (isLagging(i)) add(`sentinel_replay_lag_max_events{stream_id="${streamId(i)}"}`, `${LAGGING_VALUE}x${steps}`);
-    else add(`sentinel_replay_lag_max_events{stream_id="${streamId(i)}"}`, `${i % 100}+${(i % 3) * 0.01}x${steps}`);
-  }
-  for (const probe of PROBES) {
-    const failing = probe === FAILING_PROBE;
-    add(`sentinel_probe_success{probe="${probe}"}`, `${failing ? 0 : 1}x${steps}`);
-    add(`sentinel_probe_runs_total{probe="${probe}",result="ok"}`, failing ? `0x${steps}` : `0+1x${steps}`);
-    add(`sentinel_probe_runs_total{probe="${probe}",result="timeout"}`, failing ? `0+1x${steps}` : `0x${steps}`);
-  }
-  // Reconnects of the probes' sessions: 40 counters, each +0.25 per 15 s, sum to 0.67/s (the SLO fires above 1.5/s).
-  for (let s = 0; s < SESSIONS; s++) add(`sentinel_ws_reconnects_total{probe="delivery",session="s${s}"}`, `0+0.25x${steps}`);
-  add('sentinel_token_issue_attempts_total', `0+1x${steps}`);
-  add('sentinel_token_issue_failures_total{reason="http_status"}', `0x${steps}`);
-  add('openagents_spacetime_mirror_published_total', `0+10x${steps}`);
-  add('openagents_spacetime_mirror_failed_total', `0x${steps}`);
-  add('openagents_spacetime_mirror_outbox_depth', `0x${steps}`);
-  add('openagents_spacetime_mirror_auth_failures_total', `0x${steps}`);
-  add('sentinel_resume_total{outcome="ok"}', `0+1x${steps}`);
-  add('sentinel_ordering_divergence_total', `0x${steps}`);
-  add('sentinel_delivery_timeouts_total', `0x${steps}`);
-  add('sentinel_handshake_success', `1x${steps}`);
-  add('sentinel_cutover_ok', `1x${steps}`);
-  add('sentinel_retired_route_ok{route="/api/v1/sync/token"}', `1x${steps}`);
-  // Delivery latency: 4 observations per step, all at or below 100 ms (p95 well under 600 ms).
-  BUCKETS.forEach((le, i) => add(`sentinel_delivery_latency_seconds_bucket{le="${le}"}`, i < 2 ? `0+${i + 1}x${steps}` : `0+4x${steps}`));
-
-  const end = `${HOURS}h`;
-  const evalTimes = [...new Set(['30m', `${Math.max(1, Math.floor(HOURS / 2))}h`, end])];
-  const lagging = Array.from({ length: STREAMS }, (_, i) => i).filter(isLagging);
-  lines.push('    alert_rule_test:');
-  for (const t of evalTimes) {
-    lines.push(`      - eval_time: ${t}`, '        alertname: SpacetimeReplayLagHigh', '        exp_alerts:');
-    for (const i of lagging) {
-      lines.push(
-        '          - exp_labels:',
-        `              severity: critical`,
-        `              threshold: replay_lag`,
-        `              stream_id: ${streamId(i)}`,
-        '            exp_annotations:',
-        `              summary: 'Spacetime replay lag above 10000 events on ${streamId(i)}'`,
-        `              description: 'Max replay lag is ${LAGGING_VALUE} events (threshold 10000).'`,
-        `              runbook: 'Spacetime sync operators runbook: replay lag (slow consumers, retention pressure)'`,
-      );
-    }
-    lines.push(`      - eval_time: ${t}`, '        alertname: SpacetimeReplayLagP95SLO', '        exp_alerts:');
-    for (const i of lagging) {
-      lines.push(
-        '          - exp_labels:',
-        `              severity: warning`,
-        `              slo: replay_lag_p95`,
-        `              stream_id: ${streamId(i)}`,
-        '            exp_annotations:',
-        `              summary: 'Replay lag p95 above 250 events on ${streamId(i)}'`,
-        `              description: 'p95 replay lag over 10m is 20k events (SLO 250).'`,
-        `              runbook: 'Spacetime sync operators runbook: replay lag (slow consumers, retention pressure)'`,
-      );
-    }
-    lines.push(
-      `      - eval_time: ${t}`,
-      '        alertname: SentinelProbeFailing',
-      '        exp_alerts:',
-      '          - exp_labels:',
-      '              severity: warning',
-      `              probe: ${FAILING_PROBE}`,
-      '            exp_annotations:',
-      `              summary: 'Sentinel probe ${FAILING_PROBE} failing'`,
-      `              description: 'Probe ${FAILING_PROBE} has failed every run for 3m (success = 0).'`,
-      `              runbook: 'Spacetime sync operators runbook: sentinel probes (run \`sentinel probe ${FAILING_PROBE}\` for the reason)'`,
-    );
-    for (const quiet of ['SpacetimeTokenIssueFailuresHigh', 'SpacetimeMirrorFailuresWithoutRecovery', 'SpacetimeOutboxDepthRising', 'SpacetimeReconnectSpikeSLO', 'SentinelDeliveryLatencyP95High', 'SentinelHandshakeLeak']) {
-      lines.push(`      - eval_time: ${t}`, `        alertname: ${quiet}`, '        exp_alerts: []');
-    }
-  }
-  lines.push(
-    '    promql_expr_test:',
-    `      - expr: count(sentinel_replay_lag_max_events > 10000)`,
-    `        eval_time: ${end}`,
-    '        exp_samples:',
-    "          - labels: '{}'",
-    `            value: ${lagging.length}`,
-    `      - expr: count(ALERTS{alertstate="firing"})`,
-    `        eval_time: ${end}`,
-    '        exp_samples:',
-    "          - labels: '{}'",
-    // One per lagging stream for each of the two lag alerts, plus the failing probe.
-    `            value: ${lagging.length * 2 + 1}`,
-  );
-  return { text: lines.join('\n') + '\n', series, rulesEvaluatedAt: evalTimes };
+/** Run is one measured child run. */
+interface Run {
+  readonly ms: number;
+  readonly peakRssKb: number;
 }
 
 function median(xs: readonly number[]): number {
@@ -191,35 +77,94 @@ function median(xs: readonly number[]): number {
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+const mib = (kb: number): string => `${(kb / 1024).toFixed(0)} MiB`;
 
-/** sentinelInProcess runs the `rules test` command in this process; throws unless every test passed. */
-async function sentinelInProcess(file: string, cwd: string): Promise<number> {
-  let out = '';
-  const io: CommandIO = {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (out += t) },
-    env: process.env,
-    cwd,
-    signal: AbortSignal.timeout(CHILD_TIMEOUT_MS),
-  };
-  const entry = COMMANDS['rules test'];
-  if (!entry) throw new Error("src/commands/index.ts has no 'rules test' command");
-  const command = await entry.load();
-  const t0 = performance.now();
-  const code = await command.run({ positionals: [file], options: {} }, io);
-  const ms = performance.now() - t0;
-  if (code !== 0) throw new Error(`sentinel rules test (in-process) exited ${code}:\n${out.slice(0, 3000)}`);
-  return ms;
+/** vmHwmKb reads a live process' peak RSS (VmHWM, kB) from /proc, or 0 once it is gone. */
+function vmHwmKb(pid: number): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
 }
 
-/** timeChild runs a command to completion and returns its wall time; throws on a non-zero exit. */
-function timeChild(label: string, cmd: string, args: readonly string[], cwd: string): number {
-  const t0 = performance.now();
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: CHILD_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 });
-  const ms = performance.now() - t0;
-  if (r.error) throw new Error(`${label}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${label} exited ${r.status ?? r.signal}:\n${(r.stdout + r.stderr).slice(0, 3000)}`);
-  return ms;
+/** measure runs a command to completion: its wall time and peak RSS; throws on a non-zero exit or overrun. */
+function measure(label: string, cmd: string, args: readonly string[], cwd: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const keep = (chunk: Buffer): void => {
+      if (out.length < 100_000) out += chunk.toString('utf8');
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    let peak = 0;
+    const poll = setInterval(() => {
+      if (child.pid !== undefined) peak = Math.max(peak, vmHwmKb(child.pid));
+    }, 20);
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    child.on('error', (err) => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      reject(new Error(`${label}: ${err.message}`));
+    });
+    child.on('close', (code, signal) => {
+      const ms = performance.now() - t0;
+      clearInterval(poll);
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`${label} exited ${code ?? signal}:\n${out.slice(0, 3000)}`));
+      else resolve({ ms, peakRssKb: peak });
+    });
+  });
+}
+
+/** writeShape writes a shape's files into `dir` and returns the test file's name and a description. */
+function writeShape(name: ShapeName, dir: string): { file: string; describe: string } {
+  if (name === 'shipped') {
+    copyFileSync(SHIPPED_RULES, path.join(dir, 'spacetime-sync.rules.yaml'));
+    const s = shippedShape(300, 6);
+    writeFileSync(path.join(dir, 'shipped.test.yaml'), s.text);
+    return { file: 'shipped.test.yaml', describe: `shipped rules over ${s.series} series x ${s.samplesPerSeries} samples (6 h at 15 s)` };
+  }
+  const instances = name === 'thresholds' ? 100 : 1000;
+  const s = thresholdShape(instances, 6);
+  writeFileSync(path.join(dir, 'thresholds.rules.yaml'), s.rules);
+  writeFileSync(path.join(dir, 'thresholds.test.yaml'), s.test);
+  return {
+    file: 'thresholds.test.yaml',
+    describe: `${instances} instances x 6 metrics = ${s.series} series x ${s.samplesPerSeries} samples (6 h at 15 s), 6 alerts + 1 recording rule at 1m`,
+  };
+}
+
+async function compare(name: ShapeName, cli: string): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `sentinel-rules-vs-promtool-${name}-`));
+  try {
+    const { file, describe } = writeShape(name, dir);
+    const rounds = name === 'thresholds-10x' ? ROUNDS_10X : ROUNDS;
+    console.log(`\n[${name}] ${describe}; file ${(statSync(path.join(dir, file)).size / 1024).toFixed(0)} KiB${KEEP ? ` in ${dir}` : ''}; ${rounds} rounds`);
+    const ours: Run[] = [];
+    const theirs: Run[] = [];
+    for (let r = 0; r < rounds; r++) {
+      ours.push(await measure('sentinel rules test', process.execPath, [cli, 'rules', 'test', file], dir));
+      theirs.push(await measure('promtool test rules', PROMTOOL, ['test', 'rules', file], dir));
+      console.log(`[${name}] round ${r + 1}: sentinel ${seconds(ours[r].ms)} ${mib(ours[r].peakRssKb)}, promtool ${seconds(theirs[r].ms)} ${mib(theirs[r].peakRssKb)}`);
+    }
+    const wall = median(ours.map((o, i) => o.ms / theirs[i].ms));
+    const rss = median(ours.map((o, i) => o.peakRssKb / theirs[i].peakRssKb));
+    const wallTarget = name === 'shipped' ? 1 : 0.5;
+    const verdict = (x: number, target: number): string => (x <= target ? 'PASS' : 'MISS');
+    console.log(
+      `[${name}] medians: sentinel ${seconds(median(ours.map((o) => o.ms)))} ${mib(median(ours.map((o) => o.peakRssKb)))}, ` +
+        `promtool ${seconds(median(theirs.map((o) => o.ms)))} ${mib(median(theirs.map((o) => o.peakRssKb)))}`,
+    );
+    console.log(`[${name}] wall ratio sentinel/promtool ${wall.toFixed(2)} (target <= ${wallTarget.toFixed(2)}): ${verdict(wall, wallTarget)}`);
+    if (name !== 'shipped') console.log(`[${name}] peak RSS ratio sentinel/promtool ${rss.toFixed(2)} (target <= 1.00): ${verdict(rss, 1)}`);
+    else console.log(`[${name}] peak RSS ratio sentinel/promtool ${rss.toFixed(2)} (for information)`);
+  } finally {
+    if (!KEEP) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<number> {
@@ -228,57 +173,18 @@ async function main(): Promise<number> {
     return 2;
   }
   const promtoolVersion = spawnSync(PROMTOOL, ['--version'], { encoding: 'utf8', timeout: 10_000 }).stdout.split('\n')[0] ?? '';
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'sentinel-rules-vs-promtool-'));
+  const cpus = os.cpus();
+  console.log(`rules test vs promtool: node ${process.version}, ${promtoolVersion}`);
+  console.log(`machine: ${cpus[0]?.model.trim() ?? 'cpu'} x ${cpus.length}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   try {
-    const steps = (HOURS * 3600) / 15;
-    copyFileSync(SHIPPED_RULES, path.join(dir, 'spacetime-sync.rules.yaml'));
-    const file = 'heavy.test.yaml';
-    const generated = heavyTestFile(steps);
-    writeFileSync(path.join(dir, file), generated.text);
-    const cpus = os.cpus();
-    console.log(`rules test vs promtool: node ${process.version}, ${promtoolVersion}`);
-    console.log(`machine: ${cpus[0]?.model.trim() ?? 'cpu'} x ${cpus.length}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-    console.log(
-      `input: shipped rules (config/rules/spacetime-sync.rules.yaml) over ${generated.series} series x ${steps + 1} samples (${HOURS} h at 15 s) = ` +
-        `${(generated.series * (steps + 1)).toLocaleString('en-US')} samples; rules evaluated every 1m up to ${HOURS}h; alerts checked at ${generated.rulesEvaluatedAt.join(', ')}; ` +
-        `file ${(statSync(path.join(dir, file)).size / 1024).toFixed(0)} KiB${KEEP ? ` in ${dir}` : ''}`,
-    );
-    const cli = path.join(ROOT, 'src', 'cli.ts');
-    let compiledCli: string | undefined;
-    if (BUILD) {
-      const t0 = performance.now();
-      timeChild('tsc -p tsconfig.build.json', process.execPath, [TSC, '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD_DIR], ROOT);
-      compiledCli = path.join(BUILD_DIR, 'cli.js');
-      console.log(`compiled src/ in ${seconds(performance.now() - t0)} (not timed in the rounds)`);
-    }
-    const inProc: number[] = [];
-    const compiled: number[] = [];
-    const fromSource: number[] = [];
-    const prom: number[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      inProc.push(await sentinelInProcess(file, dir));
-      if (compiledCli) compiled.push(timeChild('sentinel rules test (compiled)', process.execPath, [compiledCli, 'rules', 'test', file], dir));
-      fromSource.push(timeChild('sentinel rules test (from source)', process.execPath, ['--import', TSX_LOADER, cli, 'rules', 'test', file], dir));
-      prom.push(timeChild('promtool test rules', PROMTOOL, ['test', 'rules', file], dir));
-      console.log(
-        `round ${r + 1}: sentinel in-process ${seconds(inProc[r])}` +
-          (compiledCli ? `, compiled child ${seconds(compiled[r])}` : '') +
-          `, from-source child ${seconds(fromSource[r])}, promtool ${seconds(prom[r])}`,
-      );
-    }
-    const ratio = (xs: readonly number[]): number => median(xs.map((x, i) => x / prom[i]));
-    const verdict = (x: number): string => (x <= 1 ? 'PASS' : 'MISS');
-    console.log(
-      `medians: sentinel in-process ${seconds(median(inProc))}` +
-        (compiledCli ? `, compiled child ${seconds(median(compiled))}` : '') +
-        `, from-source child ${seconds(median(fromSource))}, promtool ${seconds(median(prom))}`,
-    );
-    console.log(`median ratio sentinel in-process / promtool ${ratio(inProc).toFixed(2)} (target <= 1.00): ${verdict(ratio(inProc))}`);
-    if (compiledCli) console.log(`median ratio sentinel compiled child process / promtool ${ratio(compiled).toFixed(2)} (start-up included; target <= 1.00): ${verdict(ratio(compiled))}`);
-    console.log(`median ratio sentinel from-source child process / promtool ${ratio(fromSource).toFixed(2)} (start-up and transpile included; for information)`);
+    const t0 = performance.now();
+    const build = spawnSync(process.execPath, [TSC, '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD_DIR], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+    const cli = path.join(BUILD_DIR, 'cli.js');
+    if (build.status !== 0 && !statSync(cli, { throwIfNoEntry: false })) throw new Error(`tsc failed:\n${(build.stdout + build.stderr).slice(0, 2000)}`);
+    console.log(`compiled src/ in ${seconds(performance.now() - t0)} (not timed in the rounds)`);
+    for (const shape of shapesArg()) await compare(shape, cli);
     return 0;
   } finally {
-    if (!KEEP) rmSync(dir, { recursive: true, force: true });
     rmSync(BUILD_DIR, { recursive: true, force: true });
   }
 }

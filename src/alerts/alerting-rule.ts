@@ -5,7 +5,7 @@
  * retention), enforces the group `limit` and outputs ALERTS / ALERTS_FOR_STATE samples. Every
  * transition is computed from the evaluation time, never from a clock.
  */
-import { labelsKey } from '../store/index.js';
+import { labelsKey } from '../store/labels-key.js';
 import type { Labels } from '../store/index.js';
 import { RuleEvalError, RuleEvaluationRecord, vectorOf } from './rule.js';
 import type { OutputSample, QueryFn, Rule, RuleEvalContext } from './rule.js';

@@ -18,8 +18,8 @@ export type { Appendable, RuleGroupOptions, RuleGroupFromDefinitionOptions, Rule
 export { expandTemplate, createTemplateExpander, compileTemplate, checkTemplate, TemplateError, TEMPLATE_DEFS, goSprintf } from './template/index.js';
 export type { AlertTemplateData, CompiledTemplate, ExpandOptions, TemplateExpander, TemplateQueryFn, TemplateSample } from './template/index.js';
 export { checkPromqlExpr, promqlErrorText } from './expr-check.js';
-export { runRulesTests, runUnitTestFile, parseUnitTestFile, parseSeriesValues, parseMetricNotation, NotationError } from './unit-test/index.js';
-export type { UnitTestFileResult, RulesTestOutput, UnitTestFile, TestGroup, SeriesValue } from './unit-test/index.js';
+export { runRulesTests, runUnitTestFile, parseUnitTestFile, expandSeriesValues, parseSeriesValues, parseMetricNotation, NotationError, SeriesValueKind, appendTill, parseInputSeries } from './unit-test/index.js';
+export type { UnitTestFileResult, RulesTestOutput, UnitTestFile, TestGroup, SeriesValues } from './unit-test/index.js';
 // Engineer H: manager, group runner, alert state persistence, notifiers.
 export { RuleManager, generatorUrl, goQueryEscape, needsSending } from './manager.js';
 export type { RuleManagerOptions, ReloadResult, DrillLabels, RuleGroupView, RuleView, AlertView } from './manager.js';

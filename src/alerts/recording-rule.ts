@@ -2,7 +2,7 @@
  * recording-rule: Prometheus' RecordingRule. Evaluates its expression at `evalTimeMs` and
  * returns the result with `__name__` set to the rule name and the rule's labels applied.
  */
-import { labelsKey } from '../store/index.js';
+import { labelsKey } from '../store/labels-key.js';
 import type { Labels } from '../store/index.js';
 import { RuleEvalError, RuleEvaluationRecord, vectorOf } from './rule.js';
 import type { OutputSample, Rule, RuleEvalContext } from './rule.js';

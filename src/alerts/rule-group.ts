@@ -7,7 +7,7 @@
  */
 import pino from 'pino';
 import type { Logger } from 'pino';
-import { labelsKey } from '../store/index.js';
+import { labelsKey } from '../store/labels-key.js';
 import type { Appender, Labels } from '../store/index.js';
 import { AlertingRule } from './alerting-rule.js';
 import { RecordingRule } from './recording-rule.js';

@@ -2,7 +2,7 @@
  * `sentinel rules test FILE...`: promtool's rule unit-test files, unchanged; prints promtool's
  * report (`Unit Testing:  FILE`, `  SUCCESS` / `  FAILED:` + failures), exit 0 all passed, 1 not.
  */
-import { runRulesTests } from '../alerts/index.js';
+import { runRulesTests } from '../alerts/unit-test/index.js';
 import type { Command } from './types.js';
 import { ExitCodes } from './types.js';
 

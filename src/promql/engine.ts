@@ -1,21 +1,26 @@
 /**
  * The PromQL evaluator. An instant query is a range query with start = end (one path). Each
  * step evaluates the tree at one timestamp with a single `switch (node.kind)`; the samples every
- * selector needs for the whole query are read from the `Queryable` once, up front, and each step
- * binary-searches them. Semantics follow Prometheus 2.42's `promql/engine.go`.
+ * selector needs for the whole query are read from the `Queryable` once, up front, as columns,
+ * and each step binary-searches them. Binary operators live in binary.ts, aggregations in
+ * aggregate.ts, functions in functions.ts. Semantics follow Prometheus 2.42's `promql/engine.go`.
  */
 import { QueryCanceledError, QueryError, QueryTimeoutError, TooManySamplesError } from '../errors.js';
-import type { Labels, Queryable, Sample, SeriesData } from './queryable.js';
-import type { AggregateExpr, AtModifier, BinaryExpr, BinaryOp, Call, Expr, MatrixSelector, SubqueryExpr, VectorMatching, VectorSelector } from './ast.js';
+import { aggregate, checkAggregateParam } from './aggregate.js';
+import type { AggregateParam } from './aggregate.js';
+import type { AggregateExpr, AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast.js';
 import { unwrapParens } from './ast.js';
-import { exprValueType, isComparisonOp } from './check.js';
-import { formatGoFloat, formatGoFloatPlain, quoteGoString } from '../go-strconv/index.js';
-import { FUNCTION_IMPLS, dropMetricName, goQuantile, signature } from './functions.js';
-import { goAtan2, goPow } from './go-math.js';
-import type { FunctionArg, RangeArg } from './functions.js';
-import { parseExpr } from './parse.js';
+import { evalBinary } from './binary.js';
+import { exprValueType } from './check.js';
+import { FUNCTION_IMPLS, SERIES_ARGUMENT } from './functions.js';
+import type { FunctionArg } from './functions.js';
 import { RegexCache } from './label-matcher.js';
+import { parseExpr } from './parse.js';
+import { firstAtOrAfter } from './time-search.js';
+import type { Labels, Queryable, SeriesColumns } from './queryable.js';
 import type { EngineOptions, InstantSample, MatrixSeries, Point, QueryResult, QueryValue } from './types.js';
+import { assertNoDuplicateLabelsets, dropMetricName, signature } from './value.js';
+import type { RangeArg, RangeSeries, Value } from './value.js';
 
 /** Engine runs PromQL queries against a `Queryable`; both calls are synchronous. */
 export interface Engine {
@@ -72,21 +77,6 @@ function checkTime(t: number, what: string): void {
   if (!Number.isInteger(t)) throw new QueryError(`query ${what} must be an integer number of milliseconds, got ${t}`);
 }
 
-/** Value is one step's value of a node. */
-type Value =
-  | { readonly type: 'vector'; readonly samples: readonly InstantSample[] }
-  | { readonly type: 'scalar'; readonly v: number }
-  | { readonly type: 'string'; readonly v: string }
-  | RangeArg;
-
-/** labelsToString prints labels as Prometheus' labels.Labels String(): `{a="b", c="d"}`. */
-function labelsToString(labels: Labels): string {
-  return `{${Object.keys(labels)
-    .sort()
-    .map((n) => `${n}=${quoteGoString(labels[n])}`)
-    .join(', ')}}`;
-}
-
 /** compareLabels orders label sets as Prometheus' labels.Compare. */
 function compareLabels(a: Labels, b: Labels): number {
   const an = Object.keys(a).sort();
@@ -101,203 +91,70 @@ function compareLabels(a: Labels, b: Labels): number {
   return an.length - bn.length;
 }
 
-/** lastIndexAtOrBefore returns the index of the last sample with t <= ts, or -1. */
-function lastIndexAtOrBefore(samples: readonly Sample[], ts: number): number {
-  let lo = 0;
-  let hi = samples.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (samples[mid].t <= ts) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
+/** upperBound returns the first index in [lo, hi) whose timestamp is > ts (hi if none). */
+function upperBound(t: Float64Array, lo: number, hi: number, ts: number): number {
+  return firstAtOrAfter(t, lo, hi, ts, false);
 }
 
-/** firstIndexAtOrAfter returns the index of the first sample with t >= ts (length if none). */
-function firstIndexAtOrAfter(samples: readonly Sample[], ts: number): number {
-  let lo = 0;
-  let hi = samples.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (samples[mid].t < ts) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+/** lowerBound returns the first index in [lo, hi) whose timestamp is >= ts (hi if none). */
+function lowerBound(t: Float64Array, lo: number, hi: number, ts: number): number {
+  return firstAtOrAfter(t, lo, hi, ts, true);
 }
 
-
-/** vectorElemBinop is upstream's per-element operation: the value and whether to keep it. */
-function vectorElemBinop(op: BinaryOp, lhs: number, rhs: number): [number, boolean] {
-  switch (op) {
-    case '+':
-      return [lhs + rhs, true];
-    case '-':
-      return [lhs - rhs, true];
-    case '*':
-      return [lhs * rhs, true];
-    case '/':
-      return [lhs / rhs, true];
-    case '^':
-      return [goPow(lhs, rhs), true];
-    case '%':
-      return [lhs % rhs, true];
-    case '==':
-      return [lhs, lhs === rhs];
-    case '!=':
-      return [lhs, lhs !== rhs];
-    case '>':
-      return [lhs, lhs > rhs];
-    case '<':
-      return [lhs, lhs < rhs];
-    case '>=':
-      return [lhs, lhs >= rhs];
-    case '<=':
-      return [lhs, lhs <= rhs];
-    case 'atan2':
-      return [goAtan2(lhs, rhs), true];
-    default:
-      throw new QueryError(`operator "${op}" not allowed for this operation`);
+/** window returns a series' samples with index in [from, to) as a RangeSeries, stale markers removed, or undefined if none is left. */
+function window(s: SeriesColumns, from: number, to: number): RangeSeries | undefined {
+  const stale = s.stale;
+  if (stale !== undefined) {
+    let staleCount = 0;
+    for (let i = from; i < to; i++) staleCount += stale[i];
+    if (staleCount > 0) {
+      const n = to - from - staleCount;
+      if (n === 0) return undefined;
+      const t = new Float64Array(n);
+      const v = new Float64Array(n);
+      let j = 0;
+      for (let i = from; i < to; i++) {
+        if (stale[i] !== 0) continue;
+        t[j] = s.t[i];
+        v[j] = s.v[i];
+        j++;
+      }
+      return { labels: s.labels, t, v, start: 0, end: n };
+    }
   }
+  return { labels: s.labels, t: s.t, v: s.v, start: from, end: to };
 }
 
-/** shouldDropMetricName: arithmetic drops `__name__` (atan2 does not in 2.42). */
-function shouldDropMetricName(op: BinaryOp): boolean {
-  return op === '+' || op === '-' || op === '*' || op === '/' || op === '^' || op === '%';
+/**
+ * outputIsDistinct tells a call whose output cannot hold a label set twice: a function mapping
+ * each series of a selector that fixes the metric name (`__name__="x"`) to one series labelled
+ * like it. The store holds each label set once, so those series differ in more than the name.
+ */
+function outputIsDistinct(e: Call): boolean {
+  const i = SERIES_ARGUMENT.get(e.func);
+  if (i === undefined || i >= e.args.length) return false;
+  const a = unwrapParens(e.args[i]);
+  const vs = a.kind === 'vectorSelector' ? a : a.kind === 'matrixSelector' ? a.selector : undefined;
+  return vs !== undefined && vs.matchers.some((m) => m.name === '__name__' && m.type === '=' && m.value !== '');
 }
 
-function assertNoDuplicateLabelsets(samples: readonly InstantSample[]): void {
-  if (samples.length < 2) return;
-  const seen = new Set<string>();
-  for (const s of samples) {
-    const k = signature(s.labels);
-    if (seen.has(k)) throw new QueryError('vector cannot contain metrics with the same labelset');
-    seen.add(k);
-  }
-}
-
-/** matchSignature is the key two elements must share to be paired by `on`/`ignoring`. */
-function matchSignature(labels: Labels, matching: VectorMatching): string {
-  let out = '';
-  if (matching.on) {
-    for (const n of [...matching.labels].sort()) out += `${n}\u0000${labels[n] ?? ''}\u0001`;
-    return out;
-  }
-  for (const n of Object.keys(labels).sort()) {
-    if (n === '__name__' || matching.labels.includes(n)) continue;
-    out += `${n}\u0000${labels[n]}\u0001`;
-  }
+/** points turns a window's columns into the points of a query result. */
+function points(s: RangeSeries): Point[] {
+  const out = new Array<Point>(s.end - s.start);
+  for (let i = s.start; i < s.end; i++) out[i - s.start] = { t: s.t[i], v: s.v[i] };
   return out;
 }
-
-function matchedLabels(labels: Labels, matching: VectorMatching): Labels {
-  const out: Record<string, string> = {};
-  for (const [n, v] of Object.entries(labels)) {
-    const listed = matching.labels.includes(n);
-    if (matching.on ? listed : !listed && n !== '__name__') out[n] = v;
-  }
-  return out;
-}
-
-function resultMetric(lhs: Labels, rhs: Labels, op: BinaryOp, matching: VectorMatching): Labels {
-  const out: Record<string, string> = { ...lhs };
-  if (shouldDropMetricName(op)) delete out.__name__;
-  if (matching.card === 'one-to-one') {
-    if (matching.on) {
-      for (const n of Object.keys(out)) if (!matching.labels.includes(n)) delete out[n];
-    } else {
-      for (const n of matching.labels) delete out[n];
-    }
-  }
-  for (const n of matching.include) {
-    // group_x labels are copied from the "one" side.
-    const v = rhs[n];
-    if (v !== undefined && v !== '') out[n] = v;
-    else delete out[n];
-  }
-  return out;
-}
-
-/** GoHeap reproduces Go's container/heap so topk/bottomk pick the same elements on ties. */
-class GoHeap {
-  readonly items: InstantSample[] = [];
-  constructor(private readonly less: (a: InstantSample, b: InstantSample) => boolean) {}
-
-  push(x: InstantSample): void {
-    this.items.push(x);
-    this.up(this.items.length - 1);
-  }
-
-  pop(): InstantSample | undefined {
-    const n = this.items.length - 1;
-    this.swap(0, n);
-    this.down(0, n);
-    return this.items.pop();
-  }
-
-  private swap(i: number, j: number): void {
-    const t = this.items[i];
-    this.items[i] = this.items[j];
-    this.items[j] = t;
-  }
-
-  private up(j0: number): void {
-    let j = j0;
-    for (;;) {
-      const i = Math.trunc((j - 1) / 2);
-      if (i === j || !this.less(this.items[j], this.items[i])) break;
-      this.swap(i, j);
-      j = i;
-    }
-  }
-
-  private down(i0: number, n: number): void {
-    let i = i0;
-    for (;;) {
-      const j1 = 2 * i + 1;
-      if (j1 >= n || j1 < 0) break;
-      let j = j1;
-      const j2 = j1 + 1;
-      if (j2 < n && this.less(this.items[j2], this.items[j1])) j = j2;
-      if (!this.less(this.items[j], this.items[i])) break;
-      this.swap(i, j);
-      i = j;
-    }
-  }
-}
-
-const byValueLess = (a: InstantSample, b: InstantSample): boolean => Number.isNaN(a.v) || a.v < b.v;
-const byReverseValueLess = (a: InstantSample, b: InstantSample): boolean => Number.isNaN(a.v) || a.v > b.v;
-
-/** insertionSort is Go's sort for short slices (stable), used to order topk/bottomk output. */
-function insertionSort<T>(items: T[], less: (a: T, b: T) => boolean): void {
-  for (let i = 1; i < items.length; i++) {
-    for (let j = i; j > 0 && less(items[j], items[j - 1]); j--) {
-      const t = items[j];
-      items[j] = items[j - 1];
-      items[j - 1] = t;
-    }
-  }
-}
-
-interface Group {
-  labels: Labels;
-  value: number;
-  mean: number;
-  groupCount: number;
-  heap?: GoHeap;
-  values?: number[];
-}
-
-const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Evaluation is one query's state: its time range, preloaded series and limits. */
 class Evaluation {
-  private readonly data = new Map<VectorSelector, SeriesData[]>();
+  private readonly data = new Map<VectorSelector, SeriesColumns[]>();
   private readonly subqueryMemo = new Map<SubqueryExpr, Map<number, Value>>();
   private readonly deadline: number;
   private readonly warnings: string[] = [];
   private currentSamples = 0;
   private checkCounter = 0;
+  /** work is what the binary and aggregation loops call to let the deadline and signal interrupt them. */
+  private readonly work = { tick: (): void => this.tick() };
 
   constructor(
     private readonly q: Queryable,
@@ -353,7 +210,7 @@ class Evaluation {
       case 'string':
         return { type: 'string', t, v: v.v };
       case 'matrix':
-        return { type: 'matrix', series: v.series };
+        return { type: 'matrix', series: v.series.map((s): MatrixSeries => ({ labels: s.labels, points: points(s) })) };
     }
   }
 
@@ -394,7 +251,7 @@ class Evaluation {
         const hi = (vs.at !== undefined ? this.resolveAt(vs.at, end) : end) - vs.offsetMs;
         if (!this.data.has(vs)) {
           this.checkAbort();
-          this.data.set(vs, this.q.select(vs.matchers, lo, hi));
+          this.data.set(vs, this.q.selectColumns(vs.matchers, lo, hi));
         }
         return;
       }
@@ -452,8 +309,10 @@ class Evaluation {
         assertNoDuplicateLabelsets(samples);
         return { type: 'vector', samples };
       }
-      case 'binary':
-        return this.released(this.currentSamples, this.binary(e, t));
+      case 'binary': {
+        const before = this.currentSamples;
+        return this.released(before, evalBinary(e, this.eval(e.lhs, t), this.eval(e.rhs, t), t, this.work));
+      }
       case 'aggregate':
         return this.released(this.currentSamples, this.aggregate(e, t));
       case 'call':
@@ -472,12 +331,12 @@ class Evaluation {
     const out: InstantSample[] = [];
     for (const s of series) {
       this.tick();
-      const i = lastIndexAtOrBefore(s.samples, ref);
-      if (i < 0) continue;
-      const sample = s.samples[i];
+      const i = upperBound(s.t, s.start, s.end, ref) - 1;
+      if (i < s.start) continue;
       // Both ends of the lookback window count in 2.x; a stale marker ends the series at once.
-      if (sample.t < minT || sample.stale === true) continue;
-      out.push({ labels: s.labels, t: keepSampleTime ? sample.t : t, v: sample.v });
+      const sampleT = s.t[i];
+      if (sampleT < minT || (s.stale !== undefined && s.stale[i] !== 0)) continue;
+      out.push({ labels: s.labels, t: keepSampleTime ? sampleT : t, v: s.v[i] });
     }
     this.addSamples(out.length);
     return out;
@@ -488,7 +347,7 @@ class Evaluation {
    * arguments held are released and only its output stays counted (the limit applies to the peak).
    */
   private released(before: number, v: Value): Value {
-    this.currentSamples = before + (v.type === 'vector' ? v.samples.length : v.type === 'matrix' ? v.series.reduce((n, s) => n + s.points.length, 0) : 0);
+    this.currentSamples = before + (v.type === 'vector' ? v.samples.length : v.type === 'matrix' ? v.series.reduce((n, s) => n + s.end - s.start, 0) : 0);
     return v;
   }
 
@@ -500,19 +359,18 @@ class Evaluation {
     const vs = ms.selector;
     const end = this.resolveAt(vs.at, t) - vs.offsetMs;
     const start = end - ms.rangeMs;
-    const out: MatrixSeries[] = [];
+    const out: RangeSeries[] = [];
     let count = 0;
     for (const s of this.data.get(vs) ?? []) {
       this.tick();
-      const from = firstIndexAtOrAfter(s.samples, start);
-      const to = lastIndexAtOrBefore(s.samples, end);
-      if (to < from) continue;
-      // Samples already have the Point shape; copy only when stale markers must be dropped.
-      let points: readonly Point[] = s.samples.slice(from, to + 1);
-      if (points.some((p) => (p as Sample).stale === true)) points = points.filter((p) => (p as Sample).stale !== true);
-      if (points.length === 0) continue;
-      count = perSeries ? Math.max(count, points.length) : count + points.length;
-      out.push({ labels: s.labels, points });
+      const from = lowerBound(s.t, s.start, s.end, start);
+      const to = upperBound(s.t, from, s.end, end);
+      if (to <= from) continue;
+      const w = window(s, from, to);
+      if (w === undefined) continue;
+      const n = w.end - w.start;
+      count = perSeries ? Math.max(count, n) : count + n;
+      out.push(w);
     }
     this.addSamples(count);
     return { type: 'matrix', series: out, rangeMs: ms.rangeMs, rangeStartMs: start, rangeEndMs: end };
@@ -530,7 +388,7 @@ class Evaluation {
       memo = new Map();
       this.subqueryMemo.set(sq, memo);
     }
-    const series = new Map<string, { labels: Labels; points: Point[] }>();
+    const series = new Map<string, { labels: Labels; t: number[]; v: number[] }>();
     let count = 0;
     for (; ts <= end; ts += step) {
       this.checkAbort();
@@ -544,15 +402,18 @@ class Evaluation {
         const k = signature(s.labels);
         let ss = series.get(k);
         if (ss === undefined) {
-          ss = { labels: s.labels, points: [] };
+          ss = { labels: s.labels, t: [], v: [] };
           series.set(k, ss);
         }
-        ss.points.push({ t: ts, v: s.v });
+        ss.t.push(ts);
+        ss.v.push(s.v);
         count++;
       }
     }
     this.addSamples(count);
-    return { type: 'matrix', series: [...series.values()], rangeMs: sq.rangeMs, rangeStartMs: start, rangeEndMs: end };
+    const out: RangeSeries[] = [];
+    for (const s of series.values()) out.push({ labels: s.labels, t: Float64Array.from(s.t), v: Float64Array.from(s.v), start: 0, end: s.t.length });
+    return { type: 'matrix', series: out, rangeMs: sq.rangeMs, rangeStartMs: start, rangeEndMs: end };
   }
 
   private scalarOf(e: Expr, t: number): number {
@@ -582,316 +443,22 @@ class Evaluation {
     }
     const res = impl(args, { tMs: t, argExprs: e.args, regexes: this.regexes });
     if (res.type === 'scalar') return res;
-    assertNoDuplicateLabelsets(res.samples);
+    if (!outputIsDistinct(e)) assertNoDuplicateLabelsets(res.samples);
     return res;
   }
 
-  private binary(e: BinaryExpr, t: number): Value {
-    const l = this.eval(e.lhs, t);
-    const r = this.eval(e.rhs, t);
-    if (l.type === 'scalar' && r.type === 'scalar') {
-      const [v, keep] = vectorElemBinop(e.op, l.v, r.v);
-      return { type: 'scalar', v: isComparisonOp(e.op) ? (keep ? 1 : 0) : v };
-    }
-    if (l.type === 'vector' && r.type === 'scalar') return this.vectorScalar(e, l.samples, r.v, false, t);
-    if (l.type === 'scalar' && r.type === 'vector') return this.vectorScalar(e, r.samples, l.v, true, t);
-    if (l.type !== 'vector' || r.type !== 'vector') throw new QueryError('binary expression must contain only scalar and instant vector types');
-    const matching = e.matching ?? { card: 'one-to-one', on: false, labels: [], include: [] };
-    switch (e.op) {
-      case 'and':
-        return { type: 'vector', samples: this.vectorAnd(l.samples, r.samples, matching) };
-      case 'or':
-        return { type: 'vector', samples: this.vectorOr(l.samples, r.samples, matching) };
-      case 'unless':
-        return { type: 'vector', samples: this.vectorUnless(l.samples, r.samples, matching) };
-      default: {
-        const samples = this.vectorBinop(e, l.samples, r.samples, matching, t);
-        assertNoDuplicateLabelsets(samples);
-        return { type: 'vector', samples };
-      }
-    }
-  }
-
-  private vectorScalar(e: BinaryExpr, samples: readonly InstantSample[], scalar: number, swap: boolean, t: number): Value {
-    const out: InstantSample[] = [];
-    for (const s of samples) {
-      let lv = s.v;
-      let rv = scalar;
-      if (swap) [lv, rv] = [rv, lv];
-      let [value, keep] = vectorElemBinop(e.op, lv, rv);
-      // A comparison with the scalar on the left still yields the vector element's value.
-      if (isComparisonOp(e.op) && swap) value = rv;
-      if (e.returnBool) {
-        value = keep ? 1 : 0;
-        keep = true;
-      }
-      if (!keep) continue;
-      const labels = shouldDropMetricName(e.op) || e.returnBool ? dropMetricName(s.labels) : s.labels;
-      out.push({ labels, t, v: value });
-    }
-    assertNoDuplicateLabelsets(out);
-    return { type: 'vector', samples: out };
-  }
-
-  private vectorAnd(lhs: readonly InstantSample[], rhs: readonly InstantSample[], m: VectorMatching): InstantSample[] {
-    if (lhs.length === 0 || rhs.length === 0) return [];
-    const right = new Set(rhs.map((s) => matchSignature(s.labels, m)));
-    return lhs.filter((s) => right.has(matchSignature(s.labels, m)));
-  }
-
-  private vectorOr(lhs: readonly InstantSample[], rhs: readonly InstantSample[], m: VectorMatching): InstantSample[] {
-    if (lhs.length === 0) return [...rhs];
-    if (rhs.length === 0) return [...lhs];
-    const left = new Set(lhs.map((s) => matchSignature(s.labels, m)));
-    return [...lhs, ...rhs.filter((s) => !left.has(matchSignature(s.labels, m)))];
-  }
-
-  private vectorUnless(lhs: readonly InstantSample[], rhs: readonly InstantSample[], m: VectorMatching): InstantSample[] {
-    if (lhs.length === 0 || rhs.length === 0) return [...lhs];
-    const right = new Set(rhs.map((s) => matchSignature(s.labels, m)));
-    return lhs.filter((s) => !right.has(matchSignature(s.labels, m)));
-  }
-
-  private vectorBinop(e: BinaryExpr, lhsIn: readonly InstantSample[], rhsIn: readonly InstantSample[], m: VectorMatching, t: number): InstantSample[] {
-    // Prometheus short-circuits before it checks either side for duplicates.
-    if (lhsIn.length === 0 || rhsIn.length === 0) return [];
-    let lhs = lhsIn;
-    let rhs = rhsIn;
-    // One-to-many is many-to-one with the sides swapped; values are swapped back below.
-    if (m.card === 'one-to-many') [lhs, rhs] = [rhs, lhs];
-    const rightSigs = new Map<string, InstantSample>();
-    for (const rs of rhs) {
-      this.tick();
-      const sig = matchSignature(rs.labels, m);
-      const dup = rightSigs.get(sig);
-      if (dup !== undefined) {
-        const oneSide = m.card === 'one-to-many' ? 'left' : 'right';
-        throw new QueryError(
-          `found duplicate series for the match group ${labelsToString(matchedLabels(rs.labels, m))} on the ${oneSide} hand-side of the operation: [${labelsToString(rs.labels)}, ${labelsToString(dup.labels)}];many-to-many matching not allowed: matching labels must be unique on one side`,
-        );
-      }
-      rightSigs.set(sig, rs);
-    }
-    const matchedSigs = new Map<string, Set<string> | null>();
-    const out: InstantSample[] = [];
-    for (const ls of lhs) {
-      this.tick();
-      const sig = matchSignature(ls.labels, m);
-      const rs = rightSigs.get(sig);
-      if (rs === undefined) continue;
-      let vl = ls.v;
-      let vr = rs.v;
-      if (m.card === 'one-to-many') [vl, vr] = [vr, vl];
-      const [computed, keep] = vectorElemBinop(e.op, vl, vr);
-      let value = computed;
-      if (e.returnBool) {
-        value = keep ? 1 : 0;
-      } else if (!keep) {
-        continue;
-      }
-      let metric = resultMetric(ls.labels, rs.labels, e.op, m);
-      if (e.returnBool) metric = dropMetricName(metric);
-      const inserted = matchedSigs.get(sig);
-      if (m.card === 'one-to-one') {
-        if (inserted !== undefined) throw new QueryError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
-        matchedSigs.set(sig, null);
-      } else {
-        const insertSig = signature(metric);
-        if (inserted === undefined || inserted === null) {
-          matchedSigs.set(sig, new Set([insertSig]));
-        } else {
-          if (inserted.has(insertSig)) throw new QueryError('multiple matches for labels: grouping labels must ensure unique matches');
-          inserted.add(insertSig);
-        }
-      }
-      out.push({ labels: metric, t, v: value });
-    }
-    return out;
-  }
-
   private aggregate(e: AggregateExpr, t: number): Value {
-    let k = 0;
-    let q = 0;
-    let valueLabel = '';
-    let kParam = 0;
-    if (e.op === 'topk' || e.op === 'bottomk') {
-      kParam = this.scalarOf(e.param as Expr, t);
-    } else if (e.op === 'quantile') {
-      q = this.scalarOf(e.param as Expr, t);
+    let param: AggregateParam;
+    if (e.op === 'topk' || e.op === 'bottomk' || e.op === 'quantile') {
+      param = this.scalarOf(e.param as Expr, t);
     } else if (e.op === 'count_values') {
       const p = this.eval(e.param as Expr, t);
-      if (p.type !== 'string') throw new QueryError('count_values needs a string parameter');
-      valueLabel = p.v;
-      if (!LABEL_NAME_RE.test(valueLabel)) throw new QueryError(`invalid label name ${quoteGoString(valueLabel)}`);
+      param = p.type === 'string' ? p.v : undefined;
     }
+    checkAggregateParam(e, param);
     // Prometheus evaluates both arguments before it looks at k, so errors inside the
     // expression surface even when k < 1.
     const input = this.vectorOf(e.expr, t);
-    if (e.op === 'topk' || e.op === 'bottomk') {
-      if (!(kParam <= 9.223372036854776e18 && kParam >= -9.223372036854776e18)) throw new QueryError(`Scalar value ${formatGoFloat(kParam)} overflows int64`);
-      k = Math.trunc(kParam);
-      if (k < 1) return { type: 'vector', samples: [] };
-    }
-    let grouping = [...e.grouping];
-    if (e.op === 'count_values' && !e.without) grouping = [...grouping, valueLabel].sort();
-    const groups = new Map<string, Group>();
-    const ordered: Group[] = [];
-    for (const s0 of input) {
-      this.tick();
-      let metric = s0.labels;
-      if (e.op === 'count_values') metric = { ...metric, [valueLabel]: formatGoFloatPlain(s0.v) };
-      const key = groupingKey(metric, grouping, e.without);
-      const s: InstantSample = metric === s0.labels ? s0 : { labels: metric, t: s0.t, v: s0.v };
-      let g = groups.get(key);
-      if (g === undefined) {
-        g = { labels: groupLabels(metric, grouping, e.without), value: s.v, mean: s.v, groupCount: 1 };
-        switch (e.op) {
-          case 'stddev':
-          case 'stdvar':
-            g.value = 0;
-            break;
-          case 'topk':
-            g.heap = new GoHeap(byValueLess);
-            g.heap.items.push(s0);
-            break;
-          case 'bottomk':
-            g.heap = new GoHeap(byReverseValueLess);
-            g.heap.items.push(s0);
-            break;
-          case 'quantile':
-            g.values = [s.v];
-            break;
-          case 'group':
-            g.value = 1;
-            break;
-          default:
-            break;
-        }
-        groups.set(key, g);
-        ordered.push(g);
-        continue;
-      }
-      switch (e.op) {
-        case 'sum':
-          g.value += s.v;
-          break;
-        case 'avg':
-          g.groupCount++;
-          if (!Number.isFinite(g.mean) && !Number.isNaN(g.mean)) {
-            if (!Number.isFinite(s.v) && !Number.isNaN(s.v) && g.mean > 0 === s.v > 0) break;
-            if (Number.isFinite(s.v)) break;
-          }
-          // Each side of the `-` is divided first to avoid overflow, as upstream does.
-          g.mean += s.v / g.groupCount - g.mean / g.groupCount;
-          break;
-        case 'group':
-          break;
-        case 'max':
-          if (g.value < s.v || Number.isNaN(g.value)) g.value = s.v;
-          break;
-        case 'min':
-          if (g.value > s.v || Number.isNaN(g.value)) g.value = s.v;
-          break;
-        case 'count':
-        case 'count_values':
-          g.groupCount++;
-          break;
-        case 'stddev':
-        case 'stdvar': {
-          g.groupCount++;
-          const delta = s.v - g.mean;
-          g.mean += delta / g.groupCount;
-          g.value += delta * (s.v - g.mean);
-          break;
-        }
-        case 'topk': {
-          const h = g.heap as GoHeap;
-          if (h.items.length < k || h.items[0].v < s.v || Number.isNaN(h.items[0].v)) {
-            if (h.items.length === k) h.pop();
-            h.push(s0);
-          }
-          break;
-        }
-        case 'bottomk': {
-          const h = g.heap as GoHeap;
-          if (h.items.length < k || h.items[0].v > s.v || Number.isNaN(h.items[0].v)) {
-            if (h.items.length === k) h.pop();
-            h.push(s0);
-          }
-          break;
-        }
-        case 'quantile':
-          (g.values as number[]).push(s.v);
-          break;
-        default: {
-          const never: never = e.op;
-          throw new QueryError(`unknown aggregation ${String(never)}`);
-        }
-      }
-    }
-    const out: InstantSample[] = [];
-    for (const g of ordered) {
-      let v = g.value;
-      switch (e.op) {
-        case 'avg':
-          v = g.mean;
-          break;
-        case 'count':
-        case 'count_values':
-          v = g.groupCount;
-          break;
-        case 'stdvar':
-          v = g.value / g.groupCount;
-          break;
-        case 'stddev':
-          v = Math.sqrt(g.value / g.groupCount);
-          break;
-        case 'topk':
-        case 'bottomk': {
-          const items = [...(g.heap as GoHeap).items];
-          const less = e.op === 'topk' ? byValueLess : byReverseValueLess;
-          // sort.Reverse of the heap order: largest (topk) / smallest (bottomk) first.
-          if (items.length > 1) insertionSort(items, (a, b) => less(b, a));
-          for (const s of items) out.push({ labels: s.labels, t, v: s.v });
-          continue;
-        }
-        case 'quantile':
-          v = goQuantile(q, g.values as number[]);
-          break;
-        default:
-          break;
-      }
-      out.push({ labels: g.labels, t, v });
-    }
-    return { type: 'vector', samples: out };
+    return { type: 'vector', samples: aggregate(e, param, input, t, this.work) };
   }
-}
-
-function groupingKey(labels: Labels, grouping: readonly string[], without: boolean): string {
-  let out = '';
-  if (without) {
-    for (const n of Object.keys(labels).sort()) {
-      if (n === '__name__' || grouping.includes(n)) continue;
-      out += `${n}\u0000${labels[n]}\u0001`;
-    }
-    return out;
-  }
-  for (const n of [...grouping].sort()) {
-    const v = labels[n];
-    if (v !== undefined) out += `${n}\u0000${v}\u0001`;
-  }
-  return out;
-}
-
-function groupLabels(labels: Labels, grouping: readonly string[], without: boolean): Labels {
-  const out: Record<string, string> = {};
-  if (without) {
-    for (const [n, v] of Object.entries(labels)) if (n !== '__name__' && !grouping.includes(n)) out[n] = v;
-    return out;
-  }
-  for (const n of grouping) {
-    const v = labels[n];
-    if (v !== undefined) out[n] = v;
-  }
-  return out;
 }

@@ -13,24 +13,12 @@ import { goInt64, goTimeFields } from './go-time.js';
 import type { GoTimeFields } from './go-time.js';
 import { goAcos, goAcosh, goAsin, goAsinh, goAtanFn, goAtanh, goCos, goCosh, goExp, goLog, goLog10, goLog2, goSin, goSinh, goTan, goTanh } from './go-math.js';
 import type { RegexCache } from './label-matcher.js';
-import type { InstantSample, MatrixSeries, Point } from './types.js';
-
-/** RangeArg is a range-vector argument: each series' points inside the window, stale markers removed. */
-export interface RangeArg {
-  readonly type: 'matrix';
-  readonly series: readonly MatrixSeries[];
-  readonly rangeMs: number;
-  /** rangeStartMs/rangeEndMs are the window after offset and @: [end - range, end]. */
-  readonly rangeStartMs: number;
-  readonly rangeEndMs: number;
-}
+import type { InstantSample } from './types.js';
+import { dropMetricName, signature } from './value.js';
+import type { RangeArg, RangeSeries, Value } from './value.js';
 
 /** FunctionArg is one evaluated argument. */
-export type FunctionArg =
-  | { readonly type: 'vector'; readonly samples: readonly InstantSample[] }
-  | { readonly type: 'scalar'; readonly v: number }
-  | { readonly type: 'string'; readonly v: string }
-  | RangeArg;
+export type FunctionArg = Value;
 
 /** FunctionResult is what a function returns for one step. */
 export type FunctionResult = { readonly type: 'vector'; readonly samples: InstantSample[] } | { readonly type: 'scalar'; readonly v: number };
@@ -46,14 +34,6 @@ export interface FunctionContext {
 
 /** FunctionImpl is the one signature every function implementation has. */
 export type FunctionImpl = (args: readonly FunctionArg[], ctx: FunctionContext) => FunctionResult;
-
-/** dropMetricName returns the labels without `__name__`. */
-export function dropMetricName(labels: Labels): Labels {
-  if (!('__name__' in labels)) return labels;
-  const out: Record<string, string> = { ...labels };
-  delete out.__name__;
-  return out;
-}
 
 function vectorArg(args: readonly FunctionArg[], i: number): readonly InstantSample[] {
   const a = args[i];
@@ -88,14 +68,17 @@ function simple(f: (v: number) => number): FunctionImpl {
   return (args, ctx) => vec(vectorArg(args, 0).map((s) => ({ labels: dropMetricName(s.labels), t: ctx.tMs, v: f(s.v) })));
 }
 
-/** overTime applies `f` to each series' points, dropping the metric name unless `keepName`. */
-function overTime(f: (points: readonly Point[], args: readonly FunctionArg[], ctx: FunctionContext, r: RangeArg) => number | undefined, matrixIndex = 0, keepName = false): FunctionImpl {
+/**
+ * overTime applies `f` to each series' window (never empty), dropping the metric name unless
+ * `keepName`.
+ */
+function overTime(f: (s: RangeSeries, args: readonly FunctionArg[], ctx: FunctionContext, r: RangeArg) => number | undefined, matrixIndex = 0, keepName = false): FunctionImpl {
   return (args, ctx) => {
     const r = rangeArg(args, matrixIndex);
     const out: InstantSample[] = [];
     for (const s of r.series) {
-      if (s.points.length === 0) continue;
-      const v = f(s.points, args, ctx, r);
+      if (s.end <= s.start) continue;
+      const v = f(s, args, ctx, r);
       if (v === undefined) continue;
       out.push({ labels: keepName ? s.labels : dropMetricName(s.labels), t: ctx.tMs, v });
     }
@@ -103,35 +86,45 @@ function overTime(f: (points: readonly Point[], args: readonly FunctionArg[], ct
   };
 }
 
-/** kahanSumInc is Neumaier's compensated addition, as upstream's kahanSumInc. */
-export function kahanSumInc(inc: number, sum: number, c: number): [number, number] {
-  const t = sum + inc;
-  if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
-  else c += inc - t + sum;
-  return [t, c];
+/**
+ * KahanSum is a running Neumaier compensated sum: `add(x)` is upstream's
+ * `sum, c = kahanSumInc(x, sum, c)`, the same float operations in the same order.
+ */
+class KahanSum {
+  sum = 0;
+  c = 0;
+
+  add(inc: number): void {
+    const t = this.sum + inc;
+    if (Math.abs(this.sum) >= Math.abs(inc)) this.c += this.sum - t + inc;
+    else this.c += inc - t + this.sum;
+    this.sum = t;
+  }
 }
 
 /** extrapolatedRate is Prometheus 2.42's shared rate/increase/delta routine (`promql/functions.go` extrapolatedRate). */
-function extrapolatedRate(points: readonly Point[], r: RangeArg, isCounter: boolean, isRate: boolean): number | undefined {
-  if (points.length < 2) return undefined;
-  const first = points[0];
-  const last = points[points.length - 1];
-  let resultValue = last.v - first.v;
+function extrapolatedRate(s: RangeSeries, r: RangeArg, isCounter: boolean, isRate: boolean): number | undefined {
+  const { t, v, start, end } = s;
+  const n = end - start;
+  if (n < 2) return undefined;
+  const firstV = v[start];
+  const lastT = t[end - 1];
+  let resultValue = v[end - 1] - firstV;
   if (isCounter) {
-    let prev = first.v;
-    for (let i = 1; i < points.length; i++) {
-      const cur = points[i].v;
+    let prev = firstV;
+    for (let i = start + 1; i < end; i++) {
+      const cur = v[i];
       if (cur < prev) resultValue += prev;
       prev = cur;
     }
   }
-  let durationToStart = (first.t - r.rangeStartMs) / 1000;
-  const durationToEnd = (r.rangeEndMs - last.t) / 1000;
-  const sampledInterval = (last.t - first.t) / 1000;
-  const averageDurationBetweenSamples = sampledInterval / (points.length - 1);
-  if (isCounter && resultValue > 0 && first.v >= 0) {
+  let durationToStart = (t[start] - r.rangeStartMs) / 1000;
+  const durationToEnd = (r.rangeEndMs - lastT) / 1000;
+  const sampledInterval = (lastT - t[start]) / 1000;
+  const averageDurationBetweenSamples = sampledInterval / (n - 1);
+  if (isCounter && resultValue > 0 && firstV >= 0) {
     // A counter cannot go below zero: do not extrapolate to before the line through the data hits zero.
-    const durationToZero = sampledInterval * (first.v / resultValue);
+    const durationToZero = sampledInterval * (firstV / resultValue);
     if (durationToZero < durationToStart) durationToStart = durationToZero;
   }
   const extrapolationThreshold = averageDurationBetweenSamples * 1.1;
@@ -145,47 +138,45 @@ function extrapolatedRate(points: readonly Point[], r: RangeArg, isCounter: bool
   return resultValue * factor;
 }
 
-function instantValue(points: readonly Point[], isRate: boolean): number | undefined {
-  if (points.length < 2) return undefined;
-  const last = points[points.length - 1];
-  const prev = points[points.length - 2];
-  let result = isRate && last.v < prev.v ? last.v : last.v - prev.v;
-  const sampledInterval = last.t - prev.t;
+function instantValue(s: RangeSeries, isRate: boolean): number | undefined {
+  const { t, v, start, end } = s;
+  if (end - start < 2) return undefined;
+  const lastV = v[end - 1];
+  const prevV = v[end - 2];
+  let result = isRate && lastV < prevV ? lastV : lastV - prevV;
+  const sampledInterval = t[end - 1] - t[end - 2];
   if (sampledInterval === 0) return undefined;
   if (isRate) result /= sampledInterval / 1000;
   return result;
 }
 
-function linearRegression(points: readonly Point[], interceptTime: number): [number, number] {
+function linearRegression(s: RangeSeries, interceptTime: number): [number, number] {
+  const { t, v, start, end } = s;
   let n = 0;
-  let sumX = 0;
-  let cX = 0;
-  let sumY = 0;
-  let cY = 0;
-  let sumXY = 0;
-  let cXY = 0;
-  let sumX2 = 0;
-  let cX2 = 0;
-  const initY = points[0].v;
+  const x = new KahanSum();
+  const y = new KahanSum();
+  const xy = new KahanSum();
+  const x2 = new KahanSum();
+  const initY = v[start];
   let constY = true;
-  for (let i = 0; i < points.length; i++) {
-    const p = points[i];
-    if (constY && i > 0 && p.v !== initY) constY = false;
+  for (let i = start; i < end; i++) {
+    const vi = v[i];
+    if (constY && i > start && vi !== initY) constY = false;
     n += 1;
-    const x = (p.t - interceptTime) / 1e3;
-    [sumX, cX] = kahanSumInc(x, sumX, cX);
-    [sumY, cY] = kahanSumInc(p.v, sumY, cY);
-    [sumXY, cXY] = kahanSumInc(x * p.v, sumXY, cXY);
-    [sumX2, cX2] = kahanSumInc(x * x, sumX2, cX2);
+    const xi = (t[i] - interceptTime) / 1e3;
+    x.add(xi);
+    y.add(vi);
+    xy.add(xi * vi);
+    x2.add(xi * xi);
   }
   if (constY) {
     if (!Number.isFinite(initY) && !Number.isNaN(initY)) return [NaN, NaN];
     return [0, initY];
   }
-  sumX += cX;
-  sumY += cY;
-  sumXY += cXY;
-  sumX2 += cX2;
+  const sumX = x.sum + x.c;
+  const sumY = y.sum + y.c;
+  const sumXY = xy.sum + xy.c;
+  const sumX2 = x2.sum + x2.c;
   const covXY = sumXY - (sumX * sumY) / n;
   const varX = sumX2 - (sumX * sumX) / n;
   const slope = covXY / varX;
@@ -194,12 +185,15 @@ function linearRegression(points: readonly Point[], interceptTime: number): [num
 }
 
 /** goQuantile is upstream's `quantile`: linear interpolation at rank q × (n − 1); NaN sorts first. */
-export function goQuantile(q: number, values: number[]): number {
+export function goQuantile(q: number, values: number[] | Float64Array): number {
   if (values.length === 0) return NaN;
   if (q < 0) return -Infinity;
   if (q > 1) return Infinity;
   if (Number.isNaN(q)) return NaN;
-  values.sort((a, b) => (Number.isNaN(a) ? (Number.isNaN(b) ? 0 : -1) : Number.isNaN(b) ? 1 : a - b));
+  // A typed array sorts numerically and natively, but puts NaN last and -0 before 0: only for
+  // values without either.
+  if (values instanceof Float64Array && values.every((x) => !Number.isNaN(x) && !Object.is(x, -0))) values.sort();
+  else values.sort((a, b) => (Number.isNaN(a) ? (Number.isNaN(b) ? 0 : -1) : Number.isNaN(b) ? 1 : a - b));
   const n = values.length;
   const rank = q * (n - 1);
   const lowerIndex = Math.max(0, Math.floor(rank));
@@ -366,6 +360,20 @@ function sortByValue(samples: readonly InstantSample[], descending: boolean): In
   });
 }
 
+/**
+ * SERIES_ARGUMENT lists the functions whose output holds at most one series per series of one
+ * argument, labelled as that series (perhaps without `__name__`), with that argument's index.
+ * Applied to a selector that fixes the metric name, their output cannot repeat a label set.
+ */
+export const SERIES_ARGUMENT: ReadonlyMap<string, number> = new Map([
+  ...['rate', 'increase', 'delta', 'irate', 'idelta', 'deriv', 'predict_linear', 'holt_winters', 'resets', 'changes'].map((f) => [f, 0] as const),
+  ...['avg_over_time', 'sum_over_time', 'count_over_time', 'min_over_time', 'max_over_time', 'last_over_time', 'present_over_time'].map((f) => [f, 0] as const),
+  ...['stddev_over_time', 'stdvar_over_time'].map((f) => [f, 0] as const),
+  ['quantile_over_time', 1] as const,
+  ...['abs', 'ceil', 'floor', 'exp', 'sqrt', 'ln', 'log2', 'log10', 'sgn', 'deg', 'rad', 'round', 'clamp', 'clamp_max', 'clamp_min'].map((f) => [f, 0] as const),
+  ...['acos', 'acosh', 'asin', 'asinh', 'atan', 'atanh', 'cos', 'cosh', 'sin', 'sinh', 'tan', 'tanh'].map((f) => [f, 0] as const),
+]);
+
 /** FUNCTION_IMPLS maps each supported function to its implementation. */
 export const FUNCTION_IMPLS: Readonly<Record<string, FunctionImpl>> = {
   // === time() scalar ===
@@ -390,13 +398,13 @@ export const FUNCTION_IMPLS: Readonly<Record<string, FunctionImpl>> = {
   idelta: overTime((p) => instantValue(p, false)),
 
   // === deriv(v range-vector) ===
-  deriv: overTime((p) => (p.length < 2 ? undefined : linearRegression(p, p[0].t)[0])),
+  deriv: overTime((s) => (s.end - s.start < 2 ? undefined : linearRegression(s, s.t[s.start])[0])),
 
   // === predict_linear(v range-vector, t scalar) ===
-  predict_linear: overTime((p, args, ctx) => {
-    if (p.length < 2) return undefined;
+  predict_linear: overTime((s, args, ctx) => {
+    if (s.end - s.start < 2) return undefined;
     const duration = scalarArg(args, 1);
-    const [slope, intercept] = linearRegression(p, ctx.tMs);
+    const [slope, intercept] = linearRegression(s, ctx.tMs);
     return slope * duration + intercept;
   }),
 
@@ -406,15 +414,15 @@ export const FUNCTION_IMPLS: Readonly<Record<string, FunctionImpl>> = {
     const tf = scalarArg(args, 2);
     if (!(sf > 0 && sf < 1)) throw new QueryError(`invalid smoothing factor. Expected: 0 < sf < 1, got: ${formatGoFloatPlain(sf)}`);
     if (!(tf > 0 && tf < 1)) throw new QueryError(`invalid trend factor. Expected: 0 < tf < 1, got: ${formatGoFloatPlain(tf)}`);
-    return overTime((p) => {
-      if (p.length < 2) return undefined;
+    return overTime(({ v, start, end }) => {
+      if (end - start < 2) return undefined;
       let s0 = 0;
-      let s1 = p[0].v;
-      let b = p[1].v - p[0].v;
-      for (let i = 1; i < p.length; i++) {
-        const x = sf * p[i].v;
+      let s1 = v[start];
+      let b = v[start + 1] - v[start];
+      for (let i = start + 1; i < end; i++) {
+        const x = sf * v[i];
         // The trend is first updated from the second smoothed value on, as upstream's calcTrendValue.
-        if (i - 1 !== 0) b = tf * (s1 - s0) + (1 - tf) * b;
+        if (i - 1 !== start) b = tf * (s1 - s0) + (1 - tf) * b;
         const y = (1 - sf) * (s1 + b);
         s0 = s1;
         s1 = x + y;
@@ -424,22 +432,22 @@ export const FUNCTION_IMPLS: Readonly<Record<string, FunctionImpl>> = {
   },
 
   // === resets(v range-vector) ===
-  resets: overTime((p) => {
+  resets: overTime(({ v, start, end }) => {
     let resets = 0;
-    let prev = p[0].v;
-    for (let i = 1; i < p.length; i++) {
-      if (p[i].v < prev) resets++;
-      prev = p[i].v;
+    let prev = v[start];
+    for (let i = start + 1; i < end; i++) {
+      if (v[i] < prev) resets++;
+      prev = v[i];
     }
     return resets;
   }),
 
   // === changes(v range-vector) ===
-  changes: overTime((p) => {
+  changes: overTime(({ v, start, end }) => {
     let changes = 0;
-    let prev = p[0].v;
-    for (let i = 1; i < p.length; i++) {
-      const cur = p[i].v;
+    let prev = v[start];
+    for (let i = start + 1; i < end; i++) {
+      const cur = v[i];
       if (cur !== prev && !(Number.isNaN(cur) && Number.isNaN(prev))) changes++;
       prev = cur;
     }
@@ -447,76 +455,68 @@ export const FUNCTION_IMPLS: Readonly<Record<string, FunctionImpl>> = {
   }),
 
   // === avg_over_time(v range-vector) ===
-  avg_over_time: overTime((p) => {
-    let mean = 0;
+  avg_over_time: overTime(({ v: values, start, end }) => {
+    const mean = new KahanSum();
     let count = 0;
-    let c = 0;
-    for (const { v } of p) {
+    for (let i = start; i < end; i++) {
+      const v = values[i];
       count++;
-      if (!Number.isFinite(mean) && !Number.isNaN(mean)) {
+      if (!Number.isFinite(mean.sum) && !Number.isNaN(mean.sum)) {
         // An infinite mean stays as it is unless a NaN or an opposite infinity arrives.
-        if (!Number.isFinite(v) && !Number.isNaN(v) && mean > 0 === v > 0) continue;
+        if (!Number.isFinite(v) && !Number.isNaN(v) && mean.sum > 0 === v > 0) continue;
         if (Number.isFinite(v)) continue;
       }
-      [mean, c] = kahanSumInc(v / count - mean / count, mean, c);
+      mean.add(v / count - mean.sum / count);
     }
-    if (!Number.isFinite(mean) && !Number.isNaN(mean)) return mean;
-    return mean + c;
+    if (!Number.isFinite(mean.sum) && !Number.isNaN(mean.sum)) return mean.sum;
+    return mean.sum + mean.c;
   }),
 
   // === sum_over_time(v range-vector) ===
-  sum_over_time: overTime((p) => {
-    let sum = 0;
-    let c = 0;
-    for (const { v } of p) [sum, c] = kahanSumInc(v, sum, c);
-    if (!Number.isFinite(sum) && !Number.isNaN(sum)) return sum;
-    return sum + c;
+  sum_over_time: overTime(({ v, start, end }) => {
+    const sum = new KahanSum();
+    for (let i = start; i < end; i++) sum.add(v[i]);
+    if (!Number.isFinite(sum.sum) && !Number.isNaN(sum.sum)) return sum.sum;
+    return sum.sum + sum.c;
   }),
 
   // === count_over_time(v range-vector) ===
-  count_over_time: overTime((p) => p.length),
+  count_over_time: overTime((s) => s.end - s.start),
 
   // === min_over_time(v range-vector) ===
-  min_over_time: overTime((p) => {
-    let min = p[0].v;
-    for (const { v } of p) if (v < min || Number.isNaN(min)) min = v;
+  min_over_time: overTime(({ v, start, end }) => {
+    let min = v[start];
+    for (let i = start; i < end; i++) if (v[i] < min || Number.isNaN(min)) min = v[i];
     return min;
   }),
 
   // === max_over_time(v range-vector) ===
-  max_over_time: overTime((p) => {
-    let max = p[0].v;
-    for (const { v } of p) if (v > max || Number.isNaN(max)) max = v;
+  max_over_time: overTime(({ v, start, end }) => {
+    let max = v[start];
+    for (let i = start; i < end; i++) if (v[i] > max || Number.isNaN(max)) max = v[i];
     return max;
   }),
 
   // === last_over_time(v range-vector) ===
   // 2.42 keeps the metric name here, unlike every other *_over_time.
-  last_over_time: overTime((p) => p[p.length - 1].v, 0, true),
+  last_over_time: overTime(({ v, end }) => v[end - 1], 0, true),
 
   // === present_over_time(v range-vector) ===
   present_over_time: overTime(() => 1),
 
   // === quantile_over_time(q scalar, v range-vector) ===
-  quantile_over_time: overTime(
-    (p, args) =>
-      goQuantile(
-        scalarArg(args, 0),
-        p.map((x) => x.v),
-      ),
-    1,
-  ),
+  quantile_over_time: overTime((s, args) => goQuantile(scalarArg(args, 0), s.v.slice(s.start, s.end)), 1),
 
   // === stddev_over_time(v range-vector) ===
-  stddev_over_time: overTime((p) => Math.sqrt(stdvarOverTime(p))),
+  stddev_over_time: overTime((s) => Math.sqrt(stdvarOverTime(s))),
 
   // === stdvar_over_time(v range-vector) ===
-  stdvar_over_time: overTime((p) => stdvarOverTime(p)),
+  stdvar_over_time: overTime((s) => stdvarOverTime(s)),
 
   // === absent_over_time(v range-vector) ===
   absent_over_time: (args, ctx) => {
     const r = rangeArg(args, 0);
-    if (r.series.some((s) => s.points.length > 0)) return vec([]);
+    if (r.series.some((s) => s.end > s.start)) return vec([]);
     return vec([{ labels: absentLabels(ctx.argExprs[0]), t: ctx.tMs, v: 1 }]);
   },
 
@@ -711,19 +711,18 @@ export const FUNCTION_IMPLS: Readonly<Record<string, FunctionImpl>> = {
   year: dateFn((d) => d.year),
 };
 
-function stdvarOverTime(points: readonly Point[]): number {
+function stdvarOverTime({ v: values, start, end }: RangeSeries): number {
   let count = 0;
-  let mean = 0;
-  let cMean = 0;
-  let aux = 0;
-  let cAux = 0;
-  for (const { v } of points) {
+  const mean = new KahanSum();
+  const aux = new KahanSum();
+  for (let i = start; i < end; i++) {
+    const v = values[i];
     count++;
-    const delta = v - (mean + cMean);
-    [mean, cMean] = kahanSumInc(delta / count, mean, cMean);
-    [aux, cAux] = kahanSumInc(delta * (v - (mean + cMean)), aux, cAux);
+    const delta = v - (mean.sum + mean.c);
+    mean.add(delta / count);
+    aux.add(delta * (v - (mean.sum + mean.c)));
   }
-  return (aux + cAux) / count;
+  return (aux.sum + aux.c) / count;
 }
 
 /** goMax is Go's math.Max: +Inf wins even over NaN, then NaN wins, +0 beats -0. */
@@ -740,10 +739,3 @@ function goMin(a: number, b: number): number {
   return Math.min(a, b);
 }
 
-/** signature is a stable string key for a label set (sorted names). */
-export function signature(labels: Labels): string {
-  const names = Object.keys(labels).sort();
-  let out = '';
-  for (const n of names) out += `${n}\u0000${labels[n]}\u0001`;
-  return out;
-}

@@ -30,7 +30,7 @@ export { createEngine } from './engine.js';
 export type { ApiQueryData, ApiSamplePair } from './format.js';
 export { formatLabels, formatQueryValue, toApiQueryData } from './format.js';
 export type { EngineOptions, InstantSample, MatrixSeries, Point, QueryResult, QueryValue } from './types.js';
-export type { Labels, LabelMatcher, MatchType, Queryable, Sample, SeriesData } from './queryable.js';
+export type { Labels, LabelMatcher, MatchType, Queryable, SeriesColumns } from './queryable.js';
 export { MatchTypes } from './queryable.js';
 export type { LabelPredicate } from './label-matcher.js';
 export { compileMatcher, RegexCache } from './label-matcher.js';

@@ -1,21 +1,11 @@
 /**
  * What the engine reads, and the types it reads them in: a series is a label set (metric name
  * included), a sample is (timestamp ms, float64). The sample store implements `Queryable`; so
- * does any other source the engine is pointed at (test doubles, an array of fixtures).
+ * does any other source the engine is pointed at (test doubles, arrays of fixtures).
  */
 
 /** Labels is a label set including `__name__`. Treat it as immutable. */
 export type Labels = Readonly<Record<string, string>>;
-
-/**
- * Sample is one point of a series. A stale marker (Prometheus' special NaN) is represented
- * explicitly with `stale: true` and `v: NaN`, because JavaScript engines do not keep NaN payloads.
- */
-export interface Sample {
-  readonly t: number;
-  readonly v: number;
-  readonly stale?: true;
-}
 
 /** MatchTypes are PromQL's label matcher operators. */
 export const MatchTypes = ['=', '!=', '=~', '!~'] as const;
@@ -28,17 +18,29 @@ export interface LabelMatcher {
   readonly value: string;
 }
 
-/** SeriesData is one series with its samples in [startMs, endMs], ascending by `t`. */
-export interface SeriesData {
+/**
+ * SeriesColumns is one series' samples in a time range as parallel columns, ascending by time:
+ * for each index i in [start, end), `t[i]` is a timestamp in ms and `v[i]` its value. Prometheus'
+ * stale marker (a special NaN, which JavaScript engines do not keep apart from other NaNs) is
+ * `stale[i] === 1` (`v[i]` is NaN there); `stale` may be absent when the range holds none. The
+ * arrays may be the store's own buffers (hence the index range rather than a copy): read them
+ * during the query, never write or keep them.
+ */
+export interface SeriesColumns {
   readonly labels: Labels;
-  readonly samples: readonly Sample[];
+  readonly t: Float64Array;
+  readonly v: Float64Array;
+  readonly stale?: Uint8Array;
+  readonly start: number;
+  readonly end: number;
 }
 
 /**
- * Queryable is everything the PromQL engine needs from storage. `select` returns every series
- * matching all matchers, with its samples in the closed interval [startMs, endMs] (stale markers
- * included; the engine decides what they mean). Series with no sample in range may be omitted.
+ * Queryable is everything the PromQL engine needs from storage. `selectColumns` returns every
+ * series matching all matchers, with its samples in the closed interval [startMs, endMs] (stale
+ * markers included; the engine decides what they mean). Series with no sample in range may be
+ * omitted. The order of the series is the order in which aggregations add them up.
  */
 export interface Queryable {
-  select(matchers: readonly LabelMatcher[], startMs: number, endMs: number): SeriesData[];
+  selectColumns(matchers: readonly LabelMatcher[], startMs: number, endMs: number): SeriesColumns[];
 }

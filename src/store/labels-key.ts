@@ -15,9 +15,19 @@ const SEP = '\u0000';
  * select the same series, and keys sort in Prometheus' series order.
  */
 export function labelsKey(labels: Labels): string {
-  const names = Object.keys(labels).filter((n) => labels[n] !== '' && labels[n] !== undefined).sort(compareStrings);
+  const names = Object.keys(labels);
+  // Label sets are mostly built in name order already; sort only when they are not.
+  for (let i = 1; i < names.length; i++) {
+    if (names[i - 1] > names[i]) {
+      names.sort(compareStrings);
+      break;
+    }
+  }
   let key = '';
-  for (const n of names) key += n + SEP + labels[n] + SEP;
+  for (const n of names) {
+    const v = labels[n];
+    if (v !== '' && v !== undefined) key += n + SEP + v + SEP;
+  }
   return key;
 }
 

@@ -2,7 +2,6 @@
  * MemoryStore: the in-memory sample store. The persistent store keeps one of these as its read
  * side and writes what it accepted to disk; tests and `rules test` use it alone.
  */
-import pino from 'pino';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { compareStrings, labelsKey, normalizeLabels } from './labels-key.js';
@@ -11,7 +10,7 @@ import type { LabelPredicate } from '../promql/label-matcher.js';
 import { SampleBuffer } from './sample-buffer.js';
 import { createStoreMetrics } from './store-metrics.js';
 import type { RefusalReason, StoreMetrics } from './store-metrics.js';
-import type { AppendResult, Appender, LabelMatcher, Labels, LatestReader, LatestSample, SampleStore, SeriesData } from './types.js';
+import type { AppendResult, Appender, LabelMatcher, Labels, SeriesColumns, LatestReader, LatestSample, SampleStore, SeriesData } from './types.js';
 
 /** DEFAULT_RETENTION_MS is 26 h: a day of history plus the trailing-hour baselines around it. */
 export const DEFAULT_RETENTION_MS = 26 * 3600_000;
@@ -29,6 +28,13 @@ export interface MemoryStoreOptions {
   readonly logger?: Logger;
   /** registry receives `sentinel_store_*` metrics; none are registered without it. */
   readonly registry?: Registry;
+  /**
+   * selectOrder is the order `select`/`selectColumns` return series in, the order in which
+   * aggregations add them up: `labels` (default) or `creation`, the order Prometheus' head block
+   * hands series to its engine (series references grow with creation), which `rules test` needs
+   * so float sums round like promtool's. Every other listing is sorted by labels.
+   */
+  readonly selectOrder?: 'labels' | 'creation';
 }
 
 /** SeriesEntry is one stored series. */
@@ -37,35 +43,52 @@ interface SeriesEntry {
   readonly key: string;
   readonly labels: Labels;
   readonly samples: SampleBuffer;
+  /** removed is set when retention forgets the series (an identity-cached lookup must not use it). */
+  removed: boolean;
 }
 
-/** PendingSample is one appended, not yet committed sample. */
-export interface PendingSample {
-  readonly labels: Labels;
-  readonly t: number;
-  readonly v: number;
-  readonly isStale: boolean;
+/** SortedIds caches one posting list's entries in label order, valid for one index generation. */
+interface SortedIds {
+  readonly generation: number;
+  readonly entries: readonly SeriesEntry[];
+}
+
+/**
+ * PendingBatch is the appended, not yet committed samples in append order, as columns (a loader
+ * appends millions, so no object per sample): sample i is (labels[i], t[i], v[i], stale[i]).
+ */
+export interface PendingBatch {
+  readonly labels: Labels[];
+  readonly t: number[];
+  readonly v: number[];
+  readonly stale: boolean[];
 }
 
 /**
  * batchAppender collects samples and hands them to `commit` once; `guard` refuses appends (a
  * closed store). The stores differ only in what committing a batch does.
  */
-export function batchAppender(owner: string, commit: (pending: readonly PendingSample[]) => AppendResult, guard?: () => void): Appender {
-  const pending: PendingSample[] = [];
+export function batchAppender(owner: string, commit: (pending: PendingBatch) => AppendResult, guard?: () => void): Appender {
+  const pending: PendingBatch = { labels: [], t: [], v: [], stale: [] };
   let done = false;
   const check = (): void => {
     if (done) throw new Error(`${owner}: appender used after commit()`);
     guard?.();
   };
+  const add = (labels: Labels, t: number, v: number, stale: boolean): void => {
+    pending.labels.push(labels);
+    pending.t.push(t);
+    pending.v.push(v);
+    pending.stale.push(stale);
+  };
   return {
     append: (labels, t, v) => {
       check();
-      pending.push({ labels, t, v, isStale: false });
+      add(labels, t, v, false);
     },
     appendStale: (labels, t) => {
       check();
-      pending.push({ labels, t, v: NaN, isStale: true });
+      add(labels, t, NaN, true);
     },
     commit: () => {
       check();
@@ -102,11 +125,27 @@ export class MemoryStore implements SampleStore, LatestReader {
   /** postings is the inverted index: label name → value → series ids. */
   private readonly postings = new Map<string, Map<string, Set<number>>>();
   private readonly regexes = new RegexCache();
-  private sortedCache: SeriesEntry[] | undefined;
+  /**
+   * byFrozenLabels finds the entry of a frozen label set by identity, so a caller appending the
+   * same frozen object again and again (the rules-test loader) does not pay for its key each time.
+   */
+  private readonly byFrozenLabels = new WeakMap<Labels, SeriesEntry>();
+  /** capacityHints are sample counts announced by `expectSamples`, by series key, until the series is created. */
+  private readonly capacityHints = new Map<string, number>();
+  /** generation changes whenever a series is created or removed; it invalidates the caches below. */
+  private generation = 0;
+  private allSorted: SortedIds | undefined;
+  private readonly postingsSorted = new WeakMap<Set<number>, SortedIds>();
+  /**
+   * selections remembers, per matcher list (a parsed selector keeps its list, so rules pass the
+   * same array every evaluation), which series it selected, until a series comes or goes.
+   */
+  private readonly selections = new WeakMap<readonly LabelMatcher[], { generation: number; order: 'labels' | 'creation'; entries: readonly SeriesEntry[] }>();
   private nextId = 1;
   private readonly retentionMs: number;
   private readonly maxSeries: number;
-  private readonly logger: Logger;
+  private readonly selectOrder: 'labels' | 'creation';
+  private readonly logger: Logger | undefined;
   private readonly metrics: StoreMetrics | undefined;
   private lastLimitLogMs = -Infinity;
   private refusedSinceLog = 0;
@@ -117,7 +156,8 @@ export class MemoryStore implements SampleStore, LatestReader {
     if (!(maxSeries > 0)) throw new RangeError(`MemoryStore: maxSeries must be > 0, got ${maxSeries}`);
     this.retentionMs = retentionMs;
     this.maxSeries = maxSeries;
-    this.logger = options.logger ?? pino({ level: 'silent' });
+    this.selectOrder = options.selectOrder ?? 'labels';
+    this.logger = options.logger;
     this.metrics = createStoreMetrics(options.registry);
     this.metrics?.series.set(0);
   }
@@ -128,16 +168,16 @@ export class MemoryStore implements SampleStore, LatestReader {
   }
 
   appender(): Appender {
-    return batchAppender('MemoryStore', (pending) => this.commitBatch(pending).result);
+    return batchAppender('MemoryStore', (pending) => this.commitBatch(pending, false).result);
   }
-
 
   /**
    * commitBatch stores a batch in order: a sample at or before its series' newest timestamp is
    * refused (an identical repeat of the newest sample is ignored, as Prometheus does), a sample
-   * of a new series past `maxSeries` is refused. Used by the appender and the persistent store.
+   * of a new series past `maxSeries` is refused. Used by the appender and the persistent store,
+   * which asks for the accepted samples (`reportAccepted`) to write them to disk.
    */
-  commitBatch(batch: readonly PendingSample[]): CommitOutcome {
+  commitBatch(batch: PendingBatch, reportAccepted = true): CommitOutcome {
     let appended = 0;
     let outOfOrder = 0;
     let refusedSeriesLimit = 0;
@@ -147,24 +187,31 @@ export class MemoryStore implements SampleStore, LatestReader {
     const refuse = (reason: RefusalReason): void => {
       refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
     };
-    for (const s of batch) {
-      if (!Number.isFinite(s.t)) {
+    for (let i = 0; i < batch.t.length; i++) {
+      const labels = batch.labels[i];
+      const v = batch.v[i];
+      const isStale = batch.stale[i];
+      if (!Number.isFinite(batch.t[i])) {
         outOfOrder++;
         refuse('out_of_order');
         continue;
       }
-      const t = Math.round(s.t);
-      const key = labelsKey(s.labels);
-      let entry = this.byKey.get(key);
-      if (!entry) {
-        if (this.byKey.size >= this.maxSeries) {
-          refusedSeriesLimit++;
-          refuse('series_limit');
-          this.noteSeriesLimit(key, t);
-          continue;
+      const t = Math.round(batch.t[i]);
+      let entry = this.byFrozenLabels.get(labels);
+      if (entry === undefined || entry.removed) {
+        const key = labelsKey(labels);
+        entry = this.byKey.get(key);
+        if (!entry) {
+          if (this.byKey.size >= this.maxSeries) {
+            refusedSeriesLimit++;
+            refuse('series_limit');
+            this.noteSeriesLimit(key, t);
+            continue;
+          }
+          entry = this.createSeries(key, normalizeLabels(labels));
+          newSeries.push({ id: entry.id, labels: entry.labels });
         }
-        entry = this.createSeries(key, normalizeLabels(s.labels));
-        newSeries.push({ id: entry.id, labels: entry.labels });
+        if (Object.isFrozen(labels)) this.byFrozenLabels.set(labels, entry);
       }
       const lastT = entry.samples.lastT;
       if (t < lastT) {
@@ -174,15 +221,15 @@ export class MemoryStore implements SampleStore, LatestReader {
       }
       if (t === lastT) {
         const last = entry.samples.last();
-        const same = last !== undefined && (s.isStale ? last.stale === true : last.stale !== true && Object.is(last.v, s.v));
+        const same = last !== undefined && (isStale ? last.stale === true : last.stale !== true && Object.is(last.v, v));
         if (!same) {
           outOfOrder++;
           refuse('duplicate_timestamp');
         }
         continue;
       }
-      entry.samples.push(t, s.v, s.isStale);
-      accepted.push({ seriesId: entry.id, t, v: s.v, isStale: s.isStale });
+      entry.samples.push(t, v, isStale);
+      if (reportAccepted) accepted.push({ seriesId: entry.id, t, v, isStale });
       appended++;
     }
     if (this.metrics) {
@@ -191,6 +238,16 @@ export class MemoryStore implements SampleStore, LatestReader {
       this.metrics.series.set(this.byKey.size);
     }
     return { result: { appended, outOfOrder, refusedSeriesLimit }, accepted, newSeries };
+  }
+
+  /**
+   * expectSamples announces how many samples a series not yet stored will receive (a loader that
+   * knows its input), so its buffer is allocated once at that size when its first sample comes,
+   * instead of growing step by step. It changes nothing else: the series still appears then.
+   */
+  expectSamples(labels: Labels, samples: number): void {
+    const key = labelsKey(labels);
+    if (!this.byKey.has(key) && samples > 0) this.capacityHints.set(key, samples);
   }
 
   /**
@@ -214,9 +271,19 @@ export class MemoryStore implements SampleStore, LatestReader {
 
   select(matchers: readonly LabelMatcher[], startMs: number, endMs: number): SeriesData[] {
     const out: SeriesData[] = [];
-    for (const entry of this.matching(matchers)) {
+    for (const entry of this.matching(matchers, this.selectOrder)) {
       const samples = entry.samples.range(startMs, endMs);
       if (samples.length > 0) out.push({ labels: entry.labels, samples });
+    }
+    return out;
+  }
+
+  /** selectColumns is `select` for the engine: views of the stored columns, no object per sample. */
+  selectColumns(matchers: readonly LabelMatcher[], startMs: number, endMs: number): SeriesColumns[] {
+    const out: SeriesColumns[] = [];
+    for (const entry of this.matching(matchers, this.selectOrder)) {
+      const c = entry.samples.columns(entry.labels, startMs, endMs);
+      if (c !== undefined) out.push(c);
     }
     return out;
   }
@@ -292,7 +359,9 @@ export class MemoryStore implements SampleStore, LatestReader {
 
   private createSeries(key: string, labels: Labels, id = this.nextId): SeriesEntry {
     this.nextId = Math.max(this.nextId, id + 1);
-    const entry: SeriesEntry = { id, key, labels, samples: new SampleBuffer() };
+    const capacity = this.capacityHints.get(key);
+    if (capacity !== undefined) this.capacityHints.delete(key);
+    const entry: SeriesEntry = { id, key, labels, samples: new SampleBuffer(capacity), removed: false };
     this.byKey.set(key, entry);
     this.byId.set(id, entry);
     for (const [name, value] of Object.entries(labels)) {
@@ -302,11 +371,12 @@ export class MemoryStore implements SampleStore, LatestReader {
       if (!ids) values.set(value, (ids = new Set()));
       ids.add(id);
     }
-    this.sortedCache = undefined;
+    this.generation++;
     return entry;
   }
 
   private removeSeries(entry: SeriesEntry): void {
+    entry.removed = true;
     this.byKey.delete(entry.key);
     this.byId.delete(entry.id);
     for (const [name, value] of Object.entries(entry.labels)) {
@@ -317,11 +387,22 @@ export class MemoryStore implements SampleStore, LatestReader {
       if (ids.size === 0) values.delete(value);
       if (values.size === 0) this.postings.delete(name);
     }
-    this.sortedCache = undefined;
+    this.generation++;
   }
 
-  /** matching returns the series satisfying every matcher, sorted by label key. */
-  private matching(matchers: readonly LabelMatcher[]): SeriesEntry[] {
+  /**
+   * matching returns the series satisfying every matcher, sorted by label key, or in creation
+   * order when `order` says so.
+   */
+  private matching(matchers: readonly LabelMatcher[], order: 'labels' | 'creation' = 'labels'): readonly SeriesEntry[] {
+    const cached = this.selections.get(matchers);
+    if (cached !== undefined && cached.generation === this.generation && cached.order === order) return cached.entries;
+    const entries = this.match(matchers, order);
+    this.selections.set(matchers, { generation: this.generation, order, entries });
+    return entries;
+  }
+
+  private match(matchers: readonly LabelMatcher[], order: 'labels' | 'creation'): readonly SeriesEntry[] {
     const predicates: LabelPredicate[] = matchers.map((m) => compileMatcher(m, this.regexes));
     // Equality matchers on a non-empty value narrow the candidates through the inverted index.
     let candidates: Set<number> | undefined;
@@ -331,27 +412,48 @@ export class MemoryStore implements SampleStore, LatestReader {
       if (!ids) return [];
       if (!candidates || ids.size < candidates.size) candidates = ids;
     }
-    const test = (e: SeriesEntry): boolean => predicates.every((p) => p(e.labels));
-    if (candidates) {
+    const test = (e: SeriesEntry): boolean => {
+      for (const p of predicates) if (!p(e.labels)) return false;
+      return true;
+    };
+    if (candidates && order === 'creation') {
+      // Ids grow with creation and each posting set holds them in insertion order.
       const out: SeriesEntry[] = [];
       for (const id of candidates) {
         const e = this.byId.get(id);
         if (e && test(e)) out.push(e);
       }
-      return out.sort((a, b) => compareStrings(a.key, b.key));
+      return out;
     }
-    return this.sorted().filter(test);
+    const pool = candidates ? this.sortedPostings(candidates) : order === 'creation' ? [...this.byId.values()] : this.sortedAll();
+    return predicates.length === 0 ? pool : pool.filter(test);
   }
 
-  private sorted(): SeriesEntry[] {
-    if (!this.sortedCache) this.sortedCache = [...this.byKey.values()].sort((a, b) => compareStrings(a.key, b.key));
-    return this.sortedCache;
+  /** sortedPostings is a posting set's entries in label order, cached until a series comes or goes. */
+  private sortedPostings(ids: Set<number>): readonly SeriesEntry[] {
+    const cached = this.postingsSorted.get(ids);
+    if (cached !== undefined && cached.generation === this.generation) return cached.entries;
+    const entries: SeriesEntry[] = [];
+    for (const id of ids) {
+      const e = this.byId.get(id);
+      if (e) entries.push(e);
+    }
+    entries.sort((a, b) => compareStrings(a.key, b.key));
+    this.postingsSorted.set(ids, { generation: this.generation, entries });
+    return entries;
+  }
+
+  private sortedAll(): readonly SeriesEntry[] {
+    if (this.allSorted === undefined || this.allSorted.generation !== this.generation) {
+      this.allSorted = { generation: this.generation, entries: [...this.byKey.values()].sort((a, b) => compareStrings(a.key, b.key)) };
+    }
+    return this.allSorted.entries;
   }
 
   private noteSeriesLimit(key: string, t: number): void {
     this.refusedSinceLog++;
     if (t - this.lastLimitLogMs < SERIES_LIMIT_LOG_INTERVAL_MS && t >= this.lastLimitLogMs) return;
-    this.logger.warn(
+    this.logger?.warn(
       { maxSeries: this.maxSeries, refusedSamples: this.refusedSinceLog, example: key.split('\u0000').join(' ').trim() },
       `sample store refused new series: the limit of ${this.maxSeries} series is reached; raise storage.max_series or reduce label cardinality`,
     );

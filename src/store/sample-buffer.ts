@@ -1,23 +1,33 @@
 /**
  * SampleBuffer holds one series' samples in parallel typed arrays (8 + 8 + 1 bytes a sample),
- * because 26 h × hundreds of series as JS objects would cost several times the memory.
+ * because 26 h × hundreds of series as JS objects would cost several times the memory. The three
+ * columns share one ArrayBuffer: one allocation per growth instead of three.
  */
-import type { Sample } from './types.js';
+import { firstAtOrAfter } from '../promql/time-search.js';
+import type { Labels, Sample, SeriesColumns } from './types.js';
 
 const FLAG_STALE = 1;
+/** BYTES_PER_SAMPLE is a timestamp and a value (float64 each) and a flag byte. */
+const BYTES_PER_SAMPLE = 17;
+const MIN_CAPACITY = 16;
 
-/** SampleBuffer is an append-only, time-ordered sample array with a movable start (retention). */
+
+/**
+ * SampleBuffer is an append-only, time-ordered sample array with a movable start (retention).
+ * A slot, once written, is never written again: growing and compacting copy into new arrays, so
+ * the columns `columns` hands out stay valid while the buffer moves on.
+ */
 export class SampleBuffer {
-  private ts: Float64Array;
-  private vs: Float64Array;
-  private flags: Uint8Array;
+  private ts!: Float64Array;
+  private vs!: Float64Array;
+  private flags!: Uint8Array;
   private head = 0;
   private tail = 0;
+  /** staleCount is the number of retained stale markers. */
+  private staleCount = 0;
 
-  constructor(initialCapacity = 16) {
-    this.ts = new Float64Array(initialCapacity);
-    this.vs = new Float64Array(initialCapacity);
-    this.flags = new Uint8Array(initialCapacity);
+  constructor(initialCapacity = MIN_CAPACITY) {
+    this.allocate(Math.max(1, initialCapacity));
   }
 
   /** length is the number of retained samples. */
@@ -35,6 +45,11 @@ export class SampleBuffer {
     return this.tail > this.head ? this.ts[this.head] : Infinity;
   }
 
+  /** byteSize is the memory the columns occupy, used or not (for memory figures). */
+  get byteSize(): number {
+    return this.ts.length * BYTES_PER_SAMPLE;
+  }
+
   /** last returns the newest sample, or undefined. */
   last(): Sample | undefined {
     return this.tail > this.head ? this.at(this.tail - 1) : undefined;
@@ -46,6 +61,7 @@ export class SampleBuffer {
     this.ts[this.tail] = t;
     this.vs[this.tail] = isStale ? NaN : v;
     this.flags[this.tail] = isStale ? FLAG_STALE : 0;
+    if (isStale) this.staleCount++;
     this.tail++;
   }
 
@@ -53,12 +69,21 @@ export class SampleBuffer {
   dropBefore(cutoffMs: number): number {
     const idx = this.lowerBound(cutoffMs);
     const dropped = idx - this.head;
+    if (this.staleCount > 0) for (let i = this.head; i < idx; i++) this.staleCount -= this.flags[i];
     this.head = idx;
-    if (this.head === this.tail) {
-      this.head = 0;
-      this.tail = 0;
-    }
     return dropped;
+  }
+
+  /**
+   * columns returns the buffer's columns with the index range of the samples with
+   * startMs <= t <= endMs, as the series `labels`, or undefined when there are none. No copy:
+   * the caller must not write them. The stale flags come along only if the buffer holds any.
+   */
+  columns(labels: Labels, startMs: number, endMs: number): SeriesColumns | undefined {
+    const start = this.lowerBound(startMs);
+    const end = this.upperBound(endMs);
+    if (end <= start) return undefined;
+    return { labels, t: this.ts, v: this.vs, stale: this.staleCount > 0 ? this.flags : undefined, start, end };
   }
 
   /** range returns the samples with startMs <= t <= endMs, ascending. */
@@ -86,41 +111,31 @@ export class SampleBuffer {
 
   /** lowerBound is the first index with ts >= t. */
   private lowerBound(t: number): number {
-    let lo = this.head;
-    let hi = this.tail;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.ts[mid] < t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return firstAtOrAfter(this.ts, this.head, this.tail, t, true);
   }
 
   /** upperBound is the first index with ts > t. */
   private upperBound(t: number): number {
-    let lo = this.head;
-    let hi = this.tail;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.ts[mid] <= t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return firstAtOrAfter(this.ts, this.head, this.tail, t, false);
+  }
+
+  /** allocate points the columns at a new buffer for `capacity` samples. */
+  private allocate(capacity: number): void {
+    const buf = new ArrayBuffer(capacity * BYTES_PER_SAMPLE);
+    this.ts = new Float64Array(buf, 0, capacity);
+    this.vs = new Float64Array(buf, capacity * 8, capacity);
+    this.flags = new Uint8Array(buf, capacity * 16, capacity);
   }
 
   private grow(): void {
     const live = this.tail - this.head;
     // Reclaim the retention-dropped prefix before deciding whether more room is needed.
     const capacity = live * 2 > this.ts.length ? this.ts.length * 2 : this.ts.length;
-    const ts = new Float64Array(Math.max(16, capacity));
-    const vs = new Float64Array(ts.length);
-    const flags = new Uint8Array(ts.length);
-    ts.set(this.ts.subarray(this.head, this.tail));
-    vs.set(this.vs.subarray(this.head, this.tail));
-    flags.set(this.flags.subarray(this.head, this.tail));
-    this.ts = ts;
-    this.vs = vs;
-    this.flags = flags;
+    const { ts, vs, flags } = this;
+    this.allocate(Math.max(MIN_CAPACITY, capacity));
+    this.ts.set(ts.subarray(this.head, this.tail));
+    this.vs.set(vs.subarray(this.head, this.tail));
+    this.flags.set(flags.subarray(this.head, this.tail));
     this.head = 0;
     this.tail = live;
   }

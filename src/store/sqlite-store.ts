@@ -21,7 +21,7 @@ import { StoreError } from '../errors.js';
 import { batchAppender, DEFAULT_MAX_SERIES, DEFAULT_RETENTION_MS, MemoryStore } from './memory-store.js';
 import { createStoreMetrics } from './store-metrics.js';
 import type { StoreMetrics } from './store-metrics.js';
-import type { Appender, LabelMatcher, Labels, LatestReader, LatestSample, SampleStore, SeriesData } from './types.js';
+import type { Appender, LabelMatcher, Labels, SeriesColumns, LatestReader, LatestSample, SampleStore, SeriesData } from './types.js';
 
 /** STORE_FILE is the database file name inside `storage.data_dir`. */
 export const STORE_FILE = 'samples.db';
@@ -108,6 +108,10 @@ export class SqliteStore implements SampleStore, LatestReader {
 
   select(matchers: readonly LabelMatcher[], startMs: number, endMs: number): SeriesData[] {
     return this.memory.select(matchers, startMs, endMs);
+  }
+
+  selectColumns(matchers: readonly LabelMatcher[], startMs: number, endMs: number): SeriesColumns[] {
+    return this.memory.selectColumns(matchers, startMs, endMs);
   }
 
   latest(matchers: readonly LabelMatcher[]): LatestSample[] {

@@ -1,9 +1,14 @@
 /**
  * The store's own metrics. Reused when already registered, so a store reopened on the same
  * registry (restart in tests, `rules test` runs) does not throw on duplicate registration.
+ * prom-client (and the OpenTelemetry API it pulls in) is loaded only when a store is given a
+ * registry: `rules test` and the other one-shot commands keep their start-up short without it.
  */
-import { Counter, Gauge } from 'prom-client';
-import type { Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
+
+const require = createRequire(import.meta.url);
 
 /** RefusalReasons is the closed vocabulary of `sentinel_store_samples_refused_total{reason}`. */
 export const RefusalReasons = ['out_of_order', 'duplicate_timestamp', 'series_limit', 'persist_failed'] as const;
@@ -27,10 +32,11 @@ export function createStoreMetrics(registry: Registry | undefined): StoreMetrics
       refused: registry.getSingleMetric('sentinel_store_samples_refused_total') as Counter<'reason'>,
     };
   }
+  const prom = require('prom-client') as typeof PromClient;
   return {
-    series: new Gauge({ name: 'sentinel_store_series', help: 'Series currently held by the sample store.', registers: [registry] }),
-    appended: new Counter({ name: 'sentinel_store_samples_appended_total', help: 'Samples (including stale markers) stored.', registers: [registry] }),
-    refused: new Counter({
+    series: new prom.Gauge({ name: 'sentinel_store_series', help: 'Series currently held by the sample store.', registers: [registry] }),
+    appended: new prom.Counter({ name: 'sentinel_store_samples_appended_total', help: 'Samples (including stale markers) stored.', registers: [registry] }),
+    refused: new prom.Counter({
       name: 'sentinel_store_samples_refused_total',
       help: 'Samples the store refused, by reason (out_of_order, duplicate_timestamp, series_limit, persist_failed).',
       labelNames: ['reason'],

@@ -4,9 +4,25 @@
  * engine's (promql/queryable.ts): probes write samples; rules, drill conditions, `sentinel query`
  * and the gate read them through the engine, which sees the store only as a `Queryable`.
  */
-import type { LabelMatcher, Labels, Queryable, Sample } from '../promql/queryable.js';
+import type { LabelMatcher, Labels, Queryable } from '../promql/queryable.js';
 
-export type { LabelMatcher, Labels, MatchType, Sample, SeriesData } from '../promql/queryable.js';
+export type { LabelMatcher, Labels, MatchType, SeriesColumns } from '../promql/queryable.js';
+
+/**
+ * Sample is one point of a series. A stale marker (Prometheus' special NaN) is represented
+ * explicitly with `stale: true` and `v: NaN`, because JavaScript engines do not keep NaN payloads.
+ */
+export interface Sample {
+  readonly t: number;
+  readonly v: number;
+  readonly stale?: true;
+}
+
+/** SeriesData is one series with its samples in [startMs, endMs], ascending by `t`. */
+export interface SeriesData {
+  readonly labels: Labels;
+  readonly samples: readonly Sample[];
+}
 
 /** LatestSample is the newest stored sample of one series (a stale marker included). */
 export interface LatestSample {
@@ -50,6 +66,12 @@ export interface Appender {
 /** SampleStore owns the samples: fast in-memory reads, persistence, retention. */
 export interface SampleStore extends Queryable, LabelIndex {
   appender(): Appender;
+  /**
+   * select returns every series matching all matchers with its samples in [startMs, endMs] as
+   * objects (stale markers included), for callers that read a few series; the engine reads the
+   * same through `selectColumns` without an object per sample.
+   */
+  select(matchers: readonly LabelMatcher[], startMs: number, endMs: number): SeriesData[];
   /**
    * series lists the label sets of series matching all matchers with at least one sample in
    * [startMs, endMs], sorted by label key (the HTTP API's `/api/v1/series`; callers union

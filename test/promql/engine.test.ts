@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PromqlParseError, QueryCanceledError, QueryError, QueryTimeoutError, TooManySamplesError } from '../../src/errors.js';
 import { createEngine, parseExpr } from '../../src/promql/index.js';
-import type { LabelMatcher, Queryable, SeriesData } from '../../src/promql/index.js';
+import type { LabelMatcher, Queryable, SeriesColumns } from '../../src/promql/index.js';
 import { ArrayQueryable } from './promqltest.js';
 
 function counterStore(series = 3, points = 61, stepMs = 60_000): ArrayQueryable {
@@ -97,7 +97,7 @@ describe('engine', () => {
   it('times out a query that runs past timeoutMs', () => {
     // A Queryable that is slow to answer makes the query overrun its 1ms budget.
     const slow: Queryable = {
-      select(_m: readonly LabelMatcher[], _s: number, _e: number): SeriesData[] {
+      selectColumns(_m: readonly LabelMatcher[], _s: number, _e: number): SeriesColumns[] {
         const until = performance.now() + 20;
         while (performance.now() < until) {
           // busy wait: the engine is synchronous, so only a slow select can stall it
@@ -116,9 +116,9 @@ describe('engine', () => {
     const calls: Array<[number, number]> = [];
     const inner = counterStore(1);
     const spy: Queryable = {
-      select(m, s, e) {
+      selectColumns(m, s, e) {
         calls.push([s, e]);
-        return inner.select(m, s, e);
+        return inner.selectColumns(m, s, e);
       },
     };
     createEngine().rangeQuery(spy, 'rate(req_total[5m] offset 1m)', 600_000, 1_200_000, 60_000);

@@ -5,8 +5,17 @@
  */
 import { RE2JS } from 're2js';
 import { parseExpr } from '../../src/promql/index.js';
-import type { LabelMatcher, Labels, Queryable, Sample, SeriesData } from '../../src/promql/index.js';
+import type { LabelMatcher, Labels, Queryable, SeriesColumns } from '../../src/promql/index.js';
+import type { Sample, SeriesData } from '../../src/store/index.js';
 import { parseDurationMs } from '../../src/time/index.js';
+
+/** toColumns turns object samples into the columns the engine reads. */
+export function toColumns(s: SeriesData): SeriesColumns {
+  const t = Float64Array.from(s.samples, (p) => p.t);
+  const v = Float64Array.from(s.samples, (p) => (p.stale === true ? NaN : p.v));
+  const stale = s.samples.some((p) => p.stale === true) ? Uint8Array.from(s.samples, (p) => (p.stale === true ? 1 : 0)) : undefined;
+  return { labels: s.labels, t, v, stale, start: 0, end: t.length };
+}
 
 /** ArrayQueryable keeps series in memory, sorted by label key as the store returns them. */
 export class ArrayQueryable implements Queryable {
@@ -58,6 +67,10 @@ export class ArrayQueryable implements Queryable {
       if (samples.length > 0) out.push({ labels: s.labels, samples });
     }
     return out;
+  }
+
+  selectColumns(matchers: readonly LabelMatcher[], startMs: number, endMs: number): SeriesColumns[] {
+    return this.select(matchers, startMs, endMs).map((s) => toColumns(s));
   }
 }
 

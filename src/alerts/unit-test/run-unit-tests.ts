@@ -7,12 +7,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { goFilepathGlob } from '../../config/index.js';
+import { goFilepathGlob } from '../../config/resolve-file-globs.js';
 import { formatFloatGo, quoteGoString } from '../../go-strconv/index.js';
 import { createEngine } from '../../promql/index.js';
 import type { Expr } from '../../promql/index.js';
 import { parseExpr } from '../../promql/index.js';
-import { labelsKey, MemoryStore } from '../../store/index.js';
+import { MemoryStore } from '../../store/memory-store.js';
 import type { Labels } from '../../store/index.js';
 import { formatDurationMs } from '../../time/index.js';
 import { AlertingRule } from '../alerting-rule.js';
@@ -23,8 +23,9 @@ import { RuleGroup } from '../rule-group.js';
 import type { QueryFn } from '../rule.js';
 import { vectorOf } from '../rule.js';
 import { formatGoDuration } from './go-duration.js';
-import { CreationOrderStore } from './creation-order.js';
-import { NotationError, parseMetricNotation, parseSeriesValues } from './series-notation.js';
+import { appendTill, parseInputSeries, samplesOf } from './input-series.js';
+import type { ParsedInputSeries } from './input-series.js';
+import { NotationError, parseMetricNotation } from './series-notation.js';
 import { parseUnitTestFile } from './test-file.js';
 import type { TestGroup, UnitTestFile } from './test-file.js';
 
@@ -166,12 +167,6 @@ function maxEvalTime(tg: TestGroup): number {
   return max;
 }
 
-interface LoadSeries {
-  readonly labels: Labels;
-  readonly points: ReadonlyArray<{ t: number; v: number; stale: boolean }>;
-  next: number;
-}
-
 async function runTestGroup(
   tg: TestGroup,
   file: UnitTestFile,
@@ -179,26 +174,13 @@ async function runTestGroup(
 ): Promise<string[]> {
   const evalIntervalMs = file.evaluationIntervalMs || DEFAULT_EVAL_INTERVAL_MS;
   // 1. Input series (a notation error fails the whole test group, as the loader does).
-  const byKey = new Map<string, LoadSeries>();
-  for (const s of tg.inputSeries) {
-    try {
-      const labels = parseMetricNotation(s.series);
-      const values = parseSeriesValues(s.values);
-      const points: Array<{ t: number; v: number; stale: boolean }> = [];
-      values.forEach((val, i) => {
-        if (val.kind === 'omitted') return;
-        points.push({ t: i * tg.intervalMs, v: val.kind === 'value' ? val.v : NaN, stale: val.kind === 'stale' });
-      });
-      // The test loader keys series by label set: a later definition replaces an earlier one.
-      const key = labelsKey(labels);
-      byKey.delete(key);
-      byKey.set(key, { labels, points, next: 0 });
-    } catch (err) {
-      if (err instanceof NotationError) return [`series ${quoteGoString(s.series)}: ${err.message}`];
-      throw err;
-    }
+  let series: ParsedInputSeries[];
+  try {
+    series = parseInputSeries(tg.inputSeries);
+  } catch (err) {
+    if (err instanceof NotationError) return [err.message];
+    throw err;
   }
-  const series = [...byKey.values()];
   for (const a of tg.alertRuleTests) {
     if (a.alertname === '') {
       const groupLog = tg.name !== '' ? ` (in TestGroup ${tg.name})` : '';
@@ -208,7 +190,10 @@ async function runTestGroup(
   // 2. Rules.
   const defs = await loadRules();
   if (defs.length > 0 && typeof defs[0] === 'string') return defs as string[];
-  const store = new CreationOrderStore(new MemoryStore({ retentionMs: TEST_RETENTION_MS }));
+  // Series come back in creation order, as from promtool's storage: float aggregations over
+  // series that start at different times then add up (and round) in promtool's order.
+  const store = new MemoryStore({ retentionMs: TEST_RETENTION_MS, selectOrder: 'creation' });
+  for (const s of series) store.expectSamples(s.labels, samplesOf(s));
   const engine = createEngine({ maxSamples: MAX_SAMPLES, timeoutMs: QUERY_TIMEOUT_MS, defaultSubqueryStepMs: evalIntervalMs });
   const parsedExprs = new Map<string, Expr>();
   const query: QueryFn = (expr, t, signal) => {
@@ -227,25 +212,13 @@ async function runTestGroup(
     .sort((a, b) => (order.get(a.g.name) ?? 0) - (order.get(b.g.name) ?? 0) || a.i - b.i)
     .map((x) => x.g);
 
-  const loadTill = (ts: number): void => {
-    const app = store.appender();
-    for (const s of series) {
-      while (s.next < s.points.length && s.points[s.next].t <= ts) {
-        const p = s.points[s.next++];
-        if (p.stale) app.appendStale(s.labels, p.t);
-        else app.append(s.labels, p.t, p.v);
-      }
-    }
-    app.commit();
-  };
-
   // 3. Alert expectations by eval time.
   const alertEvalTimes = [...new Set(tg.alertRuleTests.map((a) => a.evalTimeMs))].sort((a, b) => a - b);
   const errs: string[] = [];
   const maxt = maxEvalTime(tg);
   let curr = 0;
   for (let ts = 0; ts <= maxt; ts += evalIntervalMs) {
-    loadTill(ts);
+    appendTill(store.appender(), series, tg.intervalMs, ts);
     const evalErrs: string[] = [];
     for (const g of groups) {
       g.eval(ts);

@@ -5,8 +5,80 @@
  */
 import type { Labels } from '../../store/index.js';
 
-/** SeriesValue is one step of an input series: a value, a missing sample or a stale marker. */
-export type SeriesValue = { readonly kind: 'value'; readonly v: number } | { readonly kind: 'omitted' } | { readonly kind: 'stale' };
+/** SeriesValueKind says what one step of an input series holds: a value, nothing, or a stale marker. */
+export const SeriesValueKind = { value: 0, omitted: 1, stale: 2 } as const;
+export type SeriesValueKind = (typeof SeriesValueKind)[keyof typeof SeriesValueKind];
+
+/**
+ * SeriesRun is one item of a values string: `count` steps of one kind; values are `start`
+ * repeated, or from `start` by `step` (`a+bxN`, even when b is 0: repeated addition can turn -0
+ * into 0).
+ */
+export interface SeriesRun {
+  readonly kind: SeriesValueKind;
+  readonly count: number;
+  readonly start: number;
+  readonly step?: number;
+}
+
+/**
+ * SeriesValues is a parsed `values` string: its runs, unexpanded (a test holds millions of
+ * steps), and how many steps they make. `SeriesCursor` walks them step by step.
+ */
+export interface SeriesValues {
+  readonly length: number;
+  readonly runs: readonly SeriesRun[];
+}
+
+/**
+ * SeriesCursor reads a SeriesValues one step at a time, computing each value by the same float
+ * additions as the test language's expansion.
+ */
+export class SeriesCursor {
+  /** index is the step the cursor is at (`length` when done). */
+  index = 0;
+  /** kind and value describe the step at `index`. */
+  kind: SeriesValueKind = SeriesValueKind.omitted;
+  value = NaN;
+  private run = -1;
+  private left = 0;
+
+  constructor(private readonly values: SeriesValues) {
+    this.index = -1;
+    this.next();
+  }
+
+  /** done tells whether every step has been read. */
+  get done(): boolean {
+    return this.index >= this.values.length;
+  }
+
+  /** next moves to the following step. */
+  next(): void {
+    this.index++;
+    if (this.left > 0) {
+      this.left--;
+      const r = this.values.runs[this.run];
+      if (r.step !== undefined) this.value += r.step;
+      return;
+    }
+    const runs = this.values.runs;
+    do this.run++;
+    while (this.run < runs.length && runs[this.run].count === 0);
+    if (this.run >= runs.length) return;
+    const r = runs[this.run];
+    this.kind = r.kind;
+    this.value = r.start;
+    this.left = r.count - 1;
+  }
+}
+
+/** expandSeriesValues lists every step's kind and value (for tests and small inputs). */
+export function expandSeriesValues(values: SeriesValues): Array<{ kind: SeriesValueKind; v: number }> {
+  const out: Array<{ kind: SeriesValueKind; v: number }> = [];
+  for (const c = new SeriesCursor(values); !c.done; c.next()) out.push({ kind: c.kind, v: c.value });
+  return out;
+}
 
 /** NotationError is a malformed series or label notation; the message says what and where. */
 export class NotationError extends Error {
@@ -46,40 +118,35 @@ function finiteNumber(text: string, item: string): number {
   return v;
 }
 
-/** parseSeriesValues expands a `values` string into one entry per sample interval. */
-export function parseSeriesValues(text: string): SeriesValue[] {
-  const out: SeriesValue[] = [];
+/** parseSeriesValues parses a `values` string (one entry per sample interval) into runs. */
+export function parseSeriesValues(text: string): SeriesValues {
+  const runs: SeriesRun[] = [];
+  let length = 0;
+  const add = (run: SeriesRun): void => {
+    runs.push(run);
+    length += run.count;
+  };
   for (const item of text.trim().split(/\s+/).filter((s) => s !== '')) {
     let m: RegExpExecArray | null;
     if (item === '_') {
-      out.push({ kind: 'omitted' });
+      add({ kind: SeriesValueKind.omitted, count: 1, start: NaN });
     } else if ((m = /^_x(\d+)$/.exec(item))) {
-      for (let i = 0; i < Number(m[1]); i++) out.push({ kind: 'omitted' });
+      add({ kind: SeriesValueKind.omitted, count: Number(m[1]), start: NaN });
     } else if (item === 'stale') {
-      out.push({ kind: 'stale' });
+      add({ kind: SeriesValueKind.stale, count: 1, start: NaN });
     } else if ((m = SINGLE.exec(item))) {
-      out.push({ kind: 'value', v: finiteNumber(m[1], item) });
+      add({ kind: SeriesValueKind.value, count: 1, start: finiteNumber(m[1], item) });
     } else if ((m = TIMES.exec(item))) {
-      const n = Number(m[2]);
-      const v = finiteNumber(m[1], item);
-      for (let i = 0; i <= n; i++) out.push({ kind: 'value', v });
+      add({ kind: SeriesValueKind.value, count: Number(m[2]) + 1, start: finiteNumber(m[1], item) });
     } else if ((m = STEP.exec(item))) {
       finiteNumber(m[1], item);
       finiteNumber(m[3], item);
-      let v = parseNumber(m[1]);
-      const step = (m[2] === '-' ? -1 : 1) * parseNumber(m[3]);
-      const n = Number(m[4]);
-      out.push({ kind: 'value', v });
-      // Repeated float addition, as the test language does it (not start + i × step).
-      for (let i = 1; i <= n; i++) {
-        v += step;
-        out.push({ kind: 'value', v });
-      }
+      add({ kind: SeriesValueKind.value, count: Number(m[4]) + 1, start: parseNumber(m[1]), step: (m[2] === '-' ? -1 : 1) * parseNumber(m[3]) });
     } else {
       throw new NotationError(`bad series value ${JSON.stringify(item)}: use a number, _, stale, a+bxN, a-bxN or axN`);
     }
   }
-  return out;
+  return { length, runs };
 }
 
 function unquote(text: string, at: number): { value: string; end: number } {

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { NotationError, parseMetricNotation, parseSeriesValues, parseUnitTestFile } from '../../../src/alerts/index.js';
-import type { SeriesValue } from '../../../src/alerts/index.js';
+import { expandSeriesValues, NotationError, parseMetricNotation, parseSeriesValues, parseUnitTestFile, SeriesValueKind } from '../../../src/alerts/index.js';
 
-const vals = (text: string): Array<number | string> => parseSeriesValues(text).map((v: SeriesValue) => (v.kind === 'value' ? v.v : v.kind));
+const vals = (text: string): Array<number | string> => {
+  const sv = parseSeriesValues(text);
+  const steps = expandSeriesValues(sv);
+  expect(steps).toHaveLength(sv.length);
+  return steps.map((s) => (s.kind === SeriesValueKind.value ? s.v : s.kind === SeriesValueKind.stale ? 'stale' : 'omitted'));
+};
 
 describe('parseSeriesValues', () => {
   it('expands promtool notation', () => {
@@ -10,12 +14,15 @@ describe('parseSeriesValues', () => {
     expect(vals('1-1x3')).toEqual([1, 0, -1, -2]);
     expect(vals('5x2 _ _x2 stale 7')).toEqual([5, 5, 5, 'omitted', 'omitted', 'omitted', 'stale', 7]);
     expect(vals('0x11')).toHaveLength(12);
+    expect(vals('1 _x0 2')).toEqual([1, 2]);
     expect(vals('Inf -Inf NaN 1e3 -2.5')).toEqual([Infinity, -Infinity, NaN, 1000, -2.5]);
   });
 
   it('accumulates by repeated float addition', () => {
     expect(vals('0.1+0.1x3')[3]).toBe(0.1 + 0.1 + 0.1 + 0.1);
     expect(vals('0.1+0.1x2')[2]).toBe(0.30000000000000004);
+    expect(Object.is(vals('-0+0x1')[1], 0)).toBe(true);
+    expect(Object.is(vals('-0x1')[1], -0)).toBe(true);
   });
 
   it('rejects anything else', () => {

@@ -9,14 +9,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreationOrderStore } from '../../../src/alerts/unit-test/index.js';
-import { AlertingRule, RuleGroup, parseMetricNotation, promqlErrorText, parseRuleFile, parseSeriesValues, runRulesTests, vectorOf } from '../../../src/alerts/index.js';
+import { AlertingRule, RuleGroup, appendTill, parseInputSeries, promqlErrorText, parseRuleFile, runRulesTests, vectorOf } from '../../../src/alerts/index.js';
 import type { QueryFn } from '../../../src/alerts/index.js';
 import { formatFloatGo, quoteGoString } from '../../../src/go-strconv/index.js';
 import { createEngine, parseExpr } from '../../../src/promql/index.js';
 import type { Engine } from '../../../src/promql/index.js';
 import { MemoryStore } from '../../../src/store/index.js';
-import type { Appender, Labels } from '../../../src/store/index.js';
+import type { Labels } from '../../../src/store/index.js';
 import { parseDurationMs } from '../../../src/time/index.js';
 import { durationText, exprText } from './generate.js';
 import type { AlertGroup, GenAlertRule, GenSeries, PromqlCase, PromqlGroup } from './generate.js';
@@ -189,39 +188,6 @@ function parsePromqlFailures(stderr: string): PromtoolFailure[] {
 // ---------------------------------------------------------------------------------------------
 // Our side
 
-interface LoadedSeries {
-  readonly labels: Labels;
-  readonly points: ReadonlyArray<{ t: number; v: number; stale: boolean }>;
-  next: number;
-}
-
-function loadSeries(series: readonly GenSeries[], intervalMs: number): LoadedSeries[] {
-  // Later definitions of the same label set replace earlier ones, as promtool's loader keys by hash.
-  const byKey = new Map<string, LoadedSeries>();
-  for (const s of series) {
-    const labels = parseMetricNotation(s.series);
-    const points: Array<{ t: number; v: number; stale: boolean }> = [];
-    parseSeriesValues(s.values).forEach((val, i) => {
-      if (val.kind === 'omitted') return;
-      points.push({ t: i * intervalMs, v: val.kind === 'value' ? val.v : NaN, stale: val.kind === 'stale' });
-    });
-    byKey.set(labelsText(labels), { labels, points, next: 0 });
-  }
-  return [...byKey.values()];
-}
-
-function loadTill(store: { appender(): Appender }, series: LoadedSeries[], ts: number): void {
-  const app = store.appender();
-  for (const s of series) {
-    while (s.next < s.points.length && s.points[s.next].t <= ts) {
-      const p = s.points[s.next++];
-      if (p.stale) app.appendStale(s.labels, p.t);
-      else app.append(s.labels, p.t, p.v);
-    }
-  }
-  app.commit();
-}
-
 function newEngine(evalIntervalMs: number): Engine {
   return createEngine({ maxSamples: MAX_SAMPLES, timeoutMs: 100_000, defaultSubqueryStepMs: evalIntervalMs });
 }
@@ -229,11 +195,11 @@ function newEngine(evalIntervalMs: number): Engine {
 /** evaluateOurs answers every case of a group as promtool's runner would load and query. */
 export function evaluateOurs(group: PromqlGroup, evalIntervalMs: number): Outcome[] {
   // The runner's view: series come back in creation order, as from promtool's storage.
-  const store = new CreationOrderStore(new MemoryStore({ retentionMs: RETENTION_MS }));
-  const series = loadSeries(group.series, group.intervalMs);
+  const store = new MemoryStore({ retentionMs: RETENTION_MS, selectOrder: 'creation' });
+  const series = parseInputSeries(group.series);
   const maxt = Math.max(0, ...group.cases.map((c) => c.evalTimeMs));
   // promtool steps 0, E, 2E, ... <= maxt and loads samples up to each step.
-  for (let ts = 0; ts <= maxt; ts += evalIntervalMs) loadTill(store, series, ts);
+  for (let ts = 0; ts <= maxt; ts += evalIntervalMs) appendTill(store.appender(), series, group.intervalMs, ts);
   const engine = newEngine(evalIntervalMs);
   return group.cases.map((c) => {
     const text = exprText(c.expr);
@@ -488,15 +454,15 @@ interface FiringAlert {
 function evaluateAlertsOurs(ruleText: string, group: AlertGroup, evalIntervalMs: number): Map<string, FiringAlert[]> | string {
   const parsed = parseRuleFile(ruleText, 'rules.yml');
   if (parsed.errors.length > 0) return parsed.errors.join('; ');
-  const store = new CreationOrderStore(new MemoryStore({ retentionMs: RETENTION_MS }));
-  const series = loadSeries(group.series, group.intervalMs);
+  const store = new MemoryStore({ retentionMs: RETENTION_MS, selectOrder: 'creation' });
+  const series = parseInputSeries(group.series);
   const engine = newEngine(evalIntervalMs);
   const query: QueryFn = (expr, t, signal) => engine.instantQuery(store, parseExpr(expr), t, signal);
   const groups = parsed.file.groups.map((g) => RuleGroup.fromDefinition(g, { query, appendable: store, defaultIntervalMs: evalIntervalMs, externalLabels: {}, externalURL: '', restored: true }));
   const out = new Map<string, FiringAlert[]>();
   const maxt = Math.max(0, ...group.evalTimesMs);
   for (let ts = 0; ts <= maxt; ts += evalIntervalMs) {
-    loadTill(store, series, ts);
+    appendTill(store.appender(), series, group.intervalMs, ts);
     for (const g of groups) {
       g.eval(ts);
       for (const r of g.rules) if (r.lastError) return `rule ${r.name} at ${ts}: ${r.lastError.message}`;
