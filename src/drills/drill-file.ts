@@ -150,7 +150,7 @@ const fileSchema = z.strictObject({ drills: z.array(drillSchema).min(1) });
 type RawCondition = z.output<typeof conditionSchema>;
 type RawDrill = z.output<typeof drillSchema>;
 
-/** TOXIC_ATTRIBUTES lists each toxic's attributes with the smallest safe value (PROTOCOLS B §5, §8). */
+/** TOXIC_ATTRIBUTES lists each toxic's attributes with the smallest safe value (Toxiproxy `toxics/bandwidth.go`, `toxics/slicer.go`). */
 const TOXIC_ATTRIBUTES: Readonly<Record<ToxicType, Readonly<Record<string, number>>>> = {
   latency: { latency: 0, jitter: 0 },
   // rate 0 stalls the stream forever; a negative rate crashes Toxiproxy.

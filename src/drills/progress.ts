@@ -46,6 +46,20 @@ export function progressReporter(out: ProgressOutput, nowMs: () => number = Date
       if (out.isTTY) out.write('\r\x1b[K');
       for (const f of faults) out.write(`  + fault ${describeFault(f)}\n`);
     },
+    faultsRemoved(stage, faults, atMs) {
+      if (out.isTTY) out.write('\r\x1b[K');
+      const gone = faults.filter((f) => f.removed).length;
+      out.write(`  - faults removed (${gone}/${faults.length}) after ${((atMs - stageStart) / 1000).toFixed(1)}s; recovery: within ${Math.round(stage.recoveryMs / 1000)}s, then holding ${Math.round(stage.recoveryHoldMs / 1000)}s\n`);
+    },
+    recovered(_stage, atMs) {
+      if (out.isTTY) out.write('\r\x1b[K');
+      out.write(`  steady state back ${((atMs - stageStart) / 1000).toFixed(1)}s into the stage; it must keep holding\n`);
+    },
+    probeRunFinished(_stage, run) {
+      if (!run.cutOff) return;
+      if (out.isTTY) out.write('\r\x1b[K');
+      out.write(`  probe ${run.probe} cut off at the end of ${run.phase} after ${((run.endedAtMs - run.startedAtMs) / 1000).toFixed(1)}s (not counted as a measurement)\n`);
+    },
     measured(_stage, c) {
       if (out.isTTY) out.write('\r\x1b[K');
       const observed = c.observed === null ? 'no data' : `observed ${c.observed}`;

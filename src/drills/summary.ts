@@ -1,5 +1,5 @@
 /**
- * SUMMARY.md in the operators' format (SYSTEM.md "Drills and evidence"): timestamp, scenario
+ * SUMMARY.md in the operators' drill-evidence format: timestamp, scenario
  * count, `Failures: N`, a table of scenario / status / duration / what was checked, the reasons
  * for a block, and a last line `Decision: allow` or `Decision: block`. `parseSummary` reads back
  * what `sentinel verdict` cross-checks.

@@ -130,7 +130,7 @@ export class ToxiproxyFaultDriver implements FaultDriver {
   }
 
   async setProxyEnabled(proxy: string, enabled: boolean): Promise<void> {
-    // Send only {enabled}: re-sending listen "...:0" would rebind to a new port (PROTOCOLS §B.3).
+    // Send only {enabled}: re-sending listen "...:0" would rebind to a new port (Toxiproxy `api.go` ProxyUpdate applies every field sent).
     await this.call(`POST /proxies/${proxy} (enabled=${enabled})`, () => this.client.getApi().post(`${this.endpoint}/proxies/${proxy}`, { enabled }));
   }
 

@@ -284,6 +284,7 @@ export const SABOTAGES = {
   deliveryStopsMidFault: { name: 'delivery stops mid-fault', at: { faultsAdded: { streaming_stopped: true }, faultsRemoved: { streaming_stopped: false } } },
   leakAcrossRestart: { name: 'presence rows leak from the restart on', at: { stageStarted: { leak_connection_rows: true } } },
   tokenFailuresPersist: { name: 'token failures persist after the storm', at: { faultsRemoved: { token_failure_ratio: 1 } } },
+  tokenFailuresLinger: { name: 'a third of token mints keep failing after the storm', at: { faultsRemoved: { token_failure_ratio: 0.3 } } },
   staleRebootstrapFails: {
     name: 'the stale-cursor rebootstrap fails',
     at: { faultsAdded: (s: LabState) => ({ retention_floor: resumeHead(s), next_rebootstrap: 'fail' }), faultsRemoved: { retention_floor: 0 } },
@@ -340,6 +341,6 @@ export const MATRIX_EXTRA: Readonly<Record<string, readonly MatrixCase[]>> = {
   'service-restart': [BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved']), NEVER_REACHES(SABOTAGES.bypassSpacetime)],
   'reconnect-storm': [BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved']), NEVER_REACHES(SABOTAGES.bypassSpacetime)],
   'latency-slow-consumer': [BLOCKS(SABOTAGES.relapses, ['recovered']), NEVER_REACHES(SABOTAGES.bypassSpacetime)],
-  'token-expiry-storm': [BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved'])],
+  'token-expiry-storm': [BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved']), BLOCKS(SABOTAGES.tokenFailuresLinger, ['faultsRemoved'])],
   'stale-cursor-retention': [BLOCKS(SABOTAGES.gapAfterFault, ['faultsAdded']), NEVER_REACHES(SABOTAGES.bypassSpacetime)],
 };
