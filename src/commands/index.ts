@@ -40,7 +40,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     load: async () => (await import('./rules-test.js')).rulesTestCommand,
   },
   drill: {
-    usage: 'drill list|run NAME|cleanup [--config FILE] [--out DIR] [--dry-run] [--json] [--skip-alert-check]   staged chaos drills through Toxiproxy, with evidence',
+    usage: 'drill list|run NAME|cleanup [--all | --suite chaos] [--config FILE] [--out DIR] [--dry-run] [--json] [--skip-alert-check]   staged chaos drills through Toxiproxy, with evidence',
     load: async () => (await import('./drill.js')).drillCommand,
   },
   verdict: {

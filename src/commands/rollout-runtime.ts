@@ -11,8 +11,8 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config, ProbeConfig } from '../config/index.js';
-import { evidenceDirName, finishEvidence, runDrillSuite } from '../drills/index.js';
-import type { DrillRunResult, DrillSpec, QueryFn, SuiteProbeCheck } from '../drills/index.js';
+import { checkCriticalAlerts, evidenceDirName, finishEvidence, runDrillSuite } from '../drills/index.js';
+import type { DrillRunResult, DrillSpec, FiringAlertsSource, QueryFn, SuiteProbeCheck } from '../drills/index.js';
 import { buildProbes, ProbeScheduler } from '../probes/index.js';
 import {
   applyForcer,
@@ -60,12 +60,15 @@ export interface RolloutParts {
   readonly events?: readonly RolloutEvents[];
 }
 
-/** storeCriticalAlerts reads the rule manager's ALERTS series from the daemon's store; a query error throws (fail closed). */
-export function storeCriticalAlerts(query: QueryFn): CriticalAlerts {
-  return (tMs) => {
-    const value = query('ALERTS{alertstate="firing",severity="critical"}', tMs).value;
-    if (value.type !== 'vector') return Promise.reject(new Error(`the ALERTS query answered a ${value.type}, not a vector`));
-    return Promise.resolve([...new Set(value.samples.map((s) => s.labels.alertname ?? '(unnamed)'))].sort());
+/**
+ * criticalAlertsOf adapts the drills' one fail-closed "critical alerts firing" check: firing
+ * alerts are listed; a source that cannot answer throws, and the soak blocks on it.
+ */
+export function criticalAlertsOf(source: FiringAlertsSource): CriticalAlerts {
+  return async (tMs, signal) => {
+    const check = await checkCriticalAlerts(source, tMs, signal);
+    if (check.status === 'error') throw new Error(check.reason);
+    return check.status === 'firing' ? [...check.alerts] : [];
   };
 }
 

@@ -14,7 +14,7 @@ import { checkConfig } from '../config/index.js';
 import type { Config } from '../config/index.js';
 import { isSentinelError, UsageError } from '../errors.js';
 import { buildProbes, ProbeScheduler } from '../probes/index.js';
-import { createEngine } from '../promql/index.js';
+import { daemonAlertsSource } from '../drills/index.js';
 import { JOURNAL_FILE, parseRolloutOptions, recordConfirmation, ROLLOUT_FLAGS, rolloutProgress } from '../rollout/index.js';
 import type { RolloutKind } from '../rollout/index.js';
 import { MemoryStore } from '../store/index.js';
@@ -22,45 +22,11 @@ import { createMetricsRegistry } from '../telemetry/index.js';
 import { SystemClock } from '../time/index.js';
 import { sentinelVersion } from '../version.js';
 import { configFileOf } from './config-file.js';
-import { buildDrillRuntime } from './drill-runtime.js';
-import { buildRolloutRunner, defaultOutputDir } from './rollout-runtime.js';
-import type { CriticalAlerts } from './rollout-runtime.js';
+import { buildDrillRuntime, runningDaemonAlerts } from './drill-runtime.js';
+import { createConfiguredEngine } from './query-engine.js';
+import { buildRolloutRunner, criticalAlertsOf, defaultOutputDir } from './rollout-runtime.js';
 import type { Command, CommandIO } from './types.js';
 import { ExitCodes } from './types.js';
-
-/** daemonCriticalAlerts asks a running daemon which critical alerts fire (Prometheus' alerts API). */
-export function daemonCriticalAlerts(baseUrl: string, adminToken: string | undefined): CriticalAlerts {
-  const url = `${baseUrl.replace(/\/+$/, '')}/api/v1/alerts`;
-  return async (_tMs, signal) => {
-    let res: Response;
-    try {
-      res = await fetch(url, { headers: { accept: 'application/json', ...(adminToken ? { authorization: `Bearer ${adminToken}` } : {}) }, signal: AbortSignal.any([signal, AbortSignal.timeout(5000)]) });
-    } catch (err) {
-      if (signal.aborted) throw err;
-      throw new Error(`the sentinel daemon at ${url} does not answer; start it (sentinel run) with this configuration, or pass --daemon-url`, { cause: err });
-    }
-    const text = await res.text();
-    if (!res.ok) throw new Error(`the sentinel daemon at ${url} answered HTTP ${res.status}`);
-    let body: { status?: unknown; data?: { alerts?: unknown } };
-    try {
-      body = JSON.parse(text) as typeof body;
-    } catch {
-      throw new Error(`${url} did not answer JSON; is that the sentinel daemon?`);
-    }
-    if (body.status !== 'success' || !Array.isArray(body.data?.alerts)) throw new Error(`${url} did not answer a Prometheus alerts list`);
-    const firing: string[] = [];
-    for (const a of body.data.alerts as Array<{ labels?: Record<string, string>; state?: string }>) {
-      if (a.state === 'firing' && a.labels?.severity === 'critical') firing.push(a.labels.alertname ?? '(unnamed)');
-    }
-    return [...new Set(firing)].sort();
-  };
-}
-
-function daemonUrl(config: Config, flag: string | undefined): string {
-  if (flag) return flag;
-  const { host, port } = config.server.listen;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
 
 async function runRollout(kind: RolloutKind, config: Config, flags: Readonly<Record<string, string | boolean | undefined>>, io: CommandIO): Promise<number> {
   const options = parseRolloutOptions(kind, flags, io.env);
@@ -72,9 +38,12 @@ async function runRollout(kind: RolloutKind, config: Config, flags: Readonly<Rec
   const logger = pino({ level: io.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
   const registry = createMetricsRegistry({ version });
   const store = new MemoryStore();
-  const engine = createEngine({ lookbackDeltaMs: config.rules.lookbackDeltaMs, timeoutMs: config.rules.queryTimeoutMs });
+  const engine = createConfiguredEngine(config);
   const scheduler = new ProbeScheduler({ probes: buildProbes(config, { registry, clock, logger, env: io.env }), store, registry, clock, logger });
-  const drills = buildDrillRuntime(config, { clock, logger, store, scheduler, version });
+  // Firing critical alerts are the daemon's: the soaks and the chaos suite's drills ask it, fail closed.
+  const daemonFlag = typeof flags['daemon-url'] === 'string' ? flags['daemon-url'] : undefined;
+  const alerts = daemonFlag ? daemonAlertsSource({ baseUrl: daemonFlag, ...(config.server.adminToken ? { adminToken: config.server.adminToken.reveal() } : {}) }) : runningDaemonAlerts(config);
+  const drills = buildDrillRuntime(config, { clock, logger, store, scheduler, engine, version, alerts: { source: alerts } });
   const json = flags.json === true;
   try {
     const runner = buildRolloutRunner(config, options, outputDir, {
@@ -86,7 +55,7 @@ async function runRollout(kind: RolloutKind, config: Config, flags: Readonly<Rec
       store,
       query: (expr, tMs) => engine.instantQuery(store, expr, tMs),
       scheduler,
-      criticalAlerts: daemonCriticalAlerts(daemonUrl(config, typeof flags['daemon-url'] === 'string' ? flags['daemon-url'] : undefined), config.server.adminToken?.reveal()),
+      criticalAlerts: criticalAlertsOf(alerts),
       drills: drills.drills,
       runDrill: (drill, signal) => drills.runner.run(drill, signal),
       version,

@@ -27,7 +27,7 @@ import type { Clock } from '../time/index.js';
 import { configFileOf } from './config-file.js';
 import { effectiveConfig } from './effective-config.js';
 import { buildDrillRuntime } from './drill-runtime.js';
-import { buildRolloutRunner, defaultOutputDir, storeCriticalAlerts } from './rollout-runtime.js';
+import { buildRolloutRunner, criticalAlertsOf, defaultOutputDir } from './rollout-runtime.js';
 import { RolloutService } from '../rollout/index.js';
 import { createConfiguredEngine } from './query-engine.js';
 import type { Command, CommandIO } from './types.js';
@@ -202,7 +202,7 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
         store,
         query: rolloutQuery,
         scheduler: probeScheduler,
-        criticalAlerts: storeCriticalAlerts(rolloutQuery),
+        criticalAlerts: criticalAlertsOf(drills.alerts),
         drills: drills.drills,
         runDrill: (drill, signal) => drills.runner.run(drill, signal),
         version: deps.version,

@@ -62,9 +62,10 @@ export function sloConditions(options: Pick<GateOptions, 'soakWindowMs' | 'deliv
       threshold: options.deliveryP95MaxSeconds,
     },
     {
-      // The error budget spent: failed probe runs over all probe runs in the soak window.
+      // The error budget spent: failed probe runs over all probe runs in the soak window. No failed
+      // series at all is 0 failures (`or vector(0)`), not "no data"; no run at all stays no data.
       name: 'error-budget ratio',
-      query: `sum(increase(sentinel_probe_runs_total{result!="ok"}[${w}])) / sum(increase(sentinel_probe_runs_total[${w}]))`,
+      query: `(sum(increase(sentinel_probe_runs_total{result!="ok"}[${w}])) or vector(0)) / sum(increase(sentinel_probe_runs_total[${w}]))`,
       op: '<=',
       threshold: options.errorBudgetRatioMax,
     },

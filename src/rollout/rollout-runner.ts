@@ -387,8 +387,10 @@ export class RolloutRunner {
     const { clock, settings, watch } = this.deps;
     const cohort = ctx.options.cohorts[i];
     const started = clock.nowMs();
-    // At least one probe interval, so the SLO values have two measurements.
+    // At least one probe interval and two probe rounds, so the SLO values rest on two measurements
+    // even when the system is slow enough to stretch a round past the soak.
     const end = started + Math.max(ctx.options.soakSeconds * 1000, settings.soakProbeIntervalMs);
+    let rounds = 0;
     const streaks = new Map<string, { count: number; reason: string }>();
     let probeRuns = 0;
     let alertChecks = 0;
@@ -400,9 +402,10 @@ export class RolloutRunner {
     for (;;) {
       ctx.signal.throwIfAborted();
       const roundStart = clock.nowMs();
-      const rounds = await watch.runProbes(settings.soakProbes, ctx.signal);
-      probeRuns += rounds.length;
-      for (const r of rounds) {
+      const runs = await watch.runProbes(settings.soakProbes, ctx.signal);
+      rounds += 1;
+      probeRuns += runs.length;
+      for (const r of runs) {
         const s = streaks.get(r.probe) ?? { count: 0, reason: '' };
         streaks.set(r.probe, r.ok ? { count: 0, reason: '' } : { count: s.count + 1, reason: r.reason });
       }
@@ -439,7 +442,7 @@ export class RolloutRunner {
         failingProbes: [...streaks.entries()].filter(([, s]) => s.count > 0).map(([p]) => p),
         firing,
       });
-      if (failure || now >= end) break;
+      if (failure || (now >= end && rounds >= 2)) break;
       const wait = Math.min(end, roundStart + settings.soakProbeIntervalMs) - clock.nowMs();
       if (wait > 0) await clock.sleep(wait, ctx.signal);
     }

@@ -55,6 +55,14 @@ describe('the SLO snapshot values', () => {
     expect(judgeSlo(m, { maxP95LatencyMs: 195, maxErrorBudgetRatio: 0.1 }).status).toBe('passed');
   });
 
+  it('count no failed run as a ratio of 0, not as missing', () => {
+    const store = new MemoryStore();
+    const app = store.appender();
+    for (const t of [T0, T0 + 60_000]) app.append({ __name__: 'sentinel_probe_runs_total', probe: 'delivery', result: 'ok' }, t, t === T0 ? 10 : 20);
+    app.commit();
+    expect(measureSlo(queryOver(store), T0 + 60_000, 120_000).errorBudgetRatio).toBe(0);
+  });
+
   it('are null with the reason when nothing was measured, never 0', () => {
     const doc = sloSnapshotDocument(queryOver(new MemoryStore()), T0, 600_000);
     expect(doc.p95_latency_ms).toBeNull();
