@@ -259,8 +259,8 @@ describe('rollouts against the lab', () => {
     });
   }, 180_000);
 
-  it('an SLO breach in cohort 3 (delivery slowed by 900 ms) blocks at that soak', async () => {
-    const apply = wrapper('slow-at-25', '', `if [ "$OA_RUNTIME_CANARY_USER_PERCENT" = 25 ]; then curl -fsS -X POST -H 'content-type: application/json' --data '{"name":"rollout-test-latency","type":"latency","stream":"downstream","attributes":{"latency":900}}' "$TOXIPROXY_URL/proxies/spacetimedb/toxics" >/dev/null; fi`);
+  it('an SLO breach in cohort 3 (delivery slowed by 700 ms) blocks at that soak', async () => {
+    const apply = wrapper('slow-at-25', '', `if [ "$OA_RUNTIME_CANARY_USER_PERCENT" = 25 ]; then curl -fsS -X POST -H 'content-type: application/json' --data '{"name":"rollout-test-latency","type":"latency","stream":"downstream","attributes":{"latency":700}}' "$TOXIPROXY_URL/proxies/spacetimedb/toxics" >/dev/null; fi`);
     await withEnv(async (e) => {
     const { result, dir } = await rollout('staging', { cohorts: '5,10,25,50', 'cohort-soak-seconds': '2', 'skip-gates': true, 'apply-command': apply }, e);
     expect(result.decision.decision).toBe('block');
@@ -275,8 +275,11 @@ describe('rollouts against the lab', () => {
       ['cohort_10', 'passed'],
       ['cohort_25', 'failed'],
     ]);
-    expect(slo[2].p95_latency_ms as number).toBeGreaterThan(600);
-    expect(summary(dir)).toMatch(/- Blocked at: soak 25%: SLO breach \(sentinel over \d+s\): p95 \d+(\.\d+)?ms > 600ms/);
+    // Slowed past 600 ms; on a loaded machine a slowed canary may time out instead, and then there is
+    // no latency to show: the SLO still fails (missing_metrics_fields), never passes.
+    if (slo[2].reason === undefined) expect(slo[2].p95_latency_ms as number).toBeGreaterThan(600);
+    else expect(slo[2].reason).toBe('missing_metrics_fields');
+    expect(summary(dir)).toMatch(/- Blocked at: soak 25%: SLO (breach \(sentinel over \d+s\): p95 \d+(\.\d+)?ms > 600ms|not met over the soak: missing_metrics_fields)/);
     expect(lines(dir, 'cohort-results.jsonl')[3]).toMatchObject({ cohort_percent: 50, status: 'skipped', reason: 'rollout_blocked' });
     });
   }, 120_000);
