@@ -33,9 +33,6 @@ import { DEFAULT_SYNC_TOKEN_CONFIG, SYNC_TOKEN_PATH, SyncTokenIssuer, syncTokenH
 import type { SyncTokenConfig } from './control/sync-token.js';
 import { closeServer, listen } from './http-helpers.js';
 
-/** RETIRED_CONTROL_ROUTES are routes the control service no longer serves (all plain 404). */
-export const RETIRED_CONTROL_ROUTES = ['/api/spacetime/token', '/api/v1/spacetime/token', '/api/v1/sync/token', '/aui', '/sync/socket/websocket'] as const;
-
 /** ControlServiceOptions configures the control service. */
 export interface ControlServiceOptions {
   readonly host: string;

@@ -8,7 +8,6 @@ export type { LabKnobs, PublishFailureKind, RebootstrapFault, ResumeFault, Runti
 export { KNOB_NAMES, MAX_AFTER_MS, PublishFailureKinds, RebootstrapFaults, ResumeFaults, RuntimeFieldSets, defaultKnobs } from './knobs.js';
 export type { ClientState, SimulatedClientOptions } from './traffic.js';
 export { SENTINEL_CANARY_PREFIX } from './traffic.js';
-export { RETIRED_CONTROL_ROUTES } from './control-service.js';
 export { METRICS_PATH } from './runtime-service.js';
 export { V1_JSON } from './spacetimedb/spacetime-server.js';
 export { signJwt, verifyJwt, decodeJwtUnverified } from './jwt.js';

@@ -74,9 +74,6 @@ export interface RuntimeServiceOptions {
 /** METRICS_PATH is the runtime's sync metrics route. */
 export const METRICS_PATH = '/internal/v1/spacetime/sync/metrics';
 
-/** RETIRED_RUNTIME_ROUTES are routes the runtime does not serve (all plain 404). */
-export const RETIRED_RUNTIME_ROUTES = ['/internal/v1/spacetime/topics/:topic/messages', '/internal/v1/spacetime/fanout/hooks', '/sync/socket/websocket', '/internal/v1/sync/sessions/revoke'] as const;
-
 /** runtimeMetricsBody renders the endpoint's JSON (in serialization order) from a snapshot. */
 export function runtimeMetricsBody(s: RuntimeSnapshot, generatedAt: string): Record<string, unknown> {
   const m = s.mirror;
