@@ -21,12 +21,18 @@ export class CommandApplier implements CohortApplier {
 
   apply(_cohort: number, env: Readonly<Record<string, string>>, signal: AbortSignal): Promise<ApplyResult> {
     const started = performance.now();
+    // A controller of its own, unlinked when the command ends, so a long rollout's signal does not
+    // collect one listener per cohort.
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => controller.abort(new Error(`--apply-command did not finish within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
     return new Promise((resolve) => {
       const child = spawn('bash', ['-c', this.command], {
         cwd: this.options.cwd,
         env: { ...this.options.env, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs)]),
+        signal: controller.signal,
       });
       let log = '';
       child.stdout.on('data', (c: Buffer) => (log += c.toString('utf8')));
@@ -35,6 +41,8 @@ export class CommandApplier implements CohortApplier {
         log += `\n${err.message}\n`;
       });
       child.on('close', (code, sig) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
         const tail = code === 0 ? '' : `\n(exit ${code ?? sig ?? 'unknown'})\n`;
         resolve({ ok: code === 0, durationMs: performance.now() - started, log: log + tail });
       });

@@ -79,7 +79,8 @@ export async function announceCutover(input: CutoverInput, signal: AbortSignal):
   const errors: string[] = [];
   const fetchDoc = async (what: string, file: string, get: (s: AbortSignal) => Promise<unknown>): Promise<unknown> => {
     try {
-      const doc = await get(AbortSignal.any([signal, AbortSignal.timeout(30_000)]));
+      // The snapshot clients carry their own deadlines.
+      const doc = await get(signal);
       writeFileSync(join(input.outputDir, file), JSON.stringify(doc, null, 2) + '\n');
       return doc;
     } catch (err) {

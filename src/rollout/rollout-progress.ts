@@ -43,17 +43,17 @@ function recordLine(r: RolloutRecord, cohorts: readonly number[]): string | unde
   switch (r.kind) {
     case 'gate':
     case 'rollback':
-      return `${r.line.status.padEnd(7)} gate:${r.line.gate}: ${r.detail}`;
+      return `${r.line.status.padEnd(9)} gate:${r.line.gate}: ${r.detail}`;
     case 'slo':
-      return `${r.line.status.padEnd(7)} slo:${r.line.label}: ${r.detail}`;
+      return `${r.line.status.padEnd(9)} slo:${r.line.label}: ${r.detail}`;
     case 'apply':
-      return `${r.status.padEnd(7)} apply:${pct(r.cohortIndex)}: ${r.detail}`;
+      return `${r.status.padEnd(9)} apply:${pct(r.cohortIndex)}: ${r.detail}`;
     case 'effect':
-      return `${r.line.status.padEnd(7)} effect:${pct(r.cohortIndex)}: ${r.detail}`;
+      return `${r.line.status.padEnd(9)} effect:${pct(r.cohortIndex)}: ${r.detail}`;
     case 'probe':
-      return `${r.line.status.padEnd(7)} cohort:${pct(r.cohortIndex)}: ${r.detail}`;
+      return `${r.line.status.padEnd(9)} cohort:${pct(r.cohortIndex)}: ${r.detail}`;
     case 'soak':
-      return `${r.line.status.padEnd(7)} soak:${pct(r.cohortIndex)}: ${r.detail}`;
+      return `${r.line.status.padEnd(9)} soak:${pct(r.cohortIndex)}: ${r.detail}`;
     case 'snapshot':
       return r.error ? `error   snapshot:${r.label}: ${r.error}` : undefined;
     case 'block':

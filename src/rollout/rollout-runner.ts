@@ -204,8 +204,8 @@ export class RolloutRunner {
           at(`gate:${gate.name}`);
           await this.runGate(ctx, gate);
         }
-        const failed = ctx.records.filter((r) => r.kind === 'gate' && r.line.status === 'failed').map((r) => (r.kind === 'gate' ? r.line.gate : ''));
-        if (failed.length > 0) this.block(ctx, `gate:${failed[0]}`, `gate(s) failed: ${failed.join(', ')}; no cohort was started`);
+        const failed = ctx.records.flatMap((r) => (r.kind === 'gate' && r.line.status === 'failed' ? [r] : []));
+        if (failed.length > 0) this.block(ctx, `gate:${failed[0].line.gate}`, `gate(s) failed, no cohort was started: ${failed.map((g) => `${g.line.gate} (${g.detail})`).join('; ')}`);
       }
     }
     for (let i = 0; i < options.cohorts.length; i++) {
@@ -232,7 +232,8 @@ export class RolloutRunner {
       const file = join(ctx.outputDir, `${name}.json`);
       const extra = cohortIndex === undefined ? {} : { cohortIndex };
       try {
-        const doc = await fetch(AbortSignal.any([ctx.signal, AbortSignal.timeout(30_000)]));
+        // Each client call has its own deadline; the run's signal only interrupts it.
+        const doc = await fetch(ctx.signal);
         writeFileSync(file, JSON.stringify(doc, null, 2) + '\n');
         this.add(ctx, { kind: 'snapshot', label: name, file, ...extra });
       } catch (err) {
@@ -319,7 +320,7 @@ export class RolloutRunner {
     let lastProblem: string | undefined;
     for (;;) {
       ctx.signal.throwIfAborted();
-      const read = await routing.status(AbortSignal.any([ctx.signal, AbortSignal.timeout(30_000)]));
+      const read = await routing.status(ctx.signal);
       const now = clock.nowMs();
       if (read.ok) {
         lastProblem = undefined;
@@ -362,7 +363,7 @@ export class RolloutRunner {
     const cohort = ctx.options.cohorts[i];
     const responseFile = join(ctx.outputDir, `cohort-${cohort}.json`);
     const started = clock.nowMs();
-    const call = await routing.evaluate(evaluateBody(ctx.options.kind, cohort), AbortSignal.any([ctx.signal, AbortSignal.timeout(30_000)]));
+    const call = await routing.evaluate(evaluateBody(ctx.options.kind, cohort), ctx.signal);
     // curl's %{http_code} is 000 when no response came.
     const code = call.httpStatus === 0 ? '000' : String(call.httpStatus);
     writeFileSync(responseFile, call.body);
@@ -427,7 +428,7 @@ export class RolloutRunner {
       const own = judgeSlo(sentinelValues, thresholds);
       if (own.breaches.length > 0) failure ??= { reason: `SLO breach (sentinel over ${formatDurationMs(Math.ceil(windowMs / 1000) * 1000)}): ${own.breaches.join(', ')}`, slo: true };
       if (this.deps.sloUrl) {
-        urlFetch = await this.deps.sloUrl.fetch(AbortSignal.any([ctx.signal, AbortSignal.timeout(30_000)]));
+        urlFetch = await this.deps.sloUrl.fetch(ctx.signal);
         if (!urlFetch.ok) failure ??= { reason: `SLO snapshot ${this.deps.sloUrl.url} failed: ${urlFetch.error}`, slo: true };
         else {
           const j = judgeSlo(urlFetch.values, thresholds);
@@ -484,7 +485,7 @@ export class RolloutRunner {
     let line: SloLine & { breaches?: string };
     let detail: string;
     if (this.deps.sloUrl) {
-      const got = fetched ?? (await this.deps.sloUrl.fetch(AbortSignal.any([ctx.signal, AbortSignal.timeout(30_000)])));
+      const got = fetched ?? (await this.deps.sloUrl.fetch(ctx.signal));
       const duration = secondsBetween(startedMs, clock.nowMs());
       if (!got.ok) {
         line = { label, status: 'failed', reason: 'snapshot_fetch_failed', duration_seconds: duration, error: got.error, source: 'url', sentinel };

@@ -142,15 +142,17 @@ export async function runCallerAuthChecks(o: CallerAuthOptions, signal: AbortSig
 
   for (const c of checks) {
     if (c.credential === 'valid' && c.outcome !== 'accepted') problems.push(`${c.name} was ${c.outcome} (${c.detail}); a valid token must work, or refusing the others proves nothing`);
-    if (c.credential !== 'valid') {
-      if (c.outcome === 'accepted') {
-        problems.push(
-          `${c.name} was accepted: ${c.credential === 'none' ? 'the module checks nothing about its callers (the deployed autopilot-sync module at 9b2b978949 makes every table public and accepts any sender in append_sync_event and ack_stream_checkpoint)' : 'an expired sync token still works'}; the operators' token contract requires a valid sync token`,
-        );
-      } else if (c.outcome === 'error') {
-        problems.push(`${c.name}: ${c.detail}; the check proves nothing`);
-      }
-    }
+    if (c.credential !== 'valid' && c.outcome === 'error') problems.push(`${c.name}: ${c.detail}; the check proves nothing`);
+  }
+  // One sentence per credential for what was accepted: the finding, not a list of attempts.
+  for (const credential of ['none', 'expired'] as const) {
+    const accepted = checks.filter((c) => c.credential === credential && c.outcome === 'accepted').map((c) => c.name);
+    if (accepted.length === 0) continue;
+    const why =
+      credential === 'none'
+        ? 'the module checks nothing about its callers (the deployed autopilot-sync module at 9b2b978949 makes every table public and accepts any sender in append_sync_event and ack_stream_checkpoint)'
+        : 'an expired sync token still works';
+    problems.push(`${accepted.join(' and ')} ${accepted.length > 1 ? 'were' : 'was'} accepted: ${why}; the operators' token contract requires a valid sync token`);
   }
   return { checks, problems };
 }

@@ -231,9 +231,9 @@ describe('rollouts against the lab', () => {
     const dir = join(work, 'cli-staging');
     const code = await command.run({ positionals: ['staging'], options: { config: shared.lab.configFile, cohorts: '5,10', 'cohort-soak-seconds': '2', 'skip-gates': true, 'apply-command': APPLY, 'output-dir': dir, 'daemon-url': shared.apiUrl } }, io);
     expect(err).toBe('');
-    expect(code).toBe(0);
+    expect(code, out).toBe(0);
     expect(out).toContain(`starting staging rollout, cohorts 5, 10%\n  output: ${dir}\n`);
-    expect(out).toMatch(/passed {2}soak:10%: 2s watched: \d+ probe runs, \d+ alert checks, \d+ SLO checks, all healthy\n/);
+    expect(out).toMatch(/passed {4}soak:10%: 2s watched: \d+ probe runs, \d+ alert checks, \d+ SLO checks, all healthy\n/);
     expect(out.trimEnd().endsWith('Decision: allow')).toBe(true);
     expect(summary(dir)).toContain('- Decision: allow');
   }, 120_000);
@@ -255,7 +255,7 @@ describe('rollouts against the lab', () => {
     expect(suiteSummary).toMatch(/\| shared_client_stale_cursor \| .* \| not exercised \|/);
     const text = summary(dir);
     expect(gates[3].status).toBe('failed');
-    expect(text).toMatch(/\| gate:sync-security \| failed \| \d+s \| subscribe with no token was accepted: the module checks nothing about its callers/);
+    expect(text).toMatch(/\| gate:sync-security \| failed \| \d+s \| subscribe with no token and reducer call with no token were accepted: the module checks nothing about its callers/);
     expect(lines(dir, 'cohort-results.jsonl')).toEqual([{ cohort_percent: 5, status: 'skipped', reason: 'rollout_blocked' }]);
     });
   }, 180_000);

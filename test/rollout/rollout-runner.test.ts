@@ -228,6 +228,7 @@ describe('a rollout that must block', () => {
     const summary = readFileSync(join(dir, 'SUMMARY.md'), 'utf8');
     expect(summary).toContain('- Gate failures: 1');
     expect(summary).toContain('| gate:sync-security | failed | 0s | subscribe with no token was accepted |');
+    expect(summary).toContain('- Blocked at: gate:sync-security: gate(s) failed, no cohort was started: sync-security (subscribe with no token was accepted)');
   });
 
   it('records --skip-gates as the script does', async () => {
