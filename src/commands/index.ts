@@ -16,7 +16,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     load: async () => (await import('./demo.js')).demoCommand,
   },
   lab: {
-    usage: 'lab [--config FILE]   the embedded reference system and fault proxy, in the foreground',
+    usage: 'lab [--config FILE] [--rotate-secrets]   the embedded reference system and fault proxy, in the foreground (keeps its secrets unless told to rotate)',
     load: async () => (await import('./lab.js')).labCommand,
   },
   'config check': {

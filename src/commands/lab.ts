@@ -1,9 +1,11 @@
 /**
- * `sentinel lab [--config FILE]`: runs the embedded reference system (SpacetimeDB-compatible
- * host, runtime and control services, traffic, admin API) and the Toxiproxy-compatible fault
+ * `sentinel lab [--config FILE] [--rotate-secrets]`: runs the embedded reference system
+ * (SpacetimeDB-compatible host, runtime and control services, traffic, admin API) and the Toxiproxy-compatible fault
  * proxy with the proxies `spacetimedb`, `runtime`, `control` in front, in the foreground until
  * SIGINT/SIGTERM. Reads only the optional `lab:` section of the config file: the rest of the
- * file references secrets this command is about to create.
+ * file references secrets this command is about to create. The lab keeps the secrets it finds
+ * under its state directory (so a running sentinel keeps working across lab restarts);
+ * `--rotate-secrets` starts it with fresh ones.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
@@ -215,7 +217,8 @@ async function run(args: CommandArgs, io: CommandIO): Promise<number> {
     io.stderr.write(`sentinel lab: unexpected argument '${args.positionals[0]}'; pass the file with --config FILE\n`);
     return ExitCodes.usage;
   }
-  const options = labStackOptionsFromConfig(configPath, io.cwd);
+  const planned = labStackOptionsFromConfig(configPath, io.cwd);
+  const options: LabStackOptions = args.options['rotate-secrets'] === true ? { ...planned, lab: { ...planned.lab, rotateSecrets: true } } : planned;
   const stack = await startLabStack(options);
   const { lab, faultProxy: proxy } = stack;
   const out = io.stdout;
@@ -232,7 +235,7 @@ async function run(args: CommandArgs, io: CommandIO): Promise<number> {
     out.write(`    proxy control      ${urls?.control} -> ${hostPort(lab.urls.control)}\n`);
   }
   if (lab.secretFiles) {
-    out.write('  secrets (mode 0600):\n');
+    out.write(`  secrets (mode 0600; ${options.lab.rotateSecrets ? 'rotated at this start' : 'kept from the last start when present'}):\n`);
     out.write(`    control session token  ${lab.secretFiles.controlSessionToken}\n`);
     out.write(`    control PAT            ${lab.secretFiles.controlPersonalAccessToken}\n`);
     out.write(`    JWT signing key        ${lab.secretFiles.jwtSigningKey}\n`);
@@ -250,6 +253,6 @@ async function run(args: CommandArgs, io: CommandIO): Promise<number> {
 
 /** labCommand is `sentinel lab`. */
 export const labCommand: Command = {
-  options: { config: { type: 'string' } },
+  options: { config: { type: 'string' }, 'rotate-secrets': { type: 'boolean' } },
   run,
 };

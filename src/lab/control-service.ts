@@ -74,10 +74,17 @@ export class ControlService {
 
   constructor(private readonly opts: ControlServiceOptions) {
     this.startedAtMs = opts.nowMs();
-    this.identity = new LabIdentity({ sessionToken: opts.sessionToken, personalAccessToken: opts.personalAccessToken });
+    // The secrets are read from opts at every use, so a rotated secret takes effect at once.
+    this.identity = new LabIdentity({
+      get sessionToken() {
+        return opts.sessionToken;
+      },
+      get personalAccessToken() {
+        return opts.personalAccessToken;
+      },
+    });
     this.counterValues = new ControlCounters(opts.logger.child({ service: 'lab-control' }));
-    const tokenConfig: SyncTokenConfig = { ...DEFAULT_SYNC_TOKEN_CONFIG, ...opts.syncToken, signingKey: opts.signingKey };
-    const issuer = new SyncTokenIssuer(() => tokenConfig);
+    const issuer = new SyncTokenIssuer((): SyncTokenConfig => ({ ...DEFAULT_SYNC_TOKEN_CONFIG, ...opts.syncToken, signingKey: opts.signingKey }));
     const now = (): ChronoInstant => instantAt(opts.nowMs(), (opts.subMillisecondNanos ?? defaultSubMillisecondNanos)());
     const gates = protectedGates(this.identity);
     const overrides = new OverrideStore();

@@ -8,6 +8,8 @@
  * every pending change.
  */
 import { LabKnobError } from '../errors.js';
+import type { SecretName } from './lab-secrets.js';
+import { SECRET_KNOB_NAMES } from './lab-secrets.js';
 import { SENTINEL_CANARY_PREFIX } from './traffic.js';
 
 /** ResumeFaults names what `next_resume` does to the next resuming subscription. */
@@ -131,6 +133,12 @@ export interface KnobPatch {
   readonly knobs: Partial<LabKnobs>;
   readonly restart: boolean;
   readonly appendBurst: AppendBurst | undefined;
+  /**
+   * rotateSecrets is the one-shot `rotate_secrets`: `true` rotates every secret, a list names
+   * them (control_session_token, control_personal_access_token, jwt_signing_key). The files under
+   * `<stateDir>/secrets/` are rewritten atomically and the services use the new values at once.
+   */
+  readonly rotateSecrets: readonly SecretName[] | undefined;
   readonly afterMs: number | undefined;
 }
 
@@ -162,7 +170,7 @@ export function defaultKnobs(): LabKnobs {
 export const KNOB_NAMES = [
   'traffic', 'retention_floor', 'publish_failures', 'publish_failure_kind', 'token_failure_ratio', 'slow_clients', 'dead_clients', 'restart', 'next_resume',
   'next_rebootstrap', 'streaming_stopped', 'leak_connection_rows', 'enforce_caller_auth', 'auth_failures_per_minute', 'stale_cursor_events_per_minute',
-  'runtime_fields', 'append_burst', 'after_ms', 'runtime_routing', 'readiness', 'control_admin',
+  'runtime_fields', 'append_burst', 'rotate_secrets', 'after_ms', 'runtime_routing', 'readiness', 'control_admin',
 ] as const;
 
 function fail(message: string): never {
@@ -224,6 +232,7 @@ export function parseKnobPatch(input: unknown, current: LabKnobs): KnobPatch {
   const knobs: Partial<LabKnobs> = {};
   let restart = false;
   let appendBurst: AppendBurst | undefined;
+  let rotateSecrets: SecretName[] | undefined;
   let afterMs: number | undefined;
   for (const [name, v] of Object.entries(input)) {
     switch (name) {
@@ -260,6 +269,14 @@ export function parseKnobPatch(input: unknown, current: LabKnobs): KnobPatch {
       case 'restart':
         restart = bool(name, v);
         break;
+      case 'rotate_secrets': {
+        const names = Object.keys(SECRET_KNOB_NAMES);
+        if (v === true) rotateSecrets = names.map((n) => SECRET_KNOB_NAMES[n] as SecretName);
+        else if (v === false) rotateSecrets = undefined;
+        else if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' && names.includes(x))) rotateSecrets = [...new Set(v as string[])].map((n) => SECRET_KNOB_NAMES[n] as SecretName);
+        else fail(`knob rotate_secrets must be true or a non-empty list of ${names.join(', ')}, got ${JSON.stringify(v)}`);
+        break;
+      }
       case 'next_resume':
         if (v !== null && !(ResumeFaults as readonly unknown[]).includes(v)) fail(`knob next_resume must be one of ${ResumeFaults.join(', ')} or null, got ${JSON.stringify(v)}`);
         knobs.next_resume = v as ResumeFault | null;
@@ -329,5 +346,5 @@ export function parseKnobPatch(input: unknown, current: LabKnobs): KnobPatch {
     }
   }
   if (afterMs !== undefined && Object.keys(input).length === 1) fail('after_ms needs at least one knob to apply later, e.g. {"after_ms": 5000, "streaming_stopped": true}');
-  return { knobs, restart, appendBurst, afterMs };
+  return { knobs, restart, appendBurst, rotateSecrets, afterMs };
 }

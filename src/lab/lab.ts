@@ -4,7 +4,6 @@
  * admin API, each on its own loopback port, all driven by one set of knobs.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
@@ -15,6 +14,8 @@ import { AdminApi } from './admin-api.js';
 import { ControlService } from './control-service.js';
 import { DEFAULT_RUNTIME_ROUTING } from './control/runtime-routing.js';
 import type { LabKnobs, RebootstrapFault, ResumeFault } from './knobs.js';
+import type { LabSecrets, SecretName } from './lab-secrets.js';
+import { LabSecretStore } from './lab-secrets.js';
 import { defaultKnobs, parseKnobPatch } from './knobs.js';
 import type { AuthFailureCounters, RuntimeSnapshot } from './runtime-service.js';
 import { RuntimeService, runtimeMetricsBody } from './runtime-service.js';
@@ -30,27 +31,12 @@ export const DEFAULT_LAB_PORTS = { spacetimedb: 17300, runtime: 17301, control: 
 /** DEFAULT_DATABASE_NAME is the database the lab serves. */
 export const DEFAULT_DATABASE_NAME = 'autopilot-sync';
 
-/** SECRET_FILE_NAMES are the files under `<stateDir>/secrets/` the lab writes at start. */
-export const SECRET_FILE_NAMES = {
-  controlSessionToken: 'control-session-token',
-  controlPersonalAccessToken: 'control-personal-access-token',
-  jwtSigningKey: 'jwt-signing-key',
-} as const;
-
 /** LabPorts are the four listening ports (0 = ephemeral). */
 export interface LabPorts {
   readonly spacetimedb: number;
   readonly runtime: number;
   readonly control: number;
   readonly admin: number;
-}
-
-/** LabSecrets are the secrets the lab generated (or was given) at start. */
-export interface LabSecrets {
-  readonly controlSessionToken: string;
-  /** controlPersonalAccessToken is a PAT of the control's user (`oa_pat_<32 hex>`). */
-  readonly controlPersonalAccessToken: string;
-  readonly jwtSigningKey: string;
 }
 
 /** LabUrls are the base URLs the lab serves. */
@@ -75,11 +61,16 @@ export interface LabOptions {
   readonly host?: string;
   readonly ports?: Partial<LabPorts>;
   readonly databaseName?: string;
-  /** stateDir receives `secrets/*` (mode 0600) and, with `persist`, the database file. */
+  /**
+   * stateDir keeps `secrets/*` (mode 0600; reused at the next start, see lab-secrets), SpacetimeDB's
+   * identity key and, with `persist`, the database file.
+   */
   readonly stateDir?: string;
   /** persist keeps the module's tables in `<stateDir>/autopilot-sync.sqlite` instead of memory. */
   readonly persist?: boolean;
   readonly secrets?: Partial<LabSecrets>;
+  /** rotateSecrets starts from fresh secrets instead of those in `<stateDir>/secrets/`. */
+  readonly rotateSecrets?: boolean;
   readonly traffic?: LabTrafficOptions;
   /** knobs are applied at start, as a `POST /lab/knobs` body would be. */
   readonly knobs?: Record<string, unknown>;
@@ -148,6 +139,9 @@ export interface LabState {
       readonly rebootstrap_faults: RebootstrapFaultRecord[];
       readonly bursts: number;
       readonly stale_cursor_resets: number;
+      /** secret_rotations counts each secret's rotations while running (never the values). */
+      readonly secret_rotations: Record<SecretName, number>;
+      readonly secrets_rotated_at_unix_ms: number | null;
     };
   };
   readonly knobs: LabKnobs;
@@ -158,8 +152,9 @@ export interface LabState {
 /** Lab is a running lab. */
 export interface Lab {
   readonly urls: LabUrls;
+  /** secrets are the secrets in effect now (they change when rotated). */
   readonly secrets: LabSecrets;
-  /** secretFiles are the paths the secrets were written to (absent without a stateDir). */
+  /** secretFiles are the paths the secrets are kept in (absent without a stateDir). */
   readonly secretFiles: { readonly [K in keyof LabSecrets]: string } | undefined;
   readonly databaseName: string;
   state(): LabState;
@@ -170,21 +165,6 @@ export interface Lab {
 
 function secret(bytes: number): string {
   return randomBytes(bytes).toString('base64url');
-}
-
-function writeSecrets(stateDir: string, secrets: LabSecrets): { [K in keyof LabSecrets]: string } {
-  const dir = join(stateDir, 'secrets');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const files = {
-    controlSessionToken: join(dir, SECRET_FILE_NAMES.controlSessionToken),
-    controlPersonalAccessToken: join(dir, SECRET_FILE_NAMES.controlPersonalAccessToken),
-    jwtSigningKey: join(dir, SECRET_FILE_NAMES.jwtSigningKey),
-  };
-  for (const key of Object.keys(files) as Array<keyof LabSecrets>) {
-    writeFileSync(files[key], `${secrets[key]}\n`, { mode: 0o600 });
-    chmodSync(files[key], 0o600);
-  }
-  return files;
 }
 
 function checkPort(name: string, v: number): number {
@@ -206,11 +186,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const nowMs = (): number => clock.nowMs();
   const logger = options.logger ?? pino({ level: 'silent' });
   const random = options.random ?? Math.random;
-  const secrets: LabSecrets = {
-    controlSessionToken: options.secrets?.controlSessionToken ?? secret(24),
-    controlPersonalAccessToken: options.secrets?.controlPersonalAccessToken ?? `oa_pat_${randomBytes(16).toString('hex')}`,
-    jwtSigningKey: options.secrets?.jwtSigningKey ?? secret(32),
-  };
+  const secrets = new LabSecretStore({ stateDir: options.stateDir, given: options.secrets, rotate: options.rotateSecrets });
   const traffic: TrafficOptions = {
     streams: options.traffic?.streams ?? DEFAULT_TRAFFIC.streams,
     clients: options.traffic?.clients ?? DEFAULT_TRAFFIC.clients,
@@ -227,7 +203,6 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     if (patch.afterMs !== undefined) throw new LabKnobError('lab option knobs: after_ms is only accepted by POST /lab/knobs on a running lab; start with the knobs in effect instead');
     knobs = { ...knobs, ...patch.knobs };
   }
-  const secretFiles = options.stateDir !== undefined ? writeSecrets(options.stateDir, secrets) : undefined;
   if (options.persist && options.stateDir === undefined) throw new LabKnobError('lab option persist needs a stateDir to keep the database file in');
   const db = new ModuleDb({ filename: options.persist && options.stateDir !== undefined ? join(options.stateDir, `${databaseName}.sqlite`) : undefined, nowMs });
 
@@ -250,7 +225,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     host,
     port: ports.spacetimedb,
     databaseName,
-    signingKey: () => secrets.jwtSigningKey,
+    identityKey: () => secrets.identityKey,
+    trustedKeys: () => [secrets.get('jwtSigningKey')],
     db,
     nowMs,
     pingIntervalMs: options.pingIntervalMs ?? 15_000,
@@ -320,9 +296,16 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const control = new ControlService({
     host,
     port: ports.control,
-    sessionToken: secrets.controlSessionToken,
-    personalAccessToken: secrets.controlPersonalAccessToken,
-    signingKey: secrets.jwtSigningKey,
+    // Read at every use, so a rotation (knob rotate_secrets) takes effect at once.
+    get sessionToken() {
+      return secrets.get('controlSessionToken');
+    },
+    get personalAccessToken() {
+      return secrets.get('controlPersonalAccessToken');
+    },
+    get signingKey() {
+      return secrets.get('jwtSigningKey');
+    },
     syncToken: {
       ...(options.tokenIssuer !== undefined ? { issuer: options.tokenIssuer } : {}),
       ...(options.tokenAudience !== undefined ? { audience: options.tokenAudience } : {}),
@@ -361,7 +344,15 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       counters: {
         runtime: runtimeBody,
         control: control.counters(),
-        lab: { restarts, resume_faults: [...resumeFaults], rebootstrap_faults: [...rebootstrapFaults], bursts, stale_cursor_resets: generator.staleCursorResets },
+        lab: {
+          restarts,
+          resume_faults: [...resumeFaults],
+          rebootstrap_faults: [...rebootstrapFaults],
+          bursts,
+          stale_cursor_resets: generator.staleCursorResets,
+          secret_rotations: { ...secrets.rotations },
+          secrets_rotated_at_unix_ms: secrets.lastRotationAtMs ?? null,
+        },
       },
       knobs: structuredClone(knobs),
       pending_knobs: [...pending.values()].map((p) => p.change).sort((a, b) => a.due_at_unix_ms - b.due_at_unix_ms || a.id - b.id),
@@ -414,6 +405,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       generator.burst(patch.appendBurst.stream, patch.appendBurst.count, nowMs());
       bursts += 1;
       enforceRetention();
+    }
+    if (patch.rotateSecrets) {
+      const rotated = secrets.rotate(patch.rotateSecrets, nowMs());
+      logger.info({ secrets: rotated }, 'lab secrets rotated');
     }
     if (patch.restart) {
       restarts += 1;
@@ -490,8 +485,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   let closed = false;
   return {
     urls,
-    secrets,
-    secretFiles,
+    get secrets() {
+      return secrets.current;
+    },
+    secretFiles: secrets.files,
     databaseName,
     state,
     setKnobs,

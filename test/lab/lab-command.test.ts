@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +65,28 @@ describe('sentinel lab', () => {
     controller.abort();
     expect(await running).toBe(0);
     expect(h.out()).toContain('sentinel lab: stopped');
+  });
+
+  it('keeps its secrets from one start to the next, and --rotate-secrets replaces them', async () => {
+    writeFileSync(join(dir, 'keep.yaml'), ['environment: dev', 'lab:', '  state_dir: keep-state', '  fault_proxy: false', '  ports: {spacetimedb: 0, runtime: 0, control: 0, admin: 0}', '  knobs: {traffic: {paused: true}}', ''].join('\n'));
+    const key = (): string => readFileSync(join(dir, 'keep-state', 'secrets', 'jwt-signing-key'), 'utf8');
+    const runOnce = async (args: string[]): Promise<string> => {
+      const controller = new AbortController();
+      const h = io(controller.signal);
+      const running = main(['lab', '--config', 'keep.yaml', ...args], h.io);
+      const deadline = Date.now() + 10_000;
+      while (!h.out().includes('Press Ctrl-C') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      controller.abort();
+      expect(await running, h.err()).toBe(0);
+      return h.out();
+    };
+    const first = await runOnce([]);
+    const kept = key();
+    expect(first).toContain('kept from the last start when present');
+    await runOnce([]);
+    expect(key()).toBe(kept);
+    expect(await runOnce(['--rotate-secrets'])).toContain('rotated at this start');
+    expect(key()).not.toBe(kept);
   });
 
   it('refuses an invalid lab section naming file, line and key', async () => {

@@ -3,6 +3,7 @@
  * the auth rules of the `/v1/database/*` middleware (SpacetimeDB 2.0.1 `crates/client-api/src/auth.rs`).
  */
 import { createHash, randomUUID } from 'node:crypto';
+import type { JwtVerification } from '../jwt.js';
 import { signJwt, verifyJwt } from '../jwt.js';
 
 /** ISSUER is the local issuer of tokens the lab's SpacetimeDB mints, as standalone uses. */
@@ -55,11 +56,17 @@ export interface AuthFailure {
   readonly reason: AuthFailureReason;
 }
 
-/** Authenticator mints anonymous identities and validates presented tokens. */
+/**
+ * Authenticator mints anonymous identities and validates presented tokens. It signs with the
+ * host's own key and also accepts tokens of a trusted issuer (the control service's sync tokens,
+ * signed with the sync key), as SpacetimeDB accepts tokens of the OIDC issuers it trusts.
+ */
 export class Authenticator {
   constructor(
-    /** signingKey is read at every use, so a rotated key takes effect at once. */
-    private readonly signingKey: () => string,
+    /** ownKey signs the host's identity tokens; read at every use. */
+    private readonly ownKey: () => string,
+    /** trustedKeys verify tokens other issuers signed (read at every use, so a rotation applies at once). */
+    private readonly trustedKeys: () => readonly string[],
     private readonly nowMs: () => number,
   ) {}
 
@@ -67,16 +74,27 @@ export class Authenticator {
   async mint(): Promise<Caller> {
     const sub = randomUUID();
     const identityHex = identityFor(ISSUER, sub);
-    const token = await signJwt({ hex_identity: identityHex, sub, iss: ISSUER, aud: ['spacetimedb'], iat: Math.floor(this.nowMs() / 1000), exp: null }, this.signingKey());
+    const token = await signJwt({ hex_identity: identityHex, sub, iss: ISSUER, aud: ['spacetimedb'], iat: Math.floor(this.nowMs() / 1000), exp: null }, this.ownKey());
     return { identityHex, token };
   }
 
   /** websocketToken re-signs a validated token's claims with a 60 s expiry (`/v1/identity/websocket-token`). */
   async websocketToken(token: string): Promise<string | undefined> {
-    const v = await verifyJwt(token, this.signingKey(), Math.floor(this.nowMs() / 1000));
+    const v = await this.verify(token);
     if (!v.ok) return undefined;
     const now = Math.floor(this.nowMs() / 1000);
-    return await signJwt({ ...v.claims, iat: now, exp: now + 60 }, this.signingKey());
+    return await signJwt({ ...v.claims, iat: now, exp: now + 60 }, this.ownKey());
+  }
+
+  /** verify checks a token against the host's key, then each trusted key (a bad signature moves on). */
+  private async verify(token: string): Promise<JwtVerification> {
+    const nowSec = Math.floor(this.nowMs() / 1000);
+    let v = await verifyJwt(token, this.ownKey(), nowSec);
+    for (const key of this.trustedKeys()) {
+      if (v.ok || v.kind !== 'InvalidSignature') break;
+      v = await verifyJwt(token, key, nowSec);
+    }
+    return v;
   }
 
   /**
@@ -98,7 +116,7 @@ export class Authenticator {
 
   /** validate checks a presented token; the identity stays the one derived from its `iss|sub`. */
   async validate(token: string): Promise<Caller | AuthFailure> {
-    const v = await verifyJwt(token, this.signingKey(), Math.floor(this.nowMs() / 1000));
+    const v = await this.verify(token);
     if (!v.ok) {
       if (v.kind === 'InvalidSignature') return { status: 401, body: 'Authorization failed: token not signed by this instance', reason: 'invalid_token' };
       return { status: 401, body: `Error(${v.kind})`, reason: v.kind === 'ExpiredSignature' ? 'token_expired' : v.kind === 'ImmatureSignature' ? 'unauthorized' : 'invalid_token' };

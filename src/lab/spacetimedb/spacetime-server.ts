@@ -45,8 +45,10 @@ export interface SpacetimeServerOptions {
   readonly host: string;
   readonly port: number;
   readonly databaseName: string;
-  /** signingKey signs the identity tokens the host mints and verifies presented ones; read per use. */
-  readonly signingKey: () => string;
+  /** identityKey signs the identity tokens the host mints (and verifies them); read per use. */
+  readonly identityKey: () => string;
+  /** trustedKeys verify tokens of trusted issuers (the control's sync tokens); read per use. */
+  readonly trustedKeys: () => readonly string[];
   readonly db: ModuleDb;
   readonly nowMs: () => number;
   readonly pingIntervalMs: number;
@@ -66,7 +68,7 @@ export class SpacetimeServer {
 
   constructor(private readonly opts: SpacetimeServerOptions) {
     const { db, hooks, nowMs, logger } = opts;
-    const auth = new Authenticator(opts.signingKey, nowMs);
+    const auth = new Authenticator(opts.identityKey, opts.trustedKeys, nowMs);
     const authenticate = async (req: IncomingMessage, url: URL): Promise<Caller | AuthFailure> => {
       const result = await auth.authenticate(req.headers.authorization, url.searchParams.get('token'));
       if (isAuthFailure(result)) hooks.onAuthFailure(result.reason);
