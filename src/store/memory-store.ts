@@ -187,6 +187,9 @@ export class MemoryStore implements SampleStore, LatestReader {
     const refuse = (reason: RefusalReason): void => {
       refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
     };
+    // A loader appends several samples of one series in a row: the previous lookup usually holds.
+    let lastLabels: Labels | undefined;
+    let lastEntry: SeriesEntry | undefined;
     for (let i = 0; i < batch.t.length; i++) {
       const labels = batch.labels[i];
       const v = batch.v[i];
@@ -197,7 +200,7 @@ export class MemoryStore implements SampleStore, LatestReader {
         continue;
       }
       const t = Math.round(batch.t[i]);
-      let entry = this.byFrozenLabels.get(labels);
+      let entry = labels === lastLabels ? lastEntry : this.byFrozenLabels.get(labels);
       if (entry === undefined || entry.removed) {
         const key = labelsKey(labels);
         entry = this.byKey.get(key);
@@ -213,6 +216,8 @@ export class MemoryStore implements SampleStore, LatestReader {
         }
         if (Object.isFrozen(labels)) this.byFrozenLabels.set(labels, entry);
       }
+      lastLabels = labels;
+      lastEntry = entry;
       const lastT = entry.samples.lastT;
       if (t < lastT) {
         outOfOrder++;
