@@ -4,9 +4,13 @@
  * sending the resolution of one that resolved shortly before the restart.
  *
  * Format: one JSON file (`AlertStateSnapshot`, `version: 1`), replaced atomically (write a
- * temporary file, fsync, rename, fsync the directory) after every evaluation that changed it.
- * A file that cannot be read is moved aside and reported, never fatal: losing state costs one
- * `for` period, refusing to start would cost all alerting.
+ * temporary file, fsync, rename, fsync the directory) when what a restart needs changed: an alert
+ * came, went or changed state (its `for` clock, firing and resolution times), or the rules did;
+ * and at shutdown. What moves every evaluation (the evaluation time, an alert's `$value` and the
+ * annotations that print it, resend bookkeeping) rides along with those writes but never causes
+ * one: after a crash, a restarted daemon re-evaluates them at once and at worst re-sends an alert
+ * Alertmanager already has. A file that cannot be read is moved aside and reported, never fatal:
+ * losing state costs one `for` period, refusing to start would cost all alerting.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -106,15 +110,40 @@ export function parseAlertStateSnapshot(data: unknown): AlertStateSnapshot | und
   return data as unknown as AlertStateSnapshot;
 }
 
+/**
+ * restartKey is the part of a snapshot a restart depends on: which alerts exist, in which state,
+ * since when. Two snapshots with the same key need not both be written.
+ */
+function restartKey(snapshot: AlertStateSnapshot): string {
+  return JSON.stringify(
+    snapshot.groups.map((g) => [
+      g.file,
+      g.name,
+      g.rules.map((r) => [
+        r.name,
+        r.expr,
+        r.alerts.map((a) => [a.labels, a.state, a.activeAtMs, a.firedAtMs ?? 0, a.resolvedAtMs ?? 0, a.keepFiringSinceMs ?? 0, a.drillLabels ?? null]),
+      ]),
+    ]),
+  );
+}
+
 /** AlertStateStore reads and atomically replaces the alert state file. */
 export class AlertStateStore {
   readonly path: string;
   private readonly logger: Logger;
+  /** lastWritten is the restart key of what the file holds. */
   private lastWritten: string | undefined;
+  private writeCount = 0;
 
   constructor(options: AlertStateStoreOptions) {
     this.path = options.path;
     this.logger = options.logger ?? pino({ level: 'silent' });
+  }
+
+  /** writes is how many times this store replaced the file. */
+  get writes(): number {
+    return this.writeCount;
   }
 
   /** load returns the saved snapshot, or undefined when there is none or it was unreadable. */
@@ -143,16 +172,19 @@ export class AlertStateStore {
       this.logger.error({ path: this.path, movedTo: aside }, 'alert state file is not valid; moved it aside and starting without saved alert state');
       return undefined;
     }
-    this.lastWritten = JSON.stringify({ ...snapshot, savedAtMs: 0 });
+    this.lastWritten = restartKey(snapshot);
     return snapshot;
   }
 
-  /** save replaces the file atomically; it skips the write when nothing changed. */
-  save(snapshot: AlertStateSnapshot): void {
+  /**
+   * save replaces the file atomically when what a restart needs differs from what the file
+   * holds, or always with `force` (shutdown: the freshest values and resend times go to disk).
+   * Returns whether it wrote.
+   */
+  save(snapshot: AlertStateSnapshot, options: { force?: boolean } = {}): boolean {
+    const key = restartKey(snapshot);
+    if (options.force !== true && this.lastWritten === key) return false;
     const text = JSON.stringify(snapshot);
-    // savedAtMs alone changing is no reason to touch the disk every evaluation.
-    const comparable = JSON.stringify({ ...snapshot, savedAtMs: 0 });
-    if (this.lastWritten !== undefined && this.lastWritten === comparable) return;
     const dir = dirname(this.path);
     mkdirSync(dir, { recursive: true });
     const tmp = join(dir, `.${process.pid}.alert-state.tmp`);
@@ -170,6 +202,8 @@ export class AlertStateStore {
     } finally {
       closeSync(dirFd);
     }
-    this.lastWritten = comparable;
+    this.lastWritten = key;
+    this.writeCount++;
+    return true;
   }
 }

@@ -245,7 +245,7 @@ export class RuleManager {
     if (!this.isStarted) return;
     this.isStarted = false;
     await Promise.all([...this.groups.values()].map((g) => g.runner.stop(deadlineMs)));
-    this.saveState();
+    this.saveState({ force: true });
     for (const n of this.opts.notifiers ?? []) await n.stop(deadlineMs);
   }
 
@@ -465,10 +465,11 @@ export class RuleManager {
     return { version: 1, savedAtMs: this.opts.clock.nowMs(), groups };
   }
 
-  private saveState(): void {
+  /** saveState persists the alert state when a restart would need what changed (always with `force`). */
+  private saveState(options: { force?: boolean } = {}): void {
     if (!this.stateStore) return;
     try {
-      this.stateStore.save(this.snapshot());
+      this.stateStore.save(this.snapshot(), options);
     } catch (err) {
       this.logger.error({ path: this.stateStore.path, err: (err as Error).message }, 'cannot save alert state; a restart now would lose pending for-clocks');
     }
@@ -477,7 +478,11 @@ export class RuleManager {
   private restoreState(groups: readonly ManagedGroup[]): void {
     const snapshot = this.stateStore?.load();
     if (!snapshot) return;
-    const isStale = this.opts.clock.nowMs() - snapshot.savedAtMs > this.opts.outageToleranceMs;
+    // The file is written when alerts change, not every evaluation, so after a crash its time
+    // can be older than the outage. The last ALERTS_FOR_STATE sample the rules wrote says when
+    // they last ran with an alert active (Prometheus' RestoreForState reads the same series).
+    const lastAliveMs = Math.max(snapshot.savedAtMs, this.lastForStateSampleMs(snapshot.savedAtMs));
+    const isStale = this.opts.clock.nowMs() - lastAliveMs > this.opts.outageToleranceMs;
     const saved = new Map(snapshot.groups.map((g) => [groupKey(g.file, g.name), g]));
     let restored = 0;
     for (const { key, group } of groups) {
@@ -512,6 +517,18 @@ export class RuleManager {
         restored += alerts.length;
       }
     }
-    this.logger.info({ restored, savedAtMs: snapshot.savedAtMs, isStale }, 'restored alert state');
+    this.logger.info({ restored, savedAtMs: snapshot.savedAtMs, lastAliveMs, isStale }, 'restored alert state');
+  }
+
+  /** lastForStateSampleMs is the time of the newest ALERTS_FOR_STATE sample since `sinceMs`, or -Infinity. */
+  private lastForStateSampleMs(sinceMs: number): number {
+    let last = -Infinity;
+    try {
+      const series = this.opts.store.selectColumns([{ name: '__name__', type: '=', value: 'ALERTS_FOR_STATE' }], sinceMs, this.opts.clock.nowMs());
+      for (const s of series) if (s.end > s.start) last = Math.max(last, s.t[s.end - 1]);
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'cannot read ALERTS_FOR_STATE to date the last evaluation; judging the outage by the state file alone');
+    }
+    return last;
   }
 }
