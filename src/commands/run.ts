@@ -12,7 +12,7 @@ import { checkPromqlExpr, createNotifiers, RuleManager } from '../alerts/index.j
 import { checkConfig, resolveFileGlobs } from '../config/index.js';
 import type { Config } from '../config/index.js';
 import { isSentinelError } from '../errors.js';
-import { DrillScheduler, drillMetrics } from '../drills/index.js';
+import { DrillScheduler, drillMetrics, EvidenceIndex } from '../drills/index.js';
 import type { DrillEventHandler } from '../drills/index.js';
 import { createMetricsExposition, RecordedNames, tapAppends } from '../export/index.js';
 import { buildProbes, ProbeScheduler } from '../probes/index.js';
@@ -168,6 +168,7 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
     events: [drillMetrics(registry, () => clock.nowMs()), ...(deps.drillEvents ?? [])],
     onDrillLabels: (labels) => (labels ? manager.setDrillLabels(labels) : manager.clearDrillLabels()),
   });
+  const evidence = new EvidenceIndex(config.drills.evidenceDir);
   const drillScheduler = new DrillScheduler({
     runner: drills.runner,
     drills: drills.drills,
@@ -179,12 +180,15 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
     alerts: drills.alerts,
     clock,
     logger: logger.child({ component: 'drills' }),
+    evidence,
+    retention: config.drills.evidenceRetention,
   });
   components.push(drillScheduler);
   registerDrillsApi(server, {
     scheduler: drillScheduler,
     drills: drills.drills,
     evidenceRoot: config.drills.evidenceDir,
+    evidence,
     ...(config.drills.manifestHmacKey ? { hmacKey: config.drills.manifestHmacKey.reveal() } : {}),
   });
   schedules.push(() => config.drills.schedules.map((s) => ({ kind: 'drill' as const, name: s.drill, schedule: s.cron, nextRunMs: nextCronRunMs(s.cron, clock.nowMs()) })));

@@ -167,6 +167,9 @@ const drills = z.strictObject(
     allow_prod: z.boolean(expecting('true or false')).default(false),
     manifest_hmac_key: secret.optional(),
     schedules: z.array(z.strictObject({ drill: nonEmptyString, cron: cronExpression }, expecting('a mapping')), expecting('a list')).default([]),
+    evidence_retention: z
+      .strictObject({ keep_last: count(1).default(10), keep_within: durationMs.default(7 * 24 * 3600_000) }, expecting('a mapping'))
+      .prefault({}),
     gate: z
       .strictObject(
         {

@@ -194,6 +194,7 @@ function toConfig(f: DaemonFile, absFile: string, baseDir: string, logLevel: Log
       allowProd: f.drills.allow_prod,
       ...(f.drills.manifest_hmac_key ? { manifestHmacKey: f.drills.manifest_hmac_key } : {}),
       schedules: f.drills.schedules.map((d) => ({ drill: d.drill, cron: d.cron })),
+      evidenceRetention: { keepLast: f.drills.evidence_retention.keep_last, keepWithinMs: f.drills.evidence_retention.keep_within },
       gate: {
         requiredDrills: f.drills.gate.required_drills,
         maxEvidenceAgeMs: f.drills.gate.max_evidence_age,

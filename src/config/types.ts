@@ -167,6 +167,16 @@ export interface GateConfig {
   readonly errorBudgetRatioMax: number;
 }
 
+/**
+ * EvidenceRetentionConfig says which drill evidence the daemon keeps: each drill's newest
+ * `keepLast` runs and every run younger than `keepWithinMs`; the rest is pruned at start and after
+ * each run.
+ */
+export interface EvidenceRetentionConfig {
+  readonly keepLast: number;
+  readonly keepWithinMs: number;
+}
+
 /** DrillsConfig configures chaos drills and the gate. */
 export interface DrillsConfig {
   /** files are absolute glob patterns. */
@@ -177,6 +187,7 @@ export interface DrillsConfig {
   readonly allowProd: boolean;
   readonly manifestHmacKey?: Secret;
   readonly schedules: readonly DrillSchedule[];
+  readonly evidenceRetention: EvidenceRetentionConfig;
   readonly gate: GateConfig;
 }
 

@@ -4,7 +4,8 @@
  * when the environment guard or a firing critical alert says no, or when the alerts cannot be
  * read (fail closed: `checkCriticalAlerts`, the same check the runner and the gate make). At start it removes faults a
  * crashed run left behind (journal + owned toxic names), and every `reconcileIntervalMs` it deletes
- * owned toxics past their expiry. Stopping aborts a running drill, whose runner removes its faults.
+ * owned toxics past their expiry. Evidence beyond the retention policy is pruned at start and after
+ * each run. Stopping aborts a running drill, whose runner removes its faults.
  */
 import pino from 'pino';
 import type { Logger } from 'pino';
@@ -15,6 +16,9 @@ import { SentinelError } from '../errors.js';
 import { checkCriticalAlerts } from './critical-alerts.js';
 import type { FiringAlertsSource } from './critical-alerts.js';
 import type { DrillSpec, Environment } from './drill-file.js';
+import { EvidenceIndex } from './evidence-index.js';
+import { DEFAULT_EVIDENCE_RETENTION, pruneEvidence } from './evidence-retention.js';
+import type { EvidenceRetention } from './evidence-retention.js';
 import type { DrillRunner, DrillRunResult } from './drill-runner.js';
 import type { FaultDriver } from './fault-driver.js';
 import { reconcileFaults } from './reconcile.js';
@@ -35,6 +39,10 @@ export interface DrillSchedulerOptions {
   readonly trigger?: CronTrigger;
   /** reconcileIntervalMs is the period of the expired-toxic sweep (default 30 s). */
   readonly reconcileIntervalMs?: number;
+  /** evidence indexes `evidenceRoot` (default: a new index; pass the one the drills API reads). */
+  readonly evidence?: EvidenceIndex;
+  /** retention says which evidence to keep (default DEFAULT_EVIDENCE_RETENTION). */
+  readonly retention?: EvidenceRetention;
 }
 
 /** DrillStatus is what `GET /api/v1/drills` shows of the scheduler's own state. */
@@ -57,9 +65,11 @@ export class DrillScheduler {
   private readonly skipped: Record<string, { atMs: number; reason: string }> = {};
   private sweep: Promise<void> | undefined;
   private isStarted = false;
+  private readonly evidence: EvidenceIndex;
 
   constructor(private readonly options: DrillSchedulerOptions) {
     this.logger = options.logger ?? pino({ level: 'silent' });
+    this.evidence = options.evidence ?? new EvidenceIndex(options.evidenceRoot);
     const known = new Set(options.drills.map((d) => d.name));
     for (const s of options.schedules) {
       if (!known.has(s.drill)) throw new SentinelError('SENTINEL_CONFIG_INVALID', `drills.schedules: drill '${s.drill}' is not defined in any drill file (known: ${[...known].join(', ') || 'none'})`);
@@ -75,6 +85,8 @@ export class DrillScheduler {
       // The fault proxy may be down at start; the periodic sweep keeps trying.
       this.logger.warn({ err }, 'fault proxy unreachable at start; leftover faults will be swept later');
     }
+    // After the reconciliation, which finishes the journals of crashed runs.
+    await this.pruneEvidence();
     const trigger = this.options.trigger ?? nodeCronTrigger;
     for (const s of this.options.schedules) {
       this.crons.push(trigger(s.cron, () => void this.runScheduled(s.drill)));
@@ -142,7 +154,10 @@ export class DrillScheduler {
         this.logger.error({ err, drill: name }, 'drill could not run');
         return undefined;
       },
-    );
+    ).then(async (result) => {
+      await this.pruneEvidence();
+      return result;
+    });
     const sinceMs = this.options.clock.nowMs();
     this.running = { drill: name, sinceMs, done };
     void done.finally(() => {
@@ -159,6 +174,17 @@ export class DrillScheduler {
     if (check.status === 'firing') return `critical alerts are firing (${check.alerts.join(', ')}); drills wait until they resolve`;
     if (check.status === 'error') return `${check.reason}; drills wait until the alerts can be checked`;
     return undefined;
+  }
+
+  /** pruneEvidence applies the retention policy; a failure is logged, and retried after the next run. */
+  private async pruneEvidence(): Promise<void> {
+    try {
+      const report = await pruneEvidence(this.evidence, this.options.retention ?? DEFAULT_EVIDENCE_RETENTION, this.options.clock.nowMs());
+      if (report.removed.length > 0) this.logger.info({ removed: report.removed.length }, 'pruned drill evidence beyond the retention policy');
+      if (report.failed.length > 0) this.logger.warn({ failed: report.failed }, 'could not prune drill evidence');
+    } catch (err) {
+      this.logger.warn({ err }, 'evidence pruning failed; will retry after the next run');
+    }
   }
 
   private async runScheduled(name: string): Promise<void> {

@@ -203,6 +203,7 @@ drills:
   allow_prod: true
   manifest_hmac_key: \${HMAC_KEY}
   schedules: [{drill: restart, cron: "0 3 * * *"}]
+  evidence_retention: {keep_last: 3, keep_within: 2d}
   gate: {required_drills: [restart], max_evidence_age: 12h, soak_window: 30m, delivery_p95_max_seconds: 0.5, error_budget_ratio_max: 0.01}
 server:
   listen: "[::1]:0"
@@ -279,6 +280,7 @@ lab: {ports: {spacetimedb: 0}, token: literal-is-fine-here}
         allowProd: true,
         manifestHmacKey: '<redacted>',
         schedules: [{ drill: 'restart', cron: '0 3 * * *' }],
+        evidenceRetention: { keepLast: 3, keepWithinMs: 172_800_000 },
         gate: { requiredDrills: ['restart'], maxEvidenceAgeMs: 43_200_000, soakWindowMs: 1_800_000, deliveryP95MaxSeconds: 0.5, errorBudgetRatioMax: 0.01 },
       },
       server: { listen: { host: '::1', port: 0 }, adminToken: '<redacted>', shutdownTimeoutMs: 5000 },

@@ -1,10 +1,12 @@
 /**
  * Drill routes: `GET /api/v1/drills` (each drill with its newest evidence and re-derived verdict,
  * plus what the scheduler is doing) and `POST /api/v1/drills/:name/run` (start a drill now; admin
- * token). Handlers hold no state: the scheduler and the evidence root are closed over.
+ * token). Handlers hold no state: the scheduler and the evidence index are closed over. The
+ * listing reads the index (no directory scan, verdicts re-derived only when a file changed), so it
+ * answers in the same time whatever the history holds.
  */
 import { ApiError, isSentinelError } from '../../errors.js';
-import { latestEvidence, readVerdict } from '../../drills/index.js';
+import { EvidenceIndex } from '../../drills/index.js';
 import type { DrillScheduler, DrillSpec } from '../../drills/index.js';
 import type { HttpServer } from '../http-server.js';
 
@@ -13,18 +15,21 @@ export interface DrillsApiDeps {
   readonly scheduler: DrillScheduler;
   readonly drills: readonly DrillSpec[];
   readonly evidenceRoot: string;
+  /** evidence indexes `evidenceRoot` (default: a new index owned by the routes). */
+  readonly evidence?: EvidenceIndex;
   readonly hmacKey?: string;
 }
 
 /** registerDrillsApi adds the drill routes to `server`. */
 export function registerDrillsApi(server: HttpServer, deps: DrillsApiDeps): void {
+  const evidence = deps.evidence ?? new EvidenceIndex(deps.evidenceRoot);
   server.route('GET', '/api/v1/drills', async () => {
     const drills = [];
     for (const d of deps.drills) {
-      const latest = latestEvidence(deps.evidenceRoot, d.name);
+      const latest = evidence.latest(d.name);
       let verdict: unknown = null;
       if (latest) {
-        const v = await readVerdict(latest.dir, { hmacKey: deps.hmacKey });
+        const v = await evidence.verdict(latest, deps.hmacKey);
         verdict = v.kind === 'invalid' ? { decision: 'invalid', problems: v.problems } : { decision: v.report.decision, failures: v.report.failures, reasons: v.report.reasons, protection: v.protection };
       }
       drills.push({
