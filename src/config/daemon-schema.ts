@@ -53,7 +53,7 @@ const probes = z.strictObject(
     token: probe(
       z.strictObject(
         {
-          mints_per_run: count(1).max(100).default(10),
+          mints_per_run: count(1).max(100).default(12),
           clock_skew: durationMs.default(30_000),
           scopes: stringList.optional(),
           ttl_seconds: count(1).optional(),

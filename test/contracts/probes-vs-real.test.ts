@@ -52,12 +52,12 @@ target:
     database: ${lab.databaseName}
   runtime:
     base_url: ${real.runtime.url}
-    request_timeout: 2s
+    request_timeout: 5s
   control:
     base_url: ${real.control.url}
     session_token: \${SESSION}
     jwt_signing_key: \${SIGNING_KEY}
-    request_timeout: 2s
+    request_timeout: 5s
 probes:
 ${PROBES.map((p) => `  ${p}: { schedule: "0 0 1 1 *", timeout: 20s }`).join('\n')}
 rules:
@@ -130,7 +130,7 @@ describe('the probes against the real services\' bodies', () => {
       expect(active(), `minute ${i + 1}`).toEqual([]);
     }
     const last = await minute();
-    expect(report(last, 'token').outcome.result.detail).toMatchObject({ signature_checked: true, verified_with: 'current key', violations: [], mints: { issued: 10 } });
+    expect(report(last, 'token').outcome.result.detail).toMatchObject({ signature_checked: true, verified_with: 'current key', violations: [], mints: { issued: 12 } });
     expect(report(last, 'cutover_state').outcome.result.detail).toMatchObject({ control_default_transport: 'spacetime_ws', runtime_transport: 'spacetime_ws' });
     expect(report(last, 'runtime_metrics').outcome.result.detail).toMatchObject({ fields: 12, transport: 'spacetime_ws' });
     expect(report(last, 'retired_routes').outcome.result.detail).toMatchObject({ still_answering: 0 });
