@@ -58,6 +58,8 @@ export function schedulerProbes(scheduler: ProbeScheduler, onDrillLabels?: (labe
       else scheduler.clearRunLabels();
       onDrillLabels?.(labels);
     },
+    reserve: (names) => scheduler.reserve(names),
+    whenIdle: (names, signal) => scheduler.whenProbesIdle(names, signal),
   };
 }
 

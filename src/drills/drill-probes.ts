@@ -30,4 +30,11 @@ export interface DrillProbes {
   runProbe(name: string, labels: DrillLabels, cutOff: AbortSignal): Promise<DrillProbeRun>;
   /** setDrillLabels labels every scheduled probe run (and alerts) until cleared with undefined. */
   setDrillLabels(labels: DrillLabels | undefined): void;
+  /**
+   * reserve gives the drill its probes for the run: no scheduled run starts on them until
+   * `reserve(undefined)` (a cron run could hold a probe through a whole stage).
+   */
+  reserve(names: readonly string[] | undefined): void;
+  /** whenIdle resolves once none of `names` has a run in flight (or when `signal` aborts). */
+  whenIdle(names: readonly string[], signal: AbortSignal): Promise<void>;
 }

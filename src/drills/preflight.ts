@@ -28,6 +28,8 @@ import { substituteQueryVariables } from './drill-file.js';
 
 /** PREFLIGHT_ROUNDS bounds the probe rounds spent waiting for the steady state to have data. */
 export const PREFLIGHT_ROUNDS = 5;
+/** IDLE_WAIT_MS bounds the wait for scheduled runs of the drill's probes to end before the preflight rounds. */
+const IDLE_WAIT_MS = 120_000;
 /** MIN_PREFLIGHT_ROUNDS: two samples of every counter before the first fault. */
 const MIN_PREFLIGHT_ROUNDS = 2;
 
@@ -113,6 +115,9 @@ async function checkSteadyState(ctx: RunContext): Promise<PreflightRefusal | und
   ctx.baselineMs = startMs;
   const rounds = new ProbeRounds(ctx.deps.probes, clock, (run) => ctx.recordRun(run));
   const pauseMs = Math.min(1000, ...ctx.drill.stages.map((s) => s.probeIntervalMs));
+  // A scheduled run that started before the drill reserved its probes finishes first (bounded).
+  await ctx.deps.probes.whenIdle(ctx.drill.probes, AbortSignal.any([ctx.signal, AbortSignal.timeout(IDLE_WAIT_MS)]));
+  ctx.signal.throwIfAborted();
   let last: ConditionResult[] = [];
   for (let round = 1; round <= PREFLIGHT_ROUNDS; round++) {
     ctx.signal.throwIfAborted();

@@ -125,6 +125,8 @@ export class ProbeScheduler {
   private readonly stopController = new AbortController();
   private triggers: Array<{ stop(): void }> = [];
   private runLabels: RunLabels = {};
+  /** reserved probes run only through runOnce (a drill paces them); their cron ticks are held. */
+  private reserved = new Set<string>();
   private started = false;
   private stopped = false;
 
@@ -218,6 +220,24 @@ export class ProbeScheduler {
     return this.states.get(name)?.last;
   }
 
+  /**
+   * reserve hands `names` to a caller that paces them itself (a drill): their cron ticks are held
+   * until `reserve(undefined)`, so a scheduled run cannot occupy a probe when a drill stage needs
+   * it, nor be measured as part of the stage.
+   */
+  reserve(names: readonly string[] | undefined): void {
+    this.reserved = new Set(names ?? []);
+  }
+
+  /** whenProbesIdle resolves once none of `names` has a run in flight, or when `signal` aborts. */
+  async whenProbesIdle(names: readonly string[], signal: AbortSignal): Promise<void> {
+    for (;;) {
+      const busy = names.map((n) => this.states.get(n)?.busy).filter((b): b is Promise<void> => b !== undefined);
+      if (busy.length === 0 || signal.aborted) return;
+      await Promise.race([Promise.allSettled(busy), new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }))]);
+    }
+  }
+
   /** isBusy tells whether a run of the probe is in flight (a drill starts none then). */
   isBusy(name: string): boolean {
     return this.states.get(name)?.busy !== undefined;
@@ -244,6 +264,10 @@ export class ProbeScheduler {
   private tick(name: string): void {
     const state = this.states.get(name);
     if (!state || this.stopped) return;
+    if (this.reserved.has(name)) {
+      this.logger.debug({ probe: name }, 'scheduled probe run held: a drill is pacing this probe');
+      return;
+    }
     if (state.busy) {
       this.recorder.noteSkipped(name);
       this.logger.warn({ probe: name }, 'probe run skipped: the previous run is still going; widen the schedule or lower the timeout');

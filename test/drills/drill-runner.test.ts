@@ -107,6 +107,14 @@ class EchoProbes implements DrillProbes {
   setDrillLabels(labels: DrillLabels | undefined): void {
     this.labels = labels;
   }
+
+  reserve(): void {
+    return undefined;
+  }
+
+  whenIdle(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 function drillYaml(proxyName: string, stage: string): string {

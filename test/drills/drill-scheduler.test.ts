@@ -54,7 +54,7 @@ const DRILL = `drills:
       - { name: s, duration: 100ms }
 `;
 
-const noProbes: DrillProbes = { isBusy: () => false, runProbe: () => Promise.reject(new Error('no probes here')), setDrillLabels: () => undefined };
+const noProbes: DrillProbes = { isBusy: () => false, runProbe: () => Promise.reject(new Error('no probes here')), setDrillLabels: () => undefined, reserve: () => undefined, whenIdle: () => Promise.resolve() };
 
 function setup(store = new MemoryStore(), alerts?: FiringAlertsSource) {
   const root = mkdtempSync(join(tmpdir(), 'sentinel-sched-'));

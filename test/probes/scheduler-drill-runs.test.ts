@@ -25,8 +25,18 @@ function setup(ms: number) {
   const clock = new ManualClock(1_700_000_000_000);
   const store = new MemoryStore();
   const registry = new Registry();
-  const scheduler = new ProbeScheduler({ probes: [{ probe: slowProbe('slow', ms), schedule: '0 0 * * * *', timeoutMs: 60_000 }], store, registry, clock, trigger: () => ({ stop: () => undefined }) });
-  return { clock, store, registry, scheduler };
+  let fire: () => void = () => undefined;
+  const scheduler = new ProbeScheduler({
+    probes: [{ probe: slowProbe('slow', ms), schedule: '0 0 * * * *', timeoutMs: 60_000 }],
+    store,
+    registry,
+    clock,
+    trigger: (_expr, onTick) => {
+      fire = onTick;
+      return { stop: () => undefined };
+    },
+  });
+  return { clock, store, registry, scheduler, tick: () => fire() };
 }
 
 describe('ProbeScheduler.runOnce for drills', () => {
@@ -55,6 +65,25 @@ describe('ProbeScheduler.runOnce for drills', () => {
     expect(store.select([{ name: '__name__', type: '=~', value: 'sentinel_.*' }], 0, Infinity)).toEqual([]);
     expect(await registry.metrics()).not.toContain('sentinel_probe_runs_total{probe="slow"');
     expect(scheduler.isBusy('slow')).toBe(false);
+  });
+
+  it('holds the cron ticks of probes a drill reserved, and waits for a scheduled run in flight', async () => {
+    const { clock, scheduler, tick } = setup(1000);
+    await scheduler.start();
+    tick();
+    expect(scheduler.isBusy('slow')).toBe(true);
+    scheduler.reserve(['slow']);
+    const idle = scheduler.whenProbesIdle(['slow'], new AbortController().signal);
+    await clock.advance(1000);
+    await idle;
+    expect(scheduler.isBusy('slow')).toBe(false);
+    tick();
+    expect(scheduler.isBusy('slow')).toBe(false);
+    scheduler.reserve(undefined);
+    tick();
+    expect(scheduler.isBusy('slow')).toBe(true);
+    await clock.advance(1000);
+    await scheduler.stop(clock.nowMs());
   });
 
   it('keeps a run that answered before the cut-off', async () => {

@@ -95,5 +95,13 @@ export class FakeProbes implements DrillProbes {
   setDrillLabels(): void {
     return undefined;
   }
+
+  reserve(): void {
+    return undefined;
+  }
+
+  async whenIdle(names: readonly string[]): Promise<void> {
+    while (names.some((n) => this.busy.has(n))) await this.clock.sleep(10);
+  }
 }
 

@@ -27,6 +27,7 @@ import type { LabEnvironment } from '../../../src/commands/lab-environment.js';
 import { DrillRunner } from '../../../src/drills/index.js';
 import type { DrillEventHandler, DrillProbes, DrillRunResult, FaultDriver } from '../../../src/drills/index.js';
 import { buildProbes, ProbeScheduler } from '../../../src/probes/index.js';
+import { DEFAULT_RESUME_STREAM } from '../../../src/probes/probes/resume.js';
 import { MemoryStore } from '../../../src/store/index.js';
 import { createMetricsRegistry } from '../../../src/telemetry/index.js';
 import { SystemClock } from '../../../src/time/index.js';
@@ -60,7 +61,7 @@ export interface Timing {
 }
 
 /** FAST keeps every stage long enough for a probe stuck in the fault to time out inside it. */
-export const FAST: Timing = { stageMs: 6000, probeIntervalMs: 1000, recoveryMs: 8000, recoveryHoldMs: 2000 };
+export const FAST: Timing = { stageMs: 6000, probeIntervalMs: 1000, recoveryMs: 15_000, recoveryHoldMs: 2000 };
 
 /** compressDrills writes the shipped drills with `timing` (null: unchanged) and returns the file. */
 export function compressDrills(dir: string, timing: Timing | null): string {
@@ -85,11 +86,13 @@ export function compressDrills(dir: string, timing: Timing | null): string {
 export function fastProbes(doc: Document): void {
   doc.setIn(['probes', 'delivery', 'timeout'], '4s');
   doc.setIn(['probes', 'delivery', 'params', 'receive_timeout'], '2s');
-  doc.setIn(['probes', 'resume', 'timeout'], '5s');
+  doc.setIn(['probes', 'resume', 'timeout'], '8s');
   doc.setIn(['probes', 'resume', 'params', 'receive_timeout'], '2s');
   doc.setIn(['probes', 'connections', 'timeout'], '8s');
   doc.setIn(['probes', 'connections', 'params', 'settle_timeout'], '3s');
-  doc.setIn(['probes', 'token', 'timeout'], '4s');
+  // A shorter burst that still completes inside a stage while each mint takes the storm's 1 s.
+  doc.setIn(['probes', 'token', 'timeout'], '8s');
+  doc.setIn(['probes', 'token', 'params', 'mints_per_run'], 5);
   doc.setIn(['probes', 'replay_lag', 'timeout'], '4s');
 }
 
@@ -145,6 +148,8 @@ function gated(probes: DrillProbes, injector: KnobInjector): DrillProbes {
       return probes.runProbe(name, labels, cutOff);
     },
     setDrillLabels: (labels) => probes.setDrillLabels(labels),
+    reserve: (names) => probes.reserve(names),
+    whenIdle: (names, signal) => probes.whenIdle(names, signal),
   };
 }
 
@@ -269,9 +274,23 @@ export async function runDaemonDrill(drill: string, timing: Timing | null): Prom
   }
 }
 
+/** countedOutcomes lists the resume outcomes an evidence directory's samples counted above zero. */
+export function countedOutcomes(dir: string): string[] {
+  const out = new Set<string>();
+  for (const line of readFileSync(join(dir, 'samples.jsonl'), 'utf8').split('\n')) {
+    if (!line.includes('"sentinel_resume_total"')) continue;
+    const s = JSON.parse(line) as { labels: { outcome?: string }; v: number | string };
+    if (typeof s.v === 'number' && s.v > 0 && s.labels.outcome) out.add(s.labels.outcome);
+  }
+  return [...out].sort();
+}
+
 /** resumeHead reads the resume canary stream's head from the lab's state. */
 export function resumeHead(state: LabState): number {
-  return state.streams.find((s) => s.stream_id === 'runtime.topic.sentinel.resume')?.head_seq ?? 0;
+  const head = state.streams.find((s) => s.stream_id === DEFAULT_RESUME_STREAM)?.head_seq;
+  // No head means the sabotage cannot aim: fail loudly instead of setting a floor that does nothing.
+  if (head === undefined || head <= 0) throw new Error(`the lab has no resume stream ${DEFAULT_RESUME_STREAM} to put out of retention`);
+  return head;
 }
 
 /** SABOTAGES are the matrix's cases, by name. */
@@ -304,11 +323,14 @@ export interface MatrixCase {
   readonly statuses: ReadonlyArray<'passed' | 'failed' | 'inconclusive'>;
   /** fires are the injection points that must have fired (the sabotage really happened). */
   readonly fires?: readonly InjectionPoint[];
+  /** bites is a resume outcome the run must have counted: proof the sabotage reached a resume. */
+  readonly bites?: string;
 }
 
 const HEALTHY: MatrixCase = { statuses: ['passed'] };
-const BLOCKS = (sabotage: Sabotage, fires: readonly InjectionPoint[]): MatrixCase => ({ sabotage, statuses: ['failed'], fires });
-const NEVER_REACHES = (sabotage: Sabotage): MatrixCase => ({ sabotage, statuses: ['inconclusive'] });
+const BLOCKS = (sabotage: Sabotage, fires: readonly InjectionPoint[], bites?: string): MatrixCase => ({ sabotage, statuses: ['failed'], fires, ...(bites ? { bites } : {}) });
+// Inconclusive is the honest answer; failed too when something else also broke (never allow).
+const NEVER_REACHES = (sabotage: Sabotage): MatrixCase => ({ sabotage, statuses: ['inconclusive', 'failed'] });
 
 /**
  * MATRIX: for every shipped drill a healthy run (allow) and sabotage cases injected at the moment
@@ -318,29 +340,29 @@ const NEVER_REACHES = (sabotage: Sabotage): MatrixCase => ({ sabotage, statuses:
 export const MATRIX: Readonly<Record<string, readonly MatrixCase[]>> = {
   'temporary-partition': [
     HEALTHY,
-    BLOCKS(SABOTAGES.gapAfterFault, ['faultsAdded']),
-    BLOCKS(SABOTAGES.duplicateAfterFault, ['faultsRemoved']),
+    BLOCKS(SABOTAGES.gapAfterFault, ['faultsAdded'], 'gap'),
+    BLOCKS(SABOTAGES.duplicateAfterFault, ['faultsRemoved'], 'duplicate'),
     BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved']),
     NEVER_REACHES(SABOTAGES.bypassSpacetime),
   ],
-  'service-restart': [HEALTHY, BLOCKS(SABOTAGES.gapAfterFault, ['faultsAdded']), BLOCKS(SABOTAGES.leakAcrossRestart, ['stageStarted'])],
-  'reconnect-storm': [HEALTHY, BLOCKS(SABOTAGES.duplicateAfterFault, ['faultsRemoved']), BLOCKS(SABOTAGES.relapses, ['recovered'])],
+  'service-restart': [HEALTHY, BLOCKS(SABOTAGES.gapAfterFault, ['faultsAdded'], 'gap'), BLOCKS(SABOTAGES.leakAcrossRestart, ['stageStarted'])],
+  'reconnect-storm': [HEALTHY, BLOCKS(SABOTAGES.duplicateAfterFault, ['faultsRemoved'], 'duplicate'), BLOCKS(SABOTAGES.relapses, ['recovered'])],
   'latency-slow-consumer': [HEALTHY, BLOCKS(SABOTAGES.deliveryStopsMidFault, ['faultsAdded', 'faultsRemoved']), BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved'])],
   'token-expiry-storm': [HEALTHY, BLOCKS(SABOTAGES.tokenFailuresPersist, ['faultsRemoved']), BLOCKS(SABOTAGES.relapses, ['recovered']), NEVER_REACHES(SABOTAGES.bypassControl)],
   'stale-cursor-retention': [
     HEALTHY,
-    BLOCKS(SABOTAGES.staleRebootstrapFails, ['faultsAdded', 'faultsRemoved']),
-    { sabotage: SABOTAGES.staleRebootstrapClean, statuses: ['passed'], fires: ['faultsAdded', 'faultsRemoved'] },
-    BLOCKS(SABOTAGES.reorderAfterFault, ['faultsRemoved']),
+    BLOCKS(SABOTAGES.staleRebootstrapFails, ['faultsAdded', 'faultsRemoved'], 'stale_rebootstrap_failed'),
+    { sabotage: SABOTAGES.staleRebootstrapClean, statuses: ['passed'], fires: ['faultsAdded', 'faultsRemoved'], bites: 'stale_rebootstrap_ok' },
+    BLOCKS(SABOTAGES.reorderAfterFault, ['faultsRemoved'], 'reorder'),
   ],
 };
 
 /** MATRIX_EXTRA are the cells the bench adds: every drill's fault bypassed, more resume faults. */
 export const MATRIX_EXTRA: Readonly<Record<string, readonly MatrixCase[]>> = {
-  'temporary-partition': [BLOCKS(SABOTAGES.reorderAfterFault, ['faultsRemoved']), BLOCKS(SABOTAGES.relapses, ['recovered'])],
+  'temporary-partition': [BLOCKS(SABOTAGES.reorderAfterFault, ['faultsRemoved'], 'reorder'), BLOCKS(SABOTAGES.relapses, ['recovered'])],
   'service-restart': [BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved']), NEVER_REACHES(SABOTAGES.bypassSpacetime)],
   'reconnect-storm': [BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved']), NEVER_REACHES(SABOTAGES.bypassSpacetime)],
   'latency-slow-consumer': [BLOCKS(SABOTAGES.relapses, ['recovered']), NEVER_REACHES(SABOTAGES.bypassSpacetime)],
   'token-expiry-storm': [BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved']), BLOCKS(SABOTAGES.tokenFailuresLinger, ['faultsRemoved'])],
-  'stale-cursor-retention': [BLOCKS(SABOTAGES.gapAfterFault, ['faultsAdded']), NEVER_REACHES(SABOTAGES.bypassSpacetime)],
+  'stale-cursor-retention': [BLOCKS(SABOTAGES.gapAfterFault, ['faultsAdded'], 'gap'), NEVER_REACHES(SABOTAGES.bypassSpacetime)],
 };
