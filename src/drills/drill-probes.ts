@@ -32,9 +32,10 @@ export interface DrillProbes {
   setDrillLabels(labels: DrillLabels | undefined): void;
   /**
    * reserve gives the drill its probes for the run: no scheduled run starts on them until
-   * `reserve(undefined)` (a cron run could hold a probe through a whole stage).
+   * `reserve(undefined)` (a cron run could hold a probe through a whole stage). Optional: a
+   * framework without scheduled runs has nothing to hold.
    */
-  reserve(names: readonly string[] | undefined): void;
+  reserve?(names: readonly string[] | undefined): void;
   /** whenIdle resolves once none of `names` has a run in flight (or when `signal` aborts). */
-  whenIdle(names: readonly string[], signal: AbortSignal): Promise<void>;
+  whenIdle?(names: readonly string[], signal: AbortSignal): Promise<void>;
 }

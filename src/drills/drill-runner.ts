@@ -157,7 +157,7 @@ export class DrillRunner {
     let runStatus: RunStatus = 'completed';
     try {
       // The drill paces its probes from here on: scheduled runs of them are held.
-      if (!refusal) this.options.probes.reserve(drill.probes);
+      if (!refusal) this.options.probes.reserve?.(drill.probes);
       const pre = refusal ?? (await runPreflight(ctx, this.options.sources));
       if (pre) {
         status = pre.status;
@@ -182,7 +182,7 @@ export class DrillRunner {
       // Faults are always removed, whatever ended the run.
       await faults.removeAll();
       this.options.probes.setDrillLabels(undefined);
-      if (!refusal) this.options.probes.reserve(undefined);
+      if (!refusal) this.options.probes.reserve?.(undefined);
     }
 
     const unremoved = faults.all.filter((f) => !f.removed);

@@ -116,7 +116,7 @@ async function checkSteadyState(ctx: RunContext): Promise<PreflightRefusal | und
   const rounds = new ProbeRounds(ctx.deps.probes, clock, (run) => ctx.recordRun(run));
   const pauseMs = Math.min(1000, ...ctx.drill.stages.map((s) => s.probeIntervalMs));
   // A scheduled run that started before the drill reserved its probes finishes first (bounded).
-  await ctx.deps.probes.whenIdle(ctx.drill.probes, AbortSignal.any([ctx.signal, AbortSignal.timeout(IDLE_WAIT_MS)]));
+  await ctx.deps.probes.whenIdle?.(ctx.drill.probes, AbortSignal.any([ctx.signal, AbortSignal.timeout(IDLE_WAIT_MS)]));
   ctx.signal.throwIfAborted();
   let last: ConditionResult[] = [];
   for (let round = 1; round <= PREFLIGHT_ROUNDS; round++) {

@@ -148,8 +148,8 @@ function gated(probes: DrillProbes, injector: KnobInjector): DrillProbes {
       return probes.runProbe(name, labels, cutOff);
     },
     setDrillLabels: (labels) => probes.setDrillLabels(labels),
-    reserve: (names) => probes.reserve(names),
-    whenIdle: (names, signal) => probes.whenIdle(names, signal),
+    reserve: (names) => probes.reserve?.(names),
+    whenIdle: async (names, signal) => probes.whenIdle?.(names, signal),
   };
 }
 
