@@ -73,7 +73,7 @@ export function criticalAlertsOf(source: FiringAlertsSource): CriticalAlerts {
 }
 
 /** SYNC_SECURITY_STREAM is the sentinel's own stream the caller-auth reducer calls ack. */
-export const SYNC_SECURITY_STREAM = 'runtime.topic.sentinel.sync-security';
+export const SYNC_SECURITY_STREAM = 'sentinel.canary.sync-security';
 
 /** defaultOutputDir is `<rollout.output_dir>/<kind>-<UTC>`, as the scripts name theirs. */
 export function defaultOutputDir(config: Config, kind: RolloutOptions['kind'], nowMs: number): string {

@@ -13,7 +13,7 @@
  * `append_sync_event` and `ack_stream_checkpoint` accept any sender:
  * `spacetime/modules/autopilot-sync/spacetimedb/src/lib.rs:10-63`, `:206-315`), so against it
  * check 2 fails, and the gate says why. The reducer call writes one checkpoint row of the
- * sentinel's own (client `sentinel-sync-security` on the sentinel's stream), idempotently.
+ * sentinel's own (client `sentinel.canary.sync-security-client` on its canary stream), idempotently.
  */
 import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import { ReducerError, RequestError } from '../errors.js';
@@ -53,7 +53,7 @@ export interface CallerAuthOptions {
 }
 
 /** CALLER_AUTH_CLIENT_ID is the checkpoint client id of the reducer calls. */
-export const CALLER_AUTH_CLIENT_ID = 'sentinel-sync-security';
+export const CALLER_AUTH_CLIENT_ID = 'sentinel.canary.sync-security-client';
 
 /** SUBSCRIBE_QUERY is what the subscription asks for (a public table of the deployed module). */
 export const SUBSCRIBE_QUERY = 'SELECT * FROM stream_head';

@@ -39,7 +39,7 @@ function options(extra: Partial<CallerAuthOptions> = {}): CallerAuthOptions {
     timeoutMs: 5000,
     mintSyncToken: async (signal) => (await control.mintSyncToken({ signal })).token,
     signingKey: t.control.jwtSigningKey?.reveal(),
-    stream: 'runtime.topic.sentinel.sync-security',
+    stream: 'sentinel.canary.sync-security',
     nowMs: () => Date.now(),
     ...extra,
   };
