@@ -2,7 +2,7 @@
  * Breach-to-receipt benchmark: how long from the moment a sample crosses a threshold until the
  * real Alertmanager 0.25 delivers the alert to its webhook receiver, through the whole daemon
  * path (store → rule manager on the system clock → Alertmanager notifier → Alertmanager →
- * webhook). Target (issue 5): within `for` + one evaluation interval + 1 s (+ Alertmanager's
+ * webhook). Target: within `for` + one evaluation interval + 1 s (+ Alertmanager's
  * group_wait, configured here at 100 ms).
  * Run: npx tsx bench/alerts/breach-to-receipt.bench.ts [--rounds N] [--interval-ms MS] [--for-ms MS]
  */

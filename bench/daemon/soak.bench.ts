@@ -1,5 +1,5 @@
 /**
- * Daemon soak (issue 3): `sentinel run` as its own process against the lab, through the fault
+ * Daemon soak: `sentinel run` as its own process against the lab, through the fault
  * proxy, with RSS and CPU time read from /proc every 5 s. Targets: RSS <= 80 MB (max over the
  * soak), CPU <= 2% of one core (from "sentinel running" to the end). Then SIGTERM, reporting the
  * exit code and how long the shutdown took.
@@ -9,7 +9,7 @@
  * and temp data/evidence directories substituted.
  *
  * Environment:
- *   SOAK_SECONDS    soak length after the daemon is ready (default 600, the issue's 10 minutes)
+ *   SOAK_SECONDS    soak length after the daemon is ready (default 600: 10 minutes)
  *   SOAK_SCHEDULES  `lab` (default: config/lab.yaml's fast 15-60 s schedules and 15 s rule
  *                   evaluation) or `default` (the probe schedules and 1 m rule evaluation of
  *                   config/sentinel.yaml, the daemon's documented defaults)

@@ -1,5 +1,5 @@
 /**
- * Drill fault timing (issue 6): how fast the drills' `ToxiproxyFaultDriver` puts a fault into
+ * Drill fault timing: how fast the drills' `ToxiproxyFaultDriver` puts a fault into
  * effect and takes a stage's faults away again, measured on real sockets through the lab's fault
  * proxy in front of a local echo server.
  *

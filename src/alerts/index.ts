@@ -1,6 +1,6 @@
 /**
- * alerts: rule files, alerting and recording rules, rule groups, templates and `rules test`
- * (engineer F); the manager, state persistence and notifiers (engineer H).
+ * alerts: rule files, alerting and recording rules, rule groups, templates and `rules test`;
+ * the manager, group runner, alert state persistence and notifiers.
  */
 export { parseRuleFile, readRuleFile, loadRuleFiles, ruleCount, isValidLabelName, isValidMetricName } from './rule-file.js';
 export type {
@@ -20,7 +20,7 @@ export type { AlertTemplateData, CompiledTemplate, ExpandOptions, TemplateExpand
 export { checkPromqlExpr, promqlErrorText } from './expr-check.js';
 export { runRulesTests, runUnitTestFile, parseUnitTestFile, expandSeriesValues, parseSeriesValues, parseMetricNotation, NotationError, SeriesValueKind, appendTill, parseInputSeries } from './unit-test/index.js';
 export type { UnitTestFileResult, RulesTestOutput, UnitTestFile, TestGroup, SeriesValues } from './unit-test/index.js';
-// Engineer H: manager, group runner, alert state persistence, notifiers.
+// The manager, group runner, alert state persistence, notifiers.
 export { RuleManager, generatorUrl, goQueryEscape, needsSending } from './manager.js';
 export type { RuleManagerOptions, ReloadResult, DrillLabels, RuleGroupView, RuleView, AlertView } from './manager.js';
 export { GroupRunner, groupOffsetMs, evalTimestampMs } from './group-runner.js';

@@ -1,6 +1,6 @@
 /**
  * manager: the rule manager of `sentinel run` (Prometheus' rules.Manager plus the notifier
- * hand-off of `sendAlerts`). It loads rule files into `RuleGroup`s (engineer F's model), gives
+ * hand-off of `sendAlerts`). It loads rule files into `RuleGroup`s (`rule-group.ts`), gives
  * each group a `GroupRunner`, and after every evaluation hands the alerts that need sending to
  * the notifiers and saves the alert state. Reload keeps the old rules when the new files are
  * invalid and moves alert state across with `copyStateFrom`.

@@ -120,7 +120,7 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
     probes.map((p) => ({ kind: 'probe' as const, name: p.probe.name, schedule: p.schedule, nextRunMs: nextCronRunMs(p.schedule, clock.nowMs()) })),
   );
 
-  // 4. Rule evaluation and notification (engineer H): the rule manager over `store` (it starts
+  // 4. Rule evaluation and notification: the rule manager over `store` (it starts
   //    and stops the notifiers), the Prometheus API routes, POST /-/reload and SIGHUP.
   const engine = createConfiguredEngine(config);
   const rulesLogger = logger.child({ component: 'rules' });

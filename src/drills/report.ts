@@ -32,7 +32,8 @@ export interface ReportPanel {
   readonly unit: string;
 }
 
-/** DEFAULT_PANELS are the four timelines the issue asks for, plus probe health. */
+/** DEFAULT_PANELS are four timelines of a drill's run (replay lag, delivery time, resume
+ * outcomes, active connections), plus probe health. */
 export const DEFAULT_PANELS: readonly ReportPanel[] = [
   { title: 'Replay lag (max over streams)', query: 'max(sentinel_replay_lag_max_events)', unit: 'events' },
   { title: 'Delivery probe duration (append to receipt, or its timeout)', query: 'max(sentinel_probe_duration_seconds{probe="delivery"})', unit: 's' },

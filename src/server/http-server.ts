@@ -1,6 +1,6 @@
 /**
  * createHttpServer: the daemon's HTTP server on node:http. Built-in routes: /metrics,
- * /healthz, /readyz, /api/v1/status. Other engineers add theirs with `route()`. Handlers hold
+ * /healthz, /readyz, /api/v1/status. Every other route is added with `route()`. Handlers hold
  * no state: everything they need is closed over at registration or passed in the request.
  */
 import { createServer } from 'node:http';

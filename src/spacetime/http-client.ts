@@ -1,5 +1,6 @@
 /**
- * SpacetimeHttpClient speaks SpacetimeDB 2.0.x's HTTP API (PROTOCOLS.md A §1): `/sql` with a
+ * SpacetimeHttpClient speaks SpacetimeDB 2.0.x's HTTP API (2.0.x
+ * `crates/client-api/src/routes/database.rs`): `/sql` with a
  * raw-text body, reducer calls with `Content-Type: application/json` and an argument array,
  * ping, health, identity and database info. It never retries; wrap calls in `withRetry`.
  */

@@ -1,5 +1,6 @@
 /**
- * SATS values as SpacetimeDB prints them in JSON (PROTOCOLS.md A §1.2, §2.6), decoded against a
+ * SATS values as SpacetimeDB 2.0.x prints them in JSON (`crates/sats/src/ser/serde.rs`; rows in
+ * v1.json messages per `crates/client-api-messages/src/websocket.rs`), decoded against a
  * column schema into plain values keyed by column name. Decoding is permissive about shape (a
  * row may be an object keyed by column or an array in column order; a sum may be `[tag, v]`,
  * `{"name": v}` or `{"<tag>": v}`; an Option may be `null`), and strict about types: a string

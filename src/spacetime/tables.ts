@@ -1,5 +1,7 @@
 /**
- * The four public tables of the `autopilot-sync` module (SYSTEM.md), with their column orders.
+ * The four public tables of the `autopilot-sync` module the sentinel reads (OpenAgents
+ * `spacetime/modules/autopilot-sync/spacetimedb/src/lib.rs:10-63` at 9b2b978949; the fifth,
+ * `nostr_presence_claim`, is not read), with their column orders.
  * Delta rows on the WebSocket are arrays in exactly this order, so the order is the contract.
  */
 import { ALGEBRAIC, decodeRow, SatsDecodeError } from './sats.js';

@@ -1,7 +1,9 @@
 /**
- * SpacetimeWsClient speaks SpacetimeDB's `v1.json.spacetimedb` WebSocket protocol (PROTOCOLS.md
- * A §2): connect (anonymous or with a token), wait for `IdentityToken`, subscribe in the three
- * styles, one-off queries, and reducer calls whose `TransactionUpdate` is matched to the caller.
+ * SpacetimeWsClient speaks SpacetimeDB's `v1.json.spacetimedb` WebSocket protocol
+ * (SpacetimeDB 2.0.x `crates/client-api/src/routes/subscribe.rs`,
+ * `crates/client-api-messages/src/websocket.rs`): connect (anonymous or with a token), wait for
+ * `IdentityToken`, subscribe in the three styles, one-off queries, and reducer calls whose
+ * `TransactionUpdate` is matched to the caller.
  *
  * Replies to this client's own requests settle the request's promise. Everything else (updates
  * caused by others, re-evaluation errors, undecodable frames, and finally `Closed`) goes to one

@@ -1,5 +1,6 @@
 /**
- * Decoding of SpacetimeDB's `v1.json.spacetimedb` server messages (PROTOCOLS.md A §2.4-2.6)
+ * Decoding of SpacetimeDB's `v1.json.spacetimedb` server messages (SpacetimeDB 2.0.x
+ * `crates/client-api-messages/src/websocket.rs`)
  * into a typed union. Rows arrive as JSON strings: objects keyed by column for rows read from
  * committed state (initial, one-off, SubscribeApplied), arrays in column order for transaction
  * deltas. Both decode against the known columns of the four autopilot-sync tables; rows of

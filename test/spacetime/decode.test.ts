@@ -24,7 +24,7 @@ describe('parseJsonBig', () => {
   });
 });
 
-describe('SQL rows (PROTOCOLS A §1.3)', () => {
+describe('SQL rows (POST /v1/database/:name/sql)', () => {
   const opt = (t: JsonValue): JsonValue => ({ Sum: { variants: [{ name: { some: 'some' }, algebraic_type: t }, { name: { some: 'none' }, algebraic_type: { Product: { elements: [] } } }] } });
   const schema: JsonValue = {
     elements: [
@@ -74,7 +74,7 @@ describe('SQL rows (PROTOCOLS A §1.3)', () => {
   });
 });
 
-describe('v1.json server messages (PROTOCOLS A §2.4, §2.7)', () => {
+describe('v1.json server messages', () => {
   it('decodes IdentityToken with a u128 connection id as an exact decimal string', () => {
     const m = decodeServerMessage(
       `{"IdentityToken":{"identity":{"__identity__":"0x${ID}"},"token":"eyJhbGciOiJFUzI1NiJ9.eyJoZXhfaWRlbnRpdHkiOiJjMjAwLi4uIn0.sig","connection_id":{"__connection_id__":176403012345678901234567890123456789012}}}`,

@@ -1,6 +1,6 @@
 /**
  * alertmanager-notifier: delivers alerts to one or more Alertmanagers through `POST
- * /api/v2/alerts` (PROTOCOLS.md part C §8.2), each Alertmanager with its own durable queue, so an
+ * /api/v2/alerts` (Alertmanager API v2, `api/v2/openapi.yaml` `postableAlerts`), each Alertmanager with its own durable queue, so an
  * outage of one neither loses alerts nor delays the others.
  */
 import { createHash } from 'node:crypto';

@@ -1,5 +1,6 @@
 /**
- * webhook-notifier: POSTs Alertmanager's webhook payload (version 4, PROTOCOLS.md part C §8.4)
+ * webhook-notifier: POSTs Alertmanager's webhook payload (version 4, Alertmanager
+ * `notify/webhook/webhook.go` `Message`)
  * straight to a receiver, so chat bridges and paging tools built for Alertmanager work unchanged.
  * It behaves like one Alertmanager route: alerts are grouped by `groupBy`, a group is notified
  * when an alert in it starts firing or resolves, and again every `repeatIntervalMs` while firing.
