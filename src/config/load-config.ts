@@ -79,7 +79,7 @@ function toProbeParams(name: ProbeName, raw: Record<string, unknown>, file: Daem
   }
 }
 
-/** waitParams are the params a probe waits on inside its own timeout. */
+/** WAIT_PARAMS are the params a probe waits on inside its own timeout. */
 const WAIT_PARAMS: Readonly<Record<string, string>> = { delivery: 'receive_timeout', resume: 'receive_timeout', connections: 'settle_timeout' };
 
 function crossCheck(file: DaemonFile): ConfigIssue[] {

@@ -144,7 +144,7 @@ function toIssues(zodIssue: z.core.$ZodIssue, base: ConfigPath, input: unknown, 
 }
 
 /**
- * validateSection parses the node at `path` of `source` with `schema`, resolving references
+ * checkSection parses the node at `path` of `source` with `schema`, resolving references
  * first when asked. It returns the value or every issue (never throws for user errors).
  */
 export function checkSection<S extends z.ZodType>(source: YamlSource, path: ConfigPath, schema: S, options: ValidateOptions = {}): SectionResult<z.output<S>> {

@@ -6,7 +6,7 @@
  */
 
 const MIN_INT64 = -(1n << 63n);
-/** unixToInternal + internalToAbsolute (Go's time constants). */
+/** UNIX_TO_ABSOLUTE is Go's `unixToInternal + internalToAbsolute` (time package constants). */
 const UNIX_TO_ABSOLUTE = 9223372028715321600n;
 const ABSOLUTE_ZERO_YEAR = -292277022399n;
 const SECONDS_PER_DAY = 86400n;

@@ -74,7 +74,7 @@ export interface RolloutDecision {
   readonly reasons: readonly string[];
 }
 
-/** blockedCohort is the first block's step, if the rollout blocked. */
+/** firstBlock is the first block's step, if the rollout blocked. */
 export function firstBlock(records: readonly RolloutRecord[]): Extract<RolloutRecord, { kind: 'block' }> | undefined {
   return records.find((r): r is Extract<RolloutRecord, { kind: 'block' }> => r.kind === 'block');
 }
@@ -135,7 +135,7 @@ function jsonl(lines: readonly object[]): string {
   return lines.map((l) => JSON.stringify(l)).join('\n') + (lines.length > 0 ? '\n' : '');
 }
 
-/** renderSummary is SUMMARY.md: the script's header and sections, the sentinel's additions, the decision last. */
+/** renderRolloutSummary is SUMMARY.md: the script's header and sections, the sentinel's additions, the decision last. */
 export function renderRolloutSummary(ctx: RolloutContext, records: readonly RolloutRecord[], decision: RolloutDecision): string {
   const { options } = ctx;
   const production = options.kind === 'production';

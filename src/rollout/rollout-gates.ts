@@ -54,7 +54,7 @@ export interface DrillSuite {
   run(drills: readonly string[], name: string, signal: AbortSignal): Promise<SuiteRun>;
 }
 
-/** SyncSecurityChecks runs the caller-auth negative checks. */
+/** CallerAuthRunner runs the caller-auth negative checks. */
 export type CallerAuthRunner = (signal: AbortSignal) => Promise<CallerAuthReport>;
 
 function describeRun(name: string, r: GateProbeRun): string {

@@ -10,7 +10,7 @@ import type { RolloutEvents, SoakTick, WaitTick } from './rollout-deps.js';
 import type { RolloutRecord } from './rollout-records.js';
 import type { SloValues } from './slo-snapshot.js';
 
-/** ProgressOutput is where progress goes (process.stdout, or a test buffer). */
+/** RolloutProgressOutput is where progress goes (process.stdout, or a test buffer). */
 export interface RolloutProgressOutput {
   write(text: string): unknown;
   readonly isTTY?: boolean;

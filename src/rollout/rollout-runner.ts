@@ -48,7 +48,7 @@ export interface RunInput {
 /** Blocked stops a rollout at its first failure. */
 class Blocked extends Error {}
 
-/** threadIds are the scripts' evaluate bodies, with their field order. */
+/** evaluateBody is the scripts' evaluate body, with their field order. */
 export function evaluateBody(kind: RolloutOptions['kind'], cohort: number): Record<string, string> {
   return kind === 'staging'
     ? { thread_id: `staging-canary-thread-${cohort}`, cohort_key: `user:staging-canary-${cohort}` }

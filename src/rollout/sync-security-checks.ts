@@ -19,7 +19,7 @@ import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import { ReducerError, RequestError } from '../errors.js';
 import { SpacetimeHttpClient, SpacetimeWsClient } from '../spacetime/index.js';
 
-/** CallerCheckOutcomes: refused or accepted as the check expects, or `error` (no answer: the check proves nothing). */
+/** CallerCheckOutcome: refused or accepted as the check expects, or `error` (no answer: the check proves nothing). */
 export type CallerCheckOutcome = 'refused' | 'accepted' | 'error';
 
 /** CallerCheck is one attempt. */

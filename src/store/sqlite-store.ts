@@ -27,7 +27,7 @@ import type { Appender, LabelMatcher, Labels, SeriesColumns, LatestReader, Lates
 export const STORE_FILE = 'samples.db';
 const SCHEMA_VERSION = '1';
 
-/** SampleKinds encode what SQLite cannot keep in a REAL column. */
+/** The KIND_* sample kinds encode what SQLite cannot keep in a REAL column. */
 const KIND_VALUE = 0;
 const KIND_NAN = 1;
 const KIND_STALE = 2;

@@ -61,7 +61,7 @@ describe('deploy/image/setup.sh', () => {
   });
 });
 
-/** fakeSentinel is a `sentinel` on PATH that prints its arguments and one variable, for dispatch. */
+/** fakeSentinelPath makes a `sentinel` on PATH that prints its arguments and one variable, for dispatch. */
 function fakeSentinelPath(): string {
   const dir = join(work, 'fake-bin');
   if (!existsSync(dir)) {

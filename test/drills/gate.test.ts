@@ -24,7 +24,7 @@ async function evidence(root: string, drill: string, status: ScenarioResult['sta
   await finishEvidence({ dir, run: { run_id: `r-${drill}`, drills: [drill], environment: 'staging', started_at: scenario.started_at, finished_at: new Date(finishedAtMs).toISOString(), status: 'completed', deviated: false, sentinel_version: 't' }, scenarios: [scenario], facts: [] });
 }
 
-/** healthyStore holds an hour of 15 s probe samples: fast deliveries, no failed runs (or some). */
+/** store holds an hour of 15 s probe samples: fast deliveries, no failed runs (or some). */
 function store(options: { slowDeliveries?: boolean; failedRatio?: number; firingCritical?: boolean } = {}): MemoryStore {
   const s = new MemoryStore();
   const app = s.appender();

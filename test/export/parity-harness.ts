@@ -104,7 +104,7 @@ export interface ParityHarness {
   removeToxic(proxy: string, name: string): Promise<void>;
   /** timelines reads both engines' ALERTS since `sinceMs` up to now. */
   timelines(sinceMs: number): Promise<{ readonly sentinel: AlertTimelines; readonly prometheus: AlertTimelines; readonly endMs: number }>;
-  /** activeInPrometheus lists the identities Prometheus has pending or firing now (via /api/v1/alerts). */
+  /** prometheusAlerts lists the alerts Prometheus has pending or firing now (via /api/v1/alerts). */
   prometheusAlerts(): Promise<Array<{ labels: Record<string, string>; state: string; activeAt: string }>>;
   /** waitScraped waits (30 s at most) until Prometheus has scraped the daemon successfully. */
   waitScraped(): Promise<void>;

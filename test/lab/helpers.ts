@@ -160,7 +160,7 @@ export class WsClient {
   }
 }
 
-/** rowStrings extracts the parsed rows of a TableUpdate list for one table and side. */
+/** rowsOf extracts the parsed rows of a TableUpdate list for one table and side. */
 export function rowsOf(tables: unknown, table: string, side: 'inserts' | 'deletes'): unknown[] {
   const list = (tables as JsonObject[]) ?? [];
   const t = list.find((x) => x.table_name === table);

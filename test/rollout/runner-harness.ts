@@ -100,7 +100,7 @@ export class SampleWatch implements SoakWatch {
   }
 }
 
-/** passingGate is a gate that passes, named like the scripts'. */
+/** stubGate is a gate named like the scripts' that passes unless `result` says otherwise. */
 export function stubGate(name: string, result: Partial<GateResult> = {}): RolloutGate {
   return { name, command: `stub ${name}`, run: () => Promise.resolve({ status: 'passed', detail: `stub ${name} ok`, log: [`${name} ok`], ...result }) };
 }

@@ -7,7 +7,7 @@
 import type { LabResponse } from '../axum-router.js';
 import { jsonResponse } from '../axum-router.js';
 
-/** ApiErrorCodes are the envelope's codes with their default statuses (`api_envelope.rs:25-59`). */
+/** API_ERROR_STATUS maps the envelope's codes with their default statuses (`api_envelope.rs:25-59`). */
 export const API_ERROR_STATUS = {
   invalid_request: 422,
   unauthorized: 401,

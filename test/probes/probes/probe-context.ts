@@ -17,7 +17,7 @@ export function instruments(): RegistryInstruments {
   return new RegistryInstruments(new Registry());
 }
 
-/** counterValue reads one series of a snapshot. */
+/** seriesValue reads one series of a snapshot. */
 export async function seriesValue(inst: RegistryInstruments, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
   const samples = await inst.snapshot();
   const hit = samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels?.[k] === v));

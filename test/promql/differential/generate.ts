@@ -467,7 +467,7 @@ export function generateExpr(rng: Rng, intervalMs: number, steps: number, maxDep
   return genVector(rng, w, rng.int(1, maxDepth));
 }
 
-/** evalTimes picks times on samples, between samples and at the ends of the data. */
+/** evalTime picks a time on a sample, between samples or at the ends of the data. */
 function evalTime(rng: Rng, intervalMs: number, steps: number): number {
   const i = rng.int(0, steps - 1);
   const off = rng.weighted([[0, 5], [Math.floor(intervalMs / 2), 1], [1000, 1], [intervalMs - 1000, 1], [7000, 1]] as const);

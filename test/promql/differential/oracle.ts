@@ -286,7 +286,7 @@ function normalizeError(text: string): string {
   return text.replace(/operation: \[.*\];many-to-many/, 'operation: […];many-to-many');
 }
 
-/** errLinePrefix cuts a query error line down to the part both sides must word identically. */
+/** normalizeReport cuts each query error line down to the part both sides must word identically. */
 function normalizeReport(text: string): string {
   return text.replace(/^( {4}expr: .*?, time: \S+?, err: ).*$/gm, '$1…');
 }
