@@ -20,7 +20,7 @@ import { startFaultProxy } from '../lab/fault-proxy/index.js';
 import type { Command, CommandArgs, CommandIO } from './types.js';
 import { ExitCodes } from './types.js';
 
-/** DEFAULT_FAULT_PROXY_PORTS are the fixed fault-proxy ports of COMMON.md "Lab defaults". */
+/** DEFAULT_FAULT_PROXY_PORTS are the fixed fault-proxy ports of `sentinel lab` (the ones config/lab.yaml names). */
 export const DEFAULT_FAULT_PROXY_PORTS = { api: 17474, spacetimedb: 17310, runtime: 17311, control: 17312 } as const;
 
 const port = z.number(expecting('a port number 0-65535')).int().min(0).max(65535);
@@ -99,7 +99,8 @@ function planFrom(section: LabSection, baseDir: string): LabPlan {
 
 /**
  * labStackOptionsFromConfig reads the `lab:` section of a config file (when given; paths are
- * relative to that file) into `startLabStack` options; without a file, the COMMON.md defaults.
+ * relative to that file) into `startLabStack` options; without a file, DEFAULT_LAB_PORTS and
+ * DEFAULT_FAULT_PROXY_PORTS.
  */
 export function labStackOptionsFromConfig(configPath: string | undefined, cwd: string): LabStackOptions {
   const plan = loadLabPlan(configPath, cwd);

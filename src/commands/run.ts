@@ -18,7 +18,7 @@ import { createMetricsExposition, RecordedNames, tapAppends } from '../export/in
 import { buildProbes, ProbeScheduler } from '../probes/index.js';
 import { buildStatusInfo, createHttpServer, nextCronRunMs, readinessOf, registerDrillsApi, registerPrometheusApi, registerReloadRoute, registerRolloutsApi, registerSloSnapshotRoute, startComponents, stopComponents } from '../server/index.js';
 import type { Component, HttpServer, MetricsBody, ScheduleStatus } from '../server/index.js';
-import { MetricMetadataRegistry, openSampleStore, RetentionLoop } from '../store/index.js';
+import { MetricMetadataRegistry, openSampleStore, StoreComponent } from '../store/index.js';
 import { exprToString, parseExpr } from '../promql/index.js';
 import { createLogger, createMetricsRegistry, startTracing } from '../telemetry/index.js';
 import { SystemClock } from '../time/index.js';
@@ -96,7 +96,7 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
     logger: logger.child({ component: 'store' }),
     registry,
   });
-  components.push(new RetentionLoop({ store, clock, logger: logger.child({ component: 'store' }) }));
+  components.push(new StoreComponent({ store, clock, logger: logger.child({ component: 'store' }) }));
   // Every series the probes record is on /metrics, read from the store at scrape time.
   const recorded = new RecordedNames();
   const probeSink = tapAppends(store, [recorded]);

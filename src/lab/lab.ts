@@ -25,7 +25,7 @@ import { SpacetimeServer } from './spacetimedb/spacetime-server.js';
 import type { ClientState, SimulatedClientOptions, TrafficOptions } from './traffic.js';
 import { DEFAULT_TRAFFIC, SENTINEL_CANARY_PREFIX, TrafficGenerator } from './traffic.js';
 
-/** DEFAULT_LAB_PORTS are the fixed ports of `sentinel lab` (COMMON.md "Lab defaults"). */
+/** DEFAULT_LAB_PORTS are the fixed ports of `sentinel lab` (the ones config/lab.yaml names). */
 export const DEFAULT_LAB_PORTS = { spacetimedb: 17300, runtime: 17301, control: 17302, admin: 17303 } as const;
 
 /** DEFAULT_DATABASE_NAME is the database the lab serves. */

@@ -9,7 +9,7 @@ import { buildWebhookMessage, WebhookNotifier } from '../../../src/alerts/notifi
 import { ManualClock } from '../../../src/time/index.js';
 import { WebhookListener } from './alertmanager-harness.js';
 
-const FIXTURES = new URL('../../fixtures/recorded', import.meta.url).pathname;
+const FIXTURES = new URL('../../fixtures/alertmanager', import.meta.url).pathname;
 const firingFixture = JSON.parse(readFileSync(join(FIXTURES, 'alertmanager-webhook-firing.json'), 'utf8')) as Record<string, unknown> & { alerts: Array<{ labels: Record<string, string>; fingerprint: string }> };
 const resolvedFixture = JSON.parse(readFileSync(join(FIXTURES, 'alertmanager-webhook-resolved.json'), 'utf8')) as Record<string, unknown>;
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/time/index.js';
-import { MemoryStore, RetentionLoop } from '../../src/store/index.js';
+import { MemoryStore, StoreComponent } from '../../src/store/index.js';
 
-describe('RetentionLoop', () => {
+describe('StoreComponent', () => {
   it('applies retention at start and every interval, and keeps going after a failed pass', async () => {
     const clock = new ManualClock(0);
     const store = new MemoryStore({ retentionMs: 60_000 });
@@ -22,7 +22,7 @@ describe('RetentionLoop', () => {
       },
       close: () => store.close(),
     };
-    const loop = new RetentionLoop({ store: wrapped, clock, intervalMs: 60_000 });
+    const loop = new StoreComponent({ store: wrapped, clock, intervalMs: 60_000 });
     await loop.start();
     expect(calls).toBe(1);
     failNext = true;

@@ -1,6 +1,7 @@
 /**
- * RetentionLoop: the daemon component that applies the store's retention periodically. It holds
- * the clock (a scheduler, like the probe scheduler); the store itself only takes `nowMs`.
+ * StoreComponent: the daemon component (named `store`) that owns the sample store's life: it
+ * applies retention periodically and closes the store at stop. It holds the clock (a scheduler,
+ * like the probe scheduler); the store itself only takes `nowMs`.
  */
 import pino from 'pino';
 import type { Logger } from 'pino';
@@ -10,8 +11,8 @@ import type { SampleStore } from './types.js';
 /** DEFAULT_RETENTION_INTERVAL_MS: retention every 5 minutes keeps at most 5 m of surplus history. */
 export const DEFAULT_RETENTION_INTERVAL_MS = 5 * 60_000;
 
-/** RetentionLoopOptions configure a RetentionLoop. */
-export interface RetentionLoopOptions {
+/** StoreComponentOptions configure a StoreComponent. */
+export interface StoreComponentOptions {
   readonly store: Pick<SampleStore, 'applyRetention' | 'close'>;
   readonly clock: Clock;
   readonly intervalMs?: number;
@@ -21,20 +22,20 @@ export interface RetentionLoopOptions {
 }
 
 /**
- * RetentionLoop applies retention at start and every `intervalMs`, and (by default) closes the
+ * StoreComponent applies retention at start and every `intervalMs`, and (by default) closes the
  * store at stop, so `sentinel run` manages the store as one component.
  */
-export class RetentionLoop {
+export class StoreComponent {
   readonly name = 'store';
-  private readonly options: RetentionLoopOptions;
+  private readonly options: StoreComponentOptions;
   private readonly logger: Logger;
   private readonly stopController = new AbortController();
   private loop: Promise<void> | undefined;
   private ready = false;
 
-  constructor(options: RetentionLoopOptions) {
+  constructor(options: StoreComponentOptions) {
     const intervalMs = options.intervalMs ?? DEFAULT_RETENTION_INTERVAL_MS;
-    if (!(intervalMs > 0)) throw new RangeError(`RetentionLoop: intervalMs must be > 0, got ${intervalMs}`);
+    if (!(intervalMs > 0)) throw new RangeError(`StoreComponent: intervalMs must be > 0, got ${intervalMs}`);
     this.options = { ...options, intervalMs };
     this.logger = options.logger ?? pino({ level: 'silent' });
   }
