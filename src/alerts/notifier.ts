@@ -140,10 +140,19 @@ export function formatGoTime(ms: number): string {
   return iso.replace(/\.(\d*?)0+Z$/, (_m, digits: string) => (digits ? `.${digits}Z` : 'Z'));
 }
 
+/**
+ * SecretLike is a credential revealed only where it is sent (a config `Secret`), at every send,
+ * so a rotated secret file is in effect at the next delivery.
+ */
+export interface SecretLike {
+  reveal(): string;
+}
+
 /** PostJsonOptions bound one HTTP POST of a notifier. */
 export interface PostJsonOptions {
   readonly timeoutMs: number;
-  readonly bearerToken?: string;
+  /** bearerToken is read at every POST; one that cannot be read fails the delivery, which is retried. */
+  readonly bearerToken?: string | SecretLike;
   readonly signal?: AbortSignal;
   readonly userAgent?: string;
 }
@@ -159,7 +168,8 @@ export async function postJson(url: string, body: unknown, options: PostJsonOpti
     'content-type': 'application/json',
     'user-agent': options.userAgent ?? 'spacetime-sentinel',
   };
-  if (options.bearerToken) headers.authorization = `Bearer ${options.bearerToken}`;
+  const bearerToken = typeof options.bearerToken === 'string' ? options.bearerToken : options.bearerToken?.reveal();
+  if (bearerToken) headers.authorization = `Bearer ${bearerToken}`;
   let res: Response;
   try {
     res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal });

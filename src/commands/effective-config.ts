@@ -5,14 +5,20 @@
  * `${ENV}` reference can put a credential into any string; and any secret's value that still
  * appears anywhere (copied into another field) is cut out of the result.
  */
-import { Secret } from '../config/index.js';
+import { secretsIn } from '../config/index.js';
 import type { Config } from '../config/index.js';
 import { redactSecrets, REDACTED } from '../spacetime/index.js';
 
-/** secretValues collects the value of every Secret in the configuration. */
-function secretValues(value: unknown, out: string[] = []): string[] {
-  if (value instanceof Secret) out.push(value.reveal());
-  else if (value !== null && typeof value === 'object') for (const child of Object.values(value)) secretValues(child, out);
+/** secretValues collects the current value of every Secret in the configuration (one that cannot be read has none to leak). */
+function secretValues(config: Config): string[] {
+  const out: string[] = [];
+  for (const secret of secretsIn(config)) {
+    try {
+      out.push(secret.reveal());
+    } catch {
+      continue;
+    }
+  }
   return out;
 }
 

@@ -131,14 +131,15 @@ export function rolloutSuite(config: Config, parts: Pick<RolloutParts, 'drills' 
 /** buildRolloutRunner wires one rollout writing to `outputDir`. */
 export function buildRolloutRunner(config: Config, options: RolloutOptions, outputDir: string, parts: RolloutParts): RolloutRunner {
   const t = config.target;
-  const sessionToken = options.authToken ?? t.control.sessionToken.reveal();
+  // The configured secrets go in as they are: the clients read them at every request.
+  const sessionToken = options.authToken ?? t.control.sessionToken;
   const controlBase = options.controlBaseUrl ?? t.control.baseUrl;
   const routing = new RoutingClient({ baseUrl: controlBase, sessionToken, timeoutMs: t.control.requestTimeoutMs });
   const control = new ControlClient({ baseUrl: controlBase, sessionToken, timeoutMs: t.control.requestTimeoutMs });
   const snapshots = new ServiceSnapshots({
     runtimeMetricsUrl: options.runtimeMetricsUrl ?? `${t.runtime.baseUrl}${t.runtime.metricsPath}`,
     // The real metrics route takes no credentials; a configured token is sent to the configured target only.
-    ...(options.runtimeMetricsUrl === undefined && t.runtime.token ? { runtimeToken: t.runtime.token.reveal() } : {}),
+    ...(options.runtimeMetricsUrl === undefined && t.runtime.token ? { runtimeToken: t.runtime.token } : {}),
     controlStatusUrl: options.controlStatusUrl ?? `${controlBase}/api/v1/control/status`,
     sessionToken,
     timeoutMs: Math.max(t.control.requestTimeoutMs, t.runtime.requestTimeoutMs),

@@ -33,7 +33,8 @@ export type {
   RolloutConfig,
   SoakConfig,
 } from './types.js';
-export { Secret, isSecretKey } from './secret.js';
+export { Secret, FileSecret, isSecretKey, secretsIn } from './secret.js';
+export type { SecretFileEvent, SecretFileListener } from './secret.js';
 export { readYamlSource, parseYamlSource, positionOf, formatPath } from './yaml-source.js';
 export type { YamlSource, ConfigPath, SourcePos } from './yaml-source.js';
 export { validateSection, checkSection, expecting, EXPECT } from './validate-section.js';

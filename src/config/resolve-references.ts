@@ -4,8 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { isSecretKey, isSecretListKey, Secret } from './secret.js';
+import { FileSecret, isSecretKey, isSecretListKey, Secret } from './secret.js';
 import type { ConfigIssue } from './config-issue.js';
+import { formatPath } from './yaml-source.js';
 import type { ConfigPath } from './yaml-source.js';
 
 /** ReferenceContext is what references resolve against. */
@@ -31,11 +32,17 @@ const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 type Lookup = { ok: true; value: string; source: string } | { ok: false; problem: string };
 
+function filePath(ref: string, ctx: ReferenceContext): { ok: true; path: string; given: string } | { ok: false; problem: string } {
+  const given = ref.slice('file:'.length);
+  if (given === '') return { ok: false, problem: 'empty file reference ${file:} (expected ${file:PATH})' };
+  return { ok: true, path: isAbsolute(given) ? given : resolve(ctx.baseDir, given), given };
+}
+
 function lookup(ref: string, ctx: ReferenceContext): Lookup {
   if (ref.startsWith('file:')) {
-    const given = ref.slice('file:'.length);
-    if (given === '') return { ok: false, problem: 'empty file reference ${file:} (expected ${file:PATH})' };
-    const path = isAbsolute(given) ? given : resolve(ctx.baseDir, given);
+    const file = filePath(ref, ctx);
+    if (!file.ok) return file;
+    const { path, given } = file;
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
@@ -58,6 +65,21 @@ function resolveSecret(value: unknown, path: ConfigPath, ctx: ReferenceContext, 
   if (!m) {
     issues.push({ path, at: 'value', message: 'literal secrets are not allowed; use ${ENV_VAR} or ${file:PATH}' });
     return new Secret('', 'invalid');
+  }
+  if (m[1].startsWith('file:')) {
+    // A file secret is read again whenever the file changes (see FileSecret).
+    const file = filePath(m[1], ctx);
+    if (!file.ok) {
+      issues.push({ path, at: 'value', message: file.problem });
+      return new Secret('', 'invalid');
+    }
+    const secret = new FileSecret(file.path, formatPath(path));
+    const problem = secret.problem();
+    if (problem !== undefined) {
+      const isEmpty = problem.endsWith('is empty');
+      issues.push({ path, at: 'value', message: isEmpty ? `secret from ${secret.source} is empty (expected a non-empty value)` : `${problem} referenced by \${file:${file.given}} (expected a readable file)` });
+    }
+    return secret;
   }
   const found = lookup(m[1], ctx);
   if (!found.ok) {

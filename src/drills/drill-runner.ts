@@ -18,6 +18,8 @@ import type { Tracer } from '@opentelemetry/api';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import type { SampleStore } from '../store/index.js';
+import { credentialOf } from '../spacetime/index.js';
+import type { CredentialInput } from '../spacetime/index.js';
 import { withSpan } from '../telemetry/index.js';
 import type { Clock } from '../time/index.js';
 import { DrillValidationError } from '../errors.js';
@@ -59,7 +61,8 @@ export interface DrillRunnerOptions {
   readonly allowProd: boolean;
   readonly evidenceRoot: string;
   readonly version: string;
-  readonly hmacKey?: string;
+  /** hmacKey signs the evidence manifest; read when the manifest is written (a rotated key file is in effect). */
+  readonly hmacKey?: CredentialInput;
   readonly logger?: Logger;
   /** tracer receives one span per run, stage and fault action (default: the global, usually no-op). */
   readonly tracer?: Tracer;
@@ -270,7 +273,7 @@ export class DrillRunner {
         ['Drill file', drill.file],
         ...(skipped.length > 0 ? [['Safety checks SKIPPED', `${skipped.join('; ')}: the drill ran without them`] as const] : []),
       ],
-      hmacKey: this.options.hmacKey,
+      hmacKey: this.options.hmacKey === undefined ? undefined : credentialOf(this.options.hmacKey).reveal(),
       beforeManifest: async (report) => {
         if (this.options.renderReport) {
           const html = this.options.renderReport({ drill, runId, startMs, endMs, stages: ctx.windows, scenario, decision: report, query: this.options.query, probeRuns: ctx.probeRuns });

@@ -8,7 +8,8 @@ import type { ReasonClass } from './types.js';
 /**
  * reasonFromError classifies an error a client call raised: timeouts and aborts → `timeout`,
  * connection failures → `unreachable`, 401/403 → `auth`, other HTTP statuses → `http_status`,
- * unparseable, oversized or protocol-violating answers → `bad_response`, anything else → `error`.
+ * unparseable, oversized or protocol-violating answers → `bad_response`, a secret or setting that
+ * cannot be used (a secret file gone or unreadable) → `config`, anything else → `error`.
  */
 export function reasonFromError(err: unknown): ReasonClass {
   if (!isSentinelError(err)) return 'error';
@@ -26,6 +27,8 @@ export function reasonFromError(err: unknown): ReasonClass {
     case 'SENTINEL_RESPONSE_TOO_LARGE':
     case 'SENTINEL_PROTOCOL':
       return 'bad_response';
+    case 'SENTINEL_CONFIG_INVALID':
+      return 'config';
     default:
       return 'error';
   }

@@ -11,8 +11,9 @@ import type { Clock } from '../time/index.js';
  * ReasonClasses is the closed vocabulary of why a run ended the way it did. `ok` for success;
  * transport failures (`timeout`, `unreachable`, `http_status`, `bad_response`, `auth`); a broken
  * contract of the watched system (`contract_violation`); resume/stream findings (`gap`,
- * `duplicate`, `reorder`, `stale`, `not_streaming`); a leaked connection row (`leak`);
- * `error` for anything else, including a probe that threw; and `disabled` for a probe that chose
+ * `duplicate`, `reorder`, `stale`, `not_streaming`); a leaked connection row (`leak`); a secret
+ * or setting the run needs that cannot be used (`config`: a secret file gone or unreadable, never
+ * the watched system's fault); `error` for anything else, including a probe that threw; and `disabled` for a probe that chose
  * not to run (it would write, and the sentinel is read-only or out of canary budget): not a
  * failure, reported with `ok: true`.
  */
@@ -30,6 +31,7 @@ export const ReasonClasses = [
   'stale',
   'leak',
   'not_streaming',
+  'config',
   'error',
   'disabled',
 ] as const;

@@ -9,8 +9,8 @@
  * - `POST /api/v1/control/runtime-routing/override`: a per-user or per-autopilot driver override
  *   (`runtime_admin.rs:288-378`), which the rollback drill uses to force `control_service`.
  */
-import { httpRequest, isJsonObject, parseJsonBig, redactSecrets } from '../spacetime/index.js';
-import type { JsonObject, JsonValue } from '../spacetime/index.js';
+import { credentialOf, httpRequest, isJsonObject, parseJsonBig, redactSecrets } from '../spacetime/index.js';
+import type { Credential, CredentialInput, JsonObject, JsonValue } from '../spacetime/index.js';
 import { RequestError } from '../errors.js';
 
 /** RUNTIME_ROUTING_STATUS_PATH, RUNTIME_ROUTING_EVALUATE_PATH and RUNTIME_ROUTING_OVERRIDE_PATH are the control's routes. */
@@ -45,7 +45,8 @@ export interface RoutingCall {
 /** RoutingClientOptions configure the client; the session token never leaves it except in the header. */
 export interface RoutingClientOptions {
   readonly baseUrl: string;
-  readonly sessionToken: string;
+  /** sessionToken is read at every request, so a rotated secret file is in effect at the next one. */
+  readonly sessionToken: CredentialInput;
   readonly timeoutMs: number;
 }
 
@@ -63,7 +64,11 @@ function number(v: unknown): number | undefined {
 
 /** RoutingClient calls the runtime-routing routes. */
 export class RoutingClient {
-  constructor(private readonly options: RoutingClientOptions) {}
+  private readonly sessionToken: Credential;
+
+  constructor(private readonly options: RoutingClientOptions) {
+    this.sessionToken = credentialOf(options.sessionToken);
+  }
 
   /** endpoint names a route for messages (no token). */
   endpoint(path: string): string {
@@ -74,14 +79,15 @@ export class RoutingClient {
   async status(signal?: AbortSignal): Promise<StatusRead> {
     let res;
     try {
+      const token = this.sessionToken.reveal();
       res = await httpRequest({
         method: 'GET',
         url: joined(this.options.baseUrl, RUNTIME_ROUTING_STATUS_PATH),
-        headers: { accept: 'application/json', authorization: `Bearer ${this.options.sessionToken}` },
+        headers: { accept: 'application/json', authorization: `Bearer ${token}` },
         timeoutMs: this.options.timeoutMs,
         maxResponseBytes: MAX_BYTES,
         signal,
-        secrets: [this.options.sessionToken],
+        secrets: [token],
       });
     } catch (err) {
       return { ok: false, problem: (err as Error).message };
@@ -126,15 +132,16 @@ export class RoutingClient {
   private async post(path: string, body: string, signal?: AbortSignal): Promise<RoutingCall> {
     const started = performance.now();
     try {
+      const token = this.sessionToken.reveal();
       const res = await httpRequest({
         method: 'POST',
         url: joined(this.options.baseUrl, path),
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.sessionToken}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body,
         timeoutMs: this.options.timeoutMs,
         maxResponseBytes: MAX_BYTES,
         signal,
-        secrets: [this.options.sessionToken],
+        secrets: [token],
       });
       let data: JsonObject | undefined;
       try {
@@ -143,7 +150,7 @@ export class RoutingClient {
       } catch {
         data = undefined;
       }
-      return { httpStatus: res.status, body: redactSecrets(res.body, [this.options.sessionToken]), durationMs: performance.now() - started, ...(data ? { data } : {}) };
+      return { httpStatus: res.status, body: redactSecrets(res.body, [token]), durationMs: performance.now() - started, ...(data ? { data } : {}) };
     } catch (err) {
       if (signal?.aborted) throw err;
       const message = err instanceof RequestError ? err.message : String(err);

@@ -7,22 +7,24 @@
  * A failure throws, with the endpoint and status in the message and no secret.
  */
 import { RequestError } from '../errors.js';
-import { bodyExcerpt, httpRequest, parseJsonBig } from '../spacetime/index.js';
+import { bodyExcerpt, credentialOf, httpRequest, parseJsonBig } from '../spacetime/index.js';
+import type { CredentialInput } from '../spacetime/index.js';
 import type { SnapshotSource } from './rollout-deps.js';
 
 /** ServiceSnapshotsOptions are the two URLs and their credentials. */
 export interface ServiceSnapshotsOptions {
   readonly runtimeMetricsUrl: string;
-  /** runtimeToken is sent only when set. */
-  readonly runtimeToken?: string;
+  /** runtimeToken is sent only when set. Both tokens are read at every request (a rotated secret file is in effect at once). */
+  readonly runtimeToken?: CredentialInput;
   readonly controlStatusUrl: string;
-  readonly sessionToken: string;
+  readonly sessionToken: CredentialInput;
   readonly timeoutMs: number;
 }
 
 const MAX_BYTES = 8 * 1024 * 1024;
 
-async function getJson(url: string, token: string | undefined, timeoutMs: number, signal: AbortSignal): Promise<unknown> {
+async function getJson(url: string, credential: CredentialInput | undefined, timeoutMs: number, signal: AbortSignal): Promise<unknown> {
+  const token = credential === undefined ? undefined : credentialOf(credential).reveal();
   const secrets = token ? [token] : [];
   const res = await httpRequest({
     method: 'GET',

@@ -14,6 +14,8 @@ import type { HttpRequest, HttpResponse } from './http-request.js';
 import { isJsonObject } from './json.js';
 import { redactSecrets } from './redact.js';
 import type { JsonObject } from './json.js';
+import { bearerValue, checkFixedCredential, credentialOf } from './credential.js';
+import type { Credential, CredentialInput } from './credential.js';
 
 /** SYNC_TOKEN_PATH is the one live token route; the retired aliases must answer 404. */
 export const SYNC_TOKEN_PATH = '/api/sync/token';
@@ -65,8 +67,8 @@ export interface RouteRequestOptions extends CallOptions {
 /** ControlClientOptions configure the client. */
 export interface ControlClientOptions {
   readonly baseUrl: string;
-  /** sessionToken is the Bearer session token for token minting and status. */
-  readonly sessionToken: string;
+  /** sessionToken is the Bearer session token for token minting and status, read at every request. */
+  readonly sessionToken: CredentialInput;
   readonly timeoutMs?: number;
   readonly maxResponseBytes?: number;
 }
@@ -76,14 +78,15 @@ const NAME = 'ControlClient';
 /** ControlClient is a client of the control service. */
 export class ControlClient {
   readonly baseUrl: URL;
-  private readonly sessionToken: string;
+  private readonly sessionToken: Credential;
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
 
   constructor(options: ControlClientOptions) {
     this.baseUrl = checkBaseUrl(NAME, options.baseUrl);
-    if (!options.sessionToken || /\s/.test(options.sessionToken)) throw new ConfigError(`${NAME}: sessionToken is required and must not contain whitespace`);
-    this.sessionToken = options.sessionToken;
+    if (options.sessionToken === undefined || options.sessionToken === null) throw new ConfigError(`${NAME}: sessionToken is required`);
+    checkFixedCredential(options.sessionToken, `${NAME}: sessionToken`);
+    this.sessionToken = credentialOf(options.sessionToken);
     this.timeoutMs = checkPositive(NAME, 'timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS);
     this.maxResponseBytes = checkPositive(NAME, 'maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES);
   }
@@ -122,13 +125,28 @@ export class ControlClient {
     if (!path.startsWith('/')) throw new ConfigError(`${NAME}: path must start with '/', got ${JSON.stringify(path)}`);
     const method = opts.method ?? 'GET';
     const res = await this.send(method, path, opts, opts.authenticated ?? false, method === 'POST' ? (opts.jsonBody ?? '{}') : undefined);
-    const secrets = [this.sessionToken];
+    const secrets = this.secrets();
     return { status: res.status, headers: res.headers, body: redactSecrets(res.body, secrets), excerpt: bodyExcerpt(res.body, secrets) };
+  }
+
+  /** secrets are the values to keep out of messages: the session token as it is now, when it can be read. */
+  private secrets(): string[] {
+    try {
+      return [this.sessionToken.reveal()];
+    } catch {
+      return [];
+    }
   }
 
   private send(method: HttpRequest['method'], path: string, opts: CallOptions | undefined, authenticated: boolean, body?: string): Promise<HttpResponse> {
     const headers: Record<string, string> = { Accept: 'application/json' };
-    if (authenticated) headers.Authorization = `Bearer ${this.sessionToken}`;
+    if (authenticated) {
+      try {
+        headers.Authorization = `Bearer ${bearerValue(this.sessionToken, `${NAME}: sessionToken`)}`;
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     return httpRequest({
       method,
@@ -138,18 +156,18 @@ export class ControlClient {
       timeoutMs: callTimeout(NAME, opts, this.timeoutMs),
       maxResponseBytes: this.maxResponseBytes,
       signal: opts?.signal,
-      secrets: [this.sessionToken],
+      secrets: this.secrets(),
     });
   }
 
   private dataOf(res: HttpResponse): JsonObject {
-    if (res.status !== 200) throw statusError(res, [this.sessionToken]);
-    const doc = parseJsonResponse(res, [this.sessionToken]);
+    if (res.status !== 200) throw statusError(res, this.secrets());
+    const doc = parseJsonResponse(res, this.secrets());
     if (!isJsonObject(doc) || !isJsonObject(doc.data)) throw this.bad(res, 'expected {"data": {...}}');
     return doc.data;
   }
 
   private bad(res: HttpResponse, what: string): RequestError {
-    return badResponseError(res, what, [this.sessionToken]);
+    return badResponseError(res, what, this.secrets());
   }
 }

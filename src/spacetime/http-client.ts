@@ -14,6 +14,8 @@ import type { JsonValue } from './json.js';
 import { decodeRow, normalizeIdentity, productElements, SatsDecodeError } from './sats.js';
 import type { Column, SatsValue } from './sats.js';
 import { redactSecrets } from './redact.js';
+import { bearerValue, checkFixedCredential, credentialOf } from './credential.js';
+import type { Credential, CredentialInput } from './credential.js';
 
 /** SpacetimeHttpClientOptions configure one client for one database. */
 export interface SpacetimeHttpClientOptions {
@@ -21,8 +23,11 @@ export interface SpacetimeHttpClientOptions {
   readonly baseUrl: string;
   /** database is the name (or 64-hex identity) in `/v1/database/:name_or_identity`. */
   readonly database: string;
-  /** token is sent as `Authorization: Bearer`; absent means every request is a fresh anonymous identity. */
-  readonly token?: string;
+  /**
+   * token is sent as `Authorization: Bearer`, read at every request (a rotated secret file is in
+   * effect at the next one); absent means every request is a fresh anonymous identity.
+   */
+  readonly token?: CredentialInput;
   readonly timeoutMs?: number;
   readonly maxResponseBytes?: number;
 }
@@ -75,7 +80,7 @@ const NAME = 'SpacetimeHttpClient';
 export class SpacetimeHttpClient {
   readonly baseUrl: URL;
   readonly database: string;
-  private readonly token: string | undefined;
+  private readonly token: Credential | undefined;
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
 
@@ -85,10 +90,8 @@ export class SpacetimeHttpClient {
       throw new ConfigError(`${NAME}: database must be a database name or identity, got ${JSON.stringify(options.database)}`);
     }
     this.database = options.database;
-    if (options.token !== undefined && (options.token === '' || /\s/.test(options.token))) {
-      throw new ConfigError(`${NAME}: token must be a non-empty string without whitespace`);
-    }
-    this.token = options.token;
+    checkFixedCredential(options.token, `${NAME}: token`);
+    this.token = options.token === undefined ? undefined : credentialOf(options.token);
     this.timeoutMs = checkPositive(NAME, 'timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS);
     this.maxResponseBytes = checkPositive(NAME, 'maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES);
   }
@@ -220,13 +223,24 @@ export class SpacetimeHttpClient {
     return `${method} ${url.origin}${url.pathname}`;
   }
 
+  /** secrets are the values to keep out of messages: the token as it is now, when it can be read. */
   private secrets(): string[] {
-    return this.token ? [this.token] : [];
+    try {
+      return this.token ? [this.token.reveal()] : [];
+    } catch {
+      return [];
+    }
   }
 
   private send(method: HttpRequest['method'], path: string, opts: CallOptions | undefined, extra?: { body?: string; headers?: Record<string, string>; anonymous?: boolean }): Promise<HttpResponse> {
     const headers: Record<string, string> = { Accept: 'application/json, text/plain', ...extra?.headers };
-    if (this.token && !extra?.anonymous) headers.Authorization = `Bearer ${this.token}`;
+    if (this.token && !extra?.anonymous) {
+      try {
+        headers.Authorization = `Bearer ${bearerValue(this.token, `${NAME}: token`)}`;
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     return httpRequest({
       method,
       url: joinUrl(this.baseUrl, path),

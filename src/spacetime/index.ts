@@ -42,3 +42,5 @@ export type { JsonValue, JsonObject } from './json.js';
 export { redactSecrets, REDACTED } from './redact.js';
 export { bodyExcerpt, httpRequest } from './http-request.js';
 export type { HttpRequest, HttpResponse } from './http-request.js';
+export { credentialOf, bearerValue } from './credential.js';
+export type { Credential, CredentialInput } from './credential.js';

@@ -15,6 +15,8 @@ import type { RawRouteResponse } from './control-client.js';
 import { isJsonObject } from './json.js';
 import { redactSecrets } from './redact.js';
 import type { JsonObject, JsonValue } from './json.js';
+import { bearerValue, checkFixedCredential, credentialOf } from './credential.js';
+import type { Credential, CredentialInput } from './credential.js';
 
 /** DEFAULT_METRICS_PATH is the runtime's sync metrics route. */
 export const DEFAULT_METRICS_PATH = '/internal/v1/spacetime/sync/metrics';
@@ -55,8 +57,8 @@ export interface RuntimeSyncMetrics {
 /** RuntimeMetricsClientOptions configure the client. */
 export interface RuntimeMetricsClientOptions {
   readonly baseUrl: string;
-  /** token, when set, is sent as a Bearer token (the runtime itself ignores it). */
-  readonly token?: string;
+  /** token, when set, is sent as a Bearer token (the runtime itself ignores it), read at every request. */
+  readonly token?: CredentialInput;
   readonly metricsPath?: string;
   readonly timeoutMs?: number;
   readonly maxResponseBytes?: number;
@@ -68,36 +70,35 @@ const KNOWN = new Set<string>(KNOWN_NUMERIC_FIELDS);
 /** RuntimeMetricsClient scrapes the runtime's sync metrics JSON. */
 export class RuntimeMetricsClient {
   readonly baseUrl: URL;
-  private readonly token: string | undefined;
+  private readonly token: Credential | undefined;
   private readonly metricsPath: string;
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
 
   constructor(options: RuntimeMetricsClientOptions) {
     this.baseUrl = checkBaseUrl(NAME, options.baseUrl);
-    if (options.token !== undefined && (options.token === '' || /\s/.test(options.token))) throw new ConfigError(`${NAME}: token must be non-empty and must not contain whitespace`);
-    this.token = options.token;
+    checkFixedCredential(options.token, `${NAME}: token`);
+    this.token = options.token === undefined ? undefined : credentialOf(options.token);
     this.metricsPath = options.metricsPath ?? DEFAULT_METRICS_PATH;
     if (!this.metricsPath.startsWith('/')) throw new ConfigError(`${NAME}: metricsPath must start with '/', got ${JSON.stringify(this.metricsPath)}`);
     this.timeoutMs = checkPositive(NAME, 'timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS);
     this.maxResponseBytes = checkPositive(NAME, 'maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES);
   }
 
-  private secrets(): string[] {
-    return this.token === undefined ? [] : [this.token];
-  }
-
-  private headers(): Record<string, string> {
-    return { Accept: 'application/json', ...(this.token !== undefined ? { Authorization: `Bearer ${this.token}` } : {}) };
+  /** request reads the token for one request; `secrets` are the values to keep out of messages. */
+  private request(): { headers: Record<string, string>; secrets: string[] } {
+    if (this.token === undefined) return { headers: { Accept: 'application/json' }, secrets: [] };
+    const token = bearerValue(this.token, `${NAME}: token`);
+    return { headers: { Accept: 'application/json', Authorization: `Bearer ${token}` }, secrets: [token] };
   }
 
   /** fetchMetrics scrapes the endpoint once. */
   async fetchMetrics(opts?: CallOptions): Promise<RuntimeSyncMetrics> {
-    const secrets = this.secrets();
+    const { headers, secrets } = this.request();
     const res = await httpRequest({
       method: 'GET',
       url: joinUrl(this.baseUrl, this.metricsPath),
-      headers: this.headers(),
+      headers,
       timeoutMs: callTimeout(NAME, opts, this.timeoutMs),
       maxResponseBytes: this.maxResponseBytes,
       signal: opts?.signal,
@@ -112,11 +113,11 @@ export class RuntimeMetricsClient {
   async route(path: string, opts?: CallOptions & { readonly method?: 'GET' | 'POST' }): Promise<RawRouteResponse> {
     if (!path.startsWith('/')) throw new ConfigError(`${NAME}: path must start with '/', got ${JSON.stringify(path)}`);
     const method = opts?.method ?? 'GET';
-    const secrets = this.secrets();
+    const { headers, secrets } = this.request();
     const res = await httpRequest({
       method,
       url: joinUrl(this.baseUrl, path),
-      headers: { ...this.headers(), ...(method === 'POST' ? { 'Content-Type': 'application/json' } : {}) },
+      headers: { ...headers, ...(method === 'POST' ? { 'Content-Type': 'application/json' } : {}) },
       body: method === 'POST' ? '{}' : undefined,
       timeoutMs: callTimeout(NAME, opts, this.timeoutMs),
       maxResponseBytes: this.maxResponseBytes,

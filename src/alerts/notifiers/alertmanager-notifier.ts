@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client';
 import { AlertmanagerError } from '../../errors.js';
 import type { Clock } from '../../time/index.js';
 import { alertFingerprint, formatGoTime, notifierMetrics, postJson, redactUrl } from '../notifier.js';
-import type { NotifiableAlert, Notifier, NotifyOutcome } from '../notifier.js';
+import type { NotifiableAlert, Notifier, NotifyOutcome, SecretLike } from '../notifier.js';
 import { DeliveryLoop, DeliveryQueue } from './delivery-queue.js';
 
 /** PostableAlert is one element of the `POST /api/v2/alerts` body. */
@@ -32,7 +32,8 @@ export interface AlertmanagerNotifierOptions {
   /** queueDir holds one sqlite queue per Alertmanager; undefined keeps queues in memory. */
   readonly queueDir?: string;
   readonly maxQueueItems?: number;
-  readonly bearerToken?: string;
+  /** bearerToken is read at every POST (a config Secret follows its rotated file). */
+  readonly bearerToken?: string | SecretLike;
   readonly timeoutMs?: number;
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;

@@ -7,15 +7,12 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../../time/index.js';
-import type { Notifier } from '../notifier.js';
+import type { Notifier, SecretLike } from '../notifier.js';
 import { AlertmanagerNotifier } from './alertmanager-notifier.js';
 import { LogNotifier } from './log-notifier.js';
 import { WebhookNotifier } from './webhook-notifier.js';
 
-/** SecretLike is a credential that is only revealed where it is sent (a config `Secret`). */
-export interface SecretLike {
-  reveal(): string;
-}
+export type { SecretLike };
 
 /** NotifierSettings are the parts of the `alerting:` config section the notifiers use. */
 export interface NotifierSettings {
@@ -50,7 +47,7 @@ export function createNotifiers(settings: NotifierSettings, deps: { readonly clo
         name: unique(settings.alertmanagers.length === 1 ? 'alertmanager' : `alertmanager-${i + 1}`),
         urls: [am.url],
         timeoutMs: am.timeoutMs,
-        bearerToken: am.bearerToken?.reveal(),
+        bearerToken: am.bearerToken,
         queueDir: settings.queueDir,
         maxQueueItems: settings.queueCapacity,
         clock: deps.clock,
@@ -65,7 +62,7 @@ export function createNotifiers(settings: NotifierSettings, deps: { readonly clo
         name: unique(wh.receiver),
         url: wh.url,
         timeoutMs: wh.timeoutMs,
-        bearerToken: wh.bearerToken?.reveal(),
+        bearerToken: wh.bearerToken,
         externalURL: settings.externalUrl,
         queueDir: join(settings.queueDir, 'webhooks'),
         maxQueueItems: settings.queueCapacity,

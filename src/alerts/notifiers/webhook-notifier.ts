@@ -12,7 +12,7 @@ import { AlertmanagerError } from '../../errors.js';
 import type { Labels } from '../../store/types.js';
 import type { Clock } from '../../time/index.js';
 import { alertFingerprint, formatGoTime, notifierMetrics, postJson, redactUrl } from '../notifier.js';
-import type { NotifiableAlert, Notifier, NotifyOutcome } from '../notifier.js';
+import type { NotifiableAlert, Notifier, NotifyOutcome, SecretLike } from '../notifier.js';
 import { DeliveryLoop, DeliveryQueue } from './delivery-queue.js';
 import { join } from 'node:path';
 
@@ -46,7 +46,8 @@ export interface WebhookNotifierOptions {
   /** name is the `receiver` of every message and the `notifier` label of the metrics. */
   readonly name?: string;
   readonly url: string;
-  readonly bearerToken?: string;
+  /** bearerToken is read at every POST (a config Secret follows its rotated file). */
+  readonly bearerToken?: string | SecretLike;
   /** groupBy are the labels alerts are grouped by (default `['alertname']`). */
   readonly groupBy?: readonly string[];
   /** repeatIntervalMs re-notifies a still-firing group (default 4h, as Alertmanager). */

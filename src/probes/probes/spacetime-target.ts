@@ -5,6 +5,7 @@
  * be distinct identities, so the deployment's configured token is used for HTTP only.
  */
 import { SpacetimeHttpClient, SpacetimeWsClient } from '../../spacetime/index.js';
+import type { CredentialInput } from '../../spacetime/index.js';
 
 /** SpacetimeTarget is the SpacetimeDB host as the probes see it. */
 export interface SpacetimeTarget {
@@ -18,8 +19,8 @@ export interface SpacetimeTargetOptions {
   readonly baseUrl: string;
   readonly database: string;
   readonly websocketPath?: string;
-  /** token authenticates HTTP SQL; WebSocket canaries stay anonymous (see above). */
-  readonly token?: string;
+  /** token authenticates HTTP SQL (read at every request); WebSocket canaries stay anonymous (see above). */
+  readonly token?: CredentialInput;
   readonly timeoutMs?: number;
   readonly maxResponseBytes?: number;
 }

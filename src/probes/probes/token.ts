@@ -18,10 +18,11 @@
  * `sentinel_token_mints_total{outcome}` every mint by outcome, for diagnosis.
  */
 import { isSentinelError } from '../../errors.js';
-import type { ControlClient, SyncTokenRequest } from '../../spacetime/index.js';
+import { credentialOf } from '../../spacetime/index.js';
+import type { ControlClient, Credential, CredentialInput, SyncTokenRequest } from '../../spacetime/index.js';
 import { reasonFromError } from '../reason-class.js';
 import type { Probe, ProbeContext, ProbeCounter, ProbeInstruments, ProbeResult, ProbeSample, ReasonClass } from '../types.js';
-import { errorDetail } from './probe-failure.js';
+import { errorDetail, probeFailure } from './probe-failure.js';
 import { checkGrant, DEFAULT_CLOCK_SKEW_SECONDS, verifySignature } from './token-contract.js';
 
 /**
@@ -39,10 +40,10 @@ export type MintOutcome = (typeof MintOutcomes)[number];
 export interface TokenProbeOptions {
   readonly control: ControlClient;
   readonly instruments: ProbeInstruments;
-  /** jwtSigningKey, when known, lets the probe verify the HS256 signature. */
-  readonly jwtSigningKey?: string;
+  /** jwtSigningKey, when known, lets the probe verify the HS256 signature (read at every run). */
+  readonly jwtSigningKey?: CredentialInput;
   /** jwtFallbackSigningKeys are tried after the current key fails (key rotation). */
-  readonly jwtFallbackSigningKeys?: readonly string[];
+  readonly jwtFallbackSigningKeys?: readonly CredentialInput[];
   /** clockSkewSeconds tolerates clock differences in the time claims (default 30). */
   readonly clockSkewSeconds?: number;
   /** mintsPerRun is the burst of sequential mints per run (default 12). */
@@ -83,7 +84,7 @@ export class TokenProbe implements Probe {
   private readonly attempts: ProbeCounter;
   private readonly failures: ProbeCounter;
   private readonly mints: ProbeCounter;
-  private readonly keys: readonly string[];
+  private readonly keys: readonly Credential[];
   private readonly clockSkewSeconds: number;
   private readonly mintsPerRun: number;
   private readonly request: SyncTokenRequest;
@@ -96,7 +97,7 @@ export class TokenProbe implements Probe {
     this.attempts.inc({}, 0);
     for (const reason of ['http_status', 'timeout']) this.failures.inc({ reason }, 0);
     for (const outcome of MintOutcomes) this.mints.inc({ outcome }, 0);
-    this.keys = [options.jwtSigningKey, ...(options.jwtFallbackSigningKeys ?? [])].filter((k): k is string => k !== undefined && k.trim() !== '');
+    this.keys = [options.jwtSigningKey, ...(options.jwtFallbackSigningKeys ?? [])].filter((k): k is CredentialInput => k !== undefined && (typeof k !== 'string' || k.trim() !== '')).map(credentialOf);
     this.clockSkewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
     this.mintsPerRun = Math.max(1, Math.floor(options.mintsPerRun ?? DEFAULT_MINTS_PER_RUN));
     this.request = {
@@ -107,6 +108,13 @@ export class TokenProbe implements Probe {
 
   async run(ctx: ProbeContext): Promise<ProbeResult> {
     const start = ctx.clock.nowMs();
+    // The keys are read at every run, so a rotated key file is in effect now; one that cannot be read is a config failure.
+    let keys: string[];
+    try {
+      keys = this.keys.map((k) => k.reveal());
+    } catch (err) {
+      return probeFailure(err, ctx.clock.nowMs() - start);
+    }
     const counts: Partial<Record<MintOutcome, number>> = {};
     const violations = new Set<string>();
     let lastError: unknown;
@@ -121,6 +129,8 @@ export class TokenProbe implements Probe {
       try {
         grant = await this.options.control.mintSyncToken({ request: this.request, signal: ctx.signal });
       } catch (err) {
+        // The session token could not be read: no mint was attempted, and the control is not to blame.
+        if (isSentinelError(err) && err.code === 'SENTINEL_CONFIG_INVALID') return probeFailure(err, ctx.clock.nowMs() - start, { detail: { mints: counts } });
         const outcome = classifyMintError(err);
         // A mint cut short by the run's own deadline is no attempt: the control never answered it.
         if (outcome === 'aborted') break;
@@ -137,7 +147,7 @@ export class TokenProbe implements Probe {
       this.count(counts, 'issued');
       const expect = { scopes: this.options.scopes, ttlSeconds: this.options.ttlSeconds, issuer: this.options.issuer, audience: this.options.audience, clockSkewSeconds: this.clockSkewSeconds };
       const result = checkGrant(grant.data, grant.token, expect);
-      const signature = await verifySignature(grant.token, this.keys, result.issuedAtMs, this.clockSkewSeconds);
+      const signature = await verifySignature(grant.token, keys, result.issuedAtMs, this.clockSkewSeconds);
       for (const v of result.violations) violations.add(v);
       if (signature.checked && !signature.ok) violations.add(signature.violation);
       if (signature.checked && signature.ok) keyIndex = signature.keyIndex;
@@ -172,7 +182,7 @@ export class TokenProbe implements Probe {
       detail: {
         mints: counts,
         issuer_failures: (counts.issuer_error ?? 0) + (counts.timeout ?? 0),
-        signature_checked: this.keys.length > 0,
+        signature_checked: keys.length > 0,
         ...(keyIndex !== undefined ? { verified_with: keyIndex === 0 ? 'current key' : `fallback key ${keyIndex}` } : {}),
         ...(clockOffsetSeconds !== undefined
           ? { clock_offset_seconds: clockOffsetSeconds, clock_offset_within_skew: Math.abs(clockOffsetSeconds) <= this.clockSkewSeconds }
