@@ -22,7 +22,7 @@ export { runRulesTests, runUnitTestFile, parseUnitTestFile, expandSeriesValues, 
 export type { UnitTestFileResult, RulesTestOutput, UnitTestFile, TestGroup, SeriesValues } from './unit-test/index.js';
 // The manager, group runner, alert state persistence, notifiers.
 export { RuleManager, generatorUrl, goQueryEscape, needsSending } from './manager.js';
-export type { RuleManagerOptions, ReloadResult, DrillLabels, RuleGroupView, RuleView, AlertView } from './manager.js';
+export type { RuleManagerOptions, RuleSettings, PreparedRules, ReloadResult, DrillLabels, RuleGroupView, RuleView, AlertView } from './manager.js';
 export { GroupRunner, groupOffsetMs, evalTimestampMs } from './group-runner.js';
 export type { GroupRunnerOptions, RunnableGroup } from './group-runner.js';
 export { AlertStateStore, parseAlertStateSnapshot, PersistedAlertStates } from './alert-state-store.js';

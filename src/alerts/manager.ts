@@ -67,10 +67,24 @@ export interface RuleManagerOptions {
   readonly logger?: Logger;
 }
 
+/**
+ * RuleSettings are what a configuration reload may change: the files, the query, the default
+ * interval, the resend delay and the external labels and URL. The notifiers change through
+ * `update`'s factory, the store and state file never.
+ */
+export type RuleSettings = Pick<RuleManagerOptions, 'resolveFiles' | 'query' | 'defaultIntervalMs' | 'resendDelayMs' | 'externalLabels' | 'externalUrl' | 'formatExpr'>;
+
+/** PreparedRules are rule groups loaded and checked under new settings, not yet running (`prepare`). */
+export interface PreparedRules {
+  readonly settings: RuleSettings;
+  readonly groups: readonly ManagedGroup[];
+}
+
 /** ReloadResult tells whether a reload took effect; on failure the old rules stay. */
 export type ReloadResult = { readonly ok: true; readonly groups: number; readonly rules: number } | { readonly ok: false; readonly error: RuleFileError };
 
-interface ManagedGroup {
+/** ManagedGroup is one loaded group and its loop (opaque outside the manager). */
+export interface ManagedGroup {
   readonly key: string;
   readonly group: RuleGroup;
   readonly runner: GroupRunner;
@@ -125,6 +139,11 @@ export type RuleView =
       readonly evaluationDurationMs: number;
     };
 
+/** definedOf drops the settings left undefined, so they keep their running (or default) values. */
+function definedOf(settings: RuleSettings): Partial<RuleSettings> {
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as Partial<RuleSettings>;
+}
+
 function groupKey(file: string, name: string): string {
   return `${file};${name}`;
 }
@@ -166,7 +185,8 @@ export function needsSending(a: Alert, evalTimeMs: number, resendDelayMs: number
  */
 export class RuleManager {
   readonly name = 'rules';
-  private readonly opts: RuleManagerOptions & { resendDelayMs: number; outageToleranceMs: number };
+  /** opts are replaced as a whole by `update` (a configuration reload); everything else reads them at use. */
+  private opts: RuleManagerOptions & { resendDelayMs: number; outageToleranceMs: number };
   private readonly logger: Logger;
   private readonly stateStore: AlertStateStore | undefined;
   private groups = new Map<string, ManagedGroup>();
@@ -215,7 +235,7 @@ export class RuleManager {
   async start(): Promise<void> {
     if (this.isStarted) return;
     for (const n of this.opts.notifiers ?? []) await n.start();
-    const groups = await this.buildGroups();
+    const groups = await this.buildGroups(this.opts);
     this.restoreState(groups);
     this.isStarted = true;
     this.install(groups, new Map());
@@ -238,6 +258,31 @@ export class RuleManager {
       });
     }
     return this.reloading;
+  }
+
+  /**
+   * prepare loads and checks the rule files under `settings` (the running ones when absent) without
+   * touching what runs: a RuleFileError (every issue, with file:line:col) refuses them. Pass the
+   * result to `update` to put them in effect.
+   */
+  async prepare(settings: RuleSettings = this.opts): Promise<PreparedRules> {
+    if (!(settings.defaultIntervalMs > 0)) throw new RangeError(`RuleManager: defaultIntervalMs must be > 0, got ${settings.defaultIntervalMs}`);
+    try {
+      return { settings, groups: await this.buildGroups({ ...this.opts, ...definedOf(settings) }) };
+    } catch (err) {
+      throw err instanceof RuleFileError ? err : new RuleFileError(`cannot load the rule files: ${(err as Error).message}; fix them and reload`);
+    }
+  }
+
+  /**
+   * update puts prepared rules in effect with their settings, as Prometheus' `Manager.Update`:
+   * the old loops stop, alert state moves to groups of the same file and name, groups that are
+   * gone mark their series stale. `createNotifiers`, when given, replaces the notifiers: they are
+   * built after the old loops stopped (so they load the last state their queues saved) and before
+   * the old notifiers stop; if building them throws, the old notifiers stay and the error is logged.
+   */
+  async update(prepared: PreparedRules, options: { readonly createNotifiers?: () => readonly Notifier[] } = {}): Promise<ReloadResult> {
+    return this.swapIn(prepared, options.createNotifiers);
   }
 
   /** stop ends every loop (finishing in-flight evaluations by `deadlineMs`), saves state and stops the notifiers. */
@@ -306,19 +351,19 @@ export class RuleManager {
     return d ? { ...a.labels, drill: d.drill, stage: d.stage } : a.labels;
   }
 
-  private async buildGroups(): Promise<ManagedGroup[]> {
-    const files = await this.opts.resolveFiles();
-    const defs = await loadRuleFiles(files, { checkExpr: this.opts.checkExpr });
+  private async buildGroups(opts: RuleManagerOptions): Promise<ManagedGroup[]> {
+    const files = await opts.resolveFiles();
+    const defs = await loadRuleFiles(files, { checkExpr: opts.checkExpr });
     const out: ManagedGroup[] = [];
     for (const file of defs) {
       for (const def of file.groups) {
         const key = groupKey(def.file, def.name);
         const group = RuleGroup.fromDefinition(def, {
-          query: this.opts.query,
-          appendable: this.opts.store,
-          defaultIntervalMs: this.opts.defaultIntervalMs,
-          externalLabels: this.opts.externalLabels,
-          externalURL: this.opts.externalUrl,
+          query: opts.query,
+          appendable: opts.store,
+          defaultIntervalMs: opts.defaultIntervalMs,
+          externalLabels: opts.externalLabels,
+          externalURL: opts.externalUrl,
           restored: true,
           logger: this.logger,
         });
@@ -346,20 +391,39 @@ export class RuleManager {
   }
 
   private async doReload(): Promise<ReloadResult> {
-    let groups: ManagedGroup[];
+    let prepared: PreparedRules;
     try {
-      groups = await this.buildGroups();
+      prepared = await this.prepare();
     } catch (err) {
       const error = err instanceof RuleFileError ? err : new RuleFileError(`cannot load the rule files: ${(err as Error).message}; fix them and reload`);
       this.metrics.reloads.inc({ result: 'failure' });
       this.logger.error({ issues: error.issues }, 'rule reload failed; keeping the previous rules');
       return { ok: false, error };
     }
+    return this.swapIn(prepared, undefined);
+  }
+
+  private async swapIn(prepared: PreparedRules, createNotifiers: (() => readonly Notifier[]) | undefined): Promise<ReloadResult> {
+    const { groups } = prepared;
     const old = this.groups;
-    // Stop every old loop first: copyStateFrom must not race an in-flight evaluation.
+    // Stop every old loop first: copyStateFrom must not race an in-flight evaluation, and no
+    // notification may reach the old notifiers once the new ones exist.
     await Promise.all([...old.values()].map((g) => g.runner.stop(this.opts.clock.nowMs() + 30_000)));
     const keys = new Set(groups.map((g) => g.key));
     for (const [key, g] of old) if (!keys.has(key)) g.group.markAllStale(this.opts.clock.nowMs());
+    let notifiers = this.opts.notifiers;
+    if (createNotifiers) {
+      try {
+        const fresh = createNotifiers();
+        const deadlineMs = this.opts.clock.nowMs() + 10_000;
+        if (this.isStarted) for (const n of this.opts.notifiers ?? []) await n.stop(deadlineMs);
+        notifiers = fresh;
+        if (this.isStarted) for (const n of fresh) await n.start();
+      } catch (err) {
+        this.logger.error({ err }, 'could not build the new notifiers; the previous ones keep delivering');
+      }
+    }
+    this.opts = { ...this.opts, ...definedOf(prepared.settings), notifiers };
     if (this.isStarted) this.install(groups, old);
     else this.groups = new Map(groups.map((g) => [g.key, g]));
     this.saveState();

@@ -12,8 +12,8 @@ import { join, resolve } from 'node:path';
 import { checkConfig } from '../config/index.js';
 import { progressReporter, readVerdict } from '../drills/index.js';
 import type { DrillRunResult } from '../drills/index.js';
-import { startComponents, stopComponents } from '../server/index.js';
-import type { Component } from '../server/index.js';
+import { startComponents, stopComponents } from '../daemon/index.js';
+import type { Component } from '../daemon/index.js';
 import { createLogger, createMetricsRegistry, startTracing } from '../telemetry/index.js';
 import { SystemClock } from '../time/index.js';
 import { startLabEnvironment } from './lab-environment.js';
@@ -50,7 +50,7 @@ export const demoCommand: Command = {
       }
       const version = sentinelVersion();
       const progress = progressReporter(io.stdout);
-      const daemon = buildDaemon(checked.config, { clock, logger, registry: createMetricsRegistry({ version }), tracer: tracing.tracer, version, env: io.env, drillEvents: [progress] });
+      const daemon = await buildDaemon(checked.config, { clock, logger, registry: createMetricsRegistry({ version }), tracer: tracing.tracer, version, env: io.env, drillEvents: [progress] });
       try {
         started.push(...(await startComponents(daemon.components, { signal: io.signal, logger, clock, deadlineMs: () => clock.nowMs() + 10_000 })));
         say(`sentinel daemon: ${daemon.server.address()?.url ?? '?'} (try /metrics, /api/v1/status, /api/v1/alerts, /api/v1/drills)`);

@@ -32,6 +32,8 @@ export interface DrillRuntimeDeps {
   readonly onDrillLabels?: (labels: DrillLabels | undefined) => void;
   /** alerts says where the preflight reads firing critical alerts (default: the ALERTS series in `store`). */
   readonly alerts?: AlertCheck;
+  /** drills are the drill files already loaded and checked (default: load `config.drills.files` now). */
+  readonly drills?: readonly DrillSpec[];
 }
 
 /** DrillRuntime is the composed drills part. */
@@ -82,16 +84,17 @@ export function runningDaemonAlerts(config: Config): FiringAlertsSource {
 
 /** buildDrillRuntime loads the drill files (every error at once) and wires the runner. */
 export function buildDrillRuntime(config: Config, deps: DrillRuntimeDeps): DrillRuntime {
-  const drills = loadDrillFiles(resolveFileGlobs(config.drills.files), { knownProbes: deps.scheduler.probeNames() });
+  const drills = deps.drills ?? loadDrillFiles(resolveFileGlobs(config.drills.files), { knownProbes: deps.scheduler.probeNames() });
   const driver = new ToxiproxyFaultDriver({ url: config.drills.toxiproxyUrl });
   const engine = deps.engine ?? createConfiguredEngine(config);
   const query: QueryFn = (expr, tMs) => engine.instantQuery(deps.store, expr, tMs);
   const storeAlerts = queryAlertsSource(query);
   const t = config.target;
   const sources = new TargetEvidenceSources({
-    spacetime: new SpacetimeHttpClient({ baseUrl: t.spacetimedb.baseUrl, database: t.spacetimedb.database, ...(t.spacetimedb.token ? { token: t.spacetimedb.token.reveal() } : {}), timeoutMs: t.spacetimedb.requestTimeoutMs }),
-    runtime: new RuntimeMetricsClient({ baseUrl: t.runtime.baseUrl, token: t.runtime.token?.reveal(), metricsPath: t.runtime.metricsPath, timeoutMs: t.runtime.requestTimeoutMs }),
-    control: new ControlClient({ baseUrl: t.control.baseUrl, sessionToken: t.control.sessionToken.reveal(), timeoutMs: t.control.requestTimeoutMs }),
+    // Secrets go in as they are: the clients read them at every request.
+    spacetime: new SpacetimeHttpClient({ baseUrl: t.spacetimedb.baseUrl, database: t.spacetimedb.database, ...(t.spacetimedb.token ? { token: t.spacetimedb.token } : {}), timeoutMs: t.spacetimedb.requestTimeoutMs }),
+    runtime: new RuntimeMetricsClient({ baseUrl: t.runtime.baseUrl, token: t.runtime.token, metricsPath: t.runtime.metricsPath, timeoutMs: t.runtime.requestTimeoutMs }),
+    control: new ControlClient({ baseUrl: t.control.baseUrl, sessionToken: t.control.sessionToken, timeoutMs: t.control.requestTimeoutMs }),
   });
   const runner = new DrillRunner({
     driver,
@@ -104,7 +107,7 @@ export function buildDrillRuntime(config: Config, deps: DrillRuntimeDeps): Drill
     allowProd: config.drills.allowProd,
     evidenceRoot: config.drills.evidenceDir,
     version: deps.version,
-    ...(config.drills.manifestHmacKey ? { hmacKey: config.drills.manifestHmacKey.reveal() } : {}),
+    ...(config.drills.manifestHmacKey ? { hmacKey: config.drills.manifestHmacKey } : {}),
     logger: deps.logger.child({ component: 'drills' }),
     ...(deps.tracer ? { tracer: deps.tracer } : {}),
     sources,

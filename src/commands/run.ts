@@ -1,37 +1,51 @@
 /**
- * `sentinel run [--config FILE]`: the daemon. Loads and validates the config, builds the
- * logger, metrics registry, tracing and HTTP server, composes the daemon's components with
- * `buildDaemon`, starts them in order and, on SIGINT/SIGTERM, stops them in reverse within
- * `server.shutdown_timeout`.
+ * `sentinel run [--config FILE]`: the daemon. `buildDaemon` composes it from a validated Config:
+ * the parts that live as long as the process (sample store, HTTP server, rule manager, rollout
+ * service) and a generation of the parts one configuration decides (probes, drills, engine,
+ * exposition; see daemon-generation.ts). `runDaemon` starts the components in order and, on
+ * SIGINT/SIGTERM, stops them in reverse within `server.shutdown_timeout`; SIGHUP and
+ * `POST /-/reload` reload the whole configuration.
+ *
+ * Start-up order: everything that can refuse the configuration (probes, drill files and
+ * schedules, rule files) is checked before anything is opened (store, notification queues, the
+ * listening socket), so a refused configuration leaves no file or socket behind.
+ *
+ * A reload builds and checks the new generation first and refuses it (with every `FILE:LINE:COL`
+ * problem) without touching what runs. A good one takes effect in two hand-overs: the rules,
+ * notifiers, exposition, admin token and API settings at once; the probes, targets and drills
+ * as soon as no drill or rollout is in progress, so one that is keeps the configuration it
+ * started with (its probes and faults are not torn down). Settings only a restart can change
+ * are kept at their running values and named (daemon/restart-only.ts).
  */
-import { join } from 'node:path';
 import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import type { Gauge, Registry } from 'prom-client';
 import { checkPromqlExpr, createNotifiers, RuleManager } from '../alerts/index.js';
-import { checkConfig, resolveFileGlobs } from '../config/index.js';
-import type { Config } from '../config/index.js';
+import { checkConfig } from '../config/index.js';
+import type { Config, ConfigCheck, ConfigOverrides } from '../config/index.js';
 import { isSentinelError } from '../errors.js';
-import { DrillScheduler, drillMetrics, EvidenceIndex } from '../drills/index.js';
-import type { DrillEventHandler } from '../drills/index.js';
-import { createMetricsExposition, RecordedNames, tapAppends } from '../export/index.js';
-import { buildProbes, ProbeScheduler } from '../probes/index.js';
-import { buildStatusInfo, createHttpServer, nextCronRunMs, readinessOf, registerDrillsApi, registerPrometheusApi, registerReloadRoute, registerRolloutsApi, registerSloSnapshotRoute, startComponents, stopComponents } from '../server/index.js';
-import type { Component, HttpServer, MetricsBody, ScheduleStatus } from '../server/index.js';
+import { logSecretFileChanges, nextCronRunMs, pinRestartOnly, readinessOf, ReloadStatus, restartOnlyChanges, startComponents, stopComponents, WriteCheck } from '../daemon/index.js';
+import type { Component } from '../daemon/index.js';
+import { drillMetrics, EvidenceIndex } from '../drills/index.js';
+import type { DrillEventHandler, DrillScheduler } from '../drills/index.js';
+import { RecordedNames, tapAppends } from '../export/index.js';
+import { buildStatusInfo, createHttpServer, registerDrillsApi, registerPrometheusApi, registerReloadRoute, registerRolloutsApi, registerSloSnapshotRoute } from '../server/index.js';
+import type { HttpServer, ReloadAnswer, ScheduleStatus } from '../server/index.js';
 import { MetricMetadataRegistry, openSampleStore, StoreComponent } from '../store/index.js';
-import { exprToString, parseExpr } from '../promql/index.js';
 import { createLogger, createMetricsRegistry, startTracing } from '../telemetry/index.js';
 import { SystemClock } from '../time/index.js';
 import { sentinelVersion } from '../version.js';
 import type { Clock } from '../time/index.js';
 import { configFileOf } from './config-file.js';
 import { effectiveConfig } from './effective-config.js';
-import { buildDrillRuntime } from './drill-runtime.js';
+import { assembleGeneration, checkRuleFiles, planGeneration, ruleSettingsOf } from './daemon-generation.js';
+import type { DaemonGeneration, GenerationShared, GenerationWiring } from './daemon-generation.js';
 import { buildRolloutRunner, criticalAlertsOf, defaultOutputDir } from './rollout-runtime.js';
 import { RolloutService } from '../rollout/index.js';
-import { createConfiguredEngine } from './query-engine.js';
 import type { Command, CommandIO } from './types.js';
 import { ExitCodes } from './types.js';
+
+export type { DaemonGeneration } from './daemon-generation.js';
 
 /** DaemonDeps are the collaborators every component shares, built once by the run command. */
 export interface DaemonDeps {
@@ -43,52 +57,69 @@ export interface DaemonDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** drillEvents observe drill runs (the demo's progress view). */
   readonly drillEvents?: readonly DrillEventHandler[];
+  /**
+   * loadConfig reads the configuration again for a reload, as the command line first read it
+   * (same file, working directory, flags and environment); default: `config.file` with `env`.
+   */
+  readonly loadConfig?: () => ConfigCheck;
 }
 
-/** Daemon is the composed daemon: its components in start order and its SIGHUP hooks. */
+/** ReloadOutcome is what a reload did: the new generation in effect, or the problems that refused it. */
+export type ReloadOutcome =
+  | {
+      readonly ok: true;
+      readonly generation: number;
+      readonly groups: number;
+      readonly rules: number;
+      /** restartRequired names the changed settings only a restart applies (their running values stay). */
+      readonly restartRequired: readonly string[];
+      /** deferred says what waits for a drill or rollout in progress, when something does. */
+      readonly deferred?: string;
+    }
+  | { readonly ok: false; readonly issues: readonly string[] };
+
+/** Daemon is the composed daemon: its components in start order and its reload. */
 export interface Daemon {
   readonly server: HttpServer;
   /** components start in this order and stop in reverse. */
   readonly components: readonly Component[];
-  /** reloaders run on SIGHUP (the rule manager registers its reload here). */
-  readonly reloaders: ReadonlyArray<() => Promise<void>>;
-  /** drillScheduler runs drills on schedule and on request. */
-  readonly drillScheduler: DrillScheduler;
+  readonly rules: RuleManager;
   /** rollouts runs the rollouts started through the admin API. */
   readonly rollouts: RolloutService;
+  /** generation is what the probes and drills run under now. */
+  generation(): DaemonGeneration;
+  /** drillScheduler runs drills on schedule and on request (the current generation's). */
+  readonly drillScheduler: DrillScheduler;
+  /** reload reads the configuration again and swaps it in, or refuses it and keeps the running one. */
+  reload(): Promise<ReloadOutcome>;
+  /** idle resolves once a reload and the hand-over it waits for are done (tests). */
+  idle(): Promise<void>;
+}
+
+/** issuesOf turns whatever refused a configuration into its `FILE:LINE:COL` lines. */
+function issuesOf(err: unknown): string[] {
+  if (isSentinelError(err) && 'issues' in err && Array.isArray(err.issues)) return err.issues as string[];
+  return [err instanceof Error ? err.message : String(err)];
 }
 
 /**
- * buildDaemon composes the daemon from a validated Config. It constructs everything and starts
- * nothing. To add a part: construct it here, push it on `components` at its place in the start
- * order, register its routes on `server`, and its schedules on `schedules`.
+ * buildDaemon composes the daemon from a validated Config. It checks everything the
+ * configuration asks for before it opens anything, and starts nothing. To add a part: construct
+ * it below at its place (process-long parts here, configuration-bound ones in
+ * daemon-generation.ts), push it on `components` at its place in the start order, and register
+ * its routes on `server`.
  */
-export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
+export async function buildDaemon(config: Config, deps: DaemonDeps): Promise<Daemon> {
   const { clock, logger, registry, tracer } = deps;
-  const components: Component[] = [];
-  const reloaders: Array<() => Promise<void>> = [];
-  const schedules: Array<() => ScheduleStatus[]> = [];
+  const shared: GenerationShared = { clock, logger, registry, tracer, version: deps.version, env: deps.env, metadata: new MetricMetadataRegistry() };
   const startTimeMs = clock.nowMs();
-  // /metrics serves the exposition composed below, once the store it reads is open.
-  let exposition: MetricsBody = registry;
+  const loadConfig = deps.loadConfig ?? (() => checkConfig(config.file, { env: deps.env }));
 
-  const server = createHttpServer({
-    listen: config.server.listen,
-    logger: logger.child({ component: 'http' }),
-    registry,
-    metrics: { contentType: registry.contentType, metrics: () => exposition.metrics() },
-    clock,
-    ...(config.server.adminToken ? { adminToken: config.server.adminToken } : {}),
-    status: () => buildStatusInfo({ version: deps.version, startTimeMs, nowMs: clock.nowMs(), config, schedules: schedules.flatMap((s) => s()) }),
-    // The server itself is not listed: /readyz is only reachable while it serves.
-    readiness: () => readinessOf(components.filter((c) => c !== server)),
-  });
+  // 1. Everything that can refuse the configuration; nothing is opened yet.
+  const plan = planGeneration(config, shared);
+  await checkRuleFiles(config);
 
-  // Everything that can still reject the configuration comes before anything opens a file.
-  const metadata = new MetricMetadataRegistry();
-  const probes = buildProbes(config, { registry, clock, logger, env: deps.env, metadata });
-
-  // 1. The sample store first: everything else reads or writes it. Stopped last, it closes the store.
+  // 2. The sample store: everything else reads or writes it. Stopped last, it closes the store.
   const store = openSampleStore({
     dataDir: config.storage.dataDir,
     retentionMs: config.storage.retentionMs,
@@ -96,149 +127,329 @@ export function buildDaemon(config: Config, deps: DaemonDeps): Daemon {
     logger: logger.child({ component: 'store' }),
     registry,
   });
-  components.push(new StoreComponent({ store, clock, logger: logger.child({ component: 'store' }) }));
-  // Every series the probes record is on /metrics, read from the store at scrape time.
+  const storeComponent = new StoreComponent({ store, clock, logger: logger.child({ component: 'store' }) });
+  const writeCheck = new WriteCheck({ dir: config.storage.dataDir, clock, logger: logger.child({ component: 'store' }) });
+  // Every series the probes record is on /metrics: the tap names them for the exposition.
   const recorded = new RecordedNames();
   const probeSink = tapAppends(store, [recorded]);
-  exposition = createMetricsExposition({
-    registry,
-    store,
-    names: recorded,
-    metadata,
-    lookbackDeltaMs: config.rules.lookbackDeltaMs,
-    clock,
-    ...(config.export.compatMetrics ? { compat: { appVersion: deps.version } } : {}),
-  });
 
-  // 2. The HTTP server: up before the schedulers so /healthz and /readyz answer during startup.
-  components.push(server);
+  try {
+    // 3. Rule evaluation and notification: the rule manager over `store` (it starts and stops the
+    //    notifiers, whose queues open here).
+    const notifierDeps = { clock, registry, logger: logger.child({ component: 'notify' }) };
+    const rules = new RuleManager({
+      ...ruleSettingsOf(config, plan.engine, store),
+      store,
+      checkExpr: checkPromqlExpr,
+      clock,
+      notifiers: createNotifiers(config.alerting, notifierDeps),
+      stateFile: `${config.storage.dataDir}/alerts/state.json`,
+      registry,
+      logger: logger.child({ component: 'rules' }),
+    });
+    const wiring: GenerationWiring = {
+      store,
+      probeSink,
+      recorded,
+      evidence: new EvidenceIndex(config.drills.evidenceDir),
+      drillEvents: [drillMetrics(registry, () => clock.nowMs()), ...(deps.drillEvents ?? [])],
+      onDrillLabels: (labels) => (labels ? rules.setDrillLabels(labels) : rules.clearDrillLabels()),
+    };
 
-  // 3. Probes on their cron schedules, writing to the store.
-  const probeScheduler = new ProbeScheduler({ probes, store: probeSink, registry, clock, logger: logger.child({ component: 'probes' }), tracer });
-  components.push(probeScheduler);
-  schedules.push(() =>
-    probes.map((p) => ({ kind: 'probe' as const, name: p.probe.name, schedule: p.schedule, nextRunMs: nextCronRunMs(p.schedule, clock.nowMs()) })),
-  );
+    // The generations: `newest` is the last accepted configuration (rules, notifiers, export, API);
+    // `running` is what the probes and drills run under, which waits for a drill or rollout in progress.
+    let newest = assembleGeneration(plan, shared, wiring);
+    let running = newest;
+    let pending: DaemonGeneration | undefined;
+    const reloadStatus = new ReloadStatus(registry, startTimeMs);
+    const secretLogger = logger.child({ component: 'secrets' });
+    const secretLogs = new Map<DaemonGeneration, () => void>([[newest, logSecretFileChanges(config, secretLogger)]]);
+    const forget = (g: DaemonGeneration): void => {
+      if (g === newest || g === running || g === pending) return;
+      secretLogs.get(g)?.();
+      secretLogs.delete(g);
+    };
 
-  // 4. Rule evaluation and notification: the rule manager over `store` (it starts
-  //    and stops the notifiers), the Prometheus API routes, POST /-/reload and SIGHUP.
-  const engine = createConfiguredEngine(config);
-  const rulesLogger = logger.child({ component: 'rules' });
-  const manager = new RuleManager({
-    resolveFiles: () => resolveFileGlobs(config.rules.files),
-    store,
-    query: (expr, tMs, signal) => engine.instantQuery(store, expr, tMs, signal),
-    checkExpr: checkPromqlExpr,
-    formatExpr: (expr) => exprToString(parseExpr(expr)),
-    clock,
-    defaultIntervalMs: config.rules.evaluationIntervalMs,
-    resendDelayMs: config.alerting.resendDelayMs,
-    externalLabels: config.alerting.externalLabels,
-    externalUrl: config.alerting.externalUrl,
-    notifiers: createNotifiers(config.alerting, { clock, registry, logger: logger.child({ component: 'notify' }) }),
-    stateFile: join(config.storage.dataDir, 'alerts', 'state.json'),
-    registry,
-    logger: rulesLogger,
-  });
-  components.push(manager);
-  registerPrometheusApi(server, {
-    store,
-    instantQuery: (expr, tMs, signal) => engine.instantQuery(store, expr, tMs, signal),
-    rangeQuery: (expr, startMs, endMs, stepMs, signal) => engine.rangeQuery(store, expr, startMs, endMs, stepMs, signal),
-    rules: manager,
-    clock,
-  });
-  registerReloadRoute(server, manager);
-  registerSloSnapshotRoute(server, { query: (expr, tMs) => engine.instantQuery(store, expr, tMs), clock, windowMs: config.rollout.sloWindowMs });
-  reloaders.push(async () => {
-    const result = await manager.reload();
-    if (!result.ok) throw result.error;
-  });
-  schedules.push(() => manager.ruleGroups().map((g) => ({ kind: 'rules' as const, name: g.name, schedule: `every ${g.intervalMs / 1000}s`, nextRunMs: null })));
-  // 5. Drills: on their cron schedules and on request, one at a time; faults left by a crashed run
-  //    are removed at start and expired owned toxics swept while running.
-  const drills = buildDrillRuntime(config, {
-    clock,
-    logger,
-    store,
-    scheduler: probeScheduler,
-    engine,
-    tracer,
-    version: deps.version,
-    events: [drillMetrics(registry, () => clock.nowMs()), ...(deps.drillEvents ?? [])],
-    onDrillLabels: (labels) => (labels ? manager.setDrillLabels(labels) : manager.clearDrillLabels()),
-  });
-  const evidence = new EvidenceIndex(config.drills.evidenceDir);
-  const drillScheduler = new DrillScheduler({
-    runner: drills.runner,
-    drills: drills.drills,
-    schedules: config.drills.schedules,
-    driver: drills.driver,
-    evidenceRoot: config.drills.evidenceDir,
-    environment: config.environment,
-    allowProd: config.drills.allowProd,
-    alerts: drills.alerts,
-    clock,
-    logger: logger.child({ component: 'drills' }),
-    evidence,
-    retention: config.drills.evidenceRetention,
-  });
-  components.push(drillScheduler);
-  registerDrillsApi(server, {
-    scheduler: drillScheduler,
-    drills: drills.drills,
-    evidenceRoot: config.drills.evidenceDir,
-    evidence,
-    ...(config.drills.manifestHmacKey ? { hmacKey: config.drills.manifestHmacKey.reveal() } : {}),
-  });
-  schedules.push(() => config.drills.schedules.map((s) => ({ kind: 'drill' as const, name: s.drill, schedule: s.cron, nextRunMs: nextCronRunMs(s.cron, clock.nowMs()) })));
+    // 4. The HTTP server: up before the schedulers so /healthz and /readyz answer during startup.
+    const schedules = (): ScheduleStatus[] => [
+      ...running.probes.map((p) => ({ kind: 'probe' as const, name: p.probe.name, schedule: p.schedule, nextRunMs: nextCronRunMs(p.schedule, clock.nowMs()) })),
+      ...rules.ruleGroups().map((g) => ({ kind: 'rules' as const, name: g.name, schedule: `every ${g.intervalMs / 1000}s`, nextRunMs: null })),
+      ...running.config.drills.schedules.map((s) => ({ kind: 'drill' as const, name: s.drill, schedule: s.cron, nextRunMs: nextCronRunMs(s.cron, clock.nowMs()) })),
+    ];
+    const server = createHttpServer({
+      listen: config.server.listen,
+      logger: logger.child({ component: 'http' }),
+      registry,
+      metrics: { contentType: registry.contentType, metrics: () => newest.exposition.metrics() },
+      clock,
+      adminToken: () => newest.config.server.adminToken,
+      status: () =>
+        buildStatusInfo({
+          version: deps.version,
+          startTimeMs,
+          nowMs: clock.nowMs(),
+          config: running.config,
+          schedules: schedules(),
+          configStatus: { generation: reloadStatus.generation, lastReload: reloadStatus.lastAttempt, ...(pending ? { pending: waitingFor() ?? 'starting' } : {}) },
+        }),
+      readiness: () => readiness(),
+    });
 
-  // 6. Rollouts on request (admin API), supervised with the daemon's own probes, samples and alerts.
-  const rolloutQuery = (expr: string, tMs: number) => engine.instantQuery(store, expr, tMs);
-  const rollouts = new RolloutService({
-    create: (options, outputDir, events) =>
-      buildRolloutRunner(config, options, outputDir, {
-        clock,
-        logger: logger.child({ component: 'rollout' }),
-        registry,
-        env: deps.env,
-        cwd: config.baseDir,
-        store,
-        query: rolloutQuery,
-        scheduler: probeScheduler,
-        criticalAlerts: criticalAlertsOf(drills.alerts),
-        drills: drills.drills,
-        runDrill: (drill, signal) => drills.runner.run(drill, signal),
-        version: deps.version,
-        events: [events],
-      }),
-    defaultOutputDir: (kind) => defaultOutputDir(config, kind, clock.nowMs()),
-    baseDir: config.baseDir,
-    env: deps.env,
-    clock,
-    logger: logger.child({ component: 'rollout' }),
-  });
-  components.push(rollouts);
-  registerRolloutsApi(server, { service: rollouts });
+    // 5. Probes on their cron schedules and 6. drills on theirs and on request: the running
+    //    generation's, handed over on reload.
+    let isStarted = false;
+    let isStopping = false;
+    let handOver: Promise<void> | undefined;
+    const probes: Component = {
+      name: 'probes',
+      start: async () => {
+        isStarted = true;
+        await running.probeScheduler.start();
+      },
+      stop: async (deadlineMs) => {
+        isStopping = true;
+        await handOver;
+        await running.probeScheduler.stop(deadlineMs);
+        if (pending) await pending.probeScheduler.closeProbes();
+      },
+      isReady: () => running.probeScheduler.isReady(),
+    };
+    const drills: Component = {
+      name: 'drills',
+      start: () => running.drillScheduler.start(),
+      stop: async (deadlineMs) => {
+        isStopping = true;
+        await handOver;
+        await running.drillScheduler.stop(deadlineMs);
+      },
+      isReady: () => running.drillScheduler.isReady(),
+    };
 
-  return { server, components, reloaders, drillScheduler, rollouts };
-}
+    // 7. Rollouts on request (admin API), supervised with the running generation's probes, samples and alerts.
+    const rollouts = new RolloutService({
+      create: (options, outputDir, events) => {
+        const g = running;
+        const query = (expr: string, tMs: number) => g.engine.instantQuery(store, expr, tMs);
+        return buildRolloutRunner(g.config, options, outputDir, {
+          clock,
+          logger: logger.child({ component: 'rollout' }),
+          registry,
+          env: deps.env,
+          cwd: g.config.baseDir,
+          store,
+          query,
+          scheduler: g.probeScheduler,
+          criticalAlerts: criticalAlertsOf(g.drills.alerts),
+          drills: g.drills.drills,
+          runDrill: (drill, signal) => g.drills.runner.run(drill, signal),
+          version: deps.version,
+          events: [events],
+        });
+      },
+      defaultOutputDir: (kind) => defaultOutputDir(running.config, kind, clock.nowMs()),
+      baseDir: config.baseDir,
+      env: deps.env,
+      clock,
+      logger: logger.child({ component: 'rollout' }),
+    });
 
-/**
- * reloadAll runs every reloader in order and returns how many ran; the first failure is thrown
- * after the others have run, so one bad rule file does not block another part's reload.
- */
-export async function reloadAll(reloaders: ReadonlyArray<() => Promise<void>>): Promise<number> {
-  let firstError: unknown;
-  for (const reload of reloaders) {
-    try {
-      await reload();
-    } catch (err) {
-      firstError ??= err;
-    }
+    // /readyz: whether the sentinel can do its job. The watched system's health is the probes' and alerts' business.
+    const readiness = () =>
+      readinessOf([
+        { name: 'config', isReady: () => true, detail: () => `generation ${reloadStatus.generation}${reloadStatus.lastAttempt.ok ? '' : '; the last reload was refused, the previous configuration runs'}` },
+        { name: 'store', isReady: () => storeComponent.isReady() && writeCheck.isReady(), detail: () => writeCheck.lastProblem() },
+        probes,
+        rules,
+        drills,
+        rollouts,
+      ]);
+
+    /** waitingFor names the drill or rollout the running generation is held for, if any. */
+    const waitingFor = (): string | undefined => {
+      const drill = running.drillScheduler.activeDrill();
+      if (drill !== undefined) return `drill '${drill}'`;
+      if (rollouts.status().state === 'running') return `the ${rollouts.status().kind ?? ''} rollout in ${rollouts.status().outputDir ?? '?'}`;
+      return undefined;
+    };
+
+    /** retireProbeSeries ends the series of probes the next generation no longer runs, so their alerts resolve. */
+    const retireProbeSeries = (names: readonly string[]): void => {
+      if (names.length === 0) return;
+      const t = clock.nowMs();
+      const app = store.appender();
+      for (const metric of ['sentinel_probe_success', 'sentinel_probe_duration_seconds']) {
+        const gauge = registry.getSingleMetric(metric) as Gauge<'probe'> | undefined;
+        for (const probe of names) {
+          app.appendStale({ __name__: metric, probe }, t);
+          gauge?.remove({ probe });
+        }
+      }
+      app.commit();
+    };
+
+    /** swapRunning hands the probes and drills over from `running` to `next`. */
+    const swapRunning = async (next: DaemonGeneration): Promise<void> => {
+      const old = running;
+      if (old === next) return;
+      if (isStarted && !isStopping) {
+        const deadlineMs = clock.nowMs() + next.config.server.shutdownTimeoutMs;
+        // In-flight runs finish first: an aborted run would be recorded as a failure nobody had.
+        await old.probeScheduler.retire(deadlineMs);
+        await old.drillScheduler.stop(deadlineMs);
+        const kept = new Set(next.probes.map((p) => p.probe.name));
+        retireProbeSeries(old.probes.map((p) => p.probe.name).filter((n) => !kept.has(n)));
+        await next.drillScheduler.start();
+        await next.probeScheduler.start();
+      } else {
+        await old.probeScheduler.closeProbes();
+      }
+      running = next;
+      forget(old);
+      logger.info({ generation: reloadStatus.generation, probes: next.probes.map((p) => p.probe.name) }, 'probes and drills now run the reloaded configuration');
+    };
+
+    /** handOverWhenIdle swaps `pending` in once no drill or rollout holds the running generation. */
+    const handOverWhenIdle = async (): Promise<void> => {
+      while (!isStopping && waitingFor() !== undefined) {
+        await Promise.all([running.drillScheduler.whenIdle(), rollouts.whenIdle().catch(() => undefined)]);
+      }
+      const next = pending;
+      pending = undefined;
+      if (next && !isStopping) await serial(() => swapRunning(next));
+      else if (next) await next.probeScheduler.closeProbes();
+    };
+
+    let chain: Promise<unknown> = Promise.resolve();
+    const serial = <T>(task: () => Promise<T>): Promise<T> => {
+      const run = chain.then(task, task);
+      chain = run.catch(() => undefined);
+      return run;
+    };
+
+    const refuse = (atMs: number, issues: readonly string[]): ReloadOutcome => {
+      reloadStatus.failed({ atMs, issues });
+      logger.error({ issues }, 'configuration reload refused; the running configuration stays');
+      return { ok: false, issues };
+    };
+
+    const doReload = async (): Promise<ReloadOutcome> => {
+      const atMs = clock.nowMs();
+      let checked: ConfigCheck;
+      try {
+        checked = loadConfig();
+      } catch (err) {
+        return refuse(atMs, issuesOf(err));
+      }
+      if (!checked.ok) return refuse(atMs, checked.issues);
+      const restartRequired = restartOnlyChanges(newest.config, checked.config);
+      const next = pinRestartOnly(checked.config, newest.config);
+      let candidate: DaemonGeneration;
+      let prepared;
+      try {
+        const nextPlan = planGeneration(next, shared);
+        prepared = await rules.prepare(ruleSettingsOf(next, nextPlan.engine, store));
+        candidate = assembleGeneration(nextPlan, shared, wiring);
+      } catch (err) {
+        return refuse(atMs, issuesOf(err));
+      }
+      // Accepted: the supervising parts change now.
+      const result = await rules.update(prepared, { createNotifiers: () => createNotifiers(next.alerting, notifierDeps) });
+      const previous = newest;
+      newest = candidate;
+      secretLogs.set(candidate, logSecretFileChanges(next, secretLogger));
+      forget(previous);
+      // The probes and drills change now, or when the drill or rollout in progress is done.
+      const holder = isStarted && !isStopping ? waitingFor() : undefined;
+      let deferred: string | undefined;
+      if (holder === undefined) {
+        if (pending) await pending.probeScheduler.closeProbes();
+        pending = undefined;
+        await swapRunning(candidate);
+      } else {
+        if (pending) {
+          await pending.probeScheduler.closeProbes();
+          forget(pending);
+        }
+        pending = candidate;
+        deferred = `probes, targets and drills keep the previous configuration until ${holder} finishes`;
+        handOver ??= handOverWhenIdle().finally(() => {
+          handOver = undefined;
+        });
+      }
+      reloadStatus.succeeded({ atMs, ...(restartRequired.length > 0 ? { restartRequired } : {}), ...(deferred ? { deferred } : {}) });
+      if (restartRequired.length > 0) logger.warn({ settings: restartRequired }, 'the configuration file changes settings only a restart applies; they keep their running values');
+      const groups = result.ok ? result.groups : 0;
+      const ruleCount = result.ok ? result.rules : 0;
+      logger.info({ generation: reloadStatus.generation, groups, rules: ruleCount, restartRequired, ...(deferred ? { deferred } : {}) }, 'configuration reloaded');
+      return { ok: true, generation: reloadStatus.generation, groups, rules: ruleCount, restartRequired, ...(deferred ? { deferred } : {}) };
+    };
+    const reload = (): Promise<ReloadOutcome> => serial(doReload);
+
+    // Routes. The handlers read the generation at each request.
+    registerPrometheusApi(server, {
+      store,
+      instantQuery: (expr, tMs, signal) => newest.engine.instantQuery(store, expr, tMs, signal),
+      rangeQuery: (expr, startMs, endMs, stepMs, signal) => newest.engine.rangeQuery(store, expr, startMs, endMs, stepMs, signal),
+      rules,
+      clock,
+    });
+    registerReloadRoute(server, {
+      reload: async (): Promise<ReloadAnswer> => {
+        const outcome = await reload();
+        if (!outcome.ok) return outcome;
+        const { ok: _ok, restartRequired, ...data } = outcome;
+        return { ok: true, data: { ...data, restart_required: restartRequired } };
+      },
+    });
+    registerSloSnapshotRoute(server, {
+      query: (expr, tMs) => newest.engine.instantQuery(store, expr, tMs),
+      clock,
+      get windowMs() {
+        return newest.config.rollout.sloWindowMs;
+      },
+    });
+    registerDrillsApi(server, {
+      get scheduler() {
+        return running.drillScheduler;
+      },
+      get drills() {
+        return running.drills.drills;
+      },
+      get evidenceRoot() {
+        return running.config.drills.evidenceDir;
+      },
+      evidence: wiring.evidence,
+      get hmacKey() {
+        try {
+          return running.config.drills.manifestHmacKey?.reveal();
+        } catch {
+          // An unreadable key verifies nothing: manifests show as unverifiable rather than failing the listing.
+          return undefined;
+        }
+      },
+    });
+    registerRolloutsApi(server, { service: rollouts });
+
+    return {
+      server,
+      // Start order: store, its write check, HTTP, probes, rules, drills, rollouts; stopped in reverse.
+      components: [storeComponent, writeCheck, server, probes, rules, drills, rollouts],
+      rules,
+      rollouts,
+      generation: () => running,
+      get drillScheduler() {
+        return running.drillScheduler;
+      },
+      reload,
+      idle: async () => {
+        await chain;
+        await handOver;
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
   }
-  if (firstError !== undefined) throw firstError;
-  return reloaders.length;
 }
 
 function waitForAbort(signal: AbortSignal): Promise<void> {
@@ -251,9 +462,14 @@ function waitForAbort(signal: AbortSignal): Promise<void> {
 /**
  * runDaemon runs until `io.signal` aborts; exported for tests that run it in-process. It logs the
  * effective configuration first (secrets redacted; `overridden` says which settings came from
- * flags or the environment).
+ * flags or the environment). SIGHUP reloads the configuration through `loadConfig` (default: the
+ * same file with `io`'s environment and working directory).
  */
-export async function runDaemon(config: Config, io: CommandIO, deps: { clock?: Clock; overridden?: Readonly<Record<string, string>> } = {}): Promise<number> {
+export async function runDaemon(
+  config: Config,
+  io: CommandIO,
+  deps: { clock?: Clock; overridden?: Readonly<Record<string, string>>; loadConfig?: () => ConfigCheck } = {},
+): Promise<number> {
   const clock = deps.clock ?? new SystemClock();
   const version = sentinelVersion();
   const logger = createLogger({ level: config.log.level, destination: io.stdout, base: { service: 'spacetime-sentinel' } });
@@ -262,23 +478,27 @@ export async function runDaemon(config: Config, io: CommandIO, deps: { clock?: C
   const tracing = await startTracing({ serviceName: 'spacetime-sentinel', env: io.env });
   let daemon: Daemon;
   try {
-    daemon = buildDaemon(config, { clock, logger, registry, tracer: tracing.tracer, version, env: io.env });
+    daemon = await buildDaemon(config, {
+      clock,
+      logger,
+      registry,
+      tracer: tracing.tracer,
+      version,
+      env: io.env,
+      loadConfig: deps.loadConfig ?? (() => checkConfig(config.file, { env: io.env, cwd: io.cwd })),
+    });
   } catch (err) {
     await tracing.shutdown();
     throw err;
   }
   const onHangup = (): void => {
-    logger.info('SIGHUP: reloading');
-    // The daemon's own settings need a restart; say so if the file on disk no longer validates.
-    const recheck = checkConfig(config.file, { env: io.env });
-    if (!recheck.ok) logger.error({ issues: recheck.issues }, 'the config file on disk is invalid; the running configuration stays; fix it before the next restart');
-    reloadAll(daemon.reloaders).then(
-      (count) => logger.info({ reloaded: count }, 'reload done'),
-      (err: unknown) => logger.error({ err }, 'reload failed; keeping the previous configuration'),
-    );
+    logger.info('SIGHUP: reloading the configuration');
+    // reload logs its own outcome; a failure keeps the running configuration.
+    void daemon.reload();
   };
   process.on('SIGHUP', onHangup);
-  const shutdownDeadlineMs = (): number => clock.nowMs() + config.server.shutdownTimeoutMs;
+  const shutdownTimeoutMs = (): number => daemon.generation().config.server.shutdownTimeoutMs;
+  const shutdownDeadlineMs = (): number => clock.nowMs() + shutdownTimeoutMs();
   try {
     const started = await startComponents(daemon.components, { signal: io.signal, logger, clock, deadlineMs: shutdownDeadlineMs });
     if (!io.signal.aborted) {
@@ -286,7 +506,7 @@ export async function runDaemon(config: Config, io: CommandIO, deps: { clock?: C
       await waitForAbort(io.signal);
     }
     const reason: unknown = io.signal.reason;
-    logger.info({ reason: reason instanceof Error ? reason.message : String(reason), shutdownTimeoutMs: config.server.shutdownTimeoutMs }, 'shutting down');
+    logger.info({ reason: reason instanceof Error ? reason.message : String(reason), shutdownTimeoutMs: shutdownTimeoutMs() }, 'shutting down');
     const report = await stopComponents(started, { deadlineMs: shutdownDeadlineMs(), clock, logger });
     logger.info({ isClean: report.isClean, overrun: report.overrun, failed: report.failed }, 'sentinel stopped');
     return ExitCodes.ok;
@@ -309,18 +529,19 @@ export const runCommand: Command = {
       io.stderr.write(`sentinel run: unexpected argument '${args.positionals[0]}'; pass the file with --config FILE\n`);
       return ExitCodes.usage;
     }
-    const overrides = { listen: stringOption(args.options.listen), logLevel: stringOption(args.options['log-level']) };
-    const checked = checkConfig(file, { env: io.env, cwd: io.cwd, overrides });
+    const overrides: ConfigOverrides = { listen: stringOption(args.options.listen), logLevel: stringOption(args.options['log-level']) };
+    // A reload reads the file exactly as this first load did: same working directory, flags and environment.
+    const load = (): ConfigCheck => checkConfig(file, { env: io.env, cwd: io.cwd, overrides });
+    const checked = load();
     if (!checked.ok) {
       for (const line of checked.issues) io.stderr.write(`${line}\n`);
       return ExitCodes.usage;
     }
     try {
-      return await runDaemon(checked.config, io, { overridden: checked.overridden });
+      return await runDaemon(checked.config, io, { overridden: checked.overridden, loadConfig: load });
     } catch (err) {
       if (isSentinelError(err)) {
-        const lines = 'issues' in err && Array.isArray(err.issues) ? (err.issues as string[]) : [err.message];
-        for (const line of lines) io.stderr.write(`sentinel run: ${line}\n`);
+        for (const line of issuesOf(err)) io.stderr.write(`sentinel run: ${line}\n`);
         return ExitCodes.usage;
       }
       throw err;

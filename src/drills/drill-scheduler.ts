@@ -109,6 +109,19 @@ export class DrillScheduler {
     clearTimeout(timer);
   }
 
+  /** activeDrill names the drill running or passing its checks now, if any. */
+  activeDrill(): string | undefined {
+    return this.running?.drill ?? this.starting;
+  }
+
+  /** whenIdle resolves once no drill is running or starting (a configuration reload waits for it). */
+  async whenIdle(): Promise<void> {
+    while (this.activeDrill() !== undefined) {
+      if (this.running) await this.running.done.catch(() => undefined);
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   status(): DrillStatus {
     return {
       ...(this.running ? { running: { drill: this.running.drill, sinceMs: this.running.sinceMs } } : {}),

@@ -185,6 +185,21 @@ export class ProbeScheduler {
     await this.closeProbes();
   }
 
+  /**
+   * retire ends scheduling but lets the runs in flight finish (until `deadlineMs`), then stops:
+   * the hand-over of a configuration reload, where an aborted run would be recorded as a
+   * failure the watched system never had.
+   */
+  async retire(deadlineMs: number): Promise<void> {
+    for (const t of this.triggers) t.stop();
+    this.triggers = [];
+    const wait = new AbortController();
+    const waitMs = Math.min(2 ** 31 - 1, Math.max(0, deadlineMs - this.clock.nowMs()));
+    await Promise.race([this.whenIdle(), this.clock.sleep(waitMs, wait.signal).catch(() => undefined)]);
+    wait.abort();
+    await this.stop(deadlineMs);
+  }
+
   /** closeProbes releases every probe's resources (also for `sentinel probe`, which never starts). */
   async closeProbes(): Promise<void> {
     for (const { entry } of this.states.values()) {

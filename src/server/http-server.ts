@@ -14,7 +14,7 @@ import type { Registry } from 'prom-client';
 import { ApiError, ConfigError } from '../errors.js';
 import { SystemClock } from '../time/index.js';
 import type { Clock } from '../time/index.js';
-import type { ReadinessReport } from './component.js';
+import type { ReadinessReport } from '../daemon/index.js';
 import { requireAdmin } from './require-admin.js';
 import type { AdminToken } from './require-admin.js';
 import { Router } from './router.js';
@@ -77,7 +77,8 @@ export interface HttpServerOptions {
   /** metrics is the /metrics body (the sentinel's exposition: registry plus stored series). */
   readonly metrics?: MetricsBody;
   readonly logger?: Logger;
-  readonly adminToken?: AdminToken;
+  /** adminToken guards admin routes; a function is asked at every request (a reload may change or remove it). */
+  readonly adminToken?: AdminToken | (() => AdminToken | undefined);
   readonly status: () => StatusInfo;
   readonly readiness: () => ReadinessReport;
   /** maxBodyBytes caps request bodies (default 1 MiB); larger requests get 413. */
@@ -230,7 +231,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       try {
         const found = router.match(method, url.pathname);
         routeLabel = found.pattern;
-        if (found.handler.options.admin) requireAdmin(req.headers, options.adminToken);
+        if (found.handler.options.admin) requireAdmin(req.headers, typeof options.adminToken === 'function' ? options.adminToken() : options.adminToken);
         const hasBody = method !== 'GET' && method !== 'HEAD';
         const body = hasBody ? await readBody(req, found.handler.options.maxBodyBytes ?? maxBodyBytes, controller.signal) : Buffer.alloc(0);
         out = await found.handler.handler(makeRequest(req, url, found.params, body, controller.signal));

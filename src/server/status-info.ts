@@ -20,6 +20,20 @@ export interface ScheduleStatus {
   readonly nextRunMs: number | null;
 }
 
+/** ConfigStatus says which configuration runs and how the last reload went. */
+export interface ConfigStatus {
+  /** generation counts the configurations put in effect since start (1 = the one loaded at start). */
+  readonly generation: number;
+  readonly lastReload: {
+    readonly atMs: number;
+    readonly ok: boolean;
+    readonly issues?: readonly string[];
+    readonly restartRequired?: readonly string[];
+  };
+  /** pending says what of a newer configuration waits, and for what (a drill or rollout in progress). */
+  readonly pending?: string;
+}
+
 /** StatusInfo is what the status endpoint reports. */
 export interface StatusInfo {
   readonly version: string;
@@ -29,6 +43,7 @@ export interface StatusInfo {
   readonly configFile: string;
   readonly targets: Readonly<Record<string, TargetStatus>>;
   readonly schedules: readonly ScheduleStatus[];
+  readonly config?: ConfigStatus;
 }
 
 /** StatusSource is what buildStatusInfo reads: the config (secrets are reported only as set or not). */
@@ -38,6 +53,8 @@ export interface StatusSource {
   readonly nowMs: number;
   readonly config: Config;
   readonly schedules: readonly ScheduleStatus[];
+  /** configStatus is the reload bookkeeping (absent outside the daemon). */
+  readonly configStatus?: ConfigStatus;
 }
 
 /** buildStatusInfo describes the daemon without any secret value: only `hasToken` flags. */
@@ -64,5 +81,6 @@ export function buildStatusInfo(source: StatusSource): StatusInfo {
       ...Object.fromEntries(source.config.alerting.webhooks.map((w, i) => [`webhook-${i}`, { baseUrl: w.url, receiver: w.receiver, hasToken: w.bearerToken !== undefined }])),
     },
     schedules: source.schedules,
+    ...(source.configStatus ? { config: source.configStatus } : {}),
   };
 }

@@ -59,13 +59,13 @@ function spawnRun(args: string[], env: Record<string, string> = SECRETS): Runnin
   return { child, output: () => out, stderr: () => err, exited };
 }
 
-async function waitForLine(running: Running, msg: string, timeoutMs: number): Promise<Record<string, unknown>> {
+async function waitForLine(running: Running, msg: string, timeoutMs: number, where: (entry: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     for (const line of running.output().split('\n')) {
       if (!line.startsWith('{')) continue;
       const entry = JSON.parse(line) as Record<string, unknown>;
-      if (entry.msg === msg) return entry;
+      if (entry.msg === msg && where(entry)) return entry;
     }
     if (running.child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 50));
@@ -86,8 +86,8 @@ describe('sentinel run', () => {
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
     const components = ((await ready.json()) as { components: Array<{ name: string; ready: boolean }> }).components;
-    // Other parts join the daemon over time; the store and probes come first, and all are ready.
-    expect(components.slice(0, 2).map((c) => c.name)).toEqual(['store', 'probes']);
+    // The sentinel's own ability to work: configuration, writable store, the schedulers and services.
+    expect(components.map((c) => c.name)).toEqual(['config', 'store', 'probes', 'rules', 'drills', 'rollouts']);
     expect(components.every((c) => c.ready)).toBe(true);
     const status = await (await fetch(`${url}/api/v1/status`)).text();
     expect(JSON.parse(status)).toMatchObject({ status: 'success', data: { environment: 'dev', schedules: [] } });
@@ -95,15 +95,23 @@ describe('sentinel run', () => {
     expect((await fetch(`${url}/-/reload`, { method: 'POST' })).status).toBe(401);
     const reload = await fetch(`${url}/-/reload`, { method: 'POST', headers: { authorization: `Bearer ${SECRETS.ADMIN}` } });
     expect(reload.status).toBe(200);
-    expect(await reload.json()).toEqual({ status: 'success', data: { groups: 0, rules: 0 } });
+    expect(await reload.json()).toEqual({ status: 'success', data: { generation: 2, groups: 0, rules: 0, restart_required: [] } });
 
-    // SIGHUP with a broken file on disk: reported, and the daemon keeps serving.
-    writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('environment: dev', 'environment: qa'));
+    // SIGHUP with a broken file on disk: refused with its position, the daemon keeps serving the old one.
+    const good = readFileSync(configFile, 'utf8');
+    writeFileSync(configFile, good.replace('environment: dev', 'environment: qa'));
     running.child.kill('SIGHUP');
-    const complaint = await waitForLine(running, 'the config file on disk is invalid; the running configuration stays; fix it before the next restart', 5000);
+    const complaint = await waitForLine(running, 'configuration reload refused; the running configuration stays', 5000);
     expect(complaint.issues).toEqual([`${configFile}:1:14: environment: invalid value "qa" (expected one of dev, staging, prod)`]);
-    await waitForLine(running, 'reload done', 5000);
+    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^sentinel_config_last_reload_successful 0$/m);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    // Fixed, and with a setting only a restart applies: reloaded, the setting named.
+    writeFileSync(configFile, good.replace('shutdown_timeout: 5s', 'shutdown_timeout: 6s').replace('listen: 127.0.0.1:0', 'listen: 127.0.0.1:1'));
+    running.child.kill('SIGHUP');
+    const reloaded = await waitForLine(running, 'configuration reloaded', 5000, (e) => e.generation === 3);
+    expect(reloaded).toMatchObject({ generation: 3, restartRequired: ['server.listen'] });
+    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^sentinel_config_last_reload_successful 1$/m);
 
     const started = Date.now();
     running.child.kill('SIGTERM');

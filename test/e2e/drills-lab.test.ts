@@ -23,7 +23,7 @@ import { trace } from '@opentelemetry/api';
 import pino from 'pino';
 import { checkConfig } from '../../src/config/index.js';
 import { buildDaemon } from '../../src/commands/run.js';
-import { startComponents, stopComponents } from '../../src/server/index.js';
+import { startComponents, stopComponents } from '../../src/daemon/index.js';
 import { createMetricsRegistry } from '../../src/telemetry/index.js';
 import { SystemClock } from '../../src/time/index.js';
 
@@ -149,7 +149,7 @@ describe('drills against a healthy lab', () => {
     if (!checked.ok) throw new Error(checked.issues.join('\n'));
     const clock = new SystemClock();
     const logger = pino({ level: 'silent' });
-    const daemon = buildDaemon({ ...checked.config, storage: { ...checked.config.storage, dataDir: tempDir('sentinel-daemon-data-') } }, { clock, logger, registry: createMetricsRegistry({ version: 't' }), tracer: trace.getTracer('t'), version: 't', env: process.env });
+    const daemon = await buildDaemon({ ...checked.config, storage: { ...checked.config.storage, dataDir: tempDir('sentinel-daemon-data-') } }, { clock, logger, registry: createMetricsRegistry({ version: 't' }), tracer: trace.getTracer('t'), version: 't', env: process.env });
     const started = await startComponents(daemon.components, { signal: new AbortController().signal, logger, clock, deadlineMs: () => clock.nowMs() + 10_000 });
     try {
       const url = new URL(daemon.server.address()?.url ?? '');

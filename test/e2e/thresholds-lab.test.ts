@@ -34,9 +34,9 @@ import type { LabEnvironment } from '../../src/commands/lab-environment.js';
 import { buildDaemon } from '../../src/commands/run.js';
 import type { Daemon } from '../../src/commands/run.js';
 import { loadConfig } from '../../src/config/index.js';
-import { ProbeScheduler } from '../../src/probes/index.js';
-import { startComponents, stopComponents } from '../../src/server/index.js';
-import type { Component } from '../../src/server/index.js';
+import type { ProbeScheduler } from '../../src/probes/index.js';
+import { startComponents, stopComponents } from '../../src/daemon/index.js';
+import type { Component } from '../../src/daemon/index.js';
 import { ManualClock } from '../../src/time/index.js';
 
 const logger = pino({ level: 'silent' });
@@ -136,11 +136,9 @@ function useThresholdHarness(opts: HarnessOptions) {
     await setKnobs(opts.knobs);
 
     const config = loadConfig(env.configFile);
-    daemon = buildDaemon(config, { clock, logger, registry: new Registry(), tracer: trace.getTracer('thresholds-lab'), version: 'test', env: {} });
+    daemon = await buildDaemon(config, { clock, logger, registry: new Registry(), tracer: trace.getTracer('thresholds-lab'), version: 'test', env: {} });
     started = await startComponents(daemon.components, { signal: new AbortController().signal, logger, clock, deadlineMs: () => clock.nowMs() + 5000 });
-    const found = daemon.components.find((c): c is ProbeScheduler => c instanceof ProbeScheduler);
-    if (!found) throw new Error('buildDaemon composed no ProbeScheduler');
-    scheduler = found;
+    scheduler = daemon.generation().probeScheduler;
     expect(scheduler.probeNames()).toEqual(expect.arrayContaining([...opts.probes]));
     const bound = daemon.server.address();
     if (!bound) throw new Error('the daemon HTTP server did not start');

@@ -26,8 +26,8 @@ import type { Daemon } from '../../src/commands/run.js';
 import { loadConfig } from '../../src/config/index.js';
 import { ToxiproxyFaultDriver } from '../../src/drills/index.js';
 import type { ToxicSpec } from '../../src/drills/index.js';
-import { startComponents, stopComponents } from '../../src/server/index.js';
-import type { Component } from '../../src/server/index.js';
+import { startComponents, stopComponents } from '../../src/daemon/index.js';
+import type { Component } from '../../src/daemon/index.js';
 import { SystemClock } from '../../src/time/index.js';
 
 /** SCRAPE_LABELS are the labels Prometheus adds from the scrape, left out of alert identities. */
@@ -266,7 +266,7 @@ export async function startParityHarness(options: ParityOptions): Promise<Parity
     // Prometheus hands new targets to its scrape loops every 5 s: wait for the first (failed)
     // scrape of the daemon's port, so that from the daemon's start on it is scraped every interval.
     await waitScrapeLoop(prometheusUrl, () => promOutput);
-    const daemon: Daemon = buildDaemon(config, { clock, logger, registry: new Registry(), tracer: trace.getTracer('parity'), version: 'parity', env: {} });
+    const daemon: Daemon = await buildDaemon(config, { clock, logger, registry: new Registry(), tracer: trace.getTracer('parity'), version: 'parity', env: {} });
     started = await startComponents(daemon.components, { signal: new AbortController().signal, logger, clock, deadlineMs: () => clock.nowMs() + 5000 });
     const startedAtMs = Date.now();
     const labEnv = env;

@@ -23,8 +23,8 @@ import type { CommandIO } from '../../src/commands/types.js';
 import { loadConfig } from '../../src/config/index.js';
 import { readVerdict } from '../../src/drills/index.js';
 import type { RolloutResult } from '../../src/rollout/index.js';
-import { startComponents, stopComponents } from '../../src/server/index.js';
-import type { Component } from '../../src/server/index.js';
+import { startComponents, stopComponents } from '../../src/daemon/index.js';
+import type { Component } from '../../src/daemon/index.js';
 import { SystemClock } from '../../src/time/index.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -91,7 +91,7 @@ async function startEnv(): Promise<Env> {
   });
   const daemonEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', SENTINEL_LAB_ADMIN_URL: lab.urls.admin, TOXIPROXY_URL: lab.urls.toxiproxy, ...provision('STAGING'), ...provision('PROD') };
   const config = loadConfig(lab.configFile, { env: daemonEnv });
-  const daemon = buildDaemon(config, { clock, logger, registry: new Registry(), tracer: trace.getTracer('rollout-lab'), version: 'test', env: daemonEnv });
+  const daemon = await buildDaemon(config, { clock, logger, registry: new Registry(), tracer: trace.getTracer('rollout-lab'), version: 'test', env: daemonEnv });
   const started: Component[] = await startComponents(daemon.components, { signal: new AbortController().signal, logger, clock, deadlineMs: () => clock.nowMs() + 10_000 });
   return {
     lab,

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, Secret } from '../../src/config/index.js';
 import { PromqlParseError, QueryError, QueryTimeoutError, RequestError, StoreError } from '../../src/errors.js';
-import { buildStatusInfo, createHttpServer, readinessOf } from '../../src/server/index.js';
+import { readinessOf } from '../../src/daemon/index.js';
+import { buildStatusInfo, createHttpServer } from '../../src/server/index.js';
 import type { HttpServer, HttpServerOptions, StatusInfo } from '../../src/server/index.js';
 import { createMetricsRegistry } from '../../src/telemetry/index.js';
 

@@ -7,7 +7,8 @@ import { RuleManager } from '../../src/alerts/index.js';
 import { createEngine, parseExpr } from '../../src/promql/index.js';
 import { createHttpServer } from '../../src/server/index.js';
 import type { HttpServer } from '../../src/server/index.js';
-import { formatGoExp, registerPrometheusApi, registerReloadRoute } from '../../src/server/routes/prometheus-api.js';
+import { formatGoExp, registerPrometheusApi } from '../../src/server/routes/prometheus-api.js';
+import { registerReloadRoute } from '../../src/server/routes/reload-api.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
 
@@ -77,7 +78,12 @@ async function setup(): Promise<{ url: string; clock: ManualClock; store: Memory
     rules: manager,
     clock,
   });
-  registerReloadRoute(server, manager);
+  registerReloadRoute(server, {
+    reload: async () => {
+      const result = await manager.reload();
+      return result.ok ? { ok: true, data: { groups: result.groups, rules: result.rules } } : { ok: false, issues: result.error.issues };
+    },
+  });
   await server.start();
   cleanups.push(() => server.stop(Date.now() + 1000));
   await manager.start();
@@ -196,7 +202,7 @@ describe('Prometheus HTTP API', () => {
     writeFileSync(rulesFile, 'groups:\n  - name: sync\n    rules:\n      - alert: X\n        expr: up ==\n');
     const bad = await get(`${url}/-/reload`, { method: 'POST', headers: { authorization: 'Bearer admin-secret' } });
     expect(bad.status).toBe(400);
-    expect(bad.body.error).toMatch(/previous rules stay active/);
+    expect(bad.body.error).toMatch(/^reload refused, the running configuration stays: .*rules\.yaml:5:/);
     expect(JSON.stringify((await get(`${url}/api/v1/rules`)).body.data)).toContain('LagHigh');
     writeFileSync(rulesFile, 'groups:\n  - name: other\n    rules:\n      - alert: Y\n        expr: up == 0\n');
     const good = await get(`${url}/-/reload`, { method: 'POST', headers: { authorization: 'Bearer admin-secret' } });

@@ -43,31 +43,6 @@ export interface RouteTarget {
   route(method: HttpMethod, pattern: string, handler: RouteHandler, options?: RouteOptions): void;
 }
 
-/** Reloadable is what `POST /-/reload` needs of the rule manager. */
-export interface Reloadable {
-  reload(): Promise<{ readonly ok: true; readonly groups: number; readonly rules: number } | { readonly ok: false; readonly error: Error & { readonly issues?: readonly string[] } }>;
-}
-
-/**
- * registerReloadRoute adds `POST /-/reload` behind the admin token (Prometheus' lifecycle
- * endpoint). A failed reload keeps the old rules and answers 400 with every issue.
- */
-export function registerReloadRoute(server: RouteTarget, target: Reloadable): void {
-  server.route(
-    'POST',
-    '/-/reload',
-    async () => {
-      const res = await target.reload();
-      if (!res.ok) {
-        const issues = res.error.issues ?? [res.error.message];
-        throw new ApiError(400, 'bad_data', `reload failed, the previous rules stay active: ${issues.join('; ')}`, { cause: res.error });
-      }
-      return { body: { status: 'success', data: { groups: res.groups, rules: res.rules } } };
-    },
-    { admin: true },
-  );
-}
-
 /** MAX_POINTS is Prometheus' limit of points per series in a range query. */
 const MAX_POINTS = 11_000;
 const MIN_TIME_MS = -9_223_372_036_854; // Prometheus' minTime, in ms (math.MinInt64 / 2 in seconds, rounded)

@@ -22,7 +22,7 @@ import { checkConfig } from '../../../src/config/index.js';
 import { schedulerProbes, buildDrillRuntime } from '../../../src/commands/drill-runtime.js';
 import { REPO_ROOT, startLabEnvironment } from '../../../src/commands/lab-environment.js';
 import { buildDaemon } from '../../../src/commands/run.js';
-import { startComponents, stopComponents } from '../../../src/server/index.js';
+import { startComponents, stopComponents } from '../../../src/daemon/index.js';
 import type { LabEnvironment } from '../../../src/commands/lab-environment.js';
 import { DrillRunner } from '../../../src/drills/index.js';
 import type { DrillEventHandler, DrillProbes, DrillRunResult, FaultDriver } from '../../../src/drills/index.js';
@@ -260,7 +260,7 @@ export async function runDaemonDrill(drill: string, timing: Timing | null): Prom
     if (!checked.ok) throw new Error(checked.issues.join('\n'));
     const clock = new SystemClock();
     const logger = pino({ level: 'silent' });
-    const daemon = buildDaemon(checked.config, { clock, logger, registry: createMetricsRegistry({ version: 'matrix' }), tracer: trace.getTracer('matrix'), version: 'matrix', env: process.env });
+    const daemon = await buildDaemon(checked.config, { clock, logger, registry: createMetricsRegistry({ version: 'matrix' }), tracer: trace.getTracer('matrix'), version: 'matrix', env: process.env });
     const components = await startComponents(daemon.components, { signal: new AbortController().signal, logger, clock, deadlineMs: () => clock.nowMs() + 10_000 });
     try {
       const result = await daemon.drillScheduler.runNow(drill);

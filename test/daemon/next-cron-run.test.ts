@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextCronRunMs } from '../../src/server/index.js';
+import { nextCronRunMs } from '../../src/daemon/index.js';
 
 // Local-time arithmetic: build the expectations with the same local Date constructor.
 const at = (y: number, mo: number, d: number, h = 0, mi = 0, s = 0): number => new Date(y, mo - 1, d, h, mi, s).getTime();

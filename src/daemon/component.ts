@@ -17,6 +17,16 @@ export interface Component {
 export interface ComponentReadiness {
   readonly name: string;
   readonly ready: boolean;
+  /** detail says why a part is not ready, or what it runs (never a secret). */
+  readonly detail?: string;
+}
+
+/** ReadinessCheck is a part /readyz asks: a component, or any check with a name. */
+export interface ReadinessCheck {
+  readonly name: string;
+  isReady(): boolean;
+  /** detail, when given, is shown beside the answer. */
+  detail?(): string | undefined;
 }
 
 /** ReadinessReport is the body of /readyz: ready only when every component is. */
@@ -25,17 +35,28 @@ export interface ReadinessReport {
   readonly components: readonly ComponentReadiness[];
 }
 
-/** readinessOf builds the report for a list of components. */
-export function readinessOf(components: readonly Pick<Component, 'name' | 'isReady'>[]): ReadinessReport {
-  const lines = components.map((c) => ({ name: c.name, ready: safeIsReady(c) }));
+/** readinessOf builds the report for a list of components or checks. */
+export function readinessOf(checks: readonly ReadinessCheck[]): ReadinessReport {
+  const lines = checks.map((c): ComponentReadiness => {
+    const detail = safeDetail(c);
+    return { name: c.name, ready: safeIsReady(c), ...(detail !== undefined ? { detail } : {}) };
+  });
   return { ready: lines.every((l) => l.ready), components: lines };
 }
 
-function safeIsReady(c: Pick<Component, 'isReady'>): boolean {
+function safeIsReady(c: ReadinessCheck): boolean {
   try {
     return c.isReady();
   } catch {
     // a component that cannot answer is not ready
     return false;
+  }
+}
+
+function safeDetail(c: ReadinessCheck): string | undefined {
+  try {
+    return c.detail?.();
+  } catch (err) {
+    return `cannot tell: ${(err as Error).message}`;
   }
 }

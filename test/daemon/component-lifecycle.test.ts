@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { startComponents, STOP_GRACE_MS, stopComponents } from '../../src/server/index.js';
-import type { Component } from '../../src/server/index.js';
+import { startComponents, STOP_GRACE_MS, stopComponents } from '../../src/daemon/index.js';
+import type { Component } from '../../src/daemon/index.js';
 import { ManualClock } from '../../src/time/index.js';
 
 const logger = pino({ level: 'silent' });
