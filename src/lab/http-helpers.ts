@@ -8,7 +8,15 @@ import type { AddressInfo } from 'node:net';
 /** MAX_BODY_BYTES bounds every request body the lab reads (SpacetimeDB's own limit is larger). */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-/** readBody reads a whole request body, refusing more than `limitBytes`. */
+/** BodyTooLargeError is readBody's refusal of a body over its limit (the request is destroyed). */
+export class BodyTooLargeError extends Error {
+  constructor(readonly limitBytes: number) {
+    super(`request body exceeds ${limitBytes} bytes`);
+    this.name = 'BodyTooLargeError';
+  }
+}
+
+/** readBody reads a whole request body, refusing more than `limitBytes` with a BodyTooLargeError. */
 export function readBody(req: IncomingMessage, limitBytes = MAX_BODY_BYTES): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -16,7 +24,7 @@ export function readBody(req: IncomingMessage, limitBytes = MAX_BODY_BYTES): Pro
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > limitBytes) {
-        reject(new Error(`request body exceeds ${limitBytes} bytes`));
+        reject(new BodyTooLargeError(limitBytes));
         req.destroy();
         return;
       }

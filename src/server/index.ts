@@ -18,7 +18,7 @@ export type { SloSnapshotRouteDeps } from './routes/slo-snapshot-api.js';
 export { registerRolloutsApi } from './routes/rollouts-api.js';
 export type { RolloutsApiDeps } from './routes/rollouts-api.js';
 export type { DrillsApiDeps } from './routes/drills-api.js';
-export { registerPrometheusApi, parseSeriesSelector, parseApiTime, parseApiDuration, formatGoExp } from './routes/prometheus-api.js';
+export { registerPrometheusApi, parseSeriesSelector, parseApiTime, parseApiDuration } from './routes/prometheus-api.js';
 export type { PrometheusApiOptions, RulesSource, RouteTarget, ApiRuleGroupView, ApiRuleView, ApiAlertView } from './routes/prometheus-api.js';
 export { registerReloadRoute } from './routes/reload-api.js';
 export type { ConfigReloader, ReloadAnswer } from './routes/reload-api.js';

@@ -7,7 +7,8 @@ import { RuleManager } from '../../src/alerts/index.js';
 import { createEngine, parseExpr } from '../../src/promql/index.js';
 import { createHttpServer } from '../../src/server/index.js';
 import type { HttpServer } from '../../src/server/index.js';
-import { formatGoExp, registerPrometheusApi } from '../../src/server/routes/prometheus-api.js';
+import { formatFloatGo } from '../../src/go-strconv/index.js';
+import { registerPrometheusApi } from '../../src/server/routes/prometheus-api.js';
 import { registerReloadRoute } from '../../src/server/routes/reload-api.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
@@ -211,7 +212,7 @@ describe('Prometheus HTTP API', () => {
   });
 });
 
-describe('formatGoExp', () => {
+describe('alert value formatting (formatFloatGo e, -1)', () => {
   it.each([
     [1, '1e+00'],
     [500, '5e+02'],
@@ -220,6 +221,7 @@ describe('formatGoExp', () => {
     [1e100, '1e+100'],
     [NaN, 'NaN'],
     [Infinity, '+Inf'],
-  ])('formats %d like strconv.FormatFloat(v, e, -1, 64)', (v, s) => expect(formatGoExp(v)).toBe(s));
+    [-0, '-0e+00'],
+  ])('formats %d like strconv.FormatFloat(v, e, -1, 64)', (v, s) => expect(formatFloatGo(v, 'e', -1)).toBe(s));
 });
 

@@ -12,6 +12,7 @@ import type { ProxyInput } from './proxy-collection.js';
 import type { Proxy } from './proxy.js';
 import { createRequestIdSource } from './request-id.js';
 import { apiError, badRequestBody } from './toxic-collection.js';
+import { BodyTooLargeError, readBody } from '../http-helpers.js';
 import { toxicToJson } from './toxic-wrapper.js';
 import { parseGoJson } from './go-json.js';
 
@@ -271,23 +272,6 @@ export async function startFaultProxy(options: FaultProxyOptions = {}): Promise<
   const toxicRoute = routes[5];
   (toxicRoute.methods as Record<string, Handler>).PATCH = toxicRoute.methods.POST;
 
-  const readBody = (req: IncomingMessage): Promise<Buffer> =>
-    new Promise((resolve, reject) => {
-      const parts: Buffer[] = [];
-      let size = 0;
-      req.on('data', (part: Buffer) => {
-        size += part.length;
-        if (size > MAX_BODY_BYTES) {
-          reject(apiError('bad request body: http: request body too large', 400));
-          req.destroy();
-          return;
-        }
-        parts.push(part);
-      });
-      req.on('end', () => resolve(Buffer.concat(parts)));
-      req.on('error', reject);
-    });
-
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const rawUrl = req.url ?? '/';
     const queryAt = rawUrl.indexOf('?');
@@ -333,9 +317,9 @@ export async function startFaultProxy(options: FaultProxyOptions = {}): Promise<
     let body: Buffer;
     try {
       // Read before queueing, so a slow client cannot hold up every other API call.
-      body = await readBody(req);
+      body = await readBody(req, MAX_BODY_BYTES);
     } catch (err) {
-      fail(err);
+      fail(err instanceof BodyTooLargeError ? apiError('bad request body: http: request body too large', 400) : err);
       return;
     }
     await serialized(async () => {

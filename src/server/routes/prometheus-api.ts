@@ -8,6 +8,7 @@
  */
 import type { AlertView, RuleGroupView } from '../../alerts/index.js';
 import { ApiError } from '../../errors.js';
+import { formatFloatGo } from '../../go-strconv/index.js';
 import { parseExpr, toApiQueryData } from '../../promql/index.js';
 import type { QueryResult } from '../../promql/index.js';
 import type { Labels, LabelMatcher } from '../../store/types.js';
@@ -80,17 +81,6 @@ function formatTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d*?)0+Z$/, (_m, d: string) => (d ? `.${d}Z` : 'Z'));
 }
 
-/** formatGoExp prints a float like Go's strconv.FormatFloat(v, 'e', -1, 64), as the API's alert `value`. */
-export function formatGoExp(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  const s = v.toExponential();
-  const m = /^(-?[\d.]+)e([+-])(\d+)$/.exec(s);
-  if (!m) return s;
-  return `${m[1]}e${m[2]}${m[3].padStart(2, '0')}`;
-}
-
 /** sortedLabels orders a label set by name, as Prometheus' labels.Labels marshals. */
 function sortedLabels(labels: Labels): Record<string, string> {
   const out: Record<string, string> = {};
@@ -105,7 +95,7 @@ function alertJson(a: AlertView): Record<string, unknown> {
     state: a.state,
     activeAt: formatTime(a.activeAtMs),
     ...(a.keepFiringSinceMs ? { keepFiringSince: formatTime(a.keepFiringSinceMs) } : {}),
-    value: formatGoExp(a.value),
+    value: formatFloatGo(a.value, 'e', -1),
   };
 }
 
