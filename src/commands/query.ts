@@ -11,6 +11,7 @@ import type { QueryResult } from '../promql/index.js';
 import { DEFAULT_RETENTION_MS, openSampleStore } from '../store/index.js';
 import { parseDurationMs, SystemClock } from '../time/index.js';
 import { configFileOf } from './config-file.js';
+import { createConfiguredEngine } from './query-engine.js';
 import type { Command, CommandIO } from './types.js';
 import { ExitCodes } from './types.js';
 
@@ -81,19 +82,18 @@ export const queryCommand: Command = {
     const dataDirArg = stringOption(args, 'data-dir');
     let dataDir: string;
     let retentionMs = DEFAULT_RETENTION_MS;
-    let engineOptions: { lookbackDeltaMs?: number; timeoutMs?: number } = {};
+    let engine = createEngine();
     if (dataDirArg !== undefined) {
       dataDir = path.resolve(io.cwd, dataDirArg);
     } else {
       const config = loadConfig(configFileOf(args, io), { env: io.env, cwd: io.cwd });
       dataDir = config.storage.dataDir;
       retentionMs = config.storage.retentionMs;
-      engineOptions = { lookbackDeltaMs: config.rules.lookbackDeltaMs, timeoutMs: config.rules.queryTimeoutMs };
+      engine = createConfiguredEngine(config);
     }
 
     const store = openSampleStore({ dataDir, retentionMs, readOnly: true });
     try {
-      const engine = createEngine(engineOptions);
       let result: QueryResult;
       try {
         if (isRange) {
