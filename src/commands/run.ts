@@ -21,6 +21,7 @@ import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Gauge, Registry } from 'prom-client';
 import { checkPromqlExpr, createNotifiers, RuleManager } from '../alerts/index.js';
+import type { Notifier } from '../alerts/index.js';
 import { checkConfig } from '../config/index.js';
 import type { Config, ConfigCheck, ConfigOverrides } from '../config/index.js';
 import { isSentinelError } from '../errors.js';
@@ -133,16 +134,19 @@ export async function buildDaemon(config: Config, deps: DaemonDeps): Promise<Dae
   const recorded = new RecordedNames();
   const probeSink = tapAppends(store, [recorded]);
 
+  // The notifiers' queues open with them; a failure below closes them and the store again.
+  let notifiers: readonly Notifier[] = [];
   try {
     // 3. Rule evaluation and notification: the rule manager over `store` (it starts and stops the
-    //    notifiers, whose queues open here).
+    //    notifiers).
     const notifierDeps = { clock, registry, logger: logger.child({ component: 'notify' }) };
+    notifiers = createNotifiers(config.alerting, notifierDeps);
     const rules = new RuleManager({
       ...ruleSettingsOf(config, plan.engine, store),
       store,
       checkExpr: checkPromqlExpr,
       clock,
-      notifiers: createNotifiers(config.alerting, notifierDeps),
+      notifiers,
       stateFile: `${config.storage.dataDir}/alerts/state.json`,
       registry,
       logger: logger.child({ component: 'rules' }),
@@ -447,6 +451,7 @@ export async function buildDaemon(config: Config, deps: DaemonDeps): Promise<Dae
       },
     };
   } catch (err) {
+    for (const n of notifiers) await n.stop(clock.nowMs()).catch(() => undefined);
     await store.close();
     throw err;
   }

@@ -6,6 +6,7 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Clock } from '../time/index.js';
+import { isSentinelError } from '../errors.js';
 import { resultReason } from './reason-class.js';
 import type { Probe, ProbeContext, ProbeResult, ReasonClass } from './types.js';
 
@@ -105,9 +106,11 @@ async function runAttempt(probe: Probe, timeoutMs: number, scheduledAtMs: number
       };
     }
   } catch (err) {
-    // A probe throws only on bugs; record it as `error` and keep the loop alive.
-    logger.error({ probe: probe.name, err }, 'probe threw instead of returning a result');
-    result = { ok: false, reason: 'error', durationMs: clock.nowMs() - startMs, detail: { error: err instanceof Error ? err.message : String(err) }, samples: [] };
+    // A secret file the probe needs that cannot be read is `config` (the file names itself in the
+    // message); any other throw is a bug: `error`. Either way the loop stays alive.
+    const isConfig = isSentinelError(err) && err.code === 'SENTINEL_CONFIG_INVALID';
+    if (!isConfig) logger.error({ probe: probe.name, err }, 'probe threw instead of returning a result');
+    result = { ok: false, reason: isConfig ? 'config' : 'error', durationMs: clock.nowMs() - startMs, detail: { error: err instanceof Error ? err.message : String(err) }, samples: [] };
   } finally {
     timerStop.abort();
     outer?.removeEventListener('abort', onOuterAbort);
