@@ -19,8 +19,8 @@ export type ConditionStatus = (typeof ConditionStatuses)[number];
 /** ConditionResult is one checked condition, as recorded in results.jsonl. */
 export interface ConditionResult {
   readonly name: string;
-  /** kind says where the condition came from: steady state, abort check, expectation, recovery, fault check. */
-  readonly kind: 'steady_state_before' | 'steady_state_after' | 'abort_when' | 'expect' | 'recovery' | 'fault_in_effect' | 'alerts';
+  /** kind says where the condition came from: steady state, abort check, expectation, recovery, fault check, a preflight safety check (alerts, service health). */
+  readonly kind: 'steady_state_before' | 'steady_state_after' | 'abort_when' | 'expect' | 'recovery' | 'fault_in_effect' | 'alerts' | 'health';
   readonly stage?: string;
   readonly query: string;
   readonly op?: string;

@@ -6,9 +6,11 @@
  *    created), faults left behind by a crashed run are removed and none of ours remain, no
  *    allowlisted proxy is disabled;
  * 2. the target's identity and the "before" snapshots (best effort: a failure is journaled);
- * 3. no critical alert is firing (unless the operator explicitly skipped the check, which the
+ * 3. the runtime and the control service are healthy and ready: one run of the `health` probe,
+ *    answered, every service in it ready (`service-readiness.ts`); no answer refuses the drill;
+ * 4. no critical alert is firing (unless the operator explicitly skipped the check, which the
  *    evidence then says);
- * 4. the steady state holds: at least two probe rounds (every counter then has the two samples
+ * 5. the steady state holds: at least two probe rounds (every counter then has the two samples
  *    `increase()` and `rate()` need, the baseline the stages' expectations look back to), more
  *    until every steady-state condition has an answer, at most PREFLIGHT_ROUNDS; the first round
  *    in which any condition fails decides `failed`; no answer at all is `inconclusive`.
@@ -20,6 +22,7 @@ import type { EvidenceSources } from './run-evidence.js';
 import { feedingProbes } from './exercise.js';
 import { ProbeRounds } from './probe-rounds.js';
 import { reconcileFaults } from './reconcile.js';
+import { checkServiceReadiness } from './service-readiness.js';
 import type { QueryVars, RunContext } from './run-context.js';
 import { toConditionResult } from './run-context.js';
 import type { ConditionResult, ScenarioStatus } from './outcomes.js';
@@ -42,7 +45,7 @@ export interface PreflightRefusal {
 /** runPreflight returns undefined when the first stage may start, else why not. */
 export async function runPreflight(ctx: RunContext, sources: EvidenceSources | undefined): Promise<PreflightRefusal | undefined> {
   return withSpan(ctx.deps.tracer, 'drill.preflight', { 'sentinel.drill': ctx.drill.name, 'sentinel.drill.run_id': ctx.runId }, async (span) => {
-    const refusal = (await checkFaultProxy(ctx, sources)) ?? (await checkAlerts(ctx)) ?? (await checkSteadyState(ctx));
+    const refusal = (await checkFaultProxy(ctx, sources)) ?? (await checkServiceReadiness(ctx)) ?? (await checkAlerts(ctx)) ?? (await checkSteadyState(ctx));
     span.setAttribute('sentinel.drill.preflight', refusal ? refusal.status : 'passed');
     return refusal;
   });

@@ -61,22 +61,47 @@ function describeRun(name: string, r: GateProbeRun): string {
   return `${name}: ${r.ok ? 'ok' : `FAILED (${r.reason})`} ${JSON.stringify(r.detail)}`;
 }
 
-/** provisionGate is `spacetime-provision-<env>`: the preflight probe for the rollout's environment. */
+/** READINESS_SERVICES must each be reported healthy and ready by the health probe's run. */
+const READINESS_SERVICES = ['runtime', 'control'] as const;
+
+/**
+ * provisionGate is `spacetime-provision-<env>`: the preflight probe for the rollout's environment,
+ * then the health probe (`/healthz` and `/readyz` of the runtime and the control service): a
+ * rollout onto services that are not ready, or whose readiness could not be read, fails the gate.
+ */
 export function provisionGate(kind: RolloutKind, probes: GateProbes): RolloutGate {
   const env = kind === 'staging' ? 'staging' : 'prod';
   return {
     name: `spacetime-provision-${env}`,
-    command: `preflight probe (env ${env}: OA_SPACETIME_${env.toUpperCase()}_* set, health endpoint answers)`,
+    command: `preflight probe (env ${env}: OA_SPACETIME_${env.toUpperCase()}_* set, health endpoint answers) + health probe (runtime and control /healthz, /readyz)`,
     async run(signal): Promise<GateResult> {
       const r = await probes.run('preflight', signal);
       const problems = Array.isArray(r.detail.problems) ? (r.detail.problems as unknown[]).map(String) : [];
-      return {
-        status: r.ok ? 'passed' : 'failed',
-        detail: r.ok ? `preflight ${env} ok` : `preflight ${env} failed (${r.reason}): ${problems.join('; ') || 'see the log'}`,
-        log: [describeRun('preflight', r)],
-      };
+      const log = [describeRun('preflight', r)];
+      if (!r.ok) return { status: 'failed', detail: `preflight ${env} failed (${r.reason}): ${problems.join('; ') || 'see the log'}`, log };
+      if (!probes.has('health')) return { status: 'failed', detail: `preflight ${env} ok, but the health probe is not configured (probes.health): runtime and control readiness cannot be checked`, log };
+      const h = await probes.run('health', signal);
+      log.push(describeRun('health', h));
+      const silent = READINESS_SERVICES.filter((s) => typeof h.detail[s] !== 'object' || h.detail[s] === null);
+      if (!h.ok) return { status: 'failed', detail: `preflight ${env} ok; services not healthy and ready (health: ${h.reason}): ${notReady(h.detail).join(', ') || 'see the log'}`, log };
+      if (silent.length > 0) return { status: 'failed', detail: `preflight ${env} ok; the health probe reported nothing for ${silent.join(' and ')}: readiness unknown`, log };
+      return { status: 'passed', detail: `preflight ${env} ok; runtime and control healthy and ready`, log };
     },
   };
+}
+
+/** notReady names the checks a health run's detail shows failing, e.g. `control /readyz 503`. */
+function notReady(detail: Readonly<Record<string, unknown>>): string[] {
+  const out: string[] = [];
+  for (const [service, d] of Object.entries(detail)) {
+    if (typeof d !== 'object' || d === null) continue;
+    for (const [check, c] of Object.entries(d as Record<string, unknown>)) {
+      const r = typeof c === 'object' && c !== null ? (c as Record<string, unknown>) : {};
+      const status = typeof r.status === 'number' ? r.status : undefined;
+      if (status === undefined || status < 200 || status > 299 || r.problem !== undefined) out.push(`${service} /${check} ${status ?? 'no answer'}`);
+    }
+  }
+  return out;
 }
 
 /** replayResumeGate is `spacetime-replay-resume`: `runs` resume probe runs in a row, then the replay/resume drills. */

@@ -23,6 +23,7 @@ import type { FaultProxyServer } from '../../src/lab/fault-proxy/index.js';
 import { createEngine } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { SystemClock } from '../../src/time/index.js';
+import { appendHealthSamples } from './helpers/memory-drill.js';
 
 let proxy: FaultProxyServer;
 let echo: Server;
@@ -80,6 +81,11 @@ class EchoProbes implements DrillProbes {
   }
 
   async runProbe(name: string, labels: DrillLabels): Promise<DrillProbeRun> {
+    if (name === 'health') {
+      const t = Date.now();
+      appendHealthSamples(this.store, t, labels);
+      return { ok: true, reason: 'ok', startedAtMs: t, endedAtMs: t, cutOff: false };
+    }
     if (name !== 'echo') throw new Error(`unknown probe ${name}`);
     const startedAtMs = Date.now();
     this.busy.add(name);

@@ -11,7 +11,7 @@ import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseYamlSource, Secret } from '../../src/config/index.js';
 import { DrillRunner, DrillScheduler, parseDrillSource, queryAlertsSource, ToxiproxyFaultDriver } from '../../src/drills/index.js';
-import type { DrillProbes, DrillSpec, FiringAlertsSource } from '../../src/drills/index.js';
+import type { DrillSpec, FiringAlertsSource } from '../../src/drills/index.js';
 import { ownedToxicName } from '../../src/drills/toxic-names.js';
 import { startFaultProxy } from '../../src/lab/fault-proxy/index.js';
 import type { FaultProxyServer } from '../../src/lab/fault-proxy/index.js';
@@ -19,6 +19,7 @@ import { createEngine } from '../../src/promql/index.js';
 import { createHttpServer, registerDrillsApi } from '../../src/server/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { SystemClock } from '../../src/time/index.js';
+import { readyServicesOnly } from './helpers/memory-drill.js';
 
 let proxy: FaultProxyServer;
 const roots: string[] = [];
@@ -54,7 +55,6 @@ const DRILL = `drills:
       - { name: s, duration: 100ms }
 `;
 
-const noProbes: DrillProbes = { isBusy: () => false, runProbe: () => Promise.reject(new Error('no probes here')), setDrillLabels: () => undefined, reserve: () => undefined, whenIdle: () => Promise.resolve() };
 
 function setup(store = new MemoryStore(), alerts?: FiringAlertsSource) {
   const root = mkdtempSync(join(tmpdir(), 'sentinel-sched-'));
@@ -64,7 +64,7 @@ function setup(store = new MemoryStore(), alerts?: FiringAlertsSource) {
   const query = (e: string, t: number) => engine.instantQuery(store, e, t);
   const driver = new ToxiproxyFaultDriver({ url: proxy.url });
   const clock = new SystemClock();
-  const runner = new DrillRunner({ driver, store, query, probes: noProbes, clock, environment: 'dev', allowProd: false, evidenceRoot: root, version: 't' });
+  const runner = new DrillRunner({ driver, store, query, probes: readyServicesOnly(store, clock), clock, environment: 'dev', allowProd: false, evidenceRoot: root, version: 't' });
   let fire: (() => void) | undefined;
   const scheduler = new DrillScheduler({
     runner,

@@ -12,13 +12,14 @@ import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseYamlSource, Secret } from '../../src/config/index.js';
 import { DrillRunner, DrillScheduler, EvidenceIndex, evidenceDirName, parseDrillSource, pruneEvidence, queryAlertsSource, ToxiproxyFaultDriver } from '../../src/drills/index.js';
-import type { DrillProbes, RunRecord } from '../../src/drills/index.js';
+import type { RunRecord } from '../../src/drills/index.js';
 import { startFaultProxy } from '../../src/lab/fault-proxy/index.js';
 import type { FaultProxyServer } from '../../src/lab/fault-proxy/index.js';
 import { createEngine } from '../../src/promql/index.js';
 import { createHttpServer, registerDrillsApi } from '../../src/server/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { SystemClock } from '../../src/time/index.js';
+import { readyServicesOnly } from './helpers/memory-drill.js';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -169,7 +170,6 @@ describe('the daemon\'s drills: retention at start and after each run, and the A
         probe_interval: 100ms
         recovery: 1s
 `;
-  const noProbes: DrillProbes = { isBusy: () => false, runProbe: () => Promise.reject(new Error('no probes here')), setDrillLabels: () => undefined };
 
   it('prunes at start and after a run, and GET /api/v1/drills shows the newest verdict, noticing an edited file', async () => {
     const root = newRoot();
@@ -181,7 +181,7 @@ describe('the daemon\'s drills: retention at start and after each run, and the A
     const driver = new ToxiproxyFaultDriver({ url: proxy.url });
     const clock = new SystemClock();
     const drills = parseDrillSource(parseYamlSource('d.yaml', DRILL));
-    const runner = new DrillRunner({ driver, store, query, probes: noProbes, clock, environment: 'dev', allowProd: false, evidenceRoot: root, version: 't' });
+    const runner = new DrillRunner({ driver, store, query, probes: readyServicesOnly(store, clock), clock, environment: 'dev', allowProd: false, evidenceRoot: root, version: 't' });
     const evidence = new EvidenceIndex(root);
     const scheduler = new DrillScheduler({
       runner,

@@ -44,8 +44,35 @@ export class MemoryFaultProxy implements FaultDriver {
 /** ProbeBehaviour says how long a run takes and what it reports, given the fault state (`runsSinceFault` counts this probe's runs after the removal). */
 export type ProbeBehaviour = (ctx: { faulty: boolean; runsSinceFault: number; afterFault: boolean }) => { durationMs: number; ok: boolean; reason: string; gaps?: number };
 
-/** FakeProbes runs behaviours on the manual clock and writes samples like the recorder. */
+/** Readiness is what the fake `health` probe reports per service (1 healthy/ready, 0 not). */
+export interface Readiness {
+  runtime?: { healthy: number; ready: number };
+  control?: { healthy: number; ready: number };
+}
+
+/** appendHealthSamples writes one health run's samples the way the health probe and the recorder do. */
+export function appendHealthSamples(store: MemoryStore, t: number, labels: DrillLabels, readiness: Readiness = { runtime: { healthy: 1, ready: 1 }, control: { healthy: 1, ready: 1 } }): boolean {
+  const app = store.appender();
+  let ok = true;
+  for (const service of ['runtime', 'control'] as const) {
+    const r = readiness[service];
+    if (!r) continue;
+    app.append({ __name__: 'sentinel_service_healthy', service, drill: labels.drill, stage: labels.stage }, t, r.healthy);
+    app.append({ __name__: 'sentinel_service_ready', service, drill: labels.drill, stage: labels.stage }, t, r.ready);
+    ok &&= r.healthy === 1 && r.ready === 1;
+  }
+  app.commit();
+  return ok;
+}
+
+/**
+ * FakeProbes runs behaviours on the manual clock and writes samples like the recorder. A `health`
+ * probe is built in (every service healthy and ready, unless `readiness` says otherwise); a
+ * `health` behaviour replaces it.
+ */
 export class FakeProbes implements DrillProbes {
+  /** readiness is what the built-in health probe reports. */
+  readiness: Readiness = { runtime: { healthy: 1, ready: 1 }, control: { healthy: 1, ready: 1 } };
   private readonly busy = new Set<string>();
   private readonly last = new Map<string, Record<string, string>>();
   private readonly counters = new Map<string, number>();
@@ -64,6 +91,10 @@ export class FakeProbes implements DrillProbes {
 
   async runProbe(name: string, labels: DrillLabels, cutOff: AbortSignal): Promise<DrillProbeRun> {
     const startedAtMs = this.clock.nowMs();
+    if (name === 'health' && !this.behaviours.health) {
+      const ok = appendHealthSamples(this.store, startedAtMs, labels, this.readiness);
+      return { ok, reason: ok ? 'ok' : 'http_status', startedAtMs, endedAtMs: startedAtMs, cutOff: false };
+    }
     if (this.proxy.faulty) this.faultSeen = true;
     const afterFault = this.faultSeen && !this.proxy.faulty;
     if (afterFault) this.runsSinceFault.set(name, (this.runsSinceFault.get(name) ?? 0) + 1);
@@ -105,3 +136,19 @@ export class FakeProbes implements DrillProbes {
   }
 }
 
+
+/** readyServicesOnly is a DrillProbes with only the `health` probe, every service ready (for drills that need no other probe). */
+export function readyServicesOnly(store: MemoryStore, clock: { nowMs(): number }): DrillProbes {
+  return {
+    isBusy: () => false,
+    runProbe(name, labels) {
+      if (name !== 'health') return Promise.reject(new Error(`no probe ${name} here`));
+      const t = clock.nowMs();
+      appendHealthSamples(store, t, labels);
+      return Promise.resolve({ ok: true, reason: 'ok', startedAtMs: t, endedAtMs: t, cutOff: false });
+    },
+    setDrillLabels: () => undefined,
+    reserve: () => undefined,
+    whenIdle: () => Promise.resolve(),
+  };
+}

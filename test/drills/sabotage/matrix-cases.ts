@@ -40,6 +40,14 @@ export function defineMatrixTests(drills: readonly string[]): void {
           expect(cell.statuses, why).toContain(scenario.status);
           expect(decision.decision, why).toBe(cell.statuses.includes('passed') ? 'allow' : 'block');
           expect(scenario.faults_removed).toBe(true);
+          // Every run checked service readiness first: passed for an allow; a refusal adds no fault.
+          const health = scenario.conditions.find((c) => c.kind === 'health');
+          if (decision.decision === 'allow') expect(health?.status, why).toBe('passed');
+          if (cell.refused) {
+            expect(scenario.reasons.join('\n')).toMatch(cell.refused);
+            expect(health?.status, why).toBe('failed');
+            expect(scenario.faults, 'a refused drill adds no fault').toEqual([]);
+          }
         }, 120_000);
       }
     });

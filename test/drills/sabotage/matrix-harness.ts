@@ -36,7 +36,7 @@ import { SystemClock } from '../../../src/time/index.js';
 export const SHIPPED_DRILLS = join(REPO_ROOT, 'config', 'drills', 'staging.yaml');
 
 /** InjectionPoint is a run event the sabotage fires on. */
-export type InjectionPoint = 'stageStarted' | 'faultsAdded' | 'faultsRemoved' | 'recovered';
+export type InjectionPoint = 'runStarted' | 'stageStarted' | 'faultsAdded' | 'faultsRemoved' | 'recovered';
 
 /** LabState is the part of `GET /lab/state` a sabotage may read. */
 export interface LabState {
@@ -109,6 +109,9 @@ class KnobInjector implements DrillEventHandler {
     private readonly sabotage: Sabotage | undefined,
   ) {}
 
+  runStarted(): void {
+    this.fire('runStarted');
+  }
   stageStarted(): void {
     if (!this.stageStartedOnce) this.fire('stageStarted');
     this.stageStartedOnce = true;
@@ -314,13 +317,18 @@ export const SABOTAGES = {
   },
   bypassSpacetime: { name: 'the fault never reaches the watched path (SpacetimeDB target around the proxy)', at: {}, bypass: ['spacetimedb'] },
   bypassControl: { name: 'the fault never reaches the watched path (control target around the proxy)', at: {}, bypass: ['control'] },
+  // The real /readyz answers 503 not_ready while the service's own dependencies are unavailable.
+  runtimeNotReady: { name: "the runtime's /readyz says not ready before the drill", at: { runStarted: { readiness: { runtime: false } } } },
+  controlNotReady: { name: "the control service's /readyz says not ready before the drill", at: { runStarted: { readiness: { control: false } } } },
 } as const satisfies Record<string, Sabotage>;
 
 /** MatrixCase is one cell: a sabotage (none: healthy) and the statuses an honest verdict may give. */
 export interface MatrixCase {
   readonly sabotage?: Sabotage;
   /** statuses are the acceptable scenario statuses; `passed` only for the healthy runs and controls. */
-  readonly statuses: ReadonlyArray<'passed' | 'failed' | 'inconclusive'>;
+  readonly statuses: ReadonlyArray<'passed' | 'failed' | 'inconclusive' | 'aborted'>;
+  /** refused: the preflight must refuse with this reason, before any fault is added. */
+  readonly refused?: RegExp;
   /** fires are the injection points that must have fired (the sabotage really happened). */
   readonly fires?: readonly InjectionPoint[];
   /** bites is a resume outcome the run must have counted: proof the sabotage reached a resume. */
@@ -331,6 +339,9 @@ const HEALTHY: MatrixCase = { statuses: ['passed'] };
 const BLOCKS = (sabotage: Sabotage, fires: readonly InjectionPoint[], bites?: string): MatrixCase => ({ sabotage, statuses: ['failed'], fires, ...(bites ? { bites } : {}) });
 // Inconclusive is the honest answer; failed too when something else also broke (never allow).
 const NEVER_REACHES = (sabotage: Sabotage): MatrixCase => ({ sabotage, statuses: ['inconclusive', 'failed'] });
+const REFUSES = (sabotage: Sabotage, why: RegExp): MatrixCase => ({ sabotage, statuses: ['aborted'], fires: ['runStarted'], refused: why });
+const RUNTIME_NOT_READY = REFUSES(SABOTAGES.runtimeNotReady, /preflight: services not ready: runtime not ready \(\/readyz\)/);
+const CONTROL_NOT_READY = REFUSES(SABOTAGES.controlNotReady, /preflight: services not ready: control not ready \(\/readyz\)/);
 
 /**
  * MATRIX: for every shipped drill a healthy run (allow) and sabotage cases injected at the moment
@@ -344,11 +355,12 @@ export const MATRIX: Readonly<Record<string, readonly MatrixCase[]>> = {
     BLOCKS(SABOTAGES.duplicateAfterFault, ['faultsRemoved'], 'duplicate'),
     BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved']),
     NEVER_REACHES(SABOTAGES.bypassSpacetime),
+    RUNTIME_NOT_READY,
   ],
   'service-restart': [HEALTHY, BLOCKS(SABOTAGES.gapAfterFault, ['faultsAdded'], 'gap'), BLOCKS(SABOTAGES.leakAcrossRestart, ['stageStarted'])],
   'reconnect-storm': [HEALTHY, BLOCKS(SABOTAGES.duplicateAfterFault, ['faultsRemoved'], 'duplicate'), BLOCKS(SABOTAGES.relapses, ['recovered'])],
   'latency-slow-consumer': [HEALTHY, BLOCKS(SABOTAGES.deliveryStopsMidFault, ['faultsAdded', 'faultsRemoved']), BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved'])],
-  'token-expiry-storm': [HEALTHY, BLOCKS(SABOTAGES.tokenFailuresPersist, ['faultsRemoved']), BLOCKS(SABOTAGES.relapses, ['recovered']), NEVER_REACHES(SABOTAGES.bypassControl)],
+  'token-expiry-storm': [HEALTHY, BLOCKS(SABOTAGES.tokenFailuresPersist, ['faultsRemoved']), BLOCKS(SABOTAGES.relapses, ['recovered']), NEVER_REACHES(SABOTAGES.bypassControl), CONTROL_NOT_READY],
   'stale-cursor-retention': [
     HEALTHY,
     BLOCKS(SABOTAGES.staleRebootstrapFails, ['faultsAdded', 'faultsRemoved'], 'stale_rebootstrap_failed'),
@@ -359,10 +371,10 @@ export const MATRIX: Readonly<Record<string, readonly MatrixCase[]>> = {
 
 /** MATRIX_EXTRA are the cells the bench adds: every drill's fault bypassed, more resume faults. */
 export const MATRIX_EXTRA: Readonly<Record<string, readonly MatrixCase[]>> = {
-  'temporary-partition': [BLOCKS(SABOTAGES.reorderAfterFault, ['faultsRemoved'], 'reorder'), BLOCKS(SABOTAGES.relapses, ['recovered'])],
-  'service-restart': [BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved']), NEVER_REACHES(SABOTAGES.bypassSpacetime)],
-  'reconnect-storm': [BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved']), NEVER_REACHES(SABOTAGES.bypassSpacetime)],
-  'latency-slow-consumer': [BLOCKS(SABOTAGES.relapses, ['recovered']), NEVER_REACHES(SABOTAGES.bypassSpacetime)],
-  'token-expiry-storm': [BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved']), BLOCKS(SABOTAGES.tokenFailuresLinger, ['faultsRemoved'])],
-  'stale-cursor-retention': [BLOCKS(SABOTAGES.gapAfterFault, ['faultsAdded'], 'gap'), NEVER_REACHES(SABOTAGES.bypassSpacetime)],
+  'temporary-partition': [BLOCKS(SABOTAGES.reorderAfterFault, ['faultsRemoved'], 'reorder'), BLOCKS(SABOTAGES.relapses, ['recovered']), CONTROL_NOT_READY],
+  'service-restart': [BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved']), NEVER_REACHES(SABOTAGES.bypassSpacetime), RUNTIME_NOT_READY],
+  'reconnect-storm': [BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved']), NEVER_REACHES(SABOTAGES.bypassSpacetime), RUNTIME_NOT_READY],
+  'latency-slow-consumer': [BLOCKS(SABOTAGES.relapses, ['recovered']), NEVER_REACHES(SABOTAGES.bypassSpacetime), RUNTIME_NOT_READY],
+  'token-expiry-storm': [BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved']), BLOCKS(SABOTAGES.tokenFailuresLinger, ['faultsRemoved']), RUNTIME_NOT_READY],
+  'stale-cursor-retention': [BLOCKS(SABOTAGES.gapAfterFault, ['faultsAdded'], 'gap'), NEVER_REACHES(SABOTAGES.bypassSpacetime), CONTROL_NOT_READY],
 };

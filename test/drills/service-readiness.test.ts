@@ -1,0 +1,164 @@
+/**
+ * Service readiness in the drill preflight: the health probe runs once before the first fault,
+ * and the drill starts only when that run answered and said the runtime and the control service
+ * are healthy and ready. A service that is not ready refuses the drill (block, its reason in
+ * results.jsonl and SUMMARY.md, no fault added); a health run that did not complete, wrote no
+ * readiness, or that the sentinel cannot run at all is never a pass. A healthy system still allows.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseYamlSource } from '../../src/config/index.js';
+import { parseDrillSource } from '../../src/drills/drill-file.js';
+import type { DrillProbes } from '../../src/drills/drill-probes.js';
+import { DrillRunner } from '../../src/drills/drill-runner.js';
+import type { DrillRunResult } from '../../src/drills/drill-runner.js';
+import type { ScenarioResult } from '../../src/drills/outcomes.js';
+import { readVerdict } from '../../src/drills/verdict.js';
+import { createEngine } from '../../src/promql/index.js';
+import { MemoryStore } from '../../src/store/index.js';
+import { ManualClock } from '../../src/time/index.js';
+import { appendHealthSamples, FakeProbes, MemoryFaultProxy } from './helpers/memory-drill.js';
+import type { ProbeBehaviour, Readiness } from './helpers/memory-drill.js';
+
+const roots: string[] = [];
+afterEach(() => {
+  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
+});
+
+const YAML = `drills:
+  - name: guarded
+    description: a short partition behind the readiness check
+    environments: [dev]
+    proxies:
+      - name: p
+    steady_state:
+      - { name: delivery works, query: 'min(sentinel_probe_success{probe="delivery"})', op: '>=', threshold: 1 }
+    stages:
+      - name: cut
+        duration: 2s
+        probe_interval: 1s
+        probes: [delivery]
+        faults:
+          - { proxy: p, type: timeout, attributes: { timeout: 0 } }
+        verify_fault: { name: delivery fails, query: 'min(sentinel_probe_success{probe="delivery",stage="$stage"})', op: '==', threshold: 0 }
+        recovery: 10s
+`;
+
+class CountingProxy extends MemoryFaultProxy {
+  added = 0;
+  override addToxic(proxy: string, toxic: Parameters<MemoryFaultProxy['addToxic']>[1]): Promise<void> {
+    this.added += 1;
+    return super.addToxic(proxy, toxic);
+  }
+}
+
+interface Setup {
+  readiness?: Readiness;
+  health?: ProbeBehaviour;
+  /** wrap changes the probes the runner sees (e.g. a framework without the health probe). */
+  wrap?: (p: DrillProbes) => DrillProbes;
+  /** before runs against the store before the drill starts. */
+  before?: (store: MemoryStore, nowMs: number) => void;
+}
+
+async function run(setup: Setup): Promise<{ result: DrillRunResult; proxy: CountingProxy }> {
+  const clock = new ManualClock(Date.UTC(2026, 10, 25, 17, 0, 0));
+  const store = new MemoryStore();
+  const proxy = new CountingProxy();
+  const engine = createEngine();
+  const root = mkdtempSync(join(tmpdir(), 'sentinel-readiness-'));
+  roots.push(root);
+  const fake = new FakeProbes(clock, store, proxy, { delivery: ({ faulty }) => ({ durationMs: 50, ok: !faulty, reason: faulty ? 'unreachable' : 'ok' }), ...(setup.health ? { health: setup.health } : {}) });
+  if (setup.readiness) fake.readiness = setup.readiness;
+  setup.before?.(store, clock.nowMs());
+  const runner = new DrillRunner({
+    driver: proxy,
+    store,
+    query: (e, t) => engine.instantQuery(store, e, t),
+    probes: setup.wrap ? setup.wrap(fake) : fake,
+    clock,
+    environment: 'dev',
+    allowProd: false,
+    evidenceRoot: root,
+    version: 'test',
+  });
+  const [drill] = parseDrillSource(parseYamlSource('guarded.yaml', YAML), { knownProbes: ['delivery', 'health'] });
+  let result: DrillRunResult | undefined;
+  const done = runner.run(drill, new AbortController().signal).then((r) => (result = r));
+  for (let i = 0; i < 5000 && result === undefined; i++) await clock.advance(50);
+  await done;
+  return { result: result as DrillRunResult, proxy };
+}
+
+async function expectBlockedBeforeAnyFault(result: DrillRunResult, proxy: CountingProxy, status: ScenarioResult['status'], why: RegExp): Promise<void> {
+  expect(result.decision.decision).toBe('block');
+  expect(result.scenario.status).toBe(status);
+  expect(result.scenario.reasons.join('\n')).toMatch(why);
+  expect(proxy.added).toBe(0);
+  expect(result.scenario.faults).toEqual([]);
+  expect(result.scenario.stages).toEqual([]);
+  const line = JSON.parse(readFileSync(join(result.dir, 'results.jsonl'), 'utf8').trim().split('\n')[0]) as ScenarioResult;
+  expect(line.reasons.join('\n')).toMatch(why);
+  expect(line.conditions.find((c) => c.kind === 'health')?.status).not.toBe('passed');
+  expect(readFileSync(join(result.dir, 'SUMMARY.md'), 'utf8')).toMatch(why);
+  const verdict = await readVerdict(result.dir);
+  expect(verdict.kind === 'decided' && verdict.report.decision).toBe('block');
+}
+
+describe('service readiness in the drill preflight', () => {
+  it('allows a healthy system, recording the health run and its check', async () => {
+    const { result, proxy } = await run({});
+    expect(result.decision.decision).toBe('allow');
+    expect(proxy.added).toBe(1);
+    const check = result.scenario.conditions.find((c) => c.kind === 'health');
+    expect(check).toMatchObject({ status: 'passed', observed: 1, detail: 'control, runtime healthy; control, runtime ready' });
+    const runs = readFileSync(join(result.dir, 'probe-runs.jsonl'), 'utf8');
+    expect(runs).toMatch(/"probe":"health","phase":"preflight"/);
+  });
+
+  it("refuses when the runtime's /readyz says not ready", async () => {
+    const { result, proxy } = await run({ readiness: { runtime: { healthy: 1, ready: 0 }, control: { healthy: 1, ready: 1 } } });
+    await expectBlockedBeforeAnyFault(result, proxy, 'aborted', /services not ready: runtime not ready \(\/readyz\)/);
+  });
+
+  it('refuses when the control service is not healthy', async () => {
+    const { result, proxy } = await run({ readiness: { runtime: { healthy: 1, ready: 1 }, control: { healthy: 0, ready: 0 } } });
+    await expectBlockedBeforeAnyFault(result, proxy, 'aborted', /services not ready: control not healthy \(\/healthz\), control not ready \(\/readyz\)/);
+  });
+
+  it('is inconclusive when the health run reports success but wrote no readiness (nothing was checked)', async () => {
+    const { result, proxy } = await run({ health: () => ({ durationMs: 20, ok: true, reason: 'ok' }) });
+    await expectBlockedBeforeAnyFault(result, proxy, 'inconclusive', /service readiness unknown: the health probe's run \(ok\) reported no health or readiness for runtime and control/);
+  });
+
+  it('does not read an earlier run: ready samples from before, then a run that wrote none, is inconclusive', async () => {
+    const { result, proxy } = await run({
+      health: () => ({ durationMs: 20, ok: true, reason: 'ok' }),
+      before: (store, now) => appendHealthSamples(store, now - 10_000, { drill: 'guarded', stage: 'preflight' }),
+    });
+    await expectBlockedBeforeAnyFault(result, proxy, 'inconclusive', /reported no health or readiness for runtime and control/);
+  });
+
+  it('is inconclusive when the health run times out', async () => {
+    const { result, proxy } = await run({ health: () => ({ durationMs: 5000, ok: false, reason: 'timeout' }) });
+    await expectBlockedBeforeAnyFault(result, proxy, 'inconclusive', /service readiness unknown: the health probe did not complete \(timeout\)/);
+  });
+
+  it('is inconclusive when the health run never ends (cut off at its bound)', async () => {
+    const { result, proxy } = await run({ health: () => ({ durationMs: 3_600_000, ok: true, reason: 'ok' }) });
+    await expectBlockedBeforeAnyFault(result, proxy, 'inconclusive', /service readiness unknown: the health probe did not complete within 60s/);
+  });
+
+  it('refuses with an error when the health probe is not configured', async () => {
+    const wrap = (p: DrillProbes): DrillProbes => ({
+      isBusy: (n) => p.isBusy(n),
+      runProbe: (n, l, c) => (n === 'health' ? Promise.reject(new Error("unknown probe 'health'; configured probes: delivery")) : p.runProbe(n, l, c)),
+      setDrillLabels: (l) => p.setDrillLabels(l),
+    });
+    const { result, proxy } = await run({ wrap });
+    await expectBlockedBeforeAnyFault(result, proxy, 'error', /the health probe could not run \(unknown probe 'health'; configured probes: delivery\); configure probes\.health/);
+    expect(result.runStatus).toBe('failed');
+  });
+});
