@@ -7,6 +7,7 @@
  */
 import type { SyntaxNode } from '@lezer/common';
 import { parser } from '@prometheus-io/lezer-promql';
+import type { LRParser, Stack } from '@lezer/lr';
 import { RE2JS } from 're2js';
 import { PromqlParseError } from '../errors.js';
 import type { SourcePosition } from '../errors.js';
@@ -590,7 +591,17 @@ function describeToken(text: string, at: number, inBraces = false): string {
   return goQuoteItem(rest[0]);
 }
 
-/** Tok is one token of the small scanner behind Prometheus-style syntax error wording. */
+/**
+ * Tok is one token of the small scanner behind Prometheus-style syntax error wording. lezer
+ * finds where an expression goes wrong; the scanner only words it. Prometheus names the token
+ * at fault in its own lexer's item types (`<op:*>`, `<aggr:sum>`, `identifier "x"`, `duration
+ * "5m"`; `promql/parser/lex.go` `ItemType.desc`) with the yacc rule it was in ("in label
+ * matching, expected string"), and its lexer fails on unbalanced brackets before any parsing.
+ * The lezer tree cannot give that: its tokenizer is contextual (a word is tokenized only as the
+ * parser state asks), and error recovery folds the tokens around a mistake into untyped error
+ * nodes (`⚠ "0.5,"`), so the kind of the token at fault and of those before it is not in the
+ * tree. Only well-formed input reaches the converter, which reads the tree alone.
+ */
 interface Tok {
   readonly kind: 'word' | 'op' | 'num' | 'dur' | 'str' | 'punct';
   readonly text: string;
@@ -721,8 +732,31 @@ function lexerOrUnexpected(text: string, at: number): { message: string; pos: So
   return { message: `unexpected ${desc}${toks.length > 0 ? syntaxContext(toks, desc) : ''}`, pos };
 }
 
-/** HOLT_WINTERS_STAND_IN is a function name the grammar knows, exactly as long as `holt_winters`. */
-const HOLT_WINTERS_STAND_IN = 'day_of_month';
+/** Specializer is lezer's hook that turns an `Identifier` into a keyword or function-name token. */
+type Specializer = (value: string, stack: Stack) => number;
+
+/**
+ * PROMQL_2_42 is the Prometheus project's grammar taught the one function name Prometheus 2.42
+ * has and the grammar no longer knows: `holt_winters`, renamed `double_exponential_smoothing`
+ * (Prometheus 3.0, `promql/parser/functions.go`). Without it lezer's error recovery shreds the
+ * call (`holt_winters(x[5m], 0.5, 0.5)` becomes a matrix selector named `holt_winters` and
+ * error nodes), so the name has to be known while tokenizing; no later pass over the tree can
+ * recover the call. The grammar's function names are an inline `@extend` table compiled into the
+ * parser, and `LRParser.configure` can only replace its external specializers, so the
+ * contextual-keyword one (`extendIdentifier`, which the package does not export and is found
+ * here as the grammar's one external extending specializer) is wrapped to answer the token of
+ * `double_exponential_smoothing` for `holt_winters`, in every context where the table would.
+ * The converter reads every name from the source, so the call is `holt_winters`.
+ */
+const PROMQL_2_42 = ((): LRParser => {
+  const specs = (parser as unknown as { specializerSpecs: ReadonlyArray<{ external?: Specializer; extend?: boolean; get: (value: string, stack: Stack) => number }> }).specializerSpecs;
+  const extend = specs.find((s) => s.external !== undefined && s.extend === true)?.external;
+  const table = specs.find((s) => s.external === undefined);
+  const token = table?.get('double_exponential_smoothing', undefined as unknown as Stack) ?? -1;
+  // A grammar without these is a new layout: fail at load, not with a wrong parse later.
+  if (extend === undefined || token < 0) throw new Error('@prometheus-io/lezer-promql: cannot find the function-name specializers to add holt_winters');
+  return parser.configure({ specializers: [{ from: extend, to: (value, stack) => (value === 'holt_winters' ? token >> 1 : extend(value, stack)) }] });
+})();
 
 function describe(errs: ReadonlyArray<{ message: string; pos: SourcePosition }>): string {
   return errs.map((e) => `at char ${e.pos.start + 1}: ${e.message}`).join('; ');
@@ -734,9 +768,7 @@ function describe(errs: ReadonlyArray<{ message: string; pos: SourcePosition }>)
  */
 export function parseExpr(text: string): Expr {
   if (text.trim() === '') throw new PromqlParseError('PromQL parse error: no expression found in input', { start: 0, end: 0 });
-  // holt_winters (2.42) was renamed after 2.42 and the grammar no longer knows it: lezer parses a
-  // same-length stand-in; every name and value is read back from the original text.
-  const tree = parser.parse(text.replace(/\bholt_winters(?=\s*\()/g, HOLT_WINTERS_STAND_IN));
+  const tree = PROMQL_2_42.parse(text);
   const top = tree.topNode;
   const errs = syntaxErrors(text, top);
   if (errs.length > 0) throw new PromqlParseError(`PromQL parse error ${describe(errs)}`, errs[0].pos);

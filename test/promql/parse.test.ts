@@ -43,6 +43,8 @@ describe('parseExpr round-trips through exprToString', () => {
     ['label_replace(up, "dst", "$1", "src", "(.*)")', 'label_replace(up, "dst", "$1", "src", "(.*)")'],
     ['holt_winters(foo[5m], 0.5, 0.1)', 'holt_winters(foo[5m], 0.5, 0.1)'],
     ['label_replace(up, "a", "holt_winters(", "b", ".*")', 'label_replace(up, "a", "holt_winters(", "b", ".*")'],
+    ['sum(holt_winters(rate(x[5m])[10m:1m], 0.1, 0.9)) by (job)', 'sum by (job) (holt_winters(rate(x[5m])[10m:1m], 0.1, 0.9))'],
+    ['holt_winters{a="b"} + holt_winters', 'holt_winters{a="b"} + holt_winters'],
     ['foo # a comment', 'foo'],
     ['sum by (job) (\n  rate(x[5m])\n)\n', 'sum by (job) (rate(x[5m]))'],
     ['sum(\n  # why: a comment inside a multi-line rule expression\n  x\n)', 'sum(x)'],
