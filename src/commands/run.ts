@@ -41,6 +41,7 @@ import { configFileOf } from './config-file.js';
 import { effectiveConfig } from './effective-config.js';
 import { assembleGeneration, checkRuleFiles, planGeneration, ruleSettingsOf } from './daemon-generation.js';
 import type { DaemonGeneration, GenerationShared, GenerationWiring } from './daemon-generation.js';
+import { buildRemoteWriters } from './export-runtime.js';
 import { buildRolloutRunner, criticalAlertsOf, defaultOutputDir } from './rollout-runtime.js';
 import { RolloutService } from '../rollout/index.js';
 import type { Command, CommandIO } from './types.js';
@@ -130,9 +131,11 @@ export async function buildDaemon(config: Config, deps: DaemonDeps): Promise<Dae
   });
   const storeComponent = new StoreComponent({ store, clock, logger: logger.child({ component: 'store' }) });
   const writeCheck = new WriteCheck({ dir: config.storage.dataDir, clock, logger: logger.child({ component: 'store' }) });
-  // Every series the probes record is on /metrics: the tap names them for the exposition.
+  // Every series the probes record is on /metrics (the tap names them for the exposition) and is
+  // sent to each remote-write endpoint (their queues open before the probes start, close after).
   const recorded = new RecordedNames();
-  const probeSink = tapAppends(store, [recorded]);
+  const remoteWriters = buildRemoteWriters(config, { store, registry, clock, logger, version: deps.version });
+  const probeSink = tapAppends(store, [recorded, ...remoteWriters]);
 
   // The notifiers' queues open with them; a failure below closes them and the store again.
   let notifiers: readonly Notifier[] = [];
@@ -436,8 +439,9 @@ export async function buildDaemon(config: Config, deps: DaemonDeps): Promise<Dae
 
     return {
       server,
-      // Start order: store, its write check, HTTP, probes, rules, drills, rollouts; stopped in reverse.
-      components: [storeComponent, writeCheck, server, probes, rules, drills, rollouts],
+      // Start order: store, its write check, remote-write queues, HTTP, probes, rules, drills,
+      // rollouts; stopped in reverse.
+      components: [storeComponent, writeCheck, ...remoteWriters, server, probes, rules, drills, rollouts],
       rules,
       rollouts,
       generation: () => running,

@@ -127,19 +127,20 @@ const target = z.strictObject(
 
 const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
+/** labelMap is a mapping of label names (not starting with __) to string values. */
+const labelMap = z.record(
+  z.string().refine((name) => labelName.test(name) && !name.startsWith('__'), {
+    error: (issue) => `invalid label name ${JSON.stringify(issue.input)} (expected [a-zA-Z_][a-zA-Z0-9_]* not starting with __)`,
+  }),
+  z.string(expecting('a string label value')),
+  expecting('a mapping of label names to values'),
+);
+
 const alerting = z.strictObject(
   {
     resend_delay: positiveDurationMs.default(60_000),
     external_url: httpUrl.optional(),
-    external_labels: z
-      .record(
-        z.string().refine((name) => labelName.test(name) && !name.startsWith('__'), {
-          error: (issue) => `invalid label name ${JSON.stringify(issue.input)} (expected [a-zA-Z_][a-zA-Z0-9_]* not starting with __)`,
-        }),
-        z.string(expecting('a string label value')),
-        expecting('a mapping of label names to values'),
-      )
-      .default({}),
+    external_labels: labelMap.default({}),
     queue_capacity: count(1).default(10_000),
     queue_dir: nonEmptyString.optional(),
     alertmanagers: z
@@ -212,6 +213,34 @@ const rollout = z.strictObject(
   expecting('a mapping'),
 );
 
+/** remoteWrite is one Prometheus remote-write endpoint (Prometheus' remote_write entry, shard-less). */
+const remoteWrite = z.strictObject(
+  {
+    url: httpUrl,
+    name: z
+      .string(expecting('a name of letters, digits, _ . -'))
+      .regex(/^[A-Za-z0-9_.-]+$/, { error: (issue) => `invalid name ${JSON.stringify(issue.input)} (expected letters, digits, _ . and - only: it names the queue file)` })
+      .optional(),
+    remote_timeout: positiveDurationMs.default(30_000),
+    external_labels: labelMap.default({}),
+    basic_auth: z.strictObject({ username: nonEmptyString, password: secret }, expecting('a mapping with username and password')).optional(),
+    bearer_token: secret.optional(),
+    queue: z
+      .strictObject(
+        {
+          capacity: count(1).default(100_000),
+          max_samples_per_send: count(1).default(2_000),
+          batch_send_deadline: positiveDurationMs.default(5_000),
+          min_backoff: positiveDurationMs.default(30),
+          max_backoff: positiveDurationMs.default(5_000),
+        },
+        expecting('a mapping'),
+      )
+      .prefault({}),
+  },
+  expecting('a mapping with at least url'),
+);
+
 /** daemonSchema validates a whole daemon configuration file. */
 export const daemonSchema = z.strictObject(
   {
@@ -245,7 +274,13 @@ export const daemonSchema = z.strictObject(
       .prefault({}),
     rollout: rollout.prefault({}),
     export: z
-      .strictObject({ compat_metrics: z.boolean(expecting('true or false')).default(false) }, expecting('a mapping'))
+      .strictObject(
+        {
+          compat_metrics: z.boolean(expecting('true or false')).default(false),
+          remote_write: z.array(remoteWrite, expecting('a list of remote-write endpoints')).default([]),
+        },
+        expecting('a mapping'),
+      )
       .prefault({}),
     log: z.strictObject({ level: z.enum(LOG_LEVELS, expecting(`one of ${LOG_LEVELS.join(', ')}`)).default('info') }, expecting('a mapping')).prefault({}),
     lab: z.record(z.string(), z.unknown(), expecting('a mapping')).optional(),

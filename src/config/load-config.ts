@@ -12,7 +12,7 @@ import { DAEMON_KEY_HINTS, daemonSchema } from './daemon-schema.js';
 import { listenAddress } from './field-schemas.js';
 import type { DaemonFile } from './daemon-schema.js';
 import { LOG_LEVELS, PROBE_NAMES } from './types.js';
-import type { Config, LogLevel, ProbeConfig, ProbeName, ProbeParams, ProbesConfig } from './types.js';
+import type { Config, LogLevel, ProbeConfig, ProbeName, ProbeParams, ProbesConfig, RemoteWriteTarget } from './types.js';
 import { checkSection } from './validate-section.js';
 import { readYamlSource } from './yaml-source.js';
 import type { ConfigPath, YamlSource } from './yaml-source.js';
@@ -110,7 +110,53 @@ function crossCheck(file: DaemonFile): ConfigIssue[] {
       issues.push({ path: ['probes', name, 'params', key], at: 'value', message: `${value} is outside the canary namespace ${JSON.stringify(namespace)} (probes.canary.namespace); the sentinel writes only under it` });
     }
   }
+  issues.push(...remoteWriteIssues(file));
   return issues;
+}
+
+/** remoteWriteIssues checks what the remote-write schema cannot: one credential, unique names, sane queue bounds. */
+function remoteWriteIssues(file: DaemonFile): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const seen = new Map<string, number>();
+  file.export.remote_write.forEach((r, i) => {
+    const at = ['export', 'remote_write', i];
+    if (r.basic_auth && r.bearer_token) issues.push({ path: [...at, 'bearer_token'], at: 'key', message: 'basic_auth and bearer_token are both set (expected at most one of them)' });
+    const name = remoteWriteName(r);
+    const first = seen.get(name);
+    if (first !== undefined) {
+      issues.push({ path: [...at, r.name === undefined ? 'url' : 'name'], at: 'value', message: `remote_write[${first}] already uses the name ${JSON.stringify(name)} (expected a unique name per endpoint: it names the queue file)` });
+    } else seen.set(name, i);
+    if (r.queue.max_backoff < r.queue.min_backoff) issues.push({ path: [...at, 'queue', 'max_backoff'], at: 'value', message: `max_backoff ${formatDurationMs(r.queue.max_backoff)} is shorter than min_backoff ${formatDurationMs(r.queue.min_backoff)} (expected max_backoff >= min_backoff)` });
+    if (r.queue.capacity < r.queue.max_samples_per_send) issues.push({ path: [...at, 'queue', 'capacity'], at: 'value', message: `capacity ${r.queue.capacity} is smaller than max_samples_per_send ${r.queue.max_samples_per_send} (expected capacity >= max_samples_per_send)` });
+  });
+  return issues;
+}
+
+/** remoteWriteName is an endpoint's name: the configured one, else its host and port. */
+export function remoteWriteName(entry: { readonly name?: string; readonly url: string }): string {
+  if (entry.name !== undefined) return entry.name;
+  const url = new URL(entry.url);
+  return `${url.hostname}_${url.port || (url.protocol === 'https:' ? '443' : '80')}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+function toRemoteWrite(r: DaemonFile['export']['remote_write'][number], dataDir: string): RemoteWriteTarget {
+  const name = remoteWriteName(r);
+  return {
+    name,
+    url: r.url,
+    timeoutMs: r.remote_timeout,
+    externalLabels: r.external_labels,
+    ...(r.basic_auth ? { basicAuth: { username: r.basic_auth.username, password: r.basic_auth.password } } : {}),
+    ...(r.bearer_token ? { bearerToken: r.bearer_token } : {}),
+    queue: {
+      capacity: r.queue.capacity,
+      maxSamplesPerSend: r.queue.max_samples_per_send,
+      batchSendDeadlineMs: r.queue.batch_send_deadline,
+      minBackoffMs: r.queue.min_backoff,
+      maxBackoffMs: r.queue.max_backoff,
+    },
+    queueFile: resolve(dataDir, 'remote-write', `${name}.sqlite`),
+  };
 }
 
 function deepFreeze<T>(value: T): T {
@@ -218,7 +264,7 @@ function toConfig(f: DaemonFile, absFile: string, baseDir: string, logLevel: Log
       ...(f.rollout.chaos_suite ? { chaosSuite: f.rollout.chaos_suite } : {}),
       rollbackDrill: { recoveryTimeoutMs: f.rollout.rollback_drill.recovery_timeout, ...(f.rollout.rollback_drill.user_id ? { userId: f.rollout.rollback_drill.user_id } : {}) },
     },
-    export: { compatMetrics: f.export.compat_metrics },
+    export: { compatMetrics: f.export.compat_metrics, remoteWrite: f.export.remote_write.map((r) => toRemoteWrite(r, dataDir)) },
     log: { level: logLevel },
     ...(f.lab ? { lab: f.lab } : {}),
   });
@@ -229,9 +275,16 @@ function isNameMapPath(path: ConfigPath): boolean {
   return path.length === 1 && path[0] === 'probes';
 }
 
-/** isPlainPath: subtrees whose keys are data (label names) or validated elsewhere (lab), never secrets. */
+/**
+ * isPlainPath: subtrees whose keys are data (label maps, whose label may well be called `token`)
+ * or validated elsewhere (lab), never secrets. The path is the subtree's own key.
+ */
 function isPlainPath(path: ConfigPath): boolean {
-  return (path.length === 3 && path[0] === 'alerting' && path[1] === 'external_labels') || (path.length === 1 && path[0] === 'lab');
+  return (
+    (path.length === 2 && path[0] === 'alerting' && path[1] === 'external_labels') ||
+    (path.length === 4 && path[0] === 'export' && path[1] === 'remote_write' && path[3] === 'external_labels') ||
+    (path.length === 1 && path[0] === 'lab')
+  );
 }
 
 /** Override is a setting taken from a flag or the environment, with where it came from. */

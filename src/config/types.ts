@@ -212,6 +212,31 @@ export interface StorageConfig {
   readonly maxSeries: number;
 }
 
+/** RemoteWriteQueueConfig is one endpoint's queue (Prometheus' queue_config, one shard). */
+export interface RemoteWriteQueueConfig {
+  /** capacity bounds the samples kept on disk while the endpoint does not take them (oldest dropped). */
+  readonly capacity: number;
+  readonly maxSamplesPerSend: number;
+  readonly batchSendDeadlineMs: number;
+  readonly minBackoffMs: number;
+  readonly maxBackoffMs: number;
+}
+
+/** RemoteWriteTarget is one Prometheus remote-write (protocol 1.0) endpoint. */
+export interface RemoteWriteTarget {
+  /** name labels the endpoint's metrics (`remote_name`) and names its queue file. */
+  readonly name: string;
+  readonly url: string;
+  readonly timeoutMs: number;
+  /** externalLabels are added to every series sent (a replica label keeps two sentinels apart). */
+  readonly externalLabels: Readonly<Record<string, string>>;
+  readonly basicAuth?: { readonly username: string; readonly password: Secret };
+  readonly bearerToken?: Secret;
+  readonly queue: RemoteWriteQueueConfig;
+  /** queueFile is absolute: `<storage.dataDir>/remote-write/<name>.sqlite`. */
+  readonly queueFile: string;
+}
+
 /** ExportConfig configures what the sentinel exports to other systems besides /metrics. */
 export interface ExportConfig {
   /**
@@ -219,6 +244,8 @@ export interface ExportConfig {
    * deploy rules and Grafana dashboard query (`openagents_runtime_sync_*`, `openagents_sync_client_*`).
    */
   readonly compatMetrics: boolean;
+  /** remoteWrite lists the endpoints every recorded sample is sent to (none by default). */
+  readonly remoteWrite: readonly RemoteWriteTarget[];
 }
 
 /** LogConfig configures the logger; `LOG_LEVEL` in the environment overrides `level`. */

@@ -1,0 +1,44 @@
+/**
+ * buildRemoteWriters: one `RemoteWriter` per `export.remote_write` endpoint, sharing one set of
+ * instruments. The daemon starts them before the probes (their queues open before the first
+ * commit) and stops them after (what the last probes measured is still sent or kept on disk).
+ */
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config/index.js';
+import { createRemoteWriteMetrics, RemoteWriter } from '../export/index.js';
+import type { SampleStore } from '../store/index.js';
+import type { Clock } from '../time/index.js';
+
+/** RemoteWriteDeps are the daemon's shared parts the writers use. */
+export interface RemoteWriteDeps {
+  readonly store: Pick<SampleStore, 'select'>;
+  readonly registry: Registry;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly version: string;
+}
+
+/** buildRemoteWriters constructs (and starts nothing of) the configured remote-write endpoints. */
+export function buildRemoteWriters(config: Config, deps: RemoteWriteDeps): RemoteWriter[] {
+  if (config.export.remoteWrite.length === 0) return [];
+  const metrics = createRemoteWriteMetrics(deps.registry);
+  return config.export.remoteWrite.map(
+    (target) =>
+      new RemoteWriter({
+        name: target.name,
+        url: target.url,
+        timeoutMs: target.timeoutMs,
+        externalLabels: target.externalLabels,
+        ...(target.basicAuth ? { basicAuth: { username: target.basicAuth.username, password: target.basicAuth.password.reveal() } } : {}),
+        ...(target.bearerToken ? { bearerToken: target.bearerToken.reveal() } : {}),
+        queue: target.queue,
+        queueFile: target.queueFile,
+        store: deps.store,
+        clock: deps.clock,
+        metrics,
+        userAgent: `spacetime-sentinel/${deps.version}`,
+        logger: deps.logger.child({ component: 'remote-write' }),
+      }),
+  );
+}
