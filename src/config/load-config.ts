@@ -124,7 +124,7 @@ function remoteWriteIssues(file: DaemonFile): ConfigIssue[] {
     const name = remoteWriteName(r);
     const first = seen.get(name);
     if (first !== undefined) {
-      issues.push({ path: [...at, r.name === undefined ? 'url' : 'name'], at: 'value', message: `remote_write[${first}] already uses the name ${JSON.stringify(name)} (expected a unique name per endpoint: it names the queue file)` });
+      issues.push({ path: [...at, r.name === undefined ? 'url' : 'name'], at: 'value', message: `remote_write[${first}] already uses the name ${JSON.stringify(name)} (expected a distinct name per endpoint: set name, which names the queue file and the remote_name label)` });
     } else seen.set(name, i);
     if (r.queue.max_backoff < r.queue.min_backoff) issues.push({ path: [...at, 'queue', 'max_backoff'], at: 'value', message: `max_backoff ${formatDurationMs(r.queue.max_backoff)} is shorter than min_backoff ${formatDurationMs(r.queue.min_backoff)} (expected max_backoff >= min_backoff)` });
     if (r.queue.capacity < r.queue.max_samples_per_send) issues.push({ path: [...at, 'queue', 'capacity'], at: 'value', message: `capacity ${r.queue.capacity} is smaller than max_samples_per_send ${r.queue.max_samples_per_send} (expected capacity >= max_samples_per_send)` });

@@ -41,6 +41,8 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
 /** RemoteWriteClient posts requests to one endpoint. */
 export class RemoteWriteClient {
   private readonly headers: Record<string, string>;
+  /** secrets are the credential strings a refusal's body must not carry into a log. */
+  private readonly secrets: readonly string[];
   /** endpoint names the receiver in messages (no credentials: the config refuses them in URLs). */
   readonly endpoint: string;
 
@@ -54,6 +56,15 @@ export class RemoteWriteClient {
     };
     if (options.basicAuth) this.headers.authorization = `Basic ${Buffer.from(`${options.basicAuth.username}:${options.basicAuth.password}`).toString('base64')}`;
     else if (options.bearerToken) this.headers.authorization = `Bearer ${options.bearerToken}`;
+    const credential = this.headers.authorization?.replace(/^\S+ /, '');
+    this.secrets = [options.basicAuth?.password, options.bearerToken, credential].filter((x): x is string => x !== undefined && x !== '');
+  }
+
+  /** redact removes the credentials from text a receiver sent back (some echo the request's headers). */
+  private redact(text: string): string {
+    let out = text;
+    for (const secret of this.secrets) out = out.split(secret).join('<redacted>');
+    return out;
   }
 
   /** send compresses and posts one uncompressed WriteRequest; `nowMs` dates a Retry-After given as a date. */
@@ -85,7 +96,7 @@ export class RemoteWriteClient {
   }
 
   private async classify(res: Response, bytes: number, nowMs: number): Promise<SendOutcome> {
-    const text = await readBounded(res);
+    const text = this.redact(await readBounded(res));
     if (res.status >= 200 && res.status < 300) return { kind: 'sent', status: res.status, bytes };
     const reason = `HTTP ${res.status}${text ? `: ${text}` : ''}`;
     if (res.status >= 500 || res.status === 429) {

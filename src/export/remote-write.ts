@@ -9,8 +9,8 @@
  *   sample has waited `batchSendDeadlineMs` (Prometheus' `batch_send_deadline`);
  * - 5xx, 429 and transport failures are retried with exponential backoff from `minBackoffMs` to
  *   `maxBackoffMs`, or after the receiver's Retry-After when it sends one (capped at
- *   MAX_RETRY_AFTER_MS); any other 4xx drops the request, counted and logged (retrying cannot
- *   fix it, and it would block every later sample);
+ *   MAX_RETRY_AFTER_MS); any other 4xx drops the request, counted, and logged once per status
+ *   (retrying cannot fix it, and it would block every later sample);
  * - past `capacity` queued samples the oldest are dropped, counted and logged.
  *
  * Rule output (ALERTS, recording rules) is not sent, as it is not on /metrics: the receiving
@@ -82,6 +82,10 @@ export class RemoteWriter implements AppendListener {
   /** isFlushing sends partial batches at once (flush and shutdown). */
   private isFlushing = false;
   private highestSentMs = -Infinity;
+  /** refusalsLogged are the HTTP statuses whose refusal was logged (once per status, then counted only). */
+  private readonly refusalsLogged = new Set<number>();
+  /** isQueueFullLogged: the current run of capacity drops was logged (reset by a successful send). */
+  private isQueueFullLogged = false;
 
   constructor(private readonly options: RemoteWriterOptions) {
     this.name = `remote-write ${options.name}`;
@@ -184,7 +188,9 @@ export class RemoteWriter implements AppendListener {
       metrics.samplesIn.inc(this.labels, stored.length);
       if (dropped > 0) {
         metrics.samplesDropped.inc({ ...this.labels, reason: 'queue_full' }, dropped);
-        this.logger.warn({ dropped, capacity: queue.capacity }, 'remote-write queue full: dropped the oldest samples');
+        // Once per outage: the counter keeps the total, the log says it started.
+        if (!this.isQueueFullLogged) this.logger.warn({ dropped, capacity: queue.capacity }, 'remote-write queue full: dropping the oldest samples until the endpoint takes them again (counted in sentinel_remote_storage_samples_dropped_total{reason="queue_full"})');
+        this.isQueueFullLogged = true;
       }
     } catch (err) {
       metrics.samplesDropped.inc({ ...this.labels, reason: 'queue_error' }, stored.length);
@@ -309,10 +315,14 @@ export class RemoteWriter implements AppendListener {
         failures += 1;
         const backoffMs = outcome.retryAfterMs !== undefined ? Math.min(outcome.retryAfterMs, MAX_RETRY_AFTER_MS) : Math.min(settings.maxBackoffMs, settings.minBackoffMs * 2 ** Math.min(failures - 1, 30));
         this.options.metrics.samplesRetried.inc(this.labels, send.samples);
-        this.logger.warn({ reason: outcome.reason, attempt: failures, backoffMs, pending: queue.pending }, 'remote write failed; retrying');
+        // The first failure of an outage is a warning, the retries that follow are debug lines.
+        const level = failures === 1 ? 'warn' : 'debug';
+        this.logger[level]({ reason: outcome.reason, attempt: failures, backoffMs, pending: queue.pending }, 'remote write failed; retrying with backoff');
         if (!(await this.pause(backoffMs, signal, 'backoff'))) return;
         continue;
       }
+      if (failures > 0 && outcome.kind === 'sent') this.logger.info({ attempts: failures + 1, pending: queue.pending }, 'remote write recovered');
+      if (outcome.kind === 'sent') this.isQueueFullLogged = false;
       failures = 0;
       queue.ack(send);
       this.fillingSinceMs = queue.pending > 0 ? clock.nowMs() : undefined;
@@ -340,7 +350,12 @@ export class RemoteWriter implements AppendListener {
       metrics.highestSentTimestamp.set(this.labels, this.highestSentMs / 1000);
     } else if (outcome.kind === 'rejected') {
       metrics.samplesFailed.inc(this.labels, send.samples);
-      this.logger.error({ reason: outcome.reason, dropped: send.samples }, 'remote storage refused samples; dropped them (retrying cannot help)');
+      // Logged once per status: a receiver that refuses every request would otherwise fill the
+      // log; sentinel_remote_storage_samples_failed_total keeps the count.
+      if (!this.refusalsLogged.has(outcome.status)) {
+        this.refusalsLogged.add(outcome.status);
+        this.logger.error({ reason: outcome.reason, status: outcome.status, dropped: send.samples }, 'remote storage refused samples; dropped them (retrying cannot help; further refusals with this status are counted in sentinel_remote_storage_samples_failed_total, not logged)');
+      }
     }
     return outcome;
   }

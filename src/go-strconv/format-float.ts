@@ -170,7 +170,8 @@ export function formatGoFloat(x: number): string {
 
 /**
  * formatGoFloatPlain is `strconv.FormatFloat(v, 'f', -1, 64)`: shortest digits, never an
- * exponent. Prometheus uses it for sample values in the HTTP API and for `count_values` labels.
+ * exponent. Prometheus uses it for `count_values` labels and promtool's query output (the HTTP
+ * API switches to an exponent for very small and very large values: `formatApiValue`).
  */
 export function formatGoFloatPlain(x: number): string {
   return formatFloatGo(x, 'f', -1);

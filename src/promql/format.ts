@@ -2,7 +2,7 @@
  * The two ways a query result is shown: the Prometheus text style (promtool, `sentinel query`)
  * and the HTTP API's `data` JSON shape. Numbers and strings print through Go's strconv rules.
  */
-import { formatGoFloatPlain, quoteGoString } from '../go-strconv/index.js';
+import { formatFloatGo, formatGoFloatPlain, quoteGoString } from '../go-strconv/index.js';
 import type { Labels } from './queryable.js';
 import type { QueryValue } from './types.js';
 
@@ -40,6 +40,16 @@ export function formatQueryValue(value: QueryValue): string {
   }
 }
 
+/**
+ * formatApiValue prints a sample value as the Prometheus HTTP API does (Prometheus
+ * `util/jsonutil/marshal.go` `MarshalValue`): shortest digits, plain unless the magnitude is
+ * below 1e-6 or at least 1e21, where it switches to an exponent (`1.7976931348623157e+308`).
+ */
+export function formatApiValue(v: number): string {
+  const abs = Math.abs(v);
+  return formatFloatGo(v, abs !== 0 && (abs < 1e-6 || abs >= 1e21) ? 'e' : 'f', -1);
+}
+
 /** ApiSamplePair is `[unixSeconds, "value"]` as the Prometheus HTTP API writes it. */
 export type ApiSamplePair = [number, string];
 
@@ -62,18 +72,18 @@ export function toApiQueryData(value: QueryValue): ApiQueryData {
     case 'vector':
       return {
         resultType: 'vector',
-        result: value.samples.map((s) => ({ metric: sortedMetric(s.labels), value: [s.t / 1000, formatGoFloatPlain(s.v)] })),
+        result: value.samples.map((s) => ({ metric: sortedMetric(s.labels), value: [s.t / 1000, formatApiValue(s.v)] })),
       };
     case 'matrix':
       return {
         resultType: 'matrix',
         result: value.series.map((s) => ({
           metric: sortedMetric(s.labels),
-          values: s.points.map((p): ApiSamplePair => [p.t / 1000, formatGoFloatPlain(p.v)]),
+          values: s.points.map((p): ApiSamplePair => [p.t / 1000, formatApiValue(p.v)]),
         })),
       };
     case 'scalar':
-      return { resultType: 'scalar', result: [value.t / 1000, formatGoFloatPlain(value.v)] };
+      return { resultType: 'scalar', result: [value.t / 1000, formatApiValue(value.v)] };
     case 'string':
       return { resultType: 'string', result: [value.t / 1000, value.v] };
   }

@@ -28,7 +28,7 @@ export { parseExpr } from './parse.js';
 export type { Engine } from './engine.js';
 export { createEngine } from './engine.js';
 export type { ApiQueryData, ApiSamplePair } from './format.js';
-export { formatLabels, formatQueryValue, toApiQueryData } from './format.js';
+export { formatApiValue, formatLabels, formatQueryValue, toApiQueryData } from './format.js';
 export type { EngineOptions, InstantSample, MatrixSeries, Point, QueryResult, QueryValue } from './types.js';
 export type { Labels, LabelMatcher, MatchType, Queryable, SeriesColumns } from './queryable.js';
 export { MatchTypes } from './queryable.js';

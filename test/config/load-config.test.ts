@@ -218,11 +218,21 @@ rollout:
   soak: {probes: [delivery], probe_interval: 10s, failed_probe_streak: 2}
   chaos_suite: [restart]
   rollback_drill: {recovery_timeout: 1m, user_id: user_1}
-export: {compat_metrics: true}
+export:
+  compat_metrics: true
+  remote_write:
+    - url: https://prom.example/api/v1/write
+      bearer_token: \${RW_TOKEN}
+      external_labels: {replica: a, token: not-a-secret}
+    - url: https://mimir.example/api/v1/push
+      name: mimir
+      remote_timeout: 10s
+      basic_auth: {username: sentinel, password: "\${RW_PASSWORD}"}
+      queue: {capacity: 5000, max_samples_per_send: 500, batch_send_deadline: 2s, min_backoff: 100ms, max_backoff: 10s}
 log: {level: debug}
 lab: {ports: {spacetimedb: 0}, token: literal-is-fine-here}
 `;
-    const env = { ...ENV, ST_TOKEN: 's', JWT_KEY: 'j', JWT_OLD_KEY: 'old', AM_TOKEN: 'a', HMAC_KEY: 'h', ADMIN_TOKEN: 'adm' };
+    const env = { ...ENV, ST_TOKEN: 's', JWT_KEY: 'j', JWT_OLD_KEY: 'old', AM_TOKEN: 'a', HMAC_KEY: 'h', ADMIN_TOKEN: 'adm', RW_TOKEN: 'rw', RW_PASSWORD: 'rwp' };
     const config = loadConfig(write(yaml, 'full.yaml'), { env });
     const plain = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
     expect(plain).toEqual({
@@ -294,7 +304,29 @@ lab: {ports: {spacetimedb: 0}, token: literal-is-fine-here}
         chaosSuite: ['restart'],
         rollbackDrill: { recoveryTimeoutMs: 60_000, userId: 'user_1' },
       },
-      export: { compatMetrics: true },
+      export: {
+        compatMetrics: true,
+        remoteWrite: [
+          {
+            name: 'prom.example_443',
+            url: 'https://prom.example/api/v1/write',
+            timeoutMs: 30_000,
+            externalLabels: { replica: 'a', token: 'not-a-secret' },
+            bearerToken: '<redacted>',
+            queue: { capacity: 100_000, maxSamplesPerSend: 2000, batchSendDeadlineMs: 5000, minBackoffMs: 30, maxBackoffMs: 5000 },
+            queueFile: '/var/lib/sentinel/remote-write/prom.example_443.sqlite',
+          },
+          {
+            name: 'mimir',
+            url: 'https://mimir.example/api/v1/push',
+            timeoutMs: 10_000,
+            externalLabels: {},
+            basicAuth: { username: 'sentinel', password: '<redacted>' },
+            queue: { capacity: 5000, maxSamplesPerSend: 500, batchSendDeadlineMs: 2000, minBackoffMs: 100, maxBackoffMs: 10_000 },
+            queueFile: '/var/lib/sentinel/remote-write/mimir.sqlite',
+          },
+        ],
+      },
       log: { level: 'debug' },
       lab: { ports: { spacetimedb: 0 }, token: 'literal-is-fine-here' },
     });

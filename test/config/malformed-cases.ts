@@ -278,4 +278,33 @@ export const MALFORMED: readonly MalformedCase[] = [
     env: { LOG_LEVEL: 'loud' },
     lines: ['FILE: LOG_LEVEL (environment): invalid value "loud" (expected one of trace, debug, info, warn, error, fatal, silent)'],
   },
+  {
+    name: 'remote_write URL that is not http',
+    yaml: BASE + 'export:\n  remote_write:\n    - url: prometheus:9090\n',
+    lines: ['FILE:14:12: export.remote_write[0].url: invalid URL "prometheus:9090" (expected an http:// or https:// URL)'],
+  },
+  {
+    name: 'remote_write with two credentials',
+    yaml: BASE + 'export:\n  remote_write:\n    - url: http://127.0.0.1:9090/api/v1/write\n      bearer_token: ${RW_TOKEN}\n      basic_auth:\n        username: u\n        password: ${RW_TOKEN}\n',
+    env: { RW_TOKEN: 'c' },
+    lines: ['FILE:15:7: export.remote_write[0].bearer_token: basic_auth and bearer_token are both set (expected at most one of them)'],
+  },
+  {
+    name: 'remote_write endpoints that would share a queue file',
+    yaml: BASE + 'export:\n  remote_write:\n    - url: http://127.0.0.1:9090/api/v1/write\n    - url: http://127.0.0.1:9090/other\n',
+    lines: ['FILE:15:12: export.remote_write[1].url: remote_write[0] already uses the name "127.0.0.1_9090" (expected a distinct name per endpoint: set name, which names the queue file and the remote_name label)'],
+  },
+  {
+    name: 'remote_write queue bounds that contradict each other',
+    yaml: BASE + 'export:\n  remote_write:\n    - url: http://127.0.0.1:9090/api/v1/write\n      queue:\n        min_backoff: 10s\n        max_backoff: 1s\n        capacity: 10\n',
+    lines: [
+      'FILE:17:22: export.remote_write[0].queue.max_backoff: max_backoff 1s is shorter than min_backoff 10s (expected max_backoff >= min_backoff)',
+      'FILE:18:19: export.remote_write[0].queue.capacity: capacity 10 is smaller than max_samples_per_send 2000 (expected capacity >= max_samples_per_send)',
+    ],
+  },
+  {
+    name: 'remote_write bearer token written in the file',
+    yaml: BASE + 'export:\n  remote_write:\n    - url: http://127.0.0.1:9090/api/v1/write\n      bearer_token: abc\n',
+    lines: ['FILE:15:21: export.remote_write[0].bearer_token: literal secrets are not allowed; use ${ENV_VAR} or ${file:PATH}'],
+  },
 ];

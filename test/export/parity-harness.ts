@@ -8,10 +8,7 @@
  *
  * Used by test/export/prometheus-parity.test.ts and bench/export/prometheus-parity.bench.ts.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trace } from '@opentelemetry/api';
@@ -29,6 +26,8 @@ import type { ToxicSpec } from '../../src/drills/index.js';
 import { startComponents, stopComponents } from '../../src/daemon/index.js';
 import type { Component } from '../../src/daemon/index.js';
 import { SystemClock } from '../../src/time/index.js';
+import { freePort, startPrometheus } from '../helpers/prometheus-process.js';
+import type { PrometheusProcess } from '../helpers/prometheus-process.js';
 
 /** SCRAPE_LABELS are the labels Prometheus adds from the scrape, left out of alert identities. */
 const SCRAPE_LABELS = new Set(['job', 'instance']);
@@ -121,18 +120,6 @@ export function alertIdentity(labels: Record<string, string>): string {
   return `${labels.alertname}{${keys.map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',')}}`;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -147,21 +134,6 @@ function operatorGroupsFile(dir: string): string {
   const file = join(dir, 'operator-slo.rules.yaml');
   writeFileSync(file, stringify({ groups: rule.spec.groups }));
   return file;
-}
-
-async function waitReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}: ${output().slice(-2000)}`);
-    try {
-      const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error(`prometheus not ready within 30 s: ${output().slice(-2000)}`);
-    await sleep(200);
-  }
 }
 
 async function waitScrapeLoop(url: string, output: () => string): Promise<void> {
@@ -202,19 +174,10 @@ export async function startParityHarness(options: ParityOptions): Promise<Parity
   const clock = new SystemClock();
   let env: LabEnvironment | undefined;
   let started: Component[] = [];
-  let prometheus: ChildProcess | undefined;
-  let promOutput = '';
+  let prometheus: PrometheusProcess | undefined;
+  const promOutput = (): string => prometheus?.output() ?? '';
   const close = async (): Promise<void> => {
-    if (prometheus && prometheus.exitCode === null) {
-      const child = prometheus;
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000)]);
-      if (child.exitCode === null) {
-        child.kill('SIGKILL');
-        await Promise.race([exited, sleep(5000)]);
-      }
-    }
+    await prometheus?.stop();
     if (started.length > 0) await Promise.race([stopComponents(started, { deadlineMs: clock.nowMs() + 5000, clock, logger }), sleep(15_000)]);
     started = [];
     await env?.close();
@@ -241,31 +204,18 @@ export async function startParityHarness(options: ParityOptions): Promise<Parity
     mkdirSync(promDir, { recursive: true });
     const ruleFiles = [...config.rules.files];
     if (options.operatorRules) ruleFiles.push(operatorGroupsFile(promDir));
-    const promConfig = join(promDir, 'prometheus.yml');
-    writeFileSync(
-      promConfig,
-      stringify({
+    prometheus = await startPrometheus({
+      dir: promDir,
+      config: {
         global: { scrape_interval: seconds(options.scrapeIntervalMs), scrape_timeout: seconds(options.scrapeIntervalMs), evaluation_interval: seconds(options.evalIntervalMs) },
         rule_files: ruleFiles,
         scrape_configs: [{ job_name: 'spacetime-sentinel', honor_labels: true, static_configs: [{ targets: [`127.0.0.1:${daemonPort}`] }] }],
-      }),
-    );
-    const port = await freePort();
-    const prometheusUrl = `http://127.0.0.1:${port}`;
-    prometheus = spawn(
-      'prometheus',
-      [`--config.file=${promConfig}`, `--storage.tsdb.path=${join(promDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', '--storage.tsdb.retention.time=1d'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const collect = (b: Buffer): void => {
-      promOutput = (promOutput + b.toString('utf8')).slice(-20_000);
-    };
-    prometheus.stdout?.on('data', collect);
-    prometheus.stderr?.on('data', collect);
-    await waitReady(prometheusUrl, prometheus, () => promOutput);
+      },
+    });
+    const prometheusUrl = prometheus.url;
     // Prometheus hands new targets to its scrape loops every 5 s: wait for the first (failed)
     // scrape of the daemon's port, so that from the daemon's start on it is scraped every interval.
-    await waitScrapeLoop(prometheusUrl, () => promOutput);
+    await waitScrapeLoop(prometheusUrl, promOutput);
     const daemon: Daemon = await buildDaemon(config, { clock, logger, registry: new Registry(), tracer: trace.getTracer('parity'), version: 'parity', env: {} });
     started = await startComponents(daemon.components, { signal: new AbortController().signal, logger, clock, deadlineMs: () => clock.nowMs() + 5000 });
     const startedAtMs = Date.now();
@@ -320,7 +270,7 @@ export async function startParityHarness(options: ParityOptions): Promise<Parity
       async waitScraped() {
         const deadline = Date.now() + 30_000;
         while ((await query('prometheus', 'up{job="spacetime-sentinel"} == 1')).length === 0) {
-          if (Date.now() > deadline) throw new Error(`prometheus did not scrape the daemon within 30 s: ${promOutput.slice(-2000)}`);
+          if (Date.now() > deadline) throw new Error(`prometheus did not scrape the daemon within 30 s: ${promOutput().slice(-2000)}`);
           await sleep(250);
         }
       },

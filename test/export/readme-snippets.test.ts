@@ -1,7 +1,7 @@
 /**
- * The README's Prometheus section: its sentinel config snippet is accepted by `sentinel config
- * check` (merged into the shipped template, as a user would add it) and its Prometheus config,
- * with the shipped rule files it names, by `promtool check config`.
+ * The README's Prometheus section: its sentinel config snippets (compat_metrics, remote_write)
+ * are accepted by `sentinel config check` (merged into the shipped template, as a user would add
+ * them) and its Prometheus config, with the shipped rule files it names, by `promtool check config`.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,19 @@ function snippets(kind: string): string[] {
   return [...README.matchAll(new RegExp('```yaml ' + kind + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]);
 }
 
+/** withSnippet sets the snippet's top-level keys into the shipped template, as a user would add them. */
+function withSnippet(snippet: string): string {
+  const doc = parseDocument(readFileSync(TEMPLATE, 'utf8'));
+  const add = parseDocument(snippet).toJS() as Record<string, unknown>;
+  for (const [key, value] of Object.entries(add)) {
+    // Merge a section the template already has (export:) key by key.
+    const current = doc.get(key, true);
+    if (current && typeof value === 'object' && value !== null && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) doc.setIn([key, k], doc.createNode(v));
+    else doc.set(key, doc.createNode(value));
+  }
+  return doc.toString();
+}
+
 describe('README, Prometheus', () => {
   it('its sentinel config snippets pass sentinel config check inside the shipped template', () => {
     const found = snippets('sentinel');
@@ -36,6 +49,17 @@ describe('README, Prometheus', () => {
     // And a bad value gets one clear line naming the key.
     const bad = checkSource(parseYamlSource(TEMPLATE, readFileSync(TEMPLATE, 'utf8').replace('compat_metrics: false', 'compat_metrics: yes please')), TEMPLATE, ENV);
     expect(bad.ok ? [] : bad.issues).toEqual([expect.stringMatching(/sentinel\.yaml:\d+:\d+: export\.compat_metrics: .*true or false/)]);
+  });
+
+  it('its remote_write snippet passes sentinel config check inside the shipped template', () => {
+    const [snippet] = snippets('sentinel-remote-write');
+    expect(snippet).toBeTruthy();
+    const result = checkSource(parseYamlSource(TEMPLATE, withSnippet(snippet)), TEMPLATE, { ...ENV, SENTINEL_REMOTE_WRITE_TOKEN: 'rw' });
+    expect(result.ok ? [] : result.issues).toEqual([]);
+    if (result.ok) expect(result.config.export.remoteWrite.map((r) => [r.name, r.url, r.externalLabels])).toEqual([['central', 'https://prometheus.example/api/v1/write', { replica: 'a' }]]);
+    // Without the token in the environment: one line naming the key.
+    const missing = checkSource(parseYamlSource(TEMPLATE, withSnippet(snippet)), TEMPLATE, ENV);
+    expect(missing.ok ? [] : missing.issues).toEqual([expect.stringMatching(/sentinel\.yaml:\d+:\d+: export\.remote_write\[0\]\.bearer_token: .*SENTINEL_REMOTE_WRITE_TOKEN/)]);
   });
 
   it('its Prometheus config and the rule files it loads pass promtool check config', () => {

@@ -119,7 +119,19 @@ interface Setup {
   newWriter(queue?: RemoteWriteQueueSettings): RemoteWriter;
 }
 
-async function setup(options: { queue?: RemoteWriteQueueSettings; externalLabels?: Record<string, string>; queueFile?: string; clock?: ManualClock; receiver?: Receiver; url?: string } = {}): Promise<Setup> {
+interface SetupOptions {
+  queue?: RemoteWriteQueueSettings;
+  externalLabels?: Record<string, string>;
+  queueFile?: string;
+  clock?: ManualClock;
+  receiver?: Receiver;
+  url?: string;
+  credentials?: { basicAuth?: { username: string; password: string }; bearerToken?: string };
+  /** logLines receives every log line (JSON text) the writer writes. */
+  logLines?: string[];
+}
+
+async function setup(options: SetupOptions = {}): Promise<Setup> {
   const clock = options.clock ?? new ManualClock(1_700_000_000_000);
   const receiver = options.receiver ?? new Receiver(clock);
   const url = options.url ?? (await receiver.start());
@@ -131,7 +143,9 @@ async function setup(options: { queue?: RemoteWriteQueueSettings; externalLabels
   const registry = new Registry();
   const metrics = createRemoteWriteMetrics(registry);
   const newWriter = (queue = options.queue ?? QUEUE): RemoteWriter => {
-    const w = new RemoteWriter({ logger: process.env.RW_DEBUG ? pino({ level: 'debug' }) : pino({ level: 'silent' }), name: 'test', url, timeoutMs: 5000, externalLabels: options.externalLabels ?? {}, queue, queueFile, store, clock, metrics, userAgent: 'spacetime-sentinel/test' });
+    const lines = options.logLines;
+    const logger = lines ? pino({ level: 'debug' }, { write: (line: string) => lines.push(line) }) : process.env.RW_DEBUG ? pino({ level: 'debug' }) : pino({ level: 'silent' });
+    const w = new RemoteWriter({ ...options.credentials, logger, name: 'test', url, timeoutMs: 5000, externalLabels: options.externalLabels ?? {}, queue, queueFile, store, clock, metrics, userAgent: 'spacetime-sentinel/test' });
     cleanups.push(() => w.stop(clock.nowMs() + 500));
     return w;
   };
@@ -279,6 +293,50 @@ describe('RemoteWriter', () => {
     expect(await s.metric('sentinel_remote_storage_samples_failed_total')).toBe(1);
     expect(await s.metric('sentinel_remote_storage_samples_retried_total')).toBe(0);
     await s.untilMetric('sentinel_remote_storage_samples_pending', 0);
+  });
+
+  it('logs a refusal once per status and never a credential, even when the receiver echoes it back', async () => {
+    const logLines: string[] = [];
+    const token = 'bearer-secret-4711';
+    const s = await setup({ logLines, credentials: { bearerToken: token } });
+    const echo = { status: 401, body: `unauthorized: Authorization: Bearer ${token}` };
+    s.receiver.script = [echo, echo, { status: 503, body: `busy, Bearer ${token}` }, { status: 503 }, { status: 503 }];
+    const t0 = s.clock.nowMs();
+    s.write([{ labels: { __name__: 'a' }, t: t0 }]);
+    await s.clock.advance(1000);
+    await s.untilMetric('sentinel_remote_storage_samples_failed_total', 1);
+    s.write([{ labels: { __name__: 'a' }, t: t0 + 1 }]);
+    await s.clock.advance(1000);
+    await s.untilMetric('sentinel_remote_storage_samples_failed_total', 2);
+    s.write([{ labels: { __name__: 'a' }, t: t0 + 2 }]);
+    await s.clock.advance(1000);
+    for (const [i, backoff] of [100, 200, 400].entries()) {
+      await s.untilMetric('sentinel_remote_storage_samples_retried_total', i + 1);
+      await s.clock.advance(backoff);
+    }
+    await until(() => s.receiver.received.length === 1, 'the delivery after the 503s');
+    await until(() => logLines.some((l) => l.includes('remote write recovered')), 'the recovery line');
+    expect(s.receiver.received[0].headers.authorization).toBe(`Bearer ${token}`);
+    const entries = logLines.map((l) => JSON.parse(l) as { level: number; msg: string; status?: number });
+    expect(entries.filter((e) => e.msg.startsWith('remote storage refused samples'))).toHaveLength(1);
+    // The outage's first failure warns (40), its retries are debug lines (20).
+    expect(entries.filter((e) => e.msg.startsWith('remote write failed')).map((e) => e.level)).toEqual([40, 20, 20]);
+    expect(logLines.join('\n')).not.toContain(token);
+    expect(logLines.join('\n')).toContain('<redacted>');
+  });
+
+  it('sends basic auth credentials and keeps them out of the log', async () => {
+    const logLines: string[] = [];
+    const s = await setup({ logLines, credentials: { basicAuth: { username: 'sentinel', password: 'pa55-secret' } } });
+    s.receiver.script = [{ status: 403, body: 'denied' }];
+    s.write([{ labels: { __name__: 'a' }, t: s.clock.nowMs() }]);
+    await s.clock.advance(1000);
+    await s.untilMetric('sentinel_remote_storage_samples_failed_total', 1);
+    s.write([{ labels: { __name__: 'a' }, t: s.clock.nowMs() + 1 }]);
+    await s.clock.advance(1000);
+    await until(() => s.receiver.received.length === 1, 'the accepted request');
+    expect(s.receiver.received[0].headers.authorization).toBe(`Basic ${Buffer.from('sentinel:pa55-secret').toString('base64')}`);
+    expect(logLines.join('\n')).not.toMatch(/pa55-secret|c2VudGluZWw6cGE1NS1zZWNyZXQ/);
   });
 
   it('keeps the queue across a restart: what was not accepted before the stop is sent after, in order', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatGoFloat, formatGoFloatPlain, quoteGoString } from '../../src/go-strconv/index.js';
-import { formatQueryValue, toApiQueryData } from '../../src/promql/index.js';
+import { formatApiValue, formatQueryValue, toApiQueryData } from '../../src/promql/index.js';
 
 describe('formatGoFloat prints like Go %v', () => {
   const cases: Array<[number, string]> = [
@@ -39,6 +39,26 @@ describe('formatGoFloatPlain prints like strconv.FormatFloat(v, f, -1)', () => {
     [NaN, 'NaN'],
   ];
   for (const [v, want] of cases) it(`${String(v)} -> ${want}`, () => expect(formatGoFloatPlain(v)).toBe(want));
+});
+
+describe('formatApiValue prints like Prometheus util/jsonutil MarshalValue', () => {
+  it('is plain between 1e-6 and 1e21, an exponent outside', () => {
+    expect([0, -0, 0.1 + 0.2, 1e-6, 123456789012345680000, 1e21, 9.99e-7, -1e-300, Number.MAX_VALUE, NaN, Infinity, -Infinity].map(formatApiValue)).toEqual([
+      '0',
+      '-0',
+      '0.30000000000000004',
+      '0.000001',
+      '123456789012345680000',
+      '1e+21',
+      '9.99e-07',
+      '-1e-300',
+      '1.7976931348623157e+308',
+      'NaN',
+      '+Inf',
+      '-Inf',
+    ]);
+    expect(toApiQueryData({ type: 'scalar', t: 1000, v: Number.MAX_VALUE })).toEqual({ resultType: 'scalar', result: [1, '1.7976931348623157e+308'] });
+  });
 });
 
 describe('quoteGoString', () => {
