@@ -9,6 +9,8 @@
  *    switched roots could start a second drill beside a running one and would no longer remove
  *    the faults a crashed run left in the old root's journals.
  * 4. `log.level`: the component loggers are children fixed at start.
+ * 5. `export.remote_write`: each endpoint's queue is open and sending, and the probes' appends are
+ *    tapped for it at start; a queue dropped mid-run would lose what it holds on disk.
  *
  * A reload applies everything else and names these when the new file changes them; the values in
  * effect stay the running ones (`pinRestartOnly`), so nothing downstream sees half a change.
@@ -29,6 +31,8 @@ const RESTART_ONLY: readonly RestartOnlySetting[] = [
   { key: 'storage.max_series', read: (c) => c.storage.maxSeries },
   { key: 'drills.evidence_dir', read: (c) => c.drills.evidenceDir },
   { key: 'log.level', read: (c) => c.log.level },
+  // Credentials are read at every request (a rotated secret file needs no restart); the rest pins.
+  { key: 'export.remote_write', read: (c) => c.export.remoteWrite.map((r) => ({ ...r, basicAuth: r.basicAuth?.username, bearerToken: r.bearerToken !== undefined })) },
 ];
 
 /** RESTART_ONLY_KEYS lists the settings a reload cannot change, as the YAML file spells them. */
@@ -50,5 +54,6 @@ export function pinRestartOnly(next: Config, running: Config): Config {
     storage: running.storage,
     drills: { ...next.drills, evidenceDir: running.drills.evidenceDir },
     log: running.log,
+    export: { ...next.export, remoteWrite: running.export.remoteWrite },
   };
 }

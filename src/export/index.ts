@@ -24,7 +24,7 @@ export type { RemoteWriterOptions, RemoteWriteQueueSettings } from './remote-wri
 export { RemoteWriteQueue } from './remote-write-queue.js';
 export type { PendingSend, RemoteWriteQueueOptions } from './remote-write-queue.js';
 export { RemoteWriteClient, parseRetryAfter } from './remote-write-client.js';
-export type { RemoteWriteClientOptions, SendOutcome } from './remote-write-client.js';
+export type { CredentialSource, RemoteWriteClientOptions, SendOutcome } from './remote-write-client.js';
 export { createRemoteWriteMetrics, DropReasons } from './remote-write-metrics.js';
 export type { DropReason, RemoteWriteMetrics } from './remote-write-metrics.js';
 export { encodeWriteRequest, decodeWriteRequest } from './remote-write-proto.js';

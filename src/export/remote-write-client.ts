@@ -13,12 +13,19 @@ export type SendOutcome =
   | { readonly kind: 'retry'; readonly reason: string; readonly status?: number; readonly retryAfterMs?: number }
   | { readonly kind: 'rejected'; readonly reason: string; readonly status: number };
 
+/** CredentialSource is a fixed string or a secret read at every request (a config `Secret`). */
+export type CredentialSource = string | { reveal(): string };
+
+function reveal(source: CredentialSource): string {
+  return typeof source === 'string' ? source : source.reveal();
+}
+
 /** RemoteWriteClientOptions configure the endpoint and its credentials. */
 export interface RemoteWriteClientOptions {
   readonly url: string;
   readonly timeoutMs: number;
-  readonly basicAuth?: { readonly username: string; readonly password: string };
-  readonly bearerToken?: string;
+  readonly basicAuth?: { readonly username: string; readonly password: CredentialSource };
+  readonly bearerToken?: CredentialSource;
   /** userAgent identifies the sender (`spacetime-sentinel/<version>`). */
   readonly userAgent: string;
 }
@@ -41,8 +48,6 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
 /** RemoteWriteClient posts requests to one endpoint. */
 export class RemoteWriteClient {
   private readonly headers: Record<string, string>;
-  /** secrets are the credential strings a refusal's body must not carry into a log. */
-  private readonly secrets: readonly string[];
   /** endpoint names the receiver in messages (no credentials: the config refuses them in URLs). */
   readonly endpoint: string;
 
@@ -54,21 +59,37 @@ export class RemoteWriteClient {
       'user-agent': options.userAgent,
       'x-prometheus-remote-write-version': '0.1.0',
     };
-    if (options.basicAuth) this.headers.authorization = `Basic ${Buffer.from(`${options.basicAuth.username}:${options.basicAuth.password}`).toString('base64')}`;
-    else if (options.bearerToken) this.headers.authorization = `Bearer ${options.bearerToken}`;
-    const credential = this.headers.authorization?.replace(/^\S+ /, '');
-    this.secrets = [options.basicAuth?.password, options.bearerToken, credential].filter((x): x is string => x !== undefined && x !== '');
   }
 
-  /** redact removes the credentials from text a receiver sent back (some echo the request's headers). */
-  private redact(text: string): string {
-    let out = text;
-    for (const secret of this.secrets) out = out.split(secret).join('<redacted>');
-    return out;
+  /**
+   * credentials reads the configured credential for one request (a secret file rotated since the
+   * last request is in effect now): the Authorization header, and the strings a refusal's body
+   * must not carry into a log.
+   */
+  private credentials(): { authorization?: string; secrets: string[] } {
+    const { basicAuth, bearerToken } = this.options;
+    if (basicAuth) {
+      const password = reveal(basicAuth.password);
+      const encoded = Buffer.from(`${basicAuth.username}:${password}`).toString('base64');
+      return { authorization: `Basic ${encoded}`, secrets: [password, encoded].filter((x) => x !== '') };
+    }
+    if (bearerToken) {
+      const token = reveal(bearerToken);
+      return { authorization: `Bearer ${token}`, secrets: token === '' ? [] : [token] };
+    }
+    return { secrets: [] };
   }
 
   /** send compresses and posts one uncompressed WriteRequest; `nowMs` dates a Retry-After given as a date. */
   async send(request: Uint8Array, signal: AbortSignal, nowMs: number): Promise<SendOutcome> {
+    let credentials: { authorization?: string; secrets: string[] };
+    try {
+      credentials = this.credentials();
+    } catch (err) {
+      // An unreadable secret file may be back at the next attempt: keep the samples, retry.
+      return { kind: 'retry', reason: `cannot read the credential: ${(err as Error).message}` };
+    }
+    const headers = credentials.authorization ? { ...this.headers, authorization: credentials.authorization } : this.headers;
     const body = snappy.compress(request);
     // The request's own controller: the caller's signal and the timeout both abort it, and the
     // caller's listener goes when the exchange ends.
@@ -83,20 +104,22 @@ export class RemoteWriteClient {
     try {
       let res: Response;
       try {
-        res = await fetch(this.options.url, { method: 'POST', headers: this.headers, body, signal: controller.signal });
+        res = await fetch(this.options.url, { method: 'POST', headers, body, signal: controller.signal });
       } catch (err) {
         if (signal.aborted) throw err;
         return { kind: 'retry', reason: isTimedOut ? `no answer within ${this.options.timeoutMs} ms` : `cannot reach the endpoint (${transportDetail(err)})` };
       }
-      return await this.classify(res, body.byteLength, nowMs);
+      return await this.classify(res, body.byteLength, nowMs, credentials.secrets);
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
     }
   }
 
-  private async classify(res: Response, bytes: number, nowMs: number): Promise<SendOutcome> {
-    const text = this.redact(await readBounded(res));
+  private async classify(res: Response, bytes: number, nowMs: number, secrets: readonly string[]): Promise<SendOutcome> {
+    // Some receivers echo the request's headers in an error body: no credential goes on to a log.
+    let text = await readBounded(res);
+    for (const secret of secrets) text = text.split(secret).join('<redacted>');
     if (res.status >= 200 && res.status < 300) return { kind: 'sent', status: res.status, bytes };
     const reason = `HTTP ${res.status}${text ? `: ${text}` : ''}`;
     if (res.status >= 500 || res.status === 429) {

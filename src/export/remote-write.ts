@@ -23,7 +23,7 @@ import type { AppendResult, Labels, LabelMatcher, SampleStore } from '../store/i
 import type { Clock } from '../time/index.js';
 import type { AppendListener, TappedSample } from './append-tap.js';
 import { RemoteWriteClient } from './remote-write-client.js';
-import type { SendOutcome } from './remote-write-client.js';
+import type { CredentialSource, SendOutcome } from './remote-write-client.js';
 import type { RemoteWriteMetrics } from './remote-write-metrics.js';
 import { encodeWriteRequest } from './remote-write-proto.js';
 import type { WriteSeries } from './remote-write-proto.js';
@@ -49,8 +49,8 @@ export interface RemoteWriterOptions {
   readonly name: string;
   readonly url: string;
   readonly timeoutMs: number;
-  readonly basicAuth?: { readonly username: string; readonly password: string };
-  readonly bearerToken?: string;
+  readonly basicAuth?: { readonly username: string; readonly password: CredentialSource };
+  readonly bearerToken?: CredentialSource;
   /** externalLabels are added to every series sent; a series' own label of the same name wins. */
   readonly externalLabels: Labels;
   readonly queue: RemoteWriteQueueSettings;
