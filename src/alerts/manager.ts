@@ -6,6 +6,9 @@
  * invalid and moves alert state across with `copyStateFrom`.
  */
 import pino from 'pino';
+import { trace } from '@opentelemetry/api';
+import type { Span, Tracer } from '@opentelemetry/api';
+import { withSpan } from '../telemetry/index.js';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
@@ -65,6 +68,8 @@ export interface RuleManagerOptions {
   readonly stateFile?: string;
   readonly registry: Registry;
   readonly logger?: Logger;
+  /** tracer receives a `rules.group.evaluate` span per evaluation and an `alerts.notify` span per hand-off (default: the API's no-op). */
+  readonly tracer?: Tracer;
 }
 
 /**
@@ -188,6 +193,7 @@ export class RuleManager {
   /** opts are replaced as a whole by `update` (a configuration reload); everything else reads them at use. */
   private opts: RuleManagerOptions & { resendDelayMs: number; outageToleranceMs: number };
   private readonly logger: Logger;
+  private readonly tracer: Tracer;
   private readonly stateStore: AlertStateStore | undefined;
   private groups = new Map<string, ManagedGroup>();
   private isStarted = false;
@@ -208,6 +214,7 @@ export class RuleManager {
     if (!(options.defaultIntervalMs > 0)) throw new RangeError(`RuleManager: defaultIntervalMs must be > 0, got ${options.defaultIntervalMs}`);
     this.opts = { resendDelayMs: 60_000, outageToleranceMs: 3600_000, ...options };
     this.logger = options.logger ?? pino({ level: 'silent' });
+    this.tracer = options.tracer ?? trace.getTracer('spacetime-sentinel');
     this.stateStore = options.stateFile ? new AlertStateStore({ path: options.stateFile, logger: this.logger }) : undefined;
     const registers = [options.registry];
     this.metrics = {
@@ -434,12 +441,23 @@ export class RuleManager {
   }
 
   /** evaluate is one iteration of one group: evaluate, notify, persist. */
-  private async evaluate(group: RuleGroup, evalTimeMs: number, signal: AbortSignal): Promise<void> {
+  private evaluate(group: RuleGroup, evalTimeMs: number, signal: AbortSignal): Promise<void> {
+    const attributes = {
+      'sentinel.rule_group': group.name,
+      'sentinel.rule_group.file': group.file,
+      'sentinel.rule_group.rules': group.rules.length,
+      'sentinel.rule_group.eval_time': new Date(evalTimeMs).toISOString(),
+    };
+    return withSpan(this.tracer, 'rules.group.evaluate', attributes, (span) => this.evaluateIn(span, group, evalTimeMs, signal));
+  }
+
+  private async evaluateIn(span: Span, group: RuleGroup, evalTimeMs: number, signal: AbortSignal): Promise<void> {
     const key = groupKey(group.file, group.name);
     this.metrics.evaluations.inc({ rule_group: key });
     const result = group.eval(evalTimeMs, signal);
     this.metrics.duration.set({ rule_group: key }, group.evaluationDurationMs / 1000);
     if (result.failures.length > 0) this.metrics.failures.inc({ rule_group: key }, result.failures.length);
+    span.setAttributes({ 'sentinel.rule_group.failures': result.failures.length, 'sentinel.rule_group.samples_written': result.samplesWritten });
     if (signal.aborted) return;
     const toSend: NotifiableAlert[] = [];
     const deltaMs = Math.max(this.opts.resendDelayMs, group.intervalMs);
@@ -461,12 +479,16 @@ export class RuleManager {
     for (const k of [...this.drillLabelsByAlert.keys()]) {
       if (k.startsWith(`${key}|`) && !live.has(k)) this.drillLabelsByAlert.delete(k);
     }
+    span.setAttribute('sentinel.alerts.to_send', toSend.length);
     // State first: after a crash between the two, an alert is re-sent (harmless) rather than lost.
     this.saveState();
     if (toSend.length > 0) {
       for (const n of this.opts.notifiers ?? []) {
         try {
-          await n.send(toSend, signal);
+          await withSpan(this.tracer, 'alerts.notify', { 'sentinel.notifier': n.name, 'sentinel.alerts': toSend.length, 'sentinel.alerts.resolved': toSend.filter((a) => a.isResolved).length }, async (child) => {
+            const outcome = await n.send(toSend, signal);
+            child.setAttributes({ 'sentinel.alerts.accepted': outcome.accepted, 'sentinel.alerts.skipped': outcome.skipped, 'sentinel.alerts.dropped': outcome.dropped });
+          }, span);
         } catch (err) {
           this.logger.error({ notifier: n.name, err: (err as Error).message }, 'notifier refused alerts');
         }

@@ -142,7 +142,7 @@ export async function buildDaemon(config: Config, deps: DaemonDeps): Promise<Dae
   try {
     // 3. Rule evaluation and notification: the rule manager over `store` (it starts and stops the
     //    notifiers).
-    const notifierDeps = { clock, registry, logger: logger.child({ component: 'notify' }) };
+    const notifierDeps = { clock, registry, logger: logger.child({ component: 'notify' }), tracer };
     notifiers = createNotifiers(config.alerting, notifierDeps);
     const rules = new RuleManager({
       ...ruleSettingsOf(config, plan.engine, store),
@@ -153,6 +153,7 @@ export async function buildDaemon(config: Config, deps: DaemonDeps): Promise<Dae
       stateFile: `${config.storage.dataDir}/alerts/state.json`,
       registry,
       logger: logger.child({ component: 'rules' }),
+      tracer,
     });
     const wiring: GenerationWiring = {
       store,

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { Logger } from 'pino';
+import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import { AlertmanagerError } from '../../errors.js';
 import type { Clock } from '../../time/index.js';
@@ -41,6 +42,8 @@ export interface AlertmanagerNotifierOptions {
   readonly clock: Clock;
   readonly registry: Registry;
   readonly logger?: Logger;
+  /** tracer receives an `alerts.deliver` span per delivery attempt. */
+  readonly tracer?: Tracer;
 }
 
 /** toPostableAlert renders a `NotifiableAlert` in the Alertmanager v2 API's JSON shape. */
@@ -101,6 +104,8 @@ export class AlertmanagerNotifier implements Notifier {
         clock: options.clock,
         logger,
         target: redactUrl(endpoint),
+        notifier: this.name,
+        ...(options.tracer ? { tracer: options.tracer } : {}),
         initialBackoffMs: options.initialBackoffMs,
         maxBackoffMs: options.maxBackoffMs,
         maxItemAgeMs: options.maxItemAgeMs,

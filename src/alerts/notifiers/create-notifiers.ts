@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../../time/index.js';
 import type { Notifier, SecretLike } from '../notifier.js';
@@ -31,7 +32,7 @@ export interface NotifierSettings {
  * per webhook (named after its receiver) and the log notifier when asked for, or when nothing
  * else is configured (alerts must go somewhere visible).
  */
-export function createNotifiers(settings: NotifierSettings, deps: { readonly clock: Clock; readonly registry: Registry; readonly logger: Logger }): Notifier[] {
+export function createNotifiers(settings: NotifierSettings, deps: { readonly clock: Clock; readonly registry: Registry; readonly logger: Logger; readonly tracer?: Tracer }): Notifier[] {
   const out: Notifier[] = [];
   // Names key the queue files and metric labels, so two receivers must never share one.
   const used = new Set<string>();
@@ -53,6 +54,7 @@ export function createNotifiers(settings: NotifierSettings, deps: { readonly clo
         clock: deps.clock,
         registry: deps.registry,
         logger: deps.logger,
+        ...(deps.tracer ? { tracer: deps.tracer } : {}),
       }),
     );
   });
@@ -69,6 +71,7 @@ export function createNotifiers(settings: NotifierSettings, deps: { readonly clo
         clock: deps.clock,
         registry: deps.registry,
         logger: deps.logger,
+        ...(deps.tracer ? { tracer: deps.tracer } : {}),
       }),
     );
   }

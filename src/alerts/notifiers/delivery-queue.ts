@@ -9,8 +9,11 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import pino from 'pino';
 import type { Logger } from 'pino';
+import { trace } from '@opentelemetry/api';
+import type { Attributes, Tracer } from '@opentelemetry/api';
 import { AlertmanagerError } from '../../errors.js';
 import type { Clock } from '../../time/index.js';
+import { withSpan } from '../../telemetry/index.js';
 
 /** QueuedItem is one entry of a `DeliveryQueue`: its row id, coalescing key and payload. */
 export interface QueuedItem<T> {
@@ -152,8 +155,17 @@ export interface DeliveryLoopOptions<T> {
   /** maxItemAgeMs is the retry deadline: items queued longer are dropped and counted as expired (default 24h). */
   readonly maxItemAgeMs?: number;
   readonly logger?: Logger;
-  /** target names the receiver in logs (without credentials). */
+  /** target names the receiver in logs and spans (without credentials). */
   readonly target: string;
+  /**
+   * tracer receives one `alerts.deliver` span per attempt (notifier, receiver, alerts, attempt,
+   * result, HTTP status; never a credential). Default: the API's no-op tracer.
+   */
+  readonly tracer?: Tracer;
+  /** notifier is the name of the notifier the loop delivers for, as the spans say it. */
+  readonly notifier?: string;
+  /** alertsIn counts the alerts in a batch (default: one per item). */
+  readonly alertsIn?: (items: readonly T[]) => number;
   readonly onSent?: (n: number) => void;
   readonly onFailed?: (n: number, err: unknown) => void;
   readonly onExpired?: (n: number) => void;
@@ -181,8 +193,8 @@ export function isPermanentHttpFailure(err: unknown): boolean {
  * itself: there is one drain at a time per queue.
  */
 export class DeliveryLoop<T> {
-  private readonly opts: Required<Omit<DeliveryLoopOptions<T>, 'onSent' | 'onFailed' | 'onExpired' | 'onRejected'>> &
-    Pick<DeliveryLoopOptions<T>, 'onSent' | 'onFailed' | 'onExpired' | 'onRejected'>;
+  private readonly opts: Required<Omit<DeliveryLoopOptions<T>, 'onSent' | 'onFailed' | 'onExpired' | 'onRejected' | 'notifier'>> &
+    Pick<DeliveryLoopOptions<T>, 'onSent' | 'onFailed' | 'onExpired' | 'onRejected' | 'notifier'>;
   private controller: AbortController | undefined;
   private running: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
@@ -196,6 +208,8 @@ export class DeliveryLoop<T> {
       maxItemAgeMs: 24 * 3600_000,
       logger: pino({ level: 'silent' }),
       isPermanent: isPermanentHttpFailure,
+      tracer: trace.getTracer('spacetime-sentinel'),
+      alertsIn: (items: readonly T[]) => items.length,
       ...options,
     };
   }
@@ -247,6 +261,27 @@ export class DeliveryLoop<T> {
     for (const w of waiters) w();
   }
 
+  /** deliverTraced is one delivery attempt in an `alerts.deliver` span. */
+  private deliverTraced(items: readonly T[], attempt: number, signal: AbortSignal): Promise<void> {
+    const attributes: Attributes = {
+      'sentinel.notifier': this.opts.notifier ?? this.opts.target,
+      'sentinel.notifier.receiver': this.opts.target,
+      'sentinel.alerts': this.opts.alertsIn(items),
+      'sentinel.notification.attempt': attempt,
+    };
+    return withSpan(this.opts.tracer, 'alerts.deliver', attributes, async (span) => {
+      try {
+        await this.opts.deliver(items, signal);
+        span.setAttribute('sentinel.notification.result', 'sent');
+      } catch (err) {
+        const status = (err as { status?: unknown } | undefined)?.status;
+        if (typeof status === 'number') span.setAttribute('http.response.status_code', status);
+        span.setAttribute('sentinel.notification.result', signal.aborted ? 'aborted' : this.opts.isPermanent(err) ? 'rejected' : 'failed');
+        throw err;
+      }
+    });
+  }
+
   private async run(signal: AbortSignal): Promise<void> {
     const { queue, clock, logger } = this.opts;
     let failures = 0;
@@ -266,8 +301,9 @@ export class DeliveryLoop<T> {
         continue;
       }
       try {
-        await this.opts.deliver(
+        await this.deliverTraced(
           batch.map((b) => b.item),
+          failures + 1,
           signal,
         );
         queue.ack(batch.map((b) => b.id));

@@ -7,6 +7,7 @@
  */
 import pino from 'pino';
 import type { Logger } from 'pino';
+import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import { AlertmanagerError } from '../../errors.js';
 import type { Labels } from '../../store/types.js';
@@ -65,6 +66,8 @@ export interface WebhookNotifierOptions {
   readonly clock: Clock;
   readonly registry: Registry;
   readonly logger?: Logger;
+  /** tracer receives an `alerts.deliver` span per delivery attempt. */
+  readonly tracer?: Tracer;
 }
 
 interface TrackedAlert {
@@ -199,6 +202,9 @@ export class WebhookNotifier implements Notifier {
       clock: options.clock,
       logger: this.logger,
       target: redactUrl(options.url),
+      notifier: this.name,
+      ...(options.tracer ? { tracer: options.tracer } : {}),
+      alertsIn: (messages) => messages.reduce((n, m) => n + m.alerts.length, 0),
       batchSize: 1,
       initialBackoffMs: options.initialBackoffMs,
       maxBackoffMs: options.maxBackoffMs,
