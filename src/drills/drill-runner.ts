@@ -5,7 +5,8 @@
  *   evidence directory and journal first, so even a refused run leaves a record; the drill lock;
  *   the preflight (`preflight.ts`: fault proxy, leftovers, firing critical alerts, steady state);
  *   each stage (`stage-execution.ts`: faults, paced probe rounds, removal, recovery, judging);
- *   the steady state after the last stage and a last look over the whole run; evidence, manifest.
+ *   the steady state and service readiness after the last stage and a last look over the whole
+ *   run; evidence, manifest.
  * A safety check that errors refuses the drill (status `error`), never lets it pass. Faults are
  * removed in `finally` whatever happens (abort, SIGINT/SIGTERM through `signal`, a failed call);
  * a crash is covered by the journal and `reconcileFaults` at the next start.
@@ -37,6 +38,7 @@ import type { DecisionReport, RunStatus, ScenarioResult, ScenarioStatus } from '
 import { runPreflight } from './preflight.js';
 import type { PreflightRefusal } from './preflight.js';
 import { runSteadyStateAfter } from './recovery.js';
+import { checkServiceReadiness } from './service-readiness.js';
 import type { ReportInput } from './report.js';
 import type { EvidenceSources } from './run-evidence.js';
 import { writeProbeRuns, writeSamples, writeSnapshotsAfter } from './run-evidence.js';
@@ -236,6 +238,12 @@ export class DrillRunner {
     if (bad) {
       status = worseStatus(status, bad.status === 'failed' ? 'failed' : bad.status === 'error' ? 'error' : 'inconclusive');
       reasons.push(`steady state after the drill: '${bad.name}' ${bad.status}${bad.observed === null ? ` (${bad.detail ?? 'no data'})` : ` (observed ${bad.observed})`}`);
+    }
+    // The services themselves must be ready again, not only the probes' view of the path.
+    const readiness = await checkServiceReadiness(ctx, 'after');
+    if (readiness) {
+      status = worseStatus(status, readiness.status);
+      reasons.push(readiness.reason);
     }
     const recheck = recheckAtEnd(ctx, clock.nowMs());
     status = worseStatus(status, recheck.status);

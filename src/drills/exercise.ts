@@ -83,6 +83,15 @@ export interface ProbeRunRecord {
   readonly cutOff: boolean;
 }
 
+/**
+ * isMeasured tells whether a run left a measurement: it finished by itself (not cut off) and did
+ * not decline to run. A probe that declines (`disabled`: read-only mode, no canary budget) reports
+ * success without looking at anything, so its run stands for no state of the system.
+ */
+export function isMeasured(run: ProbeRunRecord): boolean {
+  return !run.cutOff && run.reason !== 'disabled';
+}
+
 /** isAnswered tells whether a run looked at the property (see ANSWERED_REASONS). */
 export function isAnswered(run: ProbeRunRecord): boolean {
   return !run.cutOff && (ANSWERED_REASONS as readonly string[]).includes(run.reason);

@@ -19,7 +19,7 @@ import { withSpan } from '../telemetry/index.js';
 import { checkCriticalAlerts, CRITICAL_ALERTS_QUERY } from './critical-alerts.js';
 import { writeJsonFile } from './evidence.js';
 import type { EvidenceSources } from './run-evidence.js';
-import { feedingProbes } from './exercise.js';
+import { feedingProbes, isMeasured } from './exercise.js';
 import { ProbeRounds } from './probe-rounds.js';
 import { reconcileFaults } from './reconcile.js';
 import { checkServiceReadiness } from './service-readiness.js';
@@ -130,7 +130,7 @@ async function checkSteadyState(ctx: RunContext): Promise<PreflightRefusal | und
     const vars = ctx.vars('preflight', t - startMs);
     last = ctx.drill.steadyState.map((c) => {
       const fed = feedingRunsSince(ctx, c.query, vars, startMs);
-      const m = fed ? ctx.measureAt(c, vars, t) : { status: 'inconclusive' as const, observed: null, sampleCount: 0, detail: 'its probes have not completed a run yet' };
+      const m = fed ? ctx.measureAt(c, vars, t) : { status: 'inconclusive' as const, observed: null, sampleCount: 0, detail: 'its probes have not completed a run that measured anything yet (cut off, or disabled)' };
       return { ...toConditionResult(c, 'steady_state_before', undefined, m, vars.window), detail: `${m.detail ? `${m.detail}; ` : ''}after ${round} probe round${round === 1 ? '' : 's'}` };
     });
     if (last.some((c) => c.status === 'failed' || c.status === 'error')) break;
@@ -145,8 +145,9 @@ async function checkSteadyState(ctx: RunContext): Promise<PreflightRefusal | und
 }
 
 /**
- * feedingRunsSince tells whether every probe feeding `query` completed a run (cut-off runs do not
- * count) since `sinceMs`, so a measurement reads this phase's data, not an older sample.
+ * feedingRunsSince tells whether every probe feeding `query` completed a run since `sinceMs` that
+ * measured something (cut-off runs and runs of a disabled probe do not count), so a measurement
+ * reads this phase's data, not an older sample or a success that checked nothing.
  */
 export function feedingRunsSince(ctx: RunContext, query: string, vars: QueryVars, sinceMs: number): boolean {
   let probes: readonly string[];
@@ -156,5 +157,5 @@ export function feedingRunsSince(ctx: RunContext, query: string, vars: QueryVars
   } catch {
     probes = ctx.drill.probes;
   }
-  return probes.every((p) => ctx.probeRuns.some((r) => r.probe === p && !r.cutOff && r.startedAtMs >= sinceMs));
+  return probes.every((p) => ctx.probeRuns.some((r) => r.probe === p && isMeasured(r) && r.startedAtMs >= sinceMs));
 }

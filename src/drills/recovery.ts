@@ -115,7 +115,7 @@ export async function runRecovery(ctx: RunContext, stage: StageSpec, removedAtMs
   }
   const bad = last.find((c) => c.status === 'failed') ?? last.find((c) => c.status !== 'passed');
   if (measurements === 0) {
-    return { result: { ...base, observed: null, status: 'inconclusive', detail: `the steady state's probes completed no run within ${formatDurationMs(stage.recoveryMs)} of removing the faults` } };
+    return { result: { ...base, observed: null, status: 'inconclusive', detail: `the steady state's probes completed no run that measured anything within ${formatDurationMs(stage.recoveryMs)} of removing the faults` } };
   }
   return {
     result: { ...base, observed: bad?.observed ?? null, status: bad?.status === 'failed' ? 'failed' : 'inconclusive', detail: `'${bad?.name ?? '?'}' still ${bad?.status ?? '?'} ${formatDurationMs(stage.recoveryMs)} after removing the faults` },
@@ -151,6 +151,6 @@ export async function runSteadyStateAfter(ctx: RunContext, sinceMs: number, maxW
   return ctx.drill.steadyState.map((c) =>
     feedingRunsSince(ctx, c.query, vars, startMs)
       ? toConditionResult(c, 'steady_state_after', undefined, ctx.measureAt(c, vars, t), vars.window)
-      : toConditionResult(c, 'steady_state_after', undefined, { status: 'inconclusive', observed: null, sampleCount: 0, detail: 'its probes completed no run after the last stage' }, vars.window),
+      : toConditionResult(c, 'steady_state_after', undefined, { status: 'inconclusive', observed: null, sampleCount: 0, detail: 'its probes completed no run that measured anything after the last stage' }, vars.window),
   );
 }

@@ -8,6 +8,9 @@
  * `apps/openagents.com/service/src/lib.rs:1667-1687` at 9b2b978949): injecting faults into such a
  * system would measure the outage, not the fault.
  *
+ * After the last stage the same check runs again (`stage="after"`): a service that is not ready
+ * once the faults are gone did not recover, and the drill fails.
+ *
  * Fail closed: a health probe that is not configured, that did not complete (timeout, cut off,
  * error) or whose run left no readiness sample for the runtime and the control service refuses
  * the drill; only an answered run in which every service was healthy and ready lets it start.
@@ -32,18 +35,29 @@ export interface ReadinessRefusal {
   readonly reason: string;
 }
 
-const RESULT_BASE = { name: 'runtime and control healthy and ready', kind: 'health' as const, query: 'sentinel_service_healthy, sentinel_service_ready (health probe, stage="preflight")' };
+/** ReadinessPhase is when the check runs: before the first fault, or after the last stage. */
+export type ReadinessPhase = 'preflight' | 'after';
 
-/** checkServiceReadiness runs the health probe once and refuses unless every service is ready. */
-export async function checkServiceReadiness(ctx: RunContext): Promise<ReadinessRefusal | undefined> {
+/**
+ * checkServiceReadiness runs the health probe once (labelled `stage="<phase>"`) and returns why
+ * the drill must not pass unless every service answered healthy and ready in that run: a service
+ * not ready is `aborted` before the drill (nothing was injected) and `failed` after it.
+ */
+export async function checkServiceReadiness(ctx: RunContext, phase: ReadinessPhase = 'preflight'): Promise<ReadinessRefusal | undefined> {
   const { clock, probes } = ctx.deps;
-  const labels = { drill: ctx.drill.name, stage: 'preflight' };
+  const labels = { drill: ctx.drill.name, stage: phase };
+  const prefix = phase === 'preflight' ? 'preflight' : 'after the drill';
+  const base = {
+    name: phase === 'preflight' ? 'runtime and control healthy and ready' : 'runtime and control healthy and ready after the drill',
+    kind: 'health' as const,
+    query: `sentinel_service_healthy, sentinel_service_ready (health probe, stage="${phase}")`,
+  };
   const rounds = new ProbeRounds(probes, clock, (r) => ctx.recordRun(r));
   const startedAtMs = clock.nowMs();
   const deadline = startedAtMs + HEALTH_WAIT_MS;
   const refuse = (status: 'error' | 'inconclusive', detail: string): ReadinessRefusal => {
-    ctx.record({ ...RESULT_BASE, observed: null, sampleCount: 0, status: status === 'error' ? 'error' : 'inconclusive', detail });
-    return { status, reason: `preflight: ${detail}` };
+    ctx.record({ ...base, observed: null, sampleCount: 0, status: status === 'error' ? 'error' : 'inconclusive', detail });
+    return { status, reason: `${prefix}: ${detail}` };
   };
   try {
     let started = false;
@@ -60,7 +74,7 @@ export async function checkServiceReadiness(ctx: RunContext): Promise<ReadinessR
   } finally {
     await rounds.cutOff();
   }
-  const run = [...ctx.probeRuns].reverse().find((r) => r.probe === HEALTH_PROBE && r.phase === 'preflight' && r.startedAtMs >= startedAtMs);
+  const run = [...ctx.probeRuns].reverse().find((r) => r.probe === HEALTH_PROBE && r.phase === phase && r.startedAtMs >= startedAtMs);
   if (!run) return refuse('inconclusive', `service readiness unknown: the ${HEALTH_PROBE} probe did not report a run`);
   if (run.cutOff) return refuse('inconclusive', `service readiness unknown: the ${HEALTH_PROBE} probe did not complete within ${HEALTH_WAIT_MS / 1000}s`);
   if (run.reason.startsWith('error: ')) return refuse('error', `service readiness unknown: the ${HEALTH_PROBE} probe could not run (${run.reason.slice('error: '.length)}); configure probes.${HEALTH_PROBE}`);
@@ -95,14 +109,14 @@ export async function checkServiceReadiness(ctx: RunContext): Promise<ReadinessR
   problems.push(...[...ready].filter(([, v]) => v !== 1).map(([s]) => `${s} not ready (/readyz)`));
   const sampleCount = healthy.size + ready.size;
   if (problems.length > 0) {
-    ctx.record({ ...RESULT_BASE, observed: 0, sampleCount, status: 'failed', detail: `${problems.join(', ')} (health probe: ${run.reason})` });
-    return { status: 'aborted', reason: `preflight: services not ready: ${problems.join(', ')}` };
+    ctx.record({ ...base, observed: 0, sampleCount, status: 'failed', detail: `${problems.join(', ')} (health probe: ${run.reason})` });
+    return { status: phase === 'preflight' ? 'aborted' : 'failed', reason: `${prefix}: services not ready: ${problems.join(', ')}` };
   }
   if (!run.ok) {
     // Every service said ready, yet the run failed: something the samples do not show; not a pass.
     return refuse('inconclusive', `service readiness unknown: the ${HEALTH_PROBE} probe's run failed (${run.reason}) although every service reported ready`);
   }
-  const passed: ConditionResult = { ...RESULT_BASE, observed: 1, sampleCount, status: 'passed', detail: `${[...healthy.keys()].sort().join(', ')} healthy; ${[...ready.keys()].sort().join(', ')} ready` };
+  const passed: ConditionResult = { ...base, observed: 1, sampleCount, status: 'passed', detail: `${[...healthy.keys()].sort().join(', ')} healthy; ${[...ready.keys()].sort().join(', ')} ready` };
   ctx.record(passed);
   return undefined;
 }

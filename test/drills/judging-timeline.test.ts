@@ -161,4 +161,21 @@ describe('judging over the stage and its recovery', () => {
     expect(result.scenario.conditions.find((c) => c.kind === 'recovery')).toMatchObject({ status: 'failed' });
     expect(result.decision.decision).toBe('block');
   });
+
+  // A disabled probe (read-only mode, no canary budget) reports success without looking at anything.
+  it('does not take a disabled probe for a recovered steady state: inconclusive, never passed', async () => {
+    const result = await run(STAGE, { ...healthy, delivery: ({ faulty, afterFault }) => (afterFault ? { durationMs: 5, ok: true, reason: 'disabled' } : { durationMs: faulty ? 300 : 50, ok: !faulty, reason: faulty ? 'timeout' : 'ok' }) });
+    expect(result.decision.decision).toBe('block');
+    const recovery = result.scenario.conditions.find((c) => c.kind === 'recovery');
+    expect(recovery?.status).toBe('inconclusive');
+    expect(recovery?.detail).toMatch(/completed no run that measured anything/);
+  });
+
+  it('does not take a disabled probe for a steady state before the drill: refused as inconclusive', async () => {
+    const result = await run(STAGE, { ...healthy, delivery: () => ({ durationMs: 5, ok: true, reason: 'disabled' }) });
+    expect(result.decision.decision).toBe('block');
+    expect(result.scenario.status).toBe('inconclusive');
+    expect(result.scenario.faults).toEqual([]);
+    expect(result.scenario.reasons.join('\n')).toMatch(/preflight: steady state 'delivery works' inconclusive \(its probes have not completed a run that measured anything/);
+  });
 });

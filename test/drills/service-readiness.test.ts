@@ -4,6 +4,7 @@
  * are healthy and ready. A service that is not ready refuses the drill (block, its reason in
  * results.jsonl and SUMMARY.md, no fault added); a health run that did not complete, wrote no
  * readiness, or that the sentinel cannot run at all is never a pass. A healthy system still allows.
+ * After the last stage the check runs again: a service still not ready then fails the drill.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,10 +113,12 @@ describe('service readiness in the drill preflight', () => {
     const { result, proxy } = await run({});
     expect(result.decision.decision).toBe('allow');
     expect(proxy.added).toBe(1);
-    const check = result.scenario.conditions.find((c) => c.kind === 'health');
-    expect(check).toMatchObject({ status: 'passed', observed: 1, detail: 'control, runtime healthy; control, runtime ready' });
+    const checks = result.scenario.conditions.filter((c) => c.kind === 'health');
+    expect(checks).toHaveLength(2);
+    for (const check of checks) expect(check).toMatchObject({ status: 'passed', observed: 1, detail: 'control, runtime healthy; control, runtime ready' });
     const runs = readFileSync(join(result.dir, 'probe-runs.jsonl'), 'utf8');
     expect(runs).toMatch(/"probe":"health","phase":"preflight"/);
+    expect(runs).toMatch(/"probe":"health","phase":"after"/);
   });
 
   it("refuses when the runtime's /readyz says not ready", async () => {
@@ -160,5 +163,27 @@ describe('service readiness in the drill preflight', () => {
     const { result, proxy } = await run({ wrap });
     await expectBlockedBeforeAnyFault(result, proxy, 'error', /the health probe could not run \(unknown probe 'health'; configured probes: delivery\); configure probes\.health/);
     expect(result.runStatus).toBe('failed');
+  });
+
+  it('fails the drill when a service is not ready after the last stage (it did not recover)', async () => {
+    const wrap = (p: DrillProbes): DrillProbes => ({
+      isBusy: (n) => p.isBusy(n),
+      runProbe(n, l, c) {
+        if (n === 'health' && l.stage === 'after') (p as FakeProbes).readiness = { runtime: { healthy: 1, ready: 1 }, control: { healthy: 1, ready: 0 } };
+        return p.runProbe(n, l, c);
+      },
+      setDrillLabels: (l) => p.setDrillLabels(l),
+    });
+    const { result, proxy } = await run({ wrap });
+    expect(proxy.added).toBe(1);
+    expect(result.decision.decision).toBe('block');
+    expect(result.scenario.status).toBe('failed');
+    expect(result.scenario.reasons).toContain('after the drill: services not ready: control not ready (/readyz)');
+    const checks = result.scenario.conditions.filter((c) => c.kind === 'health');
+    expect(checks.map((c) => [c.name, c.status])).toEqual([
+      ['runtime and control healthy and ready', 'passed'],
+      ['runtime and control healthy and ready after the drill', 'failed'],
+    ]);
+    expect(readFileSync(join(result.dir, 'SUMMARY.md'), 'utf8')).toContain('after the drill: services not ready: control not ready (/readyz)');
   });
 });

@@ -320,6 +320,8 @@ export const SABOTAGES = {
   // The real /readyz answers 503 not_ready while the service's own dependencies are unavailable.
   runtimeNotReady: { name: "the runtime's /readyz says not ready before the drill", at: { runStarted: { readiness: { runtime: false } } } },
   controlNotReady: { name: "the control service's /readyz says not ready before the drill", at: { runStarted: { readiness: { control: false } } } },
+  runtimeNotReadyAfter: { name: "the runtime's /readyz says not ready from the removal on (never recovers)", at: { faultsRemoved: { readiness: { runtime: false } } } },
+  controlNotReadyAfter: { name: "the control service's /readyz says not ready from the removal on (never recovers)", at: { faultsRemoved: { readiness: { control: false } } } },
 } as const satisfies Record<string, Sabotage>;
 
 /** MatrixCase is one cell: a sabotage (none: healthy) and the statuses an honest verdict may give. */
@@ -357,7 +359,7 @@ export const MATRIX: Readonly<Record<string, readonly MatrixCase[]>> = {
     NEVER_REACHES(SABOTAGES.bypassSpacetime),
     RUNTIME_NOT_READY,
   ],
-  'service-restart': [HEALTHY, BLOCKS(SABOTAGES.gapAfterFault, ['faultsAdded'], 'gap'), BLOCKS(SABOTAGES.leakAcrossRestart, ['stageStarted'])],
+  'service-restart': [HEALTHY, BLOCKS(SABOTAGES.gapAfterFault, ['faultsAdded'], 'gap'), BLOCKS(SABOTAGES.leakAcrossRestart, ['stageStarted']), BLOCKS(SABOTAGES.runtimeNotReadyAfter, ['faultsRemoved'])],
   'reconnect-storm': [HEALTHY, BLOCKS(SABOTAGES.duplicateAfterFault, ['faultsRemoved'], 'duplicate'), BLOCKS(SABOTAGES.relapses, ['recovered'])],
   'latency-slow-consumer': [HEALTHY, BLOCKS(SABOTAGES.deliveryStopsMidFault, ['faultsAdded', 'faultsRemoved']), BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved'])],
   'token-expiry-storm': [HEALTHY, BLOCKS(SABOTAGES.tokenFailuresPersist, ['faultsRemoved']), BLOCKS(SABOTAGES.relapses, ['recovered']), NEVER_REACHES(SABOTAGES.bypassControl), CONTROL_NOT_READY],
@@ -375,6 +377,6 @@ export const MATRIX_EXTRA: Readonly<Record<string, readonly MatrixCase[]>> = {
   'service-restart': [BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved']), NEVER_REACHES(SABOTAGES.bypassSpacetime), RUNTIME_NOT_READY],
   'reconnect-storm': [BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved']), NEVER_REACHES(SABOTAGES.bypassSpacetime), RUNTIME_NOT_READY],
   'latency-slow-consumer': [BLOCKS(SABOTAGES.relapses, ['recovered']), NEVER_REACHES(SABOTAGES.bypassSpacetime), RUNTIME_NOT_READY],
-  'token-expiry-storm': [BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved']), BLOCKS(SABOTAGES.tokenFailuresLinger, ['faultsRemoved']), RUNTIME_NOT_READY],
+  'token-expiry-storm': [BLOCKS(SABOTAGES.neverRecovers, ['faultsRemoved']), BLOCKS(SABOTAGES.tokenFailuresLinger, ['faultsRemoved']), RUNTIME_NOT_READY, BLOCKS(SABOTAGES.controlNotReadyAfter, ['faultsRemoved'])],
   'stale-cursor-retention': [BLOCKS(SABOTAGES.gapAfterFault, ['faultsAdded'], 'gap'), NEVER_REACHES(SABOTAGES.bypassSpacetime), CONTROL_NOT_READY],
 };
