@@ -14,6 +14,7 @@
  * runtime), control tests `apps/openagents.com/service/src/tests.rs:6388-6482` (token aliases) and
  * `:8768-8781` (`/aui`).
  */
+import { setMaxListeners } from 'node:events';
 import type { ControlClient, RuntimeMetricsClient } from '../../spacetime/index.js';
 import { reasonFromError } from '../reason-class.js';
 import type { Probe, ProbeContext, ProbeResult, ProbeSample, ReasonClass } from '../types.js';
@@ -98,6 +99,9 @@ export class RetiredRoutesProbe implements Probe {
 
   async run(ctx: ProbeContext): Promise<ProbeResult> {
     const start = ctx.clock.nowMs();
+    // Every route is asked at once on the run's signal, one abort listener each (removed when it
+    // answers): more than Node's default of 10 is expected here, not a leak.
+    setMaxListeners(Math.max(10, this.routes.length + 2), ctx.signal);
     const checks = await Promise.all(
       this.routes.map(async (r) => {
         try {
