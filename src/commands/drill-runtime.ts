@@ -4,12 +4,13 @@
  * probes at drill cadence, the evidence sources, where firing critical alerts are read — shared
  * by `sentinel run`, `sentinel drill`, `sentinel demo` and `sentinel gate`.
  */
+import { hostname } from 'node:os';
 import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { resolveFileGlobs } from '../config/index.js';
-import { daemonAlertsSource, DrillRunner, loadDrillFiles, queryAlertsSource, renderReport, TargetEvidenceSources, ToxiproxyFaultDriver } from '../drills/index.js';
-import type { AlertCheck, DrillEventHandler, DrillLabels, DrillProbes, DrillSpec, FiringAlertsSource, QueryFn } from '../drills/index.js';
+import { daemonAlertsSource, DrillRunner, fileDrillLease, loadDrillFiles, PostgresDrillLease, queryAlertsSource, renderReport, TargetEvidenceSources, ToxiproxyFaultDriver } from '../drills/index.js';
+import type { AlertCheck, DrillEventHandler, DrillLabels, DrillLease, DrillProbes, DrillSpec, FiringAlertsSource, QueryFn } from '../drills/index.js';
 import type { ProbeScheduler } from '../probes/index.js';
 import type { Engine } from '../promql/index.js';
 import { ControlClient, RuntimeMetricsClient, SpacetimeHttpClient } from '../spacetime/index.js';
@@ -82,6 +83,25 @@ export function runningDaemonAlerts(config: Config): FiringAlertsSource {
   return daemonAlertsSource({ baseUrl: `http://${hostPart}:${port}`, ...(config.server.adminToken ? { adminToken: config.server.adminToken.reveal() } : {}) });
 }
 
+/**
+ * drillLease is the configured drill lease: the PostgreSQL lease shared by an HA pair when
+ * `drills.lease` is set, else the file lock in the evidence directory.
+ */
+export function drillLease(config: Config, clock: Clock, logger: Logger): DrillLease {
+  const lease = config.drills.lease;
+  if (!lease) return fileDrillLease(config.drills.evidenceDir);
+  const password = lease.postgres.password;
+  return new PostgresDrillLease({
+    url: lease.postgres.url,
+    ...(password ? { password: () => password.reveal() } : {}),
+    name: lease.name,
+    holder: lease.holder ?? `${hostname()}:${process.pid}`.slice(0, 40),
+    ttlMs: lease.ttlMs,
+    clock,
+    logger,
+  });
+}
+
 /** buildDrillRuntime loads the drill files (every error at once) and wires the runner. */
 export function buildDrillRuntime(config: Config, deps: DrillRuntimeDeps): DrillRuntime {
   const drills = deps.drills ?? loadDrillFiles(resolveFileGlobs(config.drills.files), { knownProbes: deps.scheduler.probeNames() });
@@ -113,6 +133,7 @@ export function buildDrillRuntime(config: Config, deps: DrillRuntimeDeps): Drill
     sources,
     events: deps.events ?? [],
     renderReport: (input) => renderReport(input),
+    lease: drillLease(config, deps.clock, deps.logger.child({ component: 'drills' })),
   });
   return { drills, driver, runner, query, alerts: storeAlerts };
 }

@@ -3,7 +3,7 @@
  * checks shapes and fills defaults; loadConfig turns its output into a `Config`.
  */
 import { z } from 'zod';
-import { count, cronExpression, durationMs, httpUrl, listenAddress, nonEmptyString, positiveDurationMs, secret, urlPath } from './field-schemas.js';
+import { count, cronExpression, durationMs, httpUrl, listenAddress, nonEmptyString, positiveDurationMs, postgresUrl, secret, urlPath } from './field-schemas.js';
 import { ENVIRONMENTS, HEALTH_CHECKED_SERVICES, LOG_LEVELS, PROBE_NAMES } from './types.js';
 import type { KeyHints } from './validate-section.js';
 import { expecting } from './validate-section.js';
@@ -160,6 +160,22 @@ const alerting = z.strictObject(
   expecting('a mapping'),
 );
 
+/** MIN_LEASE_TTL_MS: the holder checks its lease every ttl/3, and needs a few checks per ttl. */
+const MIN_LEASE_TTL_MS = 3000;
+
+const lease = z.strictObject(
+  {
+    postgres: z.strictObject({ url: postgresUrl, password: secret.optional() }, expecting('a mapping with url (and password)')),
+    name: nonEmptyString.optional(),
+    holder: z
+      .string(expecting('a name without whitespace'))
+      .regex(/^[\x21-\x7e]{1,40}$/, { error: 'invalid holder name (expected 1 to 40 printable ASCII characters without whitespace)' })
+      .optional(),
+    ttl: positiveDurationMs.default(15_000).refine((ms) => ms >= MIN_LEASE_TTL_MS, { error: 'lease ttl too short (expected at least 3s)' }),
+  },
+  expecting('a mapping with postgres'),
+);
+
 const drills = z.strictObject(
   {
     files: stringList.default([]),
@@ -168,6 +184,7 @@ const drills = z.strictObject(
     allow_prod: z.boolean(expecting('true or false')).default(false),
     manifest_hmac_key: secret.optional(),
     schedules: z.array(z.strictObject({ drill: nonEmptyString, cron: cronExpression }, expecting('a mapping')), expecting('a list')).default([]),
+    lease: lease.optional(),
     evidence_retention: z
       .strictObject({ keep_last: count(1).default(10), keep_within: durationMs.default(7 * 24 * 3600_000) }, expecting('a mapping'))
       .prefault({}),

@@ -41,6 +41,29 @@ export const httpUrl = z.string(expecting('an http:// or https:// URL')).transfo
   return text.replace(/\/+$/, '');
 });
 
+/**
+ * postgresUrl accepts `postgres://USER@HOST[:PORT]/DATABASE` (or `postgresql://`), query
+ * parameters such as `sslmode` and `host=/socket/dir` included; a password in it is refused (it
+ * belongs in a secret field).
+ */
+export const postgresUrl = z.string(expecting('a postgres://USER@HOST:PORT/DATABASE URL')).transform((text, ctx) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') || url.hostname === '' || url.username === '') {
+    ctx.addIssue({ code: 'custom', message: `invalid PostgreSQL URL ${JSON.stringify(text)} (expected postgres://USER@HOST:PORT/DATABASE; for a unix socket postgres://USER@localhost/DATABASE?host=/socket/dir)` });
+    return z.NEVER;
+  }
+  if (url.password !== '') {
+    ctx.addIssue({ code: 'custom', message: 'URL contains a password (expected it in the password field via ${ENV_VAR} or ${file:PATH})' });
+    return z.NEVER;
+  }
+  return text;
+});
+
 /** cronExpression accepts a node-cron schedule: 5 fields, or 6 with seconds first. */
 export const cronExpression = z.string(expecting('a cron expression like "*/30 * * * * *"')).transform((text, ctx) => {
   const fields = text.trim().split(/\s+/).length;

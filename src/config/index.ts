@@ -25,6 +25,7 @@ export type {
   DrillSchedule,
   GateConfig,
   DrillsConfig,
+  DrillLeaseConfig,
   ListenAddress,
   ServerConfig,
   StorageConfig,

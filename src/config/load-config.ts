@@ -240,6 +240,16 @@ function toConfig(f: DaemonFile, absFile: string, baseDir: string, logLevel: Log
       allowProd: f.drills.allow_prod,
       ...(f.drills.manifest_hmac_key ? { manifestHmacKey: f.drills.manifest_hmac_key } : {}),
       schedules: f.drills.schedules.map((d) => ({ drill: d.drill, cron: d.cron })),
+      ...(f.drills.lease
+        ? {
+            lease: {
+              postgres: { url: f.drills.lease.postgres.url, ...(f.drills.lease.postgres.password ? { password: f.drills.lease.postgres.password } : {}) },
+              name: f.drills.lease.name ?? `spacetime-sentinel/${f.environment}`,
+              ...(f.drills.lease.holder ? { holder: f.drills.lease.holder } : {}),
+              ttlMs: f.drills.lease.ttl,
+            },
+          }
+        : {}),
       evidenceRetention: { keepLast: f.drills.evidence_retention.keep_last, keepWithinMs: f.drills.evidence_retention.keep_within },
       gate: {
         requiredDrills: f.drills.gate.required_drills,

@@ -177,6 +177,19 @@ export interface EvidenceRetentionConfig {
   readonly keepWithinMs: number;
 }
 
+/**
+ * DrillLeaseConfig shares the drill lease of an HA pair in PostgreSQL (an advisory lock); absent,
+ * the lease is the single-host file lock in the evidence directory.
+ */
+export interface DrillLeaseConfig {
+  readonly postgres: { readonly url: string; readonly password?: Secret };
+  /** name is the lease's name (default `spacetime-sentinel/<environment>`); one drill at a time per name. */
+  readonly name: string;
+  /** holder names this sentinel to the other one (default `<hostname>:<pid>`). */
+  readonly holder?: string;
+  readonly ttlMs: number;
+}
+
 /** DrillsConfig configures chaos drills and the gate. */
 export interface DrillsConfig {
   /** files are absolute glob patterns. */
@@ -187,6 +200,7 @@ export interface DrillsConfig {
   readonly allowProd: boolean;
   readonly manifestHmacKey?: Secret;
   readonly schedules: readonly DrillSchedule[];
+  readonly lease?: DrillLeaseConfig;
   readonly evidenceRetention: EvidenceRetentionConfig;
   readonly gate: GateConfig;
 }

@@ -2,13 +2,16 @@
  * DrillRunner: runs one staged drill against the watched system and writes its evidence.
  *
  * Order of a run (Chaos Toolkit's experiment, made crash-safe and fail-closed):
- *   evidence directory and journal first, so even a refused run leaves a record; the drill lock;
+ *   evidence directory and journal first, so even a refused run leaves a record; the drill lease
+ *   (`drill-lease.ts`: the file lock, or a lease shared by an HA pair; a scheduler claims it before
+ *   the run so a refusal names the holder at once);
  *   the preflight (`preflight.ts`: fault proxy, leftovers, firing critical alerts, steady state);
  *   each stage (`stage-execution.ts`: faults, paced probe rounds, removal, recovery, judging);
  *   the steady state and service readiness after the last stage and a last look over the whole
  *   run; evidence, manifest.
  * A safety check that errors refuses the drill (status `error`), never lets it pass. Faults are
- * removed in `finally` whatever happens (abort, SIGINT/SIGTERM through `signal`, a failed call);
+ * removed in `finally` whatever happens (abort, SIGINT/SIGTERM through `signal`, a lease lost
+ * mid-run, a failed call);
  * a crash is covered by the journal and `reconcileFaults` at the next start.
  */
 import { randomBytes } from 'node:crypto';
@@ -27,7 +30,8 @@ import { DrillValidationError } from '../errors.js';
 import type { QueryFn } from './conditions.js';
 import { queryAlertsSource } from './critical-alerts.js';
 import type { DrillSpec, Environment } from './drill-file.js';
-import { acquireDrillLock } from './drill-lock.js';
+import { fileDrillLease } from './drill-lease.js';
+import type { DrillLease, HeldLease } from './drill-lease.js';
 import type { DrillEventHandler } from './drill-events.js';
 import type { DrillProbes } from './drill-probes.js';
 import { createEvidenceDir, evidenceDirName, finishEvidence } from './evidence.js';
@@ -73,6 +77,15 @@ export interface DrillRunnerOptions {
   readonly renderReport?: (input: ReportInput) => string;
   /** removalAttempts bounds retries of a failed fault removal (default 3). */
   readonly removalAttempts?: number;
+  /** lease grants one drill at a time (default: the file lock in `evidenceRoot`). */
+  readonly lease?: DrillLease;
+}
+
+/** DrillClaim is a run that holds the lease and has not started yet (see `DrillRunner.claim`). */
+export interface DrillClaim {
+  readonly runId: string;
+  readonly startMs: number;
+  readonly lease: HeldLease;
 }
 
 /** DrillRunResult is a finished run. */
@@ -86,37 +99,81 @@ export interface DrillRunResult {
 
 type StageLine = ScenarioResult['stages'][number];
 
+function newRunId(startMs: number): string {
+  return `${evidenceDirName(startMs).toLowerCase()}-${randomBytes(2).toString('hex')}`;
+}
+
 /** DrillRunner runs drills one at a time. */
 export class DrillRunner {
   private readonly logger: Logger;
   private readonly tracer: Tracer;
+  /** lease grants one drill at a time (the scheduler also holds it for its start-up cleanup). */
+  readonly lease: DrillLease;
 
   constructor(private readonly options: DrillRunnerOptions) {
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.tracer = options.tracer ?? trace.getTracer('spacetime-sentinel/drills');
+    this.lease = options.lease ?? fileDrillLease(options.evidenceRoot);
   }
 
-  /** run executes `drill`; `signal` (SIGINT/SIGTERM) interrupts it, faults still removed. */
-  async run(drill: DrillSpec, signal: AbortSignal): Promise<DrillRunResult> {
-    const { clock, environment } = this.options;
-    if (!drill.environments.includes(environment)) {
-      throw new DrillValidationError(`drill '${drill.name}' is not allowed in environment '${environment}' (it allows ${drill.environments.join(', ')})`);
-    }
-    if (environment === 'prod' && !this.options.allowProd) {
-      throw new DrillValidationError(`drill '${drill.name}' refuses to run in prod: set drills.allow_prod: true in the configuration to allow it`);
-    }
-    const startMs = clock.nowMs();
-    const runId = `${evidenceDirName(startMs).toLowerCase()}-${randomBytes(2).toString('hex')}`;
-    const dir = createEvidenceDir(this.options.evidenceRoot, startMs);
-    const journal = new Journal(join(dir, 'journal.jsonl'));
-    journal.append({ type: 'run_start', atMs: startMs, runId, drills: [drill.name], faultProxy: this.options.driver.endpoint });
-    let release: (() => void) | undefined;
-    let refusal: PreflightRefusal | undefined;
+  /**
+   * claim takes the lease for a run of `drill` that `run` then starts; it rejects with the
+   * lease's SentinelError (naming the holder) when another run holds it.
+   */
+  async claim(drill: DrillSpec): Promise<DrillClaim> {
+    const startMs = this.options.clock.nowMs();
+    const runId = newRunId(startMs);
+    const lease = await this.lease.acquire({ runId, drill: drill.name, startedAtMs: startMs });
+    return { runId, startMs, lease };
+  }
+
+  /**
+   * run executes `drill` under `claim` (or takes the lease itself; a refusal is then the run's
+   * evidence); `signal` (SIGINT/SIGTERM) or losing the lease interrupts it, faults still removed.
+   */
+  async run(drill: DrillSpec, signal: AbortSignal, claim?: DrillClaim): Promise<DrillRunResult> {
+    let held = claim?.lease;
     try {
-      release = acquireDrillLock(this.options.evidenceRoot, { pid: process.pid, runId, drill: drill.name, startedAtMs: startMs });
-    } catch (err) {
-      refusal = { status: 'error', reason: `lock: ${(err as Error).message}` };
+      const { clock, environment } = this.options;
+      if (!drill.environments.includes(environment)) {
+        throw new DrillValidationError(`drill '${drill.name}' is not allowed in environment '${environment}' (it allows ${drill.environments.join(', ')})`);
+      }
+      if (environment === 'prod' && !this.options.allowProd) {
+        throw new DrillValidationError(`drill '${drill.name}' refuses to run in prod: set drills.allow_prod: true in the configuration to allow it`);
+      }
+      const startMs = claim?.startMs ?? clock.nowMs();
+      const runId = claim?.runId ?? newRunId(startMs);
+      const dir = createEvidenceDir(this.options.evidenceRoot, startMs);
+      const journal = new Journal(join(dir, 'journal.jsonl'));
+      journal.append({ type: 'run_start', atMs: startMs, runId, drills: [drill.name], faultProxy: this.options.driver.endpoint });
+      let refusal: PreflightRefusal | undefined;
+      if (!held) {
+        try {
+          held = await this.lease.acquire({ runId, drill: drill.name, startedAtMs: startMs });
+        } catch (err) {
+          refusal = { status: 'error', reason: `lock: ${(err as Error).message}` };
+        }
+      }
+      return await this.runHolding(drill, signal, held, { startMs, runId, dir, journal }, refusal);
+    } finally {
+      await held?.release();
     }
+  }
+
+  private async runHolding(drill: DrillSpec, signal: AbortSignal, held: HeldLease | undefined, run: { startMs: number; runId: string; dir: string; journal: Journal }, refusal: PreflightRefusal | undefined): Promise<DrillRunResult> {
+    const { clock, environment } = this.options;
+    const { startMs, runId, dir, journal } = run;
+    // A lease lost mid-run aborts the run like a signal; the journal says why.
+    const runSignal = held ? AbortSignal.any([signal, held.lost]) : signal;
+    const onLost = (): void => {
+      try {
+        const reason = held?.lost.reason instanceof Error ? held.lost.reason.message : String(held?.lost.reason);
+        journal.append({ type: 'event', atMs: clock.nowMs(), event: 'drill_lease_lost', detail: { reason } });
+      } catch (err) {
+        this.logger.warn({ err }, 'could not journal the lost drill lease');
+      }
+    };
+    held?.lost.addEventListener('abort', onLost, { once: true });
     const ctx = new RunContext(
       {
         driver: this.options.driver,
@@ -134,7 +191,7 @@ export class DrillRunner {
       runId,
       dir,
       journal,
-      signal,
+      runSignal,
     );
     try {
       const attributes = { 'sentinel.drill': drill.name, 'sentinel.drill.run_id': runId, 'sentinel.drill.environment': environment, 'sentinel.drill.stages': drill.stages.length };
@@ -146,7 +203,7 @@ export class DrillRunner {
         return result;
       });
     } finally {
-      release?.();
+      held?.lost.removeEventListener('abort', onLost);
     }
   }
 

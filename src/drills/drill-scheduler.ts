@@ -5,7 +5,9 @@
  * read (fail closed: `checkCriticalAlerts`, the same check the runner and the gate make). At start it removes faults a
  * crashed run left behind (journal + owned toxic names), and every `reconcileIntervalMs` it deletes
  * owned toxics past their expiry. Evidence beyond the retention policy is pruned at start and after
- * each run. Stopping aborts a running drill, whose runner removes its faults.
+ * each run. Stopping aborts a running drill, whose runner removes its faults. The runner's drill
+ * lease is claimed before a drill is launched, so a sentinel of an HA pair refuses at once, naming
+ * the other one, while that one runs a drill.
  */
 import pino from 'pino';
 import type { Logger } from 'pino';
@@ -19,7 +21,8 @@ import type { DrillSpec, Environment } from './drill-file.js';
 import { EvidenceIndex } from './evidence-index.js';
 import { DEFAULT_EVIDENCE_RETENTION, pruneEvidence } from './evidence-retention.js';
 import type { EvidenceRetention } from './evidence-retention.js';
-import type { DrillRunner, DrillRunResult } from './drill-runner.js';
+import type { HeldLease } from './drill-lease.js';
+import type { DrillClaim, DrillRunner, DrillRunResult } from './drill-runner.js';
 import type { FaultDriver } from './fault-driver.js';
 import { reconcileFaults } from './reconcile.js';
 
@@ -77,14 +80,7 @@ export class DrillScheduler {
   }
 
   async start(): Promise<void> {
-    try {
-      const report = await reconcileFaults({ driver: this.options.driver, evidenceRoot: this.options.evidenceRoot, nowMs: this.options.clock.nowMs(), mode: 'startup' });
-      if (report.removed.length > 0) this.logger.warn({ removed: report.removed }, 'removed faults left behind by an earlier drill run');
-      if (report.failed.length > 0) this.logger.error({ failed: report.failed }, 'could not remove faults left behind by an earlier drill run');
-    } catch (err) {
-      // The fault proxy may be down at start; the periodic sweep keeps trying.
-      this.logger.warn({ err }, 'fault proxy unreachable at start; leftover faults will be swept later');
-    }
+    await this.reconcileAtStart();
     // After the reconciliation, which finishes the journals of crashed runs.
     await this.pruneEvidence();
     const trigger = this.options.trigger ?? nodeCronTrigger;
@@ -93,6 +89,32 @@ export class DrillScheduler {
     }
     void this.sweepLoop();
     this.isStarted = true;
+  }
+
+  /**
+   * reconcileAtStart removes faults a crashed run left behind. Every owned toxic is an orphan only
+   * while nobody holds the drill lease: when another sentinel of an HA pair is running a drill,
+   * its toxics are live, so only expired ones are removed (the next drill's preflight, holding the
+   * lease, removes the rest).
+   */
+  private async reconcileAtStart(): Promise<void> {
+    const { clock, runner } = this.options;
+    let held: HeldLease | undefined;
+    try {
+      held = await runner.lease.acquire({ runId: `startup-${clock.nowMs()}`, drill: 'startup cleanup', startedAtMs: clock.nowMs() });
+    } catch (err) {
+      this.logger.warn({ reason: (err as Error).message }, 'drill lease not free at start; removing only expired sentinel toxics');
+    }
+    try {
+      const report = await reconcileFaults({ driver: this.options.driver, evidenceRoot: this.options.evidenceRoot, nowMs: clock.nowMs(), mode: held ? 'startup' : 'expired' });
+      if (report.removed.length > 0) this.logger.warn({ removed: report.removed }, 'removed faults left behind by an earlier drill run');
+      if (report.failed.length > 0) this.logger.error({ failed: report.failed }, 'could not remove faults left behind by an earlier drill run');
+    } catch (err) {
+      // The fault proxy may be down at start; the periodic sweep keeps trying.
+      this.logger.warn({ err }, 'fault proxy unreachable at start; leftover faults will be swept later');
+    } finally {
+      await held?.release();
+    }
   }
 
   isReady(): boolean {
@@ -150,14 +172,16 @@ export class DrillScheduler {
     if (busy !== undefined) throw new SentinelError('SENTINEL_USAGE', `drill '${busy}' is already running; one drill at a time`);
     this.starting = name;
     let refusal: string | undefined;
+    let claim: DrillClaim | undefined;
     try {
       refusal = await this.refusal(drill);
+      // The lease last: a refusal from it names the holder (another sentinel of an HA pair).
+      if (!refusal) claim = await this.options.runner.claim(drill);
     } finally {
       this.starting = undefined;
     }
-    if (refusal) throw new SentinelError('SENTINEL_USAGE', refusal);
-    if (this.running) throw new SentinelError('SENTINEL_USAGE', `drill '${this.running.drill}' is already running; one drill at a time`);
-    const done = this.options.runner.run(drill, this.stopController.signal).then(
+    if (refusal || !claim) throw new SentinelError('SENTINEL_USAGE', refusal ?? `drill '${name}' could not claim the drill lease`);
+    const done = this.options.runner.run(drill, this.stopController.signal, claim).then(
       (result) => {
         this.lastResults[name] = { decision: result.decision.decision, dir: result.dir, status: result.scenario.status };
         this.logger.info({ drill: name, decision: result.decision.decision, evidence: result.dir }, 'drill finished');
