@@ -14,6 +14,9 @@ command -v jq >/dev/null 2>&1 || need_apt+=(jq)
 # The container image's scripts are linted with shellcheck and run under tini (test/deploy).
 command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
 command -v tini >/dev/null 2>&1 || need_apt+=(tini)
+# The HA tests start a throwaway PostgreSQL (initdb + postgres from /usr/lib/postgresql/*/bin).
+have_postgres() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
+have_postgres || need_apt+=(postgresql)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "test: installing Debian packages: ${need_apt[*]}"
   SUDO=""
@@ -25,6 +28,7 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   for bin in promtool prometheus-alertmanager chromium jq shellcheck tini; do
     command -v "$bin" >/dev/null 2>&1 || { echo "test: $bin is still missing after apt-get install" >&2; exit 1; }
   done
+  have_postgres || { echo "test: PostgreSQL (initdb) is still missing after apt-get install" >&2; exit 1; }
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
