@@ -21,6 +21,8 @@ export type { CriticalAlertsCheck, FiringAlertsSource, DaemonAlertsSourceOptions
 export { feedingProbes, probeOfMetric, ANSWERED_REASONS, ExercisePhases } from './exercise.js';
 export type { ExercisePhase, ExerciseRequirement, ProbeRunRecord } from './exercise.js';
 export { TargetEvidenceSources } from './target-sources.js';
+export { AppendJournal, parseJournalLines } from './append-journal.js';
+export type { JournalOutcome } from './append-journal.js';
 export type { TargetEvidenceSourcesOptions } from './target-sources.js';
 export { renderReport, DEFAULT_PANELS } from './report.js';
 export type { ReportPanel } from './report.js';

@@ -4,7 +4,9 @@
  * proxy and an `outcome` entry after it, so a run killed at any point leaves enough on disk for the
  * next start to find and remove the faults it left behind (`pendingFaults`).
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { AppendJournal, parseJournalLines } from './append-journal.js';
+import type { JournalOutcome } from './append-journal.js';
 
 /** FaultAction is a side effect on the fault proxy. */
 export type FaultAction = 'add_toxic' | 'remove_toxic' | 'disable_proxy' | 'enable_proxy';
@@ -13,7 +15,7 @@ export type FaultAction = 'add_toxic' | 'remove_toxic' | 'disable_proxy' | 'enab
 export type JournalEntry =
   | { readonly type: 'run_start'; readonly atMs: number; readonly runId: string; readonly drills: readonly string[]; readonly faultProxy: string }
   | { readonly type: 'intent'; readonly atMs: number; readonly seq: number; readonly action: FaultAction; readonly proxy: string; readonly toxic?: string; readonly stage: string; readonly spec?: unknown }
-  | { readonly type: 'outcome'; readonly atMs: number; readonly seq: number; readonly ok: boolean; readonly error?: string }
+  | JournalOutcome
   | { readonly type: 'event'; readonly atMs: number; readonly event: string; readonly detail?: Readonly<Record<string, unknown>> }
   | { readonly type: 'run_end'; readonly atMs: number; readonly status: string };
 
@@ -21,67 +23,18 @@ export type JournalEntry =
  * Journal appends entries durably. Opening an existing journal (cleanup after a crash) continues
  * its sequence: `seq` identifies an intent within the file, so it never restarts.
  */
-export class Journal {
-  private fd: number | undefined;
-  private seq: number;
-
-  constructor(readonly path: string) {
-    const existing = existsSync(path) ? readFileSync(path, 'utf8') : '';
-    this.seq = lastSeq(parseJournal(existing));
-    this.fd = openSync(path, 'a', 0o644);
-    // A crash mid-write leaves a torn last line; new entries start on a line of their own.
-    if (existing.length > 0 && !existing.endsWith('\n')) writeSync(this.fd, '\n');
-  }
-
-  /** append writes one entry and fsyncs it before returning. */
-  append(entry: JournalEntry): void {
-    if (this.fd === undefined) throw new Error(`journal ${this.path} is closed`);
-    writeSync(this.fd, JSON.stringify(entry) + '\n');
-    fsyncSync(this.fd);
-  }
-
+export class Journal extends AppendJournal<JournalEntry> {
   /** intent records a side effect about to happen and returns its sequence number for `outcome`. */
   intent(atMs: number, action: FaultAction, proxy: string, stage: string, toxic?: string, spec?: unknown): number {
-    this.seq += 1;
-    this.append({ type: 'intent', atMs, seq: this.seq, action, proxy, stage, ...(toxic === undefined ? {} : { toxic }), ...(spec === undefined ? {} : { spec }) });
-    return this.seq;
+    const seq = this.nextSeq();
+    this.append({ type: 'intent', atMs, seq, action, proxy, stage, ...(toxic === undefined ? {} : { toxic }), ...(spec === undefined ? {} : { spec }) });
+    return seq;
   }
-
-  outcome(atMs: number, seq: number, ok: boolean, error?: string): void {
-    this.append({ type: 'outcome', atMs, seq, ok, ...(error === undefined ? {} : { error }) });
-  }
-
-  close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-  }
-}
-
-/** lastSeq is the highest intent or outcome sequence number in `entries` (0 without any). */
-function lastSeq(entries: readonly JournalEntry[]): number {
-  let max = 0;
-  for (const e of entries) if ((e.type === 'intent' || e.type === 'outcome') && e.seq > max) max = e.seq;
-  return max;
 }
 
 /** readJournal parses a journal; a torn line (crash mid-write) is skipped. */
 export function readJournal(path: string): JournalEntry[] {
-  return parseJournal(readFileSync(path, 'utf8'));
-}
-
-function parseJournal(text: string): JournalEntry[] {
-  const out: JournalEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      out.push(JSON.parse(line) as JournalEntry);
-    } catch {
-      // A line torn by a crash: its intent was never fsynced, so its side effect never started.
-      // Entries after it were written by a later cleanup of this journal.
-      continue;
-    }
-  }
-  return out;
+  return parseJournalLines<JournalEntry>(readFileSync(path, 'utf8'));
 }
 
 /** PendingFault is a fault a journal shows as possibly still in effect. */

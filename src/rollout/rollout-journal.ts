@@ -1,11 +1,13 @@
 /**
  * RolloutJournal: `journal.jsonl` in the rollout's output directory, the one record of a
- * rollout. Append-only and fsynced line by line, in the drills' journal style: each finished step
+ * rollout. Append-only and fsynced line by line (`AppendJournal`, as the drills' journal): each finished step
  * is a `record`; the one side effect a rollout has on the watched system (the rollback drill's
  * forced control_service driver) is an `intent` written before the call and an `outcome` after it, so a
  * rollout killed at any point can be resumed (`--resume DIR`) and its routing restored first.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { AppendJournal, parseJournalLines } from '../drills/index.js';
+import type { JournalOutcome } from '../drills/index.js';
 import type { RolloutRecord } from './rollout-records.js';
 
 /** ForceAction is the rollback drill's side effect on the control's runtime routing. */
@@ -16,7 +18,7 @@ export type RolloutJournalEntry =
   | { readonly type: 'run_start'; readonly atMs: number; readonly runId: string; readonly kind: string; readonly options: Readonly<Record<string, unknown>> }
   | { readonly type: 'record'; readonly atMs: number; readonly record: RolloutRecord }
   | { readonly type: 'intent'; readonly atMs: number; readonly seq: number; readonly action: ForceAction; readonly detail: Readonly<Record<string, unknown>> }
-  | { readonly type: 'outcome'; readonly atMs: number; readonly seq: number; readonly ok: boolean; readonly error?: string }
+  | JournalOutcome
   | { readonly type: 'interrupted'; readonly atMs: number; readonly step: string; readonly reason: string }
   | { readonly type: 'resumed'; readonly atMs: number }
   | { readonly type: 'run_end'; readonly atMs: number; readonly decision: 'allow' | 'block' };
@@ -24,37 +26,16 @@ export type RolloutJournalEntry =
 /** JOURNAL_FILE is the journal's name in the output directory. */
 export const JOURNAL_FILE = 'journal.jsonl';
 
-/** readRolloutJournal parses a journal; a torn last line (a crash mid-write) is ignored. */
+/** readRolloutJournal parses a journal (none yet: no entries); a line torn by a crash is skipped. */
 export function readRolloutJournal(path: string): RolloutJournalEntry[] {
   if (!existsSync(path)) return [];
-  const out: RolloutJournalEntry[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      out.push(JSON.parse(line) as RolloutJournalEntry);
-    } catch {
-      // Only the last line can be torn; nothing after it was acknowledged.
-      break;
-    }
-  }
-  return out;
+  return parseJournalLines<RolloutJournalEntry>(readFileSync(path, 'utf8'));
 }
 
 /** RolloutJournal appends entries durably; `seq` continues from what the file already holds. */
-export class RolloutJournal {
-  private fd: number | undefined;
-  private seq: number;
-
-  constructor(readonly path: string) {
-    this.seq = readRolloutJournal(path).reduce((max, e) => ('seq' in e ? Math.max(max, e.seq) : max), 0);
-    this.fd = openSync(path, 'a', 0o644);
-  }
-
-  /** append writes one entry and fsyncs it before returning. */
-  append(entry: RolloutJournalEntry): void {
-    if (this.fd === undefined) throw new Error(`rollout journal ${this.path} is closed`);
-    writeSync(this.fd, JSON.stringify(entry) + '\n');
-    fsyncSync(this.fd);
+export class RolloutJournal extends AppendJournal<RolloutJournalEntry> {
+  constructor(path: string) {
+    super(path, 'rollout journal');
   }
 
   /** record journals one finished step. */
@@ -64,18 +45,9 @@ export class RolloutJournal {
 
   /** intent records a side effect about to happen and returns its sequence number for `outcome`. */
   intent(atMs: number, action: ForceAction, detail: Readonly<Record<string, unknown>>): number {
-    this.seq += 1;
-    this.append({ type: 'intent', atMs, seq: this.seq, action, detail });
-    return this.seq;
-  }
-
-  outcome(atMs: number, seq: number, ok: boolean, error?: string): void {
-    this.append({ type: 'outcome', atMs, seq, ok, ...(error === undefined ? {} : { error }) });
-  }
-
-  close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    const seq = this.nextSeq();
+    this.append({ type: 'intent', atMs, seq, action, detail });
+    return seq;
   }
 }
 
