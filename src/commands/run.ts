@@ -30,9 +30,10 @@ import type { Component } from '../daemon/index.js';
 import { drillMetrics, EvidenceIndex } from '../drills/index.js';
 import type { DrillEventHandler, DrillScheduler } from '../drills/index.js';
 import { RecordedNames, tapAppends } from '../export/index.js';
-import { buildStatusInfo, createHttpServer, registerDrillsApi, registerPrometheusApi, registerReloadRoute, registerRolloutsApi, registerSloSnapshotRoute } from '../server/index.js';
+import { buildStatusInfo, createHttpServer, QueryWorker, registerDrillsApi, registerPrometheusApi, registerReloadRoute, registerRolloutsApi, registerSloSnapshotRoute } from '../server/index.js';
 import type { HttpServer, ReloadAnswer, ScheduleStatus } from '../server/index.js';
 import { MetricMetadataRegistry, openSampleStore, StoreComponent } from '../store/index.js';
+import { apiQueryEngineOptions } from './query-engine.js';
 import { createLogger, createMetricsRegistry, startTracing } from '../telemetry/index.js';
 import { SystemClock } from '../time/index.js';
 import { sentinelVersion } from '../version.js';
@@ -128,6 +129,8 @@ export async function buildDaemon(config: Config, deps: DaemonDeps): Promise<Dae
     maxSeries: config.storage.maxSeries,
     logger: logger.child({ component: 'store' }),
     registry,
+    // The query thread reads the samples in place.
+    sharedBuffers: true,
   });
   const storeComponent = new StoreComponent({ store, clock, logger: logger.child({ component: 'store' }) });
   const writeCheck = new WriteCheck({ dir: config.storage.dataDir, clock, logger: logger.child({ component: 'store' }) });
@@ -394,10 +397,12 @@ export async function buildDaemon(config: Config, deps: DaemonDeps): Promise<Dae
     const reload = (): Promise<ReloadOutcome> => serial(doReload);
 
     // Routes. The handlers read the generation at each request.
+    // API queries run in a thread of their own, so a heavy one never holds up probes or rule groups.
+    const queries = new QueryWorker({ store, engine: apiQueryEngineOptions(config), logger: logger.child({ component: 'queries' }) });
     registerPrometheusApi(server, {
       store,
-      instantQuery: (expr, tMs, signal) => newest.engine.instantQuery(store, expr, tMs, signal),
-      rangeQuery: (expr, startMs, endMs, stepMs, signal) => newest.engine.rangeQuery(store, expr, startMs, endMs, stepMs, signal),
+      instantQuery: (expr, tMs, signal) => queries.instantQuery(expr, tMs, signal),
+      rangeQuery: (expr, startMs, endMs, stepMs, signal) => queries.rangeQuery(expr, startMs, endMs, stepMs, signal),
       rules,
       clock,
     });
@@ -440,9 +445,9 @@ export async function buildDaemon(config: Config, deps: DaemonDeps): Promise<Dae
 
     return {
       server,
-      // Start order: store, its write check, remote-write queues, HTTP, probes, rules, drills,
-      // rollouts; stopped in reverse.
-      components: [storeComponent, writeCheck, ...remoteWriters, server, probes, rules, drills, rollouts],
+      // Start order: store, its write check, remote-write queues, query thread, HTTP, probes,
+      // rules, drills, rollouts; stopped in reverse.
+      components: [storeComponent, writeCheck, ...remoteWriters, queries, server, probes, rules, drills, rollouts],
       rules,
       rollouts,
       generation: () => running,

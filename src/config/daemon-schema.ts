@@ -279,7 +279,13 @@ export const daemonSchema = z.strictObject(
     drills: drills.prefault({}),
     server: z
       .strictObject(
-        { listen: listenAddress.default({ host: '127.0.0.1', port: 9464 }), admin_token: secret.optional(), shutdown_timeout: positiveDurationMs.default(10_000) },
+        {
+          listen: listenAddress.default({ host: '127.0.0.1', port: 9464 }),
+          admin_token: secret.optional(),
+          shutdown_timeout: positiveDurationMs.default(10_000),
+          query_timeout: positiveDurationMs.default(30_000),
+          query_max_samples: count(1).default(2_000_000),
+        },
         expecting('a mapping'),
       )
       .prefault({}),

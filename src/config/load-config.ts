@@ -263,6 +263,8 @@ function toConfig(f: DaemonFile, absFile: string, baseDir: string, logLevel: Log
       listen: { host: listen.host, port: listen.port },
       ...(f.server.admin_token ? { adminToken: f.server.admin_token } : {}),
       shutdownTimeoutMs: f.server.shutdown_timeout,
+      queryTimeoutMs: f.server.query_timeout,
+      queryMaxSamples: f.server.query_max_samples,
     },
     storage: { dataDir, retentionMs: f.storage.retention, maxSeries: f.storage.max_series },
     rollout: {

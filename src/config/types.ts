@@ -216,6 +216,10 @@ export interface ServerConfig {
   readonly listen: ListenAddress;
   readonly adminToken?: Secret;
   readonly shutdownTimeoutMs: number;
+  /** queryTimeoutMs bounds one `/api/v1/query(_range)` query (rules have `rules.queryTimeoutMs`). */
+  readonly queryTimeoutMs: number;
+  /** queryMaxSamples bounds the samples one API query holds at its peak (Prometheus' `query.max-samples`). */
+  readonly queryMaxSamples: number;
 }
 
 /** StorageConfig configures the sample store. */

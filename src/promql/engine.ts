@@ -18,16 +18,16 @@ import { RegexCache } from './label-matcher.js';
 import { parseExpr } from './parse.js';
 import { firstAtOrAfter } from './time-search.js';
 import type { Labels, Queryable, SeriesColumns } from './queryable.js';
-import type { EngineOptions, InstantSample, MatrixSeries, Point, QueryResult, QueryValue } from './types.js';
+import type { EngineOptions, InstantSample, MatrixSeries, Point, QueryResult, QuerySignal, QueryValue } from './types.js';
 import { assertNoDuplicateLabelsets, dropMetricName, signature } from './value.js';
 import type { RangeArg, RangeSeries, Value } from './value.js';
 
 /** Engine runs PromQL queries against a `Queryable`; both calls are synchronous. */
 export interface Engine {
   /** instantQuery evaluates `expr` at `tMs`. */
-  instantQuery(q: Queryable, expr: string | Expr, tMs: number, signal?: AbortSignal): QueryResult;
+  instantQuery(q: Queryable, expr: string | Expr, tMs: number, signal?: QuerySignal): QueryResult;
   /** rangeQuery evaluates `expr` at every `stepMs` from `startMs` to `endMs` inclusive; the result is a matrix. */
-  rangeQuery(q: Queryable, expr: string | Expr, startMs: number, endMs: number, stepMs: number, signal?: AbortSignal): QueryResult;
+  rangeQuery(q: Queryable, expr: string | Expr, startMs: number, endMs: number, stepMs: number, signal?: QuerySignal): QueryResult;
 }
 
 const DEFAULTS = {
@@ -44,7 +44,7 @@ export function createEngine(opts: EngineOptions = {}): Engine {
     if (!Number.isFinite(v) || v <= 0) throw new QueryError(`engine option ${name} must be a positive number, got ${String(v)}`);
   }
   const regexes = new RegexCache();
-  const run = (q: Queryable, expr: string | Expr, startMs: number, endMs: number, stepMs: number, signal: AbortSignal | undefined, isInstant: boolean): QueryResult => {
+  const run = (q: Queryable, expr: string | Expr, startMs: number, endMs: number, stepMs: number, signal: QuerySignal | undefined, isInstant: boolean): QueryResult => {
     const e = typeof expr === 'string' ? parseExpr(expr) : expr;
     const ev = new Evaluation(q, o, regexes, startMs, endMs, signal);
     return ev.run(e, stepMs, isInstant);
@@ -162,7 +162,7 @@ class Evaluation {
     private readonly regexes: RegexCache,
     private readonly startMs: number,
     private readonly endMs: number,
-    private readonly signal: AbortSignal | undefined,
+    private readonly signal: QuerySignal | undefined,
   ) {
     this.deadline = performance.now() + opts.timeoutMs;
   }

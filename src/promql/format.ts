@@ -4,7 +4,7 @@
  */
 import { formatFloatGo, formatGoFloatPlain, quoteGoString } from '../go-strconv/index.js';
 import type { Labels } from './queryable.js';
-import type { QueryValue } from './types.js';
+import type { QueryResult, QueryValue } from './types.js';
 
 /** formatLabels prints a label set as Prometheus' model.Metric: `name{a="b", c="d"}`. */
 export function formatLabels(labels: Labels): string {
@@ -87,4 +87,13 @@ export function toApiQueryData(value: QueryValue): ApiQueryData {
     case 'string':
       return { resultType: 'string', result: [value.t / 1000, value.v] };
   }
+}
+
+/**
+ * apiQueryResponse is the whole body of a successful `/api/v1/query(_range)` answer, serialized:
+ * `{"status":"success","data":...}` plus `warnings` when there are any.
+ */
+export function apiQueryResponse(result: QueryResult): string {
+  const data = toApiQueryData(result.value);
+  return JSON.stringify(result.warnings.length > 0 ? { status: 'success', data, warnings: result.warnings } : { status: 'success', data });
 }

@@ -35,6 +35,12 @@ export interface QueryResult {
   readonly warnings: readonly string[];
 }
 
+/**
+ * QuerySignal is what the engine reads of a query's abort signal: an AbortSignal, or anything
+ * else that can say it was aborted (a flag shared with another thread).
+ */
+export type QuerySignal = Pick<AbortSignal, 'aborted'>;
+
 /** EngineOptions tune one engine. All durations in ms. */
 export interface EngineOptions {
   /** lookbackDeltaMs is how far back an instant selector looks for a sample (default 5m). */

@@ -35,6 +35,21 @@ export interface MemoryStoreOptions {
    * so float sums round like promtool's. Every other listing is sorted by labels.
    */
   readonly selectOrder?: 'labels' | 'creation';
+  /**
+   * sharedBuffers keeps samples in SharedArrayBuffers, so `replicate` can hand them to a query
+   * thread that reads them in place (the daemon's HTTP query API). Costs nothing in memory.
+   */
+  readonly sharedBuffers?: boolean;
+}
+
+/**
+ * ReplicaSink receives a store's series for a replica in another thread: each series when it is
+ * created and again whenever its samples move to new memory, and its removal. The memory is
+ * shared; which slots hold samples comes separately, from `MemoryStore.extents()`.
+ */
+export interface ReplicaSink {
+  series(id: number, labels: Labels, memory: SharedArrayBuffer, capacity: number): void;
+  removed(id: number): void;
 }
 
 /** SeriesEntry is one stored series. */
@@ -42,7 +57,8 @@ interface SeriesEntry {
   readonly id: number;
   readonly key: string;
   readonly labels: Labels;
-  readonly samples: SampleBuffer;
+  /** samples are the series' buffer; a replica swaps it when the writer's samples move. */
+  samples: SampleBuffer;
   /** removed is set when retention forgets the series (an identity-cached lookup must not use it). */
   removed: boolean;
 }
@@ -145,6 +161,8 @@ export class MemoryStore implements SampleStore, LatestReader {
   private readonly retentionMs: number;
   private readonly maxSeries: number;
   private readonly selectOrder: 'labels' | 'creation';
+  private readonly sharedBuffers: boolean;
+  private readonly sinks = new Set<ReplicaSink>();
   private readonly logger: Logger | undefined;
   private readonly metrics: StoreMetrics | undefined;
   private lastLimitLogMs = -Infinity;
@@ -157,6 +175,7 @@ export class MemoryStore implements SampleStore, LatestReader {
     this.retentionMs = retentionMs;
     this.maxSeries = maxSeries;
     this.selectOrder = options.selectOrder ?? 'labels';
+    this.sharedBuffers = options.sharedBuffers ?? false;
     this.logger = options.logger;
     this.metrics = createStoreMetrics(options.registry);
     this.metrics?.series.set(0);
@@ -359,14 +378,83 @@ export class MemoryStore implements SampleStore, LatestReader {
   }
 
   async close(): Promise<void> {
-    // Nothing to release: memory goes with the object.
+    this.sinks.clear();
   }
 
-  private createSeries(key: string, labels: Labels, id = this.nextId): SeriesEntry {
+  /**
+   * replicate feeds `sink` every series now held and, from then on, every series created, moved
+   * or removed; the returned function stops it. The store must have `sharedBuffers`.
+   */
+  replicate(sink: ReplicaSink): () => void {
+    if (!this.sharedBuffers) throw new Error('MemoryStore.replicate needs sharedBuffers: true');
+    for (const e of this.byId.values()) this.announce(sink, e);
+    this.sinks.add(sink);
+    return () => {
+      this.sinks.delete(sink);
+    };
+  }
+
+  /**
+   * extents lists, per series, which slots of its memory hold samples now: `[id, head, tail,
+   * staleCount]` repeated. A replica reading at this moment reads exactly these slots; they are
+   * never written again, so what it reads stays what was there.
+   */
+  extents(): Int32Array {
+    const out = new Int32Array(this.byId.size * 4);
+    let i = 0;
+    for (const e of this.byId.values()) {
+      const [head, tail, stale] = e.samples.extent();
+      out[i++] = e.id;
+      out[i++] = head;
+      out[i++] = tail;
+      out[i++] = stale;
+    }
+    return out;
+  }
+
+  /**
+   * adoptSeries holds a series whose samples another store writes (a replica): `samples` reads
+   * that store's memory. Nothing may be appended to it here.
+   */
+  adoptSeries(id: number, labels: Labels, samples: SampleBuffer): void {
+    const old = this.byId.get(id);
+    if (old !== undefined) {
+      // The same series moved to new memory.
+      old.samples = samples;
+      return;
+    }
+    const normalized = normalizeLabels(labels);
+    this.createSeries(labelsKey(normalized), normalized, id, samples);
+  }
+
+  /** seriesSamples is the buffer of a series by id (a replica sets its extent). */
+  seriesSamples(id: number): SampleBuffer | undefined {
+    return this.byId.get(id)?.samples;
+  }
+
+  /** dropSeries forgets a series by id (a replica follows a removal). */
+  dropSeries(id: number): void {
+    const e = this.byId.get(id);
+    if (e !== undefined) this.removeSeries(e);
+  }
+
+  private announce(sink: ReplicaSink, e: SeriesEntry): void {
+    const shared = e.samples.shareable();
+    if (shared !== undefined) sink.series(e.id, e.labels, shared.memory, shared.capacity);
+  }
+
+  private createSeries(key: string, labels: Labels, id = this.nextId, adopted?: SampleBuffer): SeriesEntry {
     this.nextId = Math.max(this.nextId, id + 1);
     const capacity = this.capacityHints.get(key);
     if (capacity !== undefined) this.capacityHints.delete(key);
-    const entry: SeriesEntry = { id, key, labels, samples: new SampleBuffer(capacity), removed: false };
+    const samples = adopted ?? new SampleBuffer(capacity, this.sharedBuffers);
+    const entry: SeriesEntry = { id, key, labels, samples, removed: false };
+    if (this.sharedBuffers) {
+      samples.onMove = () => {
+        for (const sink of this.sinks) this.announce(sink, entry);
+      };
+      for (const sink of this.sinks) this.announce(sink, entry);
+    }
     this.byKey.set(key, entry);
     this.byId.set(id, entry);
     for (const [name, value] of Object.entries(labels)) {
@@ -382,6 +470,7 @@ export class MemoryStore implements SampleStore, LatestReader {
 
   private removeSeries(entry: SeriesEntry): void {
     entry.removed = true;
+    for (const sink of this.sinks) sink.removed(entry.id);
     this.byKey.delete(entry.key);
     this.byId.delete(entry.id);
     for (const [name, value] of Object.entries(entry.labels)) {

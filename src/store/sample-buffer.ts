@@ -1,7 +1,8 @@
 /**
  * SampleBuffer holds one series' samples in parallel typed arrays (8 + 8 + 1 bytes a sample),
  * because 26 h × hundreds of series as JS objects would cost several times the memory. The three
- * columns share one ArrayBuffer: one allocation per growth instead of three.
+ * columns share one ArrayBuffer: one allocation per growth instead of three. A shared buffer
+ * (SharedArrayBuffer) lets a query thread read the samples where they are.
  */
 import { firstAtOrAfter } from '../promql/time-search.js';
 import type { Labels, Sample, SeriesColumns } from './types.js';
@@ -25,9 +26,43 @@ export class SampleBuffer {
   private tail = 0;
   /** staleCount is the number of retained stale markers. */
   private staleCount = 0;
+  private memory!: ArrayBufferLike;
+  /** onMove is called after the samples moved to new memory (growth, compaction). */
+  onMove: (() => void) | undefined;
 
-  constructor(initialCapacity = MIN_CAPACITY) {
+  /** `shared` puts the samples in SharedArrayBuffers, readable from other threads. */
+  constructor(
+    initialCapacity = MIN_CAPACITY,
+    private readonly shared = false,
+  ) {
     this.allocate(Math.max(1, initialCapacity));
+  }
+
+  /**
+   * over reads samples another thread writes: `memory` as `SampleBuffer.shareable()` described
+   * it, holding nothing until `setExtent` says which slots to read. It must never be pushed to.
+   */
+  static over(memory: ArrayBufferLike, capacity: number): SampleBuffer {
+    const b = new SampleBuffer(1);
+    b.view(memory, capacity);
+    return b;
+  }
+
+  /** shareable is the shared memory and capacity of the columns, for `SampleBuffer.over` elsewhere. */
+  shareable(): { readonly memory: SharedArrayBuffer; readonly capacity: number } | undefined {
+    return this.memory instanceof SharedArrayBuffer ? { memory: this.memory, capacity: this.ts.length } : undefined;
+  }
+
+  /** extent is the retained slot range and its stale markers, for `setExtent` elsewhere. */
+  extent(): readonly [head: number, tail: number, staleCount: number] {
+    return [this.head, this.tail, this.staleCount];
+  }
+
+  /** setExtent says which slots hold retained samples (a reader of another thread's buffer). */
+  setExtent(head: number, tail: number, staleCount: number): void {
+    this.head = head;
+    this.tail = tail;
+    this.staleCount = staleCount;
   }
 
   /** length is the number of retained samples. */
@@ -43,11 +78,6 @@ export class SampleBuffer {
   /** firstT is the oldest retained timestamp, or +Infinity when empty. */
   get firstT(): number {
     return this.tail > this.head ? this.ts[this.head] : Infinity;
-  }
-
-  /** byteSize is the memory the columns occupy, used or not (for memory figures). */
-  get byteSize(): number {
-    return this.ts.length * BYTES_PER_SAMPLE;
   }
 
   /** last returns the newest sample, or undefined. */
@@ -119,12 +149,16 @@ export class SampleBuffer {
     return firstAtOrAfter(this.ts, this.head, this.tail, t, false);
   }
 
-  /** allocate points the columns at a new buffer for `capacity` samples. */
+  /** allocate points the columns at new memory for `capacity` samples. */
   private allocate(capacity: number): void {
-    const buf = new ArrayBuffer(capacity * BYTES_PER_SAMPLE);
-    this.ts = new Float64Array(buf, 0, capacity);
-    this.vs = new Float64Array(buf, capacity * 8, capacity);
-    this.flags = new Uint8Array(buf, capacity * 16, capacity);
+    this.view(this.shared ? new SharedArrayBuffer(capacity * BYTES_PER_SAMPLE) : new ArrayBuffer(capacity * BYTES_PER_SAMPLE), capacity);
+  }
+
+  private view(memory: ArrayBufferLike, capacity: number): void {
+    this.memory = memory;
+    this.ts = new Float64Array(memory, 0, capacity);
+    this.vs = new Float64Array(memory, capacity * 8, capacity);
+    this.flags = new Uint8Array(memory, capacity * 16, capacity);
   }
 
   private grow(): void {
@@ -138,5 +172,6 @@ export class SampleBuffer {
     this.flags.set(flags.subarray(this.head, this.tail));
     this.head = 0;
     this.tail = live;
+    this.onMove?.();
   }
 }

@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { StoreError } from '../errors.js';
 import { batchAppender, DEFAULT_MAX_SERIES, DEFAULT_RETENTION_MS, MemoryStore } from './memory-store.js';
+import type { ReplicaSink } from './memory-store.js';
 import { createStoreMetrics } from './store-metrics.js';
 import type { StoreMetrics } from './store-metrics.js';
 import type { Appender, LabelMatcher, Labels, SeriesColumns, LatestReader, LatestSample, SampleStore, SeriesData } from './types.js';
@@ -47,6 +48,8 @@ export interface OpenSampleStoreOptions {
    * daemon); appending throws and retention only trims memory.
    */
   readonly readOnly?: boolean;
+  /** sharedBuffers lets a query thread read the samples in place (see MemoryStoreOptions). */
+  readonly sharedBuffers?: boolean;
 }
 
 /** SqliteStore is a `SampleStore` persisted in SQLite (WAL) and served from memory. */
@@ -112,6 +115,15 @@ export class SqliteStore implements SampleStore, LatestReader {
 
   selectColumns(matchers: readonly LabelMatcher[], startMs: number, endMs: number): SeriesColumns[] {
     return this.memory.selectColumns(matchers, startMs, endMs);
+  }
+
+  /** replicate and extents feed a replica in a query thread (see MemoryStore). */
+  replicate(sink: ReplicaSink): () => void {
+    return this.memory.replicate(sink);
+  }
+
+  extents(): Int32Array {
+    return this.memory.extents();
   }
 
   latest(matchers: readonly LabelMatcher[]): LatestSample[] {
@@ -192,7 +204,7 @@ export function openSampleStore(options: OpenSampleStoreOptions): SqliteStore {
   }
   try {
     if (!readOnly) migrate(db, file);
-    const memory = new MemoryStore({ retentionMs, maxSeries, logger, registry });
+    const memory = new MemoryStore({ retentionMs, maxSeries, logger, registry, sharedBuffers: options.sharedBuffers ?? false });
     load(db, memory, file);
     return new SqliteStore(db, memory, { logger, registry, readOnly });
   } catch (err) {

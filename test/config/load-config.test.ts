@@ -140,7 +140,7 @@ describe('a valid configuration', () => {
     expect(config.alerting).toMatchObject({ resendDelayMs: 60_000, externalUrl: 'http://127.0.0.1:9464', queueCapacity: 10_000, queueDir: join(dir, 'data', 'notify'), log: true });
     expect(config.drills).toMatchObject({ toxiproxyUrl: 'http://127.0.0.1:8474', evidenceDir: join(dir, 'output/chaos/spacetime'), allowProd: false });
     expect(config.drills.gate).toEqual({ requiredDrills: [], maxEvidenceAgeMs: 86_400_000, soakWindowMs: 3_600_000, deliveryP95MaxSeconds: 0.6, errorBudgetRatioMax: 0.02 });
-    expect(config.server).toEqual({ listen: { host: '127.0.0.1', port: 9464 }, shutdownTimeoutMs: 10_000 });
+    expect(config.server).toEqual({ listen: { host: '127.0.0.1', port: 9464 }, shutdownTimeoutMs: 10_000, queryTimeoutMs: 30_000, queryMaxSamples: 2_000_000 });
     expect(config.storage).toEqual({ dataDir: join(dir, 'data'), retentionMs: 26 * 3_600_000, maxSeries: 50_000 });
     expect(config.log.level).toBe('info');
     expect(Object.isFrozen(config.target.spacetimedb)).toBe(true);
@@ -209,6 +209,8 @@ server:
   listen: "[::1]:0"
   admin_token: \${ADMIN_TOKEN}
   shutdown_timeout: 5s
+  query_timeout: 15s
+  query_max_samples: 500000
 storage: {data_dir: /var/lib/sentinel, retention: 2d, max_series: 10}
 rollout:
   output_dir: canary
@@ -293,7 +295,7 @@ lab: {ports: {spacetimedb: 0}, token: literal-is-fine-here}
         evidenceRetention: { keepLast: 3, keepWithinMs: 172_800_000 },
         gate: { requiredDrills: ['restart'], maxEvidenceAgeMs: 43_200_000, soakWindowMs: 1_800_000, deliveryP95MaxSeconds: 0.5, errorBudgetRatioMax: 0.01 },
       },
-      server: { listen: { host: '::1', port: 0 }, adminToken: '<redacted>', shutdownTimeoutMs: 5000 },
+      server: { listen: { host: '::1', port: 0 }, adminToken: '<redacted>', shutdownTimeoutMs: 5000, queryTimeoutMs: 15_000, queryMaxSamples: 500_000 },
       storage: { dataDir: '/var/lib/sentinel', retentionMs: 2 * 86_400_000, maxSeries: 10 },
       rollout: {
         outputDir: join(dir, 'canary'),

@@ -9,7 +9,7 @@
 import type { AlertView, RuleGroupView } from '../../alerts/index.js';
 import { ApiError } from '../../errors.js';
 import { formatFloatGo } from '../../go-strconv/index.js';
-import { parseExpr, toApiQueryData } from '../../promql/index.js';
+import { apiQueryResponse, parseExpr } from '../../promql/index.js';
 import type { QueryResult } from '../../promql/index.js';
 import type { Labels, LabelMatcher } from '../../store/types.js';
 import type { Clock } from '../../time/index.js';
@@ -25,6 +25,12 @@ export interface RulesSource {
   ruleGroups(): readonly RuleGroupView[];
 }
 
+/**
+ * ApiQueryAnswer is a query's answer: the engine's result, or the whole response body already
+ * serialized (what the query worker sends back from its thread).
+ */
+export type ApiQueryAnswer = QueryResult | { readonly json: string };
+
 /** PrometheusApiOptions are the collaborators of the routes. */
 export interface PrometheusApiOptions {
   /** store answers series and label queries. */
@@ -33,8 +39,9 @@ export interface PrometheusApiOptions {
     labelNames(matchers?: readonly LabelMatcher[]): string[];
     labelValues(name: string, matchers?: readonly LabelMatcher[]): string[];
   };
-  readonly instantQuery: (expr: string, tMs: number, signal: AbortSignal) => QueryResult;
-  readonly rangeQuery: (expr: string, startMs: number, endMs: number, stepMs: number, signal: AbortSignal) => QueryResult;
+  /** instantQuery and rangeQuery run queries: the engine in line, or the query worker off the event loop. */
+  readonly instantQuery: (expr: string, tMs: number, signal: AbortSignal) => ApiQueryAnswer | Promise<ApiQueryAnswer>;
+  readonly rangeQuery: (expr: string, startMs: number, endMs: number, stepMs: number, signal: AbortSignal) => ApiQueryAnswer | Promise<ApiQueryAnswer>;
   readonly rules?: RulesSource;
   readonly clock: Clock;
 }
@@ -68,6 +75,10 @@ export function parseApiDuration(text: string, param: string): number {
   const ms = parseDurationMs(text);
   if (ms !== undefined) return ms;
   throw new ApiError(400, 'bad_data', `invalid parameter "${param}": cannot parse "${text}" to a valid duration`);
+}
+
+function queryResponse(answer: ApiQueryAnswer): RouteResponse {
+  return { headers: { 'content-type': 'application/json' }, body: 'json' in answer ? answer.json : apiQueryResponse(answer) };
 }
 
 function success(data: unknown, warnings: readonly string[] = []): RouteResponse {
@@ -135,15 +146,14 @@ function requireQuery(form: URLSearchParams): string {
  * `/api/v1/alerts` answer with empty lists (a sentinel without rule files).
  */
 export function registerPrometheusApi(server: RouteTarget, opts: PrometheusApiOptions): void {
-  const query: RouteHandler = (req) => {
+  const query: RouteHandler = async (req) => {
     const form = req.form();
     const expr = requireQuery(form);
     const time = form.get('time');
     const tMs = time ? parseApiTime(time, 'time') : opts.clock.nowMs();
-    const res = opts.instantQuery(expr, tMs, req.signal);
-    return success(toApiQueryData(res.value), res.warnings);
+    return queryResponse(await opts.instantQuery(expr, tMs, req.signal));
   };
-  const queryRange: RouteHandler = (req) => {
+  const queryRange: RouteHandler = async (req) => {
     const form = req.form();
     const expr = requireQuery(form);
     const start = form.get('start');
@@ -160,8 +170,7 @@ export function registerPrometheusApi(server: RouteTarget, opts: PrometheusApiOp
     if ((endMs - startMs) / stepMs > MAX_POINTS) {
       throw new ApiError(400, 'bad_data', 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
     }
-    const res = opts.rangeQuery(expr, startMs, endMs, stepMs, req.signal);
-    return success(toApiQueryData(res.value), res.warnings);
+    return queryResponse(await opts.rangeQuery(expr, startMs, endMs, stepMs, req.signal));
   };
   const labels: RouteHandler = (req) => {
     const form = req.form();

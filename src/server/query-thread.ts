@@ -1,0 +1,77 @@
+/**
+ * The query thread's entry point (see query-worker.ts): a PromQL engine over a StoreReplica of
+ * the daemon's sample store. It answers one message at a time; its event loop may block for as
+ * long as a query runs, the daemon's does not.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { isSentinelError } from '../errors.js';
+import { apiQueryResponse, createEngine } from '../promql/index.js';
+import type { EngineOptions, QueryResult } from '../promql/index.js';
+import { StoreReplica } from '../store/store-replica.js';
+import type { ReplicaEvent } from '../store/store-replica.js';
+
+/** QueryThreadData is the thread's `workerData`. */
+export interface QueryThreadData {
+  readonly engine: EngineOptions;
+}
+
+/** ToQueryThread is a message to the thread: index changes, or a query (with the changes before it). */
+export type ToQueryThread =
+  | { readonly type: 'replica'; readonly events: readonly ReplicaEvent[] }
+  | {
+      readonly type: 'query';
+      readonly id: number;
+      readonly events: readonly ReplicaEvent[];
+      /** extents are the store's `extents()` when the query was asked. */
+      readonly extents: Int32Array;
+      /** cancel is an Int32Array(1) flag, set to 1 by the daemon when the query is to stop. */
+      readonly cancel: SharedArrayBuffer;
+      readonly expr: string;
+      readonly kind: 'instant' | 'range';
+      readonly startMs: number;
+      readonly endMs: number;
+      readonly stepMs: number;
+    };
+
+/** FromQueryThread is an answer: the API's response body, or the error with its code. */
+export type FromQueryThread =
+  | { readonly type: 'answer'; readonly id: number; readonly ok: true; readonly json: string }
+  | {
+      readonly type: 'answer';
+      readonly id: number;
+      readonly ok: false;
+      readonly error: { readonly code: string | undefined; readonly message: string; readonly pos?: { readonly start: number; readonly end: number } };
+    };
+
+function describeError(err: unknown): Extract<FromQueryThread, { ok: false }>['error'] {
+  if (!isSentinelError(err)) return { code: undefined, message: err instanceof Error ? err.message : String(err) };
+  const pos = (err as { pos?: { start: number; end: number } }).pos;
+  return pos !== undefined ? { code: err.code, message: err.message, pos: { start: pos.start, end: pos.end } } : { code: err.code, message: err.message };
+}
+
+const port = parentPort;
+if (port !== null) {
+  const { engine: engineOptions } = workerData as QueryThreadData;
+  const engine = createEngine(engineOptions);
+  const replica = new StoreReplica();
+  port.on('message', (msg: ToQueryThread) => {
+    replica.apply(msg.events);
+    if (msg.type === 'replica') return;
+    replica.setExtents(msg.extents);
+    const flag = new Int32Array(msg.cancel);
+    const signal = {
+      get aborted(): boolean {
+        return Atomics.load(flag, 0) !== 0;
+      },
+    };
+    let answer: FromQueryThread;
+    try {
+      const result: QueryResult =
+        msg.kind === 'instant' ? engine.instantQuery(replica, msg.expr, msg.startMs, signal) : engine.rangeQuery(replica, msg.expr, msg.startMs, msg.endMs, msg.stepMs, signal);
+      answer = { type: 'answer', id: msg.id, ok: true, json: apiQueryResponse(result) };
+    } catch (err) {
+      answer = { type: 'answer', id: msg.id, ok: false, error: describeError(err) };
+    }
+    port.postMessage(answer);
+  });
+}
