@@ -83,24 +83,29 @@ export class QueryError extends SentinelError {
   }
 }
 
-/** QueryTimeoutError: the query ran past its deadline. */
+/** QueryTimeoutError: the query ran past its deadline (Prometheus' text, `promql.ErrQueryTimeout`). */
 export class QueryTimeoutError extends QueryError {
-  constructor(message = 'query timed out') {
+  constructor(message = 'query timed out in expression evaluation') {
     super(message, { code: 'SENTINEL_QUERY_TIMEOUT' });
   }
 }
 
-/** QueryCanceledError: the query's abort signal fired. */
+/** QueryCanceledError: the query's abort signal fired (Prometheus' text, `promql.ErrQueryCanceled`). */
 export class QueryCanceledError extends QueryError {
-  constructor(message = 'query canceled') {
+  constructor(message = 'query was canceled in expression evaluation') {
     super(message, { code: 'SENTINEL_QUERY_CANCELED' });
   }
 }
 
-/** TooManySamplesError: the query touched more samples than its limit. */
+/**
+ * TooManySamplesError: the query would hold more samples than its limit; Prometheus' text
+ * (`promql.ErrTooManySamples`), the limit kept on the error.
+ */
 export class TooManySamplesError extends QueryError {
+  readonly limit: number;
   constructor(limit: number) {
-    super(`query processing would load too many samples into memory (limit ${limit})`, { code: 'SENTINEL_TOO_MANY_SAMPLES' });
+    super('query processing would load too many samples into memory in query execution', { code: 'SENTINEL_TOO_MANY_SAMPLES' });
+    this.limit = limit;
   }
 }
 

@@ -216,7 +216,7 @@ class Evaluation {
 
   private checkAbort(): void {
     if (this.signal?.aborted === true) throw new QueryCanceledError();
-    if (performance.now() > this.deadline) throw new QueryTimeoutError(`query timed out after ${this.opts.timeoutMs}ms`);
+    if (performance.now() > this.deadline) throw new QueryTimeoutError();
   }
 
   private tick(): void {

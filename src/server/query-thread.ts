@@ -3,6 +3,8 @@
  * the daemon's sample store. It answers one message at a time; its event loop may block for as
  * long as a query runs, the daemon's does not.
  */
+import { readlinkSync } from 'node:fs';
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isSentinelError } from '../errors.js';
 import { apiQueryResponse, createEngine } from '../promql/index.js';
@@ -49,8 +51,25 @@ function describeError(err: unknown): Extract<FromQueryThread, { ok: false }>['e
   return pos !== undefined ? { code: err.code, message: err.message, pos: { start: pos.start, end: pos.end } } : { code: err.code, message: err.message };
 }
 
+/**
+ * QUERY_THREAD_NICE is the thread's scheduling niceness: on a busy machine the daemon's own
+ * thread (probes, rule groups, pings) gets the CPU first and queries take what is left.
+ */
+const QUERY_THREAD_NICE = 10;
+
+/** lowerPriority renices this thread alone (Linux: setpriority on a thread id affects that thread); elsewhere nothing. */
+function lowerPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) os.setPriority(tid, Math.max(os.getPriority(tid), QUERY_THREAD_NICE));
+  } catch {
+    // No /proc (not Linux) or not permitted: the thread runs at the daemon's priority.
+  }
+}
+
 const port = parentPort;
 if (port !== null) {
+  lowerPriority();
   const { engine: engineOptions } = workerData as QueryThreadData;
   const engine = createEngine(engineOptions);
   const replica = new StoreReplica();

@@ -17,12 +17,11 @@ import type { Logger } from 'pino';
 import { PromqlParseError, QueryCanceledError, QueryError, QueryTimeoutError } from '../errors.js';
 import type { EngineOptions } from '../promql/index.js';
 import { ReplicaEventQueue } from '../store/store-replica.js';
-import type { ReplicaSink } from '../store/memory-store.js';
+import type { ReplicaSource } from '../store/store-replica.js';
 import type { FromQueryThread, QueryThreadData, ToQueryThread } from './query-thread.js';
 
 /** ReplicableStore is what the worker needs of the sample store (a MemoryStore or SqliteStore with shared buffers). */
-export interface ReplicableStore {
-  replicate(sink: ReplicaSink): () => void;
+export interface ReplicableStore extends ReplicaSource {
   extents(): Int32Array;
 }
 
@@ -49,6 +48,8 @@ export interface QueryAnswer {
 const GRACE_MS = 5000;
 /** FLUSH_MS is how often index changes are sent to an idle-but-running thread, so it lets go of moved buffers. */
 const FLUSH_MS = 5000;
+/** CHUNK_EVENTS bounds the index changes sent in one turn of the event loop (~20 ms of cloning). */
+const CHUNK_EVENTS = 400;
 
 interface Job {
   readonly id: number;
@@ -78,6 +79,8 @@ export class QueryWorker {
   private idleTimer: NodeJS.Timeout | undefined;
   private nextId = 1;
   private stopped = false;
+  /** pumping: index changes are on their way to the thread ahead of the next query. */
+  private pumping = false;
 
   constructor(options: QueryWorkerOptions) {
     this.opts = { maxHeapMb: 256, idleMs: 60_000, maxQueued: 16, ...options };
@@ -95,6 +98,11 @@ export class QueryWorker {
   /** isRunning tells whether the thread is up (it starts with the first query). */
   get isRunning(): boolean {
     return this.thread !== undefined;
+  }
+
+  /** isQuerying tells whether a query is running in the thread now. */
+  get isQuerying(): boolean {
+    return this.running !== undefined;
   }
 
   /** stop fails what waits and runs and terminates the thread. */
@@ -141,20 +149,55 @@ export class QueryWorker {
     }
   }
 
+  /**
+   * pump starts the next waiting query: the index changes go first, a chunk per turn of the event
+   * loop (sharing a buffer with a thread costs tens of microseconds, so a store of 50k series
+   * that just started or grew at once would otherwise hold the loop for seconds); the query
+   * follows with the last chunk and the extents of that moment.
+   */
   private pump(): void {
-    if (this.running !== undefined || this.stopped) return;
-    const job = this.waiting.shift();
-    if (job === undefined) {
+    if (this.running !== undefined || this.pumping || this.stopped) return;
+    if (this.waiting.length === 0) {
       this.armIdle();
       return;
     }
     clearTimeout(this.idleTimer);
     const thread = this.ensureThread();
-    const cancel = new Int32Array(job.message.cancel);
-    const deadline = setTimeout(() => this.overran(job), this.opts.engine.timeoutMs + GRACE_MS);
-    this.running = { job, cancel, deadline };
-    const message: ToQueryThread = { ...job.message, id: job.id, events: thread.queue.take(), extents: this.opts.store.extents() };
-    thread.worker.postMessage(message);
+    this.pumping = true;
+    const step = (): void => {
+      if (this.thread !== thread || this.stopped) {
+        // The thread went away meanwhile: start again with a fresh one.
+        this.pumping = false;
+        this.pump();
+        return;
+      }
+      const events = thread.queue.take(CHUNK_EVENTS);
+      if (thread.queue.size > 0) {
+        thread.worker.postMessage({ type: 'replica', events } satisfies ToQueryThread);
+        setImmediate(step);
+        return;
+      }
+      this.pumping = false;
+      const job = this.waiting.shift();
+      if (job === undefined) {
+        if (events.length > 0) thread.worker.postMessage({ type: 'replica', events } satisfies ToQueryThread);
+        this.armIdle();
+        return;
+      }
+      const cancel = new Int32Array(job.message.cancel);
+      const deadline = setTimeout(() => this.overran(job), this.opts.engine.timeoutMs + GRACE_MS);
+      this.running = { job, cancel, deadline };
+      const message: ToQueryThread = { ...job.message, id: job.id, events, extents: this.opts.store.extents() };
+      thread.worker.postMessage(message);
+    };
+    step();
+  }
+
+  /** flushReplica sends what changed to a running thread, a chunk per turn, so it lets go of moved buffers. */
+  private flushReplica(thread: Thread): void {
+    if (this.pumping || this.thread !== thread || thread.queue.size === 0) return;
+    thread.worker.postMessage({ type: 'replica', events: thread.queue.take(CHUNK_EVENTS) } satisfies ToQueryThread);
+    if (thread.queue.size > 0) setImmediate(() => this.flushReplica(thread));
   }
 
   private armIdle(): void {
@@ -181,12 +224,9 @@ export class QueryWorker {
         })
       : new Worker(entry, { workerData: data, resourceLimits });
     worker.unref();
-    const queue = new ReplicaEventQueue();
+    const queue = new ReplicaEventQueue(this.opts.store);
     const unsubscribe = this.opts.store.replicate(queue);
-    const flush = setInterval(() => {
-      const events = queue.take();
-      if (events.length > 0) worker.postMessage({ type: 'replica', events } satisfies ToQueryThread);
-    }, FLUSH_MS);
+    const flush = setInterval(() => this.flushReplica(thread), FLUSH_MS);
     flush.unref();
     const thread: Thread = { worker, queue, unsubscribe, flush };
     worker.on('message', (msg: FromQueryThread) => this.answered(msg));
@@ -226,7 +266,7 @@ export class QueryWorker {
     const thread = this.thread;
     this.thread = undefined;
     if (thread) this.dispose(thread);
-    this.finishRunning(new QueryTimeoutError(`query timed out after ${this.opts.engine.timeoutMs}ms`));
+    this.finishRunning(new QueryTimeoutError());
   }
 
   private threadFailed(thread: Thread, err: Error & { code?: string }): void {

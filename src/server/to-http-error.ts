@@ -33,7 +33,8 @@ const BY_CODE: Readonly<Partial<Record<ErrorCode, readonly [number, ApiErrorType
   SENTINEL_TOO_MANY_SAMPLES: [422, 'execution'],
   SENTINEL_SERIES_LIMIT: [422, 'execution'],
   SENTINEL_QUERY_TIMEOUT: [503, 'timeout'],
-  SENTINEL_QUERY_CANCELED: [503, 'canceled'],
+  // 499 as Prometheus answers a query whose client went away (web/api/v1/api.go statusClientClosedConnection).
+  SENTINEL_QUERY_CANCELED: [499, 'canceled'],
   SENTINEL_ABORTED: [503, 'canceled'],
   SENTINEL_TIMEOUT: [504, 'timeout'],
   SENTINEL_FAULT_PROXY: [502, 'unavailable'],

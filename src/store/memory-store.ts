@@ -43,14 +43,24 @@ export interface MemoryStoreOptions {
 }
 
 /**
- * ReplicaSink receives a store's series for a replica in another thread: each series when it is
- * created and again whenever its samples move to new memory, and its removal. The memory is
- * shared; which slots hold samples comes separately, from `MemoryStore.extents()`.
+ * ReplicaSink hears which series changed for a replica in another thread: created, moved to new
+ * memory, or removed. It gets only the id (cheap enough to call on every change); what the
+ * series is now comes from `MemoryStore.replicaEvent(id)` when the replica is sent the change.
  */
 export interface ReplicaSink {
-  series(id: number, labels: Labels, memory: SharedArrayBuffer, capacity: number): void;
-  removed(id: number): void;
+  /** existing lists the series held when replication starts. */
+  existing(ids: readonly number[]): void;
+  changed(id: number): void;
 }
+
+/**
+ * ReplicaEvent is what a replica needs to follow one series: its labels and shared memory (the
+ * samples are read in place; which slots hold samples comes from `MemoryStore.extents()`), or
+ * that it is gone.
+ */
+export type ReplicaEvent =
+  | { readonly kind: 'series'; readonly id: number; readonly labels: Labels; readonly memory: SharedArrayBuffer; readonly capacity: number }
+  | { readonly kind: 'removed'; readonly id: number };
 
 /** SeriesEntry is one stored series. */
 interface SeriesEntry {
@@ -387,7 +397,7 @@ export class MemoryStore implements SampleStore, LatestReader {
    */
   replicate(sink: ReplicaSink): () => void {
     if (!this.sharedBuffers) throw new Error('MemoryStore.replicate needs sharedBuffers: true');
-    for (const e of this.byId.values()) this.announce(sink, e);
+    sink.existing(Array.from(this.byId.keys()));
     this.sinks.add(sink);
     return () => {
       this.sinks.delete(sink);
@@ -403,11 +413,9 @@ export class MemoryStore implements SampleStore, LatestReader {
     const out = new Int32Array(this.byId.size * 4);
     let i = 0;
     for (const e of this.byId.values()) {
-      const [head, tail, stale] = e.samples.extent();
-      out[i++] = e.id;
-      out[i++] = head;
-      out[i++] = tail;
-      out[i++] = stale;
+      out[i] = e.id;
+      e.samples.writeExtent(out, i + 1);
+      i += 4;
     }
     return out;
   }
@@ -438,9 +446,11 @@ export class MemoryStore implements SampleStore, LatestReader {
     if (e !== undefined) this.removeSeries(e);
   }
 
-  private announce(sink: ReplicaSink, e: SeriesEntry): void {
-    const shared = e.samples.shareable();
-    if (shared !== undefined) sink.series(e.id, e.labels, shared.memory, shared.capacity);
+  /** replicaEvent describes series `id` as it is now, for a replica (see ReplicaSink). */
+  replicaEvent(id: number): ReplicaEvent {
+    const e = this.byId.get(id);
+    const shared = e?.samples.shareable();
+    return e !== undefined && shared !== undefined ? { kind: 'series', id, labels: e.labels, memory: shared.memory, capacity: shared.capacity } : { kind: 'removed', id };
   }
 
   private createSeries(key: string, labels: Labels, id = this.nextId, adopted?: SampleBuffer): SeriesEntry {
@@ -451,9 +461,9 @@ export class MemoryStore implements SampleStore, LatestReader {
     const entry: SeriesEntry = { id, key, labels, samples, removed: false };
     if (this.sharedBuffers) {
       samples.onMove = () => {
-        for (const sink of this.sinks) this.announce(sink, entry);
+        for (const sink of this.sinks) sink.changed(id);
       };
-      for (const sink of this.sinks) this.announce(sink, entry);
+      for (const sink of this.sinks) sink.changed(id);
     }
     this.byKey.set(key, entry);
     this.byId.set(id, entry);
@@ -470,7 +480,7 @@ export class MemoryStore implements SampleStore, LatestReader {
 
   private removeSeries(entry: SeriesEntry): void {
     entry.removed = true;
-    for (const sink of this.sinks) sink.removed(entry.id);
+    for (const sink of this.sinks) sink.changed(entry.id);
     this.byKey.delete(entry.key);
     this.byId.delete(entry.id);
     for (const [name, value] of Object.entries(entry.labels)) {

@@ -53,9 +53,11 @@ export class SampleBuffer {
     return this.memory instanceof SharedArrayBuffer ? { memory: this.memory, capacity: this.ts.length } : undefined;
   }
 
-  /** extent is the retained slot range and its stale markers, for `setExtent` elsewhere. */
-  extent(): readonly [head: number, tail: number, staleCount: number] {
-    return [this.head, this.tail, this.staleCount];
+  /** writeExtent puts the retained slot range and its stale markers at `out[at..at+2]`, for `setExtent` elsewhere. */
+  writeExtent(out: Int32Array, at: number): void {
+    out[at] = this.head;
+    out[at + 1] = this.tail;
+    out[at + 2] = this.staleCount;
   }
 
   /** setExtent says which slots hold retained samples (a reader of another thread's buffer). */

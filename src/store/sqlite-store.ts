@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { StoreError } from '../errors.js';
 import { batchAppender, DEFAULT_MAX_SERIES, DEFAULT_RETENTION_MS, MemoryStore } from './memory-store.js';
-import type { ReplicaSink } from './memory-store.js';
+import type { ReplicaEvent, ReplicaSink } from './memory-store.js';
 import { createStoreMetrics } from './store-metrics.js';
 import type { StoreMetrics } from './store-metrics.js';
 import type { Appender, LabelMatcher, Labels, SeriesColumns, LatestReader, LatestSample, SampleStore, SeriesData } from './types.js';
@@ -117,9 +117,13 @@ export class SqliteStore implements SampleStore, LatestReader {
     return this.memory.selectColumns(matchers, startMs, endMs);
   }
 
-  /** replicate and extents feed a replica in a query thread (see MemoryStore). */
+  /** replicate, replicaEvent and extents feed a replica in a query thread (see MemoryStore). */
   replicate(sink: ReplicaSink): () => void {
     return this.memory.replicate(sink);
+  }
+
+  replicaEvent(id: number): ReplicaEvent {
+    return this.memory.replicaEvent(id);
   }
 
   extents(): Int32Array {

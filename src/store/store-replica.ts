@@ -5,37 +5,58 @@
  * (`ReplicaEvent`s, from its `replicate` sink) and, with each query, which slots hold samples
  * (`MemoryStore.extents()`).
  */
-import type { LabelMatcher, Labels, Queryable, SeriesColumns } from '../promql/queryable.js';
+import type { LabelMatcher, Queryable, SeriesColumns } from '../promql/queryable.js';
 import { MemoryStore } from './memory-store.js';
-import type { ReplicaSink } from './memory-store.js';
+import type { ReplicaEvent, ReplicaSink } from './memory-store.js';
 import { SampleBuffer } from './sample-buffer.js';
 
-/** ReplicaEvent is one change of the writer's index, as its ReplicaSink saw it. */
-export type ReplicaEvent =
-  | { readonly kind: 'series'; readonly id: number; readonly labels: Labels; readonly memory: SharedArrayBuffer; readonly capacity: number }
-  | { readonly kind: 'removed'; readonly id: number };
+export type { ReplicaEvent } from './memory-store.js';
+
+/** ReplicaSource is the writer's side: the store that says what changed and describes a series. */
+export interface ReplicaSource {
+  replicate(sink: ReplicaSink): () => void;
+  replicaEvent(id: number): ReplicaEvent;
+}
 
 /**
- * ReplicaEventQueue is a ReplicaSink that keeps what changed until it is sent, keeping only the
- * last event per series (a series that moved twice is sent once).
+ * ReplicaEventQueue is a ReplicaSink that keeps which series changed until they are sent, each
+ * once however often it changed, described as it is at sending time.
  */
 export class ReplicaEventQueue implements ReplicaSink {
-  private readonly pending = new Map<number, ReplicaEvent>();
+  private readonly pending = new Set<number>();
+  /** initial are the series held when replication started, sent first (from `next` on). */
+  private initial: readonly number[] = [];
+  private next = 0;
 
-  series(id: number, labels: Labels, memory: SharedArrayBuffer, capacity: number): void {
-    this.pending.delete(id);
-    this.pending.set(id, { kind: 'series', id, labels, memory, capacity });
+  constructor(private readonly source: Pick<ReplicaSource, 'replicaEvent'>) {}
+
+  existing(ids: readonly number[]): void {
+    this.initial = ids;
+    this.next = 0;
   }
 
-  removed(id: number): void {
-    this.pending.delete(id);
-    this.pending.set(id, { kind: 'removed', id });
+  changed(id: number): void {
+    this.pending.add(id);
   }
 
-  /** take returns the queued events in order and empties the queue. */
-  take(): ReplicaEvent[] {
-    const out = [...this.pending.values()];
-    this.pending.clear();
+  /** size is the number of series waiting to be sent. */
+  get size(): number {
+    return this.initial.length - this.next + this.pending.size;
+  }
+
+  /** take removes up to `max` waiting series and describes them: those held at the start first, then in the order they changed. */
+  take(max = Infinity): ReplicaEvent[] {
+    const out: ReplicaEvent[] = [];
+    while (this.next < this.initial.length && out.length < max) out.push(this.source.replicaEvent(this.initial[this.next++]));
+    if (this.next === this.initial.length) {
+      this.initial = [];
+      this.next = 0;
+    }
+    for (const id of this.pending) {
+      if (out.length >= max) break;
+      out.push(this.source.replicaEvent(id));
+      this.pending.delete(id);
+    }
     return out;
   }
 }

@@ -3,15 +3,19 @@
  * buffers: the same answers as the engine in line, while the event loop stays free; bounded by
  * deadline, sample limit and heap; cancellable.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PromqlParseError, QueryCanceledError, QueryTimeoutError } from '../../src/errors.js';
 import { apiQueryResponse, createEngine } from '../../src/promql/index.js';
-import { QueryWorker } from '../../src/server/index.js';
-import type { QueryWorkerOptions } from '../../src/server/index.js';
+import { createHttpServer, QueryWorker, registerPrometheusApi } from '../../src/server/index.js';
+import type { HttpServer, QueryWorkerOptions } from '../../src/server/index.js';
 import { MemoryStore } from '../../src/store/index.js';
+import { ManualClock } from '../../src/time/index.js';
 
 const workers: QueryWorker[] = [];
+const servers: HttpServer[] = [];
 afterEach(async () => {
+  for (const s of servers.splice(0)) await s.stop(Date.now() + 1000);
   for (const w of workers.splice(0)) await w.stop(Date.now() + 1000);
 });
 
@@ -104,5 +108,69 @@ describe('QueryWorker', () => {
     expect(w.isRunning).toBe(false);
     fill(store, 'y', 2, 10);
     expect(JSON.parse((await w.instantQuery('count({__name__=~"x|y"})', 100_000)).json).data.result[0].value[1]).toBe('5');
+  });
+});
+
+describe('the query API over the worker', () => {
+  async function serve(store: MemoryStore, engineOptions: QueryWorkerOptions['engine']): Promise<{ url: string; w: QueryWorker }> {
+    const w = worker(store, { engine: engineOptions });
+    const server = createHttpServer({
+      listen: { host: '127.0.0.1', port: 0 },
+      registry: new Registry(),
+      status: () => ({ version: 't', startTimeMs: 0, uptimeSeconds: 0, environment: 'dev', configFile: '', targets: {}, schedules: [] }),
+      readiness: () => ({ ready: true, components: [] }),
+    });
+    registerPrometheusApi(server, {
+      store,
+      instantQuery: (expr, t, signal) => w.instantQuery(expr, t, signal),
+      rangeQuery: (expr, s, e, step, signal) => w.rangeQuery(expr, s, e, step, signal),
+      clock: new ManualClock(3_000_000),
+    });
+    await server.start();
+    servers.push(server);
+    return { url: server.address()!.url, w };
+  }
+
+  async function get(url: string): Promise<{ status: number; body: unknown }> {
+    const res = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+    return { status: res.status, body: await res.json() };
+  }
+
+  it("refuses a query over the sample limit with Prometheus' status, type and text", async () => {
+    const store = new MemoryStore({ sharedBuffers: true });
+    fill(store, 'x', 50, 200);
+    const { url } = await serve(store, { timeoutMs: 20_000, maxSamples: 1000 });
+    expect(await get(`${url}/api/v1/query?query=${encodeURIComponent('x[1h]')}&time=3000`)).toEqual({
+      status: 422,
+      body: { status: 'error', errorType: 'execution', error: 'query processing would load too many samples into memory in query execution' },
+    });
+    const within = await get(`${url}/api/v1/query?query=${encodeURIComponent('count(x)')}&time=3000`);
+    expect(within.status).toBe(200);
+  });
+
+  it("answers a query past its deadline with Prometheus' timeout error", async () => {
+    const store = new MemoryStore({ sharedBuffers: true });
+    fill(store, 'x', 300, 2000);
+    const { url } = await serve(store, { timeoutMs: 1, maxSamples: 50_000_000 });
+    const heavy = encodeURIComponent('sum(quantile_over_time(0.5, x[1d:15s]))');
+    expect(await get(`${url}/api/v1/query_range?query=${heavy}&start=0&end=30000&step=15`)).toEqual({
+      status: 503,
+      body: { status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' },
+    });
+  });
+
+  it('stops a query when its client goes away, so the next one is answered', async () => {
+    const store = new MemoryStore({ sharedBuffers: true });
+    fill(store, 'x', 300, 2000);
+    // Minutes of work and no deadline to speak of: only the disconnect can stop it.
+    const { url, w } = await serve(store, { timeoutMs: 3_600_000, maxSamples: 50_000_000 });
+    const heavy = encodeURIComponent('sum(quantile_over_time(0.5, x[1d:15s]))');
+    const client = new AbortController();
+    const gone = fetch(`${url}/api/v1/query_range?query=${heavy}&start=0&end=30000&step=15`, { signal: client.signal }).catch((err: unknown) => err);
+    await vi.waitFor(() => expect(w.isQuerying).toBe(true), { timeout: 20_000, interval: 20 });
+    client.abort();
+    expect(await gone).toBeInstanceOf(Error);
+    const next = await get(`${url}/api/v1/query?query=${encodeURIComponent('count(x)')}&time=3000`);
+    expect(next).toMatchObject({ status: 200, body: { data: { result: [{ value: [3000, '300'] }] } } });
   });
 });
