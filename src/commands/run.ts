@@ -398,7 +398,7 @@ export async function buildDaemon(config: Config, deps: DaemonDeps): Promise<Dae
 
     // Routes. The handlers read the generation at each request.
     // API queries run in a thread of their own, so a heavy one never holds up probes or rule groups.
-    const queries = new QueryWorker({ store, engine: apiQueryEngineOptions(config), logger: logger.child({ component: 'queries' }) });
+    const queries = new QueryWorker({ store, engine: () => apiQueryEngineOptions(newest.config), logger: logger.child({ component: 'queries' }) });
     registerPrometheusApi(server, {
       store,
       instantQuery: (expr, tMs, signal) => queries.instantQuery(expr, tMs, signal),

@@ -23,4 +23,4 @@ export type { ApiQueryAnswer, PrometheusApiOptions, RulesSource, RouteTarget, Ap
 export { registerReloadRoute } from './routes/reload-api.js';
 export type { ConfigReloader, ReloadAnswer } from './routes/reload-api.js';
 export { QueryWorker } from './query-worker.js';
-export type { QueryAnswer, QueryWorkerOptions, ReplicableStore } from './query-worker.js';
+export type { QueryAnswer, QueryEngineOptions, QueryWorkerOptions, ReplicableStore } from './query-worker.js';

@@ -5,17 +5,12 @@
  */
 import { readlinkSync } from 'node:fs';
 import os from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { isSentinelError } from '../errors.js';
 import { apiQueryResponse, createEngine } from '../promql/index.js';
-import type { EngineOptions, QueryResult } from '../promql/index.js';
+import type { Engine, EngineOptions, QueryResult } from '../promql/index.js';
 import { StoreReplica } from '../store/store-replica.js';
 import type { ReplicaEvent } from '../store/store-replica.js';
-
-/** QueryThreadData is the thread's `workerData`. */
-export interface QueryThreadData {
-  readonly engine: EngineOptions;
-}
 
 /** ToQueryThread is a message to the thread: index changes, or a query (with the changes before it). */
 export type ToQueryThread =
@@ -23,6 +18,8 @@ export type ToQueryThread =
   | {
       readonly type: 'query';
       readonly id: number;
+      /** engine are the engine options of this query (the configuration's at the time it was asked). */
+      readonly engine: EngineOptions;
       readonly events: readonly ReplicaEvent[];
       /** extents are the store's `extents()` when the query was asked. */
       readonly extents: Int32Array;
@@ -70,8 +67,13 @@ function lowerPriority(): void {
 const port = parentPort;
 if (port !== null) {
   lowerPriority();
-  const { engine: engineOptions } = workerData as QueryThreadData;
-  const engine = createEngine(engineOptions);
+  // One engine per set of options (its regex cache is kept); a reload brings a new set.
+  let engine: { key: string; engine: Engine } | undefined;
+  const engineFor = (options: EngineOptions): Engine => {
+    const key = JSON.stringify(options);
+    if (engine?.key !== key) engine = { key, engine: createEngine(options) };
+    return engine.engine;
+  };
   const replica = new StoreReplica();
   port.on('message', (msg: ToQueryThread) => {
     replica.apply(msg.events);
@@ -85,6 +87,7 @@ if (port !== null) {
     };
     let answer: FromQueryThread;
     try {
+      const engine = engineFor(msg.engine);
       const result: QueryResult =
         msg.kind === 'instant' ? engine.instantQuery(replica, msg.expr, msg.startMs, signal) : engine.rangeQuery(replica, msg.expr, msg.startMs, msg.endMs, msg.stepMs, signal);
       answer = { type: 'answer', id: msg.id, ok: true, json: apiQueryResponse(result) };

@@ -18,7 +18,7 @@ import { PromqlParseError, QueryCanceledError, QueryError, QueryTimeoutError } f
 import type { EngineOptions } from '../promql/index.js';
 import { ReplicaEventQueue } from '../store/store-replica.js';
 import type { ReplicaSource } from '../store/store-replica.js';
-import type { FromQueryThread, QueryThreadData, ToQueryThread } from './query-thread.js';
+import type { FromQueryThread, ToQueryThread } from './query-thread.js';
 
 /** ReplicableStore is what the worker needs of the sample store (a MemoryStore or SqliteStore with shared buffers). */
 export interface ReplicableStore extends ReplicaSource {
@@ -28,8 +28,11 @@ export interface ReplicableStore extends ReplicaSource {
 /** QueryWorkerOptions configure the worker; durations in ms. */
 export interface QueryWorkerOptions {
   readonly store: ReplicableStore;
-  /** engine sets the thread's engine: timeoutMs and maxSamples bound every query. */
-  readonly engine: EngineOptions & { readonly timeoutMs: number };
+  /**
+   * engine are the engine's options (timeoutMs and maxSamples bound every query), or a function
+   * read at each query (a reloaded configuration takes effect at the next one).
+   */
+  readonly engine: QueryEngineOptions | (() => QueryEngineOptions);
   /** maxHeapMb bounds the thread's heap (default 256); a query needing more fails alone. */
   readonly maxHeapMb?: number;
   /** idleMs stops the thread after this long without a query (default 60 s). */
@@ -38,6 +41,9 @@ export interface QueryWorkerOptions {
   readonly maxQueued?: number;
   readonly logger?: Logger;
 }
+
+/** QueryEngineOptions are the engine options of API queries; `timeoutMs` is required (the thread is terminated past it). */
+export type QueryEngineOptions = EngineOptions & { readonly timeoutMs: number };
 
 /** QueryAnswer is a successful answer: the API's whole response body, serialized. */
 export interface QueryAnswer {
@@ -53,7 +59,7 @@ const CHUNK_EVENTS = 400;
 
 interface Job {
   readonly id: number;
-  readonly message: Omit<Extract<ToQueryThread, { type: 'query' }>, 'events' | 'extents' | 'id'>;
+  readonly message: Omit<Extract<ToQueryThread, { type: 'query' }>, 'engine' | 'events' | 'extents' | 'id'>;
   readonly signal: AbortSignal | undefined;
   readonly resolve: (answer: QueryAnswer) => void;
   readonly reject: (err: Error) => void;
@@ -185,9 +191,10 @@ export class QueryWorker {
         return;
       }
       const cancel = new Int32Array(job.message.cancel);
-      const deadline = setTimeout(() => this.overran(job), this.opts.engine.timeoutMs + GRACE_MS);
+      const engine = typeof this.opts.engine === 'function' ? this.opts.engine() : this.opts.engine;
+      const deadline = setTimeout(() => this.overran(job), engine.timeoutMs + GRACE_MS);
       this.running = { job, cancel, deadline };
-      const message: ToQueryThread = { ...job.message, id: job.id, events, extents: this.opts.store.extents() };
+      const message: ToQueryThread = { ...job.message, id: job.id, engine, events, extents: this.opts.store.extents() };
       thread.worker.postMessage(message);
     };
     step();
@@ -211,7 +218,6 @@ export class QueryWorker {
 
   private ensureThread(): Thread {
     if (this.thread !== undefined) return this.thread;
-    const data: QueryThreadData = { engine: this.opts.engine };
     const resourceLimits = { maxOldGenerationSizeMb: this.opts.maxHeapMb };
     const fromSource = import.meta.url.endsWith('.ts');
     const entry = new URL(fromSource ? './query-thread.ts' : './query-thread.js', import.meta.url);
@@ -219,10 +225,9 @@ export class QueryWorker {
     const worker = fromSource
       ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`, {
           eval: true,
-          workerData: data,
           resourceLimits,
         })
-      : new Worker(entry, { workerData: data, resourceLimits });
+      : new Worker(entry, { resourceLimits });
     worker.unref();
     const queue = new ReplicaEventQueue(this.opts.store);
     const unsubscribe = this.opts.store.replicate(queue);
