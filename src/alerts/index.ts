@@ -14,6 +14,8 @@ export type { Alert, AlertState, AlertingRuleOptions } from './alerting-rule.js'
 export { RecordingRule } from './recording-rule.js';
 export type { RecordingRuleOptions } from './recording-rule.js';
 export { RuleGroup } from './rule-group.js';
+export { prefetchedQuery } from './prefetched-query.js';
+export type { SourceQueryFn } from './prefetched-query.js';
 export type { Appendable, RuleGroupOptions, RuleGroupFromDefinitionOptions, RuleFailure, GroupEvalResult } from './rule-group.js';
 export { expandTemplate, createTemplateExpander, compileTemplate, checkTemplate, TemplateError, TEMPLATE_DEFS, goSprintf } from './template/index.js';
 export type { AlertTemplateData, CompiledTemplate, ExpandOptions, TemplateExpander, TemplateQueryFn, TemplateSample } from './template/index.js';

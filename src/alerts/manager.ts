@@ -28,6 +28,8 @@ import type { ExprChecker } from './rule-file.js';
 import { RuleGroup } from './rule-group.js';
 import type { Appendable } from './rule-group.js';
 import type { QueryFn } from './rule.js';
+import { prefetchedQuery } from './prefetched-query.js';
+import type { SourceQueryFn } from './prefetched-query.js';
 
 /** DrillLabels are the labels an alert raised during a drill stage carries. */
 export interface DrillLabels {
@@ -43,6 +45,14 @@ export interface RuleManagerOptions {
   readonly store: Queryable & Appendable;
   /** query runs an instant query at an evaluation time (the PromQL engine over `store`). */
   readonly query: QueryFn;
+  /**
+   * sourceQuery, when set, is where the rules' expressions are evaluated instead (an external
+   * Prometheus): each group evaluation first asks it for every rule's expression at the
+   * evaluation time, then runs the group on those answers (`prefetchedQuery`). A query it
+   * cannot answer fails that rule (health `err`; its alerts neither fire nor resolve), as a
+   * storage error does in Prometheus. null: the embedded `query`.
+   */
+  readonly sourceQuery?: SourceQueryFn | null;
   /**
    * checkExpr validates expressions at load time (the PromQL parser). Required: without it an
    * invalid expression would replace good rules on reload and only fail at evaluation.
@@ -77,7 +87,7 @@ export interface RuleManagerOptions {
  * interval, the resend delay and the external labels and URL. The notifiers change through
  * `update`'s factory, the store and state file never.
  */
-export type RuleSettings = Pick<RuleManagerOptions, 'resolveFiles' | 'query' | 'defaultIntervalMs' | 'resendDelayMs' | 'externalLabels' | 'externalUrl' | 'formatExpr'>;
+export type RuleSettings = Pick<RuleManagerOptions, 'resolveFiles' | 'query' | 'sourceQuery' | 'defaultIntervalMs' | 'resendDelayMs' | 'externalLabels' | 'externalUrl' | 'formatExpr'>;
 
 /** PreparedRules are rule groups loaded and checked under new settings, not yet running (`prepare`). */
 export interface PreparedRules {
@@ -454,7 +464,8 @@ export class RuleManager {
   private async evaluateIn(span: Span, group: RuleGroup, evalTimeMs: number, signal: AbortSignal): Promise<void> {
     const key = groupKey(group.file, group.name);
     this.metrics.evaluations.inc({ rule_group: key });
-    const result = group.eval(evalTimeMs, signal);
+    const source = this.opts.sourceQuery;
+    const result = group.eval(evalTimeMs, signal, source ? await prefetchedQuery(source, group.rules, evalTimeMs, signal) : undefined);
     this.metrics.duration.set({ rule_group: key }, group.evaluationDurationMs / 1000);
     if (result.failures.length > 0) this.metrics.failures.inc({ rule_group: key }, result.failures.length);
     span.setAttributes({ 'sentinel.rule_group.failures': result.failures.length, 'sentinel.rule_group.samples_written': result.samplesWritten });

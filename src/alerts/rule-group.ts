@@ -126,10 +126,11 @@ export class RuleGroup {
   }
 
   /**
-   * eval evaluates every rule at `evalTimeMs`. Rule failures are recorded on the rule (health,
-   * lastError), logged and returned; they never throw out of here.
+   * eval evaluates every rule at `evalTimeMs` (through `query`, default the group's own). Rule
+   * failures are recorded on the rule (health, lastError), logged and returned; they never throw
+   * out of here.
    */
-  eval(evalTimeMs: number, signal?: AbortSignal): GroupEvalResult {
+  eval(evalTimeMs: number, signal?: AbortSignal, query: QueryFn = this.query): GroupEvalResult {
     const started = performance.now();
     const failures: RuleFailure[] = [];
     let samplesWritten = 0;
@@ -139,7 +140,7 @@ export class RuleGroup {
       const ruleStarted = performance.now();
       let output;
       try {
-        output = rule.eval({ evalTimeMs, query: this.query, limit: this.limit, signal });
+        output = rule.eval({ evalTimeMs, query, limit: this.limit, signal });
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
         rule.recordEvaluation({ evalTimeMs, durationMs: performance.now() - ruleStarted, error });

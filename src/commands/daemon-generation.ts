@@ -30,7 +30,7 @@ import type { LatestReader, MetricMetadataRegistry, SampleStore } from '../store
 import type { Clock } from '../time/index.js';
 import { buildDrillRuntime } from './drill-runtime.js';
 import type { DrillRuntime } from './drill-runtime.js';
-import { createConfiguredEngine } from './query-engine.js';
+import { createConfiguredEngine, createConfiguredQuerySource } from './query-engine.js';
 
 /** GenerationShared are the process-long collaborators every generation is built with. */
 export interface GenerationShared {
@@ -74,10 +74,15 @@ export async function checkRuleFiles(config: Config): Promise<void> {
   await loadRuleFiles(resolveFileGlobs(config.rules.files), { checkExpr: checkPromqlExpr });
 }
 
-/** ruleSettingsOf are the rule manager's settings under `config`, querying `store` with `engine`. */
+/**
+ * ruleSettingsOf are the rule manager's settings under `config`, querying `store` with `engine`,
+ * or the external query source when `query_source:` names one.
+ */
 export function ruleSettingsOf(config: Config, engine: Engine, store: SampleStore): Required<RuleSettings> {
+  const source = createConfiguredQuerySource(config);
   return {
     resolveFiles: () => resolveFileGlobs(config.rules.files),
+    sourceQuery: source ? (expr, tMs, signal) => source.instantQuery(expr, tMs, signal) : null,
     query: (expr, tMs, signal) => engine.instantQuery(store, expr, tMs, signal),
     formatExpr: (expr) => exprToString(parseExpr(expr)),
     defaultIntervalMs: config.rules.evaluationIntervalMs,

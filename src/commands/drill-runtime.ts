@@ -16,7 +16,7 @@ import type { Engine } from '../promql/index.js';
 import { ControlClient, RuntimeMetricsClient, SpacetimeHttpClient } from '../spacetime/index.js';
 import type { SampleStore } from '../store/index.js';
 import type { Clock } from '../time/index.js';
-import { createConfiguredEngine } from './query-engine.js';
+import { createConfiguredEngine, createConfiguredQuerySource } from './query-engine.js';
 
 /** DrillRuntimeDeps are the daemon's shared parts the drills build on. */
 export interface DrillRuntimeDeps {
@@ -108,6 +108,9 @@ export function buildDrillRuntime(config: Config, deps: DrillRuntimeDeps): Drill
   const driver = new ToxiproxyFaultDriver({ url: config.drills.toxiproxyUrl });
   const engine = deps.engine ?? createConfiguredEngine(config);
   const query: QueryFn = (expr, tMs) => engine.instantQuery(deps.store, expr, tMs);
+  // With query_source: the conditions are judged on the external Prometheus; the report's panels
+  // and the critical-alerts check stay on the sentinel's own store (its rules' ALERTS).
+  const source = createConfiguredQuerySource(config);
   const storeAlerts = queryAlertsSource(query);
   const t = config.target;
   const sources = new TargetEvidenceSources({
@@ -120,6 +123,7 @@ export function buildDrillRuntime(config: Config, deps: DrillRuntimeDeps): Drill
     driver,
     store: deps.store,
     query,
+    ...(source ? { conditionQuery: (expr: string, tMs: number) => source.instantQuery(expr, tMs) } : {}),
     alerts: deps.alerts ?? { source: storeAlerts },
     probes: schedulerProbes(deps.scheduler, deps.onDrillLabels),
     clock: deps.clock,

@@ -13,7 +13,7 @@ import { MemoryStore, openSampleStore, STORE_FILE } from '../store/index.js';
 import type { SampleStore } from '../store/index.js';
 import { configFileOf } from './config-file.js';
 import { runningDaemonAlerts } from './drill-runtime.js';
-import { createConfiguredEngine } from './query-engine.js';
+import { createConfiguredEngine, createConfiguredQuerySource } from './query-engine.js';
 import type { Command } from './types.js';
 import { ExitCodes } from './types.js';
 
@@ -39,6 +39,8 @@ export const gateCommand: Command = {
       : new MemoryStore();
     try {
       const engine = createConfiguredEngine(config);
+      // With query_source: the SLOs are judged on the external Prometheus (an error there blocks).
+      const source = createConfiguredQuerySource(config);
       const gate = config.drills.gate;
       const report = await evaluateGate({
         requiredDrills: gate.requiredDrills,
@@ -48,7 +50,7 @@ export const gateCommand: Command = {
         errorBudgetRatioMax: gate.errorBudgetRatioMax,
         evidenceRoot: config.drills.evidenceDir,
         ...(config.drills.manifestHmacKey ? { hmacKey: config.drills.manifestHmacKey.reveal() } : {}),
-        query: (e, t) => engine.instantQuery(store, e, t),
+        query: source ? (e, t) => source.instantQuery(e, t) : (e, t) => engine.instantQuery(store, e, t),
         alerts: runningDaemonAlerts(config),
         nowMs,
       });

@@ -258,6 +258,17 @@ const remoteWrite = z.strictObject(
   expecting('a mapping with at least url'),
 );
 
+/** querySource is an external Prometheus HTTP API the rules, drill conditions and gate query instead of the store. */
+const querySource = z.strictObject(
+  {
+    url: httpUrl,
+    timeout: positiveDurationMs.default(30_000),
+    basic_auth: z.strictObject({ username: nonEmptyString, password: secret }, expecting('a mapping with username and password')).optional(),
+    bearer_token: secret.optional(),
+  },
+  expecting('a mapping with at least url'),
+);
+
 /** daemonSchema validates a whole daemon configuration file. */
 export const daemonSchema = z.strictObject(
   {
@@ -296,6 +307,7 @@ export const daemonSchema = z.strictObject(
       )
       .prefault({}),
     rollout: rollout.prefault({}),
+    query_source: querySource.optional(),
     export: z
       .strictObject(
         {

@@ -111,6 +111,7 @@ function crossCheck(file: DaemonFile): ConfigIssue[] {
     }
   }
   issues.push(...remoteWriteIssues(file));
+  if (file.query_source?.basic_auth && file.query_source.bearer_token) issues.push({ path: ['query_source', 'bearer_token'], at: 'key', message: 'basic_auth and bearer_token are both set (expected at most one of them)' });
   return issues;
 }
 
@@ -277,6 +278,16 @@ function toConfig(f: DaemonFile, absFile: string, baseDir: string, logLevel: Log
       rollbackDrill: { recoveryTimeoutMs: f.rollout.rollback_drill.recovery_timeout, ...(f.rollout.rollback_drill.user_id ? { userId: f.rollout.rollback_drill.user_id } : {}) },
     },
     export: { compatMetrics: f.export.compat_metrics, remoteWrite: f.export.remote_write.map((r) => toRemoteWrite(r, dataDir)) },
+    ...(f.query_source
+      ? {
+          querySource: {
+            url: f.query_source.url,
+            timeoutMs: f.query_source.timeout,
+            ...(f.query_source.basic_auth ? { basicAuth: { username: f.query_source.basic_auth.username, password: f.query_source.basic_auth.password } } : {}),
+            ...(f.query_source.bearer_token ? { bearerToken: f.query_source.bearer_token } : {}),
+          },
+        }
+      : {}),
     log: { level: logLevel },
     ...(f.lab ? { lab: f.lab } : {}),
   });

@@ -266,6 +266,18 @@ export interface ExportConfig {
   readonly remoteWrite: readonly RemoteWriteTarget[];
 }
 
+/**
+ * QuerySourceConfig is an external Prometheus HTTP API (`/api/v1/query`) that the rules, the
+ * drill conditions and the gate query instead of the embedded store.
+ */
+export interface QuerySourceConfig {
+  /** url is the API's base, e.g. https://prometheus.example. */
+  readonly url: string;
+  readonly timeoutMs: number;
+  readonly basicAuth?: { readonly username: string; readonly password: Secret };
+  readonly bearerToken?: Secret;
+}
+
 /** LogConfig configures the logger; `LOG_LEVEL` in the environment overrides `level`. */
 export interface LogConfig {
   readonly level: LogLevel;
@@ -311,6 +323,8 @@ export interface Config {
   readonly storage: StorageConfig;
   readonly rollout: RolloutConfig;
   readonly export: ExportConfig;
+  /** querySource, when set, replaces the embedded store for rules, drill conditions and the gate. */
+  readonly querySource?: QuerySourceConfig;
   readonly log: LogConfig;
   /** lab is the raw `lab:` section (validated by the lab itself), when present. */
   readonly lab?: Readonly<Record<string, unknown>>;

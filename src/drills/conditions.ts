@@ -11,6 +11,12 @@ import type { ConditionStatus } from './outcomes.js';
 /** QueryFn runs an instant query at `tMs` (the engine over the store). */
 export type QueryFn = (expr: string, tMs: number) => QueryResult;
 
+/**
+ * ConditionQueryFn is where conditions are judged: the engine over the store (a `QueryFn`), or a
+ * query source that answers later (an external Prometheus), whose failure is an `error`.
+ */
+export type ConditionQueryFn = (expr: string, tMs: number) => QueryResult | Promise<QueryResult>;
+
 /** Measurement is one evaluation of one condition. */
 export interface Measurement {
   readonly status: ConditionStatus;
@@ -32,11 +38,11 @@ function key(labels: Labels): string {
 }
 
 /** measure evaluates one condition at `tMs`; errors become `error` measurements, never throws. */
-export function measure(query: QueryFn, condition: ConditionSpec, expr: string, tMs: number): Measurement {
+export async function measure(query: ConditionQueryFn, condition: ConditionSpec, expr: string, tMs: number): Promise<Measurement> {
   try {
-    const observedValues = values(query(expr, tMs));
+    const observedValues = values(await query(expr, tMs));
     if (observedValues.length === 0) return { status: 'inconclusive', observed: null, sampleCount: 0, detail: 'no data' };
-    const verdicts = values(query(`(${expr}) ${condition.op} bool ${formatThreshold(condition.threshold)}`, tMs));
+    const verdicts = values(await query(`(${expr}) ${condition.op} bool ${formatThreshold(condition.threshold)}`, tMs));
     const failing = new Set(verdicts.filter((v) => v.v !== 1).map((v) => key(v.labels)));
     const worst = observedValues.find((o) => failing.has(key(o.labels))) ?? observedValues[0];
     return { status: failing.size === 0 ? 'passed' : 'failed', observed: worst.v, sampleCount: observedValues.length };

@@ -8,7 +8,7 @@
  * that is not what the API promises) is `error`, and every caller refuses on `error`.
  */
 import type { Labels } from '../store/index.js';
-import type { QueryFn } from './conditions.js';
+import type { ConditionQueryFn } from './conditions.js';
 
 /** CRITICAL_ALERTS_QUERY selects the firing alerts in the store that count as critical. */
 export const CRITICAL_ALERTS_QUERY = 'ALERTS{alertstate="firing",severity="critical"}';
@@ -47,13 +47,13 @@ export async function checkCriticalAlerts(source: FiringAlertsSource, tMs: numbe
 }
 
 /** queryAlertsSource reads the ALERTS series the rule manager writes into the store. */
-export function queryAlertsSource(query: QueryFn, description = "the sentinel's own store (ALERTS)"): FiringAlertsSource {
+export function queryAlertsSource(query: ConditionQueryFn, description = "the sentinel's own store (ALERTS)"): FiringAlertsSource {
   return {
     description,
-    firingAlerts(tMs) {
-      const value = query(CRITICAL_ALERTS_QUERY, tMs).value;
+    async firingAlerts(tMs) {
+      const value = (await query(CRITICAL_ALERTS_QUERY, tMs)).value;
       if (value.type !== 'vector') throw new Error(`the ALERTS query answered a ${value.type}, not a vector`);
-      return Promise.resolve(value.samples.map((s) => s.labels));
+      return value.samples.map((s) => s.labels);
     },
   };
 }

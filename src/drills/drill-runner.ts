@@ -27,7 +27,7 @@ import type { CredentialInput } from '../spacetime/index.js';
 import { withSpan } from '../telemetry/index.js';
 import type { Clock } from '../time/index.js';
 import { DrillValidationError } from '../errors.js';
-import type { QueryFn } from './conditions.js';
+import type { ConditionQueryFn, QueryFn } from './conditions.js';
 import { queryAlertsSource } from './critical-alerts.js';
 import type { DrillSpec, Environment } from './drill-file.js';
 import { fileDrillLease } from './drill-lease.js';
@@ -54,7 +54,13 @@ import { executeStage, recheckAtEnd, worseStatus } from './stage-execution.js';
 export interface DrillRunnerOptions {
   readonly driver: FaultDriver;
   readonly store: Pick<SampleStore, 'select'>;
+  /** query reads the sentinel's own samples (the report's panels, the default alert source). */
   readonly query: QueryFn;
+  /**
+   * conditionQuery judges the drill's conditions (default: `query`); an external query source
+   * goes here, and a query it cannot answer is an `error` measurement, never a pass.
+   */
+  readonly conditionQuery?: ConditionQueryFn;
   /**
    * alerts is where the preflight reads firing critical alerts (default: the ALERTS series through
    * `query`), or `{ skipped: why }` when the operator explicitly skipped the check; the evidence
@@ -178,7 +184,7 @@ export class DrillRunner {
       {
         driver: this.options.driver,
         store: this.options.store,
-        query: this.options.query,
+        query: this.options.conditionQuery ?? this.options.query,
         alerts: this.options.alerts ?? { source: queryAlertsSource(this.options.query) },
         probes: this.options.probes,
         clock,
@@ -302,7 +308,7 @@ export class DrillRunner {
       status = worseStatus(status, readiness.status);
       reasons.push(readiness.reason);
     }
-    const recheck = recheckAtEnd(ctx, clock.nowMs());
+    const recheck = await recheckAtEnd(ctx, clock.nowMs());
     status = worseStatus(status, recheck.status);
     if (recheck.reason) reasons.push(recheck.reason);
     return { status, runStatus: 'completed' };

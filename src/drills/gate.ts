@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDurationMs } from '../time/index.js';
 import { measure } from './conditions.js';
-import type { QueryFn } from './conditions.js';
+import type { ConditionQueryFn } from './conditions.js';
 import { checkCriticalAlerts, CRITICAL_ALERTS_QUERY } from './critical-alerts.js';
 import type { FiringAlertsSource } from './critical-alerts.js';
 import type { ConditionSpec } from './drill-file.js';
@@ -28,8 +28,11 @@ export interface GateOptions {
   readonly errorBudgetRatioMax: number;
   readonly evidenceRoot: string;
   readonly hmacKey?: string;
-  /** query evaluates the SLO conditions over the sentinel's samples. */
-  readonly query: QueryFn;
+  /**
+   * query evaluates the SLO conditions: the engine over the sentinel's samples, or the external
+   * query source (an answer it cannot give is an `error` check, so the gate blocks).
+   */
+  readonly query: ConditionQueryFn;
   /** alerts is where firing critical alerts are read. */
   readonly alerts: FiringAlertsSource;
   readonly nowMs: number;
@@ -101,7 +104,7 @@ export async function evaluateGate(options: GateOptions): Promise<GateReport> {
     checks.push({ check: 'no firing critical alert', status: firing.length === 0 ? 'passed' : 'failed', detail: `${firing.length === 0 ? 'none firing' : `firing: ${firing.join(', ')}`} (${CRITICAL_ALERTS_QUERY} from ${alerts.source})`, observed: firing.length, threshold: 0 });
   }
   for (const slo of sloConditions(options)) {
-    const m = measure(options.query, slo, slo.query, options.nowMs);
+    const m = await measure(options.query, slo, slo.query, options.nowMs);
     checks.push({
       check: slo.name,
       status: m.status,

@@ -128,11 +128,12 @@ async function checkSteadyState(ctx: RunContext): Promise<PreflightRefusal | und
     await rounds.settle();
     const t = clock.nowMs();
     const vars = ctx.vars('preflight', t - startMs);
-    last = ctx.drill.steadyState.map((c) => {
+    last = [];
+    for (const c of ctx.drill.steadyState) {
       const fed = feedingRunsSince(ctx, c.query, vars, startMs);
-      const m = fed ? ctx.measureAt(c, vars, t) : { status: 'inconclusive' as const, observed: null, sampleCount: 0, detail: 'its probes have not completed a run that measured anything yet (cut off, or disabled)' };
-      return { ...toConditionResult(c, 'steady_state_before', undefined, m, vars.window), detail: `${m.detail ? `${m.detail}; ` : ''}after ${round} probe round${round === 1 ? '' : 's'}` };
-    });
+      const m = fed ? await ctx.measureAt(c, vars, t) : { status: 'inconclusive' as const, observed: null, sampleCount: 0, detail: 'its probes have not completed a run that measured anything yet (cut off, or disabled)' };
+      last.push({ ...toConditionResult(c, 'steady_state_before', undefined, m, vars.window), detail: `${m.detail ? `${m.detail}; ` : ''}after ${round} probe round${round === 1 ? '' : 's'}` });
+    }
     if (last.some((c) => c.status === 'failed' || c.status === 'error')) break;
     if (round >= MIN_PREFLIGHT_ROUNDS && last.every((c) => c.status === 'passed')) break;
     await clock.sleep(pauseMs, ctx.signal);

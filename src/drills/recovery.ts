@@ -21,7 +21,7 @@ import { toConditionResult } from './run-context.js';
 /** RecoveryHooks let the stage judge its own conditions on the way back. */
 export interface RecoveryHooks {
   /** onData runs after new probe results arrived; it may throw to abort the drill. */
-  onData(tMs: number, phase: string): void;
+  onData(tMs: number, phase: string): Promise<void>;
   /** isExercised tells whether every expectation has the runs it stands on, as of `tMs`. */
   isExercised(tMs: number): boolean;
 }
@@ -52,11 +52,13 @@ export async function runRecovery(ctx: RunContext, stage: StageSpec, removedAtMs
   let measurements = 0;
   let nextRound = removedAtMs;
 
-  const onData = (t: number): void => {
-    hooks.onData(t, phase);
+  const onData = async (t: number): Promise<void> => {
+    await hooks.onData(t, phase);
     const vars = ctx.vars(phase, t - removedAtMs);
     if (!ctx.drill.steadyState.every((c) => feedingRunsSince(ctx, c.query, vars, removedAtMs))) return;
-    last = ctx.drill.steadyState.map((c) => toConditionResult(c, 'recovery', stage.name, ctx.measureAt(c, vars, t), vars.window));
+    const measured: ConditionResult[] = [];
+    for (const c of ctx.drill.steadyState) measured.push(toConditionResult(c, 'recovery', stage.name, await ctx.measureAt(c, vars, t), vars.window));
+    last = measured;
     measurements += 1;
     const bad = last.find((c) => c.status !== 'passed');
     if (!bad && cameBackAt === undefined && t <= deadline) {
@@ -73,7 +75,7 @@ export async function runRecovery(ctx: RunContext, stage: StageSpec, removedAtMs
       ctx.signal.throwIfAborted();
       const now = clock.nowMs();
       // New results, or a round's tick (a drill whose steady state needs no probe has only ticks).
-      if (rounds.takeFinished() > 0 || now >= nextRound) onData(now);
+      if (rounds.takeFinished() > 0 || now >= nextRound) await onData(now);
       if (relapse) break;
       const end = cameBackAt === undefined ? deadline : Math.max(deadline, cameBackAt + stage.recoveryHoldMs);
       const settled = cameBackAt !== undefined && now >= cameBackAt + stage.recoveryHoldMs && hooks.isExercised(now);
@@ -88,7 +90,7 @@ export async function runRecovery(ctx: RunContext, stage: StageSpec, removedAtMs
   } finally {
     await rounds.cutOff();
   }
-  if (!relapse && rounds.takeFinished() > 0) onData(clock.nowMs());
+  if (!relapse && rounds.takeFinished() > 0) await onData(clock.nowMs());
 
   const base = {
     name: `steady state within ${formatDurationMs(stage.recoveryMs)}`,
@@ -148,9 +150,13 @@ export async function runSteadyStateAfter(ctx: RunContext, sinceMs: number, maxW
   }
   const t = clock.nowMs();
   const vars = ctx.vars('after', t - sinceMs);
-  return ctx.drill.steadyState.map((c) =>
-    feedingRunsSince(ctx, c.query, vars, startMs)
-      ? toConditionResult(c, 'steady_state_after', undefined, ctx.measureAt(c, vars, t), vars.window)
-      : toConditionResult(c, 'steady_state_after', undefined, { status: 'inconclusive', observed: null, sampleCount: 0, detail: 'its probes completed no run that measured anything after the last stage' }, vars.window),
-  );
+  const results: ConditionResult[] = [];
+  for (const c of ctx.drill.steadyState) {
+    results.push(
+      feedingRunsSince(ctx, c.query, vars, startMs)
+        ? toConditionResult(c, 'steady_state_after', undefined, await ctx.measureAt(c, vars, t), vars.window)
+        : toConditionResult(c, 'steady_state_after', undefined, { status: 'inconclusive', observed: null, sampleCount: 0, detail: 'its probes completed no run that measured anything after the last stage' }, vars.window),
+    );
+  }
+  return results;
 }

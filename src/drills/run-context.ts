@@ -10,7 +10,7 @@ import type { SampleStore } from '../store/index.js';
 import type { Clock } from '../time/index.js';
 import { formatDurationMs } from '../time/index.js';
 import { measure } from './conditions.js';
-import type { Measurement, QueryFn } from './conditions.js';
+import type { ConditionQueryFn, Measurement } from './conditions.js';
 import type { FiringAlertsSource } from './critical-alerts.js';
 import type { ConditionSpec, DrillSpec, StageSpec } from './drill-file.js';
 import { substituteQueryVariables } from './drill-file.js';
@@ -28,7 +28,8 @@ export type AlertCheck = { readonly source: FiringAlertsSource } | { readonly sk
 export interface RunDeps {
   readonly driver: FaultDriver;
   readonly store: Pick<SampleStore, 'select'>;
-  readonly query: QueryFn;
+  /** query judges the conditions (the engine over the store, or an external query source). */
+  readonly query: ConditionQueryFn;
   readonly alerts: AlertCheck;
   readonly probes: DrillProbes;
   readonly clock: Clock;
@@ -98,7 +99,7 @@ export class RunContext {
   }
 
   /** measureAt evaluates one condition at `tMs`. */
-  measureAt(condition: ConditionSpec, vars: QueryVars, tMs: number): Measurement {
+  measureAt(condition: ConditionSpec, vars: QueryVars, tMs: number): Promise<Measurement> {
     return measure(this.deps.query, condition, substituteQueryVariables(condition.query, vars), tMs);
   }
 

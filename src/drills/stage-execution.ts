@@ -75,32 +75,32 @@ class StageJudge {
   }
 
   /** checkFault measures verify_fault (until it held) and abort_when at `t`; throws AbortDrill. */
-  checkFault(t: number, phase: string): void {
+  async checkFault(t: number, phase: string): Promise<void> {
     const v = this.ctx.vars(phase, t - this.stageStartMs);
     const verify = this.stage.verifyFault;
     if (!this.verified && verify && phase === this.stage.name) {
-      this.verifyLast = this.ctx.measureAt(verify, v, t);
+      this.verifyLast = await this.ctx.measureAt(verify, v, t);
       if (this.verifyLast.status === 'passed') this.verified = true;
     }
-    this.checkAbort(t, phase);
+    await this.checkAbort(t, phase);
   }
 
-  checkAbort(t: number, phase: string): void {
+  async checkAbort(t: number, phase: string): Promise<void> {
     const v = this.ctx.vars(phase, t - this.stageStartMs);
-    this.stage.abortWhen.forEach((cond, k) => {
-      const m = this.ctx.measureAt(cond, v, t);
+    for (const [k, cond] of this.stage.abortWhen.entries()) {
+      const m = await this.ctx.measureAt(cond, v, t);
       this.abortLast[k] = m;
       if (m.status === 'passed') {
         this.ctx.record(toConditionResult(cond, 'abort_when', this.stage.name, m, v.window, 'failed'), this.stage);
         throw new AbortDrill(`abort condition '${cond.name}' held (observed ${m.observed})`);
       }
-    });
+    }
   }
 
   /** measureExpectation takes one measurement of expectation `k` at `t`, looking back to the baseline. */
-  measureExpectation(k: number, t: number, phase: string, kind: TimedMeasurement['phase']): void {
+  async measureExpectation(k: number, t: number, phase: string, kind: TimedMeasurement['phase']): Promise<void> {
     const e = this.stage.expect[k];
-    const m = this.ctx.measureAt(e, this.ctx.vars(phase, t - this.ctx.baselineMs), t);
+    const m = await this.ctx.measureAt(e, this.ctx.vars(phase, t - this.ctx.baselineMs), t);
     this.expectations[k].push({ ...m, atMs: t, phase: kind });
   }
 
@@ -192,9 +192,9 @@ async function runStage(ctx: RunContext, faults: FaultActions, stage: StageSpec,
     }
     if (!ctx.signal.aborted) {
       const recovery = await runRecovery(ctx, stage, removedAtMs, {
-        onData: (t, phase) => {
-          judge.checkAbort(t, phase);
-          stage.expect.forEach((_, k) => judge.measureExpectation(k, t, phase, 'recovery'));
+        onData: async (t, phase) => {
+          await judge.checkAbort(t, phase);
+          for (const k of stage.expect.keys()) await judge.measureExpectation(k, t, phase, 'recovery');
         },
         isExercised: (t) => judge.isExercised(removedAtMs, t),
       });
@@ -206,9 +206,9 @@ async function runStage(ctx: RunContext, faults: FaultActions, stage: StageSpec,
         reason ??= `recovery: ${recovery.result.detail ?? recovery.result.status}`;
       }
       const t = clock.nowMs();
-      stage.expect.forEach((e, k) => {
-        if (!usesStage(e.query)) judge.measureExpectation(k, t, recoveryPhase(stage), 'final');
-      });
+      for (const [k, e] of stage.expect.entries()) {
+        if (!usesStage(e.query)) await judge.measureExpectation(k, t, recoveryPhase(stage), 'final');
+      }
       const judged = judge.judge(removedAtMs, t);
       status = worseStatus(status, judged.status);
       if (judged.reason) reason = status === judged.status || reason === undefined ? judged.reason : reason;
@@ -239,13 +239,13 @@ async function faultPhase(ctx: RunContext, stage: StageSpec, judge: StageJudge, 
   const due = stage.expect.map((e) => Array.from({ length: e.count }, (_, k) => stageStart + Math.round(((k + 1) * stage.durationMs) / e.count)));
   const rounds = new ProbeRounds(probes, clock, (run) => ctx.recordRun(run, stage));
   let nextRound = stageStart;
-  const measureDue = (t: number, upTo: number): void => {
-    due.forEach((times, k) => {
+  const measureDue = async (t: number, upTo: number): Promise<void> => {
+    for (const [k, times] of due.entries()) {
       while (times.length > 0 && times[0] <= upTo) {
         times.shift();
-        judge.measureExpectation(k, t, stage.name, 'stage');
+        await judge.measureExpectation(k, t, stage.name, 'stage');
       }
-    });
+    }
   };
   try {
     for (;;) {
@@ -257,8 +257,8 @@ async function faultPhase(ctx: RunContext, stage: StageSpec, judge: StageJudge, 
         if (busy.length > 0) ctx.journal.append({ type: 'event', atMs: now, event: 'probe_round_skipped', detail: { stage: stage.name, busy } });
         nextRound = stageStart + (Math.floor((now - stageStart) / stage.probeIntervalMs) + 1) * stage.probeIntervalMs;
       }
-      if (rounds.takeFinished() > 0) judge.checkFault(now, stage.name);
-      measureDue(now, Math.min(now, stageEnd - 1));
+      if (rounds.takeFinished() > 0) await judge.checkFault(now, stage.name);
+      await measureDue(now, Math.min(now, stageEnd - 1));
       const nextDue = Math.min(...due.map((d) => d[0] ?? Infinity));
       await rounds.wait(Math.min(nextRound, nextDue, stageEnd) - now, ctx.signal);
     }
@@ -267,8 +267,8 @@ async function faultPhase(ctx: RunContext, stage: StageSpec, judge: StageJudge, 
     await rounds.cutOff();
   }
   const t = clock.nowMs();
-  if (rounds.takeFinished() > 0) judge.checkFault(t, stage.name);
-  measureDue(t, Infinity);
+  if (rounds.takeFinished() > 0) await judge.checkFault(t, stage.name);
+  await measureDue(t, Infinity);
 }
 
 /**
@@ -276,14 +276,14 @@ async function faultPhase(ctx: RunContext, stage: StageSpec, judge: StageJudge, 
  * whole run (no `$stage`), so a bad outcome counted after its stage (in a later stage, or in the
  * steady state after) still fails it. It records a failed line for each that fails.
  */
-export function recheckAtEnd(ctx: RunContext, tMs: number): { status: ScenarioStatus; reason?: string } {
+export async function recheckAtEnd(ctx: RunContext, tMs: number): Promise<{ status: ScenarioStatus; reason?: string }> {
   let status: ScenarioStatus = 'passed';
   let reason: string | undefined;
   for (const stage of ctx.drill.stages) {
     for (const e of stage.expect) {
       if (usesStage(e.query)) continue;
       const vars = ctx.vars('after', tMs - ctx.baselineMs);
-      const m = ctx.measureAt(e, vars, tMs);
+      const m = await ctx.measureAt(e, vars, tMs);
       if (m.status !== 'failed') continue;
       ctx.record({ ...toConditionResult(e, 'expect', stage.name, m, vars.window), detail: 'measured again at the end of the drill, over everything since its baseline: a bad outcome was counted after the stage' });
       status = 'failed';

@@ -1,5 +1,6 @@
 /**
- * promql: the PromQL engine (Prometheus 2.42 semantics) over a `Queryable`.
+ * promql: the PromQL engine (Prometheus 2.42 semantics) over a `Queryable`, and the QuerySource
+ * the rules, drills and gate ask: that engine over the store, or an external Prometheus HTTP API.
  */
 import type { LabelMatcher } from './queryable.js';
 import type { Expr } from './ast.js';
@@ -29,6 +30,10 @@ export type { Engine } from './engine.js';
 export { createEngine } from './engine.js';
 export type { ApiQueryData, ApiSamplePair } from './format.js';
 export { apiQueryResponse, formatApiValue, formatLabels, formatQueryValue, toApiQueryData } from './format.js';
+export type { QuerySource } from './query-source.js';
+export { engineQuerySource } from './query-source.js';
+export type { HttpCredential, PrometheusHttpSourceOptions } from './prometheus-http-source.js';
+export { fromApiQueryData, parseApiValue, PrometheusHttpSource } from './prometheus-http-source.js';
 export type { EngineOptions, InstantSample, MatrixSeries, Point, QueryResult, QuerySignal, QueryValue } from './types.js';
 export type { Labels, LabelMatcher, MatchType, Queryable, SeriesColumns } from './queryable.js';
 export { MatchTypes } from './queryable.js';

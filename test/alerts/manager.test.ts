@@ -340,3 +340,39 @@ describe('RuleManager reload and drills', () => {
     for (const l of organic) expect(l.drill).toBeUndefined();
   });
 });
+
+describe('RuleManager with an external query source (sourceQuery)', () => {
+  it('evaluates the rules on the source, not on its store; a source that fails turns the rule to err and keeps its alert', async () => {
+    const h = harness(1_800_000_000_000);
+    // The source holds the data (a Prometheus that scraped the sentinel); the manager's own store none.
+    const elsewhere = new MemoryStore();
+    let isDown = false;
+    const m = h.manager([], {
+      sourceQuery: (expr, t, signal) => (isDown ? Promise.reject(new Error('query source http://prom.test/api/v1/query: cannot reach it (ECONNREFUSED)')) : Promise.resolve(engine.instantQuery(elsewhere, expr, t, signal))),
+    });
+    await m.start();
+    const lag = (v: number): void => {
+      const app = elsewhere.appender();
+      app.append({ __name__: 'replay_lag', stream: 'runtime.run.1.events' }, h.clock.nowMs(), v);
+      app.commit();
+    };
+    lag(15000);
+    await h.step(undefined);
+    lag(15000);
+    await h.step(undefined);
+    expect(alertsState(m)).toEqual(['pending']);
+    expect(m.activeAlerts()[0].annotations.summary).toBe('Replay lag 15000 on runtime.run.1.events');
+    isDown = true;
+    await h.step(undefined);
+    await h.step(undefined);
+    const [rule] = m.ruleGroups()[0].rules;
+    expect([rule.health, rule.lastError]).toEqual(['err', 'query source http://prom.test/api/v1/query: cannot reach it (ECONNREFUSED)']);
+    // Neither resolved nor fired on no answer.
+    expect(alertsState(m)).toEqual(['pending']);
+    isDown = false;
+    lag(15000);
+    await h.step(undefined);
+    expect(m.ruleGroups()[0].rules[0].health).toBe('ok');
+    expect(alertsState(m)).toEqual(['firing']);
+  });
+});

@@ -220,6 +220,10 @@ rollout:
   soak: {probes: [delivery], probe_interval: 10s, failed_probe_streak: 2}
   chaos_suite: [restart]
   rollback_drill: {recovery_timeout: 1m, user_id: user_1}
+query_source:
+  url: https://prometheus.example/
+  timeout: 20s
+  bearer_token: \${RW_TOKEN}
 export:
   compat_metrics: true
   remote_write:
@@ -306,6 +310,7 @@ lab: {ports: {spacetimedb: 0}, token: literal-is-fine-here}
         chaosSuite: ['restart'],
         rollbackDrill: { recoveryTimeoutMs: 60_000, userId: 'user_1' },
       },
+      querySource: { url: 'https://prometheus.example', timeoutMs: 20_000, bearerToken: '<redacted>' },
       export: {
         compatMetrics: true,
         remoteWrite: [

@@ -34,7 +34,7 @@ export const MALFORMED: readonly MalformedCase[] = [
     name: 'misspelled top-level key and the missing one',
     yaml: swap('environment: dev', 'enviroment: dev'),
     lines: [
-      'FILE:1:1: enviroment: unknown key (expected one of environment, target, probes, rules, alerting, drills, server, storage, rollout, export, log, lab)',
+      'FILE:1:1: enviroment: unknown key (expected one of environment, target, probes, rules, alerting, drills, server, storage, rollout, query_source, export, log, lab)',
       'FILE:1:1: environment: missing required key (expected one of dev, staging, prod)',
     ],
   },
@@ -306,5 +306,16 @@ export const MALFORMED: readonly MalformedCase[] = [
     name: 'remote_write bearer token written in the file',
     yaml: BASE + 'export:\n  remote_write:\n    - url: http://127.0.0.1:9090/api/v1/write\n      bearer_token: abc\n',
     lines: ['FILE:15:21: export.remote_write[0].bearer_token: literal secrets are not allowed; use ${ENV_VAR} or ${file:PATH}'],
+  },
+  {
+    name: 'query_source URL that does not parse',
+    yaml: BASE + 'query_source:\n  url: prometheus:9090\n',
+    lines: ['FILE:13:8: query_source.url: invalid URL "prometheus:9090" (expected an http:// or https:// URL)'],
+  },
+  {
+    name: 'query_source with two credentials',
+    yaml: BASE + 'query_source:\n  url: http://127.0.0.1:9090\n  bearer_token: ${RW_TOKEN}\n  basic_auth: {username: u, password: "${RW_TOKEN}"}\n',
+    env: { RW_TOKEN: 'c' },
+    lines: ['FILE:14:3: query_source.bearer_token: basic_auth and bearer_token are both set (expected at most one of them)'],
   },
 ];

@@ -1,5 +1,5 @@
 /**
- * The README's Prometheus section: its sentinel config snippets (compat_metrics, remote_write)
+ * The README's Prometheus section: its sentinel config snippets (compat_metrics, remote_write, query_source)
  * are accepted by `sentinel config check` (merged into the shipped template, as a user would add
  * them) and its Prometheus config, with the shipped rule files it names, by `promtool check config`.
  */
@@ -60,6 +60,16 @@ describe('README, Prometheus', () => {
     // Without the token in the environment: one line naming the key.
     const missing = checkSource(parseYamlSource(TEMPLATE, withSnippet(snippet)), TEMPLATE, ENV);
     expect(missing.ok ? [] : missing.issues).toEqual([expect.stringMatching(/sentinel\.yaml:\d+:\d+: export\.remote_write\[0\]\.bearer_token: .*SENTINEL_REMOTE_WRITE_TOKEN/)]);
+  });
+
+  it('its query_source snippet passes sentinel config check inside the shipped template', () => {
+    const [snippet] = snippets('sentinel-query-source');
+    expect(snippet).toBeTruthy();
+    const result = checkSource(parseYamlSource(TEMPLATE, withSnippet(snippet)), TEMPLATE, { ...ENV, SENTINEL_QUERY_SOURCE_TOKEN: 'q' });
+    expect(result.ok ? [] : result.issues).toEqual([]);
+    if (result.ok) expect([result.config.querySource?.url, result.config.querySource?.timeoutMs]).toEqual(['https://prometheus.example', 30_000]);
+    const bad = checkSource(parseYamlSource(TEMPLATE, withSnippet(snippet.replace('timeout: 30s', 'timeout: soon'))), TEMPLATE, { ...ENV, SENTINEL_QUERY_SOURCE_TOKEN: 'q' });
+    expect(bad.ok ? [] : bad.issues).toEqual([expect.stringMatching(/sentinel\.yaml:\d+:\d+: query_source\.timeout: invalid duration "soon"/)]);
   });
 
   it('its Prometheus config and the rule files it loads pass promtool check config', () => {
