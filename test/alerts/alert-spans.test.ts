@@ -14,10 +14,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RuleManager } from '../../src/alerts/manager.js';
 import type { NotifiableAlert, Notifier } from '../../src/alerts/notifier.js';
 import { WebhookNotifier } from '../../src/alerts/notifiers/webhook-notifier.js';
-import { createEngine, parseExpr } from '../../src/promql/index.js';
+import { createEngine } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock, SystemClock } from '../../src/time/index.js';
 import { WebhookListener } from './notifiers/alertmanager-harness.js';
+import { checkPromqlExpr } from '../../src/alerts/index.js';
 
 const RULES = `groups:
   - name: lag
@@ -80,14 +81,7 @@ describe('rule group evaluation spans', () => {
       resolveFiles: () => [rulesFile],
       store,
       query: (expr, t, signal) => engine.instantQuery(store, expr, t, signal),
-      checkExpr: (expr) => {
-        try {
-          parseExpr(expr);
-          return undefined;
-        } catch (err) {
-          return (err as Error).message;
-        }
-      },
+      checkExpr: checkPromqlExpr,
       clock,
       defaultIntervalMs: 60_000,
       notifiers: [notifier],

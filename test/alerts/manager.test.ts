@@ -11,6 +11,7 @@ import { createEngine, exprToString, parseExpr } from '../../src/promql/index.js
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock, SystemClock } from '../../src/time/index.js';
 import { RealAlertmanager, WebhookListener } from './notifiers/alertmanager-harness.js';
+import { checkPromqlExpr } from '../../src/alerts/index.js';
 
 const RULES = `groups:
   - name: lag
@@ -60,14 +61,7 @@ function harness(startMs: number, rules = RULES): Harness {
         resolveFiles: () => [rulesFile],
         store,
         query: (expr, t, signal) => engine.instantQuery(store, expr, t, signal),
-        checkExpr: (expr) => {
-          try {
-            parseExpr(expr);
-            return undefined;
-          } catch (err) {
-            return (err as Error).message;
-          }
-        },
+        checkExpr: checkPromqlExpr,
         formatExpr: (expr) => exprToString(parseExpr(expr)),
         clock,
         defaultIntervalMs: 60_000,

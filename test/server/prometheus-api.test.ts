@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RuleManager } from '../../src/alerts/index.js';
-import { createEngine, parseExpr } from '../../src/promql/index.js';
+import { checkPromqlExpr, RuleManager } from '../../src/alerts/index.js';
+import { createEngine } from '../../src/promql/index.js';
 import { createHttpServer } from '../../src/server/index.js';
 import type { HttpServer } from '../../src/server/index.js';
 import { formatFloatGo } from '../../src/go-strconv/index.js';
@@ -52,14 +52,7 @@ async function setup(): Promise<{ url: string; clock: ManualClock; store: Memory
     resolveFiles: () => [rulesFile],
     store,
     query: (expr, t, signal) => engine.instantQuery(store, expr, t, signal),
-    checkExpr: (expr) => {
-      try {
-        parseExpr(expr);
-        return undefined;
-      } catch (err) {
-        return (err as Error).message;
-      }
-    },
+    checkExpr: checkPromqlExpr,
     clock,
     defaultIntervalMs: 60_000,
     registry: new Registry(),
