@@ -40,4 +40,4 @@ export type { LogNotifierOptions } from './notifiers/log-notifier.js';
 export { DeliveryQueue, DeliveryLoop, isPermanentHttpFailure } from './notifiers/delivery-queue.js';
 export { createNotifiers } from './notifiers/create-notifiers.js';
 export type { NotifierSettings, SecretLike } from './notifiers/create-notifiers.js';
-export type { DeliveryQueueOptions, DeliveryLoopOptions, QueuedItem } from './notifiers/delivery-queue.js';
+export type { DeliveryQueueOptions, DeliveryLoopOptions, QueuedItem, QueuedNotifierOptions } from './notifiers/delivery-queue.js';

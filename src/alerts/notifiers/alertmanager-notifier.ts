@@ -7,13 +7,12 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { Logger } from 'pino';
-import type { Tracer } from '@opentelemetry/api';
-import type { Registry } from 'prom-client';
 import { AlertmanagerError } from '../../errors.js';
 import type { Clock } from '../../time/index.js';
 import { alertFingerprint, formatGoTime, notifierMetrics, postJson, redactUrl } from '../notifier.js';
-import type { NotifiableAlert, Notifier, NotifyOutcome, SecretLike } from '../notifier.js';
-import { DeliveryLoop, DeliveryQueue } from './delivery-queue.js';
+import type { NotifiableAlert, Notifier, NotifyOutcome } from '../notifier.js';
+import { countedOutcomes, DeliveryLoop, DeliveryQueue } from './delivery-queue.js';
+import type { QueuedNotifierOptions } from './delivery-queue.js';
 
 /** PostableAlert is one element of the `POST /api/v2/alerts` body. */
 export interface PostableAlert {
@@ -24,26 +23,10 @@ export interface PostableAlert {
   readonly generatorURL?: string;
 }
 
-/** AlertmanagerNotifierOptions configure one Alertmanager notifier. */
-export interface AlertmanagerNotifierOptions {
-  /** name labels the notifier's metrics and logs (default `alertmanager`). */
-  readonly name?: string;
+/** AlertmanagerNotifierOptions configure one Alertmanager notifier (default name `alertmanager`; one queue per URL under `queueDir`). */
+export interface AlertmanagerNotifierOptions extends QueuedNotifierOptions {
   /** urls are the Alertmanagers' base URLs (`http://host:9093`, optionally with a path prefix). */
   readonly urls: readonly string[];
-  /** queueDir holds one sqlite queue per Alertmanager; undefined keeps queues in memory. */
-  readonly queueDir?: string;
-  readonly maxQueueItems?: number;
-  /** bearerToken is read at every POST (a config Secret follows its rotated file). */
-  readonly bearerToken?: string | SecretLike;
-  readonly timeoutMs?: number;
-  readonly initialBackoffMs?: number;
-  readonly maxBackoffMs?: number;
-  readonly maxItemAgeMs?: number;
-  readonly clock: Clock;
-  readonly registry: Registry;
-  readonly logger?: Logger;
-  /** tracer receives an `alerts.deliver` span per delivery attempt. */
-  readonly tracer?: Tracer;
 }
 
 /** toPostableAlert renders a `NotifiableAlert` in the Alertmanager v2 API's JSON shape. */
@@ -110,10 +93,7 @@ export class AlertmanagerNotifier implements Notifier {
         maxBackoffMs: options.maxBackoffMs,
         maxItemAgeMs: options.maxItemAgeMs,
         deliver: (items, signal) => postJson(endpoint, items, { timeoutMs, bearerToken: options.bearerToken, signal }),
-        onSent: (n) => this.metrics.notifications.inc({ notifier: this.name, result: 'sent' }, n),
-        onFailed: (n) => this.metrics.notifications.inc({ notifier: this.name, result: 'failed' }, n),
-        onExpired: (n) => this.metrics.notifications.inc({ notifier: this.name, result: 'expired' }, n),
-        onRejected: (n) => this.metrics.notifications.inc({ notifier: this.name, result: 'rejected' }, n),
+        ...countedOutcomes(this.metrics, this.name),
       });
       return { url: endpoint, queue, loop };
     });

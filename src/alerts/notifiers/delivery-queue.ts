@@ -12,7 +12,9 @@ import type { Logger } from 'pino';
 import { trace } from '@opentelemetry/api';
 import type { Attributes, Tracer } from '@opentelemetry/api';
 import { AlertmanagerError } from '../../errors.js';
+import type { Registry } from 'prom-client';
 import type { Clock } from '../../time/index.js';
+import type { NotifierMetrics, SecretLike } from '../notifier.js';
 import { withSpan } from '../../telemetry/index.js';
 
 /** QueuedItem is one entry of a `DeliveryQueue`: its row id, coalescing key and payload. */
@@ -139,6 +141,35 @@ export class DeliveryQueue<T> {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** QueuedNotifierOptions are the settings every notifier with a durable queue and an HTTP receiver shares. */
+export interface QueuedNotifierOptions {
+  /** name labels the notifier's metrics, logs and spans, and names its queue file. */
+  readonly name?: string;
+  /** bearerToken is read at every POST (a config Secret follows its rotated file). */
+  readonly bearerToken?: string | SecretLike;
+  /** queueDir holds the notifier's sqlite queues; undefined keeps them in memory. */
+  readonly queueDir?: string;
+  readonly maxQueueItems?: number;
+  readonly timeoutMs?: number;
+  readonly initialBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  readonly maxItemAgeMs?: number;
+  readonly clock: Clock;
+  readonly registry: Registry;
+  readonly logger?: Logger;
+  /** tracer receives an `alerts.deliver` span per delivery attempt. */
+  readonly tracer?: Tracer;
+}
+
+/**
+ * countedOutcomes are the DeliveryLoop callbacks that count a notifier's delivered, failed,
+ * expired and rejected alerts in `sentinel_notifications_total`.
+ */
+export function countedOutcomes(metrics: NotifierMetrics, notifier: string): Pick<DeliveryLoopOptions<unknown>, 'onSent' | 'onFailed' | 'onExpired' | 'onRejected'> {
+  const count = (result: 'sent' | 'failed' | 'expired' | 'rejected') => (n: number) => metrics.notifications.inc({ notifier, result }, n);
+  return { onSent: count('sent'), onFailed: count('failed'), onExpired: count('expired'), onRejected: count('rejected') };
 }
 
 /** DeliveryLoopOptions configure the background drain of one queue towards one receiver. */

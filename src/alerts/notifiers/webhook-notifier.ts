@@ -7,14 +7,12 @@
  */
 import pino from 'pino';
 import type { Logger } from 'pino';
-import type { Tracer } from '@opentelemetry/api';
-import type { Registry } from 'prom-client';
 import { AlertmanagerError } from '../../errors.js';
 import type { Labels } from '../../store/types.js';
-import type { Clock } from '../../time/index.js';
 import { alertFingerprint, formatGoTime, notifierMetrics, postJson, redactUrl } from '../notifier.js';
-import type { NotifiableAlert, Notifier, NotifyOutcome, SecretLike } from '../notifier.js';
-import { DeliveryLoop, DeliveryQueue } from './delivery-queue.js';
+import type { NotifiableAlert, Notifier, NotifyOutcome } from '../notifier.js';
+import { countedOutcomes, DeliveryLoop, DeliveryQueue } from './delivery-queue.js';
+import type { QueuedNotifierOptions } from './delivery-queue.js';
 import { join } from 'node:path';
 
 /** WebhookAlert is one element of the webhook payload's `alerts`. */
@@ -42,13 +40,9 @@ export interface WebhookMessage {
   readonly truncatedAlerts: number;
 }
 
-/** WebhookNotifierOptions configure one webhook receiver. */
-export interface WebhookNotifierOptions {
-  /** name is the `receiver` of every message and the `notifier` label of the metrics. */
-  readonly name?: string;
+/** WebhookNotifierOptions configure one webhook receiver; `name` is the `receiver` of every message. */
+export interface WebhookNotifierOptions extends QueuedNotifierOptions {
   readonly url: string;
-  /** bearerToken is read at every POST (a config Secret follows its rotated file). */
-  readonly bearerToken?: string | SecretLike;
   /** groupBy are the labels alerts are grouped by (default `['alertname']`). */
   readonly groupBy?: readonly string[];
   /** repeatIntervalMs re-notifies a still-firing group (default 4h, as Alertmanager). */
@@ -57,17 +51,6 @@ export interface WebhookNotifierOptions {
   readonly maxAlerts?: number;
   /** externalURL is the sentinel's own URL, reported as the message's `externalURL`. */
   readonly externalURL?: string;
-  readonly queueDir?: string;
-  readonly maxQueueItems?: number;
-  readonly timeoutMs?: number;
-  readonly initialBackoffMs?: number;
-  readonly maxBackoffMs?: number;
-  readonly maxItemAgeMs?: number;
-  readonly clock: Clock;
-  readonly registry: Registry;
-  readonly logger?: Logger;
-  /** tracer receives an `alerts.deliver` span per delivery attempt. */
-  readonly tracer?: Tracer;
 }
 
 interface TrackedAlert {
@@ -196,7 +179,6 @@ export class WebhookNotifier implements Notifier {
     });
     this.state = (this.queue.loadState(STATE_NAME) as SavedState | undefined) ?? { groups: {} };
     const timeoutMs = options.timeoutMs ?? 10_000;
-    const count = (result: 'sent' | 'failed' | 'expired' | 'rejected') => (messages: number) => this.metrics.notifications.inc({ notifier: this.name, result }, messages);
     this.loop = new DeliveryLoop<WebhookMessage>({
       queue: this.queue,
       clock: options.clock,
@@ -211,10 +193,7 @@ export class WebhookNotifier implements Notifier {
       maxItemAgeMs: options.maxItemAgeMs,
       deliver: (messages, signal) =>
         postJson(options.url, messages[0], { timeoutMs, bearerToken: options.bearerToken, signal, userAgent: 'spacetime-sentinel (Alertmanager webhook v4)' }),
-      onSent: count('sent'),
-      onFailed: count('failed'),
-      onExpired: count('expired'),
-      onRejected: count('rejected'),
+      ...countedOutcomes(this.metrics, this.name),
     });
   }
 
