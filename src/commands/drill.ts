@@ -18,7 +18,7 @@ import pino from 'pino';
 import { checkConfig } from '../config/index.js';
 import type { Config } from '../config/index.js';
 import { DrillValidationError, isSentinelError } from '../errors.js';
-import { progressReporter, reconcileFaults, runDrillSuite, ToxiproxyFaultDriver } from '../drills/index.js';
+import { progressReporter, reconcileUnderLease, runDrillSuite, ToxiproxyFaultDriver } from '../drills/index.js';
 import type { AlertCheck, DrillSpec, SuiteProbeCheck } from '../drills/index.js';
 import { buildProbes, ProbeScheduler } from '../probes/index.js';
 import { MemoryStore } from '../store/index.js';
@@ -26,7 +26,7 @@ import { createMetricsRegistry } from '../telemetry/index.js';
 import { formatDurationMs, SystemClock } from '../time/index.js';
 import { sentinelVersion } from '../version.js';
 import { configFileOf } from './config-file.js';
-import { buildDrillRuntime, runningDaemonAlerts } from './drill-runtime.js';
+import { buildDrillRuntime, drillLease, runningDaemonAlerts } from './drill-runtime.js';
 import { createConfiguredEngine } from './query-engine.js';
 import { suiteRoot } from './rollout-runtime.js';
 import type { Command, CommandIO } from './types.js';
@@ -192,7 +192,10 @@ export const drillCommand: Command = {
       }
       if (sub === 'cleanup') {
         const driver = new ToxiproxyFaultDriver({ url: config.drills.toxiproxyUrl });
-        const report = await reconcileFaults({ driver, evidenceRoot: config.drills.evidenceDir, nowMs: Date.now(), mode: 'startup' });
+        // Under the drill lease: a drill running elsewhere (the other sentinel of an HA pair) keeps its faults.
+        const lease = drillLease(config, new SystemClock(), pino({ level: 'silent' }));
+        const report = await reconcileUnderLease(lease, { driver, evidenceRoot: config.drills.evidenceDir, nowMs: Date.now() }, 'drill cleanup');
+        if (report.leaseRefusal) io.stderr.write(`${report.leaseRefusal}; only expired sentinel toxics were removed (a drill holding the lease may still be running)\n`);
         for (const r of report.removed) io.stdout.write(`removed ${r}\n`);
         for (const f of report.failed) io.stderr.write(`could not remove ${f}\n`);
         if (report.removed.length === 0 && report.failed.length === 0) io.stdout.write(`no sentinel faults found on ${driver.endpoint}\n`);

@@ -21,10 +21,9 @@ import type { DrillSpec, Environment } from './drill-file.js';
 import { EvidenceIndex } from './evidence-index.js';
 import { DEFAULT_EVIDENCE_RETENTION, pruneEvidence } from './evidence-retention.js';
 import type { EvidenceRetention } from './evidence-retention.js';
-import type { HeldLease } from './drill-lease.js';
 import type { DrillClaim, DrillRunner, DrillRunResult } from './drill-runner.js';
 import type { FaultDriver } from './fault-driver.js';
-import { reconcileFaults } from './reconcile.js';
+import { reconcileFaults, reconcileUnderLease } from './reconcile.js';
 
 /** DrillSchedulerOptions wire the scheduler. */
 export interface DrillSchedulerOptions {
@@ -98,22 +97,14 @@ export class DrillScheduler {
    * lease, removes the rest).
    */
   private async reconcileAtStart(): Promise<void> {
-    const { clock, runner } = this.options;
-    let held: HeldLease | undefined;
     try {
-      held = await runner.lease.acquire({ runId: `startup-${clock.nowMs()}`, drill: 'startup cleanup', startedAtMs: clock.nowMs() });
-    } catch (err) {
-      this.logger.warn({ reason: (err as Error).message }, 'drill lease not free at start; removing only expired sentinel toxics');
-    }
-    try {
-      const report = await reconcileFaults({ driver: this.options.driver, evidenceRoot: this.options.evidenceRoot, nowMs: clock.nowMs(), mode: held ? 'startup' : 'expired' });
+      const report = await reconcileUnderLease(this.options.runner.lease, { driver: this.options.driver, evidenceRoot: this.options.evidenceRoot, nowMs: this.options.clock.nowMs() }, 'start-up cleanup');
+      if (report.leaseRefusal) this.logger.warn({ reason: report.leaseRefusal }, 'drill lease not free at start; removed only expired sentinel toxics');
       if (report.removed.length > 0) this.logger.warn({ removed: report.removed }, 'removed faults left behind by an earlier drill run');
       if (report.failed.length > 0) this.logger.error({ failed: report.failed }, 'could not remove faults left behind by an earlier drill run');
     } catch (err) {
       // The fault proxy may be down at start; the periodic sweep keeps trying.
       this.logger.warn({ err }, 'fault proxy unreachable at start; leftover faults will be swept later');
-    } finally {
-      await held?.release();
     }
   }
 

@@ -9,6 +9,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FaultDriver } from './fault-driver.js';
 import { isFinished, Journal, pendingFaults, readJournal } from './journal.js';
+import type { DrillLease, HeldLease } from './drill-lease.js';
 import { readLiveLock } from './drill-lock.js';
 import { parseOwnedToxicName } from './toxic-names.js';
 
@@ -98,4 +99,31 @@ export async function reconcileFaults(options: ReconcileOptions): Promise<Reconc
     }
   }
   return { removed, failed };
+}
+
+/** LeasedReconcileReport is a reconciliation done under the drill lease, or why it could not be. */
+export interface LeasedReconcileReport extends ReconcileReport {
+  /** leaseRefusal says why the lease was not taken (held by another run, engine unreachable): only expired toxics were removed. */
+  readonly leaseRefusal?: string;
+}
+
+/**
+ * reconcileUnderLease removes orphaned faults the way `startup` does, but only while holding the
+ * drill lease: the toxics of a drill that another process (or the other sentinel of an HA pair)
+ * is running look orphaned from here. When the lease cannot be taken, only expired toxics go.
+ */
+export async function reconcileUnderLease(lease: DrillLease, options: Omit<ReconcileOptions, 'mode'>, purpose: string): Promise<LeasedReconcileReport> {
+  let held: HeldLease | undefined;
+  let leaseRefusal: string | undefined;
+  try {
+    held = await lease.acquire({ runId: `reconcile-${options.nowMs}`, drill: purpose, startedAtMs: options.nowMs });
+  } catch (err) {
+    leaseRefusal = (err as Error).message;
+  }
+  try {
+    const report = await reconcileFaults({ ...options, mode: held ? 'startup' : 'expired' });
+    return { ...report, ...(leaseRefusal === undefined ? {} : { leaseRefusal }) };
+  } finally {
+    await held?.release();
+  }
 }

@@ -7,8 +7,11 @@
  *   naming the holder.
  * - The holder losing its PostgreSQL session mid-stage aborts its drill: faults removed, evidence
  *   saying why, decision block.
+ * - A holder frozen mid-stage (SIGSTOP, as a hung or cut-off host) keeps the other refused until
+ *   it has been silent for the lease's ttl; then the other runs, and the thawed holder aborts.
  * - kill -9 of the holder mid-stage: the other takes the lease, its preflight removes the dead
  *   holder's toxics, and it runs.
+ * - `sentinel drill cleanup` on one host leaves the other's live drill alone.
  * No sentinel toxic is left on the lab's fault proxy after any of them.
  */
 import { spawn } from 'node:child_process';
@@ -21,6 +24,7 @@ import type { Document } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startLabEnvironment } from '../../src/commands/lab-environment.js';
 import type { LabEnvironment } from '../../src/commands/lab-environment.js';
+import { main } from '../../src/cli.js';
 import { ToxiproxyFaultDriver } from '../../src/drills/index.js';
 import { freePort, RealAlertmanager, WebhookListener } from '../alerts/notifiers/alertmanager-harness.js';
 import { postgresBinDir, ThrowawayPostgres } from './postgres-harness.js';
@@ -130,6 +134,20 @@ function runDirs(d: Daemon): string[] {
     .sort();
 }
 
+/** cli runs a `sentinel` command in this process. */
+async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent' },
+    cwd: REPO_ROOT,
+    signal: new AbortController().signal,
+  });
+  return { code, stdout, stderr };
+}
+
 function journalEvents(dir: string): Array<{ type: string; event?: string; detail?: Record<string, unknown> }> {
   return readFileSync(join(dir, 'journal.jsonl'), 'utf8')
     .trim()
@@ -221,7 +239,16 @@ describe.skipIf(!bin)('an HA pair of sentinels sharing a PostgreSQL drill lease'
   it("aborts the holder's drill when it loses its PostgreSQL session mid-stage: faults removed, evidence says why, block", async () => {
     const before = runDirs(a).length;
     expect((await runDrill(a)).status).toBe(202);
-    await until('the drill to inject its toxics', 45_000, async () => ((await ownedToxics()).length > 0 ? true : undefined));
+    const live = await until('the drill to inject its toxics', 45_000, async () => {
+      const t = await ownedToxics();
+      return t.length > 0 ? t : undefined;
+    });
+    // `sentinel drill cleanup` on the other host leaves the live drill's faults alone.
+    const cleanup = await cli(['drill', 'cleanup', '--config', configs['sentinel-b'].file]);
+    expect(cleanup.code, cleanup.stderr).toBe(0);
+    expect(cleanup.stderr).toContain("is held by sentinel 'sentinel-a' running drill 'ha-partition'");
+    expect(cleanup.stderr).toContain('only expired sentinel toxics were removed');
+    expect(await ownedToxics()).toEqual(live);
     // The lease's session dies (as when the database fails over or the network cuts it).
     expect(await pg.terminate('sentinel-lease sentinel-a')).toBe(1);
     await waitDrillDone(a);
@@ -237,6 +264,45 @@ describe.skipIf(!bin)('an HA pair of sentinels sharing a PostgreSQL drill lease'
     expect(journalEvents(dir).some((e) => e.event === 'drill_lease_lost')).toBe(true);
     expect(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'))).toMatchObject({ status: 'interrupted' });
   }, 120_000);
+
+  it('lets the other run once a frozen holder (SIGSTOP) has been silent for the ttl; the thawed holder aborts its drill', async () => {
+    const aRuns = runDirs(a).length;
+    expect((await runDrill(a)).status).toBe(202);
+    await until('the drill to inject its toxics', 45_000, async () => ((await ownedToxics()).length > 0 ? true : undefined));
+    a.child.kill('SIGSTOP');
+    const frozenAt = Date.now();
+    const refusals: string[] = [];
+    let waitedMs: number;
+    try {
+      waitedMs = await until('the other sentinel to take the lease', 20_000, async () => {
+        const r = await runDrill(b);
+        if (r.status === 202) return Date.now() - frozenAt;
+        refusals.push(r.body.error ?? '');
+        return undefined;
+      });
+    } finally {
+      a.child.kill('SIGCONT');
+    }
+    console.log(`ha-pair: the other sentinel ran ${waitedMs} ms after the holder froze (ttl ${TTL}; ${refusals.length} refusals before)`);
+    // Refused, naming the frozen holder, until the server ended its silent session.
+    expect(refusals.length).toBeGreaterThan(0);
+    for (const r of refusals) expect(r).toContain("held by sentinel 'sentinel-a'");
+    // The server ends the session a ttl after the holder's last lease check, which came at most
+    // ttl/3 before it froze.
+    expect(waitedMs).toBeGreaterThanOrEqual(2000);
+    expect(waitedMs).toBeLessThan(12_000);
+    await Promise.all([waitDrillDone(a), waitDrillDone(b)]);
+    expect(await ownedToxics()).toEqual([]);
+    const aDirs = runDirs(a);
+    expect(aDirs).toHaveLength(aRuns + 1);
+    const aResult = JSON.parse(readFileSync(join(aDirs[aDirs.length - 1], 'results.jsonl'), 'utf8').trim()) as { status: string; reasons: string[] };
+    expect(aResult.status).toBe('aborted');
+    expect(aResult.reasons.join('\n')).toMatch(/interrupted: drill lease 'spacetime-sentinel\/ha-lab' lost: /);
+    expect(readFileSync(join(aDirs[aDirs.length - 1], 'SUMMARY.md'), 'utf8')).toMatch(/Decision: block\s*$/);
+    // The other's preflight, holding the lease, removed what the frozen holder had injected.
+    const bDirs = runDirs(b);
+    expect(journalEvents(bDirs[bDirs.length - 1]).some((e) => e.event === 'leftover_faults_removed')).toBe(true);
+  }, 150_000);
 
   it('lets the other run when the holder is killed mid-stage; its preflight removes the dead holder’s toxics', async () => {
     expect((await runDrill(a)).status).toBe(202);
