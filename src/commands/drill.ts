@@ -22,7 +22,7 @@ import { progressReporter, reconcileUnderLease, runDrillSuite, ToxiproxyFaultDri
 import type { AlertCheck, DrillSpec, SuiteProbeCheck } from '../drills/index.js';
 import { buildProbes, ProbeScheduler } from '../probes/index.js';
 import { MemoryStore } from '../store/index.js';
-import { createMetricsRegistry } from '../telemetry/index.js';
+import { createMetricsRegistry, startTracing } from '../telemetry/index.js';
 import { formatDurationMs, SystemClock } from '../time/index.js';
 import { sentinelVersion } from '../version.js';
 import { configFileOf } from './config-file.js';
@@ -61,11 +61,14 @@ async function runSuite(config: Config, suite: (typeof SUITE_NAMES)[number], opt
   const logger = pino({ level: io.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
   const registry = createMetricsRegistry({ version: sentinelVersion() });
   const store = new MemoryStore();
-  const scheduler = new ProbeScheduler({ probes: buildProbes(config, { registry, clock, logger, env: io.env }), store, registry, clock, logger });
+  // OTEL_* configure tracing as for the daemon: the drill, its stages and fault actions become spans.
+  const tracing = await startTracing({ serviceName: 'spacetime-sentinel', env: io.env });
+  const { tracer } = tracing;
+  const scheduler = new ProbeScheduler({ probes: buildProbes(config, { registry, clock, logger, env: io.env }), store, registry, clock, logger, tracer });
   const progress = progressReporter(io.stdout);
   const alerts: AlertCheck = options.skipAlertCheck ? { skipped: `skipped with ${SKIP_ALERT_CHECK}` } : { source: runningDaemonAlerts(config) };
   try {
-    const runtime = buildDrillRuntime(config, { clock, logger, store, scheduler, engine: createConfiguredEngine(config), version: sentinelVersion(), events: options.json ? [] : [progress], alerts });
+    const runtime = buildDrillRuntime(config, { clock, logger, store, scheduler, engine: createConfiguredEngine(config), version: sentinelVersion(), tracer, events: options.json ? [] : [progress], alerts });
     const allowed = runtime.drills.filter((d) => d.environments.includes(config.environment)).map((d) => d.name);
     const drills = suite === 'chaos' ? (config.rollout.chaosSuite ?? allowed) : allowed;
     const probes: SuiteProbeCheck[] = ['retired_routes', 'runtime_metrics']
@@ -106,6 +109,7 @@ async function runSuite(config: Config, suite: (typeof SUITE_NAMES)[number], opt
     progress.stop();
     await scheduler.closeProbes();
     await store.close();
+    await tracing.shutdown();
   }
 }
 
@@ -115,12 +119,14 @@ async function runDrill(config: Config, name: string, options: { out?: string; d
   const registry = createMetricsRegistry({ version: sentinelVersion() });
   const store = new MemoryStore();
   const probes = buildProbes(config, { registry, clock, logger, env: io.env });
-  const scheduler = new ProbeScheduler({ probes, store, registry, clock, logger });
+  const tracing = await startTracing({ serviceName: 'spacetime-sentinel', env: io.env });
+  const { tracer } = tracing;
+  const scheduler = new ProbeScheduler({ probes, store, registry, clock, logger, tracer });
   const progress = progressReporter(io.stdout);
   const effective: Config = options.out ? { ...config, drills: { ...config.drills, evidenceDir: resolve(io.cwd, options.out) } } : config;
   const alerts: AlertCheck = options.skipAlertCheck ? { skipped: `skipped with ${SKIP_ALERT_CHECK}` } : { source: runningDaemonAlerts(config) };
   try {
-    const runtime = buildDrillRuntime(effective, { clock, logger, store, scheduler, engine: createConfiguredEngine(config), version: sentinelVersion(), events: options.json ? [] : [progress], alerts });
+    const runtime = buildDrillRuntime(effective, { clock, logger, store, scheduler, engine: createConfiguredEngine(config), version: sentinelVersion(), tracer, events: options.json ? [] : [progress], alerts });
     const drill = runtime.drills.find((d) => d.name === name);
     if (!drill) {
       io.stderr.write(`sentinel drill run: unknown drill '${name}'; known: ${runtime.drills.map((d) => d.name).join(', ')}\n`);
@@ -144,6 +150,7 @@ async function runDrill(config: Config, name: string, options: { out?: string; d
     progress.stop();
     await scheduler.closeProbes();
     await store.close();
+    await tracing.shutdown();
   }
 }
 

@@ -202,6 +202,7 @@ export class DrillRunner {
     try {
       const attributes = { 'sentinel.drill': drill.name, 'sentinel.drill.run_id': runId, 'sentinel.drill.environment': environment, 'sentinel.drill.stages': drill.stages.length };
       return await withSpan(this.tracer, 'drill.run', attributes, async (span) => {
+        ctx.runSpan = span;
         const result = await this.runWith(ctx, startMs, refusal);
         span.setAttribute('sentinel.drill.decision', result.decision.decision);
         span.setAttribute('sentinel.drill.status', result.scenario.status);
@@ -248,7 +249,7 @@ export class DrillRunner {
       }
     } finally {
       // Faults are always removed, whatever ended the run.
-      await faults.removeAll();
+      await faults.removeAll(undefined, ctx.runSpan);
       this.options.probes.setDrillLabels(undefined);
       if (!refusal) this.options.probes.reserve?.(undefined);
     }

@@ -4,7 +4,7 @@
  * reverse order of addition, as rollbacks are played, with bounded retries; removal counts as
  * proven only when the fault proxy itself shows each fault gone.
  */
-import type { Tracer } from '@opentelemetry/api';
+import type { Span, Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { withSpan } from '../telemetry/index.js';
 import type { Clock } from '../time/index.js';
@@ -40,8 +40,11 @@ export class FaultActions {
 
   constructor(private readonly options: FaultActionsOptions) {}
 
-  /** add records the fault (so cleanup tries even if the call's answer is lost), journals it and applies it. */
-  async add(spec: FaultSpec, stage: string, toxicName: string | undefined): Promise<ActiveFault> {
+  /**
+   * add records the fault (so cleanup tries even if the call's answer is lost), journals it and
+   * applies it, in a span under `parent` (the stage's).
+   */
+  async add(spec: FaultSpec, stage: string, toxicName: string | undefined, parent?: Span): Promise<ActiveFault> {
     const { driver, clock, journal } = this.options;
     const fault: ActiveFault = { spec, stage, ...(toxicName === undefined ? {} : { toxicName }), addedAtMs: clock.nowMs(), removed: false };
     this.all.push(fault);
@@ -56,14 +59,14 @@ export class FaultActions {
         journal.outcome(clock.nowMs(), seq, false, (err as Error).message);
         throw err;
       }
-    });
+    }, parent);
     return fault;
   }
 
-  /** removeAll removes every fault not yet removed (of `stage`, or of the run), newest first. */
-  async removeAll(stage?: string): Promise<void> {
+  /** removeAll removes every fault not yet removed (of `stage`, or of the run), newest first, each in a span under `parent`. */
+  async removeAll(stage?: string, parent?: Span): Promise<void> {
     const pending = this.all.filter((f) => !f.removed && (stage === undefined || f.stage === stage));
-    for (const fault of pending.reverse()) await this.remove(fault, stage ?? 'cleanup');
+    for (const fault of pending.reverse()) await this.remove(fault, stage ?? 'cleanup', parent);
   }
 
   /** verifyRemoved asks the fault proxy whether every fault of the run is gone; any doubt is false. */
@@ -84,7 +87,7 @@ export class FaultActions {
     }
   }
 
-  private async remove(fault: ActiveFault, phase: string): Promise<void> {
+  private async remove(fault: ActiveFault, phase: string, parent: Span | undefined): Promise<void> {
     const { driver, clock, journal, logger } = this.options;
     const attempts = this.options.removalAttempts ?? 3;
     const spec = fault.spec;
@@ -107,7 +110,7 @@ export class FaultActions {
       }
       span.setAttribute('sentinel.fault.removed', fault.removed);
       if (!fault.removed) throw new Error(`fault ${describeFault(fault)} could not be removed after ${attempts} attempts`);
-    }).catch(() => undefined);
+    }, parent).catch(() => undefined);
   }
 }
 

@@ -45,10 +45,11 @@ export interface PreflightRefusal {
 /** runPreflight returns undefined when the first stage may start, else why not. */
 export async function runPreflight(ctx: RunContext, sources: EvidenceSources | undefined): Promise<PreflightRefusal | undefined> {
   return withSpan(ctx.deps.tracer, 'drill.preflight', { 'sentinel.drill': ctx.drill.name, 'sentinel.drill.run_id': ctx.runId }, async (span) => {
-    const refusal = (await checkFaultProxy(ctx, sources)) ?? (await checkServiceReadiness(ctx)) ?? (await checkAlerts(ctx)) ?? (await checkSteadyState(ctx));
+    const refusal = (await checkFaultProxy(ctx, sources)) ?? (await checkServiceReadiness(ctx, 'preflight', span)) ?? (await checkAlerts(ctx)) ?? (await checkSteadyState(ctx));
     span.setAttribute('sentinel.drill.preflight', refusal ? refusal.status : 'passed');
+    if (refusal) span.setAttribute('sentinel.drill.reason', refusal.reason);
     return refusal;
-  });
+  }, ctx.runSpan);
 }
 
 async function checkFaultProxy(ctx: RunContext, sources: EvidenceSources | undefined): Promise<PreflightRefusal | undefined> {

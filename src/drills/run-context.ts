@@ -4,7 +4,7 @@
  * the observers. Measuring goes through `measureAt`, so every condition is evaluated the same way
  * (the PromQL engine, `$window`/`$drill`/`$stage`/`$run` substituted).
  */
-import type { Tracer } from '@opentelemetry/api';
+import type { Span, Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { SampleStore } from '../store/index.js';
 import type { Clock } from '../time/index.js';
@@ -70,6 +70,8 @@ export class RunContext {
   readonly skippedChecks: string[] = [];
   /** baselineMs is when the preflight's first probe round started: expectations look back to it. */
   baselineMs: number;
+  /** runSpan is the run's span, the explicit parent of its phases' spans (no context manager needed). */
+  runSpan: Span | undefined;
 
   constructor(
     readonly deps: RunDeps,

@@ -15,7 +15,9 @@
  * error) or whose run left no readiness sample for the runtime and the control service refuses
  * the drill; only an answered run in which every service was healthy and ready lets it start.
  */
+import type { Span } from '@opentelemetry/api';
 import type { LabelMatcher } from '../store/index.js';
+import { withSpan } from '../telemetry/index.js';
 import type { ConditionResult, ScenarioStatus } from './outcomes.js';
 import { ProbeRounds } from './probe-rounds.js';
 import type { RunContext } from './run-context.js';
@@ -43,7 +45,16 @@ export type ReadinessPhase = 'preflight' | 'after';
  * the drill must not pass unless every service answered healthy and ready in that run: a service
  * not ready is `aborted` before the drill (nothing was injected) and `failed` after it.
  */
-export async function checkServiceReadiness(ctx: RunContext, phase: ReadinessPhase = 'preflight'): Promise<ReadinessRefusal | undefined> {
+export async function checkServiceReadiness(ctx: RunContext, phase: ReadinessPhase = 'preflight', parent?: Span): Promise<ReadinessRefusal | undefined> {
+  return withSpan(ctx.deps.tracer, 'drill.health_check', { 'sentinel.drill': ctx.drill.name, 'sentinel.drill.run_id': ctx.runId, 'sentinel.drill.phase': phase }, async (span) => {
+    const refusal = await checkReadiness(ctx, phase);
+    span.setAttribute('sentinel.drill.health', refusal ? refusal.status : 'passed');
+    if (refusal) span.setAttribute('sentinel.drill.reason', refusal.reason);
+    return refusal;
+  }, parent ?? ctx.runSpan);
+}
+
+async function checkReadiness(ctx: RunContext, phase: ReadinessPhase): Promise<ReadinessRefusal | undefined> {
   const { clock, probes } = ctx.deps;
   const labels = { drill: ctx.drill.name, stage: phase };
   const prefix = phase === 'preflight' ? 'preflight' : 'after the drill';

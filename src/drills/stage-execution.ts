@@ -11,6 +11,7 @@
  * 4. One more measurement of each expectation over the whole span since the drill's baseline,
  *    then each is judged over all its measurements and the probe runs it stands on (`judging.ts`).
  */
+import type { Span } from '@opentelemetry/api';
 import { FaultProxyError } from '../errors.js';
 import { withSpan } from '../telemetry/index.js';
 import { formatDurationMs } from '../time/index.js';
@@ -148,14 +149,15 @@ class StageJudge {
 export async function executeStage(ctx: RunContext, faults: FaultActions, stage: StageSpec, index: number): Promise<StageOutcome> {
   const attributes = { 'sentinel.drill': ctx.drill.name, 'sentinel.drill.run_id': ctx.runId, 'sentinel.drill.stage': stage.name, 'sentinel.drill.stage_index': index, 'sentinel.drill.faults': stage.faults.length, 'sentinel.drill.duration_ms': stage.durationMs };
   return withSpan(ctx.deps.tracer, 'drill.stage', attributes, async (span) => {
-    const outcome = await runStage(ctx, faults, stage, index);
+    const outcome = await runStage(ctx, faults, stage, index, span);
     span.setAttribute('sentinel.drill.stage_status', outcome.status);
     span.setAttribute('sentinel.drill.recovered', outcome.recovered);
+    if (outcome.reason) span.setAttribute('sentinel.drill.reason', outcome.reason);
     return outcome;
-  });
+  }, ctx.runSpan);
 }
 
-async function runStage(ctx: RunContext, faults: FaultActions, stage: StageSpec, index: number): Promise<StageOutcome> {
+async function runStage(ctx: RunContext, faults: FaultActions, stage: StageSpec, index: number, span: Span): Promise<StageOutcome> {
   const { clock, probes } = ctx.deps;
   const labels = { drill: ctx.drill.name, stage: stage.name };
   const stageStart = clock.nowMs();
@@ -175,7 +177,7 @@ async function runStage(ctx: RunContext, faults: FaultActions, stage: StageSpec,
     try {
       for (let f = 0; f < stage.faults.length; f++) {
         const spec = stage.faults[f];
-        await faults.add(spec, stage.name, spec.kind === 'toxic' ? ownedToxicName(ctx.runId, index, f, expiresAtMs) : undefined);
+        await faults.add(spec, stage.name, spec.kind === 'toxic' ? ownedToxicName(ctx.runId, index, f, expiresAtMs) : undefined, span);
       }
       ctx.emit((h) => h.faultsAdded?.(stage, stageFaults()));
       await faultPhase(ctx, stage, judge, stageStart);
@@ -185,19 +187,25 @@ async function runStage(ctx: RunContext, faults: FaultActions, stage: StageSpec,
         reason = `the fault was never shown to be in effect ('${stage.verifyFault?.name ?? '?'}')`;
       }
     } finally {
-      await faults.removeAll(stage.name);
+      await faults.removeAll(stage.name, span);
       removedAtMs = clock.nowMs();
       const at = removedAtMs;
       ctx.emit((h) => h.faultsRemoved?.(stage, stageFaults(), at));
     }
     if (!ctx.signal.aborted) {
-      const recovery = await runRecovery(ctx, stage, removedAtMs, {
-        onData: async (t, phase) => {
-          await judge.checkAbort(t, phase);
-          for (const k of stage.expect.keys()) await judge.measureExpectation(k, t, phase, 'recovery');
-        },
-        isExercised: (t) => judge.isExercised(removedAtMs, t),
-      });
+      const recoveryAttributes = { 'sentinel.drill': ctx.drill.name, 'sentinel.drill.stage': stage.name, 'sentinel.drill.recovery_ms': stage.recoveryMs, 'sentinel.drill.recovery_hold_ms': stage.recoveryHoldMs };
+      const recovery = await withSpan(ctx.deps.tracer, 'drill.recovery', recoveryAttributes, async (rs) => {
+        const r = await runRecovery(ctx, stage, removedAtMs, {
+          onData: async (t, phase) => {
+            await judge.checkAbort(t, phase);
+            for (const k of stage.expect.keys()) await judge.measureExpectation(k, t, phase, 'recovery');
+          },
+          isExercised: (t) => judge.isExercised(removedAtMs, t),
+        });
+        rs.setAttribute('sentinel.drill.recovery_status', r.result.status);
+        if (r.recoveredAtMs !== undefined) rs.setAttribute('sentinel.drill.recovered_after_ms', r.recoveredAtMs - removedAtMs);
+        return r;
+      }, span);
       ctx.record(recovery.result, stage);
       recoveredAtMs = recovery.recoveredAtMs;
       if (recovery.result.status !== 'passed') {

@@ -1,14 +1,20 @@
 /**
- * A drill run shows up in traces: one span for the run, the preflight, each stage and each fault
- * action, with attributes an operator can search by (drill, run id, stage, proxy, toxic type,
- * decision), and without secrets (the manifest key never appears in any attribute).
+ * A drill run shows up in traces as one tree: the run, under it the preflight (with its service
+ * health check), each stage (with its fault actions and its recovery) and the health check after
+ * the drill, with attributes an operator can search by (drill, run id, stage, proxy, toxic type,
+ * decision, reason), and without secrets (the manifest key never appears in any attribute). The
+ * tree holds without a context manager: each span names its parent. A fault action the proxy
+ * refuses is an error span carrying the proxy's own text.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseYamlSource } from '../../src/config/index.js';
+import { FaultProxyError } from '../../src/errors.js';
 import { parseDrillSource } from '../../src/drills/drill-file.js';
 import { DrillRunner } from '../../src/drills/drill-runner.js';
 import type { DrillRunResult } from '../../src/drills/drill-runner.js';
@@ -16,6 +22,7 @@ import { createEngine } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
 import { FakeProbes, MemoryFaultProxy } from './helpers/memory-drill.js';
+import type { ToxicSpec } from '../../src/drills/fault-driver.js';
 
 const roots: string[] = [];
 afterEach(() => {
@@ -42,49 +49,94 @@ const YAML = `drills:
         recovery: 10s
 `;
 
-describe('drill spans', () => {
-  it('traces the run, the preflight, the stage and every fault action, with useful attributes and no secrets', async () => {
-    const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-    const clock = new ManualClock(Date.UTC(2026, 10, 25, 17, 0, 0));
-    const store = new MemoryStore();
-    const proxy = new MemoryFaultProxy();
-    const engine = createEngine();
-    const root = mkdtempSync(join(tmpdir(), 'sentinel-spans-'));
-    roots.push(root);
-    const runner = new DrillRunner({
-      driver: proxy,
-      store,
-      query: (e, t) => engine.instantQuery(store, e, t),
-      probes: new FakeProbes(clock, store, proxy, { delivery: ({ faulty }) => ({ durationMs: 50, ok: !faulty, reason: faulty ? 'unreachable' : 'ok' }) }),
-      clock,
-      environment: 'dev',
-      allowProd: false,
-      evidenceRoot: root,
-      version: 'test',
-      hmacKey: 'manifest-key-SECRET',
-      tracer: provider.getTracer('test'),
-    });
-    const [drill] = parseDrillSource(parseYamlSource('traced.yaml', YAML), { knownProbes: ['delivery'] });
-    let result: DrillRunResult | undefined;
-    const done = runner.run(drill, new AbortController().signal).then((r) => (result = r));
-    for (let i = 0; i < 5000 && result === undefined; i++) await clock.advance(50);
-    await done;
-    expect(result?.decision.decision).toBe('allow');
+/** RefusingProxy answers adding a toxic as Toxiproxy does for a bad attribute. */
+class RefusingProxy extends MemoryFaultProxy {
+  override addToxic(_proxy: string, _toxic: ToxicSpec): Promise<void> {
+    return Promise.reject(new FaultProxyError('POST /proxies/p/toxics at memory://fault-proxy answered 400: {"error":"invalid toxic attribute latency","status":400}', { status: 400 }));
+  }
+}
 
-    const spans = exporter.getFinishedSpans();
+async function tracedRun(proxy: MemoryFaultProxy): Promise<{ result: DrillRunResult; spans: ReadableSpan[] }> {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const clock = new ManualClock(Date.UTC(2026, 10, 25, 17, 0, 0));
+  const store = new MemoryStore();
+  const engine = createEngine();
+  const root = mkdtempSync(join(tmpdir(), 'sentinel-spans-'));
+  roots.push(root);
+  const runner = new DrillRunner({
+    driver: proxy,
+    store,
+    query: (e, t) => engine.instantQuery(store, e, t),
+    probes: new FakeProbes(clock, store, proxy, { delivery: ({ faulty }) => ({ durationMs: 50, ok: !faulty, reason: faulty ? 'unreachable' : 'ok' }) }),
+    clock,
+    environment: 'dev',
+    allowProd: false,
+    evidenceRoot: root,
+    version: 'test',
+    hmacKey: 'manifest-key-SECRET',
+    tracer: provider.getTracer('test'),
+  });
+  const [drill] = parseDrillSource(parseYamlSource('traced.yaml', YAML), { knownProbes: ['delivery'] });
+  let result: DrillRunResult | undefined;
+  const done = runner.run(drill, new AbortController().signal).then((r) => (result = r));
+  for (let i = 0; i < 5000 && result === undefined; i++) await clock.advance(50);
+  await done;
+  const spans = exporter.getFinishedSpans();
+  await provider.shutdown();
+  return { result: result as DrillRunResult, spans };
+}
+
+function parentOf(span: ReadableSpan, spans: readonly ReadableSpan[]): string | undefined {
+  return spans.find((s) => s.spanContext().spanId === span.parentSpanContext?.spanId)?.name;
+}
+
+describe('drill spans', () => {
+  it('traces the run as one tree: preflight, health checks, the stage, every fault action and the recovery, with useful attributes and no secrets', async () => {
+    const { result, spans } = await tracedRun(new MemoryFaultProxy());
+    expect(result.decision.decision).toBe('allow');
     const byName = (name: string) => spans.filter((s) => s.name === name);
     expect(byName('drill.run')).toHaveLength(1);
-    expect(byName('drill.run')[0].attributes).toMatchObject({ 'sentinel.drill': 'traced', 'sentinel.drill.run_id': result?.runId, 'sentinel.drill.environment': 'dev', 'sentinel.drill.decision': 'allow', 'sentinel.drill.status': 'passed' });
+    expect(byName('drill.run')[0].attributes).toMatchObject({ 'sentinel.drill': 'traced', 'sentinel.drill.run_id': result.runId, 'sentinel.drill.environment': 'dev', 'sentinel.drill.decision': 'allow', 'sentinel.drill.status': 'passed' });
     expect(byName('drill.preflight')[0].attributes).toMatchObject({ 'sentinel.drill': 'traced', 'sentinel.drill.preflight': 'passed' });
+    expect(byName('drill.health_check').map((s) => [s.attributes['sentinel.drill.phase'], s.attributes['sentinel.drill.health'], parentOf(s, spans)])).toEqual([
+      ['preflight', 'passed', 'drill.preflight'],
+      ['after', 'passed', 'drill.run'],
+    ]);
     expect(byName('drill.stage')[0].attributes).toMatchObject({ 'sentinel.drill.stage': 'cut', 'sentinel.drill.stage_index': 0, 'sentinel.drill.faults': 2, 'sentinel.drill.stage_status': 'passed', 'sentinel.drill.recovered': true });
+    expect(byName('drill.recovery')[0].attributes).toMatchObject({ 'sentinel.drill.stage': 'cut', 'sentinel.drill.recovery_status': 'passed', 'sentinel.drill.recovered_after_ms': expect.any(Number) });
     expect(byName('drill.fault.add_toxic')[0].attributes).toMatchObject({ 'sentinel.fault.proxy': 'p', 'sentinel.fault.type': 'latency', 'sentinel.fault.stream': 'upstream', 'sentinel.drill.stage': 'cut' });
     expect(byName('drill.fault.disable_proxy')[0].attributes).toMatchObject({ 'sentinel.fault.proxy': 'p', 'sentinel.fault.type': 'down' });
     // Removal in reverse order: the proxy comes back before the toxic goes.
     const removals = spans.filter((s) => s.name === 'drill.fault.enable_proxy' || s.name === 'drill.fault.remove_toxic').map((s) => s.name);
     expect(removals).toEqual(['drill.fault.enable_proxy', 'drill.fault.remove_toxic']);
     expect(byName('drill.fault.remove_toxic')[0].attributes).toMatchObject({ 'sentinel.fault.removed': true, 'sentinel.fault.attempts': 1 });
+    // One tree, whatever the context manager.
+    const tree = Object.fromEntries(spans.filter((s) => s.name !== 'drill.health_check').map((s) => [s.name, parentOf(s, spans) ?? null]));
+    expect(tree).toEqual({
+      'drill.run': null,
+      'drill.preflight': 'drill.run',
+      'drill.stage': 'drill.run',
+      'drill.fault.add_toxic': 'drill.stage',
+      'drill.fault.disable_proxy': 'drill.stage',
+      'drill.fault.enable_proxy': 'drill.stage',
+      'drill.fault.remove_toxic': 'drill.stage',
+      'drill.recovery': 'drill.stage',
+    });
     for (const s of spans) for (const v of Object.values(s.attributes)) expect(String(v)).not.toContain('SECRET');
-    await provider.shutdown();
+  });
+
+  it("records a fault action the proxy refuses as an error span with the proxy's text, and the run's reason", async () => {
+    const { result, spans } = await tracedRun(new RefusingProxy());
+    expect(result.decision.decision).toBe('block');
+    const add = spans.find((s) => s.name === 'drill.fault.add_toxic');
+    expect(add?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(add?.status.message).toContain('invalid toxic attribute latency');
+    expect(add?.events.some((e) => e.name === 'exception')).toBe(true);
+    expect(add?.attributes['error.type']).toBe('SENTINEL_FAULT_PROXY');
+    const stage = spans.find((s) => s.name === 'drill.stage');
+    expect(stage?.attributes['sentinel.drill.stage_status']).toBe('error');
+    expect(String(stage?.attributes['sentinel.drill.reason'])).toContain('invalid toxic attribute latency');
+    expect(spans.find((s) => s.name === 'drill.run')?.attributes).toMatchObject({ 'sentinel.drill.decision': 'block', 'sentinel.drill.status': 'error' });
   });
 });
