@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { COMMANDS } from '../../src/commands/index.js';
-import type { CommandIO } from '../../src/commands/types.js';
 import { sentinelVersion } from '../../src/version.js';
-
-function captureIO(): CommandIO & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t) },
-    env: {},
-    cwd: process.cwd(),
-    signal: new AbortController().signal,
-    out: () => out,
-    err: () => err,
-  };
-}
+import { captureIO } from '../support/capture-io.js';
 
 describe('sentinel (the dispatcher)', () => {
   it('lists every command with its synopsis and description under --help', async () => {

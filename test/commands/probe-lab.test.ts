@@ -7,9 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
-import type { CommandIO } from '../../src/commands/types.js';
 import { startLab } from '../../src/lab/index.js';
 import type { Lab } from '../../src/lab/index.js';
+import { captureIO } from '../support/capture-io.js';
+import type { CapturedIO } from '../support/capture-io.js';
 
 let lab: Lab;
 let dir: string;
@@ -75,18 +76,8 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function io(): CommandIO & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t) },
-    env: {},
-    cwd: dir,
-    signal: AbortSignal.timeout(20_000),
-    out: () => out,
-    err: () => err,
-  };
+function io(): CapturedIO {
+  return captureIO({ cwd: dir, signal: AbortSignal.timeout(20_000) });
 }
 
 describe('sentinel probe against the lab', () => {

@@ -3,8 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createProbeCommand } from '../../src/commands/probe.js';
-import type { CommandIO } from '../../src/commands/types.js';
 import type { ProbeFactories } from '../../src/probes/index.js';
+import { captureIO } from '../support/capture-io.js';
+import type { CapturedIO } from '../support/capture-io.js';
 
 const CONFIG = `environment: dev
 target:
@@ -35,18 +36,8 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function io(): CommandIO & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t) },
-    env: { RT_TOKEN: 'rt-secret', CT_TOKEN: 'ct-secret' },
-    cwd: dir,
-    signal: new AbortController().signal,
-    out: () => out,
-    err: () => err,
-  };
+function io(): CapturedIO {
+  return captureIO({ env: { RT_TOKEN: 'rt-secret', CT_TOKEN: 'ct-secret' }, cwd: dir });
 }
 
 let closed = 0;

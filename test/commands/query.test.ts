@@ -3,9 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseStepArg, parseTimeArg, queryCommand } from '../../src/commands/query.js';
-import type { CommandIO } from '../../src/commands/types.js';
 import { openSampleStore } from '../../src/store/index.js';
 import { UsageError } from '../../src/errors.js';
+import { captureIO } from '../support/capture-io.js';
+import type { CapturedIO } from '../support/capture-io.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -23,18 +24,8 @@ beforeEach(async () => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function io(): CommandIO & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t) },
-    env: {},
-    cwd: dir,
-    signal: new AbortController().signal,
-    out: () => out,
-    err: () => err,
-  };
+function io(): CapturedIO {
+  return captureIO({ cwd: dir });
 }
 
 describe('sentinel query', () => {

@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/commands/index.js';
-import type { CommandIO } from '../../src/commands/types.js';
 import { startLabEnvironment } from '../../src/commands/lab-environment.js';
 import type { LabEnvironment } from '../../src/commands/lab-environment.js';
+import { captureIO } from '../support/capture-io.js';
+import type { CapturedIO } from '../support/capture-io.js';
 
 const work = mkdtempSync(join(tmpdir(), 'sentinel-cutover-'));
 let env: LabEnvironment;
@@ -26,18 +27,8 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function io(): CommandIO & { out(): string; err(): string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t) },
-    env: { LOG_LEVEL: 'silent' },
-    cwd: work,
-    signal: new AbortController().signal,
-    out: () => out,
-    err: () => err,
-  };
+function io(): CapturedIO {
+  return captureIO({ env: { LOG_LEVEL: 'silent' }, cwd: work });
 }
 
 async function announce(options: Record<string, string | boolean>): Promise<{ code: number; out: string; err: string }> {
