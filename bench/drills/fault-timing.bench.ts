@@ -22,15 +22,13 @@
  *
  * Run: npx tsx bench/drills/fault-timing.bench.ts [--rounds 50] [--samples 30] [--in-process]
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
-import path from 'node:path';
 import type { Server, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { startFaultProxy } from '../../src/lab/fault-proxy/index.js';
+import { spawnFaultProxy } from './spawn-fault-proxy.js';
+import type { RunningProxy } from './spawn-fault-proxy.js';
 import type { ToxicSpec } from '../../src/drills/fault-driver.js';
 import { ToxiproxyFaultDriver } from '../../src/drills/index.js';
 
@@ -185,46 +183,6 @@ async function echoRoundTrip(port: number, timeoutMs: number): Promise<number | 
   } finally {
     s?.destroy();
   }
-}
-
-interface RunningProxy {
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-/** spawnFaultProxy starts fault-proxy-process.ts and resolves with its API URL once it listens. */
-async function spawnFaultProxy(): Promise<RunningProxy> {
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fault-proxy-process.ts');
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('fault proxy process did not report its URL within 30 s')), 30_000);
-    let buf = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString('utf8');
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      try {
-        resolve((JSON.parse(buf.slice(0, nl)) as { url: string }).url);
-      } catch (err) {
-        reject(err as Error);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`fault proxy process exited with code ${code} before listening`));
-    });
-  });
-  return {
-    url,
-    async close() {
-      child.kill('SIGTERM');
-      const killed = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(killed);
-    },
-  };
 }
 
 async function main(): Promise<void> {

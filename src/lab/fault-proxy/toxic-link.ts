@@ -141,7 +141,10 @@ export class ToxicLink {
       this.isPaused = true;
       this.opts.source.pause();
     }
-    this.stubs[0].push(chunk);
+    // No toxic on this stream and nothing queued: straight to the destination, without the
+    // stage's turn of the promise loop per chunk (throughput at par with a plain pipe).
+    if (this.stubs.length === 1 && this.stubs[0].isIdlePassThrough) this.write(chunk);
+    else this.stubs[0].push(chunk);
   }
 
   private endSource(): void {

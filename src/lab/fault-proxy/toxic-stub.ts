@@ -36,6 +36,7 @@ export class ToxicStub implements StubIo, ChunkSink {
   private sleepAbort: AbortController | null = null;
   private running: Promise<void> | null = null;
   private throughSleep = false;
+  private runsNoop = false;
 
   constructor(
     private readonly ctx: StubContext,
@@ -159,8 +160,17 @@ export class ToxicStub implements StubIo, ChunkSink {
   }
 
   /** run starts piping with `toxic`, or with a noop when the toxicity coin flip says so. */
+  /**
+   * isIdlePassThrough tells whether this stage runs the noop toxic and waits on an empty queue:
+   * a chunk handed straight to its output now leaves in the same order as one sent through it.
+   */
+  get isIdlePassThrough(): boolean {
+    return this.runsNoop && this.waiter !== null && this.queue.length === 0 && !this.interruptPending && !this.isClosed && !this.killed;
+  }
+
   run(toxic: Toxic, toxicity: number): void {
     const chosen = Math.random() < toxicity ? toxic : NOOP;
+    this.runsNoop = chosen instanceof NoopToxic;
     this.running = (async () => {
       try {
         await chosen.pipe(this);
