@@ -21,6 +21,26 @@ const ROOT = path.dirname(BENCH_DIR);
 /** Grace between SIGTERM and SIGKILL when a bench overruns its limit. */
 const KILL_GRACE_MS = 10_000;
 
+/**
+ * SETS name groups of benches: `npm run bench -- @issue-13` runs the ones whose figures answer
+ * the performance issue (rules test vs promtool at 1x and 10x, query jitter, daemon RSS, fault
+ * proxy, CLI start-up, evidence index).
+ */
+const SETS: Readonly<Record<string, readonly string[]>> = {
+  'issue-13': ['rules/rules-test-vs-promtool', 'daemon/query-jitter', 'daemon/soak', 'lab/fault-proxy', 'cli/startup', 'drills/evidence-index'],
+};
+
+/** A Figure is one `FIGURE` line a bench printed (see bench/figure.ts). */
+interface Figure {
+  readonly what: string;
+  readonly sentinel: string;
+  readonly peer: string;
+  readonly target: string;
+  readonly verdict: string;
+}
+
+const figures: Figure[] = [];
+
 interface BenchOutcome {
   readonly file: string;
   readonly status: string;
@@ -104,6 +124,11 @@ function runOne(file: string, limitSeconds: number): Promise<BenchOutcome> {
       const lines = text.split('\n');
       carry = lines.pop() ?? '';
       for (const line of lines) {
+        if (line.startsWith('FIGURE\t')) {
+          const [, what = '', sentinel = '', peer = '', target = '', verdict = ''] = line.split('\t');
+          figures.push({ what, sentinel, peer, target, verdict });
+          continue;
+        }
         if (/\bPASS\b/.test(line)) pass++;
         if (/\bMISS\b/.test(line)) miss++;
       }
@@ -153,6 +178,14 @@ function runOne(file: string, limitSeconds: number): Promise<BenchOutcome> {
   });
 }
 
+function figureTable(rows: readonly Figure[]): string {
+  const head = ['figure', 'sentinel', 'peer', 'target', ''];
+  const body = rows.map((f) => [f.what, f.sentinel, f.peer, f.target, f.verdict]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
 function table(rows: readonly BenchOutcome[]): string {
   const head = ['bench', 'status', 'duration', 'targets'];
   const body = rows.map((r) => [r.file, r.status, `${r.seconds.toFixed(1)} s`, r.pass + r.miss === 0 ? '-' : `${r.pass} PASS, ${r.miss} MISS`]);
@@ -162,7 +195,15 @@ function table(rows: readonly BenchOutcome[]): string {
 }
 
 async function main(): Promise<number> {
-  const filters = process.argv.slice(2).filter((a) => a !== '--');
+  const filters = process.argv
+    .slice(2)
+    .filter((a) => a !== '--')
+    .flatMap((a) => {
+      if (!a.startsWith('@')) return [a];
+      const set = SETS[a.slice(1)];
+      if (set === undefined) throw new Error(`bench: no set ${a}; sets: ${Object.keys(SETS).map((k) => `@${k}`).join(', ')}`);
+      return set;
+    });
   const all = findBenches(BENCH_DIR);
   const selected = filters.length === 0 ? all : all.filter((f) => filters.some((flt) => f.includes(flt)));
   console.log(machineHeader());
@@ -188,6 +229,7 @@ async function main(): Promise<number> {
     console.log(`=== ${file}: ${outcome.status} in ${outcome.seconds.toFixed(1)} s ===`);
   }
   console.log(`\n${table(outcomes)}`);
+  if (figures.length > 0) console.log(`\n${figureTable(figures)}\n(machine and load as printed at the top; 2 shared cores make every timing a figure, not an assertion)`);
   if (interrupted) console.log('bench: interrupted; later benches did not run');
   return outcomes.every((o) => o.ok) && !interrupted ? 0 : 1;
 }

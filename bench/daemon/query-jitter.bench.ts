@@ -30,6 +30,7 @@ import type { Probe } from '../../src/probes/index.js';
 import { createHttpServer, QueryWorker, registerPrometheusApi } from '../../src/server/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { SystemClock } from '../../src/time/index.js';
+import { figure } from '../figure.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -181,11 +182,16 @@ async function main(): Promise<void> {
   try {
     // Let the first cron ticks and rule slots settle.
     await new Promise((r) => setTimeout(r, 2000));
-    await window('idle', false);
+    const idle = await window('idle', false);
     mode = 'inline';
-    await window('inline', true);
+    const inline = await window('inline', true);
     mode = 'worker';
-    await window('worker', true);
+    const worker = await window('worker', true);
+    const maxOf = (xs: readonly number[]): number => (xs.length ? Math.max(...xs) : NaN);
+    const peer = (w: Stats): string => `idle ${maxOf(idle.probe).toFixed(0)} ms; heavy query on the event loop ${maxOf(w.probe).toFixed(0)} ms, ${w.missedTicks} ticks skipped`;
+    const ok = (xs: readonly number[]): 'PASS' | 'MISS' => (xs.length > 0 && maxOf(xs) < TARGET_MS ? 'PASS' : 'MISS');
+    figure(`probe start jitter, heavy query (${SERIES} series x 26 h)`, `max ${maxOf(worker.probe).toFixed(0)} ms, p99 ${pct(worker.probe, 99).toFixed(0)} ms, ${worker.missedTicks} skipped`, peer(inline), `< ${TARGET_MS} ms`, worker.missedTicks === 0 ? ok(worker.probe) : 'MISS');
+    figure('rule group slot lateness, heavy query', `max ${maxOf(worker.rule).toFixed(0)} ms, p99 ${pct(worker.rule, 99).toFixed(0)} ms`, `idle ${maxOf(idle.rule).toFixed(0)} ms; on the event loop ${maxOf(inline.rule).toFixed(0)} ms (${inline.rule.length} of ${worker.rule.length} evaluations ran)`, `< ${TARGET_MS} ms`, ok(worker.rule));
   } finally {
     await scheduler.stop(Date.now() + 2000);
     await manager.stop(Date.now() + 2000);

@@ -17,6 +17,7 @@ import { EvidenceIndex, evidenceDirName, latestEvidence, parseDrillSource, readV
 import type { DrillScheduler, RunRecord } from '../../src/drills/index.js';
 import { parseYamlSource } from '../../src/config/index.js';
 import { createHttpServer, registerDrillsApi } from '../../src/server/index.js';
+import { figure } from '../figure.js';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10,1000,10000' } } });
 const sizes = values.sizes.split(',').map(Number);
@@ -91,3 +92,4 @@ const last = results[results.length - 1];
 const ratio = last.indexMs / first.indexMs;
 console.log(`index: ${last.runs} runs vs ${first.runs} runs: ${ratio.toFixed(2)}x (target <= 2x) ${ratio <= 2 ? 'PASS' : 'MISS'}`);
 console.log(`scan:  ${last.runs} runs vs ${first.runs} runs: ${(last.scanMs / first.scanMs).toFixed(2)}x (for comparison)`);
+figure(`drills API, ${last.runs} vs ${first.runs} runs`, `${ratio.toFixed(2)}x (${last.indexMs.toFixed(1)} ms)`, `directory scan ${(last.scanMs / first.scanMs).toFixed(2)}x (${last.scanMs.toFixed(1)} ms)`, '<= 2x', ratio <= 2 ? 'PASS' : 'MISS');

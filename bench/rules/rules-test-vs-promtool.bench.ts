@@ -25,6 +25,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { shippedShape } from './shipped-shape.js';
 import { thresholdShape } from './threshold-shape.js';
+import { figure } from '../figure.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -154,12 +155,16 @@ async function compare(name: ShapeName, cli: string): Promise<void> {
     const wall = median(ours.map((o, i) => o.ms / theirs[i].ms));
     const rss = median(ours.map((o, i) => o.peakRssKb / theirs[i].peakRssKb));
     const wallTarget = name === 'shipped' ? 1 : 0.5;
-    const verdict = (x: number, target: number): string => (x <= target ? 'PASS' : 'MISS');
+    const verdict = (x: number, target: number): 'PASS' | 'MISS' => (x <= target ? 'PASS' : 'MISS');
     console.log(
       `[${name}] medians: sentinel ${seconds(median(ours.map((o) => o.ms)))} ${mib(median(ours.map((o) => o.peakRssKb)))}, ` +
         `promtool ${seconds(median(theirs.map((o) => o.ms)))} ${mib(median(theirs.map((o) => o.peakRssKb)))}`,
     );
     console.log(`[${name}] wall ratio sentinel/promtool ${wall.toFixed(2)} (target <= ${wallTarget.toFixed(2)}): ${verdict(wall, wallTarget)}`);
+    const oursWall = `${seconds(median(ours.map((o) => o.ms)))}, ${mib(median(ours.map((o) => o.peakRssKb)))}`;
+    const theirsWall = `promtool ${seconds(median(theirs.map((o) => o.ms)))}, ${mib(median(theirs.map((o) => o.peakRssKb)))}`;
+    figure(`rules test, ${name}: wall`, `${oursWall} (${wall.toFixed(2)}x)`, theirsWall, `<= ${wallTarget.toFixed(2)}x`, verdict(wall, wallTarget));
+    if (name !== 'shipped') figure(`rules test, ${name}: peak RSS`, `${rss.toFixed(2)}x promtool`, theirsWall, '<= 1.00x', verdict(rss, 1));
     if (name !== 'shipped') console.log(`[${name}] peak RSS ratio sentinel/promtool ${rss.toFixed(2)} (target <= 1.00): ${verdict(rss, 1)}`);
     else console.log(`[${name}] peak RSS ratio sentinel/promtool ${rss.toFixed(2)} (for information)`);
   } finally {
