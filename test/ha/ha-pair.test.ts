@@ -36,7 +36,7 @@ const DRILL = 'ha-partition';
 const DRILLS = join(REPO_ROOT, 'test', 'fixtures', 'ha', 'ha-drills.yaml');
 const RULES = join(REPO_ROOT, 'test', 'fixtures', 'ha', 'ha.rules.yaml');
 const ADMIN_TOKEN = 'ha-admin-token-for-tests';
-const TTL = '3s';
+const TTL = '4s';
 
 /** Daemon is one `sentinel run` child process. */
 interface Daemon {
@@ -170,6 +170,14 @@ describe.skipIf(!bin)('an HA pair of sentinels sharing a PostgreSQL drill lease'
     return (await driver.listProxies()).flatMap((p) => p.toxics.filter((t) => t.name.startsWith('sentinel-')).map((t) => `${p.name}/${t.name}`));
   }
 
+  /** faultsIn waits until the drill's stage has injected both its toxics and returns them. */
+  async function faultsIn(): Promise<string[]> {
+    return until('the drill to inject its two toxics', 45_000, async () => {
+      const t = await ownedToxics();
+      return t.length >= 2 ? t : undefined;
+    });
+  }
+
   beforeAll(async () => {
     pg = await ThrowawayPostgres.start(bin as string);
     hook = new WebhookListener();
@@ -227,6 +235,14 @@ describe.skipIf(!bin)('an HA pair of sentinels sharing a PostgreSQL drill lease'
     expect(statuses, JSON.stringify([ra.body, rb.body])).toEqual([202, 409]);
     const [holder, other, refused] = ra.status === 202 ? [a, b, rb] : [b, a, ra];
     expect(refused.body.error).toMatch(new RegExp(`^the drill lease 'spacetime-sentinel/ha-lab' \\(PostgreSQL advisory lock 'spacetime-sentinel/ha-lab' on 127\\.0\\.0\\.1:\\d+/postgres\\) is held by sentinel '${holder.name}' running drill '${DRILL}' since `));
+    // `sentinel drill run` on the other host meanwhile is refused too, and its evidence says by whom.
+    const out = mkdtempSync(join(tmpdir(), 'sentinel-ha-cli-'));
+    work.push(out);
+    const cliRun = await cli(['drill', 'run', DRILL, '--config', configs[other.name].file, '--out', out, '--skip-alert-check']);
+    expect(cliRun.code).toBe(1);
+    expect(cliRun.stdout).toContain('Decision: block');
+    expect(cliRun.stdout).toContain(`lock: the drill lease 'spacetime-sentinel/ha-lab'`);
+    expect(cliRun.stdout).toContain(`is held by sentinel '${holder.name}' running drill '${DRILL}'`);
     await waitDrillDone(holder);
     expect(runDirs(holder)).toHaveLength(1);
     expect(runDirs(other)).toHaveLength(0);
@@ -239,10 +255,7 @@ describe.skipIf(!bin)('an HA pair of sentinels sharing a PostgreSQL drill lease'
   it("aborts the holder's drill when it loses its PostgreSQL session mid-stage: faults removed, evidence says why, block", async () => {
     const before = runDirs(a).length;
     expect((await runDrill(a)).status).toBe(202);
-    const live = await until('the drill to inject its toxics', 45_000, async () => {
-      const t = await ownedToxics();
-      return t.length > 0 ? t : undefined;
-    });
+    const live = await faultsIn();
     // `sentinel drill cleanup` on the other host leaves the live drill's faults alone.
     const cleanup = await cli(['drill', 'cleanup', '--config', configs['sentinel-b'].file]);
     expect(cleanup.code, cleanup.stderr).toBe(0);
@@ -268,7 +281,7 @@ describe.skipIf(!bin)('an HA pair of sentinels sharing a PostgreSQL drill lease'
   it('lets the other run once a frozen holder (SIGSTOP) has been silent for the ttl; the thawed holder aborts its drill', async () => {
     const aRuns = runDirs(a).length;
     expect((await runDrill(a)).status).toBe(202);
-    await until('the drill to inject its toxics', 45_000, async () => ((await ownedToxics()).length > 0 ? true : undefined));
+    await faultsIn();
     a.child.kill('SIGSTOP');
     const frozenAt = Date.now();
     const refusals: string[] = [];
@@ -289,7 +302,7 @@ describe.skipIf(!bin)('an HA pair of sentinels sharing a PostgreSQL drill lease'
     for (const r of refusals) expect(r).toContain("held by sentinel 'sentinel-a'");
     // The server ends the session a ttl after the holder's last lease check, which came at most
     // ttl/3 before it froze.
-    expect(waitedMs).toBeGreaterThanOrEqual(2000);
+    expect(waitedMs).toBeGreaterThanOrEqual(2600);
     expect(waitedMs).toBeLessThan(12_000);
     await Promise.all([waitDrillDone(a), waitDrillDone(b)]);
     expect(await ownedToxics()).toEqual([]);
@@ -306,10 +319,7 @@ describe.skipIf(!bin)('an HA pair of sentinels sharing a PostgreSQL drill lease'
 
   it('lets the other run when the holder is killed mid-stage; its preflight removes the dead holder’s toxics', async () => {
     expect((await runDrill(a)).status).toBe(202);
-    const left = await until('the drill to inject its toxics', 45_000, async () => {
-      const t = await ownedToxics();
-      return t.length > 0 ? t : undefined;
-    });
+    const left = await faultsIn();
     a.child.kill('SIGKILL');
     const killedAt = Date.now();
     const refusals: string[] = [];
