@@ -7,28 +7,22 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkPromqlExpr, RuleManager } from '../../src/alerts/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { startLab } from '../../src/lab/index.js';
 import type { Lab } from '../../src/lab/index.js';
-import { buildProbes, ProbeScheduler } from '../../src/probes/index.js';
-import { createEngine } from '../../src/promql/index.js';
-import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
+import { ProbesAndRules, SHIPPED_RULES } from '../support/probes-and-rules.js';
+import type { AlertState } from '../support/probes-and-rules.js';
 
-const RULES = join(import.meta.dirname, '..', '..', 'config', 'rules', 'spacetime-sync.rules.yaml');
 const logger = pino({ level: 'silent' });
 
 describe('documented thresholds against the lab', () => {
   let dir: string;
   let lab: Lab;
   let clock: ManualClock;
-  let store: MemoryStore;
-  let scheduler: ProbeScheduler;
-  let manager: RuleManager;
+  let rig: ProbesAndRules;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sentinel-lab-rules-'));
@@ -62,64 +56,30 @@ probes:
   replay_lag: { schedule: "0 * * * *", timeout: 5s }
   token: { schedule: "0 * * * *", timeout: 5s }
 rules:
-  files: ["${RULES}"]
+  files: ["${SHIPPED_RULES}"]
   evaluation_interval: 1m
 storage:
   data_dir: ${join(dir, 'data')}
 `,
     );
-    const config = loadConfig(configFile);
-    store = new MemoryStore();
-    const registry = new Registry();
-    scheduler = new ProbeScheduler({ probes: buildProbes(config, { registry, clock, logger }), store, registry, clock, logger });
-    const engine = createEngine();
-    manager = new RuleManager({
-      resolveFiles: () => [RULES],
-      store,
-      query: (e, t, s) => engine.instantQuery(store, e, t, s),
-      checkExpr: checkPromqlExpr,
-      clock,
-      defaultIntervalMs: 60_000,
-      registry,
-      logger,
-    });
-    await manager.start();
+    rig = new ProbesAndRules(loadConfig(configFile), clock, { settleMs: 100 });
+    await rig.start();
   }, 60_000);
 
   afterAll(async () => {
-    await manager?.stop(Date.now() + 2000);
-    await scheduler?.stop(Date.now() + 2000);
+    await rig?.stop();
     await lab?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** minute lets the lab tick over the manual minute, probes it, and lets the rules evaluate. */
-  async function minute(): Promise<void> {
-    await clock.advance(60_000);
-    // The lab's ticker runs on real timers (20 ms) and credits the manual time that passed; give
-    // it a few ticks of slack for a loaded machine.
-    await new Promise((r) => setTimeout(r, 100));
-    await scheduler.runOnce('all');
-  }
-
-  function state(alertname: string, labels: Record<string, string> = {}): string {
-    const alerts = manager.activeAlerts().filter((a) => a.labels.alertname === alertname && Object.entries(labels).every(([k, v]) => a.labels[k] === v));
-    if (alerts.some((a) => a.state === 'firing')) return 'firing';
-    return alerts.length > 0 ? 'pending' : 'inactive';
-  }
-
-  /** stepUntil advances minute by minute until the alert reaches `want`, returning how many minutes it took. */
-  async function stepUntil(alertname: string, want: string, maxMinutes: number, labels: Record<string, string> = {}): Promise<number> {
-    for (let i = 1; i <= maxMinutes; i++) {
-      await minute();
-      if (state(alertname, labels) === want) return i;
-    }
-    throw new Error(`${alertname} did not become ${want} within ${maxMinutes} minutes; alerts: ${JSON.stringify(manager.activeAlerts().map((a) => [a.labels.alertname, a.state]))}`);
-  }
+  const minute = (): Promise<unknown> => rig.minute();
+  /** stepUntil steps minute by minute until the alert reaches `want`, returning how many minutes it took. */
+  const stepUntil = async (alertname: string, want: AlertState, maxMinutes: number, labels: Record<string, string> = {}): Promise<number> =>
+    (await rig.stepUntil(alertname, want, maxMinutes, labels)).minutes;
 
   it('starts healthy: none of the documented threshold alerts is pending or firing', async () => {
     for (let i = 0; i < 12; i++) await minute();
-    const documented = manager.activeAlerts().filter((a) => a.labels.threshold !== undefined);
+    const documented = rig.manager.activeAlerts().filter((a) => a.labels.threshold !== undefined);
     expect(documented.map((a) => a.labels.alertname)).toEqual([]);
   }, 60_000);
 
@@ -159,7 +119,7 @@ storage:
   it('5: unauthorized failures above 3x the hourly baseline fire after an hour of baseline', async () => {
     lab.setKnobs({ auth_failures_per_minute: { unauthorized: 2, token_expired: 0 } });
     for (let i = 0; i < 65; i++) await minute();
-    expect(state('SpacetimeAuthFailuresAboveBaseline', { reason: 'unauthorized' })).toBe('inactive');
+    expect(rig.alertState('SpacetimeAuthFailuresAboveBaseline', { reason: 'unauthorized' })).toBe('inactive');
     lab.setKnobs({ auth_failures_per_minute: { unauthorized: 30, token_expired: 0 } });
     expect(await stepUntil('SpacetimeAuthFailuresAboveBaseline', 'firing', 15, { reason: 'unauthorized' })).toBeGreaterThanOrEqual(5);
     lab.setKnobs({ auth_failures_per_minute: { unauthorized: 2, token_expired: 0 } });

@@ -10,32 +10,24 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkPromqlExpr, RuleManager } from '../../src/alerts/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { startLab } from '../../src/lab/index.js';
 import type { Lab } from '../../src/lab/index.js';
-import { buildProbes, ProbeScheduler } from '../../src/probes/index.js';
 import type { ProbeRunReport } from '../../src/probes/index.js';
-import { createEngine } from '../../src/promql/index.js';
-import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
+import { ProbesAndRules, SHIPPED_RULES } from '../support/probes-and-rules.js';
+import type { AlertState } from '../support/probes-and-rules.js';
 import { FIXTURE_SIGNING_KEY, SESSION_TOKEN, startRealStandIns } from './real-stand-in.js';
 import type { RealStandIns } from './real-stand-in.js';
 
-const RULES = join(import.meta.dirname, '..', '..', 'config', 'rules', 'spacetime-sync.rules.yaml');
-const logger = pino({ level: 'silent' });
 const PROBES = ['runtime_metrics', 'token', 'cutover_state', 'retired_routes', 'health', 'replay_lag'] as const;
 
 let dir: string;
 let lab: Lab;
 let real: RealStandIns;
 let clock: ManualClock;
-let store: MemoryStore;
-let scheduler: ProbeScheduler;
-let manager: RuleManager;
+let rig: ProbesAndRules;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sentinel-contracts-'));
@@ -61,60 +53,28 @@ target:
 probes:
 ${PROBES.map((p) => `  ${p}: { schedule: "0 0 1 1 *", timeout: 20s }`).join('\n')}
 rules:
-  files: ["${RULES}"]
+  files: ["${SHIPPED_RULES}"]
 storage:
   data_dir: ${join(dir, 'data')}
 `,
   );
-  const config = loadConfig(configFile, { env: { SESSION: SESSION_TOKEN, SIGNING_KEY: FIXTURE_SIGNING_KEY } });
-  store = new MemoryStore();
-  const registry = new Registry();
-  scheduler = new ProbeScheduler({ probes: buildProbes(config, { registry, clock, logger }), store, registry, clock, logger });
-  const engine = createEngine();
-  manager = new RuleManager({
-    resolveFiles: () => [RULES],
-    store,
-    query: (e, t, s) => engine.instantQuery(store, e, t, s),
-    checkExpr: checkPromqlExpr,
-    clock,
-    defaultIntervalMs: 60_000,
-    registry,
-    logger,
-  });
-  await manager.start();
+  rig = new ProbesAndRules(loadConfig(configFile, { env: { SESSION: SESSION_TOKEN, SIGNING_KEY: FIXTURE_SIGNING_KEY } }), clock);
+  await rig.start();
 }, 60_000);
 
 afterAll(async () => {
-  await manager?.stop(Date.now() + 2000);
-  await scheduler?.stop(Date.now() + 2000);
+  await rig?.stop();
   await real?.close();
   await lab?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** minute advances the clock a minute (the rules evaluate) and runs every probe once. */
-async function minute(): Promise<ProbeRunReport[]> {
-  await clock.advance(60_000);
-  return scheduler.runOnce('all');
-}
-
-function alertState(alertname: string, labels: Record<string, string> = {}): 'inactive' | 'pending' | 'firing' {
-  const alerts = manager.activeAlerts().filter((a) => a.labels.alertname === alertname && Object.entries(labels).every(([k, v]) => a.labels[k] === v));
-  if (alerts.some((a) => a.state === 'firing')) return 'firing';
-  return alerts.length > 0 ? 'pending' : 'inactive';
-}
-
-function active(): string[] {
-  return manager.activeAlerts().map((a) => `${a.labels.alertname}${a.labels.probe ? `{probe=${a.labels.probe}}` : ''}${a.labels.route ? `{route=${a.labels.route}}` : ''}:${a.state}`);
-}
-
-async function stepUntil(alertname: string, want: 'firing' | 'inactive', maxMinutes: number, labels: Record<string, string> = {}): Promise<ProbeRunReport[]> {
-  for (let i = 1; i <= maxMinutes; i++) {
-    const reports = await minute();
-    if (alertState(alertname, labels) === want) return reports;
-  }
-  throw new Error(`${alertname} did not become ${want} within ${maxMinutes} minutes; active: ${JSON.stringify(active())}`);
-}
+const minute = (): Promise<ProbeRunReport[]> => rig.minute();
+const active = (): string[] => rig.active();
+const alertState = (alertname: string, labels: Record<string, string> = {}): AlertState => rig.alertState(alertname, labels);
+/** stepUntil steps minute by minute until the alert is `want`, returning the last minute's probe runs. */
+const stepUntil = async (alertname: string, want: AlertState, maxMinutes: number, labels: Record<string, string> = {}): Promise<ProbeRunReport[]> =>
+  (await rig.stepUntil(alertname, want, maxMinutes, labels)).reports;
 
 function report(reports: readonly ProbeRunReport[], probe: string): ProbeRunReport {
   const r = reports.find((x) => x.probe === probe);
