@@ -12,7 +12,7 @@
  * read or is empty makes `reveal()` throw a `ConfigError` naming the key and the file (never the
  * value), so a caller reports a configuration problem rather than an authentication failure.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { ConfigError } from '../errors.js';
 
@@ -77,24 +77,17 @@ function readSecretFile(path: string): Reading {
   return { ok: true, value };
 }
 
-function stampOf(path: string): string | { readonly code: string } {
-  try {
-    const st = statSync(path, { bigint: true });
-    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-  } catch (err) {
-    return { code: (err as NodeJS.ErrnoException).code ?? 'error' };
-  }
-}
-
 /**
- * FileSecret is a secret kept in a file (`${file:PATH}`), read again when the file changes.
- * Listeners hear of each change once: a rotation, the file becoming unusable, its return.
+ * FileSecret is a secret kept in a file (`${file:PATH}`), read at every use, as Prometheus reads
+ * `credentials_file` on each request (`config/http_config.go` in prometheus/common): a rotation is
+ * seen even where the file's metadata does not change (Cloud Run's Secret Manager volumes fetch
+ * the latest version when the file is read). Listeners hear of each change once: a rotation,
+ * the file becoming unusable, its return.
  */
 export class FileSecret extends Secret {
   /** key is the configuration key (`target.control.session_token`), for messages. */
   readonly key: string;
   readonly path: string;
-  #stamp: string | undefined;
   #reading: Reading;
   readonly #listeners = new Set<SecretFileListener>();
 
@@ -103,9 +96,7 @@ export class FileSecret extends Secret {
     super('', `file:${path}`);
     this.key = key;
     this.path = path;
-    const stamp = stampOf(path);
-    this.#stamp = typeof stamp === 'string' ? stamp : undefined;
-    this.#reading = typeof stamp === 'string' ? readSecretFile(path) : { ok: false, code: stamp.code, problem: `cannot read file ${path} (${stamp.code})` };
+    this.#reading = readSecretFile(path);
   }
 
   /** problem is why the file cannot be used now, or undefined when it can. */
@@ -128,11 +119,8 @@ export class FileSecret extends Secret {
   }
 
   private refresh(): Reading {
-    const stamp = stampOf(this.path);
-    if (typeof stamp === 'string' && stamp === this.#stamp) return this.#reading;
     const before = this.#reading;
-    const after: Reading = typeof stamp === 'string' ? readSecretFile(this.path) : { ok: false, code: stamp.code, problem: `cannot read file ${this.path} (${stamp.code})` };
-    this.#stamp = typeof stamp === 'string' ? stamp : undefined;
+    const after = readSecretFile(this.path);
     this.#reading = after;
     const state = after.ok ? (before.ok ? (after.value !== before.value ? 'rotated' : undefined) : 'restored') : before.ok || before.code !== after.code ? 'unreadable' : undefined;
     if (state) this.emit({ key: this.key, path: this.path, state, ...(after.ok ? {} : { problem: after.problem }) });

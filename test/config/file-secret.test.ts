@@ -1,6 +1,6 @@
 /**
- * A `${file:PATH}` secret is read again when its file changes (as Prometheus reads
- * `credentials_file` on use): a rotation by rename or by rewrite is in effect at the next
+ * A `${file:PATH}` secret is read at every use (as Prometheus reads `credentials_file` on each
+ * request): a rotation by rename or by rewrite is in effect at the next
  * `reveal()`; a file that disappears is a ConfigError naming the key and the file (never the
  * value), heard once by the listeners, and its return is heard too. The clients send the value in
  * effect at each request.
@@ -8,7 +8,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,17 @@ describe('FileSecret', () => {
     expect(secret.reveal()).toBe('third!');
     expect(events.map((e) => e.state)).toEqual(['rotated', 'rotated']);
     expect(JSON.stringify(secret)).toBe('"<redacted>"');
+  });
+
+  it('follows a rotation that leaves the size and times of the file as they were (a volume that fetches on read)', () => {
+    const path = join(dir, 'token-fetched');
+    writeFileSync(path, 'version-1');
+    const before = statSync(path);
+    const secret = new FileSecret(path, 'target.control.session_token');
+    expect(secret.reveal()).toBe('version-1');
+    writeFileSync(path, 'version-2');
+    utimesSync(path, before.atime, before.mtime);
+    expect(secret.reveal()).toBe('version-2');
   });
 
   it('follows a Kubernetes-style ..data symlink swap', () => {

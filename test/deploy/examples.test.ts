@@ -7,7 +7,7 @@
  * configuration is mounted where SENTINEL_CONFIG points, the data and evidence directories are
  * volumes, and the platform waits longer than server.shutdown_timeout before killing it.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -37,10 +37,24 @@ function secretRefs(text: string): string[] {
   return [...new Set([...text.matchAll(/\$\{([A-Z][A-Z0-9_]*)\}/g)].map((m) => m[1]))].sort();
 }
 
-/** checked runs `sentinel config check` on the configuration with the image's paths on this checkout. */
+/** fileSecretRefs lists the paths of a configuration text's ${file:PATH} references. */
+function fileSecretRefs(text: string): string[] {
+  return [...new Set([...text.matchAll(/\$\{file:([^}]+)\}/g)].map((m) => m[1]))].sort();
+}
+
+/**
+ * checked runs `sentinel config check` on the configuration with the image's paths on this
+ * checkout and every ${file:...} secret a file under the work directory.
+ */
 async function checked(name: string, text: string): Promise<Config> {
   const file = join(work, name);
-  writeFileSync(file, text.replaceAll('/opt/sentinel/', `${ROOT}/`));
+  const secrets = join(work, 'secrets');
+  mkdirSync(secrets, { recursive: true });
+  const local = (path: string): string => join(secrets, path.replaceAll('/', '_'));
+  for (const path of fileSecretRefs(text)) writeFileSync(local(path), `value-of-${basename(path)}\n`);
+  let localText = text.replaceAll('/opt/sentinel/', `${ROOT}/`);
+  for (const path of fileSecretRefs(text)) localText = localText.replaceAll(`\${file:${path}}`, `\${file:${local(path)}}`);
+  writeFileSync(file, localText);
   const env = Object.fromEntries(secretRefs(text).map((n) => [n, `value-of-${n}`]));
   let out = '';
   let err = '';
@@ -81,23 +95,28 @@ describe('deploy/cloudrun', () => {
     expect(config.target.runtime.baseUrl).toBe(`http://127.0.0.1:${containers[0].ports[0].containerPort}`);
   });
 
-  it('probes the port the sentinel listens on, mounts its configuration, data and evidence, and hands it every secret', async () => {
+  it('probes the port the sentinel listens on, mounts its configuration, data and evidence, and every secret as a file at its latest version', async () => {
     const config = await checked('cloudrun.yaml', configText);
     const env = envOf(sentinel);
     const port = portOf(env.get('SENTINEL_LISTEN').value as string);
     expect(port).toBe(config.server.listen.port);
     expect(sentinel.startupProbe.httpGet).toEqual({ path: '/readyz', port });
     expect(sentinel.livenessProbe.httpGet).toEqual({ path: '/healthz', port });
-    // Each ${SECRET} of the configuration comes from Secret Manager, at a pinned version.
-    for (const name of secretRefs(configText)) {
-      expect(env.get(name)?.valueFrom?.secretKeyRef?.name, name).toMatch(/^sentinel-/);
-      expect(env.get(name)?.valueFrom?.secretKeyRef?.key, name).toMatch(/^\d+$/);
-    }
     const mounts = new Map((sentinel.volumeMounts as Doc[]).map((m) => [m.mountPath as string, m.name as string]));
     const volumes = new Map((service.spec.template.spec.volumes as Doc[]).map((v) => [v.name as string, v]));
     const configFile = env.get('SENTINEL_CONFIG').value as string;
     const configVolume = volumes.get(mounts.get(dirname(configFile)) ?? '');
     expect(configVolume.secret.items).toEqual([{ key: 'latest', path: basename(configFile) }]);
+    // Each secret is a ${file:...} on a Secret Manager volume at its latest version (fetched when
+    // read, so a new version needs no new revision); none is an environment variable, which
+    // Cloud Run resolves once when an instance starts.
+    expect(secretRefs(configText)).toEqual([]);
+    expect(fileSecretRefs(configText).length).toBeGreaterThanOrEqual(2);
+    for (const file of fileSecretRefs(configText)) {
+      const volume = volumes.get(mounts.get(dirname(file)) ?? '');
+      expect(volume?.secret?.secretName, file).toMatch(/^sentinel-/);
+      expect(volume?.secret?.items, file).toEqual([{ key: 'latest', path: basename(file) }]);
+    }
     expect(volumes.get(mounts.get(config.storage.dataDir) ?? '')?.emptyDir).toBeDefined();
     const evidence = volumes.get(mounts.get(config.drills.evidenceDir) ?? '');
     expect(evidence?.csi?.driver).toBe('gcsfuse.run.googleapis.com');
@@ -148,7 +167,7 @@ describe('deploy/kubernetes', () => {
     expect(pod.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(config.server.shutdownTimeoutMs);
   });
 
-  it('mounts the configuration where SENTINEL_CONFIG points, the claim over data and evidence, and a file for every secret', async () => {
+  it('mounts the configuration where SENTINEL_CONFIG points, the claim over data and evidence, and every secret as a file it re-reads', async () => {
     const config = await checked('kubernetes.yaml', configText);
     const env = envOf(sentinel);
     const mounts = sentinel.volumeMounts as Doc[];
@@ -163,15 +182,17 @@ describe('deploy/kubernetes', () => {
     const claim = byKind.get('PersistentVolumeClaim').metadata.name;
     expect(volumeAt(config.storage.dataDir)?.persistentVolumeClaim?.claimName).toBe(claim);
     expect(volumeAt(config.drills.evidenceDir)?.persistentVolumeClaim?.claimName).toBe(claim);
-    // Each ${SECRET} arrives as SECRET_FILE (the entrypoint reads it) naming a key of the Secret
-    // that the manifest's header says how to create.
+    // Each secret is a ${file:...} on the Secret's volume (re-read when the kubelet updates it),
+    // a key of the Secret that the manifest's header says how to create; none is an environment
+    // variable, which would stay fixed for the life of the process.
     const header = readFileSync(join(ROOT, 'deploy', 'kubernetes', 'sentinel-sidecar.yaml'), 'utf8');
-    for (const name of secretRefs(configText)) {
-      const file = env.get(`${name}_FILE`)?.value as string | undefined;
-      expect(file, `${name}_FILE`).toBeDefined();
-      const secret = volumeAt(file ?? '')?.secret?.secretName as string;
+    expect(secretRefs(configText)).toEqual([]);
+    expect(fileSecretRefs(configText).length).toBeGreaterThanOrEqual(2);
+    for (const file of fileSecretRefs(configText)) {
+      const secret = volumeAt(file)?.secret?.secretName as string;
+      expect(secret, file).toBeDefined();
       expect(header).toContain(`kubectl create secret generic ${secret}`);
-      expect(header).toContain(`--from-file=${basename(file ?? '')}=`);
+      expect(header).toContain(`--from-file=${basename(file)}=`);
     }
   });
 });
