@@ -89,7 +89,8 @@ export interface ProbeRunRecord {
  * success without looking at anything, so its run stands for no state of the system.
  */
 export function isMeasured(run: ProbeRunRecord): boolean {
-  return !run.cutOff && run.reason !== 'disabled';
+  // `error: ...` is a run the probe framework itself could not start or record: no sample was written.
+  return !run.cutOff && run.reason !== 'disabled' && !run.reason.startsWith('error: ');
 }
 
 /** isAnswered tells whether a run looked at the property (see ANSWERED_REASONS). */

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { withSpan } from '../telemetry/index.js';
 import type { Clock } from '../time/index.js';
 import type { FaultSpec } from './drill-file.js';
-import type { FaultDriver } from './fault-driver.js';
+import type { FaultDriver, ProxyState } from './fault-driver.js';
 import type { Journal } from './journal.js';
 import type { FaultRecord } from './outcomes.js';
 
@@ -67,6 +67,30 @@ export class FaultActions {
   async removeAll(stage?: string, parent?: Span): Promise<void> {
     const pending = this.all.filter((f) => !f.removed && (stage === undefined || f.stage === stage));
     for (const fault of pending.reverse()) await this.remove(fault, stage ?? 'cleanup', parent);
+  }
+
+  /**
+   * missingOnProxy lists the faults of `stage` that the fault proxy no longer shows in effect (a
+   * toxic gone from its proxy, a disabled proxy enabled again, the proxy itself gone): such a
+   * fault did not hold for the whole stage, whatever was measured early in it. A proxy that
+   * cannot be read leaves every fault in doubt, and doubt counts as missing.
+   */
+  async missingOnProxy(stage: string): Promise<string[]> {
+    const faults = this.all.filter((f) => f.stage === stage && !f.removed);
+    if (faults.length === 0) return [];
+    let proxies: Map<string, ProxyState>;
+    try {
+      proxies = new Map((await this.options.driver.listProxies()).map((p) => [p.name, p]));
+    } catch (err) {
+      return faults.map((f) => `${describeFault(f)} (the fault proxy could not be read: ${(err as Error).message})`);
+    }
+    return faults
+      .filter((f) => {
+        const p = proxies.get(f.spec.proxy);
+        if (!p) return true;
+        return f.spec.kind === 'down' ? p.enabled : !p.toxics.some((t) => t.name === f.toxicName);
+      })
+      .map(describeFault);
   }
 
   /** verifyRemoved asks the fault proxy whether every fault of the run is gone; any doubt is false. */

@@ -6,7 +6,10 @@
  *   removal (a sample from before the fault, or from a run cut off in it, proves nothing);
  * - it "came back" at the first such measurement where every condition passed, within `recovery`;
  * - it must then keep passing on every measurement for `recovery_hold` (one lucky round is not a
- *   recovery); any later failure is a relapse and fails the recovery;
+ *   recovery); any later failure (or error) is a relapse and fails the recovery. A measurement
+ *   without data proves neither (e.g. `increase()` over the time since the removal before a
+ *   second run of its probe): the hold ends only on a measurement where every condition passed,
+ *   and one that never comes within the window leaves the recovery inconclusive;
  * - the rounds go on (within the window) until the stage's expectations have the probe runs they
  *   stand on; the caller measures them and the abort conditions on every round (`onData`).
  */
@@ -48,6 +51,8 @@ export async function runRecovery(ctx: RunContext, stage: StageSpec, removedAtMs
   const deadline = removedAtMs + stage.recoveryMs;
   let cameBackAt: number | undefined;
   let relapse: ConditionResult | undefined;
+  /** lastPassed: the newest steady-state measurement had every condition passed. */
+  let lastPassed = false;
   let last: ConditionResult[] = [];
   let measurements = 0;
   let nextRound = removedAtMs;
@@ -61,12 +66,14 @@ export async function runRecovery(ctx: RunContext, stage: StageSpec, removedAtMs
     last = measured;
     measurements += 1;
     const bad = last.find((c) => c.status !== 'passed');
+    const broken = last.find((c) => c.status === 'failed' || c.status === 'error');
+    lastPassed = bad === undefined;
     if (!bad && cameBackAt === undefined && t <= deadline) {
       cameBackAt = t;
       const at = t;
       ctx.emit((h) => h.recovered?.(stage, at));
-    } else if (bad && cameBackAt !== undefined) {
-      relapse = bad;
+    } else if (broken && cameBackAt !== undefined) {
+      relapse = broken;
     }
   };
 
@@ -78,7 +85,7 @@ export async function runRecovery(ctx: RunContext, stage: StageSpec, removedAtMs
       if (rounds.takeFinished() > 0 || now >= nextRound) await onData(now);
       if (relapse) break;
       const end = cameBackAt === undefined ? deadline : Math.max(deadline, cameBackAt + stage.recoveryHoldMs);
-      const settled = cameBackAt !== undefined && now >= cameBackAt + stage.recoveryHoldMs && hooks.isExercised(now);
+      const settled = cameBackAt !== undefined && now >= cameBackAt + stage.recoveryHoldMs && lastPassed && hooks.isExercised(now);
       if (settled && rounds.running === 0) break;
       if (now >= end) break;
       if (!settled && now >= nextRound) {
@@ -107,6 +114,13 @@ export async function runRecovery(ctx: RunContext, stage: StageSpec, removedAtMs
     return {
       recoveredAtMs: cameBackAt,
       result: { ...base, observed: r.observed, status: 'failed', detail: `the steady state returned ${seconds(cameBackAt - removedAtMs)} after the faults were removed, then '${r.name}' was ${r.status} again${r.observed === null ? '' : ` (observed ${r.observed})`}: it did not hold` },
+    };
+  }
+  if (cameBackAt !== undefined && !lastPassed) {
+    const open = last.find((c) => c.status !== 'passed');
+    return {
+      recoveredAtMs: cameBackAt,
+      result: { ...base, observed: null, status: 'inconclusive', detail: `the steady state returned ${seconds(cameBackAt - removedAtMs)} after the faults were removed, but its last measurement had no answer for '${open?.name ?? '?'}' (${open?.detail ?? 'no data'}): holding was not shown` },
     };
   }
   if (cameBackAt !== undefined) {

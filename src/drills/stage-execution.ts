@@ -6,6 +6,7 @@
  *    the fault is skipped, never run twice); `verify_fault` and `abort_when` are checked whenever
  *    a run finishes; the expectations are measured `count` times, spread evenly over the stage.
  *    At the stage's end, runs still in flight are cut off (recorded as such, not measured).
+ *    Before removal, the fault proxy must still show every fault of the stage (else inconclusive).
  * 3. Remove the faults (always, whatever happened), then the recovery window (`recovery.ts`),
  *    where the expectations and the abort conditions are measured on every round.
  * 4. One more measurement of each expectation over the whole span since the drill's baseline,
@@ -185,6 +186,14 @@ async function runStage(ctx: RunContext, faults: FaultActions, stage: StageSpec,
       if (!judge.verified) {
         status = 'inconclusive';
         reason = `the fault was never shown to be in effect ('${stage.verifyFault?.name ?? '?'}')`;
+      }
+      // The faults must still be in place at the stage's end: a toxic that vanished early held
+      // for part of the stage only, however the first measurements looked.
+      const missing = await faults.missingOnProxy(stage.name);
+      if (missing.length > 0) {
+        ctx.journal.append({ type: 'event', atMs: clock.nowMs(), event: 'faults_missing_before_removal', detail: { stage: stage.name, missing } });
+        status = worseStatus(status, 'inconclusive');
+        reason ??= `the fault proxy no longer showed ${missing.join(', ')} at the end of the stage: the fault was not in effect for the whole stage`;
       }
     } finally {
       await faults.removeAll(stage.name, span);

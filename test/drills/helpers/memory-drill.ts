@@ -12,7 +12,7 @@ import type { ManualClock } from '../../../src/time/index.js';
 /** MemoryFaultProxy is an in-memory FaultDriver: one proxy `p`, toxics kept in a list. */
 export class MemoryFaultProxy implements FaultDriver {
   readonly endpoint = 'memory://fault-proxy';
-  private readonly toxics: ToxicSpec[] = [];
+  protected readonly toxics: ToxicSpec[] = [];
   private enabled = true;
   version(): Promise<string> {
     return Promise.resolve('2.12.0');
