@@ -15,6 +15,7 @@
  * names it and its drill), so no table and no DDL privilege are needed.
  */
 import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import pino from 'pino';
 import type { Logger } from 'pino';
@@ -61,6 +62,17 @@ export function describeEndpoint(url: string): string {
   const socket = u.searchParams.get('host');
   const db = decodeURIComponent(u.pathname.replace(/^\//, '')) || decodeURIComponent(u.username);
   return `${socket ?? u.host}/${db}`;
+}
+
+/** TRY_LOCK_ATTEMPTS bounds the try-locks of one acquire (a refusal whose holder is releasing the lock is tried again). */
+const TRY_LOCK_ATTEMPTS = 3;
+/** RETRY_PAUSE_MS lets an exiting holder's backend finish releasing before the next try (x attempt). */
+const RETRY_PAUSE_MS = 50;
+
+interface HolderRow {
+  readonly pid: number;
+  readonly application_name: string | null;
+  readonly backend_start: Date | null;
 }
 
 const HOLDER_SQL = `SELECT a.pid, a.application_name, a.backend_start
@@ -119,11 +131,19 @@ export class PostgresDrillLease implements DrillLease {
       await client.end().catch(() => undefined);
       throw new SentinelError('SENTINEL_UNREACHABLE', `cannot take the drill lease (${this.description}): ${errorText(err)}`);
     }
-    let granted = false;
     try {
-      const res = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [this.key[0], this.key[1]]);
-      granted = res.rows[0]?.ok === true;
-      if (!granted) throw new DrillLeaseBusyError(await this.holderMessage(client));
+      // A refused try-lock whose holder is gone by the time pg_locks is read (or whose backend
+      // has already left pg_stat_activity and is exiting) lost a race with that holder's release:
+      // its session ended, or the server ended it. The lock is then tried again after a moment;
+      // only a holder still there refuses, and the refusal names it.
+      for (let attempt = 1; ; attempt++) {
+        const res = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [this.key[0], this.key[1]]);
+        if (res.rows[0]?.ok === true) break;
+        const holder = await this.readHolder(client);
+        const leaving = holder === undefined || holder.application_name === null;
+        if (!leaving || attempt >= TRY_LOCK_ATTEMPTS) throw new DrillLeaseBusyError(this.holderMessage(holder));
+        await delay(RETRY_PAUSE_MS * attempt);
+      }
     } catch (err) {
       await client.end().catch(() => undefined);
       if (err instanceof SentinelError) throw err;
@@ -134,12 +154,16 @@ export class PostgresDrillLease implements DrillLease {
     return this.hold(client, claim, early);
   }
 
+  /** readHolder reads who holds the lock from pg_locks and pg_stat_activity; undefined when nobody does. */
+  private async readHolder(client: pg.Client): Promise<HolderRow | undefined> {
+    const res = await client.query<HolderRow>(HOLDER_SQL, [this.key[0], this.key[1]]);
+    return res.rows[0];
+  }
+
   /** holderMessage names whoever holds the lock, as far as pg_stat_activity shows it. */
-  private async holderMessage(client: pg.Client): Promise<string> {
+  private holderMessage(row: HolderRow | undefined): string {
     const base = `the drill lease '${this.options.name}' (${this.description}) is held by`;
-    const res = await client.query<{ pid: number; application_name: string | null; backend_start: Date | null }>(HOLDER_SQL, [this.key[0], this.key[1]]);
-    const row = res.rows[0];
-    if (!row) return `${base} another session that has just released it; try again`;
+    if (!row) return `${base} another session that kept taking and releasing it while this sentinel tried; try again`;
     const app = row.application_name ?? '';
     const since = row.backend_start ? ` since ${row.backend_start.toISOString()}` : '';
     if (app.startsWith(`${APP_PREFIX} `)) {

@@ -27,6 +27,7 @@ import type { QueryVars, RunContext } from './run-context.js';
 import { toConditionResult } from './run-context.js';
 import type { ConditionResult, ScenarioStatus } from './outcomes.js';
 import { parseOwnedToxicName } from './toxic-names.js';
+import type { ProxyState } from './fault-driver.js';
 import { substituteQueryVariables } from './drill-file.js';
 
 /** PREFLIGHT_ROUNDS bounds the probe rounds spent waiting for the steady state to have data. */
@@ -35,6 +36,8 @@ export const PREFLIGHT_ROUNDS = 5;
 const IDLE_WAIT_MS = 120_000;
 /** MIN_PREFLIGHT_ROUNDS: two samples of every counter before the first fault. */
 const MIN_PREFLIGHT_ROUNDS = 2;
+/** LEFTOVER_PASSES bounds the remove-and-re-list passes over leftover sentinel toxics. */
+const LEFTOVER_PASSES = 3;
 
 /** PreflightRefusal says why the drill must not start. */
 export interface PreflightRefusal {
@@ -63,14 +66,26 @@ async function checkFaultProxy(ctx: RunContext, sources: EvidenceSources | undef
   ctx.journal.append({ type: 'event', atMs: clock.nowMs(), event: 'fault_proxy_version', detail: { version } });
   try {
     await driver.ensureProxies(ctx.drill.proxies);
-    const cleaned = await reconcileFaults({ driver, evidenceRoot, nowMs: clock.nowMs(), mode: 'startup' });
-    if (cleaned.removed.length > 0) ctx.journal.append({ type: 'event', atMs: clock.nowMs(), event: 'leftover_faults_removed', detail: { removed: cleaned.removed } });
-    if (cleaned.failed.length > 0) return { status: 'error', reason: `preflight: leftover faults could not be removed: ${cleaned.failed.join('; ')}` };
     const allow = new Set(ctx.drill.proxies.map((p) => p.name));
-    const proxies = (await driver.listProxies()).filter((p) => allow.has(p.name));
+    // Remove, then re-list: a toxic that lands after the listing (a dead or frozen holder's
+    // request still in flight) is caught by the next pass; none may remain before a fault is added.
+    const removed: string[] = [];
+    let proxies: ProxyState[] = [];
+    let leftovers: string[] = [];
+    for (let pass = 1; pass <= LEFTOVER_PASSES; pass++) {
+      const cleaned = await reconcileFaults({ driver, evidenceRoot, nowMs: clock.nowMs(), mode: 'startup', ownRunId: ctx.runId });
+      removed.push(...cleaned.removed);
+      if (cleaned.failed.length > 0) {
+        journalRemoved(ctx, removed);
+        return { status: 'error', reason: `preflight: leftover faults could not be removed: ${cleaned.failed.join('; ')}` };
+      }
+      proxies = (await driver.listProxies()).filter((p) => allow.has(p.name));
+      leftovers = proxies.flatMap((p) => p.toxics.filter((t) => parseOwnedToxicName(t.name) !== undefined).map((t) => `${p.name}/${t.name}`));
+      if (leftovers.length === 0) break;
+    }
+    journalRemoved(ctx, removed);
     const missing = [...allow].filter((name) => !proxies.some((p) => p.name === name));
     if (missing.length > 0) return { status: 'error', reason: `preflight: allowlisted proxies missing on ${driver.endpoint}: ${missing.join(', ')}` };
-    const leftovers = proxies.flatMap((p) => p.toxics.filter((t) => parseOwnedToxicName(t.name) !== undefined).map((t) => `${p.name}/${t.name}`));
     if (leftovers.length > 0) return { status: 'error', reason: `preflight: leftover sentinel toxics could not be removed: ${leftovers.join(', ')}` };
     const disabled = proxies.filter((p) => !p.enabled).map((p) => p.name);
     if (disabled.length > 0) return { status: 'error', reason: `preflight: proxies disabled before the drill: ${disabled.join(', ')}` };
@@ -88,6 +103,10 @@ async function checkFaultProxy(ctx: RunContext, sources: EvidenceSources | undef
     }
   }
   return undefined;
+}
+
+function journalRemoved(ctx: RunContext, removed: readonly string[]): void {
+  if (removed.length > 0) ctx.journal.append({ type: 'event', atMs: ctx.deps.clock.nowMs(), event: 'leftover_faults_removed', detail: { removed: [...removed] } });
 }
 
 async function checkAlerts(ctx: RunContext): Promise<PreflightRefusal | undefined> {

@@ -28,6 +28,11 @@ export interface ReconcileOptions {
   readonly evidenceRoot: string;
   readonly nowMs: number;
   readonly mode: ReconcileMode;
+  /**
+   * ownRunId is the run asking (a drill's preflight): its journal and toxics are live, never
+   * orphans. Needed with a lease that leaves no lock file (the PostgreSQL lease of an HA pair).
+   */
+  readonly ownRunId?: string;
 }
 
 function unfinishedJournals(root: string): string[] {
@@ -49,8 +54,9 @@ function unfinishedJournals(root: string): string[] {
 
 /** reconcileFaults removes orphaned faults and returns what it did. It throws only if the proxy is unreachable. */
 export async function reconcileFaults(options: ReconcileOptions): Promise<ReconcileReport> {
-  const { driver, evidenceRoot, nowMs, mode } = options;
+  const { driver, evidenceRoot, nowMs, mode, ownRunId } = options;
   const live = readLiveLock(evidenceRoot);
+  const isLive = (runId: string | undefined): boolean => runId !== undefined && (runId === ownRunId || runId === live?.runId);
   const removed: string[] = [];
   const failed: string[] = [];
 
@@ -58,7 +64,7 @@ export async function reconcileFaults(options: ReconcileOptions): Promise<Reconc
     for (const path of unfinishedJournals(evidenceRoot)) {
       const entries = readJournal(path);
       const start = entries.find((e) => e.type === 'run_start');
-      if (live && start?.type === 'run_start' && start.runId === live.runId) continue;
+      if (start?.type === 'run_start' && isLive(start.runId)) continue;
       const journal = new Journal(path);
       try {
         for (const fault of pendingFaults(entries)) {
@@ -86,7 +92,7 @@ export async function reconcileFaults(options: ReconcileOptions): Promise<Reconc
     for (const toxic of proxy.toxics) {
       const owner = parseOwnedToxicName(toxic.name);
       if (!owner) continue;
-      const ownedByLiveRun = live !== undefined && owner.runId === live.runId;
+      const ownedByLiveRun = isLive(owner.runId);
       const expired = owner.expiresAtMs <= nowMs;
       if (expired || (mode === 'startup' && !ownedByLiveRun)) {
         try {

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { Document } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startLabEnvironment } from '../../src/commands/lab-environment.js';
 import type { LabEnvironment } from '../../src/commands/lab-environment.js';
 import { main } from '../../src/cli.js';
@@ -33,6 +33,8 @@ const bin = postgresBinDir();
 if (!bin) console.warn('test/ha: PostgreSQL binaries not found under /usr/lib/postgresql (npm test installs Debian postgresql); skipping the HA pair tests');
 
 const DRILL = 'ha-partition';
+/** HELD is DRILL with a 60 s stage, for tests that end the holder's drill mid-stage themselves. */
+const HELD = 'ha-partition-held';
 const DRILLS = join(REPO_ROOT, 'test', 'fixtures', 'ha', 'ha-drills.yaml');
 const RULES = join(REPO_ROOT, 'test', 'fixtures', 'ha', 'ha.rules.yaml');
 const ADMIN_TOKEN = 'ha-admin-token-for-tests';
@@ -110,8 +112,8 @@ async function stopDaemon(d: Daemon | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
-async function runDrill(d: Daemon): Promise<{ status: number; body: { status: string; error?: string; data?: unknown } }> {
-  const res = await fetch(`${d.url}/api/v1/drills/${DRILL}/run`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(30_000) });
+async function runDrill(d: Daemon, drill = DRILL): Promise<{ status: number; body: { status: string; error?: string; data?: unknown } }> {
+  const res = await fetch(`${d.url}/api/v1/drills/${drill}/run`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(30_000) });
   return { status: res.status, body: (await res.json()) as { status: string; error?: string } };
 }
 
@@ -146,6 +148,15 @@ async function cli(argv: string[]): Promise<{ code: number; stdout: string; stde
     signal: new AbortController().signal,
   });
   return { code, stdout, stderr };
+}
+
+/** latestJournal is the journal of a daemon's newest run, finished or not. */
+function latestJournal(d: Daemon): string {
+  const dirs = readdirSync(d.evidence, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(d.evidence, e.name, 'journal.jsonl')))
+    .map((e) => join(d.evidence, e.name))
+    .sort();
+  return dirs[dirs.length - 1];
 }
 
 function journalEvents(dir: string): Array<{ type: string; event?: string; detail?: Record<string, unknown> }> {
@@ -202,6 +213,23 @@ describe.skipIf(!bin)('an HA pair of sentinels sharing a PostgreSQL drill lease'
     [a, b] = await Promise.all(['sentinel-a', 'sentinel-b'].map((h) => startDaemon(h, configs[h].file, configs[h].port, configs[h].evidence)));
   }, 120_000);
 
+  // Every test starts from a known state, whatever the one before left running: no drill on a
+  // live daemon, the lease free, no sentinel toxic on the fault proxy.
+  beforeEach(async () => {
+    const alive = [a, b].filter((d) => d.child.exitCode === null && d.child.signalCode === null);
+    let last = '';
+    await until('no drill running, the lease free and no sentinel toxic', 90_000, async () => {
+      const running = [];
+      for (const d of alive) if (await drillRunning(d)) running.push(d.name);
+      const sessions = (await pg.leaseSessions()).map((s) => s.application_name);
+      const toxics = await ownedToxics();
+      last = JSON.stringify({ running, sessions, toxics });
+      return running.length === 0 && sessions.length === 0 && toxics.length === 0 ? true : undefined;
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}: ${last}`);
+    });
+  }, 100_000);
+
   afterAll(async () => {
     await Promise.all([stopDaemon(a), stopDaemon(b)]);
     await env?.close();
@@ -254,12 +282,12 @@ describe.skipIf(!bin)('an HA pair of sentinels sharing a PostgreSQL drill lease'
 
   it("aborts the holder's drill when it loses its PostgreSQL session mid-stage: faults removed, evidence says why, block", async () => {
     const before = runDirs(a).length;
-    expect((await runDrill(a)).status).toBe(202);
+    expect((await runDrill(a, HELD)).status).toBe(202);
     const live = await faultsIn();
     // `sentinel drill cleanup` on the other host leaves the live drill's faults alone.
     const cleanup = await cli(['drill', 'cleanup', '--config', configs['sentinel-b'].file]);
     expect(cleanup.code, cleanup.stderr).toBe(0);
-    expect(cleanup.stderr).toContain("is held by sentinel 'sentinel-a' running drill 'ha-partition'");
+    expect(cleanup.stderr).toContain(`is held by sentinel 'sentinel-a' running drill '${HELD}'`);
     expect(cleanup.stderr).toContain('only expired sentinel toxics were removed');
     expect(await ownedToxics()).toEqual(live);
     // The lease's session dies (as when the database fails over or the network cuts it).
@@ -280,8 +308,8 @@ describe.skipIf(!bin)('an HA pair of sentinels sharing a PostgreSQL drill lease'
 
   it('lets the other run once a frozen holder (SIGSTOP) has been silent for the ttl; the thawed holder aborts its drill', async () => {
     const aRuns = runDirs(a).length;
-    expect((await runDrill(a)).status).toBe(202);
-    await faultsIn();
+    expect((await runDrill(a, HELD)).status).toBe(202);
+    const left = await faultsIn();
     a.child.kill('SIGSTOP');
     const frozenAt = Date.now();
     const refusals: string[] = [];
@@ -293,6 +321,9 @@ describe.skipIf(!bin)('an HA pair of sentinels sharing a PostgreSQL drill lease'
         refusals.push(r.body.error ?? '');
         return undefined;
       });
+      // The holder stays frozen until the other's preflight has dealt with its toxics, so the
+      // thawed holder's own clean-up cannot get there first.
+      await until("the other's preflight to pass its leftover check", 30_000, async () => (journalEvents(latestJournal(b)).some((e) => e.event === 'leftover_faults_removed' || e.event === 'stage_start' || e.type === 'run_end') ? true : undefined));
     } finally {
       a.child.kill('SIGCONT');
     }
@@ -314,11 +345,12 @@ describe.skipIf(!bin)('an HA pair of sentinels sharing a PostgreSQL drill lease'
     expect(readFileSync(join(aDirs[aDirs.length - 1], 'SUMMARY.md'), 'utf8')).toMatch(/Decision: block\s*$/);
     // The other's preflight, holding the lease, removed what the frozen holder had injected.
     const bDirs = runDirs(b);
-    expect(journalEvents(bDirs[bDirs.length - 1]).some((e) => e.event === 'leftover_faults_removed')).toBe(true);
+    const removed = journalEvents(bDirs[bDirs.length - 1]).find((e) => e.event === 'leftover_faults_removed')?.detail?.removed as string[] | undefined;
+    expect(removed?.sort()).toEqual(left.sort());
   }, 150_000);
 
   it('lets the other run when the holder is killed mid-stage; its preflight removes the dead holder’s toxics', async () => {
-    expect((await runDrill(a)).status).toBe(202);
+    expect((await runDrill(a, HELD)).status).toBe(202);
     const left = await faultsIn();
     a.child.kill('SIGKILL');
     const killedAt = Date.now();
