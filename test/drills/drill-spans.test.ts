@@ -6,13 +6,10 @@
  * tree holds without a context manager: each span names its parent. A fault action the proxy
  * refuses is an error span carrying the proxy's own text.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseYamlSource } from '../../src/config/index.js';
 import { FaultProxyError } from '../../src/errors.js';
 import { parseDrillSource } from '../../src/drills/drill-file.js';
@@ -21,33 +18,12 @@ import type { DrillRunResult } from '../../src/drills/drill-runner.js';
 import { createEngine } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
-import { FakeProbes, MemoryFaultProxy } from './helpers/memory-drill.js';
+import { FakeProbes, MemoryFaultProxy, partitionDrillYaml, tempRoots } from './helpers/memory-drill.js';
 import type { ToxicSpec } from '../../src/drills/fault-driver.js';
 
-const roots: string[] = [];
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
+const newRoot = tempRoots('sentinel-spans-');
 
-const YAML = `drills:
-  - name: traced
-    description: a short partition, traced
-    environments: [dev]
-    proxies:
-      - name: p
-    steady_state:
-      - { name: delivery works, query: 'min(sentinel_probe_success{probe="delivery"})', op: '>=', threshold: 1 }
-    stages:
-      - name: cut
-        duration: 3s
-        probe_interval: 1s
-        probes: [delivery]
-        faults:
-          - { proxy: p, type: latency, stream: upstream, attributes: { latency: 50 } }
-          - { proxy: p, type: down }
-        verify_fault: { name: delivery fails, query: 'min(sentinel_probe_success{probe="delivery",stage="$stage"})', op: '==', threshold: 0 }
-        recovery: 10s
-`;
+const YAML = partitionDrillYaml({ name: 'traced', description: 'a short partition, traced', duration: '3s', faults: ['{ proxy: p, type: latency, stream: upstream, attributes: { latency: 50 } }', '{ proxy: p, type: down }'] });
 
 /** RefusingProxy answers adding a toxic as Toxiproxy does for a bad attribute. */
 class RefusingProxy extends MemoryFaultProxy {
@@ -62,8 +38,7 @@ async function tracedRun(proxy: MemoryFaultProxy): Promise<{ result: DrillRunRes
   const clock = new ManualClock(Date.UTC(2026, 10, 25, 17, 0, 0));
   const store = new MemoryStore();
   const engine = createEngine();
-  const root = mkdtempSync(join(tmpdir(), 'sentinel-spans-'));
-  roots.push(root);
+  const root = newRoot();
   const runner = new DrillRunner({
     driver: proxy,
     store,

@@ -5,10 +5,9 @@
  * SUMMARY.md, and no fault is ever added. An explicitly skipped alert check is allowed, and says
  * so in the evidence.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseYamlSource } from '../../src/config/index.js';
 import { parseDrillSource } from '../../src/drills/drill-file.js';
 import { DrillRunner } from '../../src/drills/drill-runner.js';
@@ -18,31 +17,11 @@ import { readVerdict } from '../../src/drills/verdict.js';
 import { createEngine } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
-import { FakeProbes, MemoryFaultProxy } from './helpers/memory-drill.js';
+import { FakeProbes, MemoryFaultProxy, partitionDrillYaml, tempRoots } from './helpers/memory-drill.js';
 
-const roots: string[] = [];
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
+const newRoot = tempRoots('sentinel-failclosed-');
 
-const YAML = `drills:
-  - name: guarded
-    description: a short partition behind the safety checks
-    environments: [dev]
-    proxies:
-      - name: p
-    steady_state:
-      - { name: delivery works, query: 'min(sentinel_probe_success{probe="delivery"})', op: '>=', threshold: 1 }
-    stages:
-      - name: cut
-        duration: 2s
-        probe_interval: 1s
-        probes: [delivery]
-        faults:
-          - { proxy: p, type: timeout, attributes: { timeout: 0 } }
-        verify_fault: { name: delivery fails, query: 'min(sentinel_probe_success{probe="delivery",stage="$stage"})', op: '==', threshold: 0 }
-        recovery: 10s
-`;
+const YAML = partitionDrillYaml({ name: 'guarded', description: 'a short partition behind the safety checks', duration: '2s' });
 
 /** BrokenProxy fails the way the test asks, and counts faults it was asked to add. */
 class BrokenProxy extends MemoryFaultProxy {
@@ -67,8 +46,7 @@ async function run(options: { failure?: 'none' | 'version' | 'missing'; alerts?:
   const store = new MemoryStore();
   const proxy = new BrokenProxy(options.failure ?? 'none');
   const engine = createEngine();
-  const root = mkdtempSync(join(tmpdir(), 'sentinel-failclosed-'));
-  roots.push(root);
+  const root = newRoot();
   if (options.lockedBy !== undefined) writeFileSync(join(root, '.drill.lock'), JSON.stringify({ pid: options.lockedBy, runId: 'other-run', drill: 'other', startedAtMs: 0 }));
   const runner = new DrillRunner({
     driver: proxy,

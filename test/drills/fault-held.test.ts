@@ -6,10 +6,7 @@
  * stage's end leaves the same doubt. And a probe run that the probe framework could not even
  * start measured nothing: older samples do not stand in for it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseYamlSource } from '../../src/config/index.js';
 import { parseDrillSource } from '../../src/drills/drill-file.js';
 import type { DrillProbes } from '../../src/drills/drill-probes.js';
@@ -19,31 +16,11 @@ import type { ProxyState } from '../../src/drills/fault-driver.js';
 import { createEngine } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
-import { FakeProbes, MemoryFaultProxy } from './helpers/memory-drill.js';
+import { FakeProbes, MemoryFaultProxy, partitionDrillYaml, tempRoots } from './helpers/memory-drill.js';
 
-const roots: string[] = [];
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
+const newRoot = tempRoots('sentinel-held-');
 
-const YAML = `drills:
-  - name: held
-    description: a partition that must hold for the whole stage
-    environments: [dev]
-    proxies:
-      - name: p
-    steady_state:
-      - { name: delivery works, query: 'min(sentinel_probe_success{probe="delivery"})', op: '>=', threshold: 1 }
-    stages:
-      - name: cut
-        duration: 6s
-        probe_interval: 1s
-        probes: [delivery]
-        faults:
-          - { proxy: p, type: timeout, attributes: { timeout: 0 } }
-        verify_fault: { name: delivery fails, query: 'min(sentinel_probe_success{probe="delivery",stage="$stage"})', op: '==', threshold: 0 }
-        recovery: 10s
-`;
+const YAML = partitionDrillYaml({ name: 'held', description: 'a partition that must hold for the whole stage', duration: '6s' });
 
 /** VanishingProxy loses its toxics when told to; `unreadable` makes listing fail from then on. */
 class VanishingProxy extends MemoryFaultProxy {
@@ -60,8 +37,7 @@ async function run(proxy: VanishingProxy, onFaultyRun: (n: number) => void, wrap
   const clock = new ManualClock(Date.UTC(2026, 10, 25, 17, 0, 0));
   const store = new MemoryStore();
   const engine = createEngine();
-  const root = mkdtempSync(join(tmpdir(), 'sentinel-held-'));
-  roots.push(root);
+  const root = newRoot();
   let faultyRuns = 0;
   const fake = new FakeProbes(clock, store, proxy, {
     delivery: ({ faulty }) => {

@@ -4,10 +4,9 @@
  * before any fault is added (remove, then re-list), and the run's own journal is never taken for
  * a crashed run's.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseYamlSource } from '../../src/config/index.js';
 import { parseDrillSource } from '../../src/drills/drill-file.js';
 import type { DrillLease } from '../../src/drills/drill-lease.js';
@@ -18,31 +17,11 @@ import { ownedToxicName } from '../../src/drills/toxic-names.js';
 import { createEngine } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
-import { FakeProbes, MemoryFaultProxy } from './helpers/memory-drill.js';
+import { FakeProbes, MemoryFaultProxy, partitionDrillYaml, tempRoots } from './helpers/memory-drill.js';
 
-const roots: string[] = [];
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
+const newRoot = tempRoots('sentinel-preflight-reconcile-');
 
-const YAML = `drills:
-  - name: cut
-    description: a partition
-    environments: [dev]
-    proxies:
-      - name: p
-    steady_state:
-      - { name: delivery works, query: 'min(sentinel_probe_success{probe="delivery"})', op: '>=', threshold: 1 }
-    stages:
-      - name: cut
-        duration: 3s
-        probe_interval: 1s
-        probes: [delivery]
-        faults:
-          - { proxy: p, type: timeout, attributes: { timeout: 0 } }
-        verify_fault: { name: delivery fails, query: 'min(sentinel_probe_success{probe="delivery",stage="$stage"})', op: '==', threshold: 0 }
-        recovery: 10s
-`;
+const YAML = partitionDrillYaml({ name: 'cut', description: 'a partition', duration: '3s' });
 
 const START_MS = Date.UTC(2026, 10, 25, 17, 0, 0);
 
@@ -73,8 +52,7 @@ async function run(proxy: MemoryFaultProxy): Promise<DrillRunResult> {
   const clock = new ManualClock(START_MS);
   const store = new MemoryStore();
   const engine = createEngine();
-  const root = mkdtempSync(join(tmpdir(), 'sentinel-preflight-reconcile-'));
-  roots.push(root);
+  const root = newRoot();
   const runner = new DrillRunner({
     driver: proxy,
     store,

@@ -6,10 +6,9 @@
  * readiness, or that the sentinel cannot run at all is never a pass. A healthy system still allows.
  * After the last stage the check runs again: a service still not ready then fails the drill.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseYamlSource } from '../../src/config/index.js';
 import { parseDrillSource } from '../../src/drills/drill-file.js';
 import type { DrillProbes } from '../../src/drills/drill-probes.js';
@@ -20,32 +19,12 @@ import { readVerdict } from '../../src/drills/verdict.js';
 import { createEngine } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
-import { appendHealthSamples, FakeProbes, MemoryFaultProxy } from './helpers/memory-drill.js';
+import { appendHealthSamples, FakeProbes, MemoryFaultProxy, partitionDrillYaml, tempRoots } from './helpers/memory-drill.js';
 import type { ProbeBehaviour, Readiness } from './helpers/memory-drill.js';
 
-const roots: string[] = [];
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
+const newRoot = tempRoots('sentinel-readiness-');
 
-const YAML = `drills:
-  - name: guarded
-    description: a short partition behind the readiness check
-    environments: [dev]
-    proxies:
-      - name: p
-    steady_state:
-      - { name: delivery works, query: 'min(sentinel_probe_success{probe="delivery"})', op: '>=', threshold: 1 }
-    stages:
-      - name: cut
-        duration: 2s
-        probe_interval: 1s
-        probes: [delivery]
-        faults:
-          - { proxy: p, type: timeout, attributes: { timeout: 0 } }
-        verify_fault: { name: delivery fails, query: 'min(sentinel_probe_success{probe="delivery",stage="$stage"})', op: '==', threshold: 0 }
-        recovery: 10s
-`;
+const YAML = partitionDrillYaml({ name: 'guarded', description: 'a short partition behind the readiness check', duration: '2s' });
 
 class CountingProxy extends MemoryFaultProxy {
   added = 0;
@@ -69,8 +48,7 @@ async function run(setup: Setup): Promise<{ result: DrillRunResult; proxy: Count
   const store = new MemoryStore();
   const proxy = new CountingProxy();
   const engine = createEngine();
-  const root = mkdtempSync(join(tmpdir(), 'sentinel-readiness-'));
-  roots.push(root);
+  const root = newRoot();
   const fake = new FakeProbes(clock, store, proxy, { delivery: ({ faulty }) => ({ durationMs: 50, ok: !faulty, reason: faulty ? 'unreachable' : 'ok' }), ...(setup.health ? { health: setup.health } : {}) });
   if (setup.readiness) fake.readiness = setup.readiness;
   setup.before?.(store, clock.nowMs());

@@ -4,6 +4,10 @@
  * fault state, writing samples the way the probe recorder does (per-run series labelled with the
  * phase and stale-marked when the phase changes; the resume gap counter without labels).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import type { DrillLabels, DrillProbeRun, DrillProbes } from '../../../src/drills/drill-probes.js';
 import type { FaultDriver, ProxySpec, ProxyState, ToxicSpec } from '../../../src/drills/fault-driver.js';
 import type { MemoryStore } from '../../../src/store/index.js';
@@ -151,4 +155,48 @@ export function readyServicesOnly(store: MemoryStore, clock: { nowMs(): number }
     reserve: () => undefined,
     whenIdle: () => Promise.resolve(),
   };
+}
+
+/**
+ * tempRoots returns a function that makes a fresh evidence root, each removed after its test
+ * (call it at the top of a test file: it registers the `afterEach`).
+ */
+export function tempRoots(prefix: string): () => string {
+  const roots: string[] = [];
+  afterEach(() => {
+    for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
+  });
+  return () => {
+    const root = mkdtempSync(join(tmpdir(), prefix));
+    roots.push(root);
+    return root;
+  };
+}
+
+/** PARTITION is the fault of partitionDrillYaml unless a test names others. */
+const PARTITION = ['{ proxy: p, type: timeout, attributes: { timeout: 0 } }'];
+
+/**
+ * partitionDrillYaml is a drill file of one drill: delivery works before, a stage `cut` whose
+ * faults on proxy `p` delivery must feel (verify_fault), 10 s of recovery.
+ */
+export function partitionDrillYaml(drill: { name: string; description: string; duration: string; faults?: readonly string[] }): string {
+  return `drills:
+  - name: ${drill.name}
+    description: ${drill.description}
+    environments: [dev]
+    proxies:
+      - name: p
+    steady_state:
+      - { name: delivery works, query: 'min(sentinel_probe_success{probe="delivery"})', op: '>=', threshold: 1 }
+    stages:
+      - name: cut
+        duration: ${drill.duration}
+        probe_interval: 1s
+        probes: [delivery]
+        faults:
+${(drill.faults ?? PARTITION).map((f) => `          - ${f}`).join('\n')}
+        verify_fault: { name: delivery fails, query: 'min(sentinel_probe_success{probe="delivery",stage="$stage"})', op: '==', threshold: 0 }
+        recovery: 10s
+`;
 }
