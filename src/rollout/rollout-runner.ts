@@ -461,9 +461,14 @@ export class RolloutRunner {
       slo_checks: sloChecks,
       probes: settings.soakProbes,
     };
-    const detail = failure
-      ? `stopped after ${formatDurationMs(Math.round(watchedMs / 1000) * 1000)} of ${ctx.options.soakSeconds}s: ${failure.reason}`
-      : `${ctx.options.soakSeconds}s watched: ${probeRuns} probe runs, ${alertChecks} alert checks, ${sloChecks} SLO checks, all healthy`;
+    const watched = formatDurationMs(Math.round(watchedMs / 1000) * 1000);
+    // A probe round slowed by what it found can end after the soak's planned end: say so rather
+    // than "stopped after 31s of 20s".
+    const detail = !failure
+      ? `${ctx.options.soakSeconds}s watched: ${probeRuns} probe runs, ${alertChecks} alert checks, ${sloChecks} SLO checks, all healthy`
+      : watchedMs > ctx.options.soakSeconds * 1000
+        ? `failed in the last probe round of the ${ctx.options.soakSeconds}s soak (it ended ${watched} after the soak began): ${failure.reason}`
+        : `stopped after ${watched} of ${ctx.options.soakSeconds}s: ${failure.reason}`;
     this.add(ctx, { kind: 'soak', cohortIndex: i, line, detail });
     if (failure) this.block(ctx, `soak ${cohort}%`, failure.reason, i);
   }
