@@ -29,7 +29,7 @@ export interface LabEnvironmentOptions {
   readonly knobs?: Record<string, unknown>;
   /** patchConfig edits the YAML document before it is written (shorter timeouts in tests). */
   readonly patchConfig?: (doc: Document) => void;
-  /** idleTimeoutMs shortens SpacetimeDB's 30 s idle drop in the lab (tests). */
+  /** idleTimeoutMs replaces SpacetimeDB's 30 s idle drop in the lab (tests). */
   readonly idleTimeoutMs?: number;
   /** clock drives the lab's time; tests share one ManualClock between the lab and the daemon. */
   readonly clock?: Clock;

@@ -65,7 +65,10 @@ describe('secret files rotated under a running daemon', () => {
       for (const p of [...PROBES, 'resume', 'connections']) doc.setIn(['probes', p, 'schedule'], NEVER);
       doc.setIn(['alerting', 'log'], false);
     };
-    env = await startLabEnvironment({ workDir: join(work, 'env'), evidenceDir: join(work, 'evidence'), clock, tickMs: LAB_TICK_MS, patchConfig });
+    // Simulated time jumps 15 s a round, faster than the lab's keep-alive sweeper (real time,
+    // every second) can ping and hear a pong: with SpacetimeDB's 30 s idle drop, two quick rounds
+    // would cut the probes' long-lived sockets, which is not what this test is about.
+    env = await startLabEnvironment({ workDir: join(work, 'env'), evidenceDir: join(work, 'evidence'), clock, tickMs: LAB_TICK_MS, patchConfig, idleTimeoutMs: 3_600_000 });
     daemon = await buildDaemon(loadConfig(env.configFile), { clock, logger, registry: new Registry(), tracer: trace.getTracer('secret-rotation'), version: 'test', env: {} });
     started = await startComponents(daemon.components, { signal: new AbortController().signal, logger, clock, deadlineMs: () => clock.nowMs() + 5000 });
   }, 60_000);
