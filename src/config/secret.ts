@@ -3,14 +3,13 @@
  * JSON, `String(x)` and `util.inspect`, so a config object can be logged or served whole.
  *
  * A secret from `${ENV}` is fixed for the life of the process. A secret from `${file:PATH}` is
- * read again whenever the file changes, the way Prometheus reads `credentials_file` on every
- * scrape (`prometheus/common` `config/http_config.go`, `FileSecret.Fetch`): a token rotated by a
- * Kubernetes Secret volume (an atomic swap of the `..data` symlink) or by any writer that renames
- * a new file into place is in effect at the next request, with no restart. Change detection is a
- * `stat` per `reveal()` (inode, size, modification and change time in nanoseconds), a few
- * microseconds; the file is read only when one of them moved. A file that disappears, cannot be
- * read or is empty makes `reveal()` throw a `ConfigError` naming the key and the file (never the
- * value), so a caller reports a configuration problem rather than an authentication failure.
+ * read at every `reveal()`, the way Prometheus reads `credentials_file` on every request
+ * (`prometheus/common` `config/http_config.go`, `FileSecret.Fetch`): a token rotated by a
+ * Kubernetes Secret volume (an atomic swap of the `..data` symlink), by a Secret Manager volume
+ * that fetches the latest version on read, or by any writer that renames a new file into place is
+ * in effect at the next request, with no restart. A file that disappears, cannot be read or is
+ * empty makes `reveal()` throw a `ConfigError` naming the key and the file (never the value), so
+ * a caller reports a configuration problem rather than an authentication failure.
  */
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
