@@ -8,10 +8,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort } from '../helpers/free-port.js';
 
 /** postgresBinDir is the newest /usr/lib/postgresql/<version>/bin with initdb and postgres, if any. */
 export function postgresBinDir(): string | undefined {
@@ -23,17 +23,6 @@ export function postgresBinDir(): string | undefined {
   return versions.length > 0 ? join(root, versions[0], 'bin') : undefined;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function idOf(user: string): { uid: number; gid: number } | undefined {
   const res = spawnSync('id', ['-u', user], { encoding: 'utf8' });

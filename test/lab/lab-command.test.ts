@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
+import { freePort } from '../helpers/free-port.js';
 
 let dir: string;
 beforeAll(() => {
@@ -22,16 +23,6 @@ function io(signal: AbortSignal): { io: Parameters<typeof main>[1]; out: () => s
   };
 }
 
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 describe('sentinel lab', () => {
   it('serves the lab behind the fault proxy, prints URLs and secret paths, and stops on abort', async () => {

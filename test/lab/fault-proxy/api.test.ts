@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { startFaultProxy } from '../../../src/lab/fault-proxy/index.js';
 import type { FaultProxyServer } from '../../../src/lab/fault-proxy/index.js';
 import type { TcpServer } from './helpers.js';
 import { api, dial, portOf, startEchoServer } from './helpers.js';
+import { freePort } from '../../helpers/free-port.js';
 
 let echo: TcpServer;
 let fp: FaultProxyServer;
@@ -36,14 +36,6 @@ async function isListening(listen: string): Promise<boolean> {
   }
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const a = srv.address();
-  const port = a && typeof a === 'object' ? a.port : 0;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 describe('fault proxy HTTP API: generic behaviour', () => {
   it('serves the version with the space after the colon and a newline', async () => {
