@@ -34,7 +34,7 @@ describe('the suite summary', () => {
     // The operators' own script, with none of its commands available: nine failures, in its format.
     const theirs = join(work, 'theirs');
     await new Promise<void>((resolve) => {
-      execFile('bash', [join(ROOT, 'test', 'fixtures', 'real', 'scripts', 'run-chaos-drills.sh'), '--output-dir', theirs], { timeout: 60_000, env: { PATH: '/usr/bin:/bin', HOME: work } }, () => resolve());
+      execFile('bash', [join(ROOT, 'test', 'fixtures', 'vendor', 'openagents', 'scripts', 'run-chaos-drills.sh'), '--output-dir', theirs], { timeout: 60_000, env: { PATH: '/usr/bin:/bin', HOME: work } }, () => resolve());
     });
     const theirSummary = readFileSync(join(theirs, 'SUMMARY.md'), 'utf8').split('\n');
     const theirLine = JSON.parse(readFileSync(join(theirs, 'results.jsonl'), 'utf8').split('\n')[0]) as Record<string, unknown>;

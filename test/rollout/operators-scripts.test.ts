@@ -1,6 +1,6 @@
 /**
  * The sentinel against the operators' own scripts (byte-identical copies in
- * test/fixtures/real/scripts/): the same bad input is refused with the same sentence and exit 2,
+ * test/fixtures/vendor/openagents/scripts/): the same bad input is refused with the same sentence and exit 2,
  * and the same rollout (gates skipped, cohorts probed against the control stand-in) leaves the
  * same artifact names, the same JSON fields and the same SUMMARY.md lines.
  */
@@ -15,7 +15,7 @@ import type { RolloutKind } from '../../src/rollout/index.js';
 import { startStandIn } from './control-stand-in.js';
 import { buildHarness } from './runner-harness.js';
 
-const SCRIPTS = join(import.meta.dirname, '..', 'fixtures', 'real', 'scripts');
+const SCRIPTS = join(import.meta.dirname, '..', 'fixtures', 'vendor', 'openagents', 'scripts');
 const work = mkdtempSync(join(tmpdir(), 'sentinel-scripts-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

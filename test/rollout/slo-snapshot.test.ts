@@ -1,7 +1,7 @@
 /**
  * The served SLO snapshot: values computed from the sentinel's own samples with the gate's
  * queries, null without data, and read by the operators' own production rollout script (a
- * byte-identical copy in test/fixtures/real/scripts/) exactly as it reads a snapshot URL.
+ * byte-identical copy in test/fixtures/vendor/openagents/scripts/) exactly as it reads a snapshot URL.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { MemoryStore } from '../../src/store/index.js';
 import { createMetricsRegistry } from '../../src/telemetry/index.js';
 import { ManualClock } from '../../src/time/index.js';
 
-const SCRIPT = join(import.meta.dirname, '..', 'fixtures', 'real', 'scripts', 'run-production-phased-rollout.sh');
+const SCRIPT = join(import.meta.dirname, '..', 'fixtures', 'vendor', 'openagents', 'scripts', 'run-production-phased-rollout.sh');
 const T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 const BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75, 1, 1.5, 2.5, 5, 10];
 
