@@ -10,15 +10,9 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { parseYamlSource } from '../../src/config/index.js';
 import { FaultProxyError } from '../../src/errors.js';
-import { parseDrillSource } from '../../src/drills/drill-file.js';
-import { DrillRunner } from '../../src/drills/drill-runner.js';
 import type { DrillRunResult } from '../../src/drills/drill-runner.js';
-import { createEngine } from '../../src/promql/index.js';
-import { MemoryStore } from '../../src/store/index.js';
-import { ManualClock } from '../../src/time/index.js';
-import { FakeProbes, MemoryFaultProxy, partitionDrillYaml, tempRoots } from './helpers/memory-drill.js';
+import { deliveryFailsUnderFault, MemoryFaultProxy, partitionDrillYaml, runMemoryDrill, tempRoots } from './helpers/memory-drill.js';
 import type { ToxicSpec } from '../../src/drills/fault-driver.js';
 
 const newRoot = tempRoots('sentinel-spans-');
@@ -35,31 +29,18 @@ class RefusingProxy extends MemoryFaultProxy {
 async function tracedRun(proxy: MemoryFaultProxy): Promise<{ result: DrillRunResult; spans: ReadableSpan[] }> {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  const clock = new ManualClock(Date.UTC(2026, 10, 25, 17, 0, 0));
-  const store = new MemoryStore();
-  const engine = createEngine();
-  const root = newRoot();
-  const runner = new DrillRunner({
-    driver: proxy,
-    store,
-    query: (e, t) => engine.instantQuery(store, e, t),
-    probes: new FakeProbes(clock, store, proxy, { delivery: ({ faulty }) => ({ durationMs: 50, ok: !faulty, reason: faulty ? 'unreachable' : 'ok' }) }),
-    clock,
-    environment: 'dev',
-    allowProd: false,
-    evidenceRoot: root,
-    version: 'test',
-    hmacKey: 'manifest-key-SECRET',
-    tracer: provider.getTracer('test'),
+  const result = await runMemoryDrill({
+    yaml: YAML,
+    file: 'traced.yaml',
+    knownProbes: ['delivery'],
+    proxy,
+    evidenceRoot: newRoot(),
+    behaviours: { delivery: deliveryFailsUnderFault('unreachable') },
+    runner: { hmacKey: 'manifest-key-SECRET', tracer: provider.getTracer('test') },
   });
-  const [drill] = parseDrillSource(parseYamlSource('traced.yaml', YAML), { knownProbes: ['delivery'] });
-  let result: DrillRunResult | undefined;
-  const done = runner.run(drill, new AbortController().signal).then((r) => (result = r));
-  for (let i = 0; i < 5000 && result === undefined; i++) await clock.advance(50);
-  await done;
   const spans = exporter.getFinishedSpans();
   await provider.shutdown();
-  return { result: result as DrillRunResult, spans };
+  return { result, spans };
 }
 
 function parentOf(span: ReadableSpan, spans: readonly ReadableSpan[]): string | undefined {

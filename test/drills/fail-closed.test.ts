@@ -8,16 +8,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseYamlSource } from '../../src/config/index.js';
-import { parseDrillSource } from '../../src/drills/drill-file.js';
-import { DrillRunner } from '../../src/drills/drill-runner.js';
 import type { DrillRunResult } from '../../src/drills/drill-runner.js';
 import type { AlertCheck } from '../../src/drills/run-context.js';
 import { readVerdict } from '../../src/drills/verdict.js';
-import { createEngine } from '../../src/promql/index.js';
-import { MemoryStore } from '../../src/store/index.js';
-import { ManualClock } from '../../src/time/index.js';
-import { FakeProbes, MemoryFaultProxy, partitionDrillYaml, tempRoots } from './helpers/memory-drill.js';
+import { deliveryFailsUnderFault, MemoryFaultProxy, partitionDrillYaml, runMemoryDrill, tempRoots } from './helpers/memory-drill.js';
 
 const newRoot = tempRoots('sentinel-failclosed-');
 
@@ -42,30 +36,19 @@ class BrokenProxy extends MemoryFaultProxy {
 }
 
 async function run(options: { failure?: 'none' | 'version' | 'missing'; alerts?: AlertCheck; lockedBy?: number }): Promise<{ result: DrillRunResult; proxy: BrokenProxy }> {
-  const clock = new ManualClock(Date.UTC(2026, 10, 25, 17, 0, 0));
-  const store = new MemoryStore();
   const proxy = new BrokenProxy(options.failure ?? 'none');
-  const engine = createEngine();
   const root = newRoot();
   if (options.lockedBy !== undefined) writeFileSync(join(root, '.drill.lock'), JSON.stringify({ pid: options.lockedBy, runId: 'other-run', drill: 'other', startedAtMs: 0 }));
-  const runner = new DrillRunner({
-    driver: proxy,
-    store,
-    query: (e, t) => engine.instantQuery(store, e, t),
-    ...(options.alerts ? { alerts: options.alerts } : {}),
-    probes: new FakeProbes(clock, store, proxy, { delivery: ({ faulty }) => ({ durationMs: 50, ok: !faulty, reason: faulty ? 'unreachable' : 'ok' }) }),
-    clock,
-    environment: 'dev',
-    allowProd: false,
+  const result = await runMemoryDrill({
+    yaml: YAML,
+    file: 'guarded.yaml',
+    knownProbes: ['delivery'],
+    proxy,
     evidenceRoot: root,
-    version: 'test',
+    behaviours: { delivery: deliveryFailsUnderFault('unreachable') },
+    ...(options.alerts ? { runner: { alerts: options.alerts } } : {}),
   });
-  const [drill] = parseDrillSource(parseYamlSource('guarded.yaml', YAML), { knownProbes: ['delivery'] });
-  let result: DrillRunResult | undefined;
-  const done = runner.run(drill, new AbortController().signal).then((r) => (result = r));
-  for (let i = 0; i < 5000 && result === undefined; i++) await clock.advance(50);
-  await done;
-  return { result: result as DrillRunResult, proxy };
+  return { result, proxy };
 }
 
 async function expectRefused(result: DrillRunResult, proxy: BrokenProxy, why: RegExp): Promise<void> {

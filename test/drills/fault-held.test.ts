@@ -7,16 +7,11 @@
  * start measured nothing: older samples do not stand in for it.
  */
 import { describe, expect, it } from 'vitest';
-import { parseYamlSource } from '../../src/config/index.js';
-import { parseDrillSource } from '../../src/drills/drill-file.js';
 import type { DrillProbes } from '../../src/drills/drill-probes.js';
-import { DrillRunner } from '../../src/drills/drill-runner.js';
 import type { DrillRunResult } from '../../src/drills/drill-runner.js';
 import type { ProxyState } from '../../src/drills/fault-driver.js';
-import { createEngine } from '../../src/promql/index.js';
-import { MemoryStore } from '../../src/store/index.js';
-import { ManualClock } from '../../src/time/index.js';
-import { FakeProbes, MemoryFaultProxy, partitionDrillYaml, tempRoots } from './helpers/memory-drill.js';
+import type { FakeProbes} from './helpers/memory-drill.js';
+import { deliveryFailsUnderFault, MemoryFaultProxy, partitionDrillYaml, runMemoryDrill, tempRoots } from './helpers/memory-drill.js';
 
 const newRoot = tempRoots('sentinel-held-');
 
@@ -34,34 +29,22 @@ class VanishingProxy extends MemoryFaultProxy {
 }
 
 async function run(proxy: VanishingProxy, onFaultyRun: (n: number) => void, wrap?: (p: DrillProbes) => DrillProbes): Promise<DrillRunResult> {
-  const clock = new ManualClock(Date.UTC(2026, 10, 25, 17, 0, 0));
-  const store = new MemoryStore();
-  const engine = createEngine();
-  const root = newRoot();
   let faultyRuns = 0;
-  const fake = new FakeProbes(clock, store, proxy, {
-    delivery: ({ faulty }) => {
-      if (faulty) onFaultyRun(++faultyRuns);
-      return { durationMs: 50, ok: !faulty, reason: faulty ? 'timeout' : 'ok' };
+  const delivery = deliveryFailsUnderFault('timeout');
+  return runMemoryDrill({
+    yaml: YAML,
+    file: 'held.yaml',
+    knownProbes: ['delivery'],
+    proxy,
+    evidenceRoot: newRoot(),
+    behaviours: {
+      delivery: (ctx) => {
+        if (ctx.faulty) onFaultyRun(++faultyRuns);
+        return delivery(ctx);
+      },
     },
+    ...(wrap ? { probes: wrap } : {}),
   });
-  const runner = new DrillRunner({
-    driver: proxy,
-    store,
-    query: (e, t) => engine.instantQuery(store, e, t),
-    probes: wrap ? wrap(fake) : fake,
-    clock,
-    environment: 'dev',
-    allowProd: false,
-    evidenceRoot: root,
-    version: 'test',
-  });
-  const [drill] = parseDrillSource(parseYamlSource('held.yaml', YAML), { knownProbes: ['delivery'] });
-  let result: DrillRunResult | undefined;
-  const done = runner.run(drill, new AbortController().signal).then((r) => (result = r));
-  for (let i = 0; i < 5000 && result === undefined; i++) await clock.advance(50);
-  await done;
-  return result as DrillRunResult;
 }
 
 describe('a fault holds for the whole stage', () => {

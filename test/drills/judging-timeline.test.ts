@@ -9,25 +9,15 @@
  * The probes and the fault proxy are in-memory stand-ins: what is under test is the runner's
  * schedule and verdict, which the lab-backed tests (drill-runner, sabotage matrix) check for real.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { parseYamlSource } from '../../src/config/index.js';
-import { parseDrillSource } from '../../src/drills/drill-file.js';
-import { DrillRunner } from '../../src/drills/drill-runner.js';
+import { describe, expect, it } from 'vitest';
 import type { DrillRunResult } from '../../src/drills/drill-runner.js';
 import { readJournal } from '../../src/drills/journal.js';
-import { createEngine } from '../../src/promql/index.js';
-import { MemoryStore } from '../../src/store/index.js';
-import { ManualClock } from '../../src/time/index.js';
-import { FakeProbes, MemoryFaultProxy } from './helpers/memory-drill.js';
+import { MemoryFaultProxy, runMemoryDrill, tempRoots } from './helpers/memory-drill.js';
 import type { ProbeBehaviour } from './helpers/memory-drill.js';
 
-const roots: string[] = [];
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
+const newRoot = tempRoots('sentinel-timeline-');
 
 const DRILL = (stage: string): string => `drills:
   - name: timeline
@@ -70,29 +60,7 @@ const healthy: Record<string, ProbeBehaviour> = {
 };
 
 async function run(stage: string, behaviours: Record<string, ProbeBehaviour>): Promise<DrillRunResult> {
-  const clock = new ManualClock(Date.UTC(2026, 10, 25, 17, 0, 0));
-  const store = new MemoryStore();
-  const proxy = new MemoryFaultProxy();
-  const engine = createEngine();
-  const root = mkdtempSync(join(tmpdir(), 'sentinel-timeline-'));
-  roots.push(root);
-  const runner = new DrillRunner({
-    driver: proxy,
-    store,
-    query: (e, t) => engine.instantQuery(store, e, t),
-    probes: new FakeProbes(clock, store, proxy, behaviours),
-    clock,
-    environment: 'dev',
-    allowProd: false,
-    evidenceRoot: root,
-    version: 'test',
-  });
-  const [drill] = parseDrillSource(parseYamlSource('timeline.yaml', DRILL(stage)), { knownProbes: ['delivery', 'resume'] });
-  let result: DrillRunResult | undefined;
-  const done = runner.run(drill, new AbortController().signal).then((r) => (result = r));
-  for (let i = 0; i < 20_000 && result === undefined; i++) await clock.advance(50);
-  await done;
-  return result as DrillRunResult;
+  return runMemoryDrill({ yaml: DRILL(stage), file: 'timeline.yaml', knownProbes: ['delivery', 'resume'], proxy: new MemoryFaultProxy(), evidenceRoot: newRoot(), behaviours, maxSteps: 20_000 });
 }
 
 describe('stage pacing', () => {

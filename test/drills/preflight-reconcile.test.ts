@@ -7,17 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseYamlSource } from '../../src/config/index.js';
-import { parseDrillSource } from '../../src/drills/drill-file.js';
 import type { DrillLease } from '../../src/drills/drill-lease.js';
-import { DrillRunner } from '../../src/drills/drill-runner.js';
 import type { DrillRunResult } from '../../src/drills/drill-runner.js';
 import type { ProxyState } from '../../src/drills/fault-driver.js';
 import { ownedToxicName } from '../../src/drills/toxic-names.js';
-import { createEngine } from '../../src/promql/index.js';
-import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
-import { FakeProbes, MemoryFaultProxy, partitionDrillYaml, tempRoots } from './helpers/memory-drill.js';
+import { deliveryFailsUnderFault, MemoryFaultProxy, partitionDrillYaml, runMemoryDrill, tempRoots } from './helpers/memory-drill.js';
 
 const newRoot = tempRoots('sentinel-preflight-reconcile-');
 
@@ -49,28 +44,16 @@ const sharedLease: DrillLease = {
 };
 
 async function run(proxy: MemoryFaultProxy): Promise<DrillRunResult> {
-  const clock = new ManualClock(START_MS);
-  const store = new MemoryStore();
-  const engine = createEngine();
-  const root = newRoot();
-  const runner = new DrillRunner({
-    driver: proxy,
-    store,
-    query: (e, t) => engine.instantQuery(store, e, t),
-    probes: new FakeProbes(clock, store, proxy, { delivery: ({ faulty }) => ({ durationMs: 50, ok: !faulty, reason: faulty ? 'timeout' : 'ok' }) }),
-    clock,
-    environment: 'dev',
-    allowProd: false,
-    evidenceRoot: root,
-    version: 'test',
-    lease: sharedLease,
+  return runMemoryDrill({
+    yaml: YAML,
+    file: 'cut.yaml',
+    knownProbes: ['delivery'],
+    proxy,
+    evidenceRoot: newRoot(),
+    behaviours: { delivery: deliveryFailsUnderFault('timeout') },
+    clock: new ManualClock(START_MS),
+    runner: { lease: sharedLease },
   });
-  const [drill] = parseDrillSource(parseYamlSource('cut.yaml', YAML), { knownProbes: ['delivery'] });
-  let result: DrillRunResult | undefined;
-  const done = runner.run(drill, new AbortController().signal).then((r) => (result = r));
-  for (let i = 0; i < 5000 && result === undefined; i++) await clock.advance(50);
-  await done;
-  return result as DrillRunResult;
 }
 
 function journal(result: DrillRunResult): Array<{ type: string; event?: string; detail?: { removed?: string[] } }> {

@@ -9,18 +9,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseYamlSource } from '../../src/config/index.js';
-import { parseDrillSource } from '../../src/drills/drill-file.js';
 import type { DrillProbes } from '../../src/drills/drill-probes.js';
-import { DrillRunner } from '../../src/drills/drill-runner.js';
 import type { DrillRunResult } from '../../src/drills/drill-runner.js';
 import type { ScenarioResult } from '../../src/drills/outcomes.js';
 import { readVerdict } from '../../src/drills/verdict.js';
-import { createEngine } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
-import { appendHealthSamples, FakeProbes, MemoryFaultProxy, partitionDrillYaml, tempRoots } from './helpers/memory-drill.js';
-import type { ProbeBehaviour, Readiness } from './helpers/memory-drill.js';
+import { appendHealthSamples, deliveryFailsUnderFault, MemoryFaultProxy, partitionDrillYaml, runMemoryDrill, tempRoots } from './helpers/memory-drill.js';
+import type { ProbeBehaviour, Readiness , FakeProbes} from './helpers/memory-drill.js';
 
 const newRoot = tempRoots('sentinel-readiness-');
 
@@ -47,28 +43,22 @@ async function run(setup: Setup): Promise<{ result: DrillRunResult; proxy: Count
   const clock = new ManualClock(Date.UTC(2026, 10, 25, 17, 0, 0));
   const store = new MemoryStore();
   const proxy = new CountingProxy();
-  const engine = createEngine();
-  const root = newRoot();
-  const fake = new FakeProbes(clock, store, proxy, { delivery: ({ faulty }) => ({ durationMs: 50, ok: !faulty, reason: faulty ? 'unreachable' : 'ok' }), ...(setup.health ? { health: setup.health } : {}) });
-  if (setup.readiness) fake.readiness = setup.readiness;
   setup.before?.(store, clock.nowMs());
-  const runner = new DrillRunner({
-    driver: proxy,
-    store,
-    query: (e, t) => engine.instantQuery(store, e, t),
-    probes: setup.wrap ? setup.wrap(fake) : fake,
+  const result = await runMemoryDrill({
+    yaml: YAML,
+    file: 'guarded.yaml',
+    knownProbes: ['delivery', 'health'],
+    proxy,
+    evidenceRoot: newRoot(),
     clock,
-    environment: 'dev',
-    allowProd: false,
-    evidenceRoot: root,
-    version: 'test',
+    store,
+    behaviours: { delivery: deliveryFailsUnderFault('unreachable'), ...(setup.health ? { health: setup.health } : {}) },
+    probes: (fake) => {
+      if (setup.readiness) fake.readiness = setup.readiness;
+      return setup.wrap ? setup.wrap(fake) : fake;
+    },
   });
-  const [drill] = parseDrillSource(parseYamlSource('guarded.yaml', YAML), { knownProbes: ['delivery', 'health'] });
-  let result: DrillRunResult | undefined;
-  const done = runner.run(drill, new AbortController().signal).then((r) => (result = r));
-  for (let i = 0; i < 5000 && result === undefined; i++) await clock.advance(50);
-  await done;
-  return { result: result as DrillRunResult, proxy };
+  return { result, proxy };
 }
 
 async function expectBlockedBeforeAnyFault(result: DrillRunResult, proxy: CountingProxy, status: ScenarioResult['status'], why: RegExp): Promise<void> {

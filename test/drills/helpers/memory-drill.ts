@@ -2,16 +2,22 @@
  * In-memory stand-ins for the runner's timing tests: a FaultDriver holding one proxy `p`, and
  * probes whose runs take a set time on a ManualClock and report what a behaviour says given the
  * fault state, writing samples the way the probe recorder does (per-run series labelled with the
- * phase and stale-marked when the phase changes; the resume gap counter without labels).
+ * phase and stale-marked when the phase changes; the resume gap counter without labels); and
+ * `runMemoryDrill`, the real DrillRunner over both, stepped on the ManualClock.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
+import { parseYamlSource } from '../../../src/config/index.js';
+import { parseDrillSource } from '../../../src/drills/drill-file.js';
 import type { DrillLabels, DrillProbeRun, DrillProbes } from '../../../src/drills/drill-probes.js';
+import { DrillRunner } from '../../../src/drills/drill-runner.js';
+import type { DrillRunnerOptions, DrillRunResult } from '../../../src/drills/drill-runner.js';
 import type { FaultDriver, ProxySpec, ProxyState, ToxicSpec } from '../../../src/drills/fault-driver.js';
-import type { MemoryStore } from '../../../src/store/index.js';
-import type { ManualClock } from '../../../src/time/index.js';
+import { createEngine } from '../../../src/promql/index.js';
+import { MemoryStore } from '../../../src/store/index.js';
+import { ManualClock } from '../../../src/time/index.js';
 
 /** MemoryFaultProxy is an in-memory FaultDriver: one proxy `p`, toxics kept in a list. */
 export class MemoryFaultProxy implements FaultDriver {
@@ -199,4 +205,57 @@ ${(drill.faults ?? PARTITION).map((f) => `          - ${f}`).join('\n')}
         verify_fault: { name: delivery fails, query: 'min(sentinel_probe_success{probe="delivery",stage="$stage"})', op: '==', threshold: 0 }
         recovery: 10s
 `;
+}
+
+/** MEMORY_DRILL_START is when a memory drill's clock starts unless a test gives its own clock. */
+const MEMORY_DRILL_START = Date.UTC(2026, 10, 25, 17, 0, 0);
+
+/** deliveryFailsUnderFault is the usual delivery behaviour: 50 ms runs that fail with `reason` while a fault is in place. */
+export function deliveryFailsUnderFault(reason: string): ProbeBehaviour {
+  return ({ faulty }) => ({ durationMs: 50, ok: !faulty, reason: faulty ? reason : 'ok' });
+}
+
+/** MemoryDrill is one drill run by the real DrillRunner over the in-memory proxy and probes. */
+export interface MemoryDrill {
+  /** yaml is the drill file (`file` names it in messages); its first drill runs. */
+  readonly yaml: string;
+  readonly file: string;
+  readonly knownProbes: readonly string[];
+  readonly proxy: MemoryFaultProxy;
+  readonly evidenceRoot: string;
+  readonly behaviours: Record<string, ProbeBehaviour>;
+  /** probes turns the FakeProbes into what the runner sees (set readiness, wrap; default: as is). */
+  readonly probes?: (fake: FakeProbes) => DrillProbes;
+  readonly clock?: ManualClock;
+  readonly store?: MemoryStore;
+  /** runner adds runner options (hmacKey, tracer, lease, alerts, ...). */
+  readonly runner?: Partial<DrillRunnerOptions>;
+  /** maxSteps bounds the 50 ms clock steps the run may take (default 5000: about four minutes). */
+  readonly maxSteps?: number;
+}
+
+/** runMemoryDrill runs the drill, stepping the manual clock 50 ms at a time until it is over. */
+export async function runMemoryDrill(drill: MemoryDrill): Promise<DrillRunResult> {
+  const clock = drill.clock ?? new ManualClock(MEMORY_DRILL_START);
+  const store = drill.store ?? new MemoryStore();
+  const engine = createEngine();
+  const fake = new FakeProbes(clock, store, drill.proxy, drill.behaviours);
+  const runner = new DrillRunner({
+    driver: drill.proxy,
+    store,
+    query: (e, t) => engine.instantQuery(store, e, t),
+    probes: drill.probes ? drill.probes(fake) : fake,
+    clock,
+    environment: 'dev',
+    allowProd: false,
+    evidenceRoot: drill.evidenceRoot,
+    version: 'test',
+    ...drill.runner,
+  });
+  const [spec] = parseDrillSource(parseYamlSource(drill.file, drill.yaml), { knownProbes: drill.knownProbes });
+  let result: DrillRunResult | undefined;
+  const done = runner.run(spec, new AbortController().signal).then((r) => (result = r));
+  const maxSteps = drill.maxSteps ?? 5000;
+  for (let i = 0; i < maxSteps && result === undefined; i++) await clock.advance(50);
+  return done;
 }
