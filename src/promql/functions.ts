@@ -6,7 +6,7 @@
  */
 import { QueryError } from '../errors.js';
 import type { Labels } from './queryable.js';
-import { formatGoFloatPlain } from '../go-strconv/index.js';
+import { formatGoFloatPlain, parseGoFloat } from '../go-strconv/index.js';
 import type { Expr } from './ast.js';
 import { unwrapParens } from './ast.js';
 import { goInt64, goTimeFields } from './go-time.js';
@@ -200,21 +200,6 @@ export function goQuantile(q: number, values: number[] | Float64Array): number {
   const upperIndex = Math.min(n - 1, lowerIndex + 1);
   const weight = rank - Math.floor(rank);
   return values[lowerIndex] * (1 - weight) + values[upperIndex] * weight;
-}
-
-/** goParseFloat parses a label value as Go's strconv.ParseFloat (decimal, Inf, NaN, hex). */
-export function goParseFloat(s: string): number | undefined {
-  const lower = s.toLowerCase();
-  const m = /^([+-]?)(inf|infinity)$/.exec(lower);
-  if (m) return m[1] === '-' ? -Infinity : Infinity;
-  if (lower === 'nan') return NaN;
-  if (/^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/.test(lower)) return Number(s);
-  if (/^[+-]?0x[0-9a-f]+$/.test(lower)) {
-    const neg = lower.startsWith('-');
-    const v = Number.parseInt(lower.replace(/^[+-]?0x/, ''), 16);
-    return neg ? -v : v;
-  }
-  return undefined;
 }
 
 interface Bucket {
@@ -616,9 +601,10 @@ export const FUNCTION_IMPLS: Readonly<Record<string, FunctionImpl>> = {
     const groups = new Map<string, { labels: Labels; buckets: Bucket[] }>();
     for (const s of vectorArg(args, 1)) {
       const le = s.labels.le;
-      const upperBound = le === undefined ? undefined : goParseFloat(le);
-      // No or malformed `le` label: skipped, as upstream does.
-      if (upperBound === undefined) continue;
+      const parsed = le === undefined ? undefined : parseGoFloat(le);
+      // No `le` label, or one ParseFloat rejects (out of range too): skipped, as upstream does.
+      if (parsed === undefined || parsed.error !== undefined) continue;
+      const upperBound = parsed.value;
       const rest: Record<string, string> = { ...s.labels };
       delete rest.le;
       // Grouped by every label but `le` (the name included); the output drops the name.

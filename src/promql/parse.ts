@@ -13,6 +13,8 @@ import { PromqlParseError } from '../errors.js';
 import type { SourcePosition } from '../errors.js';
 import type { LabelMatcher, MatchType } from './queryable.js';
 import { parseDurationMs } from '../time/index.js';
+import { parseGoFloat, parseGoInt } from '../go-strconv/index.js';
+import type { Parsed } from '../go-strconv/index.js';
 import { AggregateOps, makeNode } from './ast.js';
 import type { AggregateExpr, AggregateOp, AtModifier, BinaryExpr, BinaryOp, Call, Expr, MatrixSelector, NumberLiteral, SubqueryExpr, VectorMatching, VectorSelector } from './ast.js';
 import { checkExpr } from './check.js';
@@ -42,22 +44,18 @@ function children(node: SyntaxNode): SyntaxNode[] {
   return out;
 }
 
-/** parsePromqlNumber parses a number the way Prometheus 2.42's parser does (ParseInt base 0, then ParseFloat). */
-export function parsePromqlNumber(text: string): number | undefined {
-  let s = text;
-  let sign = 1;
-  if (s.startsWith('+') || s.startsWith('-')) {
-    if (s[0] === '-') sign = -1;
-    s = s.slice(1);
-  }
-  const lower = s.toLowerCase();
-  if (lower === 'inf' || lower === 'infinity') return sign * Infinity;
-  if (lower === 'nan') return NaN;
-  if (/^0[xX][0-9a-fA-F]+$/.test(s)) return sign * Number.parseInt(s.slice(2), 16);
-  // Go's ParseInt with base 0 reads a leading 0 as octal.
-  if (/^0[0-7]+$/.test(s)) return sign * Number.parseInt(s.slice(1), 8);
-  if (/^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s)) return sign * Number(s);
-  return undefined;
+/**
+ * parsePromqlNumber reads a number literal as Prometheus 2.42's parser does (`promql/parser/parse.go`
+ * number): strconv.ParseInt(s, 0, 64) for integers in Go's syntax (`0x1F`, octal `017`), else
+ * strconv.ParseFloat(s, 64), whose error the parser reports. A sign is the unary operator there,
+ * applied to the parsed literal, so `-nan` is NaN although ParseFloat rejects it.
+ */
+export function parsePromqlNumber(text: string): Parsed<number> {
+  const neg = text.startsWith('-');
+  const literal = neg || text.startsWith('+') ? text.slice(1) : text;
+  const int = parseGoInt(literal);
+  const parsed = int.error === undefined ? { value: Number(int.value) } : parseGoFloat(literal);
+  return neg ? { ...parsed, value: -parsed.value } : parsed;
 }
 
 const ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
@@ -217,14 +215,14 @@ class Converter {
   private number(node: SyntaxNode): NumberLiteral {
     const text = this.src(node).replace(/\s+/g, '');
     if (text.includes('_')) fail(node, `bad number "${text}": digit separators are not supported`);
-    const v = parsePromqlNumber(text);
-    if (v === undefined) {
+    const { value, error } = parsePromqlNumber(text);
+    if (error !== undefined) {
       if (parseDurationMs(text.replace(/^[+-]/, '')) !== undefined) {
         fail(node, `unexpected duration "${text}": a duration is only allowed in a range, subquery or offset`);
       }
-      fail(node, `bad number "${text}"`);
+      fail(node, `error parsing number: ${error.message}`);
     }
-    return makeNode({ kind: 'number', value: v, pos: posOf(node) });
+    return makeNode({ kind: 'number', value, pos: posOf(node) });
   }
 
   private string(node: SyntaxNode): string {

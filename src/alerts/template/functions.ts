@@ -5,7 +5,7 @@
 import { RE2JS } from 're2js';
 import { parseDurationMs } from '../../time/index.js';
 import type { FunctionTable, TemplateFunction } from './execute.js';
-import { formatFloatGo } from '../../go-strconv/index.js';
+import { formatFloatGo, parseGoFloat } from '../../go-strconv/index.js';
 import { goSprint, goSprintf, goSprintln } from './sprintf.js';
 import { GoInt, GoMap, GoStruct, goTypeName, labelsMap, truth } from './values.js';
 import type { TemplateValue } from './values.js';
@@ -32,18 +32,13 @@ function sampleStruct(s: TemplateSample): GoStruct {
 function toFloat(v: TemplateValue): number {
   if (typeof v === 'number') return v;
   if (v instanceof GoInt) return v.value;
-  if (typeof v === 'string') return parseGoFloat(v);
+  if (typeof v === 'string') {
+    // Prometheus' convertToFloat returns ParseFloat's error, out of range included.
+    const { value, error } = parseGoFloat(v);
+    if (error !== undefined) throw error;
+    return value;
+  }
   throw new Error(`can't convert ${goTypeName(v)} to float`);
-}
-
-/** parseGoFloat is strconv.ParseFloat(s, 64), with its error text. */
-function parseGoFloat(s: string): number {
-  const t = s.replace(/_/g, '');
-  const lower = t.toLowerCase();
-  if (/^[+-]?(inf|infinity)$/.test(lower)) return lower.startsWith('-') ? -Infinity : Infinity;
-  if (/^[+-]?nan$/.test(lower)) return NaN;
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) || /^[+-]?0[xX][0-9a-fA-F]+$/.test(t)) return Number(t);
-  throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(s)}: invalid syntax`);
 }
 
 const g4 = (v: number): string => formatFloatGo(v, 'g', 4);
