@@ -1,5 +1,5 @@
+import { pipeChunks } from './pipe-chunks.js';
 import type { StubIo, Toxic } from './types.js';
-import { INTERRUPTED } from './types.js';
 
 const PIECE_INTERVAL_MS = 100;
 
@@ -11,16 +11,10 @@ const PIECE_INTERVAL_MS = 100;
 export class BandwidthToxic implements Toxic {
   readonly attrs = { rate: 0 };
 
-  async pipe(stub: StubIo): Promise<void> {
+  pipe(stub: StubIo): Promise<void> {
     // Carried-over delay, so the average rate holds despite timer granularity.
     let sleepMs = 0;
-    for (;;) {
-      const c = await stub.next();
-      if (c === INTERRUPTED) return;
-      if (c === null) {
-        stub.close();
-        return;
-      }
+    return pipeChunks(stub, async (c) => {
       const rate = this.attrs.rate;
       let data = c.data;
       if (rate <= 0) sleepMs = 0;
@@ -29,7 +23,7 @@ export class BandwidthToxic implements Toxic {
       while (data.length > pieceBytes) {
         if (!(await stub.sleep(PIECE_INTERVAL_MS))) {
           stub.send({ data, receivedAtMs: c.receivedAtMs });
-          return;
+          return false;
         }
         if (pieceBytes > 0) {
           stub.send({ data: data.subarray(0, pieceBytes), receivedAtMs: c.receivedAtMs });
@@ -38,12 +32,10 @@ export class BandwidthToxic implements Toxic {
         sleepMs -= PIECE_INTERVAL_MS;
       }
       const startMs = stub.nowMs();
-      if (!(await stub.sleep(sleepMs))) {
-        stub.send({ data, receivedAtMs: c.receivedAtMs });
-        return;
-      }
-      sleepMs -= stub.nowMs() - startMs;
+      const slept = await stub.sleep(sleepMs);
+      if (slept) sleepMs -= stub.nowMs() - startMs;
       stub.send({ data, receivedAtMs: c.receivedAtMs });
-    }
+      return slept;
+    });
   }
 }

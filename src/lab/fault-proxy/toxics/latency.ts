@@ -1,5 +1,5 @@
+import { pipeChunks } from './pipe-chunks.js';
 import type { StubIo, Toxic } from './types.js';
-import { INTERRUPTED } from './types.js';
 
 /**
  * LatencyToxic holds each chunk until its read time plus `latency` ms (± `jitter` ms). The delay
@@ -15,22 +15,17 @@ export class LatencyToxic implements Toxic {
     return delay;
   }
 
-  async pipe(stub: StubIo): Promise<void> {
-    for (;;) {
-      const c = await stub.next();
-      if (c === INTERRUPTED) return;
-      if (c === null) {
-        stub.close();
-        return;
-      }
+  pipe(stub: StubIo): Promise<void> {
+    return pipeChunks(stub, async (c) => {
       const sleepMs = this.delayMs() - (stub.nowMs() - c.receivedAtMs);
       if (!(await stub.sleep(sleepMs))) {
         // Interrupted mid-delay: forward at once, never drop data.
         stub.send(c);
-        return;
+        return false;
       }
       c.receivedAtMs += sleepMs;
       stub.send(c);
-    }
+      return true;
+    });
   }
 }

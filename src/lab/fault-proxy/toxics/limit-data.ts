@@ -1,5 +1,5 @@
+import { pipeChunks } from './pipe-chunks.js';
 import type { StubIo, Toxic } from './types.js';
-import { INTERRUPTED } from './types.js';
 
 /** LimitDataState is limit_data's per-link byte counter; it survives toxic updates. */
 export interface LimitDataState {
@@ -14,15 +14,9 @@ export class LimitDataToxic implements Toxic {
     return { bytesTransmitted: 0 };
   }
 
-  async pipe(stub: StubIo): Promise<void> {
+  pipe(stub: StubIo): Promise<void> {
     const state = stub.state as LimitDataState;
-    for (;;) {
-      const c = await stub.next();
-      if (c === INTERRUPTED) return;
-      if (c === null) {
-        stub.close();
-        return;
-      }
+    return pipeChunks(stub, (c) => {
       const remaining = Math.max(0, this.attrs.bytes - state.bytesTransmitted);
       let data = c.data;
       if (remaining < data.length) {
@@ -35,8 +29,9 @@ export class LimitDataToxic implements Toxic {
       }
       if (this.attrs.bytes - state.bytesTransmitted <= 0) {
         stub.close();
-        return;
+        return false;
       }
-    }
+      return true;
+    });
   }
 }

@@ -1,5 +1,5 @@
+import { pipeChunks } from './pipe-chunks.js';
 import type { StubIo, Toxic } from './types.js';
-import { INTERRUPTED } from './types.js';
 
 /**
  * SlicerToxic cuts each chunk into pieces of about `average_size` ± `size_variation` bytes and
@@ -31,15 +31,9 @@ export class SlicerToxic implements Toxic {
     return out;
   }
 
-  async pipe(stub: StubIo): Promise<void> {
-    for (;;) {
-      const c = await stub.next();
-      if (c === INTERRUPTED) return;
-      if (c === null) {
-        stub.close();
-        return;
-      }
-      if (c.data.length === 0) continue;
+  pipe(stub: StubIo): Promise<void> {
+    return pipeChunks(stub, async (c) => {
+      if (c.data.length === 0) return true;
       const offsets = this.offsets(c.data.length);
       for (let i = 1; i < offsets.length; i += 2) {
         stub.send({ data: c.data.subarray(offsets[i - 1], offsets[i]), receivedAtMs: c.receivedAtMs });
@@ -47,9 +41,10 @@ export class SlicerToxic implements Toxic {
         if (delayMs <= 0 || i + 1 >= offsets.length) continue;
         if (!(await stub.sleep(delayMs))) {
           stub.send({ data: c.data.subarray(offsets[i]), receivedAtMs: c.receivedAtMs });
-          return;
+          return false;
         }
       }
-    }
+      return true;
+    });
   }
 }
