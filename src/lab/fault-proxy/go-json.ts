@@ -52,9 +52,7 @@ class Scanner {
   }
 
   value(context = 'looking for beginning of value'): JsonValue {
-    this.skipSpace();
-    const c = this.peek();
-    if (c === undefined) this.eof();
+    const c = this.nonSpace();
     if (c === 0x7b) return this.object();
     if (c === 0x5b) return this.array();
     if (c === 0x22) return { t: 'string', v: this.string() };
@@ -76,67 +74,58 @@ class Scanner {
   }
 
   private object(): JsonValue {
-    this.pos++;
     const entries: Array<[string, JsonValue]> = [];
-    this.skipSpace();
-    let c = this.peek();
-    if (c === undefined) this.eof();
-    if (c === 0x7d) {
-      this.pos++;
-      return { t: 'object', entries };
-    }
-    for (;;) {
-      this.skipSpace();
-      c = this.peek();
-      if (c === undefined) this.eof();
-      if (c !== 0x22) this.bad(c, 'looking for beginning of object key string');
-      const key = this.string();
-      this.skipSpace();
-      c = this.peek();
-      if (c === undefined) this.eof();
-      if (c !== 0x3a) this.bad(c, 'after object key');
-      this.pos++;
-      entries.push([key, this.value()]);
-      this.skipSpace();
-      c = this.peek();
-      if (c === undefined) this.eof();
-      if (c === 0x2c) {
+    this.members(
+      0x7d,
+      () => {
+        const c = this.nonSpace();
+        if (c !== 0x22) this.bad(c, 'looking for beginning of object key string');
+        const key = this.string();
+        const colon = this.nonSpace();
+        if (colon !== 0x3a) this.bad(colon, 'after object key');
         this.pos++;
-        continue;
-      }
-      if (c === 0x7d) {
-        this.pos++;
-        return { t: 'object', entries };
-      }
-      this.bad(c, 'after object key:value pair');
-    }
+        entries.push([key, this.value()]);
+      },
+      'after object key:value pair',
+    );
+    return { t: 'object', entries };
   }
 
   private array(): JsonValue {
-    this.pos++;
     const items: JsonValue[] = [];
-    this.skipSpace();
-    let c = this.peek();
-    if (c === undefined) this.eof();
-    if (c === 0x5d) {
+    this.members(0x5d, () => items.push(this.value()), 'after array element');
+    return { t: 'array', items };
+  }
+
+  /**
+   * members reads the comma-separated members of an object or array, from its opening byte
+   * through `close`; `member` reads one, `afterMember` is Go's context for a byte that is
+   * neither `,` nor `close` after it.
+   */
+  private members(close: number, member: () => void, afterMember: string): void {
+    this.pos++;
+    if (this.nonSpace() === close) {
       this.pos++;
-      return { t: 'array', items };
+      return;
     }
     for (;;) {
-      items.push(this.value());
-      this.skipSpace();
-      c = this.peek();
-      if (c === undefined) this.eof();
-      if (c === 0x2c) {
+      member();
+      const c = this.nonSpace();
+      if (c === close) {
         this.pos++;
-        continue;
+        return;
       }
-      if (c === 0x5d) {
-        this.pos++;
-        return { t: 'array', items };
-      }
-      this.bad(c, 'after array element');
+      if (c !== 0x2c) this.bad(c, afterMember);
+      this.pos++;
     }
+  }
+
+  /** nonSpace skips white space and returns the byte after it; input ending first is Go's `unexpected EOF`. */
+  private nonSpace(): number {
+    this.skipSpace();
+    const c = this.peek();
+    if (c === undefined) this.eof();
+    return c;
   }
 
   private string(): string {
