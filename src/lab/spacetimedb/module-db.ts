@@ -40,48 +40,34 @@ interface ReducerDef {
   readonly params: ReadonlyArray<{ name: string; type: ParamType }>;
 }
 
+/** reducer is a ReducerDef whose `params` list the arguments in declaration order, as `name: type`. */
+function reducer(name: string, params: Readonly<Record<string, ParamType>> = {}): ReducerDef {
+  return { name, params: Object.entries(params).map(([param, type]) => ({ name: param, type })) };
+}
+
 /**
  * REDUCERS lists the module's reducers in definition order (`lib.rs:65-315` at 9b2b978949); the
  * index is the `reducer_id`. `init`, `client_connected` and `client_disconnected` are lifecycle
  * reducers SpacetimeDB runs itself.
  */
 export const REDUCERS: readonly ReducerDef[] = [
-  { name: 'init', params: [] },
-  { name: 'client_connected', params: [] },
-  { name: 'client_disconnected', params: [] },
-  { name: 'heartbeat', params: [] },
-  { name: 'request_nostr_presence_challenge', params: [] },
-  {
-    name: 'bind_nostr_presence_identity',
-    params: [
-      { name: 'nostr_pubkey_hex', type: 'String' },
-      { name: 'nostr_pubkey_npub', type: 'String' },
-      { name: 'challenge', type: 'String' },
-      { name: 'challenge_signature_hex', type: 'String' },
-    ],
-  },
-  {
-    name: 'append_sync_event',
-    params: [
-      { name: 'stream_id', type: 'String' },
-      { name: 'idempotency_key', type: 'String' },
-      { name: 'payload_hash', type: 'String' },
-      { name: 'payload_json', type: 'String' },
-      { name: 'committed_at_unix_ms', type: 'U64' },
-      { name: 'durable_offset', type: 'U64' },
-      { name: 'confirmed_read', type: 'Bool' },
-      { name: 'expected_next_seq', type: 'U64' },
-    ],
-  },
-  {
-    name: 'ack_stream_checkpoint',
-    params: [
-      { name: 'client_id', type: 'String' },
-      { name: 'stream_id', type: 'String' },
-      { name: 'last_applied_seq', type: 'U64' },
-      { name: 'durable_offset', type: 'U64' },
-    ],
-  },
+  reducer('init'),
+  reducer('client_connected'),
+  reducer('client_disconnected'),
+  reducer('heartbeat'),
+  reducer('request_nostr_presence_challenge'),
+  reducer('bind_nostr_presence_identity', { nostr_pubkey_hex: 'String', nostr_pubkey_npub: 'String', challenge: 'String', challenge_signature_hex: 'String' }),
+  reducer('append_sync_event', {
+    stream_id: 'String',
+    idempotency_key: 'String',
+    payload_hash: 'String',
+    payload_json: 'String',
+    committed_at_unix_ms: 'U64',
+    durable_offset: 'U64',
+    confirmed_read: 'Bool',
+    expected_next_seq: 'U64',
+  }),
+  reducer('ack_stream_checkpoint', { client_id: 'String', stream_id: 'String', last_applied_seq: 'U64', durable_offset: 'U64' }),
 ];
 
 /** LIFECYCLE maps the lifecycle reducers to SpacetimeDB's Lifecycle variant names. */
