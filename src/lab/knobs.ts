@@ -205,22 +205,25 @@ function percent(name: string, v: unknown): number {
   return v;
 }
 
-function runtimeRoutingKnob(v: unknown, current: RuntimeRoutingKnob): RuntimeRoutingKnob {
-  if (!isObject(v)) fail('knob runtime_routing must be an object {overrides_enabled?, canary_user_percent?, canary_autopilot_percent?, shadow_enabled?, shadow_sample_rate?, force_control_service?, evaluate_fails_with?}');
-  onlyKeys('runtime_routing', v, Object.keys(current));
-  const failsWith = v.evaluate_fails_with;
-  if (failsWith !== undefined && failsWith !== null && (typeof failsWith !== 'number' || !Number.isInteger(failsWith) || failsWith < 500 || failsWith > 599)) {
-    fail(`knob runtime_routing.evaluate_fails_with must be a 5xx status or null, got ${JSON.stringify(failsWith)}`);
-  }
-  return {
-    overrides_enabled: v.overrides_enabled === undefined ? current.overrides_enabled : bool('runtime_routing.overrides_enabled', v.overrides_enabled),
-    canary_user_percent: v.canary_user_percent === undefined ? current.canary_user_percent : percent('runtime_routing.canary_user_percent', v.canary_user_percent),
-    canary_autopilot_percent: v.canary_autopilot_percent === undefined ? current.canary_autopilot_percent : percent('runtime_routing.canary_autopilot_percent', v.canary_autopilot_percent),
-    shadow_enabled: v.shadow_enabled === undefined ? current.shadow_enabled : bool('runtime_routing.shadow_enabled', v.shadow_enabled),
-    shadow_sample_rate: v.shadow_sample_rate === undefined ? current.shadow_sample_rate : ratio('runtime_routing.shadow_sample_rate', v.shadow_sample_rate),
-    force_control_service: v.force_control_service === undefined ? current.force_control_service : bool('runtime_routing.force_control_service', v.force_control_service),
-    evaluate_fails_with: failsWith === undefined ? current.evaluate_fails_with : (failsWith as number | null),
-  };
+function statusOrNull(name: string, v: unknown): number | null {
+  if (v !== null && (typeof v !== 'number' || !Number.isInteger(v) || v < 500 || v > 599)) fail(`knob ${name} must be a 5xx status or null, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** FieldReaders reads each field of an object knob, given its dotted name and the value sent. */
+type FieldReaders<T> = { readonly [K in keyof T]: (name: string, v: unknown) => T[K] };
+
+/**
+ * objectKnob reads a knob that sets some fields of an object: unknown fields are refused, the
+ * fields sent are read in `read`'s order, and the fields left out keep their `current` values.
+ */
+function objectKnob<T extends object>(name: string, v: unknown, current: T, read: FieldReaders<T>): T {
+  const keys = Object.keys(read) as Array<keyof T & string>;
+  if (!isObject(v)) fail(`knob ${name} must be an object {${keys.map((k) => `${k}?`).join(', ')}}`);
+  onlyKeys(name, v, keys);
+  const merged = { ...current };
+  for (const k of keys) if (v[k] !== undefined) merged[k] = read[k](`${name}.${k}`, v[k]);
+  return merged;
 }
 
 /**
@@ -236,15 +239,9 @@ export function parseKnobPatch(input: unknown, current: LabKnobs): KnobPatch {
   let afterMs: number | undefined;
   for (const [name, v] of Object.entries(input)) {
     switch (name) {
-      case 'traffic': {
-        if (!isObject(v)) fail('knob traffic must be an object {paused?, events_per_second?}');
-        onlyKeys('traffic', v, ['paused', 'events_per_second']);
-        knobs.traffic = {
-          paused: v.paused === undefined ? current.traffic.paused : bool('traffic.paused', v.paused),
-          events_per_second: v.events_per_second === undefined ? current.traffic.events_per_second : nonNegative('traffic.events_per_second', v.events_per_second),
-        };
+      case 'traffic':
+        knobs.traffic = objectKnob(name, v, current.traffic, { paused: bool, events_per_second: nonNegative });
         break;
-      }
       case 'retention_floor': {
         const n = nonNegative(name, v);
         if (!Number.isInteger(n)) fail(`knob retention_floor must be an integer seq, got ${n}`);
@@ -300,15 +297,9 @@ export function parseKnobPatch(input: unknown, current: LabKnobs): KnobPatch {
       case 'enforce_caller_auth':
         knobs.enforce_caller_auth = bool(name, v);
         break;
-      case 'auth_failures_per_minute': {
-        if (!isObject(v)) fail('knob auth_failures_per_minute must be an object {unauthorized?, token_expired?}');
-        onlyKeys('auth_failures_per_minute', v, ['unauthorized', 'token_expired']);
-        knobs.auth_failures_per_minute = {
-          unauthorized: v.unauthorized === undefined ? current.auth_failures_per_minute.unauthorized : nonNegative('auth_failures_per_minute.unauthorized', v.unauthorized),
-          token_expired: v.token_expired === undefined ? current.auth_failures_per_minute.token_expired : nonNegative('auth_failures_per_minute.token_expired', v.token_expired),
-        };
+      case 'auth_failures_per_minute':
+        knobs.auth_failures_per_minute = objectKnob(name, v, current.auth_failures_per_minute, { unauthorized: nonNegative, token_expired: nonNegative });
         break;
-      }
       case 'stale_cursor_events_per_minute':
         knobs.stale_cursor_events_per_minute = nonNegative(name, v);
         break;
@@ -317,20 +308,22 @@ export function parseKnobPatch(input: unknown, current: LabKnobs): KnobPatch {
         knobs.runtime_fields = v as RuntimeFieldSet;
         break;
       case 'runtime_routing':
-        knobs.runtime_routing = runtimeRoutingKnob(v, current.runtime_routing);
+        knobs.runtime_routing = objectKnob(name, v, current.runtime_routing, {
+          overrides_enabled: bool,
+          canary_user_percent: percent,
+          canary_autopilot_percent: percent,
+          shadow_enabled: bool,
+          shadow_sample_rate: ratio,
+          force_control_service: bool,
+          evaluate_fails_with: statusOrNull,
+        });
         break;
       case 'control_admin':
         knobs.control_admin = bool(name, v);
         break;
-      case 'readiness': {
-        if (!isObject(v)) fail('knob readiness must be an object {runtime?, control?}');
-        onlyKeys('readiness', v, ['runtime', 'control']);
-        knobs.readiness = {
-          runtime: v.runtime === undefined ? current.readiness.runtime : bool('readiness.runtime', v.runtime),
-          control: v.control === undefined ? current.readiness.control : bool('readiness.control', v.control),
-        };
+      case 'readiness':
+        knobs.readiness = objectKnob(name, v, current.readiness, { runtime: bool, control: bool });
         break;
-      }
       case 'append_burst': {
         if (!isObject(v)) fail('knob append_burst must be an object {stream, count}');
         onlyKeys('append_burst', v, ['stream', 'count']);

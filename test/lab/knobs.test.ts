@@ -51,6 +51,23 @@ describe('lab admin API', () => {
     expect(canary.status).toBe(400);
   });
 
+  it('object knobs change only the fields sent, and name the field of a bad value', async () => {
+    const set = await postKnobs({ runtime_routing: { shadow_enabled: true, evaluate_fails_with: 503 }, readiness: { control: false } });
+    expect(set.status).toBe(200);
+    expect(dig(set.json, 'knobs', 'runtime_routing')).toEqual({ ...defaultKnobs().runtime_routing, shadow_enabled: true, evaluate_fails_with: 503 });
+    expect(dig(set.json, 'knobs', 'readiness')).toEqual({ runtime: true, control: false });
+    const notObject = await postKnobs({ readiness: true });
+    expect(notObject.status).toBe(400);
+    expect(dig(notObject.json, 'error', 'message')).toBe('knob readiness must be an object {runtime?, control?}');
+    const badStatus = await postKnobs({ runtime_routing: { evaluate_fails_with: 404 } });
+    expect(dig(badStatus.json, 'error', 'message')).toBe('knob runtime_routing.evaluate_fails_with must be a 5xx status or null, got 404');
+    const badCount = await postKnobs({ auth_failures_per_minute: { token_expired: -1 } });
+    expect(dig(badCount.json, 'error', 'message')).toBe('knob auth_failures_per_minute.token_expired must be a number >= 0, got -1');
+    const kept = await postKnobs({ runtime_routing: { canary_user_percent: 7 } });
+    expect(dig(kept.json, 'knobs', 'runtime_routing', 'shadow_enabled')).toBe(true);
+    expect(dig(kept.json, 'knobs', 'runtime_routing', 'canary_user_percent')).toBe(7);
+  });
+
   it('answers the new state, and GET /lab/state reports every knob in effect', async () => {
     const r = await postKnobs({ token_failure_ratio: 0.25 });
     expect(r.status).toBe(200);
