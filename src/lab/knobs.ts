@@ -226,6 +226,71 @@ function objectKnob<T extends object>(name: string, v: unknown, current: T, read
   return merged;
 }
 
+function oneOf<T>(values: readonly T[]): (name: string, v: unknown) => T {
+  return (name, v) => {
+    if (!(values as readonly unknown[]).includes(v)) fail(`knob ${name} must be one of ${values.join(', ')}, got ${JSON.stringify(v)}`);
+    return v as T;
+  };
+}
+
+function oneOfOrNull<T>(values: readonly T[]): (name: string, v: unknown) => T | null {
+  return (name, v) => {
+    if (v !== null && !(values as readonly unknown[]).includes(v)) fail(`knob ${name} must be one of ${values.join(', ')} or null, got ${JSON.stringify(v)}`);
+    return v as T | null;
+  };
+}
+
+function clientIds(name: string, v: unknown): string[] {
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail(`knob ${name} must be an array of client ids`);
+  return [...(v as string[])];
+}
+
+/** KnobReaders reads each persistent knob from the value sent; `current` is the knob in effect. */
+type KnobReaders = { readonly [K in keyof LabKnobs]: (name: string, v: unknown, current: LabKnobs[K]) => LabKnobs[K] };
+
+const KNOB_READERS: KnobReaders = {
+  traffic: (name, v, current) => objectKnob(name, v, current, { paused: bool, events_per_second: nonNegative }),
+  retention_floor: (name, v) => {
+    const n = nonNegative(name, v);
+    if (!Number.isInteger(n)) fail(`knob retention_floor must be an integer seq, got ${n}`);
+    return n;
+  },
+  publish_failures: ratio,
+  publish_failure_kind: oneOf(PublishFailureKinds),
+  token_failure_ratio: ratio,
+  slow_clients: clientIds,
+  dead_clients: clientIds,
+  next_resume: oneOfOrNull(ResumeFaults),
+  next_rebootstrap: oneOfOrNull(RebootstrapFaults),
+  streaming_stopped: bool,
+  leak_connection_rows: bool,
+  enforce_caller_auth: bool,
+  auth_failures_per_minute: (name, v, current) => objectKnob(name, v, current, { unauthorized: nonNegative, token_expired: nonNegative }),
+  stale_cursor_events_per_minute: nonNegative,
+  runtime_fields: oneOf(RuntimeFieldSets),
+  runtime_routing: (name, v, current) =>
+    objectKnob(name, v, current, {
+      overrides_enabled: bool,
+      canary_user_percent: percent,
+      canary_autopilot_percent: percent,
+      shadow_enabled: bool,
+      shadow_sample_rate: ratio,
+      force_control_service: bool,
+      evaluate_fails_with: statusOrNull,
+    }),
+  readiness: (name, v, current) => objectKnob(name, v, current, { runtime: bool, control: bool }),
+  control_admin: bool,
+};
+
+function isPersistentKnob(name: string): name is keyof LabKnobs {
+  return Object.hasOwn(KNOB_READERS, name);
+}
+
+/** setKnob reads persistent knob `name` into `knobs`. */
+function setKnob<K extends keyof LabKnobs>(knobs: Partial<LabKnobs>, name: K, v: unknown, current: LabKnobs): void {
+  knobs[name] = KNOB_READERS[name](name, v, current[name]);
+}
+
 /**
  * parseKnobPatch validates a knobs object against `current` (partial nested objects merge into
  * it). Throws LabKnobError naming the first unknown knob or bad value.
@@ -238,31 +303,11 @@ export function parseKnobPatch(input: unknown, current: LabKnobs): KnobPatch {
   let rotateSecrets: SecretName[] | undefined;
   let afterMs: number | undefined;
   for (const [name, v] of Object.entries(input)) {
+    if (isPersistentKnob(name)) {
+      setKnob(knobs, name, v, current);
+      continue;
+    }
     switch (name) {
-      case 'traffic':
-        knobs.traffic = objectKnob(name, v, current.traffic, { paused: bool, events_per_second: nonNegative });
-        break;
-      case 'retention_floor': {
-        const n = nonNegative(name, v);
-        if (!Number.isInteger(n)) fail(`knob retention_floor must be an integer seq, got ${n}`);
-        knobs.retention_floor = n;
-        break;
-      }
-      case 'publish_failures':
-        knobs.publish_failures = ratio(name, v);
-        break;
-      case 'publish_failure_kind':
-        if (!(PublishFailureKinds as readonly unknown[]).includes(v)) fail(`knob publish_failure_kind must be one of ${PublishFailureKinds.join(', ')}, got ${JSON.stringify(v)}`);
-        knobs.publish_failure_kind = v as PublishFailureKind;
-        break;
-      case 'token_failure_ratio':
-        knobs.token_failure_ratio = ratio(name, v);
-        break;
-      case 'slow_clients':
-      case 'dead_clients':
-        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail(`knob ${name} must be an array of client ids`);
-        knobs[name] = [...(v as string[])];
-        break;
       case 'restart':
         restart = bool(name, v);
         break;
@@ -274,56 +319,12 @@ export function parseKnobPatch(input: unknown, current: LabKnobs): KnobPatch {
         else fail(`knob rotate_secrets must be true or a non-empty list of ${names.join(', ')}, got ${JSON.stringify(v)}`);
         break;
       }
-      case 'next_resume':
-        if (v !== null && !(ResumeFaults as readonly unknown[]).includes(v)) fail(`knob next_resume must be one of ${ResumeFaults.join(', ')} or null, got ${JSON.stringify(v)}`);
-        knobs.next_resume = v as ResumeFault | null;
-        break;
-      case 'next_rebootstrap':
-        if (v !== null && !(RebootstrapFaults as readonly unknown[]).includes(v)) fail(`knob next_rebootstrap must be one of ${RebootstrapFaults.join(', ')} or null, got ${JSON.stringify(v)}`);
-        knobs.next_rebootstrap = v as RebootstrapFault | null;
-        break;
       case 'after_ms': {
         const n = nonNegative(name, v);
         if (!Number.isInteger(n) || n > MAX_AFTER_MS) fail(`after_ms must be an integer number of ms between 0 and ${MAX_AFTER_MS}, got ${JSON.stringify(v)}`);
         afterMs = n;
         break;
       }
-      case 'streaming_stopped':
-        knobs.streaming_stopped = bool(name, v);
-        break;
-      case 'leak_connection_rows':
-        knobs.leak_connection_rows = bool(name, v);
-        break;
-      case 'enforce_caller_auth':
-        knobs.enforce_caller_auth = bool(name, v);
-        break;
-      case 'auth_failures_per_minute':
-        knobs.auth_failures_per_minute = objectKnob(name, v, current.auth_failures_per_minute, { unauthorized: nonNegative, token_expired: nonNegative });
-        break;
-      case 'stale_cursor_events_per_minute':
-        knobs.stale_cursor_events_per_minute = nonNegative(name, v);
-        break;
-      case 'runtime_fields':
-        if (!(RuntimeFieldSets as readonly unknown[]).includes(v)) fail(`knob runtime_fields must be one of ${RuntimeFieldSets.join(', ')}, got ${JSON.stringify(v)}`);
-        knobs.runtime_fields = v as RuntimeFieldSet;
-        break;
-      case 'runtime_routing':
-        knobs.runtime_routing = objectKnob(name, v, current.runtime_routing, {
-          overrides_enabled: bool,
-          canary_user_percent: percent,
-          canary_autopilot_percent: percent,
-          shadow_enabled: bool,
-          shadow_sample_rate: ratio,
-          force_control_service: bool,
-          evaluate_fails_with: statusOrNull,
-        });
-        break;
-      case 'control_admin':
-        knobs.control_admin = bool(name, v);
-        break;
-      case 'readiness':
-        knobs.readiness = objectKnob(name, v, current.readiness, { runtime: bool, control: bool });
-        break;
       case 'append_burst': {
         if (!isObject(v)) fail('knob append_burst must be an object {stream, count}');
         onlyKeys('append_burst', v, ['stream', 'count']);
