@@ -12,8 +12,8 @@ import { RuleFileError } from '../errors.js';
 import type { Labels } from '../store/index.js';
 import { parseDurationMs } from '../time/index.js';
 import { checkTemplate } from './template/index.js';
-import { YamlFile } from './yaml-reader.js';
-import type { YamlPos } from './yaml-reader.js';
+import { YamlFile } from '../yaml/index.js';
+import type { YamlPos } from '../yaml/index.js';
 
 /** AlertingRuleDefinition is one `alert:` rule as written in a rule file. */
 export interface AlertingRuleDefinition {
@@ -93,7 +93,8 @@ function at(path: string, pos: YamlPos | undefined): string {
 
 /** parseRuleFile reads and validates the text of one rule file. */
 export function parseRuleFile(text: string, path: string, options: ParseRuleFileOptions = {}): ParsedRuleFile {
-  const y = new YamlFile(text);
+  // yaml.v3 lets a repeated key through to the decoder, which names it: so do the typed readers.
+  const y = new YamlFile(path, text, { uniqueKeys: false });
   const errors: string[] = [];
   const groups: RuleGroupDefinition[] = [];
   const top = y.fields(y.root, 'rulefmt.RuleGroups', ['groups']);

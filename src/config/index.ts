@@ -36,8 +36,7 @@ export type {
 } from './types.js';
 export { Secret, FileSecret, isSecretKey, secretsIn } from './secret.js';
 export type { SecretFileEvent, SecretFileListener } from './secret.js';
-export { readYamlSource, parseYamlSource, positionOf, formatPath } from './yaml-source.js';
-export type { YamlSource, ConfigPath, SourcePos } from './yaml-source.js';
+export { readYamlSource, parseYamlSource } from './read-yaml.js';
 export { validateSection, checkSection, expecting, EXPECT } from './validate-section.js';
 export type { ValidateOptions, SectionResult, KeyHints } from './validate-section.js';
 export { formatIssues } from './config-issue.js';

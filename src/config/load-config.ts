@@ -14,8 +14,8 @@ import type { DaemonFile } from './daemon-schema.js';
 import { LOG_LEVELS, PROBE_NAMES } from './types.js';
 import type { Config, LogLevel, ProbeConfig, ProbeName, ProbeParams, ProbesConfig, RemoteWriteTarget } from './types.js';
 import { checkSection } from './validate-section.js';
-import { readYamlSource } from './yaml-source.js';
-import type { ConfigPath, YamlSource } from './yaml-source.js';
+import { readYamlSource } from './read-yaml.js';
+import type { YamlFile, YamlPath } from '../yaml/index.js';
 import { formatDurationMs } from '../time/index.js';
 
 /** LoadConfigOptions: where references resolve from, and what overrides the file. */
@@ -294,7 +294,7 @@ function toConfig(f: DaemonFile, absFile: string, baseDir: string, logLevel: Log
 }
 
 /** isNameMapPath: `probes` is keyed by probe names, and one probe is called `token`. */
-function isNameMapPath(path: ConfigPath): boolean {
+function isNameMapPath(path: YamlPath): boolean {
   return path.length === 1 && path[0] === 'probes';
 }
 
@@ -302,7 +302,7 @@ function isNameMapPath(path: ConfigPath): boolean {
  * isPlainPath: subtrees whose keys are data (label maps, whose label may well be called `token`)
  * or validated elsewhere (lab), never secrets. The path is the subtree's own key.
  */
-function isPlainPath(path: ConfigPath): boolean {
+function isPlainPath(path: YamlPath): boolean {
   return (
     (path.length === 2 && path[0] === 'alerting' && path[1] === 'external_labels') ||
     (path.length === 4 && path[0] === 'export' && path[1] === 'remote_write' && path[3] === 'external_labels') ||
@@ -324,7 +324,7 @@ function overrideOf(flag: string | undefined, flagName: string, env: Readonly<Re
 }
 
 /** checkSource validates an already parsed daemon config file. */
-export function checkSource(source: YamlSource, absFile: string, env: Readonly<Record<string, string | undefined>>, overrides: ConfigOverrides = {}): ConfigCheck {
+export function checkSource(source: YamlFile, absFile: string, env: Readonly<Record<string, string | undefined>>, overrides: ConfigOverrides = {}): ConfigCheck {
   const baseDir = dirname(absFile);
   if (source.doc.contents === null) {
     return { ok: false, issues: [`${source.file}:1:1: (top level): the file is empty (expected a mapping with at least environment and target)`] };
@@ -356,7 +356,7 @@ export function checkSource(source: YamlSource, absFile: string, env: Readonly<R
 /** checkConfig reads and validates a daemon config file; it returns every problem instead of throwing. */
 export function checkConfig(file: string, options: LoadConfigOptions = {}): ConfigCheck {
   const absFile = resolve(options.cwd ?? process.cwd(), file);
-  let source: YamlSource;
+  let source: YamlFile;
   try {
     source = readYamlSource(absFile, file);
   } catch (err) {

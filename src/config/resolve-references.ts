@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { FileSecret, isSecretKey, isSecretListKey, Secret } from './secret.js';
 import type { ConfigIssue } from './config-issue.js';
-import { formatPath } from './yaml-source.js';
-import type { ConfigPath } from './yaml-source.js';
+import { formatPath } from '../yaml/index.js';
+import type { YamlPath } from '../yaml/index.js';
 
 /** ReferenceContext is what references resolve against. */
 export interface ReferenceContext {
@@ -15,9 +15,9 @@ export interface ReferenceContext {
   readonly baseDir: string;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** isPlain marks subtrees whose keys are data, not options (label maps), so no key there is a secret. */
-  readonly isPlain?: (path: ConfigPath) => boolean;
+  readonly isPlain?: (path: YamlPath) => boolean;
   /** isNameMap marks mappings keyed by names (`probes`), whose own keys are not secrets even when named `token`. */
-  readonly isNameMap?: (path: ConfigPath) => boolean;
+  readonly isNameMap?: (path: YamlPath) => boolean;
 }
 
 /** ResolvedTree is the tree with references replaced, plus the paths that failed (already reported). */
@@ -59,7 +59,7 @@ function lookup(ref: string, ctx: ReferenceContext): Lookup {
   return { ok: true, value, source: `env:${ref}` };
 }
 
-function resolveSecret(value: unknown, path: ConfigPath, ctx: ReferenceContext, issues: ConfigIssue[]): unknown {
+function resolveSecret(value: unknown, path: YamlPath, ctx: ReferenceContext, issues: ConfigIssue[]): unknown {
   if (value === undefined || value === null) return value;
   const m = typeof value === 'string' ? SINGLE_REFERENCE_RE.exec(value.trim()) : null;
   if (!m) {
@@ -92,7 +92,7 @@ function resolveSecret(value: unknown, path: ConfigPath, ctx: ReferenceContext, 
   return new Secret(found.value, found.source);
 }
 
-function resolveString(value: string, path: ConfigPath, ctx: ReferenceContext, issues: ConfigIssue[]): string {
+function resolveString(value: string, path: YamlPath, ctx: ReferenceContext, issues: ConfigIssue[]): string {
   let failed = false;
   const out = value.replace(REFERENCE_RE, (whole: string, ref: string | undefined) => {
     if (ref === undefined) return '${'; // `$${` escapes a literal `${`
@@ -110,7 +110,7 @@ function resolveString(value: string, path: ConfigPath, ctx: ReferenceContext, i
 /** resolveReferences walks `raw`, resolving references and wrapping secrets; it never throws. */
 export function resolveReferences(raw: unknown, ctx: ReferenceContext): ResolvedTree {
   const issues: ConfigIssue[] = [];
-  const walk = (value: unknown, path: ConfigPath, plain: boolean): unknown => {
+  const walk = (value: unknown, path: YamlPath, plain: boolean): unknown => {
     if (typeof value === 'string') return resolveString(value, path, ctx, issues);
     if (Array.isArray(value)) return value.map((item, i) => walk(item, [...path, i], plain));
     if (value !== null && typeof value === 'object') {

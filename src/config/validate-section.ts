@@ -9,7 +9,7 @@ import type { ConfigIssue } from './config-issue.js';
 import { resolveReferences } from './resolve-references.js';
 import type { ReferenceContext } from './resolve-references.js';
 import { Secret } from './secret.js';
-import type { ConfigPath, YamlSource } from './yaml-source.js';
+import type { YamlFile, YamlPath } from '../yaml/index.js';
 
 /**
  * EXPECT marks a schema's error text as the description of what it expects ("a duration like
@@ -51,7 +51,7 @@ function unwrap(schema: Schema | undefined): Schema | undefined {
 }
 
 /** knownKeysAt lists the keys the schema allows in the mapping at `path` (relative to the schema). */
-function knownKeysAt(schema: Schema, path: ConfigPath): string[] {
+function knownKeysAt(schema: Schema, path: YamlPath): string[] {
   let s = unwrap(schema);
   for (const step of path) {
     const def = s?._zod.def as Def | undefined;
@@ -65,7 +65,7 @@ function knownKeysAt(schema: Schema, path: ConfigPath): string[] {
   return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
 }
 
-function valueAt(root: unknown, path: ConfigPath): unknown {
+function valueAt(root: unknown, path: YamlPath): unknown {
   let v = root;
   for (const step of path) {
     if (v === null || typeof v !== 'object') return undefined;
@@ -96,12 +96,12 @@ function describeValue(v: unknown): string {
   return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
 
-function matchesHint(pattern: string, path: ConfigPath): boolean {
+function matchesHint(pattern: string, path: YamlPath): boolean {
   const parts = pattern.split('.');
   return parts.length === path.length && parts.every((p, i) => p === '*' || p === String(path[i]));
 }
 
-function toIssues(zodIssue: z.core.$ZodIssue, base: ConfigPath, input: unknown, schema: Schema, hints: KeyHints): ConfigIssue[] {
+function toIssues(zodIssue: z.core.$ZodIssue, base: YamlPath, input: unknown, schema: Schema, hints: KeyHints): ConfigIssue[] {
   const rel = zodIssue.path.filter((p): p is string | number => typeof p !== 'symbol');
   const path = [...base, ...rel];
   const value = valueAt(input, rel);
@@ -147,7 +147,7 @@ function toIssues(zodIssue: z.core.$ZodIssue, base: ConfigPath, input: unknown, 
  * checkSection parses the node at `path` of `source` with `schema`, resolving references
  * first when asked. It returns the value or every issue (never throws for user errors).
  */
-export function checkSection<S extends z.ZodType>(source: YamlSource, path: ConfigPath, schema: S, options: ValidateOptions = {}): SectionResult<z.output<S>> {
+export function checkSection<S extends z.ZodType>(source: YamlFile, path: YamlPath, schema: S, options: ValidateOptions = {}): SectionResult<z.output<S>> {
   const raw = toPlain(source, path);
   const issues: ConfigIssue[] = [];
   let input = raw;
@@ -174,13 +174,13 @@ export function checkSection<S extends z.ZodType>(source: YamlSource, path: Conf
   return { ok: true, value: result.data };
 }
 
-function toPlain(source: YamlSource, path: ConfigPath): unknown {
+function toPlain(source: YamlFile, path: YamlPath): unknown {
   const js: unknown = source.doc.toJS({ maxAliasCount: 100 });
   return valueAt(js, path);
 }
 
 /** validateSection is checkSection that throws a ConfigError whose `issues` are the printed lines. */
-export function validateSection<S extends z.ZodType>(source: YamlSource, path: ConfigPath, schema: S, options: ValidateOptions = {}): z.output<S> {
+export function validateSection<S extends z.ZodType>(source: YamlFile, path: YamlPath, schema: S, options: ValidateOptions = {}): z.output<S> {
   const result = checkSection(source, path, schema, options);
   if (result.ok) return result.value;
   const lines = formatIssues(source, result.issues);

@@ -9,7 +9,8 @@
  */
 import { z } from 'zod';
 import { checkSection, ENVIRONMENTS, expecting, formatIssues, readYamlSource } from '../config/index.js';
-import type { ConfigIssue, ConfigPath, Environment, YamlSource } from '../config/index.js';
+import type { ConfigIssue, Environment } from '../config/index.js';
+import type { YamlFile, YamlPath } from '../yaml/index.js';
 import { DrillValidationError } from '../errors.js';
 import { parseExpr } from '../promql/index.js';
 import { parseDurationMs } from '../time/index.js';
@@ -177,7 +178,7 @@ export function substituteQueryVariables(query: string, vars: { window: string; 
   return query.replace(/\$(window|drill|stage|run)\b/g, (_, name: keyof typeof vars) => vars[name]);
 }
 
-function checkQuery(query: string, path: ConfigPath, issues: ConfigIssue[]): void {
+function checkQuery(query: string, path: YamlPath, issues: ConfigIssue[]): void {
   try {
     parseExpr(substituteQueryVariables(query, PLACEHOLDER_VARS));
   } catch (err) {
@@ -185,7 +186,7 @@ function checkQuery(query: string, path: ConfigPath, issues: ConfigIssue[]): voi
   }
 }
 
-function checkFaultAttributes(type: ToxicType, attributes: Readonly<Record<string, number>>, path: ConfigPath, issues: ConfigIssue[]): void {
+function checkFaultAttributes(type: ToxicType, attributes: Readonly<Record<string, number>>, path: YamlPath, issues: ConfigIssue[]): void {
   const known = TOXIC_ATTRIBUTES[type];
   for (const [key, value] of Object.entries(attributes)) {
     if (!(key in known)) {
@@ -285,7 +286,7 @@ function semanticIssues(raw: z.output<typeof fileSchema>, options: DrillFileOpti
   const issues: ConfigIssue[] = [];
   const names = new Map<string, number>();
   raw.drills.forEach((d, i) => {
-    const base: ConfigPath = ['drills', i];
+    const base: YamlPath = ['drills', i];
     if (names.has(d.name)) issues.push({ path: [...base, 'name'], at: 'value', message: `duplicate drill name '${d.name}' (first at drills[${names.get(d.name)}])` });
     names.set(d.name, i);
     const proxies = new Set(d.proxies.map((p) => p.name));
@@ -295,7 +296,7 @@ function semanticIssues(raw: z.output<typeof fileSchema>, options: DrillFileOpti
       }
     });
     d.steady_state.forEach((c, j) => {
-      const path: ConfigPath = [...base, 'steady_state', j, 'query'];
+      const path: YamlPath = [...base, 'steady_state', j, 'query'];
       checkQuery(c.query, path, issues);
       for (const p of safeFeedingProbes(c.query).probes) {
         if (options.knownProbes && !options.knownProbes.includes(p)) issues.push({ path, at: 'value', message: `the steady state reads probe '${p}', which is not configured (expected one of ${options.knownProbes.join(', ')})` });
@@ -304,14 +305,14 @@ function semanticIssues(raw: z.output<typeof fileSchema>, options: DrillFileOpti
     const runByDrill = new Set(drillProbeNames(d, options.knownProbes));
     const stageNames = new Set<string>();
     d.stages.forEach((s, j) => {
-      const sp: ConfigPath = [...base, 'stages', j];
+      const sp: YamlPath = [...base, 'stages', j];
       if (stageNames.has(s.name)) issues.push({ path: [...sp, 'name'], at: 'value', message: `duplicate stage name '${s.name}'` });
       stageNames.add(s.name);
       const ms = parseDurationMs(s.duration) ?? 0;
       if (ms <= 0) issues.push({ path: [...sp, 'duration'], at: 'value', message: 'a stage must last longer than 0s' });
       if ((parseDurationMs(s.probe_interval) ?? 0) <= 0) issues.push({ path: [...sp, 'probe_interval'], at: 'value', message: 'probe_interval must be longer than 0s' });
       s.faults.forEach((f, k) => {
-        const fp: ConfigPath = [...sp, 'faults', k];
+        const fp: YamlPath = [...sp, 'faults', k];
         if (!proxies.has(f.proxy)) {
           issues.push({ path: [...fp, 'proxy'], at: 'value', message: `proxy '${f.proxy}' is not in this drill's proxies allowlist (expected one of ${[...proxies].join(', ') || 'none declared'})` });
         }
@@ -333,7 +334,7 @@ function semanticIssues(raw: z.output<typeof fileSchema>, options: DrillFileOpti
       }
       s.abort_when.forEach((c, k) => checkQuery(c.query, [...sp, 'abort_when', k, 'query'], issues));
       s.expect.forEach((c, k) => {
-        const ep: ConfigPath = [...sp, 'expect', k];
+        const ep: YamlPath = [...sp, 'expect', k];
         checkQuery(c.query, [...ep, 'query'], issues);
         checkExercise(c, s, ep, runByDrill, options, issues);
       });
@@ -348,10 +349,10 @@ function semanticIssues(raw: z.output<typeof fileSchema>, options: DrillFileOpti
  * be one the phase runs (the stage's probes while the faults are in effect; the drill's probes in
  * recovery); without `exercised`, the query must name its probes.
  */
-function checkExercise(e: RawExpect, stage: RawStage, path: ConfigPath, runByDrill: ReadonlySet<string>, options: DrillFileOptions, issues: ConfigIssue[]): void {
+function checkExercise(e: RawExpect, stage: RawStage, path: YamlPath, runByDrill: ReadonlySet<string>, options: DrillFileOptions, issues: ConfigIssue[]): void {
   if (e.exercised !== undefined) {
     e.exercised.forEach((x, i) => {
-      const xp: ConfigPath = [...path, 'exercised', i, 'probe'];
+      const xp: YamlPath = [...path, 'exercised', i, 'probe'];
       const phase = x.phase ?? defaultPhase(stage);
       if (options.knownProbes && !options.knownProbes.includes(x.probe)) issues.push({ path: xp, at: 'value', message: `unknown probe '${x.probe}' (expected one of ${options.knownProbes.join(', ')})` });
       else if (phase === 'stage' && !stage.probes.includes(x.probe)) issues.push({ path: xp, at: 'value', message: `probe '${x.probe}' must run while the faults are in effect, but the stage does not run it (add it to the stage's probes)` });
@@ -374,7 +375,7 @@ function checkExercise(e: RawExpect, stage: RawStage, path: ConfigPath, runByDri
 }
 
 /** parseDrillSource validates one parsed drill file; it throws DrillValidationError listing every problem. */
-export function parseDrillSource(source: YamlSource, options: DrillFileOptions = {}): DrillSpec[] {
+export function parseDrillSource(source: YamlFile, options: DrillFileOptions = {}): DrillSpec[] {
   const result = checkSection(source, [], fileSchema);
   if (!result.ok) {
     const lines = formatIssues(source, result.issues);

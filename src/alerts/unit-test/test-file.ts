@@ -5,7 +5,7 @@
 import type { Node } from 'yaml';
 import type { Labels } from '../../store/index.js';
 import { parseDurationMs } from '../../time/index.js';
-import { YamlFile } from '../yaml-reader.js';
+import { YamlFile } from '../../yaml/index.js';
 
 /** InputSeries is one `input_series` entry. */
 export interface InputSeries {
@@ -80,7 +80,7 @@ function labelMap(y: YamlFile, node: Node | null | undefined): Labels {
 
 /** parseUnitTestFile reads a unit-test file; `errors` are `FILE:LINE:COL: ...` lines. */
 export function parseUnitTestFile(text: string, path: string): { file: UnitTestFile; errors: string[] } {
-  const y = new YamlFile(text);
+  const y = new YamlFile(path, text, { uniqueKeys: false });
   const top = y.fields(y.root, 'main.unitTestFile', ['rule_files', 'evaluation_interval', 'group_eval_order', 'tests']);
   const tests: TestGroup[] = [];
   for (const tNode of y.seq(top?.get('tests')?.value, '[]main.testGroup') ?? []) {

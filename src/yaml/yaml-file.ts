@@ -1,10 +1,12 @@
 /**
- * yaml-reader: strict, position-aware reading of YAML files into typed values, the way Go's
- * yaml.v3 `KnownFields(true)` decoding into Prometheus' structs behaves: unknown keys, wrong
- * kinds and duplicate keys are errors, and every error carries the node's line and column.
+ * YamlFile: one parsed YAML file that remembers where every node came from, so that errors name
+ * `FILE:LINE:COL`. Two ways to read it: by key path (`positionOf`, for files validated as plain
+ * values against a schema) or node by node into typed values, the way Go's yaml.v3
+ * `KnownFields(true)` decoding into Prometheus' structs behaves (`fields`, `string`, `int`, ...:
+ * unknown keys, wrong kinds and duplicate keys become `issues`, each with its line and column).
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { Node, Pair, YAMLMap } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { Document, Node, Pair, YAMLMap } from 'yaml';
 
 /** YamlPos is a 1-based line and column, as yaml.v3 reports them. */
 export interface YamlPos {
@@ -18,20 +20,86 @@ export interface YamlIssue {
   readonly message: string;
 }
 
-/** YamlFile is a parsed YAML document plus what is needed to point at its nodes. */
-export class YamlFile {
-  readonly issues: YamlIssue[] = [];
-  readonly root: Node | null;
-  private readonly lines: LineCounter;
+/** YamlPath is a key path into a document (`['probes', 'delivery', 'timeout']`, `['alerting', 'alertmanagers', 0]`). */
+export type YamlPath = readonly (string | number)[];
 
-  constructor(text: string) {
-    this.lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: false, keepSourceTokens: false });
-    for (const e of doc.errors) {
+export interface YamlFileOptions {
+  /**
+   * Whether a repeated key is a syntax error (the default). Without, the last one wins in `doc`
+   * and the typed readers report it in yaml.v3's words (`mapping key "x" already defined`).
+   */
+  readonly uniqueKeys?: boolean;
+}
+
+export class YamlFile {
+  readonly doc: Document.Parsed;
+  /** The top node, or null when the file is empty or has syntax errors. */
+  readonly root: Node | null;
+  /** Syntax errors, in the order of the text; their messages name no position. */
+  readonly syntaxErrors: YamlIssue[] = [];
+  /** What the typed readers found wrong, in yaml.v3's words; syntax errors first (`yaml: ...`). */
+  readonly issues: YamlIssue[] = [];
+  private readonly lines = new LineCounter();
+
+  /** `file` is how messages name the file. */
+  constructor(
+    readonly file: string,
+    text: string,
+    options: YamlFileOptions = {},
+  ) {
+    this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: options.uniqueKeys ?? true, merge: false, prettyErrors: false });
+    for (const e of this.doc.errors) {
       const p = this.lines.linePos(e.pos[0]);
-      this.issues.push({ pos: { line: p.line, col: p.col }, message: `yaml: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` });
+      const issue = { pos: { line: p.line, col: p.col }, message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '') };
+      this.syntaxErrors.push(issue);
+      this.issues.push({ ...issue, message: `yaml: ${issue.message}` });
     }
-    this.root = doc.errors.length > 0 ? null : (doc.contents as Node | null);
+    this.root = this.doc.errors.length > 0 ? null : (this.doc.contents as Node | null);
+  }
+
+  /**
+   * positionOf returns where `path` is written: the value for `at: 'value'` (wrong types, bad
+   * values), the key for `at: 'key'` (unknown keys). A path that does not exist in the file
+   * (a missing key) falls back to its nearest existing ancestor, then to 1:1.
+   */
+  positionOf(path: YamlPath, at: 'key' | 'value' = 'value'): YamlPos {
+    for (let n = path.length; n >= 0; n--) {
+      const found = this.locate(path.slice(0, n));
+      if (!found) continue;
+      const preferKey = at === 'key' || n < path.length;
+      const pos = (preferKey ? this.start(found.keyNode) : undefined) ?? this.start(found.valueNode) ?? this.start(found.keyNode);
+      if (pos) return pos;
+    }
+    return { line: 1, col: 1 };
+  }
+
+  /** locate finds the node at `path`, and the mapping key naming it when the last step was a key. */
+  private locate(path: YamlPath): { keyNode?: Node; valueNode: Node | null } | undefined {
+    let node: unknown = this.doc.contents;
+    let keyNode: Node | undefined;
+    for (const step of path) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(step));
+        if (!pair) return undefined;
+        keyNode = pair.key as Node;
+        node = pair.value;
+      } else if (isSeq(node) && typeof step === 'number') {
+        const item = node.items[step];
+        if (item === undefined) return undefined;
+        keyNode = undefined;
+        node = item;
+      } else {
+        return undefined;
+      }
+    }
+    return { keyNode, valueNode: (node as Node | null | undefined) ?? null };
+  }
+
+  /** start is where a node's text begins. */
+  private start(node: Node | null | undefined): YamlPos | undefined {
+    if (!node?.range) return undefined;
+    const p = this.lines.linePos(node.range[0]);
+    return { line: p.line, col: p.col };
   }
 
   /** pos is the position of a node (the first key of a mapping, like yaml.v3). */
@@ -152,4 +220,14 @@ function describe(node: Node): string {
     return `${kind} \`${String(node.source ?? v)}\``;
   }
   return 'node';
+}
+
+/** formatPath prints a path the way messages show it: `alerting.alertmanagers[0].url`. */
+export function formatPath(path: YamlPath): string {
+  let out = '';
+  for (const step of path) {
+    if (typeof step === 'number') out += `[${step}]`;
+    else out += out === '' ? step : `.${step}`;
+  }
+  return out === '' ? '(top level)' : out;
 }
