@@ -1,5 +1,10 @@
 import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
+import { Toxiproxy } from 'toxiproxy-node-client';
+import type { Proxy } from 'toxiproxy-node-client';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { startFaultProxy } from '../../../src/lab/fault-proxy/index.js';
+import type { FaultProxyOptions, FaultProxyServer } from '../../../src/lab/fault-proxy/index.js';
 
 /** TcpServer is a loopback test server with the sockets it accepted. */
 export interface TcpServer {
@@ -118,4 +123,90 @@ export function portOf(listen: string): number {
 export async function api(base: string, method: string, path: string, body?: string, headers?: Record<string, string>): Promise<{ status: number; text: string; headers: Headers }> {
   const res = await fetch(base + path, { method, body, headers, signal: AbortSignal.timeout(10_000) });
   return { status: res.status, text: await res.text(), headers: res.headers };
+}
+
+/** roundTrip writes `payload` and waits for it to come back; the time it took, in ms. */
+export async function roundTrip(socket: Socket, reader: Reader, payload = 'ping'): Promise<number> {
+  const before = reader.data.length;
+  const start = Date.now();
+  socket.write(payload);
+  await reader.waitBytes(before + payload.length, 5000);
+  return Date.now() - start;
+}
+
+/**
+ * FaultProxyFixture is what `useFaultProxy` gives a test file: an echo server for the whole file
+ * and, per test, a fresh fault proxy with a Toxiproxy client on it. The proxy, the sockets opened
+ * through `open` and the servers pushed on `servers` close after each test.
+ */
+export interface FaultProxyFixture {
+  readonly echo: TcpServer;
+  /** upstream is the echo server's `127.0.0.1:port`. */
+  readonly upstream: string;
+  readonly fp: FaultProxyServer;
+  readonly tp: Toxiproxy;
+  readonly sockets: Socket[];
+  readonly servers: TcpServer[];
+  /** restart closes this test's fault proxy and starts another with `options` (a ManualClock). */
+  restart(options: FaultProxyOptions): Promise<void>;
+  /** open dials a proxy's listen address and reads what comes back. */
+  open(proxy: Proxy): Promise<{ socket: Socket; reader: Reader }>;
+  /** echoProxy creates proxy `name` in front of the echo server. */
+  echoProxy(name?: string): Promise<Proxy>;
+}
+
+/** useFaultProxy registers the hooks that set up and tear down a FaultProxyFixture. */
+export function useFaultProxy(): FaultProxyFixture {
+  let echo: TcpServer | undefined;
+  let running: { fp: FaultProxyServer; tp: Toxiproxy } | undefined;
+  const inTest = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`useFaultProxy: ${what} exists only while a test runs`);
+    return value;
+  };
+  const start = async (options: FaultProxyOptions = {}): Promise<void> => {
+    const fp = await startFaultProxy(options);
+    running = { fp, tp: new Toxiproxy(fp.url) };
+  };
+  const fx: FaultProxyFixture = {
+    get echo() {
+      return inTest(echo, 'the echo server');
+    },
+    get upstream() {
+      return `127.0.0.1:${fx.echo.port}`;
+    },
+    get fp() {
+      return inTest(running, 'the fault proxy').fp;
+    },
+    get tp() {
+      return inTest(running, 'the fault proxy').tp;
+    },
+    sockets: [],
+    servers: [],
+    async restart(options) {
+      await running?.fp.close();
+      await start(options);
+    },
+    async open(proxy) {
+      const socket = await dial(portOf(proxy.listen));
+      fx.sockets.push(socket);
+      return { socket, reader: new Reader(socket) };
+    },
+    echoProxy(name = 'p') {
+      return fx.tp.createProxy({ name, listen: '127.0.0.1:0', upstream: fx.upstream });
+    },
+  };
+  beforeAll(async () => {
+    echo = await startEchoServer();
+  });
+  afterAll(async () => {
+    await echo?.close();
+  });
+  beforeEach(() => start());
+  afterEach(async () => {
+    for (const s of fx.sockets.splice(0)) s.destroy();
+    await running?.fp.close();
+    running = undefined;
+    for (const s of fx.servers.splice(0)) await s.close();
+  });
+  return fx;
 }

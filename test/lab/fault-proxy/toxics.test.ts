@@ -1,59 +1,18 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Socket } from 'node:net';
-import { Toxiproxy } from 'toxiproxy-node-client';
 import type { Proxy } from 'toxiproxy-node-client';
-import { startFaultProxy } from '../../../src/lab/fault-proxy/index.js';
-import type { FaultProxyServer } from '../../../src/lab/fault-proxy/index.js';
 import { ManualClock } from '../../../src/time/index.js';
 import type { TcpServer } from './helpers.js';
-import { api, delay, dial, portOf, Reader, startEchoServer, startTcpServer } from './helpers.js';
+import { api, delay, Reader, roundTrip, startTcpServer, useFaultProxy } from './helpers.js';
 
-let echo: TcpServer;
-let fp: FaultProxyServer;
-let tp: Toxiproxy;
-const sockets: Socket[] = [];
-const servers: TcpServer[] = [];
-
-beforeAll(async () => {
-  echo = await startEchoServer();
-});
-afterAll(async () => {
-  await echo.close();
-});
-beforeEach(async () => {
-  fp = await startFaultProxy();
-  tp = new Toxiproxy(fp.url);
-});
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
-  await fp.close();
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function open(proxy: Proxy): Promise<{ socket: Socket; reader: Reader }> {
-  const socket = await dial(portOf(proxy.listen));
-  sockets.push(socket);
-  return { socket, reader: new Reader(socket) };
-}
-
-async function echoProxy(name = 'p'): Promise<Proxy> {
-  return tp.createProxy({ name, listen: '127.0.0.1:0', upstream: `127.0.0.1:${echo.port}` });
-}
+const fx = useFaultProxy();
 
 /** serverProxy puts a proxy in front of a server that hands its sockets to `onSocket`. */
 async function serverProxy(onSocket: (s: Socket) => void, name = 'p'): Promise<{ proxy: Proxy; server: TcpServer }> {
   const server = await startTcpServer(onSocket, { allowHalfOpen: true });
-  servers.push(server);
-  const proxy = await tp.createProxy({ name, listen: '127.0.0.1:0', upstream: `127.0.0.1:${server.port}` });
+  fx.servers.push(server);
+  const proxy = await fx.tp.createProxy({ name, listen: '127.0.0.1:0', upstream: `127.0.0.1:${server.port}` });
   return { proxy, server };
-}
-
-async function rtt(socket: Socket, reader: Reader): Promise<number> {
-  const before = reader.data.length;
-  const start = Date.now();
-  socket.write('x');
-  await reader.waitBytes(before + 1, 5000);
-  return Date.now() - start;
 }
 
 function addToxic(proxy: Proxy, name: string, type: string, stream: string, attributes: Record<string, number>, toxicity = 1): Promise<unknown> {
@@ -62,38 +21,36 @@ function addToxic(proxy: Proxy, name: string, type: string, stream: string, attr
 
 describe('latency', () => {
   it('delays each direction by its latency and chains toxics additively', async () => {
-    const p = await echoProxy();
+    const p = await fx.echoProxy();
     await addToxic(p, 'down', 'latency', 'downstream', { latency: 100 });
-    const { socket, reader } = await open(p);
-    const one = await rtt(socket, reader);
+    const { socket, reader } = await fx.open(p);
+    const one = await roundTrip(socket, reader);
     expect(one).toBeGreaterThanOrEqual(95);
     expect(one).toBeLessThan(250);
     await addToxic(p, 'up1', 'latency', 'upstream', { latency: 100 });
     await addToxic(p, 'up2', 'latency', 'upstream', { latency: 100 });
-    const three = await rtt(socket, reader);
+    const three = await roundTrip(socket, reader);
     expect(three).toBeGreaterThanOrEqual(290);
     expect(three).toBeLessThan(500);
   });
 
   it('keeps jitter within latency ± jitter', async () => {
-    const p = await echoProxy();
+    const p = await fx.echoProxy();
     await addToxic(p, 'j', 'latency', 'downstream', { latency: 100, jitter: 50 });
-    const { socket, reader } = await open(p);
+    const { socket, reader } = await fx.open(p);
     for (let i = 0; i < 4; i++) {
-      const t = await rtt(socket, reader);
+      const t = await roundTrip(socket, reader);
       expect(t).toBeGreaterThanOrEqual(45);
       expect(t).toBeLessThan(250);
     }
   });
 
   it('follows the injected clock: a chunk is held until read time + latency', async () => {
-    await fp.close();
     const clock = new ManualClock(1_000_000);
-    fp = await startFaultProxy({ clock });
-    tp = new Toxiproxy(fp.url);
-    const p = await echoProxy();
+    await fx.restart({ clock });
+    const p = await fx.echoProxy();
     await addToxic(p, 'lat', 'latency', 'downstream', { latency: 1000 });
-    const { socket, reader } = await open(p);
+    const { socket, reader } = await fx.open(p);
     socket.write('tick');
     await delay(100);
     expect(reader.data.length).toBe(0);
@@ -106,13 +63,13 @@ describe('latency', () => {
   });
 
   it('forwards a held chunk at once when the toxic is removed', async () => {
-    const p = await echoProxy();
+    const p = await fx.echoProxy();
     await addToxic(p, 'lat', 'latency', 'downstream', { latency: 5000 });
-    const { socket, reader } = await open(p);
+    const { socket, reader } = await fx.open(p);
     socket.write('held');
     await delay(100);
     expect(reader.data.length).toBe(0);
-    await api(fp.url, 'DELETE', '/proxies/p/toxics/lat');
+    await api(fx.fp.url, 'DELETE', '/proxies/p/toxics/lat');
     await reader.waitBytes(4, 1000);
     expect(reader.data.toString()).toBe('held');
   });
@@ -120,9 +77,9 @@ describe('latency', () => {
 
 describe('bandwidth', () => {
   it('limits throughput to rate KB/s', async () => {
-    const p = await echoProxy();
+    const p = await fx.echoProxy();
     await addToxic(p, 'bw', 'bandwidth', 'upstream', { rate: 100 });
-    const { socket, reader } = await open(p);
+    const { socket, reader } = await fx.open(p);
     const start = Date.now();
     const payload = Buffer.alloc(50_000, 3);
     socket.write(payload);
@@ -134,9 +91,9 @@ describe('bandwidth', () => {
   });
 
   it('stalls completely at rate 0', async () => {
-    const p = await echoProxy();
+    const p = await fx.echoProxy();
     await addToxic(p, 'bw', 'bandwidth', 'downstream', { rate: 0 });
-    const { socket, reader } = await open(p);
+    const { socket, reader } = await fx.open(p);
     socket.write('stuck');
     await delay(300);
     expect(reader.data.length).toBe(0);
@@ -148,7 +105,7 @@ describe('slow_close', () => {
     const { proxy } = await serverProxy((s) => s.end('bye'));
     await addToxic(proxy, 'sc', 'slow_close', 'downstream', { delay: 300 });
     const start = Date.now();
-    const { reader } = await open(proxy);
+    const { reader } = await fx.open(proxy);
     await reader.waitEnd(2000);
     expect(reader.data.toString()).toBe('bye');
     expect(reader.endedAtMs - start).toBeGreaterThanOrEqual(280);
@@ -157,10 +114,10 @@ describe('slow_close', () => {
 
 describe('timeout', () => {
   it('swallows data and closes the connection after the timeout', async () => {
-    const p = await echoProxy();
+    const p = await fx.echoProxy();
     await addToxic(p, 'to', 'timeout', 'downstream', { timeout: 200 });
     const start = Date.now();
-    const { socket, reader } = await open(p);
+    const { socket, reader } = await fx.open(p);
     socket.write('lost');
     await reader.waitEnd(2000);
     expect(reader.data.length).toBe(0);
@@ -171,24 +128,24 @@ describe('timeout', () => {
   it('with timeout 0 holds the connection open, and removal closes both sides', async () => {
     const { proxy, server } = await serverProxy(() => undefined);
     await addToxic(proxy, 'to', 'timeout', 'upstream', { timeout: 0 });
-    const { socket, reader } = await open(proxy);
+    const { socket, reader } = await fx.open(proxy);
     socket.write('into the void');
     await delay(200);
     expect(reader.outcome.kind).toBe('open');
     const serverSide = new Reader(server.sockets[0]);
-    await api(fp.url, 'DELETE', '/proxies/p/toxics/to');
+    await api(fx.fp.url, 'DELETE', '/proxies/p/toxics/to');
     await Promise.all([reader.waitEnd(1000), serverSide.waitEnd(1000)]);
     expect(serverSide.data.length).toBe(0);
   });
 
   it('removing a latency toxic in front of a timeout 0 toxic does not hang', async () => {
-    const p = await echoProxy();
+    const p = await fx.echoProxy();
     await addToxic(p, 'lat', 'latency', 'upstream', { latency: 1000 });
     await addToxic(p, 'to', 'timeout', 'upstream', { timeout: 0 });
-    const { socket } = await open(p);
+    const { socket } = await fx.open(p);
     socket.write('x');
     const start = Date.now();
-    const r = await api(fp.url, 'DELETE', '/proxies/p/toxics/lat');
+    const r = await api(fx.fp.url, 'DELETE', '/proxies/p/toxics/lat');
     expect(r.status).toBe(204);
     expect(Date.now() - start).toBeLessThan(1000);
   });
@@ -197,9 +154,9 @@ describe('timeout', () => {
 describe('reset_peer', () => {
   for (const [stream, timeoutMs] of [['upstream', 0], ['upstream', 150], ['downstream', 150]] as const) {
     it(`resets the client (ECONNRESET) ~${timeoutMs} ms after data on ${stream}`, async () => {
-      const p = await echoProxy();
+      const p = await fx.echoProxy();
       await addToxic(p, 'rp', 'reset_peer', stream, { timeout: timeoutMs });
-      const { socket, reader } = await open(p);
+      const { socket, reader } = await fx.open(p);
       const start = Date.now();
       socket.write('boom');
       await reader.waitEnd(2000);
@@ -210,9 +167,9 @@ describe('reset_peer', () => {
   }
 
   it('closes with a plain EOF on connections opened before it was added', async () => {
-    const p = await echoProxy();
-    const { socket, reader } = await open(p);
-    await rtt(socket, reader);
+    const p = await fx.echoProxy();
+    const { socket, reader } = await fx.open(p);
+    await roundTrip(socket, reader);
     await addToxic(p, 'rp', 'reset_peer', 'upstream', { timeout: 0 });
     socket.write('x');
     await reader.waitEnd(2000);
@@ -220,9 +177,9 @@ describe('reset_peer', () => {
   });
 
   it('does nothing while no data flows', async () => {
-    const p = await echoProxy();
+    const p = await fx.echoProxy();
     await addToxic(p, 'rp', 'reset_peer', 'upstream', { timeout: 0 });
-    const { reader } = await open(p);
+    const { reader } = await fx.open(p);
     await delay(300);
     expect(reader.outcome.kind).toBe('open');
   });
@@ -230,9 +187,9 @@ describe('reset_peer', () => {
 
 describe('slicer', () => {
   it('delivers every byte in order, in many pieces', async () => {
-    const p = await echoProxy();
+    const p = await fx.echoProxy();
     await addToxic(p, 'sl', 'slicer', 'downstream', { average_size: 1024, size_variation: 512, delay: 10 });
-    const { socket, reader } = await open(p);
+    const { socket, reader } = await fx.open(p);
     const payload = Buffer.from(Array.from({ length: 480_000 }, (_, i) => i % 256));
     socket.write(payload);
     await reader.waitBytes(payload.length, 10_000);
@@ -241,9 +198,9 @@ describe('slicer', () => {
   });
 
   it('cuts 24 bytes into 24 pieces with average 1, variation 0', async () => {
-    const p = await echoProxy();
+    const p = await fx.echoProxy();
     await addToxic(p, 'sl', 'slicer', 'downstream', { average_size: 1, size_variation: 0, delay: 5000 });
-    const { socket, reader } = await open(p);
+    const { socket, reader } = await fx.open(p);
     socket.write('abcdefghijklmnopqrstuvwx');
     await reader.waitBytes(24, 3000);
     expect(reader.data.toString()).toBe('abcdefghijklmnopqrstuvwx');
@@ -251,9 +208,9 @@ describe('slicer', () => {
   });
 
   it('survives the settings that crash Toxiproxy (all zeros, negative variation)', async () => {
-    const p = await echoProxy();
+    const p = await fx.echoProxy();
     await addToxic(p, 'sl', 'slicer', 'downstream', { average_size: 0, size_variation: -3, delay: 0 });
-    const { socket, reader } = await open(p);
+    const { socket, reader } = await fx.open(p);
     socket.write('still here');
     await reader.waitBytes(10, 2000);
     expect(reader.data.toString()).toBe('still here');
@@ -265,7 +222,7 @@ describe('limit_data', () => {
     const server: Reader[] = [];
     const { proxy } = await serverProxy((s) => server.push(new Reader(s)));
     await addToxic(proxy, 'ld', 'limit_data', 'upstream', { bytes });
-    const { socket } = await open(proxy);
+    const { socket } = await fx.open(proxy);
     await delay(30);
     return { socket, server, proxy };
   }
@@ -304,7 +261,7 @@ describe('limit_data', () => {
     const { socket, server } = await limited(12);
     socket.write(Buffer.alloc(10, 1));
     await server[0].waitBytes(10);
-    await api(fp.url, 'PATCH', '/proxies/p/toxics/ld', '{"attributes":{"bytes":15}}');
+    await api(fx.fp.url, 'PATCH', '/proxies/p/toxics/ld', '{"attributes":{"bytes":15}}');
     socket.write(Buffer.alloc(10, 2));
     await server[0].waitEnd(2000);
     expect(server[0].data.length).toBe(15);
@@ -313,7 +270,7 @@ describe('limit_data', () => {
   it('gets fresh per-link state when added to a live connection', async () => {
     const server: Reader[] = [];
     const { proxy } = await serverProxy((s) => server.push(new Reader(s)));
-    const { socket } = await open(proxy);
+    const { socket } = await fx.open(proxy);
     socket.write(Buffer.alloc(40, 1));
     await delay(50);
     await addToxic(proxy, 'ld', 'limit_data', 'upstream', { bytes: 30 });
@@ -343,7 +300,7 @@ describe('close races', () => {
       await addToxic(proxy, 'up', type, 'upstream', attributes);
       await addToxic(proxy, 'down', type, 'downstream', attributes);
       for (let i = 0; i < 3; i++) {
-        const { socket } = await open(proxy);
+        const { socket } = await fx.open(proxy);
         socket.write(Buffer.alloc(5000, 9));
         await delay(i * 10);
         socket.destroy();
@@ -354,9 +311,9 @@ describe('close races', () => {
       expect(server).toHaveLength(3);
       expect(server.filter((r) => r.outcome.kind === 'open')).toHaveLength(0);
       // The toxics can still be changed and removed afterwards.
-      expect((await api(fp.url, 'PATCH', '/proxies/p/toxics/up', '{"toxicity":0.5}')).status).toBe(200);
-      expect((await api(fp.url, 'DELETE', '/proxies/p/toxics/up')).status).toBe(204);
-      expect((await api(fp.url, 'POST', '/reset')).status).toBe(204);
+      expect((await api(fx.fp.url, 'PATCH', '/proxies/p/toxics/up', '{"toxicity":0.5}')).status).toBe(200);
+      expect((await api(fx.fp.url, 'DELETE', '/proxies/p/toxics/up')).status).toBe(204);
+      expect((await api(fx.fp.url, 'POST', '/reset')).status).toBe(204);
     });
   }
 });
