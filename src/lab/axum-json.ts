@@ -415,6 +415,19 @@ class StructDeserializer {
     throw this.peekError('key must be a string');
   }
 
+  /** elements runs `each` on every element of a sequence whose `[` is consumed (up to, not through, its `]`). */
+  private elements(each: (index: number) => void): void {
+    for (let index = 0; this.hasNextElement(index === 0); index++) each(index);
+  }
+
+  /** keys runs `each` with every key of a map whose `{` is consumed; `each` reads the `:` and the value. */
+  private keys(each: (key: string) => void): void {
+    for (let first = true; this.hasNextKey(first); first = false) {
+      this.i += 1;
+      each(this.stringBody());
+    }
+  }
+
   private colon(): void {
     const c = this.whitespace();
     if (c === 0x3a) {
@@ -430,14 +443,12 @@ class StructDeserializer {
     if (c !== 0x5b) throw this.invalidType('a sequence');
     this.i += 1;
     const out: string[] = [];
-    let first = true;
     try {
-      while (this.hasNextElement(first)) {
-        first = false;
-        this.path.push(`[${out.length}]`);
+      this.elements((index) => {
+        this.path.push(`[${index}]`);
         out.push(this.string());
         this.path.pop();
-      }
+      });
       this.endSeq();
     } catch (err) {
       throw this.fix(err);
@@ -462,22 +473,14 @@ class StructDeserializer {
       this.stringBody();
     } else if (c === 0x5b) {
       this.i += 1;
-      let first = true;
-      while (this.hasNextElement(first)) {
-        first = false;
-        this.ignoreValue();
-      }
+      this.elements(() => this.ignoreValue());
       this.endSeq();
     } else if (c === 0x7b) {
       this.i += 1;
-      let first = true;
-      while (this.hasNextKey(first)) {
-        first = false;
-        this.i += 1;
-        this.stringBody();
+      this.keys(() => {
         this.colon();
         this.ignoreValue();
-      }
+      });
       this.i += 1;
     } else {
       throw this.peekError('expected value');
@@ -533,11 +536,7 @@ class StructDeserializer {
 
   private visitMap(schema: StructSchema): JsonValues {
     const values: JsonValues = {};
-    let first = true;
-    while (this.hasNextKey(first)) {
-      first = false;
-      this.i += 1;
-      const key = this.stringBody();
+    this.keys((key) => {
       const f = schema.fields.find((x) => x.name === key);
       if (f && values[key] !== undefined) throw this.data(`duplicate field \`${key}\``);
       this.path.push(key);
@@ -545,7 +544,7 @@ class StructDeserializer {
       if (f) values[key] = this.field(f);
       else this.ignoreValue();
       this.path.pop();
-    }
+    });
     for (const f of schema.fields) {
       if (values[f.name] === undefined && f.kind === 'string' && !f.defaulted) throw this.data(`missing field \`${f.name}\``);
     }

@@ -169,6 +169,8 @@ describe('lab control: POST /api/sync/token', () => {
       ['{"a":1,}', 400, 'trailing comma at line 1 column 8'],
       ['{"a" 1}', 400, 'a: expected `:` at line 1 column 6'],
       ['{} trailing', 200, ''],
+      ['{"x":[1,{"y":[true,null,"s"]}],"z":{},"ttl_seconds":60}', 200, ''],
+      ['{"scopes":["a" "b"]}', 400, 'scopes: expected `,` or `]` at line 1 column 16'],
     ];
     for (const [body, status, message] of cases) {
       const res = await mint(body);
