@@ -311,19 +311,19 @@ class Parser {
   }
 
   parsePredicate(): Predicate {
-    let left = this.parseConjunction();
-    while (this.isKeyword('or')) {
-      this.pos += 1;
-      left = { kind: 'or', left, right: this.parseConjunction() };
-    }
-    return left;
+    return this.leftAssociative('or', () => this.parseConjunction());
   }
 
   parseConjunction(): Predicate {
-    let left = this.parseAtom();
-    while (this.isKeyword('and')) {
+    return this.leftAssociative('and', () => this.parseAtom());
+  }
+
+  /** leftAssociative parses `operand (op operand)*` into a left-leaning tree of `op` nodes. */
+  private leftAssociative(op: 'or' | 'and', operand: () => Predicate): Predicate {
+    let left = operand();
+    while (this.isKeyword(op)) {
       this.pos += 1;
-      left = { kind: 'and', left, right: this.parseAtom() };
+      left = { kind: op, left, right: operand() };
     }
     return left;
   }
