@@ -17,16 +17,15 @@ import { dirname, join } from 'node:path';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import type { Labels } from '../store/types.js';
+import { AlertStates } from './alerting-rule.js';
+import type { AlertState } from './alerting-rule.js';
 
-/** PersistedAlertStates is the closed vocabulary of a persisted alert's state. */
-export const PersistedAlertStates = ['pending', 'firing', 'inactive'] as const;
-export type PersistedAlertState = (typeof PersistedAlertStates)[number];
 
 /** PersistedAlert is one alert instance of an alerting rule; all times are epoch ms. */
 export interface PersistedAlert {
   readonly labels: Labels;
   readonly annotations: Labels;
-  readonly state: PersistedAlertState;
+  readonly state: AlertState;
   /** value is the last `$value`; JSON has no NaN, so a NaN comes back as null. */
   readonly value: number | null;
   readonly activeAtMs: number;
@@ -88,7 +87,7 @@ function isPersistedAlert(v: unknown): v is PersistedAlert {
     isObject(v) &&
     isLabels(v.labels) &&
     isLabels(v.annotations) &&
-    (PersistedAlertStates as readonly unknown[]).includes(v.state) &&
+    (AlertStates as readonly unknown[]).includes(v.state) &&
     // JSON has no NaN; the value is kept only for display, so null (NaN) is accepted.
     (typeof v.value === 'number' || v.value === null) &&
     typeof v.activeAtMs === 'number' &&

@@ -27,8 +27,8 @@ export { RuleManager, generatorUrl, goQueryEscape, needsSending } from './manage
 export type { RuleManagerOptions, RuleSettings, PreparedRules, ReloadResult, DrillLabels, RuleGroupView, RuleView, AlertView } from './manager.js';
 export { GroupRunner, groupOffsetMs, evalTimestampMs } from './group-runner.js';
 export type { GroupRunnerOptions, RunnableGroup } from './group-runner.js';
-export { AlertStateStore, parseAlertStateSnapshot, PersistedAlertStates } from './alert-state-store.js';
-export type { AlertStateSnapshot, AlertStateStoreOptions, PersistedAlert, PersistedAlertState, PersistedGroup, PersistedRule } from './alert-state-store.js';
+export { AlertStateStore, parseAlertStateSnapshot } from './alert-state-store.js';
+export type { AlertStateSnapshot, AlertStateStoreOptions, PersistedAlert, PersistedGroup, PersistedRule } from './alert-state-store.js';
 export { alertFingerprint, formatGoTime, notifierMetrics, NotificationResults } from './notifier.js';
 export type { NotifiableAlert, Notifier, NotifyOutcome, NotificationResult, NotifierMetrics } from './notifier.js';
 export { AlertmanagerNotifier, toPostableAlert } from './notifiers/alertmanager-notifier.js';

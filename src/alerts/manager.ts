@@ -17,17 +17,17 @@ import type { Queryable } from '../promql/index.js';
 import { labelsKey } from '../store/index.js';
 import type { Labels } from '../store/index.js';
 import type { Clock } from '../time/index.js';
-import type { Alert } from './alerting-rule.js';
+import type { Alert, AlertState } from './alerting-rule.js';
 import { AlertingRule } from './alerting-rule.js';
 import { AlertStateStore } from './alert-state-store.js';
 import type { AlertStateSnapshot, PersistedAlert, PersistedGroup } from './alert-state-store.js';
 import { GroupRunner } from './group-runner.js';
 import type { NotifiableAlert, Notifier } from './notifier.js';
 import { loadRuleFiles } from './rule-file.js';
-import type { ExprChecker } from './rule-file.js';
+import type { AlertingRuleDefinition, ExprChecker, RecordingRuleDefinition } from './rule-file.js';
 import { RuleGroup } from './rule-group.js';
 import type { Appendable } from './rule-group.js';
-import type { QueryFn } from './rule.js';
+import type { QueryFn, RuleHealth } from './rule.js';
 import { prefetchedQuery } from './prefetched-query.js';
 import type { SourceQueryFn } from './prefetched-query.js';
 
@@ -120,39 +120,28 @@ export interface RuleGroupView {
 export interface AlertView {
   readonly labels: Labels;
   readonly annotations: Labels;
-  readonly state: 'pending' | 'firing';
+  readonly state: Exclude<AlertState, 'inactive'>;
   readonly activeAtMs: number;
   readonly value: number;
   readonly keepFiringSinceMs?: number;
 }
 
-/** RuleView is one rule for the HTTP API. */
+/** RuleHealthView is how a rule's last evaluations went, for the HTTP API. */
+interface RuleHealthView {
+  readonly health: RuleHealth;
+  readonly lastError: string;
+  readonly lastEvaluationMs: number;
+  readonly evaluationDurationMs: number;
+}
+
+/** RuleView is one rule for the HTTP API: the rule as written (its line aside) and its health. */
 export type RuleView =
-  | {
-      readonly kind: 'alerting';
-      readonly name: string;
-      readonly expr: string;
-      readonly forMs: number;
-      readonly keepFiringForMs: number;
-      readonly labels: Labels;
-      readonly annotations: Labels;
-      readonly state: 'inactive' | 'pending' | 'firing';
-      readonly alerts: readonly AlertView[];
-      readonly health: 'unknown' | 'ok' | 'err';
-      readonly lastError: string;
-      readonly lastEvaluationMs: number;
-      readonly evaluationDurationMs: number;
-    }
-  | {
-      readonly kind: 'recording';
-      readonly name: string;
-      readonly expr: string;
-      readonly labels: Labels;
-      readonly health: 'unknown' | 'ok' | 'err';
-      readonly lastError: string;
-      readonly lastEvaluationMs: number;
-      readonly evaluationDurationMs: number;
-    };
+  | (Omit<AlertingRuleDefinition, 'line'> &
+      RuleHealthView & {
+        readonly state: AlertState;
+        readonly alerts: readonly AlertView[];
+      })
+  | (Omit<RecordingRuleDefinition, 'line'> & RuleHealthView);
 
 /** definedOf drops the settings left undefined, so they keep their running (or default) values. */
 function definedOf(settings: RuleSettings): Partial<RuleSettings> {

@@ -11,7 +11,7 @@ import { labelsKey } from '../store/labels-key.js';
 import type { Appender, Labels } from '../store/index.js';
 import { AlertingRule } from './alerting-rule.js';
 import { RecordingRule } from './recording-rule.js';
-import type { Rule, QueryFn } from './rule.js';
+import type { Rule, QueryFn, RuleHealth } from './rule.js';
 import type { RuleGroupDefinition } from './rule-file.js';
 
 /** Appendable hands out appenders (a SampleStore is one). */
@@ -220,7 +220,7 @@ export class RuleGroup {
   }
 
   /** health is 'err' when any rule failed its last evaluation, 'ok' when all passed, else 'unknown'. */
-  health(): 'unknown' | 'ok' | 'err' {
+  health(): RuleHealth {
     if (this.rules.some((r) => r.health === 'err')) return 'err';
     if (this.rules.length > 0 && this.rules.every((r) => r.health === 'ok')) return 'ok';
     return 'unknown';

@@ -9,11 +9,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { checkConfig } from '../config/index.js';
 import { evidenceDirName } from '../drills/index.js';
 import { isSentinelError, UsageError } from '../errors.js';
 import { announceCutover, ServiceSnapshots } from '../rollout/index.js';
-import { configFileOf } from './config-file.js';
+import { checkedConfigOf, configFileOf } from './config-file.js';
 import type { Command } from './types.js';
 import { ExitCodes } from './types.js';
 
@@ -43,12 +42,8 @@ export const announceCutoverCommand: Command = {
       if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
       if (args.options['skip-remote'] === true) throw new UsageError('--skip-remote is not supported: it would announce a cutover state nobody checked; run without it');
       const file = configFileOf(args, io);
-      const checked = checkConfig(file, { env: io.env, cwd: io.cwd });
-      if (!checked.ok) {
-        for (const line of checked.issues) io.stderr.write(`${line}\n`);
-        return ExitCodes.usage;
-      }
-      const config = checked.config;
+      const config = checkedConfigOf(file, io);
+      if (config === undefined) return ExitCodes.usage;
       const flag = (name: string, env: string): string | undefined => {
         const v = args.options[name];
         return typeof v === 'string' && v !== '' ? v : io.env[env] || undefined;

@@ -9,7 +9,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { checkConfig } from '../config/index.js';
 import { progressReporter, readVerdict } from '../drills/index.js';
 import type { DrillRunResult } from '../drills/index.js';
 import { startComponents, stopComponents } from '../daemon/index.js';
@@ -19,6 +18,7 @@ import { SystemClock } from '../time/index.js';
 import { startLabEnvironment } from './lab-environment.js';
 import { sentinelVersion } from '../version.js';
 import { buildDaemon } from './run.js';
+import { checkedConfigOf } from './config-file.js';
 import type { Command } from './types.js';
 import { ExitCodes } from './types.js';
 
@@ -43,14 +43,11 @@ export const demoCommand: Command = {
     try {
       say(`  lab SpacetimeDB ${env.stack.lab.urls.spacetimedb}, watched through the fault proxy at ${env.urls.spacetimedb}`);
       say(`  lab admin ${env.urls.admin}/lab/state, fault proxy API ${env.urls.toxiproxy}`);
-      const checked = checkConfig(env.configFile, { env: io.env, cwd: io.cwd });
-      if (!checked.ok) {
-        for (const line of checked.issues) io.stderr.write(`${line}\n`);
-        return ExitCodes.usage;
-      }
+      const config = checkedConfigOf(env.configFile, io);
+      if (config === undefined) return ExitCodes.usage;
       const version = sentinelVersion();
       const progress = progressReporter(io.stdout);
-      const daemon = await buildDaemon(checked.config, { clock, logger, registry: createMetricsRegistry({ version }), tracer: tracing.tracer, version, env: io.env, drillEvents: [progress] });
+      const daemon = await buildDaemon(config, { clock, logger, registry: createMetricsRegistry({ version }), tracer: tracing.tracer, version, env: io.env, drillEvents: [progress] });
       try {
         started.push(...(await startComponents(daemon.components, { signal: io.signal, logger, clock, deadlineMs: () => clock.nowMs() + 10_000 })));
         say(`sentinel daemon: ${daemon.server.address()?.url ?? '?'} (try /metrics, /api/v1/status, /api/v1/alerts, /api/v1/drills)`);

@@ -15,7 +15,6 @@
  */
 import { resolve } from 'node:path';
 import pino from 'pino';
-import { checkConfig } from '../config/index.js';
 import type { Config } from '../config/index.js';
 import { DrillValidationError, isSentinelError } from '../errors.js';
 import { progressReporter, reconcileUnderLease, runDrillSuite, ToxiproxyFaultDriver } from '../drills/index.js';
@@ -25,7 +24,7 @@ import { MemoryStore } from '../store/index.js';
 import { createMetricsRegistry, startTracing } from '../telemetry/index.js';
 import { formatDurationMs, SystemClock } from '../time/index.js';
 import { sentinelVersion } from '../version.js';
-import { configFileOf } from './config-file.js';
+import { checkedConfigOf, configFileOf } from './config-file.js';
 import { buildDrillRuntime, drillLease, runningDaemonAlerts } from './drill-runtime.js';
 import { createConfiguredEngine } from './query-engine.js';
 import { suiteRoot } from './rollout-runtime.js';
@@ -178,12 +177,8 @@ export const drillCommand: Command = {
       io.stderr.write(sub === 'run' ? 'sentinel drill run: name exactly one drill; see sentinel drill list\n' : `sentinel drill ${sub}: takes no drill name\n`);
       return ExitCodes.usage;
     }
-    const checked = checkConfig(file, { env: io.env, cwd: io.cwd });
-    if (!checked.ok) {
-      for (const line of checked.issues) io.stderr.write(`${line}\n`);
-      return ExitCodes.usage;
-    }
-    const config = checked.config;
+    const config = checkedConfigOf(file, io);
+    if (config === undefined) return ExitCodes.usage;
     try {
       if (sub === 'list') {
         const clock = new SystemClock();

@@ -7,11 +7,10 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { checkConfig } from '../config/index.js';
 import { evaluateGate, evidenceDirName, writeGateEvidence } from '../drills/index.js';
 import { MemoryStore, openSampleStore, STORE_FILE } from '../store/index.js';
 import type { SampleStore } from '../store/index.js';
-import { configFileOf } from './config-file.js';
+import { checkedConfigOf, configFileOf } from './config-file.js';
 import { runningDaemonAlerts } from './drill-runtime.js';
 import { createConfiguredEngine, createConfiguredQuerySource } from './query-engine.js';
 import type { Command } from './types.js';
@@ -26,12 +25,8 @@ export const gateCommand: Command = {
       return ExitCodes.usage;
     }
     const file = configFileOf(args, io);
-    const checked = checkConfig(file, { env: io.env, cwd: io.cwd });
-    if (!checked.ok) {
-      for (const line of checked.issues) io.stderr.write(`${line}\n`);
-      return ExitCodes.usage;
-    }
-    const config = checked.config;
+    const config = checkedConfigOf(file, io);
+    if (config === undefined) return ExitCodes.usage;
     const nowMs = Date.now();
     // The SLOs are judged on the daemon's samples; without a store there is no data (inconclusive).
     const store: SampleStore = existsSync(join(config.storage.dataDir, STORE_FILE))

@@ -10,7 +10,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
-import { checkConfig } from '../config/index.js';
 import type { Config } from '../config/index.js';
 import { isSentinelError, UsageError } from '../errors.js';
 import { buildProbes, ProbeScheduler } from '../probes/index.js';
@@ -21,7 +20,7 @@ import { MemoryStore } from '../store/index.js';
 import { createMetricsRegistry } from '../telemetry/index.js';
 import { SystemClock } from '../time/index.js';
 import { sentinelVersion } from '../version.js';
-import { configFileOf } from './config-file.js';
+import { checkedConfigOf, configFileOf } from './config-file.js';
 import { buildDrillRuntime, runningDaemonAlerts } from './drill-runtime.js';
 import { createConfiguredEngine } from './query-engine.js';
 import { buildRolloutRunner, criticalAlertsOf, defaultOutputDir } from './rollout-runtime.js';
@@ -106,12 +105,9 @@ export const rolloutCommand: Command = {
     try {
       if (sub === 'confirm') return confirm(args.options, io);
       const file = configFileOf(args, io);
-      const checked = checkConfig(file, { env: io.env, cwd: io.cwd });
-      if (!checked.ok) {
-        for (const line of checked.issues) io.stderr.write(`${line}\n`);
-        return ExitCodes.usage;
-      }
-      return await runRollout(sub, checked.config, args.options, io);
+      const config = checkedConfigOf(file, io);
+      if (config === undefined) return ExitCodes.usage;
+      return await runRollout(sub, config, args.options, io);
     } catch (err) {
       if (isSentinelError(err)) {
         io.stderr.write(`sentinel rollout ${sub}: ${err.message}\n`);

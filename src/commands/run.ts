@@ -17,9 +17,7 @@
  * started with (its probes and faults are not torn down). Settings only a restart can change
  * are kept at their running values and named (daemon/restart-only.ts).
  */
-import type { Tracer } from '@opentelemetry/api';
-import type { Logger } from 'pino';
-import type { Gauge, Registry } from 'prom-client';
+import type { Gauge } from 'prom-client';
 import { checkPromqlExpr, createNotifiers, RuleManager } from '../alerts/index.js';
 import type { Notifier } from '../alerts/index.js';
 import { checkConfig } from '../config/index.js';
@@ -50,14 +48,11 @@ import { ExitCodes } from './types.js';
 
 export type { DaemonGeneration } from './daemon-generation.js';
 
-/** DaemonDeps are the collaborators every component shares, built once by the run command. */
-export interface DaemonDeps {
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly registry: Registry;
-  readonly tracer: Tracer;
-  readonly version: string;
-  readonly env: Readonly<Record<string, string | undefined>>;
+/**
+ * DaemonDeps are the collaborators every component shares, built once by the run command (all
+ * of a generation's but the metric metadata, which buildDaemon creates).
+ */
+export interface DaemonDeps extends Omit<GenerationShared, 'metadata'> {
   /** drillEvents observe drill runs (the demo's progress view). */
   readonly drillEvents?: readonly DrillEventHandler[];
   /**

@@ -17,8 +17,12 @@ interface GlobDialect {
   readonly magic: RegExp;
   /** doubleStar: a `**` segment matches any number of directories (dot directories excepted). */
   readonly doubleStar: boolean;
-  /** segmentRegExp compiles one pattern segment. */
-  segmentRegExp(segment: string): RegExp;
+  /** negation: the character that negates a `[...]` class (`[!abc]` in shells, `[^abc]` in Go). */
+  readonly negation: '!' | '^';
+  /** escapes: a `\` outside a class makes the next character literal. */
+  readonly escapes: boolean;
+  /** hiddenNeedsDot: a wildcard does not match a leading dot unless the segment starts with one. */
+  readonly hiddenNeedsDot: boolean;
   /** directories: the last segment may match a directory, not only a file. */
   readonly directories: boolean;
   /** literalIfMissing: a pattern without wildcards is returned even when nothing is there. */
@@ -27,28 +31,35 @@ interface GlobDialect {
 
 const escapeRegExp = (c: string): string => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
+/** segmentRegExp compiles one pattern segment in a dialect. */
+function segmentRegExp(segment: string, dialect: GlobDialect): RegExp {
+  let re = '';
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment[i];
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = segment.indexOf(']', i + 1);
+      if (end < 0) re += '\\[';
+      else {
+        const body = segment.slice(i + 1, end);
+        re += `[${(dialect.negation === '!' ? body.replace(/^!/, '^') : body).replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else if (dialect.escapes && c === '\\' && i + 1 < segment.length) re += escapeRegExp(segment[++i]);
+    else re += escapeRegExp(c);
+  }
+  const hidden = dialect.hiddenNeedsDot && !segment.startsWith('.') ? '(?!\\.)' : '';
+  return new RegExp(`^${hidden}${re}$`);
+}
+
+/** Shell-like globs, for the configuration's file lists. */
 const CONFIG_DIALECT: GlobDialect = {
   magic: /[*?[]/,
   doubleStar: true,
-  segmentRegExp(segment) {
-    let re = '';
-    for (let i = 0; i < segment.length; i++) {
-      const c = segment[i];
-      if (c === '*') re += '[^/]*';
-      else if (c === '?') re += '[^/]';
-      else if (c === '[') {
-        const end = segment.indexOf(']', i + 1);
-        if (end < 0) re += '\\[';
-        else {
-          const body = segment.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\');
-          re += `[${body}]`;
-          i = end;
-        }
-      } else re += escapeRegExp(c);
-    }
-    // Like shells, `*` does not match names starting with a dot unless the pattern does.
-    return new RegExp(`^${segment.startsWith('.') ? '' : '(?!\\.)'}${re}$`);
-  },
+  negation: '!',
+  escapes: false,
+  hiddenNeedsDot: true,
   directories: false,
   literalIfMissing: true,
 };
@@ -57,26 +68,9 @@ const CONFIG_DIALECT: GlobDialect = {
 const GO_DIALECT: GlobDialect = {
   magic: /[*?[\\]/,
   doubleStar: false,
-  segmentRegExp(segment) {
-    let re = '';
-    for (let i = 0; i < segment.length; i++) {
-      const c = segment[i];
-      if (c === '*') re += '[^/]*';
-      else if (c === '?') re += '[^/]';
-      else if (c === '[') {
-        const end = segment.indexOf(']', i + 1);
-        if (end < 0) {
-          re += '\\[';
-          continue;
-        }
-        re += `[${segment.slice(i + 1, end).replace(/\\/g, '\\\\')}]`;
-        i = end;
-      } else if (c === '\\' && i + 1 < segment.length) {
-        re += escapeRegExp(segment[++i]);
-      } else re += escapeRegExp(c);
-    }
-    return new RegExp(`^${re}$`);
-  },
+  negation: '^',
+  escapes: true,
+  hiddenNeedsDot: false,
   directories: true,
   literalIfMissing: false,
 };
@@ -122,7 +116,7 @@ function expand(dir: string, segments: readonly string[], dialect: GlobDialect, 
     else if (dialect.directories ? existsSync(path) : isFile(path)) out.add(path);
     return;
   }
-  const re = dialect.segmentRegExp(head);
+  const re = segmentRegExp(head, dialect);
   for (const e of entries(dir)) {
     if (!re.test(e.name)) continue;
     if (!last) {

@@ -13,7 +13,12 @@
 import protobuf from 'protobufjs';
 import type { Labels } from '../store/index.js';
 
-const SCHEMA = `
+/**
+ * The WriteRequest messages of `prompb/types.proto` and `prompb/remote.proto`, with
+ * `Sample.value` declared as `valueType`: `double` upstream, `fixed64` to send exact bits.
+ */
+function writeRequestType(valueType: 'double' | 'fixed64'): protobuf.Type {
+  const schema = `
 syntax = "proto3";
 package prometheus;
 
@@ -22,9 +27,8 @@ message Label {
   string value = 2;
 }
 
-// Sample as prompb/types.proto declares it (value is a double).
 message Sample {
-  double value = 1;
+  ${valueType} value = 1;
   int64 timestamp = 2;
 }
 
@@ -36,26 +40,13 @@ message TimeSeries {
 message WriteRequest {
   repeated TimeSeries timeseries = 1;
 }
-
-// What the sentinel encodes: the same fields and wire types, value given as its float64 bits.
-message SampleBits {
-  fixed64 value = 1;
-  int64 timestamp = 2;
-}
-
-message TimeSeriesBits {
-  repeated Label labels = 1;
-  repeated SampleBits samples = 2;
-}
-
-message WriteRequestBits {
-  repeated TimeSeriesBits timeseries = 1;
-}
 `;
+  return protobuf.parse(schema, { keepCase: true }).root.lookupType('prometheus.WriteRequest');
+}
 
-const root = protobuf.parse(SCHEMA, { keepCase: true }).root;
-const encoderType = root.lookupType('prometheus.WriteRequestBits');
-const decoderType = root.lookupType('prometheus.WriteRequest');
+/** What the sentinel encodes: the same fields and wire types, each value given as its float64 bits. */
+const bitsType = writeRequestType('fixed64');
+const upstreamType = writeRequestType('double');
 
 /** STALE_NAN_BITS are the high and low words of Prometheus' stale marker (value.StaleNaN). */
 const STALE_NAN_BITS = { low: 0x00000002, high: 0x7ff00000 } as const;
@@ -95,7 +86,7 @@ export function encodeWriteRequest(series: readonly WriteSeries[]): Uint8Array {
       .map((name) => ({ name, value: s.labels[name] })),
     samples: s.samples.map((x) => ({ value: bitsOf(x), timestamp: x.t })),
   }));
-  return encoderType.encode({ timeseries }).finish();
+  return bitsType.encode({ timeseries }).finish();
 }
 
 /** DecodedSeries is one series of a decoded WriteRequest; a stale marker reads as `isStale`. */
@@ -109,7 +100,7 @@ export interface DecodedSeries {
  * the stale marker is recognised by its bits on the wire.
  */
 export function decodeWriteRequest(bytes: Uint8Array): DecodedSeries[] {
-  const decoded = decoderType.toObject(decoderType.decode(bytes), { longs: Number, defaults: true }) as {
+  const decoded = upstreamType.toObject(upstreamType.decode(bytes), { longs: Number, defaults: true }) as {
     timeseries: Array<{ labels: Array<{ name: string; value: string }>; samples: Array<{ value: number; timestamp: number }> }>;
   };
   // Stale markers cannot be told apart from other NaNs after decoding: read their bits.
@@ -122,7 +113,6 @@ export function decodeWriteRequest(bytes: Uint8Array): DecodedSeries[] {
 
 /** staleSamples finds, per series index, the sample indexes whose value bits are the stale marker. */
 function staleSamples(bytes: Uint8Array): Map<number, Set<number>> {
-  const bitsType = root.lookupType('prometheus.WriteRequestBits');
   const raw = bitsType.toObject(bitsType.decode(bytes), { longs: String, defaults: true }) as { timeseries: Array<{ samples: Array<{ value: string }> }> };
   const stale = (BigInt(STALE_NAN_BITS.high) << 32n) | BigInt(STALE_NAN_BITS.low);
   const out = new Map<number, Set<number>>();

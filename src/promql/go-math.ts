@@ -313,20 +313,9 @@ export function goTan(x0: number): number {
     x = -x;
     sign = true;
   }
-  let j: number;
-  let z: number;
+  // Go's Tan keeps the octant unreduced; only j mod 4 matters below, which reduce's mod 8 keeps.
+  const [j, z] = reduce(x);
   let y: number;
-  if (x >= REDUCE_THRESHOLD) {
-    [j, z] = trigReduce(x);
-  } else {
-    j = Math.floor(x * FOUR_OVER_PI);
-    y = j;
-    if (j % 2 === 1) {
-      j++;
-      y++;
-    }
-    z = x - y * PI4A - y * PI4B - y * PI4C;
-  }
   const zz = z * z;
   if (zz > 1e-14) {
     y = z + z * ((zz * ((TAN_P[0] * zz + TAN_P[1]) * zz + TAN_P[2])) / ((((zz + TAN_Q[1]) * zz + TAN_Q[2]) * zz + TAN_Q[3]) * zz + TAN_Q[4]));

@@ -185,19 +185,11 @@ function decodeBody(variant: string, body: JsonValue): Exclude<ServerMessage, Pr
         connectionId: connectionId(b.connection_id, 'IdentityToken.connection_id'),
       };
     case 'InitialSubscription':
-      return {
-        type: 'InitialSubscription',
-        requestId: u32(b.request_id, 'InitialSubscription.request_id'),
-        tables: databaseUpdate(b.database_update, 'InitialSubscription.database_update'),
-      };
+      return { type: 'InitialSubscription', ...requestTables(b, 'InitialSubscription', 'database_update') };
     case 'TransactionUpdate':
       return transactionUpdate(b);
     case 'TransactionUpdateLight':
-      return {
-        type: 'TransactionUpdateLight',
-        requestId: u32(b.request_id, 'TransactionUpdateLight.request_id'),
-        tables: databaseUpdate(b.update, 'TransactionUpdateLight.update'),
-      };
+      return { type: 'TransactionUpdateLight', ...requestTables(b, 'TransactionUpdateLight', 'update') };
     case 'OneOffQueryResponse':
       return oneOffResponse(b);
     case 'SubscribeApplied':
@@ -227,6 +219,11 @@ function decodeBody(variant: string, body: JsonValue): Exclude<ServerMessage, Pr
     default:
       return { type: 'Other', variant };
   }
+}
+
+/** requestTables reads the request id and table updates of InitialSubscription and TransactionUpdateLight. */
+function requestTables(b: JsonObject, variant: string, updateField: 'database_update' | 'update'): { requestId: number; tables: TableUpdate[] } {
+  return { requestId: u32(b.request_id, `${variant}.request_id`), tables: databaseUpdate(b[updateField], `${variant}.${updateField}`) };
 }
 
 function transactionUpdate(b: JsonObject): TransactionUpdateMessage {

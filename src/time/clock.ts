@@ -16,22 +16,36 @@ export class SystemClock implements Clock {
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.max(0, ms));
-      signal?.addEventListener('abort', onAbort, { once: true });
+    return abortableSleep(signal, (wake) => {
+      const timer = setTimeout(wake, Math.max(0, ms));
+      return () => clearTimeout(timer);
     });
   }
+}
+
+/**
+ * abortableSleep is the part both clocks share: `arm` starts a sleep that calls `wake` when it is
+ * over and returns how to cancel it; an abort cancels it and rejects with the signal's reason.
+ * The abort listener goes when the sleep ends, so a long-lived signal does not collect them.
+ */
+function abortableSleep(signal: AbortSignal | undefined, arm: (wake: () => void) => () => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    let cancel = (): void => {};
+    const onAbort = (): void => {
+      cancel();
+      reject(signal?.reason);
+    };
+    // Listening first: a sleep may be over within `arm` (ManualClock, 0 ms), removing the listener.
+    signal?.addEventListener('abort', onAbort, { once: true });
+    cancel = arm(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }
 
 interface Sleeper {
@@ -53,26 +67,13 @@ export class ManualClock implements Clock {
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const onAbort = (): void => {
-        this.sleepers = this.sleepers.filter((s) => s !== sleeper);
-        reject(signal?.reason);
-      };
-      // The listener goes when the sleeper wakes, so a long-lived signal does not collect them.
-      const sleeper: Sleeper = {
-        wakeAtMs: this.current + Math.max(0, ms),
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      };
+    return abortableSleep(signal, (wake) => {
+      const sleeper: Sleeper = { wakeAtMs: this.current + Math.max(0, ms), resolve: wake };
       this.sleepers.push(sleeper);
-      signal?.addEventListener('abort', onAbort, { once: true });
       this.wake();
+      return () => {
+        this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+      };
     });
   }
 
