@@ -14,6 +14,20 @@ async function isListening(listen: string): Promise<boolean> {
   }
 }
 
+/**
+ * expectBodyErrors posts each `[body, status, message]` case to `path` and expects Toxiproxy's
+ * error answer (`apiError` in Toxiproxy `api.go`, written by Go's `http.Error`): `{"error":…,"status":…}`
+ * and a newline, as text/plain with nosniff.
+ */
+async function expectBodyErrors(path: string, cases: ReadonlyArray<readonly [string, number, string]>): Promise<void> {
+  for (const [body, status, message] of cases) {
+    const r = await api(fx.fp.url, 'POST', path, body);
+    expect({ body, status: r.status, text: r.text }).toEqual({ body, status, text: `${JSON.stringify({ error: message, status })}\n` });
+    expect(r.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+  }
+}
+
 describe('fault proxy HTTP API: generic behaviour', () => {
   it('serves the version with the space after the colon and a newline', async () => {
     const r = await api(fx.fp.url, 'GET', '/version');
@@ -93,13 +107,7 @@ describe('fault proxy HTTP API: proxies', () => {
       ['{"name":"a"}', 400, 'missing required field: upstream'],
       ['{"name":"a","listen":"local373","upstream":"x"}', 500, 'listen tcp: address local373: missing port in address'],
     ];
-    for (const [body, status, message] of cases) {
-      const r = await api(fx.fp.url, 'POST', '/proxies', body);
-      expect({ body, status: r.status }).toEqual({ body, status });
-      expect(r.text).toBe(`${JSON.stringify({ error: message, status })}\n`);
-      expect(r.headers.get('content-type')).toBe('text/plain; charset=utf-8');
-      expect(r.headers.get('x-content-type-options')).toBe('nosniff');
-    }
+    await expectBodyErrors('/proxies', cases);
     expect(await fx.tp.getAll()).toEqual({});
   });
 
@@ -293,10 +301,7 @@ describe('fault proxy HTTP API: toxics', () => {
       ['{"type":"latency","toxicity":"high"}', 400, 'bad request body: json: cannot unmarshal string into Go struct field ToxicWrapper.toxicity of type float32'],
       ['{"type":"latency","attributes":[]}', 400, 'bad request body: json: cannot unmarshal array into Go struct field ToxicWrapper.attributes of type toxics.NoopToxic'],
     ];
-    for (const [body, status, message] of cases) {
-      const r = await api(fx.fp.url, 'POST', '/proxies/p/toxics', body);
-      expect({ body, status: r.status, text: r.text }).toEqual({ body, status, text: `${JSON.stringify({ error: message, status })}\n` });
-    }
+    await expectBodyErrors('/proxies/p/toxics', cases);
     const list = JSON.parse((await api(fx.fp.url, 'GET', '/proxies/p/toxics')).text);
     expect(list).toEqual([{ attributes: { latency: 0, jitter: 0 }, name: 'taken', type: 'latency', stream: 'upstream', toxicity: 1 }]);
   });

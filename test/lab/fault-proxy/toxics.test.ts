@@ -19,11 +19,16 @@ function addToxic(proxy: Proxy, name: string, type: string, stream: string, attr
   return proxy.addToxic({ name, type, stream, toxicity, attributes } as never);
 }
 
+/** openThroughToxic opens a connection through an echo proxy `p` that carries one toxic. */
+async function openThroughToxic(name: string, type: string, stream: string, attributes: Record<string, number>): Promise<{ p: Proxy; socket: Socket; reader: Reader }> {
+  const p = await fx.echoProxy();
+  await addToxic(p, name, type, stream, attributes);
+  return { p, ...(await fx.open(p)) };
+}
+
 describe('latency', () => {
   it('delays each direction by its latency and chains toxics additively', async () => {
-    const p = await fx.echoProxy();
-    await addToxic(p, 'down', 'latency', 'downstream', { latency: 100 });
-    const { socket, reader } = await fx.open(p);
+    const { p, socket, reader } = await openThroughToxic('down', 'latency', 'downstream', { latency: 100 });
     const one = await roundTrip(socket, reader);
     expect(one).toBeGreaterThanOrEqual(95);
     expect(one).toBeLessThan(250);
@@ -35,9 +40,7 @@ describe('latency', () => {
   });
 
   it('keeps jitter within latency ± jitter', async () => {
-    const p = await fx.echoProxy();
-    await addToxic(p, 'j', 'latency', 'downstream', { latency: 100, jitter: 50 });
-    const { socket, reader } = await fx.open(p);
+    const { socket, reader } = await openThroughToxic('j', 'latency', 'downstream', { latency: 100, jitter: 50 });
     for (let i = 0; i < 4; i++) {
       const t = await roundTrip(socket, reader);
       expect(t).toBeGreaterThanOrEqual(45);
@@ -48,9 +51,7 @@ describe('latency', () => {
   it('follows the injected clock: a chunk is held until read time + latency', async () => {
     const clock = new ManualClock(1_000_000);
     await fx.restart({ clock });
-    const p = await fx.echoProxy();
-    await addToxic(p, 'lat', 'latency', 'downstream', { latency: 1000 });
-    const { socket, reader } = await fx.open(p);
+    const { socket, reader } = await openThroughToxic('lat', 'latency', 'downstream', { latency: 1000 });
     socket.write('tick');
     await delay(100);
     expect(reader.data.length).toBe(0);
@@ -63,9 +64,7 @@ describe('latency', () => {
   });
 
   it('forwards a held chunk at once when the toxic is removed', async () => {
-    const p = await fx.echoProxy();
-    await addToxic(p, 'lat', 'latency', 'downstream', { latency: 5000 });
-    const { socket, reader } = await fx.open(p);
+    const { socket, reader } = await openThroughToxic('lat', 'latency', 'downstream', { latency: 5000 });
     socket.write('held');
     await delay(100);
     expect(reader.data.length).toBe(0);
@@ -77,9 +76,7 @@ describe('latency', () => {
 
 describe('bandwidth', () => {
   it('limits throughput to rate KB/s', async () => {
-    const p = await fx.echoProxy();
-    await addToxic(p, 'bw', 'bandwidth', 'upstream', { rate: 100 });
-    const { socket, reader } = await fx.open(p);
+    const { socket, reader } = await openThroughToxic('bw', 'bandwidth', 'upstream', { rate: 100 });
     const start = Date.now();
     const payload = Buffer.alloc(50_000, 3);
     socket.write(payload);
@@ -91,9 +88,7 @@ describe('bandwidth', () => {
   });
 
   it('stalls completely at rate 0', async () => {
-    const p = await fx.echoProxy();
-    await addToxic(p, 'bw', 'bandwidth', 'downstream', { rate: 0 });
-    const { socket, reader } = await fx.open(p);
+    const { socket, reader } = await openThroughToxic('bw', 'bandwidth', 'downstream', { rate: 0 });
     socket.write('stuck');
     await delay(300);
     expect(reader.data.length).toBe(0);
@@ -154,9 +149,7 @@ describe('timeout', () => {
 describe('reset_peer', () => {
   for (const [stream, timeoutMs] of [['upstream', 0], ['upstream', 150], ['downstream', 150]] as const) {
     it(`resets the client (ECONNRESET) ~${timeoutMs} ms after data on ${stream}`, async () => {
-      const p = await fx.echoProxy();
-      await addToxic(p, 'rp', 'reset_peer', stream, { timeout: timeoutMs });
-      const { socket, reader } = await fx.open(p);
+      const { socket, reader } = await openThroughToxic('rp', 'reset_peer', stream, { timeout: timeoutMs });
       const start = Date.now();
       socket.write('boom');
       await reader.waitEnd(2000);
@@ -177,9 +170,7 @@ describe('reset_peer', () => {
   });
 
   it('does nothing while no data flows', async () => {
-    const p = await fx.echoProxy();
-    await addToxic(p, 'rp', 'reset_peer', 'upstream', { timeout: 0 });
-    const { reader } = await fx.open(p);
+    const { reader } = await openThroughToxic('rp', 'reset_peer', 'upstream', { timeout: 0 });
     await delay(300);
     expect(reader.outcome.kind).toBe('open');
   });
@@ -187,9 +178,7 @@ describe('reset_peer', () => {
 
 describe('slicer', () => {
   it('delivers every byte in order, in many pieces', async () => {
-    const p = await fx.echoProxy();
-    await addToxic(p, 'sl', 'slicer', 'downstream', { average_size: 1024, size_variation: 512, delay: 10 });
-    const { socket, reader } = await fx.open(p);
+    const { socket, reader } = await openThroughToxic('sl', 'slicer', 'downstream', { average_size: 1024, size_variation: 512, delay: 10 });
     const payload = Buffer.from(Array.from({ length: 480_000 }, (_, i) => i % 256));
     socket.write(payload);
     await reader.waitBytes(payload.length, 10_000);
@@ -198,9 +187,7 @@ describe('slicer', () => {
   });
 
   it('cuts 24 bytes into 24 pieces with average 1, variation 0', async () => {
-    const p = await fx.echoProxy();
-    await addToxic(p, 'sl', 'slicer', 'downstream', { average_size: 1, size_variation: 0, delay: 5000 });
-    const { socket, reader } = await fx.open(p);
+    const { socket, reader } = await openThroughToxic('sl', 'slicer', 'downstream', { average_size: 1, size_variation: 0, delay: 5000 });
     socket.write('abcdefghijklmnopqrstuvwx');
     await reader.waitBytes(24, 3000);
     expect(reader.data.toString()).toBe('abcdefghijklmnopqrstuvwx');
@@ -208,9 +195,7 @@ describe('slicer', () => {
   });
 
   it('survives the settings that crash Toxiproxy (all zeros, negative variation)', async () => {
-    const p = await fx.echoProxy();
-    await addToxic(p, 'sl', 'slicer', 'downstream', { average_size: 0, size_variation: -3, delay: 0 });
-    const { socket, reader } = await fx.open(p);
+    const { socket, reader } = await openThroughToxic('sl', 'slicer', 'downstream', { average_size: 0, size_variation: -3, delay: 0 });
     socket.write('still here');
     await reader.waitBytes(10, 2000);
     expect(reader.data.toString()).toBe('still here');
