@@ -18,27 +18,16 @@ import type { LabEnvironment } from '../../src/commands/lab-environment.js';
 import { readJournal } from '../../src/drills/journal.js';
 import { ToxiproxyFaultDriver } from '../../src/drills/index.js';
 import { decodePng } from '../helpers/png.js';
+import { DRILL_PROBE_WAITS, setProbeTimings } from '../helpers/probe-timings.js';
+import { startDaemon } from '../helpers/started-daemon.js';
 import { sentinelVersion } from '../../src/version.js';
-import { trace } from '@opentelemetry/api';
-import pino from 'pino';
 import { checkConfig } from '../../src/config/index.js';
-import { buildDaemon } from '../../src/commands/run.js';
-import { startComponents, stopComponents } from '../../src/daemon/index.js';
-import { createMetricsRegistry } from '../../src/telemetry/index.js';
-import { SystemClock } from '../../src/time/index.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DRILLS = join(ROOT, 'test', 'fixtures', 'drills', 'lab-drills.yaml');
 
 /** fastProbes shortens the probes' waits so a drill takes seconds, not minutes. */
-function fastProbes(doc: Document): void {
-  doc.setIn(['probes', 'delivery', 'timeout'], '4s');
-  doc.setIn(['probes', 'delivery', 'params', 'receive_timeout'], '2s');
-  doc.setIn(['probes', 'resume', 'timeout'], '6s');
-  doc.setIn(['probes', 'resume', 'params', 'receive_timeout'], '2s');
-  doc.setIn(['probes', 'connections', 'timeout'], '8s');
-  doc.setIn(['probes', 'connections', 'params', 'settle_timeout'], '3s');
-}
+const fastProbes = (doc: Document): void => setProbeTimings(doc, DRILL_PROBE_WAITS);
 
 interface Captured extends CommandIO {
   out(): string;
@@ -147,10 +136,7 @@ describe('drills against a healthy lab', () => {
   it('asks the running daemon for firing critical alerts (GET /api/v1/alerts)', async () => {
     const checked = checkConfig(env.configFile, { env: process.env, cwd: ROOT });
     if (!checked.ok) throw new Error(checked.issues.join('\n'));
-    const clock = new SystemClock();
-    const logger = pino({ level: 'silent' });
-    const daemon = await buildDaemon({ ...checked.config, storage: { ...checked.config.storage, dataDir: tempDir('sentinel-daemon-data-') } }, { clock, logger, registry: createMetricsRegistry({ version: 't' }), tracer: trace.getTracer('t'), version: 't', env: process.env });
-    const started = await startComponents(daemon.components, { signal: new AbortController().signal, logger, clock, deadlineMs: () => clock.nowMs() + 10_000 });
+    const { daemon, stop } = await startDaemon({ ...checked.config, storage: { ...checked.config.storage, dataDir: tempDir('sentinel-daemon-data-') } }, { env: process.env });
     try {
       const url = new URL(daemon.server.address()?.url ?? '');
       const config = join(tempDir('sentinel-daemon-config-'), 'sentinel.yaml');
@@ -162,7 +148,7 @@ describe('drills against a healthy lab', () => {
       expect(result.conditions.find((c) => c.kind === 'alerts')).toMatchObject({ status: 'passed', query: expect.stringContaining(`the sentinel daemon at ${url.origin}/api/v1/alerts`) });
       expect(result.skipped_checks).toBeUndefined();
     } finally {
-      await stopComponents(started, { deadlineMs: clock.nowMs() + 10_000, clock, logger });
+      await stop();
     }
   }, 90_000);
 

@@ -8,51 +8,38 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trace } from '@opentelemetry/api';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import type { Document } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLabEnvironment } from '../../src/commands/lab-environment.js';
 import type { LabEnvironment } from '../../src/commands/lab-environment.js';
-import { buildDaemon } from '../../src/commands/run.js';
 import type { Daemon } from '../../src/commands/run.js';
 import { checkConfig, loadConfig } from '../../src/config/index.js';
-import { startComponents, stopComponents } from '../../src/daemon/index.js';
-import type { Component } from '../../src/daemon/index.js';
 import { ToxiproxyFaultDriver } from '../../src/drills/index.js';
-import { SystemClock } from '../../src/time/index.js';
+import { DRILL_PROBE_WAITS, setProbeTimings } from '../helpers/probe-timings.js';
+import { startDaemon } from '../helpers/started-daemon.js';
+import type { StartedDaemon } from '../helpers/started-daemon.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DRILLS = join(ROOT, 'test', 'fixtures', 'drills', 'lab-drills.yaml');
 
 /** fastProbes shortens the probes' waits so a drill takes seconds, not minutes. */
-function fastProbes(doc: Document): void {
-  doc.setIn(['probes', 'delivery', 'timeout'], '4s');
-  doc.setIn(['probes', 'delivery', 'params', 'receive_timeout'], '2s');
-  doc.setIn(['probes', 'resume', 'timeout'], '6s');
-  doc.setIn(['probes', 'resume', 'params', 'receive_timeout'], '2s');
-  doc.setIn(['probes', 'connections', 'timeout'], '8s');
-  doc.setIn(['probes', 'connections', 'params', 'settle_timeout'], '3s');
-}
+const fastProbes = (doc: Document): void => setProbeTimings(doc, DRILL_PROBE_WAITS);
 
 describe('a reload during a drill', () => {
   let work: string;
   let env: LabEnvironment;
   let daemon: Daemon;
-  let started: Component[] = [];
-  const clock = new SystemClock();
-  const logger = pino({ level: 'silent' });
+  let running: StartedDaemon | undefined;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'sentinel-reload-drill-'));
     env = await startLabEnvironment({ workDir: join(work, 'env'), evidenceDir: join(work, 'evidence'), drillFiles: [DRILLS], patchConfig: fastProbes, idleTimeoutMs: 10_000 });
-    daemon = await buildDaemon(loadConfig(env.configFile), { clock, logger, registry: new Registry(), tracer: trace.getTracer('reload-drill'), version: 'test', env: {}, loadConfig: () => checkConfig(env.configFile, { env: {} }) });
-    started = await startComponents(daemon.components, { signal: new AbortController().signal, logger, clock, deadlineMs: () => clock.nowMs() + 10_000 });
+    running = await startDaemon(loadConfig(env.configFile), { loadConfig: () => checkConfig(env.configFile, { env: {} }) });
+    daemon = running.daemon;
   }, 60_000);
 
   afterAll(async () => {
-    if (started.length > 0) await stopComponents(started, { deadlineMs: clock.nowMs() + 10_000, clock, logger });
+    await running?.stop();
     await env?.close();
     if (work) rmSync(work, { recursive: true, force: true });
   }, 60_000);

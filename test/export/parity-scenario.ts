@@ -3,6 +3,7 @@
  * lab knobs that trigger each alert of the shipped rules, and the alerts each step must raise.
  */
 import type { Document } from 'yaml';
+import { setProbeTimings } from '../helpers/probe-timings.js';
 import type { LabAdmin, ParityHarness } from './parity-harness.js';
 
 /** SCRAPE_INTERVAL_MS and EVAL_INTERVAL_MS: the tolerance of a comparison is their sum. */
@@ -30,19 +31,16 @@ export const REVIVED_ROUTE = '/api/v1/control/status';
  * interval may be seen by one engine and not the other.
  */
 export function fastProbes(doc: Document): void {
-  const set = (probe: string, schedule: string, timeout: string, params?: Record<string, unknown>): void => {
-    doc.setIn(['probes', probe, 'schedule'], schedule);
-    doc.setIn(['probes', probe, 'timeout'], timeout);
-    for (const [k, v] of Object.entries(params ?? {})) doc.setIn(['probes', probe, 'params', k], doc.createNode(v));
-  };
-  set('runtime_metrics', '*/2 * * * * *', '1900ms');
-  set('replay_lag', '*/2 * * * * *', '1900ms');
-  set('delivery', '*/2 * * * * *', '1900ms', { receive_timeout: '1500ms' });
-  set('resume', '*/3 * * * * *', '2900ms', { receive_timeout: '1s' });
-  set('connections', '*/3 * * * * *', '2900ms', { sessions: 1, settle_timeout: '2s' });
-  set('token', '*/2 * * * * *', '1900ms');
-  set('cutover_state', '*/5 * * * * *', '4s');
-  set('retired_routes', '*/3 * * * * *', '2900ms', { extra_routes: [REVIVED_ROUTE] });
+  setProbeTimings(doc, {
+    runtime_metrics: { schedule: '*/2 * * * * *', timeout: '1900ms' },
+    replay_lag: { schedule: '*/2 * * * * *', timeout: '1900ms' },
+    delivery: { schedule: '*/2 * * * * *', timeout: '1900ms', params: { receive_timeout: '1500ms' } },
+    resume: { schedule: '*/3 * * * * *', timeout: '2900ms', params: { receive_timeout: '1s' } },
+    connections: { schedule: '*/3 * * * * *', timeout: '2900ms', params: { sessions: 1, settle_timeout: '2s' } },
+    token: { schedule: '*/2 * * * * *', timeout: '1900ms' },
+    cutover_state: { schedule: '*/5 * * * * *', timeout: '4s' },
+    retired_routes: { schedule: '*/3 * * * * *', timeout: '2900ms', params: { extra_routes: [REVIVED_ROUTE] } },
+  });
 }
 
 /** LATENCY_TOXIC slows every SpacetimeDB answer past the 600 ms delivery budget. */

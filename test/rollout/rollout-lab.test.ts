@@ -9,23 +9,20 @@
 import { writeFileSync, mkdtempSync, readFileSync, rmSync, chmodSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trace } from '@opentelemetry/api';
 import pino from 'pino';
-import { Registry } from 'prom-client';
 import type { Document } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/commands/index.js';
 import { startLabEnvironment } from '../../src/commands/lab-environment.js';
 import type { LabEnvironment } from '../../src/commands/lab-environment.js';
-import { buildDaemon } from '../../src/commands/run.js';
 import type { Daemon } from '../../src/commands/run.js';
 import type { CommandIO } from '../../src/commands/types.js';
 import { loadConfig } from '../../src/config/index.js';
 import { readVerdict } from '../../src/drills/index.js';
 import type { RolloutResult } from '../../src/rollout/index.js';
-import { startComponents, stopComponents } from '../../src/daemon/index.js';
-import type { Component } from '../../src/daemon/index.js';
 import { SystemClock } from '../../src/time/index.js';
+import { setProbeTimings } from '../helpers/probe-timings.js';
+import { startDaemon } from '../helpers/started-daemon.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const APPLY = join(ROOT, 'scripts', 'lab-apply-cohort.sh');
@@ -40,12 +37,11 @@ const clock = new SystemClock();
 
 function patch(doc: Document): void {
   // Generous canary timeouts: a loaded test machine must not turn a healthy soak into missing data.
-  doc.setIn(['probes', 'delivery', 'timeout'], '8s');
-  doc.setIn(['probes', 'delivery', 'params', 'receive_timeout'], '4s');
-  doc.setIn(['probes', 'resume', 'timeout'], '10s');
-  doc.setIn(['probes', 'resume', 'params', 'receive_timeout'], '4s');
-  doc.setIn(['probes', 'connections', 'timeout'], '8s');
-  doc.setIn(['probes', 'connections', 'params', 'settle_timeout'], '3s');
+  setProbeTimings(doc, {
+    delivery: { timeout: '8s', params: { receive_timeout: '4s' } },
+    resume: { timeout: '10s', params: { receive_timeout: '4s' } },
+    connections: { timeout: '8s', params: { settle_timeout: '3s' } },
+  });
   // The rollout runs the probes itself; the daemon's own schedules would only add load.
   for (const p of ['runtime_metrics', 'replay_lag', 'delivery', 'resume', 'connections', 'token', 'cutover_state', 'retired_routes', 'preflight']) doc.setIn(['probes', p, 'schedule'], NEVER);
   doc.setIn(['rules', 'files'], [join(ROOT, 'config', 'rules', '*.rules.yaml'), TEST_RULES]);
@@ -91,15 +87,14 @@ async function startEnv(): Promise<Env> {
   });
   const daemonEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', SENTINEL_LAB_ADMIN_URL: lab.urls.admin, TOXIPROXY_URL: lab.urls.toxiproxy, ...provision('STAGING'), ...provision('PROD') };
   const config = loadConfig(lab.configFile, { env: daemonEnv });
-  const daemon = await buildDaemon(config, { clock, logger, registry: new Registry(), tracer: trace.getTracer('rollout-lab'), version: 'test', env: daemonEnv });
-  const started: Component[] = await startComponents(daemon.components, { signal: new AbortController().signal, logger, clock, deadlineMs: () => clock.nowMs() + 10_000 });
+  const { daemon, stop } = await startDaemon(config, { clock, logger, env: daemonEnv });
   return {
     lab,
     daemon,
     apiUrl: daemon.server.address()?.url ?? '',
     daemonEnv,
     async close() {
-      await stopComponents(started, { deadlineMs: clock.nowMs() + 10_000, clock, logger });
+      await stop();
       await lab.close();
     },
   };

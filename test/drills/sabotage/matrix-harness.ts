@@ -14,15 +14,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trace } from '@opentelemetry/api';
 import pino from 'pino';
 import { parseDocument } from 'yaml';
 import type { Document } from 'yaml';
 import { checkConfig } from '../../../src/config/index.js';
 import { schedulerProbes, buildDrillRuntime } from '../../../src/commands/drill-runtime.js';
 import { REPO_ROOT, startLabEnvironment } from '../../../src/commands/lab-environment.js';
-import { buildDaemon } from '../../../src/commands/run.js';
-import { startComponents, stopComponents } from '../../../src/daemon/index.js';
 import type { LabEnvironment } from '../../../src/commands/lab-environment.js';
 import { DrillRunner } from '../../../src/drills/index.js';
 import type { DrillEventHandler, DrillProbes, DrillRunResult, FaultDriver } from '../../../src/drills/index.js';
@@ -31,6 +28,8 @@ import { DEFAULT_RESUME_STREAM } from '../../../src/probes/probes/resume.js';
 import { MemoryStore } from '../../../src/store/index.js';
 import { createMetricsRegistry } from '../../../src/telemetry/index.js';
 import { SystemClock } from '../../../src/time/index.js';
+import { DRILL_PROBE_WAITS, setProbeTimings } from '../../helpers/probe-timings.js';
+import { startDaemon } from '../../helpers/started-daemon.js';
 
 /** SHIPPED_DRILLS is the file every shipped drill comes from. */
 export const SHIPPED_DRILLS = join(REPO_ROOT, 'config', 'drills', 'staging.yaml');
@@ -84,17 +83,14 @@ export function compressDrills(dir: string, timing: Timing | null): string {
 
 /** fastProbes shortens the probes' waits to fit the compressed stages. */
 export function fastProbes(doc: Document): void {
-  doc.setIn(['probes', 'delivery', 'timeout'], '4s');
-  doc.setIn(['probes', 'delivery', 'params', 'receive_timeout'], '2s');
-  doc.setIn(['probes', 'resume', 'timeout'], '8s');
-  doc.setIn(['probes', 'resume', 'params', 'receive_timeout'], '2s');
-  doc.setIn(['probes', 'connections', 'timeout'], '8s');
-  doc.setIn(['probes', 'connections', 'params', 'settle_timeout'], '3s');
-  // A shorter burst that completes inside a stage with seconds to spare while each mint takes the
-  // storm's 1 s (on a loaded machine a 5-mint burst could outlast the 6 s stage: no data).
-  doc.setIn(['probes', 'token', 'timeout'], '8s');
-  doc.setIn(['probes', 'token', 'params', 'mints_per_run'], 3);
-  doc.setIn(['probes', 'replay_lag', 'timeout'], '4s');
+  setProbeTimings(doc, {
+    ...DRILL_PROBE_WAITS,
+    resume: { timeout: '8s', params: { receive_timeout: '2s' } },
+    // A shorter burst that completes inside a stage with seconds to spare while each mint takes the
+    // storm's 1 s (on a loaded machine a 5-mint burst could outlast the 6 s stage: no data).
+    token: { timeout: '8s', params: { mints_per_run: 3 } },
+    replay_lag: { timeout: '4s' },
+  });
 }
 
 /** KnobInjector fires a sabotage's knob changes on the run's events, in order. */
@@ -262,15 +258,12 @@ export async function runDaemonDrill(drill: string, timing: Timing | null): Prom
     env = await startLabEnvironment({ workDir: join(work, 'env'), evidenceDir: join(work, 'evidence'), drillFiles: [drillFile], ...(timing ? { patchConfig: fastProbes } : {}) });
     const checked = checkConfig(env.configFile, { env: process.env, cwd: work });
     if (!checked.ok) throw new Error(checked.issues.join('\n'));
-    const clock = new SystemClock();
-    const logger = pino({ level: 'silent' });
-    const daemon = await buildDaemon(checked.config, { clock, logger, registry: createMetricsRegistry({ version: 'matrix' }), tracer: trace.getTracer('matrix'), version: 'matrix', env: process.env });
-    const components = await startComponents(daemon.components, { signal: new AbortController().signal, logger, clock, deadlineMs: () => clock.nowMs() + 10_000 });
+    const { daemon, stop } = await startDaemon(checked.config, { version: 'matrix', env: process.env });
     try {
       const result = await daemon.drillScheduler.runNow(drill);
       return { result, seconds: (Date.now() - started) / 1000 };
     } finally {
-      await stopComponents(components, { deadlineMs: clock.nowMs() + 10_000, clock, logger });
+      await stop();
     }
   } finally {
     await env?.close();
