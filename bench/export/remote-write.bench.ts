@@ -21,12 +21,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { REPO_ROOT, startLabEnvironment } from '../../src/commands/lab-environment.js';
-import { createRemoteWriteMetrics, RemoteWriter, tapAppends } from '../../src/export/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { SystemClock } from '../../src/time/index.js';
-import { freePort, startPrometheus } from '../../test/helpers/prometheus-process.js';
+import { freePort } from '../../test/helpers/prometheus-process.js';
+import { startReceiverWriter, startRemoteWriteReceiver } from '../../test/helpers/remote-write-receiver.js';
 import type { PrometheusProcess } from '../../test/helpers/prometheus-process.js';
 
 const SERIES = Number(process.env.RW_SERIES ?? 1000);
@@ -34,29 +33,20 @@ const SECONDS = Number(process.env.RW_SECONDS ?? 20);
 const DAEMON_SECONDS = Number(process.env.RW_DAEMON_SECONDS ?? 60);
 const MAX_PENDING = 20_000;
 
-async function counter(registry: Registry, name: string): Promise<number> {
-  return (await registry.getSingleMetric(name)?.get())?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
-}
-
 async function throughput(prom: PrometheusProcess, dir: string): Promise<void> {
   const clock = new SystemClock();
   const store = new MemoryStore({ maxSeries: SERIES + 10 });
-  const registry = new Registry();
-  const writer = new RemoteWriter({
+  const { writer, sink, metric: counter } = await startReceiverWriter(prom, {
     name: 'bench',
-    url: `${prom.url}/api/v1/write`,
     timeoutMs: 30_000,
     externalLabels: { replica: 'bench' },
     queue: { capacity: 100_000, maxSamplesPerSend: 2000, batchSendDeadlineMs: 5000, minBackoffMs: 30, maxBackoffMs: 5000 },
     queueFile: join(dir, 'bench-queue.sqlite'),
     store,
     clock,
-    metrics: createRemoteWriteMetrics(registry),
     userAgent: 'spacetime-sentinel/bench',
     logger: pino({ level: 'warn' }),
   });
-  await writer.start();
-  const sink = tapAppends(store, [writer]);
   const labels = Array.from({ length: SERIES }, (_, i) => ({ __name__: `sentinel_bench_rw_${i % 20}`, probe: `probe-${i % 10}`, stream_id: `stream-${Math.floor(i / 20)}` }));
   let t = Date.now();
   let maxPending = 0;
@@ -78,22 +68,22 @@ async function throughput(prom: PrometheusProcess, dir: string): Promise<void> {
     }
   })();
   await sleep(3000);
-  const sent0 = await counter(registry, 'sentinel_remote_storage_samples_total');
+  const sent0 = await counter('sentinel_remote_storage_samples_total');
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   maxPending = 0;
   await sleep(SECONDS * 1000);
-  const sent1 = await counter(registry, 'sentinel_remote_storage_samples_total');
+  const sent1 = await counter('sentinel_remote_storage_samples_total');
   const elapsedS = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   stop = true;
   await producer;
   await writer.stop(Date.now() + 10_000);
-  const failed = await counter(registry, 'sentinel_remote_storage_samples_failed_total');
-  const dropped = await counter(registry, 'sentinel_remote_storage_samples_dropped_total');
-  const retried = await counter(registry, 'sentinel_remote_storage_samples_retried_total');
-  const bytes = await counter(registry, 'sentinel_remote_storage_bytes_total');
-  const sent = await counter(registry, 'sentinel_remote_storage_samples_total');
+  const failed = await counter('sentinel_remote_storage_samples_failed_total');
+  const dropped = await counter('sentinel_remote_storage_samples_dropped_total');
+  const retried = await counter('sentinel_remote_storage_samples_retried_total');
+  const bytes = await counter('sentinel_remote_storage_bytes_total');
+  const sent = await counter('sentinel_remote_storage_samples_total');
   console.log(
     `throughput  ${SERIES} series, max_samples_per_send 2000: ${Math.round((sent1 - sent0) / elapsedS).toLocaleString('en-US')} samples/s sustained over ${elapsedS.toFixed(1)} s ` +
       `(pending <= ${maxPending.toLocaleString('en-US')}, ${(bytes / sent).toFixed(2)} compressed bytes/sample, bench process CPU ${(((cpu.user + cpu.system) / 1e6 / elapsedS) * 100).toFixed(0)}% of a core incl. the producer; failed ${failed}, dropped ${dropped}, retried ${retried})`,
@@ -161,7 +151,7 @@ async function daemonRss(prom: PrometheusProcess | undefined, dir: string): Prom
 const dir = mkdtempSync(join(tmpdir(), 'sentinel-rw-bench-'));
 let prom: PrometheusProcess | undefined;
 try {
-  prom = await startPrometheus({ dir: join(dir, 'prometheus'), config: { global: { scrape_interval: '15s' }, scrape_configs: [] }, extraArgs: ['--web.enable-remote-write-receiver'] });
+  prom = await startRemoteWriteReceiver(join(dir, 'prometheus'));
   await throughput(prom, dir);
   await daemonRss(prom, dir);
   await daemonRss(undefined, dir);

@@ -10,8 +10,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkPromqlExpr, loadRuleFiles, prefetchedQuery, RuleGroup } from '../../src/alerts/index.js';
 import type { QueryFn as RuleQueryFn } from '../../src/alerts/index.js';
@@ -19,12 +17,12 @@ import { REPO_ROOT } from '../../src/commands/lab-environment.js';
 import { resolveFileGlobs } from '../../src/config/index.js';
 import { evaluateGate, loadDrillFiles, measure, substituteQueryVariables } from '../../src/drills/index.js';
 import type { ConditionQueryFn, ConditionSpec, GateReport } from '../../src/drills/index.js';
-import { createRemoteWriteMetrics, RemoteWriter, tapAppends } from '../../src/export/index.js';
 import { createEngine, engineQuerySource, PrometheusHttpSource } from '../../src/promql/index.js';
 import type { QuerySource } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
 import { freePort, startPrometheus } from '../helpers/prometheus-process.js';
+import { startReceiverWriter, startRemoteWriteReceiver } from '../helpers/remote-write-receiver.js';
 import type { PrometheusProcess } from '../helpers/prometheus-process.js';
 
 const STEP_MS = 15_000;
@@ -71,7 +69,7 @@ function round(app: { append(l: Record<string, string>, t: number, v: number): v
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sentinel-query-source-'));
-  prom = await startPrometheus({ dir: join(dir, 'prometheus'), config: { global: { scrape_interval: '15s' }, scrape_configs: [] }, extraArgs: ['--web.enable-remote-write-receiver'] });
+  prom = await startRemoteWriteReceiver(join(dir, 'prometheus'));
   embedded = engineQuerySource(engine, store);
   external = new PrometheusHttpSource({ url: prom.url, timeoutMs: 10_000 });
   // 28 minutes of probe rounds every 15 s, ending 12 minutes ago: 14 healthy, 14 in breach.
@@ -79,35 +77,19 @@ beforeAll(async () => {
   startMs = endMs - 28 * 60_000;
   breachMs = startMs + 14 * 60_000;
   const clock = new ManualClock(startMs);
-  const registry = new Registry();
-  const writer = new RemoteWriter({
+  const { writer, sink, metric, drain } = await startReceiverWriter(prom, {
     name: 'differential',
-    url: `${prom.url}/api/v1/write`,
-    timeoutMs: 10_000,
-    externalLabels: {},
     queue: { capacity: 1_000_000, maxSamplesPerSend: 2000, batchSendDeadlineMs: 5000, minBackoffMs: 30, maxBackoffMs: 1000 },
-    queueFile: ':memory:',
     store,
     clock,
-    metrics: createRemoteWriteMetrics(registry),
-    userAgent: 'spacetime-sentinel/test',
-    logger: pino({ level: 'silent' }),
   });
-  await writer.start();
-  const sink = tapAppends(store, [writer]);
   for (let i = 0, t = startMs; t < endMs; i++, t += STEP_MS) {
     const app = sink.appender();
     round(app, t, i, t >= breachMs);
     app.commit();
   }
-  void writer.flush(clock.nowMs() + 3_600_000);
-  const deadline = Date.now() + 60_000;
-  while (writer.pending > 0) {
-    if (Date.now() > deadline) throw new Error(`remote write did not drain: ${prom.output().slice(-500)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  const failed = (await registry.getSingleMetric('sentinel_remote_storage_samples_failed_total')?.get())?.values.length ?? 0;
-  if (failed > 0) throw new Error('Prometheus refused samples');
+  await drain();
+  if ((await metric('sentinel_remote_storage_samples_failed_total')) > 0) throw new Error('Prometheus refused samples');
   await writer.stop(clock.nowMs() + 1000);
 }, 120_000);
 

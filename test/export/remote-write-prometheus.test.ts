@@ -10,16 +10,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRemoteWriteMetrics, RemoteWriter, tapAppends } from '../../src/export/index.js';
 import type { RemoteWriteQueueSettings } from '../../src/export/index.js';
 import { createEngine, toApiQueryData } from '../../src/promql/index.js';
 import type { ApiQueryData } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
-import { startPrometheus } from '../helpers/prometheus-process.js';
+import { startReceiverWriter, startRemoteWriteReceiver } from '../helpers/remote-write-receiver.js';
+import type { ReceiverWriter } from '../helpers/remote-write-receiver.js';
 import type { PrometheusProcess } from '../helpers/prometheus-process.js';
 
 const QUEUE: RemoteWriteQueueSettings = { capacity: 100_000, maxSamplesPerSend: 500, batchSendDeadlineMs: 5000, minBackoffMs: 30, maxBackoffMs: 5000 };
@@ -29,21 +27,13 @@ let prom: PrometheusProcess;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sentinel-rw-prom-'));
-  prom = await startPrometheus({ dir: join(dir, 'prometheus'), config: { global: { scrape_interval: '15s' }, scrape_configs: [] }, extraArgs: ['--web.enable-remote-write-receiver'] });
+  prom = await startRemoteWriteReceiver(join(dir, 'prometheus'));
 }, 60_000);
 
 afterAll(async () => {
   await prom?.stop();
   rmSync(dir, { recursive: true, force: true });
 }, 30_000);
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; prometheus said: ${prom.output().slice(-1000)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** promApi runs a query or query_range on Prometheus and returns its `data`. */
 async function promApi(path: 'query' | 'query_range', params: Record<string, string>): Promise<ApiQueryData> {
@@ -65,44 +55,22 @@ function comparable(data: ApiQueryData): Array<{ metric: string; values: Array<[
     .sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
 }
 
-interface Harness {
+interface Harness extends ReceiverWriter {
   readonly clock: ManualClock;
   readonly store: MemoryStore;
-  readonly writer: RemoteWriter;
-  readonly registry: Registry;
-  metric(name: string): Promise<number>;
   commit(t: number, samples: Array<{ labels: Record<string, string>; v?: number; stale?: boolean }>): void;
 }
 
 async function harness(startMs: number, name: string): Promise<Harness> {
   const clock = new ManualClock(startMs);
   const store = new MemoryStore();
-  const registry = new Registry();
-  const writer = new RemoteWriter({
-    name,
-    url: `${prom.url}/api/v1/write`,
-    timeoutMs: 10_000,
-    externalLabels: {},
-    queue: QUEUE,
-    queueFile: join(dir, `${name}.sqlite`),
-    store,
-    clock,
-    metrics: createRemoteWriteMetrics(registry),
-    userAgent: 'spacetime-sentinel/test',
-    logger: pino({ level: 'silent' }),
-  });
-  await writer.start();
-  const sink = tapAppends(store, [writer]);
+  const w = await startReceiverWriter(prom, { name, queue: QUEUE, queueFile: join(dir, `${name}.sqlite`), store, clock });
   return {
+    ...w,
     clock,
     store,
-    writer,
-    registry,
-    async metric(metricName) {
-      return (await registry.getSingleMetric(metricName)?.get())?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
-    },
     commit(t, samples) {
-      const app = sink.appender();
+      const app = w.sink.appender();
       for (const s of samples) {
         if (s.stale) app.appendStale(s.labels, t);
         else app.append(s.labels, t, s.v ?? 0);
@@ -110,12 +78,6 @@ async function harness(startMs: number, name: string): Promise<Harness> {
       app.commit();
     },
   };
-}
-
-/** drained flushes the writer and waits (real time) until the receiver took every sample. */
-async function drained(h: Harness): Promise<void> {
-  void h.writer.flush(h.clock.nowMs() + 3_600_000);
-  await until(() => h.writer.pending === 0, 'the queue to drain');
 }
 
 const engine = createEngine();
@@ -148,7 +110,7 @@ describe('remote_write into a real prometheus --web.enable-remote-write-receiver
       h.commit(t, samples);
       if (i % 10 === 9) await h.clock.advance(10_000);
     }
-    await drained(h);
+    await h.drain();
     const end = start + 899_000;
     expect(await h.metric('sentinel_remote_storage_samples_total')).toBe(900 * 8 + 840 + 1);
     expect(await h.metric('sentinel_remote_storage_samples_failed_total')).toBe(0);
@@ -189,7 +151,7 @@ describe('remote_write into a real prometheus --web.enable-remote-write-receiver
       }
     };
     await run(30);
-    await drained(h);
+    await h.drain();
     const sentBefore = await h.metric('sentinel_remote_storage_samples_total');
     expect(sentBefore).toBe(30 * 20);
 
@@ -204,7 +166,7 @@ describe('remote_write into a real prometheus --web.enable-remote-write-receiver
     await run(30);
     // The retry after the last backoff (at most max_backoff), then the rest at once.
     await h.clock.advance(QUEUE.maxBackoffMs);
-    await drained(h);
+    await h.drain();
     expect(await h.metric('sentinel_remote_storage_samples_total')).toBe(180 * 20);
     expect(await h.metric('sentinel_remote_storage_samples_failed_total')).toBe(0);
     expect(await h.metric('sentinel_remote_storage_samples_dropped_total')).toBe(0);
