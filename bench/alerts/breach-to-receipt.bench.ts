@@ -10,11 +10,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { AlertmanagerNotifier, checkPromqlExpr, RuleManager } from '../../src/alerts/index.js';
-import { createEngine } from '../../src/promql/index.js';
+import { AlertmanagerNotifier } from '../../src/alerts/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { SystemClock } from '../../src/time/index.js';
 import { RealAlertmanager, WebhookListener } from '../../test/alerts/notifiers/alertmanager-harness.js';
+import { storeRuleManager } from '../../test/helpers/store-rule-manager.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,16 +34,12 @@ const am = new RealAlertmanager(await listener.start(), { groupWait: `${GROUP_WA
 await am.start();
 const clock = new SystemClock();
 const store = new MemoryStore();
-const engine = createEngine();
-const manager = new RuleManager({
-  resolveFiles: () => [rulesFile],
+const manager = storeRuleManager({
+  rulesFile,
   store,
-  query: (e, t, s) => engine.instantQuery(store, e, t, s),
-  checkExpr: checkPromqlExpr,
   clock,
   defaultIntervalMs: INTERVAL_MS,
   notifiers: [new AlertmanagerNotifier({ urls: [am.url], clock, registry: new Registry(), initialBackoffMs: 50 })],
-  registry: new Registry(),
 });
 await manager.start();
 

@@ -11,14 +11,12 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RuleManager } from '../../src/alerts/manager.js';
 import type { NotifiableAlert, Notifier } from '../../src/alerts/notifier.js';
 import { WebhookNotifier } from '../../src/alerts/notifiers/webhook-notifier.js';
-import { createEngine } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock, SystemClock } from '../../src/time/index.js';
 import { WebhookListener } from './notifiers/alertmanager-harness.js';
-import { checkPromqlExpr } from '../../src/alerts/index.js';
+import { storeRuleManager } from '../helpers/store-rule-manager.js';
 
 const RULES = `groups:
   - name: lag
@@ -74,20 +72,9 @@ describe('rule group evaluation spans', () => {
     writeFileSync(rulesFile, RULES);
     const clock = new ManualClock(Date.UTC(2026, 0, 1));
     const store = new MemoryStore();
-    const engine = createEngine();
     const { exporter, tracer } = tracing();
     const notifier = new RecordingNotifier();
-    const manager = new RuleManager({
-      resolveFiles: () => [rulesFile],
-      store,
-      query: (expr, t, signal) => engine.instantQuery(store, expr, t, signal),
-      checkExpr: checkPromqlExpr,
-      clock,
-      defaultIntervalMs: 60_000,
-      notifiers: [notifier],
-      registry: new Registry(),
-      tracer,
-    });
+    const manager = storeRuleManager({ rulesFile, store, clock, notifiers: [notifier], tracer });
     cleanups.push(() => manager.stop(clock.nowMs() + 1000));
     expect((await manager.reload()).ok).toBe(true);
     await manager.start();

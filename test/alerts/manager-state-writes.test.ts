@@ -6,14 +6,13 @@
 import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RuleManager } from '../../src/alerts/manager.js';
-import { createEngine, parseExpr } from '../../src/promql/index.js';
+import type { RuleManager } from '../../src/alerts/manager.js';
+import { parseExpr } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
+import { storeRuleManager } from '../helpers/store-rule-manager.js';
 
-const engine = createEngine();
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -35,19 +34,16 @@ function setup(forDuration: string): { clock: ManualClock; store: MemoryStore; s
     store,
     stateFile,
     manager(outageToleranceMs = 3600_000) {
-      const m = new RuleManager({
-        resolveFiles: () => [rulesFile],
+      const m = storeRuleManager({
+        rulesFile,
         store,
-        query: (expr, t, signal) => engine.instantQuery(store, expr, t, signal),
         checkExpr: (expr) => {
           parseExpr(expr);
           return undefined;
         },
         clock,
-        defaultIntervalMs: 60_000,
         notifiers: [],
         stateFile,
-        registry: new Registry(),
         outageToleranceMs,
       });
       cleanups.push(() => m.stop(Date.now() + 2000));

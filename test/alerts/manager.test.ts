@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { generatorUrl, goQueryEscape, RuleManager } from '../../src/alerts/manager.js';
-import type { RuleManagerOptions } from '../../src/alerts/manager.js';
+import { generatorUrl, goQueryEscape } from '../../src/alerts/manager.js';
+import type { RuleManagerOptions , RuleManager } from '../../src/alerts/manager.js';
 import { AlertmanagerNotifier } from '../../src/alerts/notifiers/alertmanager-notifier.js';
 import type { Notifier } from '../../src/alerts/notifier.js';
 import { createEngine, exprToString, parseExpr } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock, SystemClock } from '../../src/time/index.js';
 import { RealAlertmanager, WebhookListener } from './notifiers/alertmanager-harness.js';
-import { checkPromqlExpr } from '../../src/alerts/index.js';
+import { storeRuleManager } from '../helpers/store-rule-manager.js';
 
 const RULES = `groups:
   - name: lag
@@ -57,14 +57,11 @@ function harness(startMs: number, rules = RULES): Harness {
     store,
     manager(notifiers, extra = {}) {
       h.registry = new Registry();
-      const m = new RuleManager({
-        resolveFiles: () => [rulesFile],
+      const m = storeRuleManager({
+        rulesFile,
         store,
-        query: (expr, t, signal) => engine.instantQuery(store, expr, t, signal),
-        checkExpr: checkPromqlExpr,
         formatExpr: (expr) => exprToString(parseExpr(expr)),
         clock,
-        defaultIntervalMs: 60_000,
         // A long resend delay keeps the firing lease (4 × 1h) in Alertmanager's future even
         // though rule time runs 20 minutes behind the wall clock.
         resendDelayMs: 3600_000,

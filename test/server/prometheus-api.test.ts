@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkPromqlExpr, RuleManager } from '../../src/alerts/index.js';
+import type { RuleManager } from '../../src/alerts/index.js';
 import { createEngine } from '../../src/promql/index.js';
 import { createHttpServer } from '../../src/server/index.js';
 import type { HttpServer } from '../../src/server/index.js';
@@ -12,6 +12,7 @@ import { registerPrometheusApi } from '../../src/server/routes/prometheus-api.js
 import { registerReloadRoute } from '../../src/server/routes/reload-api.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
+import { storeRuleManager } from '../helpers/store-rule-manager.js';
 
 const T0 = 1_800_000_000_000; // 2027-01-15T08:00:00Z
 const engine = createEngine();
@@ -48,15 +49,7 @@ async function setup(): Promise<{ url: string; clock: ManualClock; store: Memory
   }
   app.append({ __name__: 'up', job: 'other' }, T0, 1);
   app.commit();
-  const manager = new RuleManager({
-    resolveFiles: () => [rulesFile],
-    store,
-    query: (expr, t, signal) => engine.instantQuery(store, expr, t, signal),
-    checkExpr: checkPromqlExpr,
-    clock,
-    defaultIntervalMs: 60_000,
-    registry: new Registry(),
-  });
+  const manager = storeRuleManager({ rulesFile, store, clock });
   cleanups.push(() => manager.stop(Date.now() + 1000));
   const server: HttpServer = createHttpServer({
     listen: { host: '127.0.0.1', port: 0 },

@@ -6,13 +6,13 @@
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import pino from 'pino';
-import { checkPromqlExpr, RuleManager } from '../../src/alerts/index.js';
+import type { RuleManager } from '../../src/alerts/index.js';
 import type { Config } from '../../src/config/index.js';
 import { buildProbes, ProbeScheduler } from '../../src/probes/index.js';
 import type { ProbeRunReport } from '../../src/probes/index.js';
-import { createEngine } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import type { ManualClock } from '../../src/time/index.js';
+import { storeRuleManager } from '../helpers/store-rule-manager.js';
 
 /** SHIPPED_RULES is the rule file the sentinel ships. */
 export const SHIPPED_RULES = join(import.meta.dirname, '..', '..', 'config', 'rules', 'spacetime-sync.rules.yaml');
@@ -42,19 +42,9 @@ export class ProbesAndRules {
     const logger = pino({ level: 'silent' });
     const registry = new Registry();
     const rulesFile = options.rulesFile ?? SHIPPED_RULES;
-    const engine = createEngine();
     this.settleMs = options.settleMs ?? 0;
     this.scheduler = new ProbeScheduler({ probes: buildProbes(config, { registry, clock, logger }), store: this.store, registry, clock, logger });
-    this.manager = new RuleManager({
-      resolveFiles: () => [rulesFile],
-      store: this.store,
-      query: (e, t, s) => engine.instantQuery(this.store, e, t, s),
-      checkExpr: checkPromqlExpr,
-      clock,
-      defaultIntervalMs: 60_000,
-      registry,
-      logger,
-    });
+    this.manager = storeRuleManager({ rulesFile, store: this.store, clock, registry, logger });
   }
 
   start(): Promise<void> {
