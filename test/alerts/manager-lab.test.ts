@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { startLab } from '../../src/lab/index.js';
 import type { Lab } from '../../src/lab/index.js';
 import { ManualClock } from '../../src/time/index.js';
+import { labTargetYaml } from '../helpers/lab-target.js';
 import { ProbesAndRules, SHIPPED_RULES } from '../support/probes-and-rules.js';
 import type { AlertState } from '../support/probes-and-rules.js';
 
@@ -36,22 +37,11 @@ describe('documented thresholds against the lab', () => {
       tickMs: 20,
       knobs: { runtime_fields: 'documented', traffic: { events_per_second: 2 } },
     });
-    const files = lab.secretFiles!;
     const configFile = join(dir, 'sentinel.yaml');
     writeFileSync(
       configFile,
       `environment: dev
-target:
-  spacetimedb:
-    base_url: ${lab.urls.spacetimedb}
-    database: ${lab.databaseName}
-  runtime:
-    base_url: ${lab.urls.runtime}
-  control:
-    base_url: ${lab.urls.control}
-    session_token: \${file:${files.controlSessionToken}}
-    jwt_signing_key: \${file:${files.jwtSigningKey}}
-probes:
+${labTargetYaml(lab, { signingKey: true })}probes:
   runtime_metrics: { schedule: "0 * * * *", timeout: 5s }
   replay_lag: { schedule: "0 * * * *", timeout: 5s }
   token: { schedule: "0 * * * *", timeout: 5s }

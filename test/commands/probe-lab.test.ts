@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { startLab } from '../../src/lab/index.js';
 import type { Lab } from '../../src/lab/index.js';
+import { labTargetYaml } from '../helpers/lab-target.js';
 import { captureIO } from '../support/capture-io.js';
 import type { CapturedIO } from '../support/capture-io.js';
 
@@ -18,22 +19,10 @@ let dir: string;
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sentinel-probe-lab-'));
   lab = await startLab({ ports: { spacetimedb: 0, runtime: 0, control: 0, admin: 0 }, stateDir: path.join(dir, 'lab'), knobs: { traffic: { paused: true } } });
-  const files = lab.secretFiles;
-  if (!files) throw new Error('lab wrote no secret files');
   fs.writeFileSync(
     path.join(dir, 'sentinel.yaml'),
     `environment: dev
-target:
-  spacetimedb:
-    base_url: ${lab.urls.spacetimedb}
-    database: autopilot-sync
-  runtime:
-    base_url: ${lab.urls.runtime}
-  control:
-    base_url: ${lab.urls.control}
-    session_token: \${file:${files.controlSessionToken}}
-    jwt_signing_key: \${file:${files.jwtSigningKey}}
-probes:
+${labTargetYaml(lab, { signingKey: true })}probes:
   runtime_metrics:
     schedule: "*/15 * * * * *"
     timeout: 5s

@@ -14,6 +14,7 @@ import type { Lab } from '../../src/lab/index.js';
 import { buildProbes, ProbeScheduler } from '../../src/probes/index.js';
 import { openSampleStore } from '../../src/store/index.js';
 import { SystemClock } from '../../src/time/index.js';
+import { labTargetYaml } from '../helpers/lab-target.js';
 
 let lab: Lab;
 let dir: string;
@@ -21,16 +22,10 @@ let dir: string;
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sentinel-sched-lab-'));
   lab = await startLab({ ports: { spacetimedb: 0, runtime: 0, control: 0, admin: 0 }, stateDir: path.join(dir, 'lab'), knobs: { traffic: { paused: true } } });
-  const files = lab.secretFiles;
-  if (!files) throw new Error('lab wrote no secret files');
   fs.writeFileSync(
     path.join(dir, 'sentinel.yaml'),
     `environment: dev
-target:
-  spacetimedb: { base_url: "${lab.urls.spacetimedb}", database: autopilot-sync }
-  runtime: { base_url: "${lab.urls.runtime}" }
-  control: { base_url: "${lab.urls.control}", session_token: "\${file:${files.controlSessionToken}}" }
-probes:
+${labTargetYaml(lab)}probes:
   delivery: { schedule: "*/15 * * * * *", timeout: 10s, params: { receive_timeout: 5s } }
   replay_lag: { schedule: "*/15 * * * * *", timeout: 5s }
 storage:
