@@ -1,19 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AlertStateStore } from '../../src/alerts/alert-state-store.js';
 import type { AlertStateSnapshot } from '../../src/alerts/alert-state-store.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'sentinel-state-'));
-  dirs.push(d);
-  return d;
-}
+const tmp = tempDirs('sentinel-state-');
 
 const snapshot: AlertStateSnapshot = {
   version: 1,

@@ -1,18 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Journal, readJournal } from '../../src/drills/journal.js';
 import { readRolloutJournal, RolloutJournal } from '../../src/rollout/index.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const newDir = tempDirs('sentinel-journal-');
 
 function tornFile(lines: readonly string[]): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sentinel-journal-'));
-  dirs.push(dir);
+  const dir = newDir();
   const path = join(dir, 'journal.jsonl');
   // The last line was cut off mid-write by a crash.
   writeFileSync(path, lines.join('\n') + '\n{"type":"intent","atMs":3,"se');

@@ -3,12 +3,11 @@
  * below really dials through the proxy, so a fault is in effect only if the proxy really injects
  * it, and recovery only if it was really removed.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import type { Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDrillSource } from '../../src/drills/drill-file.js';
 import type { DrillSpec } from '../../src/drills/drill-file.js';
 import { DrillRunner } from '../../src/drills/drill-runner.js';
@@ -24,11 +23,13 @@ import { createEngine } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { SystemClock } from '../../src/time/index.js';
 import { appendHealthSamples } from './helpers/memory-drill.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
+
+const newDir = tempDirs('sentinel-drill-');
 
 let proxy: FaultProxyServer;
 let echo: Server;
 let echoPort: number;
-const roots: string[] = [];
 
 beforeAll(async () => {
   proxy = await startFaultProxy({ host: '127.0.0.1', port: 0 });
@@ -39,9 +40,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy.close();
   await new Promise<void>((r) => echo.close(() => r()));
-});
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
 });
 
 /** echoOnce sends a line through the proxy and reports whether it came back within 400 ms. */
@@ -150,8 +148,7 @@ function setup(proxyName: string): { runner: DrillRunner; probes: EchoProbes; dr
   const engine = createEngine();
   const driver = new ToxiproxyFaultDriver({ url: proxy.url });
   const probes = new EchoProbes(store, driver, proxyName);
-  const root = mkdtempSync(join(tmpdir(), 'sentinel-drill-'));
-  roots.push(root);
+  const root = newDir();
   const runner = new DrillRunner({
     driver,
     store,

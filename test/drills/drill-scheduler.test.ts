@@ -3,12 +3,9 @@
  * when a critical alert fires or the environment guard refuses, leftover faults removed at start,
  * and the routes' shapes and admin guard. The fault proxy is the lab's, over real HTTP.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseYamlSource, Secret } from '../../src/config/index.js';
 import { DrillRunner, DrillScheduler, parseDrillSource, queryAlertsSource, ToxiproxyFaultDriver } from '../../src/drills/index.js';
 import type { DrillSpec, FiringAlertsSource } from '../../src/drills/index.js';
@@ -20,17 +17,16 @@ import { createHttpServer, registerDrillsApi } from '../../src/server/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { SystemClock } from '../../src/time/index.js';
 import { readyServicesOnly } from './helpers/memory-drill.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
+
+const newDir = tempDirs('sentinel-sched-');
 
 let proxy: FaultProxyServer;
-const roots: string[] = [];
 beforeAll(async () => {
   proxy = await startFaultProxy({ host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => {
   await proxy.close();
-});
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
 });
 
 const DRILL = `drills:
@@ -57,8 +53,7 @@ const DRILL = `drills:
 
 
 function setup(store = new MemoryStore(), alerts?: FiringAlertsSource) {
-  const root = mkdtempSync(join(tmpdir(), 'sentinel-sched-'));
-  roots.push(root);
+  const root = newDir();
   const drills: DrillSpec[] = parseDrillSource(parseYamlSource('d.yaml', DRILL));
   const engine = createEngine();
   const query = (e: string, t: number) => engine.instantQuery(store, e, t);

@@ -12,10 +12,11 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { FaultProxyError } from '../../src/errors.js';
 import type { DrillRunResult } from '../../src/drills/drill-runner.js';
-import { deliveryFailsUnderFault, MemoryFaultProxy, partitionDrillYaml, runMemoryDrill, tempRoots } from './helpers/memory-drill.js';
+import { deliveryFailsUnderFault, MemoryFaultProxy, partitionDrillYaml, runMemoryDrill } from './helpers/memory-drill.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 import type { ToxicSpec } from '../../src/drills/fault-driver.js';
 
-const newRoot = tempRoots('sentinel-spans-');
+const newRoot = tempDirs('sentinel-spans-');
 
 const YAML = partitionDrillYaml({ name: 'traced', description: 'a short partition, traced', duration: '3s', faults: ['{ proxy: p, type: latency, stream: upstream, attributes: { latency: 50 } }', '{ proxy: p, type: down }'] });
 

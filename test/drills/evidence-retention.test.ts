@@ -4,12 +4,11 @@
  * directories are never touched; the daemon prunes at start and after each run; the drills API
  * reads an index that follows additions, removals and edits without rescanning the history.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseYamlSource, Secret } from '../../src/config/index.js';
 import { DrillRunner, DrillScheduler, EvidenceIndex, evidenceDirName, parseDrillSource, pruneEvidence, queryAlertsSource, ToxiproxyFaultDriver } from '../../src/drills/index.js';
 import type { RunRecord } from '../../src/drills/index.js';
@@ -20,20 +19,12 @@ import { createHttpServer, registerDrillsApi } from '../../src/server/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { SystemClock } from '../../src/time/index.js';
 import { readyServicesOnly } from './helpers/memory-drill.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const NOW = Date.parse('2030-06-01T12:00:00Z');
-const roots: string[] = [];
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
-
-function newRoot(): string {
-  const root = mkdtempSync(join(tmpdir(), 'sentinel-retention-'));
-  roots.push(root);
-  return root;
-}
+const newRoot = tempDirs('sentinel-retention-');
 
 /** fakeRun writes a finished run of `drill` that finished `ageMs` before `nowMs`. */
 function fakeRun(root: string, drill: string, ageMs: number, suffix = '', nowMs = NOW): string {

@@ -11,9 +11,10 @@ import { describe, expect, it } from 'vitest';
 import type { DrillRunResult } from '../../src/drills/drill-runner.js';
 import type { AlertCheck } from '../../src/drills/run-context.js';
 import { readVerdict } from '../../src/drills/verdict.js';
-import { deliveryFailsUnderFault, MemoryFaultProxy, partitionDrillYaml, runMemoryDrill, tempRoots } from './helpers/memory-drill.js';
+import { deliveryFailsUnderFault, MemoryFaultProxy, partitionDrillYaml, runMemoryDrill } from './helpers/memory-drill.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const newRoot = tempRoots('sentinel-failclosed-');
+const newRoot = tempDirs('sentinel-failclosed-');
 
 const YAML = partitionDrillYaml({ name: 'guarded', description: 'a short partition behind the safety checks', duration: '2s' });
 

@@ -11,9 +11,10 @@ import type { DrillProbes } from '../../src/drills/drill-probes.js';
 import type { DrillRunResult } from '../../src/drills/drill-runner.js';
 import type { ProxyState } from '../../src/drills/fault-driver.js';
 import type { FakeProbes} from './helpers/memory-drill.js';
-import { deliveryFailsUnderFault, MemoryFaultProxy, partitionDrillYaml, runMemoryDrill, tempRoots } from './helpers/memory-drill.js';
+import { deliveryFailsUnderFault, MemoryFaultProxy, partitionDrillYaml, runMemoryDrill } from './helpers/memory-drill.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const newRoot = tempRoots('sentinel-held-');
+const newRoot = tempDirs('sentinel-held-');
 
 const YAML = partitionDrillYaml({ name: 'held', description: 'a partition that must hold for the whole stage', duration: '6s' });
 

@@ -5,19 +5,16 @@
  * invalid (exit 2, saying why); without a key the verdict says it checks accidents, not forgery.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verdictCommand } from '../../src/commands/verdict.js';
 import type { CommandIO } from '../../src/commands/types.js';
 import { createEvidenceDir, finishEvidence } from '../../src/drills/evidence.js';
 import type { ScenarioResult } from '../../src/drills/outcomes.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const newDir = tempDirs('sentinel-forge-');
 
 const FAILED: ScenarioResult = {
   scenario: 'temporary-partition',
@@ -32,8 +29,7 @@ const FAILED: ScenarioResult = {
 };
 
 async function blockedEvidence(hmacKey?: string): Promise<string> {
-  const root = mkdtempSync(join(tmpdir(), 'sentinel-forge-'));
-  dirs.push(root);
+  const root = newDir();
   const dir = createEvidenceDir(root, Date.UTC(2026, 10, 25, 17, 0, 0));
   writeFileSync(join(dir, 'journal.jsonl'), '{"type":"run_start"}\n');
   await finishEvidence({

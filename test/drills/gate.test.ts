@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEvidenceDir, finishEvidence } from '../../src/drills/evidence.js';
 import { evaluateGate } from '../../src/drills/gate.js';
 import { queryAlertsSource } from '../../src/drills/critical-alerts.js';
@@ -9,11 +6,7 @@ import type { FiringAlertsSource } from '../../src/drills/critical-alerts.js';
 import type { ScenarioResult } from '../../src/drills/outcomes.js';
 import { createEngine } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
-
-const roots: string[] = [];
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
+import { tempDirs } from '../helpers/temp-dirs.js';
 
 const NOW = Date.UTC(2026, 10, 25, 18, 0, 0);
 const HOUR = 3600_000;
@@ -55,11 +48,7 @@ async function gate(root: string, s: MemoryStore, required = ['partition', 'rest
   return evaluateGate({ requiredDrills: required, maxEvidenceAgeMs: 24 * HOUR, soakWindowMs: HOUR, deliveryP95MaxSeconds: 0.6, errorBudgetRatioMax: 0.02, evidenceRoot: root, query, alerts: alerts ?? queryAlertsSource(query), nowMs: NOW });
 }
 
-function root(): string {
-  const r = mkdtempSync(join(tmpdir(), 'sentinel-gate-'));
-  roots.push(r);
-  return r;
-}
+const root = tempDirs('sentinel-gate-');
 
 describe('promotion gate', () => {
   it('allows with fresh allow evidence for every required drill, no critical alert and SLOs met', async () => {

@@ -14,10 +14,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DrillRunResult } from '../../src/drills/drill-runner.js';
 import { readJournal } from '../../src/drills/journal.js';
-import { MemoryFaultProxy, runMemoryDrill, tempRoots } from './helpers/memory-drill.js';
+import { MemoryFaultProxy, runMemoryDrill } from './helpers/memory-drill.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 import type { ProbeBehaviour } from './helpers/memory-drill.js';
 
-const newRoot = tempRoots('sentinel-timeline-');
+const newRoot = tempDirs('sentinel-timeline-');
 
 const DRILL = (stage: string): string => `drills:
   - name: timeline

@@ -12,9 +12,10 @@ import type { DrillRunResult } from '../../src/drills/drill-runner.js';
 import type { ProxyState } from '../../src/drills/fault-driver.js';
 import { ownedToxicName } from '../../src/drills/toxic-names.js';
 import { ManualClock } from '../../src/time/index.js';
-import { deliveryFailsUnderFault, MemoryFaultProxy, partitionDrillYaml, runMemoryDrill, tempRoots } from './helpers/memory-drill.js';
+import { deliveryFailsUnderFault, MemoryFaultProxy, partitionDrillYaml, runMemoryDrill } from './helpers/memory-drill.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const newRoot = tempRoots('sentinel-preflight-reconcile-');
+const newRoot = tempDirs('sentinel-preflight-reconcile-');
 
 const YAML = partitionDrillYaml({ name: 'cut', description: 'a partition', duration: '3s' });
 

@@ -15,10 +15,11 @@ import type { ScenarioResult } from '../../src/drills/outcomes.js';
 import { readVerdict } from '../../src/drills/verdict.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
-import { appendHealthSamples, deliveryFailsUnderFault, MemoryFaultProxy, partitionDrillYaml, runMemoryDrill, tempRoots } from './helpers/memory-drill.js';
+import { appendHealthSamples, deliveryFailsUnderFault, MemoryFaultProxy, partitionDrillYaml, runMemoryDrill } from './helpers/memory-drill.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 import type { ProbeBehaviour, Readiness , FakeProbes} from './helpers/memory-drill.js';
 
-const newRoot = tempRoots('sentinel-readiness-');
+const newRoot = tempDirs('sentinel-readiness-');
 
 const YAML = partitionDrillYaml({ name: 'guarded', description: 'a short partition behind the readiness check', duration: '2s' });
 

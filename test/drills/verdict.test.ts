@@ -1,15 +1,12 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEvidenceDir, finishEvidence } from '../../src/drills/evidence.js';
 import type { RunStatus, ScenarioResult } from '../../src/drills/outcomes.js';
 import { readVerdict } from '../../src/drills/verdict.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const newDir = tempDirs('sentinel-evidence-');
 
 function scenario(name: string, status: ScenarioResult['status'] = 'passed', faultsRemoved = true): ScenarioResult {
   return {
@@ -26,8 +23,7 @@ function scenario(name: string, status: ScenarioResult['status'] = 'passed', fau
 }
 
 async function evidence(scenarios: ScenarioResult[], status: RunStatus = 'completed', hmacKey?: string): Promise<string> {
-  const root = mkdtempSync(join(tmpdir(), 'sentinel-evidence-'));
-  dirs.push(root);
+  const root = newDir();
   const dir = createEvidenceDir(root, Date.UTC(2026, 10, 25, 17, 0, 0));
   writeFileSync(join(dir, 'journal.jsonl'), '{"type":"run_start"}\n');
   await finishEvidence({

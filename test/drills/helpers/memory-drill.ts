@@ -5,10 +5,6 @@
  * phase and stale-marked when the phase changes; the resume gap counter without labels); and
  * `runMemoryDrill`, the real DrillRunner over both, stepped on the ManualClock.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach } from 'vitest';
 import { parseYamlSource } from '../../../src/config/index.js';
 import { parseDrillSource } from '../../../src/drills/drill-file.js';
 import type { DrillLabels, DrillProbeRun, DrillProbes } from '../../../src/drills/drill-probes.js';
@@ -160,22 +156,6 @@ export function readyServicesOnly(store: MemoryStore, clock: { nowMs(): number }
     setDrillLabels: () => undefined,
     reserve: () => undefined,
     whenIdle: () => Promise.resolve(),
-  };
-}
-
-/**
- * tempRoots returns a function that makes a fresh evidence root, each removed after its test
- * (call it at the top of a test file: it registers the `afterEach`).
- */
-export function tempRoots(prefix: string): () => string {
-  const roots: string[] = [];
-  afterEach(() => {
-    for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-  });
-  return () => {
-    const root = mkdtempSync(join(tmpdir(), prefix));
-    roots.push(root);
-    return root;
   };
 }
 
