@@ -7,6 +7,7 @@
 import { QueryError } from '../errors.js';
 import type { Labels } from './queryable.js';
 import { formatGoFloatPlain, parseGoFloat } from '../go-strconv/index.js';
+import { expandGoTemplate } from '../go-regexp/index.js';
 import type { Expr } from './ast.js';
 import { unwrapParens } from './ast.js';
 import { goInt64, goTimeFields } from './go-time.js';
@@ -258,47 +259,6 @@ function setLabel(labels: Labels, name: string, value: string): Labels {
   const out: Record<string, string> = { ...labels };
   if (value === '') delete out[name];
   else out[name] = value;
-  return out;
-}
-
-/** expandTemplate is Go's regexp.Expand: $1, ${1}, $name, ${name}, $$. */
-function expandTemplate(template: string, groups: (name: string) => string | undefined): string {
-  let out = '';
-  for (let i = 0; i < template.length; i++) {
-    const ch = template[i];
-    if (ch !== '$' || i + 1 >= template.length) {
-      out += ch;
-      continue;
-    }
-    const next = template[i + 1];
-    if (next === '$') {
-      out += '$';
-      i++;
-      continue;
-    }
-    let name: string;
-    let end: number;
-    if (next === '{') {
-      const close = template.indexOf('}', i + 2);
-      const inner = close < 0 ? '' : template.slice(i + 2, close);
-      if (close < 0 || !/^[a-zA-Z0-9_]+$/.test(inner)) {
-        out += ch;
-        continue;
-      }
-      name = inner;
-      end = close;
-    } else {
-      const m = /^[a-zA-Z0-9_]+/.exec(template.slice(i + 1));
-      if (m === null) {
-        out += ch;
-        continue;
-      }
-      name = m[0];
-      end = i + m[0].length;
-    }
-    out += groups(name) ?? '';
-    i = end;
-  }
   return out;
 }
 
@@ -645,12 +605,9 @@ export const FUNCTION_IMPLS: Readonly<Record<string, FunctionImpl>> = {
         out.push({ labels: s.labels, t: ctx.tMs, v: s.v });
         continue;
       }
-      const res = expandTemplate(repl, (name) => {
-        if (/^\d+$/.test(name)) {
-          const idx = Number(name);
-          return idx <= m.groupCount() ? (m.group(idx) ?? '') : '';
-        }
-        return name in named ? (m.group(name) ?? '') : '';
+      const res = expandGoTemplate(repl, (ref) => {
+        if (typeof ref === 'number') return ref <= m.groupCount() ? (m.group(ref) ?? '') : '';
+        return ref in named ? (m.group(ref) ?? '') : '';
       });
       out.push({ labels: setLabel(s.labels, dst, res), t: ctx.tMs, v: s.v });
     }

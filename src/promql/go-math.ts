@@ -265,25 +265,30 @@ function reduce(x: number): [number, number] {
   return [j, x - y * PI4A - y * PI4B - y * PI4C];
 }
 
+/**
+ * oddTrig is how Go's Sin and Tan (odd functions) treat their argument: ±0 and NaN come back
+ * as they are, ±Inf is NaN, and a negative x is the negated value at -x. `f` gets x > 0.
+ */
+function oddTrig(x: number, f: (x: number) => number): number {
+  if (x === 0 || Number.isNaN(x)) return x;
+  if (!Number.isFinite(x)) return NaN;
+  return x < 0 ? -f(-x) : f(x);
+}
+
 /** goSin is Go's math.Sin (Cephes polynomials), which differs from V8's in the last bit. */
 export function goSin(x0: number): number {
-  if (x0 === 0 || Number.isNaN(x0)) return x0;
-  if (!Number.isFinite(x0)) return NaN;
-  let x = x0;
-  let sign = false;
-  if (x < 0) {
-    x = -x;
-    sign = true;
-  }
-  const [j0, z] = reduce(x);
-  let j = j0;
-  if (j > 3) {
-    sign = !sign;
-    j -= 4;
-  }
-  const zz = z * z;
-  const y = j === 1 || j === 2 ? cosPoly(zz) : sinPoly(z, zz);
-  return sign ? -y : y;
+  return oddTrig(x0, (x) => {
+    const [j0, z] = reduce(x);
+    let j = j0;
+    let sign = false;
+    if (j > 3) {
+      sign = true;
+      j -= 4;
+    }
+    const zz = z * z;
+    const y = j === 1 || j === 2 ? cosPoly(zz) : sinPoly(z, zz);
+    return sign ? -y : y;
+  });
 }
 
 /** goCos is Go's math.Cos. */
@@ -305,25 +310,13 @@ export function goCos(x0: number): number {
 
 /** goTan is Go's math.Tan. */
 export function goTan(x0: number): number {
-  if (x0 === 0 || Number.isNaN(x0)) return x0;
-  if (!Number.isFinite(x0)) return NaN;
-  let x = x0;
-  let sign = false;
-  if (x < 0) {
-    x = -x;
-    sign = true;
-  }
-  // Go's Tan keeps the octant unreduced; only j mod 4 matters below, which reduce's mod 8 keeps.
-  const [j, z] = reduce(x);
-  let y: number;
-  const zz = z * z;
-  if (zz > 1e-14) {
-    y = z + z * ((zz * ((TAN_P[0] * zz + TAN_P[1]) * zz + TAN_P[2])) / ((((zz + TAN_Q[1]) * zz + TAN_Q[2]) * zz + TAN_Q[3]) * zz + TAN_Q[4]));
-  } else {
-    y = z;
-  }
-  if (j % 4 === 2) y = -1 / y;
-  return sign ? -y : y;
+  return oddTrig(x0, (x) => {
+    // Go's Tan keeps the octant unreduced; only j mod 4 matters below, which reduce's mod 8 keeps.
+    const [j, z] = reduce(x);
+    const zz = z * z;
+    const y = zz > 1e-14 ? z + z * ((zz * ((TAN_P[0] * zz + TAN_P[1]) * zz + TAN_P[2])) / ((((zz + TAN_Q[1]) * zz + TAN_Q[2]) * zz + TAN_Q[3]) * zz + TAN_Q[4])) : z;
+    return j % 4 === 2 ? -1 / y : y;
+  });
 }
 
 /** goAtanFn is Go's math.Atan. */

@@ -6,6 +6,7 @@ import { RE2JS } from 're2js';
 import { parseDurationMs } from '../../time/index.js';
 import type { FunctionTable, TemplateFunction } from './execute.js';
 import { formatFloatGo, parseGoFloat } from '../../go-strconv/index.js';
+import { expandGoTemplate } from '../../go-regexp/index.js';
 import { goSprint, goSprintf, goSprintln } from './sprintf.js';
 import { GoInt, GoMap, GoStruct, goTypeName, labelsMap, truth } from './values.js';
 import type { TemplateValue } from './values.js';
@@ -43,35 +44,33 @@ function toFloat(v: TemplateValue): number {
 
 const g4 = (v: number): string => formatFloatGo(v, 'g', 4);
 
-function humanize(v: number): string {
-  if (v === 0 || Number.isNaN(v) || !Number.isFinite(v)) return g4(v);
-  if (Math.abs(v) >= 1) {
-    let prefix = '';
-    for (const p of ['k', 'M', 'G', 'T', 'P', 'E', 'Z', 'Y']) {
-      if (Math.abs(v) < 1000) break;
-      prefix = p;
-      v /= 1000;
-    }
-    return g4(v) + prefix;
-  }
+/**
+ * scaled is the loop of Prometheus' humanize helpers (`template/template.go`): while |v| is at
+ * least `factor` (`down`) or below 1 (`up`), divide (multiply) it by `factor`, one prefix a step;
+ * printed with %.4g.
+ */
+function scaled(v: number, factor: number, direction: 'down' | 'up', prefixes: readonly string[]): string {
   let prefix = '';
-  for (const p of ['m', 'u', 'n', 'p', 'f', 'a', 'z', 'y']) {
-    if (Math.abs(v) >= 1) break;
+  for (const p of prefixes) {
+    if (direction === 'down' ? Math.abs(v) < factor : Math.abs(v) >= 1) break;
     prefix = p;
-    v *= 1000;
+    v = direction === 'down' ? v / factor : v * factor;
   }
   return g4(v) + prefix;
 }
 
+const SI_LARGE = ['k', 'M', 'G', 'T', 'P', 'E', 'Z', 'Y'];
+const SI_SMALL = ['m', 'u', 'n', 'p', 'f', 'a', 'z', 'y'];
+const IEC = ['ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei', 'Zi', 'Yi'];
+
+function humanize(v: number): string {
+  if (v === 0 || Number.isNaN(v) || !Number.isFinite(v)) return g4(v);
+  return Math.abs(v) >= 1 ? scaled(v, 1000, 'down', SI_LARGE) : scaled(v, 1000, 'up', SI_SMALL);
+}
+
 function humanize1024(v: number): string {
   if (Math.abs(v) <= 1 || Number.isNaN(v) || !Number.isFinite(v)) return g4(v);
-  let prefix = '';
-  for (const p of ['ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei', 'Zi', 'Yi']) {
-    if (Math.abs(v) < 1024) break;
-    prefix = p;
-    v /= 1024;
-  }
-  return g4(v) + prefix;
+  return scaled(v, 1024, 'down', IEC);
 }
 
 function humanizeDuration(v: number): string {
@@ -94,13 +93,7 @@ function humanizeDuration(v: number): string {
     if (minutes !== 0n) return `${sign}${minutes}m ${seconds}s`;
     return `${sign}${g4(v)}s`;
   }
-  let prefix = '';
-  for (const p of ['m', 'u', 'n', 'p', 'f', 'a', 'z', 'y']) {
-    if (Math.abs(v) >= 1) break;
-    prefix = p;
-    v *= 1000;
-  }
-  return `${g4(v)}${prefix}s`;
+  return `${scaled(v, 1000, 'up', SI_SMALL)}s`;
 }
 
 /**
@@ -158,46 +151,6 @@ function compile(pattern: string): RE2JS {
   }
 }
 
-/** expandGoReplacement expands `$1`, `${1}`, `$name` in a Go regexp replacement string. */
-function expandGoReplacement(repl: string, groups: readonly (string | null)[], names: ReadonlyMap<string, number>): string {
-  let out = '';
-  for (let i = 0; i < repl.length; i++) {
-    const c = repl[i];
-    if (c !== '$' || i + 1 >= repl.length) {
-      out += c;
-      continue;
-    }
-    if (repl[i + 1] === '$') {
-      out += '$';
-      i++;
-      continue;
-    }
-    let name: string;
-    let end: number;
-    if (repl[i + 1] === '{') {
-      end = repl.indexOf('}', i + 2);
-      if (end < 0) {
-        out += c;
-        continue;
-      }
-      name = repl.slice(i + 2, end);
-      end += 1;
-    } else {
-      const m = /^[A-Za-z0-9_]+/.exec(repl.slice(i + 1));
-      if (!m) {
-        out += c;
-        continue;
-      }
-      name = m[0];
-      end = i + 1 + name.length;
-    }
-    const idx = /^\d+$/.test(name) ? Number(name) : (names.get(name) ?? -1);
-    out += idx >= 0 && idx < groups.length ? (groups[idx] ?? '') : '';
-    i = end - 1;
-  }
-  return out;
-}
-
 /** reReplaceAll is Go's regexp.ReplaceAllString, including its handling of empty matches. */
 function reReplaceAll(pattern: string, repl: string, text: string): string {
   const re = compile(pattern);
@@ -215,7 +168,10 @@ function reReplaceAll(pattern: string, repl: string, text: string): string {
     if (end > lastMatchEnd || start === 0) {
       const groups: Array<string | null> = [];
       for (let g = 0; g <= m.groupCount(); g++) groups.push(m.group(g));
-      out += expandGoReplacement(repl, groups, names);
+      out += expandGoTemplate(repl, (ref) => {
+        const idx = typeof ref === 'number' ? ref : (names.get(ref) ?? -1);
+        return idx >= 0 && idx < groups.length ? (groups[idx] ?? '') : '';
+      });
     }
     lastMatchEnd = end;
     const width = searchPos < text.length ? (text.codePointAt(searchPos)! > 0xffff ? 2 : 1) : 0;

@@ -41,6 +41,7 @@ describe('expandTemplate', () => {
     ['{{ $value | humanize }}', 2e9, '2G'], ['{{ printf "%.2f" $value }}', 2.675, '2.67'],
     ['{{ title "replay worker-a" }} {{ toUpper "x" }} {{ toLower "Y" }}', 1, 'Replay Worker-A X y'],
     ['{{ reReplaceAll "(.*):(.*)" "$1" $labels.instance }}', 1, 'host-1'], ['{{ reReplaceAll "a*" "-" "baaac" }}', 1, '-b-c-'],
+    ['{{ reReplaceAll "(a)" "${1-}$1|$01|$1é" "a" }}', 1, '${1-}a||'],
     ['{{ if gt $value 5.0 }}big{{ else if gt $value 1.0 }}mid{{ else }}small{{ end }}', 3, 'mid'],
     ['{{ if and (ge $value 1.0) (lt $value 2.0) }}in{{ end }}{{ if not (eq $labels.job "db") }}!db{{ end }}', 1.5, 'in!db'],
     ['{{ range $k, $v := $labels }}{{ $k }}={{ $v }};{{ end }}', 1, 'instance=host-1:9090;job=api;'],
