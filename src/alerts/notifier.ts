@@ -5,6 +5,8 @@
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { AlertmanagerError } from '../errors.js';
+import { ExchangeError, httpExchange } from '../net/index.js';
+import type { ExchangeResponse } from '../net/index.js';
 import type { Labels } from '../store/types.js';
 
 /**
@@ -148,6 +150,9 @@ export interface SecretLike {
   reveal(): string;
 }
 
+/** MAX_RECEIVER_ANSWER_BYTES bounds what a receiver's answer may hold (Alertmanager answers a few bytes). */
+const MAX_RECEIVER_ANSWER_BYTES = 1 << 20;
+
 /** PostJsonOptions bound one HTTP POST of a notifier. */
 export interface PostJsonOptions {
   readonly timeoutMs: number;
@@ -162,24 +167,21 @@ export interface PostJsonOptions {
  * `AlertmanagerError` naming the endpoint (never the token) and the status.
  */
 export async function postJson(url: string, body: unknown, options: PostJsonOptions): Promise<void> {
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': options.userAgent ?? 'spacetime-sentinel',
   };
   const bearerToken = typeof options.bearerToken === 'string' ? options.bearerToken : options.bearerToken?.reveal();
   if (bearerToken) headers.authorization = `Bearer ${bearerToken}`;
-  let res: Response;
+  let res: ExchangeResponse;
   try {
-    res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal });
+    res = await httpExchange({ method: 'POST', url: new URL(url), headers, body: JSON.stringify(body), timeoutMs: options.timeoutMs, maxResponseBytes: MAX_RECEIVER_ANSWER_BYTES, signal: options.signal });
   } catch (err) {
-    const reason = timeout.aborted ? `timed out after ${options.timeoutMs} ms` : 'could not be reached';
+    const reason = err instanceof ExchangeError && err.failure === 'timeout' ? `timed out after ${options.timeoutMs} ms` : err instanceof ExchangeError && err.failure === 'too_large' ? `answered with more than ${MAX_RECEIVER_ANSWER_BYTES} bytes` : 'could not be reached';
     throw new AlertmanagerError(`POST ${redactUrl(url)} ${reason}; check that the receiver is up and the URL is right`, { cause: err });
   }
-  const text = await res.text().catch(() => '');
   if (res.status < 200 || res.status > 299) {
-    throw new AlertmanagerError(`POST ${redactUrl(url)} answered ${res.status}: ${text.slice(0, 200).trim()}`, { status: res.status });
+    throw new AlertmanagerError(`POST ${redactUrl(url)} answered ${res.status}: ${res.body.toString('utf8').slice(0, 200).trim()}`, { status: res.status });
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type { RequestError } from '../errors.js';
+import type { ResponseHeaders } from '../net/index.js';
 import { callTimeout, checkBaseUrl, checkPositive, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, joinUrl } from './call-options.js';
 import type { CallOptions } from './call-options.js';
 import { badResponseError, bodyExcerpt, httpRequest, parseJsonResponse, statusError } from './http-request.js';
@@ -40,7 +41,7 @@ export interface ControlStatus {
 export interface RawRouteResponse {
   readonly status: number;
   /** headers are the response headers (lower-case names). */
-  readonly headers: Headers;
+  readonly headers: ResponseHeaders;
   /** body is the response body as text, secrets removed. */
   readonly body: string;
   /** excerpt is a short one-line form of the body for messages. */

@@ -4,6 +4,8 @@
  * (see `withRetry`): a client that retries inside hides the failure the probe exists to see.
  */
 import { RequestError } from '../errors.js';
+import { ExchangeError, httpExchange } from '../net/index.js';
+import type { ResponseHeaders } from '../net/index.js';
 import { JsonSyntaxError, parseJsonBig } from './json.js';
 import type { JsonValue } from './json.js';
 import { redactSecrets } from './redact.js';
@@ -24,7 +26,7 @@ export interface HttpRequest {
 /** HttpResponse is a complete response whose body fit under the cap. */
 export interface HttpResponse {
   readonly status: number;
-  readonly headers: Headers;
+  readonly headers: ResponseHeaders;
   readonly body: string;
   /** endpoint is `METHOD url` with any query string dropped (tokens travel there). */
   readonly endpoint: string;
@@ -44,79 +46,26 @@ export function bodyExcerpt(body: string, secrets: readonly string[] = []): stri
   return flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat;
 }
 
-const TIMEOUT = Symbol('timeout');
-
 /** httpRequest performs the exchange; it resolves for every status and rejects only on transport failure. */
 export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   const endpoint = describeEndpoint(req.method, req.url);
   const secrets = req.secrets ?? [];
-  if (req.signal?.aborted) {
-    throw new RequestError('SENTINEL_ABORTED', endpoint, `${endpoint}: request aborted before it started`, { cause: req.signal.reason });
-  }
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(TIMEOUT), req.timeoutMs);
-  const onAbort = (): void => controller.abort(req.signal?.reason);
-  req.signal?.addEventListener('abort', onAbort, { once: true });
-  const failed = (err: unknown): RequestError => {
-    if (err instanceof RequestError) return err;
-    if (controller.signal.aborted) {
-      if (controller.signal.reason === TIMEOUT) {
-        return new RequestError('SENTINEL_TIMEOUT', endpoint, `${endpoint}: no complete response within ${req.timeoutMs} ms`, { cause: err });
-      }
-      return new RequestError('SENTINEL_ABORTED', endpoint, `${endpoint}: request aborted`, { cause: err });
-    }
-    const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
-    const code = typeof cause === 'object' && cause !== null && 'code' in cause ? String((cause as { code: unknown }).code) : '';
-    const detail = code || (cause instanceof Error ? cause.message : String(cause));
-    return new RequestError('SENTINEL_UNREACHABLE', endpoint, `${endpoint}: cannot reach the service (${redactSecrets(detail, secrets)}); check the URL and that the service is running`, { cause: err });
-  };
   try {
-    let res: Response;
-    try {
-      res = await fetch(req.url, {
-        method: req.method,
-        headers: req.headers,
-        body: req.body === undefined ? undefined : Buffer.from(req.body, 'utf8'),
-        signal: controller.signal,
-        redirect: 'manual',
-      });
-    } catch (err) {
-      throw failed(err);
+    const res = await httpExchange({ method: req.method, url: req.url, headers: req.headers, body: req.body, timeoutMs: req.timeoutMs, maxResponseBytes: req.maxResponseBytes, signal: req.signal });
+    return { status: res.status, headers: res.headers, body: res.body.toString('utf8'), endpoint };
+  } catch (err) {
+    if (!(err instanceof ExchangeError)) throw err;
+    switch (err.failure) {
+      case 'timeout':
+        throw new RequestError('SENTINEL_TIMEOUT', endpoint, `${endpoint}: no complete response within ${req.timeoutMs} ms`, { cause: err });
+      case 'aborted':
+        throw new RequestError('SENTINEL_ABORTED', endpoint, `${endpoint}: request ${err.message}`, { cause: err.cause });
+      case 'too_large':
+        throw new RequestError('SENTINEL_RESPONSE_TOO_LARGE', endpoint, `${endpoint}: ${err.message}`, { status: err.status });
+      case 'unreachable':
+        throw new RequestError('SENTINEL_UNREACHABLE', endpoint, `${endpoint}: cannot reach the service (${redactSecrets(err.message, secrets)}); check the URL and that the service is running`, { cause: err });
     }
-    const declared = Number(res.headers.get('content-length') ?? NaN);
-    if (Number.isFinite(declared) && declared > req.maxResponseBytes) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new RequestError('SENTINEL_RESPONSE_TOO_LARGE', endpoint, `${endpoint}: response of ${declared} bytes exceeds the ${req.maxResponseBytes}-byte cap`, { status: res.status });
-    }
-    let body: string;
-    try {
-      body = await readCapped(res, req.maxResponseBytes, endpoint);
-    } catch (err) {
-      throw failed(err);
-    }
-    return { status: res.status, headers: res.headers, body, endpoint };
-  } finally {
-    clearTimeout(timer);
-    req.signal?.removeEventListener('abort', onAbort);
   }
-}
-
-async function readCapped(res: Response, maxBytes: number, endpoint: string): Promise<string> {
-  if (!res.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new RequestError('SENTINEL_RESPONSE_TOO_LARGE', endpoint, `${endpoint}: response exceeds the ${maxBytes}-byte cap`, { status: res.status });
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** statusError is the RequestError for an HTTP status the caller did not expect, with a secret-free excerpt. */

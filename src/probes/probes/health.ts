@@ -15,6 +15,7 @@
  */
 import type { ControlClient, RawRouteResponse, RuntimeMetricsClient, SpacetimeHttpClient } from '../../spacetime/index.js';
 import { isJsonObject, parseJsonBig } from '../../spacetime/index.js';
+import { ResponseHeaders } from '../../net/index.js';
 import { reasonFromError } from '../reason-class.js';
 import type { Probe, ProbeContext, ProbeResult, ProbeSample, ReasonClass } from '../types.js';
 import { errorDetail } from './probe-failure.js';
@@ -95,7 +96,7 @@ export class HealthProbe implements Probe {
           const healthy = await this.check(
             async () => {
               const r = await st.http.rawGet(st.healthPath, { signal });
-              return { status: r.status, headers: new Headers(), body: '', excerpt: r.excerpt };
+              return { status: r.status, headers: new ResponseHeaders(), body: '', excerpt: r.excerpt };
             },
             (r) => (r.status >= 200 && r.status < 300 ? { ok: true, reason: 'ok', detail: { status: r.status } } : { ok: false, reason: 'http_status', detail: { status: r.status, excerpt: r.excerpt } }),
           );

@@ -57,9 +57,13 @@ async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise
 describe('runtime_metrics', () => {
   it('maps each published field to openagents_spacetime_*, absent fields stay absent', async () => {
     const probe = new RuntimeMetricsProbe({ runtime });
-    const r = await probe.run(probeContext());
+    let r = await probe.run(probeContext());
+    // The lab's traffic publishes its first event shortly after start; wait for it.
+    await until(async () => {
+      r = await probe.run(probeContext());
+      return (sample(r.samples, 'openagents_spacetime_mirror_published_total') ?? 0) > 0;
+    });
     expect(r.ok).toBe(true);
-    expect(sample(r.samples, 'openagents_spacetime_mirror_published_total')).toBeGreaterThan(0);
     expect(sample(r.samples, 'openagents_spacetime_transport_info', { transport: 'spacetime_ws' })).toBe(1);
     expect(sample(r.samples, 'openagents_spacetime_delivery_max_replay_lag')).toBeUndefined();
     lab.setKnobs({ runtime_fields: 'documented' });
