@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import pg from 'pg';
+import type { Client as PgClient } from 'pg';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { SentinelError } from '../errors.js';
@@ -103,7 +103,13 @@ export class PostgresDrillLease implements DrillLease {
     this.checkMs = Math.max(100, Math.floor(options.ttlMs / 3));
   }
 
-  private client(drill: string): pg.Client {
+  /**
+   * client opens nothing yet; pg is imported here, at the first claim, so a daemon without a
+   * PostgreSQL lease never loads it (at load, pg's lib/stream.js reads the global Response,
+   * which makes Node load undici).
+   */
+  private async client(drill: string): Promise<PgClient> {
+    const { default: pg } = await import('pg');
     const u = new URL(this.options.url);
     const password = this.options.password?.();
     // pg's URL parser overrides a separate password option, so it travels inside the URL; this
@@ -119,7 +125,7 @@ export class PostgresDrillLease implements DrillLease {
   }
 
   async acquire(claim: LeaseClaim): Promise<HeldLease> {
-    const client = this.client(claim.drill);
+    const client = await this.client(claim.drill);
     const early: Error[] = [];
     const onEarlyError = (err: Error): void => void early.push(err);
     client.on('error', onEarlyError);
@@ -155,7 +161,7 @@ export class PostgresDrillLease implements DrillLease {
   }
 
   /** readHolder reads who holds the lock from pg_locks and pg_stat_activity; undefined when nobody does. */
-  private async readHolder(client: pg.Client): Promise<HolderRow | undefined> {
+  private async readHolder(client: PgClient): Promise<HolderRow | undefined> {
     const res = await client.query<HolderRow>(HOLDER_SQL, [this.key[0], this.key[1]]);
     return res.rows[0];
   }
@@ -173,7 +179,7 @@ export class PostgresDrillLease implements DrillLease {
     return `${base} PostgreSQL backend pid ${row.pid}${app ? ` ('${app}')` : ''}${since}; one drill at a time across the sentinels sharing this lease`;
   }
 
-  private hold(client: pg.Client, claim: LeaseClaim, early: readonly Error[]): HeldLease {
+  private hold(client: PgClient, claim: LeaseClaim, early: readonly Error[]): HeldLease {
     const { clock, ttlMs } = this.options;
     const lost = new AbortController();
     const released = new AbortController();

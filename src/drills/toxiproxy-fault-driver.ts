@@ -8,6 +8,7 @@
 import { Toxiproxy, ToxiproxyError } from 'toxiproxy-node-client';
 import type { ICreateToxicBody } from 'toxiproxy-node-client';
 import { FaultProxyError } from '../errors.js';
+import { httpExchange } from '../net/index.js';
 import type { FaultDriver, ProxySpec, ProxyState, ToxicSpec } from './fault-driver.js';
 
 /** ToxiproxyFaultDriverOptions configure one driver. */
@@ -165,8 +166,8 @@ class ToxiproxyApiError extends ToxiproxyError {
 }
 
 /** serverErrorText reads Toxiproxy's `{"error": "...", "status": N}` body, or its plain text. */
-async function serverErrorText(res: Response): Promise<string> {
-  const text = (await res.text().catch(() => '')).trim();
+function serverErrorText(body: string): string {
+  const text = body.trim();
   try {
     const parsed = JSON.parse(text) as { error?: unknown };
     if (typeof parsed.error === 'string') return parsed.error;
@@ -176,22 +177,36 @@ async function serverErrorText(res: Response): Promise<string> {
   return text.slice(0, 200);
 }
 
+/** MAX_API_ANSWER_BYTES bounds one answer of the Toxiproxy API (a proxy list is a few KiB). */
+const MAX_API_ANSWER_BYTES = 8 << 20;
+
+/** FetchedAnswer is the part of a fetch Response that toxiproxy-node-client's HttpClient reads. */
+interface FetchedAnswer {
+  readonly ok: boolean;
+  readonly status: number;
+  text(): Promise<string>;
+}
+
 /**
  * keepErrorBodies replaces the fetch step of this client instance (toxiproxy-node-client's
  * HttpClient reads nothing of a failed response) so a failure carries Toxiproxy's own text, and
- * bounds each request, so an abandoned call does not keep a socket open.
+ * bounds each request, so an abandoned call does not keep a socket open. The request goes over
+ * net/http-exchange.ts rather than the global fetch, which would load undici into the daemon.
  */
 function keepErrorBodies(client: Toxiproxy, timeoutMs: number): void {
-  const api = client.getApi() as unknown as { doFetch: (url: string, init: RequestInit) => Promise<Response> };
+  const api = client.getApi() as unknown as { doFetch: (url: string, init: { method: string; body?: string; headers?: Record<string, string> }) => Promise<FetchedAnswer> };
   api.doFetch = async (url, init) => {
-    let res: Response;
+    let status: number;
+    let body: string;
     try {
-      res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      const res = await httpExchange({ method: init.method, url: new URL(url), headers: init.headers, body: init.body, timeoutMs, maxResponseBytes: MAX_API_ANSWER_BYTES });
+      status = res.status;
+      body = res.body.toString('utf8');
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       throw new ToxiproxyError(err.name, err.message, err.stack);
     }
-    if (!res.ok) throw new ToxiproxyApiError(res.status, await serverErrorText(res));
-    return res;
+    if (status < 200 || status > 299) throw new ToxiproxyApiError(status, serverErrorText(body));
+    return { ok: true, status, text: () => Promise.resolve(body) };
   };
 }
