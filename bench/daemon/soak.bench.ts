@@ -16,6 +16,8 @@
  *   SOAK_RUNTIME    `tsx` (default: `node --import tsx src/cli.ts`, as in development) or
  *                   `compiled` (tsc output in the temp directory, run with plain `node`, as
  *                   `bin/sentinel.js` runs a build: no TypeScript loader in the daemon's memory)
+ *   SOAK_NODE_FLAGS node/V8 flags for the daemon's process, space-separated (e.g.
+ *                   `--max-semi-space-size=1`), to measure what a flag buys
  *   SOAK_KEEP=1     keep the temp directory (config, daemon log, data) for inspection
  * Run: SOAK_SECONDS=60 npm run bench -- soak
  */
@@ -47,6 +49,8 @@ const CPU_TARGET_PERCENT = 2;
 const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const SCHEDULES = process.env.SOAK_SCHEDULES ?? 'lab';
 const RUNTIME = process.env.SOAK_RUNTIME ?? 'tsx';
+/** NODE_FLAGS go before the daemon's entry on its node command line (e.g. V8 heap flags to compare). */
+const NODE_FLAGS = (process.env.SOAK_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
 
 interface ProcSample {
   readonly atMs: number;
@@ -203,7 +207,8 @@ async function fetchMetrics(address: string): Promise<string> {
 /** heapBreakdown says where the RSS goes, from prom-client's nodejs_* metrics when exposed. */
 function heapBreakdown(text: string): string {
   const value = (name: string, labels = ''): number | undefined => {
-    const m = new RegExp(`^${name}${labels ? `\\{${labels}\\}` : ''} (\\S+)$`, 'm').exec(text);
+    // A sample line may end in a timestamp (the store's series carry the time of their sample).
+    const m = new RegExp(`^${name}${labels ? `\\{${labels}\\}` : ''} (\\S+)(?: -?\\d+)?$`, 'm').exec(text);
     return m ? Number(m[1]) : undefined;
   };
   const parts: Array<[string, number | undefined]> = [
@@ -220,7 +225,7 @@ function heapBreakdown(text: string): string {
 /** probeRuns sums sentinel_probe_runs_total by probe and result from the daemon's /metrics. */
 function probeRuns(text: string): string {
   const runs = new Map<string, Map<string, number>>();
-  for (const m of text.matchAll(/^sentinel_probe_runs_total\{([^}]*)\} (\S+)$/gm)) {
+  for (const m of text.matchAll(/^sentinel_probe_runs_total\{([^}]*)\} (\S+)(?: -?\d+)?$/gm)) {
     const probe = /probe="([^"]*)"/.exec(m[1])?.[1] ?? '?';
     const result = /result="([^"]*)"/.exec(m[1])?.[1] ?? '?';
     const per = runs.get(probe) ?? new Map<string, number>();
@@ -280,7 +285,7 @@ async function main(): Promise<number> {
     ]);
     const proxyPorts = new Map((await driver.listProxies()).map((p) => [p.name, Number(p.listen.slice(p.listen.lastIndexOf(':') + 1))]));
     const configFile = buildConfig(lab, proxyPorts, fp.url, tmp);
-    console.log(`soak: ${SOAK_SECONDS} s, runtime '${RUNTIME}', schedules '${SCHEDULES}', sampling every ${SAMPLE_EVERY_MS / 1000} s; lab ${lab.urls.spacetimedb} via proxies ${[...proxyPorts].map(([n, p]) => `${n}:${p}`).join(' ')}; work dir ${tmp}`);
+    console.log(`soak: ${SOAK_SECONDS} s, runtime '${RUNTIME}', schedules '${SCHEDULES}',${NODE_FLAGS.length ? ` node flags '${NODE_FLAGS.join(' ')}',` : ''} sampling every ${SAMPLE_EVERY_MS / 1000} s; lab ${lab.urls.spacetimedb} via proxies ${[...proxyPorts].map(([n, p]) => `${n}:${p}`).join(' ')}; work dir ${tmp}`);
 
     let entry: string[];
     if (RUNTIME === 'compiled') entry = [compileDaemon(tmp)];
@@ -288,7 +293,7 @@ async function main(): Promise<number> {
     else throw new Error(`SOAK_RUNTIME=${RUNTIME}: expected tsx or compiled`);
     const out = openSync(logFile, 'a');
     const t0 = performance.now();
-    child = spawn(process.execPath, [...entry, 'run', '--config', configFile], {
+    child = spawn(process.execPath, [...NODE_FLAGS, ...entry, 'run', '--config', configFile], {
       cwd: ROOT,
       stdio: ['ignore', out, out],
       env: process.env,
