@@ -22,14 +22,18 @@ export const durationMs = z.string(expecting('a duration like 30s, 5m or 1h30m')
 /** positiveDurationMs is durationMs for timeouts and intervals, where 0 makes no sense. */
 export const positiveDurationMs = durationMs.refine((ms) => ms > 0, { error: 'zero duration (expected a duration > 0, like 10s)' });
 
+/** parseUrl is `new URL(text)`, or undefined where that throws. */
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** httpUrl accepts an absolute http:// or https:// URL and drops a trailing slash. */
 export const httpUrl = z.string(expecting('an http:// or https:// URL')).transform((text, ctx) => {
-  let url: URL | undefined;
-  try {
-    url = new URL(text);
-  } catch {
-    url = undefined;
-  }
+  const url = parseUrl(text);
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
     ctx.addIssue({ code: 'custom', message: `invalid URL ${JSON.stringify(text)} (expected an http:// or https:// URL)` });
     return z.NEVER;
@@ -47,12 +51,7 @@ export const httpUrl = z.string(expecting('an http:// or https:// URL')).transfo
  * belongs in a secret field).
  */
 export const postgresUrl = z.string(expecting('a postgres://USER@HOST:PORT/DATABASE URL')).transform((text, ctx) => {
-  let url: URL | undefined;
-  try {
-    url = new URL(text);
-  } catch {
-    url = undefined;
-  }
+  const url = parseUrl(text);
   if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') || url.hostname === '' || url.username === '') {
     ctx.addIssue({ code: 'custom', message: `invalid PostgreSQL URL ${JSON.stringify(text)} (expected postgres://USER@HOST:PORT/DATABASE; for a unix socket postgres://USER@localhost/DATABASE?host=/socket/dir)` });
     return z.NEVER;

@@ -9,9 +9,7 @@
  *      re-encoding per send, no JSON per sample;
  *   3. acknowledging is "everything up to this row", one statement.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { openSqliteFile } from '../store/index.js';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 
 /** PendingSend is the oldest rows joined into one request. */
@@ -53,10 +51,7 @@ export class RemoteWriteQueue {
   constructor(options: RemoteWriteQueueOptions) {
     if (!Number.isInteger(options.capacity) || options.capacity < 1) throw new RangeError(`remote-write queue ${options.path}: capacity must be a positive integer, got ${options.capacity}`);
     this.capacity = options.capacity;
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    this.db = openSqliteFile(options.path);
     this.db.exec('CREATE TABLE IF NOT EXISTS batches (id INTEGER PRIMARY KEY AUTOINCREMENT, samples INTEGER NOT NULL, max_t INTEGER NOT NULL, body BLOB NOT NULL)');
     this.insert = this.db.prepare('INSERT INTO batches (samples, max_t, body) VALUES (?, ?, ?)');
     this.oldest = this.db.prepare('SELECT id, samples, max_t, body FROM batches ORDER BY id LIMIT 1');

@@ -2,6 +2,7 @@
  * StatusInfo: the body of `GET /api/v1/status`. Built from the Config with secrets removed
  * (only whether each one is set).
  */
+import type { ReloadAttempt } from '../daemon/index.js';
 import type { Config } from '../config/index.js';
 
 /** TargetStatus describes one watched service without its credentials. */
@@ -24,12 +25,8 @@ export interface ScheduleStatus {
 export interface ConfigStatus {
   /** generation counts the configurations put in effect since start (1 = the one loaded at start). */
   readonly generation: number;
-  readonly lastReload: {
-    readonly atMs: number;
-    readonly ok: boolean;
-    readonly issues?: readonly string[];
-    readonly restartRequired?: readonly string[];
-  };
+  /** lastReload is the last reload's outcome; what waits is `pending`, not repeated here. */
+  readonly lastReload: Omit<ReloadAttempt, 'deferred'>;
   /** pending says what of a newer configuration waits, and for what (a drill or rollout in progress). */
   readonly pending?: string;
 }

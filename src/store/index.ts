@@ -9,6 +9,7 @@ export { RefusalReasons } from './store-metrics.js';
 export type { RefusalReason } from './store-metrics.js';
 export { SqliteStore, openSampleStore, STORE_FILE } from './sqlite-store.js';
 export type { OpenSampleStoreOptions } from './sqlite-store.js';
+export { openSqliteFile } from './sqlite-file.js';
 export { StoreComponent, DEFAULT_RETENTION_INTERVAL_MS } from './store-component.js';
 export type { StoreComponentOptions } from './store-component.js';
 export { MetricMetadataRegistry, MetricTypes } from './metric-metadata.js';

@@ -20,6 +20,7 @@ import type { Registry } from 'prom-client';
 import { StoreError } from '../errors.js';
 import { batchAppender, DEFAULT_MAX_SERIES, DEFAULT_RETENTION_MS, MemoryStore } from './memory-store.js';
 import type { ReplicaEvent, ReplicaSink } from './memory-store.js';
+import { openSqliteFile } from './sqlite-file.js';
 import { createStoreMetrics } from './store-metrics.js';
 import type { StoreMetrics } from './store-metrics.js';
 import type { Appender, LabelMatcher, Labels, SeriesColumns, LatestReader, LatestSample, SampleStore, SeriesData } from './types.js';
@@ -195,11 +196,7 @@ export function openSampleStore(options: OpenSampleStoreOptions): SqliteStore {
       }
       db = new Database(file, { readonly: true, fileMustExist: true });
     } else {
-      fs.mkdirSync(dataDir, { recursive: true });
-      db = new Database(file);
-      db.pragma('journal_mode = WAL');
-      // NORMAL in WAL mode is durable against process crashes; only an OS crash may lose the last commits.
-      db.pragma('synchronous = NORMAL');
+      db = openSqliteFile(file);
     }
     db.pragma('busy_timeout = 5000');
   } catch (err) {

@@ -3,9 +3,6 @@
  * loop that drains it with retries. An item is removed only after its receiver answered 2xx, so
  * a receiver outage (or a sentinel restart) loses nothing; past the bound the oldest go first.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import pino from 'pino';
 import type { Logger } from 'pino';
@@ -16,6 +13,7 @@ import type { Registry } from 'prom-client';
 import type { Clock } from '../../time/index.js';
 import type { NotifierMetrics, SecretLike } from '../notifier.js';
 import { withSpan } from '../../telemetry/index.js';
+import { openSqliteFile } from '../../store/index.js';
 
 /** QueuedItem is one entry of a `DeliveryQueue`: its row id, coalescing key and payload. */
 export interface QueuedItem<T> {
@@ -64,10 +62,7 @@ export class DeliveryQueue<T> {
     if (!Number.isInteger(this.maxItems) || this.maxItems < 1) {
       throw new AlertmanagerError(`delivery queue ${options.path}: maxItems must be a positive integer, got ${options.maxItems}`);
     }
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    this.db = openSqliteFile(options.path);
     this.db.exec(
       'CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT, enqueued_at_ms INTEGER NOT NULL, body TEXT NOT NULL);' +
         'CREATE INDEX IF NOT EXISTS items_key ON items(key);' +
