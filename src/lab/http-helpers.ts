@@ -4,35 +4,21 @@
  */
 import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BodyTooLargeError, readCapped } from '../net/index.js';
+
+export { BodyTooLargeError } from '../net/index.js';
 
 /** MAX_BODY_BYTES bounds every request body the lab reads (SpacetimeDB's own limit is larger). */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-/** BodyTooLargeError is readBody's refusal of a body over its limit (the request is destroyed). */
-export class BodyTooLargeError extends Error {
-  constructor(readonly limitBytes: number) {
-    super(`request body exceeds ${limitBytes} bytes`);
-    this.name = 'BodyTooLargeError';
+/** readBody reads a whole request body, refusing more than `limitBytes` with a BodyTooLargeError (the request is destroyed). */
+export async function readBody(req: IncomingMessage, limitBytes = MAX_BODY_BYTES): Promise<Buffer> {
+  try {
+    return await readCapped(req, limitBytes);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) req.destroy();
+    throw err;
   }
-}
-
-/** readBody reads a whole request body, refusing more than `limitBytes` with a BodyTooLargeError. */
-export function readBody(req: IncomingMessage, limitBytes = MAX_BODY_BYTES): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limitBytes) {
-        reject(new BodyTooLargeError(limitBytes));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 /** sendText answers with a text/plain body (SpacetimeDB's error bodies are text, not JSON). */

@@ -15,6 +15,7 @@
 import http from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { BodyTooLargeError, readCapped } from './read-capped.js';
 
 /** ExchangeRequest describes one call; durations in ms. */
 export interface ExchangeRequest {
@@ -115,26 +116,15 @@ export function httpExchange(req: ExchangeRequest): Promise<ExchangeResponse> {
 /** readBody collects the response under the cap and settles the exchange once. */
 function readBody(res: IncomingMessage, maxBytes: number, settle: (outcome: ExchangeResponse | ExchangeError) => void): void {
   const status = res.statusCode ?? 0;
-  const declared = Number(res.headers['content-length'] ?? NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    settle(new ExchangeError('too_large', `response of ${declared} bytes exceeds the ${maxBytes}-byte cap`, undefined, status));
-    res.destroy();
-    return;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  res.on('data', (chunk: Buffer) => {
-    size += chunk.byteLength;
-    if (size > maxBytes) {
-      settle(new ExchangeError('too_large', `response exceeds the ${maxBytes}-byte cap`, undefined, status));
-      res.destroy();
-      return;
-    }
-    chunks.push(chunk);
-  });
-  res.on('end', () => settle({ status, headers: new ResponseHeaders(res.headers), body: Buffer.concat(chunks) }));
-  res.on('error', (err: NodeJS.ErrnoException) => settle(new ExchangeError('unreachable', err.code ?? err.message, err.code, undefined, { cause: err })));
-  res.on('close', () => {
-    if (!res.complete) settle(new ExchangeError('unreachable', 'the connection closed before the response was complete', 'ECONNRESET'));
-  });
+  readCapped(res, maxBytes).then(
+    (body) => settle({ status, headers: new ResponseHeaders(res.headers), body }),
+    (err: NodeJS.ErrnoException) => {
+      if (err instanceof BodyTooLargeError) {
+        const size = err.declaredBytes === undefined ? 'response' : `response of ${err.declaredBytes} bytes`;
+        settle(new ExchangeError('too_large', `${size} exceeds the ${maxBytes}-byte cap`, undefined, status));
+      } else {
+        settle(new ExchangeError('unreachable', err.code ?? err.message, err.code, undefined, { cause: err }));
+      }
+    },
+  );
 }

@@ -13,6 +13,7 @@ import { Counter, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { ApiError, ConfigError } from '../errors.js';
 import { SystemClock } from '../time/index.js';
+import { BodyAbortedError, BodyTooLargeError, readCapped } from '../net/index.js';
 import type { Clock } from '../time/index.js';
 import type { ReadinessReport } from '../daemon/index.js';
 import { requireAdmin } from './require-admin.js';
@@ -113,34 +114,15 @@ class BodyTooLarge extends ApiError {
   }
 }
 
-function readBody(req: IncomingMessage, limit: number, signal: AbortSignal): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLarge(limit));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onAbort = (): void => reject(new ApiError(503, 'canceled', 'request canceled'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.pause();
-        signal.removeEventListener('abort', onAbort);
-        reject(new BodyTooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(Buffer.concat(chunks));
-    });
-    req.on('error', (err) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(err);
-    });
-  });
+/** readBody reads a request body under the route's limit; over it is a 413, the client gone a 503. */
+async function readBody(req: IncomingMessage, limit: number, signal: AbortSignal): Promise<Buffer> {
+  try {
+    return await readCapped(req, limit, signal);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) throw new BodyTooLarge(limit);
+    if (err instanceof BodyAbortedError) throw new ApiError(503, 'canceled', 'request canceled');
+    throw err;
+  }
 }
 
 function makeRequest(req: IncomingMessage, url: URL, params: Readonly<Record<string, string>>, body: Buffer, signal: AbortSignal): RouteRequest {
