@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { registeredMetric } from '../telemetry/index.js';
 
 const LABELS = ['remote_name', 'url'] as const;
 
@@ -30,44 +31,21 @@ export interface RemoteWriteMetrics {
 
 /** createRemoteWriteMetrics registers (or finds) the instruments in `registry`. */
 export function createRemoteWriteMetrics(registry: Registry): RemoteWriteMetrics {
-  const find = <T>(name: string): T | undefined => registry.getSingleMetric(name) as T | undefined;
-  const registers = [registry];
   return {
-    samplesIn:
-      find('sentinel_remote_storage_samples_in_total') ??
-      new Counter({ name: 'sentinel_remote_storage_samples_in_total', help: 'Samples queued for remote storage (every sample the store took from the probes).', labelNames: LABELS, registers }),
-    samplesSent:
-      find('sentinel_remote_storage_samples_total') ??
-      new Counter({ name: 'sentinel_remote_storage_samples_total', help: 'Samples the remote storage accepted (2xx).', labelNames: LABELS, registers }),
-    samplesFailed:
-      find('sentinel_remote_storage_samples_failed_total') ??
-      new Counter({ name: 'sentinel_remote_storage_samples_failed_total', help: 'Samples the remote storage refused for good (a 4xx other than 429); dropped, not retried.', labelNames: LABELS, registers }),
-    samplesRetried:
-      find('sentinel_remote_storage_samples_retried_total') ??
-      new Counter({ name: 'sentinel_remote_storage_samples_retried_total', help: 'Samples in sends that failed recoverably (5xx, 429, unreachable, timeout) and were retried.', labelNames: LABELS, registers }),
-    samplesDropped:
-      find('sentinel_remote_storage_samples_dropped_total') ??
-      new Counter({ name: 'sentinel_remote_storage_samples_dropped_total', help: 'Samples dropped before they were sent, by reason (queue_full: the oldest past the queue capacity; queue_error: the queue could not store them).', labelNames: [...LABELS, 'reason'], registers }),
-    samplesPending:
-      find('sentinel_remote_storage_samples_pending') ??
-      new Gauge({ name: 'sentinel_remote_storage_samples_pending', help: 'Samples queued on disk, not yet accepted by the remote storage.', labelNames: LABELS, registers }),
-    highestTimestampIn:
-      find('sentinel_remote_storage_highest_timestamp_in_seconds') ??
-      new Gauge({ name: 'sentinel_remote_storage_highest_timestamp_in_seconds', help: 'Newest sample timestamp queued, in Unix seconds.', labelNames: LABELS, registers }),
-    highestSentTimestamp:
-      find('sentinel_remote_storage_queue_highest_sent_timestamp_seconds') ??
-      new Gauge({ name: 'sentinel_remote_storage_queue_highest_sent_timestamp_seconds', help: 'Newest sample timestamp the remote storage accepted, in Unix seconds.', labelNames: LABELS, registers }),
-    bytesSent:
-      find('sentinel_remote_storage_bytes_total') ??
-      new Counter({ name: 'sentinel_remote_storage_bytes_total', help: 'Compressed request bytes the remote storage accepted.', labelNames: LABELS, registers }),
-    sendDuration:
-      find('sentinel_remote_storage_sent_batch_duration_seconds') ??
-      new Histogram({
-        name: 'sentinel_remote_storage_sent_batch_duration_seconds',
-        help: 'Duration of each send to the remote storage, whatever its outcome.',
-        labelNames: LABELS,
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 60],
-        registers,
-      }),
+    samplesIn: registeredMetric(registry, Counter, { name: 'sentinel_remote_storage_samples_in_total', help: 'Samples queued for remote storage (every sample the store took from the probes).', labelNames: LABELS }),
+    samplesSent: registeredMetric(registry, Counter, { name: 'sentinel_remote_storage_samples_total', help: 'Samples the remote storage accepted (2xx).', labelNames: LABELS }),
+    samplesFailed: registeredMetric(registry, Counter, { name: 'sentinel_remote_storage_samples_failed_total', help: 'Samples the remote storage refused for good (a 4xx other than 429); dropped, not retried.', labelNames: LABELS }),
+    samplesRetried: registeredMetric(registry, Counter, { name: 'sentinel_remote_storage_samples_retried_total', help: 'Samples in sends that failed recoverably (5xx, 429, unreachable, timeout) and were retried.', labelNames: LABELS }),
+    samplesDropped: registeredMetric(registry, Counter, { name: 'sentinel_remote_storage_samples_dropped_total', help: 'Samples dropped before they were sent, by reason (queue_full: the oldest past the queue capacity; queue_error: the queue could not store them).', labelNames: [...LABELS, 'reason'] }),
+    samplesPending: registeredMetric(registry, Gauge, { name: 'sentinel_remote_storage_samples_pending', help: 'Samples queued on disk, not yet accepted by the remote storage.', labelNames: LABELS }),
+    highestTimestampIn: registeredMetric(registry, Gauge, { name: 'sentinel_remote_storage_highest_timestamp_in_seconds', help: 'Newest sample timestamp queued, in Unix seconds.', labelNames: LABELS }),
+    highestSentTimestamp: registeredMetric(registry, Gauge, { name: 'sentinel_remote_storage_queue_highest_sent_timestamp_seconds', help: 'Newest sample timestamp the remote storage accepted, in Unix seconds.', labelNames: LABELS }),
+    bytesSent: registeredMetric(registry, Counter, { name: 'sentinel_remote_storage_bytes_total', help: 'Compressed request bytes the remote storage accepted.', labelNames: LABELS }),
+    sendDuration: registeredMetric(registry, Histogram, {
+      name: 'sentinel_remote_storage_sent_batch_duration_seconds',
+      help: 'Duration of each send to the remote storage, whatever its outcome.',
+      labelNames: LABELS,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 60],
+    }),
   };
 }

@@ -7,6 +7,7 @@
  * probe only grow, and a sample never claims to be older than the measurement it carries.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
+import { registeredMetric } from '../telemetry/index.js';
 import type { Logger } from 'pino';
 import { labelsKey } from '../store/index.js';
 import type { AppendResult, Appender, Labels } from '../store/index.js';
@@ -58,10 +59,10 @@ export class RunRecorder {
     this.store = options.store;
     this.logger = options.logger;
     const registry = options.registry ?? new Registry();
-    this.success = findOrCreate(registry, 'sentinel_probe_success', () => new Gauge({ name: 'sentinel_probe_success', help: 'Whether the last run of the probe succeeded (1) or not (0).', labelNames: ['probe'], registers: [registry] }));
-    this.duration = findOrCreate(registry, 'sentinel_probe_duration_seconds', () => new Gauge({ name: 'sentinel_probe_duration_seconds', help: 'Duration of the last run of the probe, in seconds.', labelNames: ['probe'], registers: [registry] }));
-    this.runs = findOrCreate(registry, 'sentinel_probe_runs_total', () => new Counter({ name: 'sentinel_probe_runs_total', help: 'Probe runs by result (the reason class; ok for success).', labelNames: ['probe', 'result'], registers: [registry] }));
-    this.skipped = findOrCreate(registry, 'sentinel_probe_skipped_total', () => new Counter({ name: 'sentinel_probe_skipped_total', help: 'Scheduled probe runs skipped because the previous run was still going.', labelNames: ['probe'], registers: [registry] }));
+    this.success = registeredMetric(registry, Gauge, { name: 'sentinel_probe_success', help: 'Whether the last run of the probe succeeded (1) or not (0).', labelNames: ['probe'] });
+    this.duration = registeredMetric(registry, Gauge, { name: 'sentinel_probe_duration_seconds', help: 'Duration of the last run of the probe, in seconds.', labelNames: ['probe'] });
+    this.runs = registeredMetric(registry, Counter, { name: 'sentinel_probe_runs_total', help: 'Probe runs by result (the reason class; ok for success).', labelNames: ['probe', 'result'] });
+    this.skipped = registeredMetric(registry, Counter, { name: 'sentinel_probe_skipped_total', help: 'Scheduled probe runs skipped because the previous run was still going.', labelNames: ['probe'] });
   }
 
   /** initProbe creates a probe's counters at zero, so rate() sees their first increase. */
@@ -130,8 +131,4 @@ function definedLabels(labels: RunLabels): Record<string, string> {
   if (labels.drill) out['drill'] = labels.drill;
   if (labels.stage) out['stage'] = labels.stage;
   return out;
-}
-
-function findOrCreate<T>(registry: Registry, name: string, create: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? create();
 }

@@ -9,3 +9,4 @@ export type { MetricsRegistryOptions } from './create-metrics-registry.js';
 export { startTracing } from './start-tracing.js';
 export type { TracingOptions, Tracing } from './start-tracing.js';
 export { withSpan } from './with-span.js';
+export { registeredMetric } from './registered-metric.js';
