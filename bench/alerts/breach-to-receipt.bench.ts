@@ -15,15 +15,11 @@ import { MemoryStore } from '../../src/store/index.js';
 import { SystemClock } from '../../src/time/index.js';
 import { RealAlertmanager, WebhookListener } from '../../test/alerts/notifiers/alertmanager-harness.js';
 import { storeRuleManager } from '../../test/helpers/store-rule-manager.js';
+import { numberArg } from '../bench-cli.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const ROUNDS = arg('rounds', 5);
-const INTERVAL_MS = arg('interval-ms', 1000);
-const FOR_MS = arg('for-ms', 2000);
+const ROUNDS = numberArg('rounds', 5);
+const INTERVAL_MS = numberArg('interval-ms', 1000);
+const FOR_MS = numberArg('for-ms', 2000);
 const GROUP_WAIT_MS = 100;
 
 const dir = mkdtempSync(join(os.tmpdir(), 'sentinel-bench-'));

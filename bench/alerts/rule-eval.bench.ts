@@ -11,14 +11,10 @@ import { checkPromqlExpr, loadRuleFiles, RuleGroup } from '../../src/alerts/inde
 import { createEngine } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import type { Labels } from '../../src/store/index.js';
+import { numberArg } from '../bench-cli.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const HOURS = arg('hours', 26);
-const STREAMS = arg('streams', 20);
+const HOURS = numberArg('hours', 26);
+const STREAMS = numberArg('streams', 20);
 const STEP_MS = 15_000;
 const POINTS = Math.floor((HOURS * 3600_000) / STEP_MS);
 const START = 1_700_000_000_000;

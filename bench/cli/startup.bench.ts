@@ -20,16 +20,13 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createEvidenceDir, finishEvidence } from '../../src/drills/evidence.js';
 import { figure } from '../figure.js';
+import { numberArg, runMain } from '../bench-cli.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TARGET_MS = 150;
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-const RUNS = arg('runs', 30);
-const WARMUP = arg('warmup', 3);
+const RUNS = numberArg('runs', 30);
+const WARMUP = numberArg('warmup', 3, { zero: true });
 /** GNU_TIME reports a child's CPU time; without it only wall time is measured. */
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
@@ -136,12 +133,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(`startup: FAILED: ${(err as Error)?.stack ?? String(err)}`);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

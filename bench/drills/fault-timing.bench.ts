@@ -31,17 +31,11 @@ import { spawnFaultProxy } from './spawn-fault-proxy.js';
 import type { RunningProxy } from './spawn-fault-proxy.js';
 import type { ToxicSpec } from '../../src/drills/fault-driver.js';
 import { ToxiproxyFaultDriver } from '../../src/drills/index.js';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const n = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!(n > 0)) throw new Error(`--${name} must be a positive number`);
-  return n;
-}
+import { numberArg } from '../bench-cli.js';
 
 const IN_PROCESS = process.argv.includes('--in-process');
-const ROUNDS = arg('rounds', 50);
-const SAMPLES = arg('samples', 30);
+const ROUNDS = numberArg('rounds', 50);
+const SAMPLES = numberArg('samples', 30);
 const EFFECT_TARGET_MS = 50;
 const ABORT_TARGET_MS = 200;
 /** Latency the effect rounds inject; a ping counts as delayed at half of it. */

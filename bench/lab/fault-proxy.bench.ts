@@ -22,15 +22,11 @@ import { startFaultProxy } from '../../src/lab/fault-proxy/index.js';
 import { spawnFaultProxy } from '../drills/spawn-fault-proxy.js';
 import type { RunningProxy } from '../drills/spawn-fault-proxy.js';
 import { figure } from '../figure.js';
+import { numberArg } from '../bench-cli.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const MB = arg('mb', 512);
-const ROUNDS = arg('rounds', 3);
-const SAMPLES = arg('samples', 40);
+const MB = numberArg('mb', 512);
+const ROUNDS = numberArg('rounds', 3);
+const SAMPLES = numberArg('samples', 40);
 const IN_PROCESS = process.argv.includes('--in-process');
 const RATIO_TARGET = 0.8;
 /** The issue's measurement of Toxiproxy 2.12.0 on this machine (512 MiB, no toxic), shown when no toxiproxy-server is installed. */

@@ -9,13 +9,9 @@ import { performance } from 'node:perf_hooks';
 import { createEngine } from '../../src/promql/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import type { Labels } from '../../src/store/index.js';
+import { numberArg } from '../bench-cli.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const ROUNDS = arg('rounds', 30);
+const ROUNDS = numberArg('rounds', 30);
 const STEP_MS = 15_000;
 const POINTS = Math.floor((26 * 3600_000) / STEP_MS);
 const START = 1_700_000_000_000;

@@ -26,17 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { shippedShape } from './shipped-shape.js';
 import { thresholdShape } from './threshold-shape.js';
 import { figure } from '../figure.js';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const n = Number(process.argv[i + 1]);
-  if (!(n > 0) || !Number.isInteger(n)) {
-    console.error(`rules-test-vs-promtool: --${name} needs a positive integer, got ${JSON.stringify(process.argv[i + 1])}`);
-    process.exit(2);
-  }
-  return n;
-}
+import { numberArg, runMain } from '../bench-cli.js';
 
 const SHAPES = ['thresholds', 'thresholds-10x', 'shipped'] as const;
 type ShapeName = (typeof SHAPES)[number];
@@ -53,8 +43,8 @@ function shapesArg(): ShapeName[] {
   return names as ShapeName[];
 }
 
-const ROUNDS = arg('rounds', 5);
-const ROUNDS_10X = arg('rounds-10x', 2);
+const ROUNDS = numberArg('rounds', 5, { integer: true });
+const ROUNDS_10X = numberArg('rounds-10x', 2, { integer: true });
 const KEEP = process.argv.includes('--keep');
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHIPPED_RULES = path.join(ROOT, 'config', 'rules', 'spacetime-sync.rules.yaml');
@@ -194,12 +184,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

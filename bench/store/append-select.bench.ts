@@ -9,14 +9,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MemoryStore, openSampleStore } from '../../src/store/index.js';
 import type { Appender, Labels } from '../../src/store/index.js';
+import { numberArg } from '../bench-cli.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const SERIES = arg('series', 500);
-const HOURS = arg('hours', 26);
+const SERIES = numberArg('series', 500);
+const HOURS = numberArg('hours', 26);
 const STEP_MS = 15_000;
 const POINTS = Math.floor((HOURS * 3600_000) / STEP_MS);
 const START = 1_700_000_000_000;
