@@ -5,61 +5,36 @@
  */
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseYamlSource, Secret } from '../../src/config/index.js';
-import { DrillRunner, DrillScheduler, parseDrillSource, queryAlertsSource, ToxiproxyFaultDriver } from '../../src/drills/index.js';
-import type { DrillSpec, FiringAlertsSource } from '../../src/drills/index.js';
+import { describe, expect, it } from 'vitest';
+import { Secret } from '../../src/config/index.js';
+import { DrillScheduler, queryAlertsSource } from '../../src/drills/index.js';
+import type { FiringAlertsSource } from '../../src/drills/index.js';
 import { ownedToxicName } from '../../src/drills/toxic-names.js';
-import { startFaultProxy } from '../../src/lab/fault-proxy/index.js';
-import type { FaultProxyServer } from '../../src/lab/fault-proxy/index.js';
-import { createEngine } from '../../src/promql/index.js';
 import { createHttpServer, registerDrillsApi } from '../../src/server/index.js';
 import { MemoryStore } from '../../src/store/index.js';
-import { SystemClock } from '../../src/time/index.js';
-import { readyServicesOnly } from './helpers/memory-drill.js';
+import { tinyDrillYaml, tinyRig, useFaultProxy } from './helpers/tiny-drill.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
 const newDir = tempDirs('sentinel-sched-');
 
-let proxy: FaultProxyServer;
-beforeAll(async () => {
-  proxy = await startFaultProxy({ host: '127.0.0.1', port: 0 });
-});
-afterAll(async () => {
-  await proxy.close();
-});
+const proxy = useFaultProxy();
 
-const DRILL = `drills:
-  - name: tiny
-    description: a short stage without faults (the scheduler, not the runner, is under test)
-    environments: [dev]
-    proxies:
-      - { name: tiny-proxy, listen: '127.0.0.1:0', upstream: '127.0.0.1:9' }
-    steady_state:
-      - { name: always, query: vector(1), op: '>=', threshold: 1 }
-    stages:
-      - name: s
-        duration: 300ms
-        probe_interval: 100ms
-        recovery: 1s
-  - name: staging-only
+const DRILL = tinyDrillYaml({
+  description: 'a short stage without faults (the scheduler, not the runner, is under test)',
+  stageMs: 300,
+  more: `  - name: staging-only
     description: refused in dev
     environments: [staging]
     steady_state:
       - { name: always, query: vector(1), op: '>=', threshold: 1 }
     stages:
       - { name: s, duration: 100ms }
-`;
-
+`,
+});
 
 function setup(store = new MemoryStore(), alerts?: FiringAlertsSource) {
   const root = newDir();
-  const drills: DrillSpec[] = parseDrillSource(parseYamlSource('d.yaml', DRILL));
-  const engine = createEngine();
-  const query = (e: string, t: number) => engine.instantQuery(store, e, t);
-  const driver = new ToxiproxyFaultDriver({ url: proxy.url });
-  const clock = new SystemClock();
-  const runner = new DrillRunner({ driver, store, query, probes: readyServicesOnly(store, clock), clock, environment: 'dev', allowProd: false, evidenceRoot: root, version: 't' });
+  const { drills, query, driver, clock, runner } = tinyRig({ yaml: DRILL, proxyUrl: proxy().url, evidenceRoot: root, store });
   let fire: (() => void) | undefined;
   const scheduler = new DrillScheduler({
     runner,

@@ -8,17 +8,12 @@ import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync }
 import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseYamlSource, Secret } from '../../src/config/index.js';
-import { DrillRunner, DrillScheduler, EvidenceIndex, evidenceDirName, parseDrillSource, pruneEvidence, queryAlertsSource, ToxiproxyFaultDriver } from '../../src/drills/index.js';
+import { describe, expect, it } from 'vitest';
+import { Secret } from '../../src/config/index.js';
+import { DrillScheduler, EvidenceIndex, evidenceDirName, pruneEvidence, queryAlertsSource } from '../../src/drills/index.js';
 import type { RunRecord } from '../../src/drills/index.js';
-import { startFaultProxy } from '../../src/lab/fault-proxy/index.js';
-import type { FaultProxyServer } from '../../src/lab/fault-proxy/index.js';
-import { createEngine } from '../../src/promql/index.js';
 import { createHttpServer, registerDrillsApi } from '../../src/server/index.js';
-import { MemoryStore } from '../../src/store/index.js';
-import { SystemClock } from '../../src/time/index.js';
-import { readyServicesOnly } from './helpers/memory-drill.js';
+import { tinyDrillYaml, tinyRig, useFaultProxy } from './helpers/tiny-drill.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
 const HOUR = 3600_000;
@@ -139,40 +134,14 @@ describe('EvidenceIndex', () => {
 });
 
 describe('the daemon\'s drills: retention at start and after each run, and the API over the index', () => {
-  let proxy: FaultProxyServer;
-  beforeAll(async () => {
-    proxy = await startFaultProxy({ host: '127.0.0.1', port: 0 });
-  });
-  afterAll(async () => {
-    await proxy.close();
-  });
-
-  const DRILL = `drills:
-  - name: tiny
-    description: a short stage without faults
-    environments: [dev]
-    proxies:
-      - { name: tiny-proxy, listen: '127.0.0.1:0', upstream: '127.0.0.1:9' }
-    steady_state:
-      - { name: always, query: vector(1), op: '>=', threshold: 1 }
-    stages:
-      - name: s
-        duration: 200ms
-        probe_interval: 100ms
-        recovery: 1s
-`;
+  const proxy = useFaultProxy();
+  const DRILL = tinyDrillYaml({ description: 'a short stage without faults', stageMs: 200 });
 
   it('prunes at start and after a run, and GET /api/v1/drills shows the newest verdict, noticing an edited file', async () => {
     const root = newRoot();
     // History: 200 runs of tiny, each a year old and so beyond keep_within (1h).
     const oldRuns = Array.from({ length: 200 }, (_, i) => fakeRun(root, 'tiny', 365 * DAY - i * 60_000, '', Date.now()));
-    const store = new MemoryStore();
-    const engine = createEngine();
-    const query = (e: string, t: number) => engine.instantQuery(store, e, t);
-    const driver = new ToxiproxyFaultDriver({ url: proxy.url });
-    const clock = new SystemClock();
-    const drills = parseDrillSource(parseYamlSource('d.yaml', DRILL));
-    const runner = new DrillRunner({ driver, store, query, probes: readyServicesOnly(store, clock), clock, environment: 'dev', allowProd: false, evidenceRoot: root, version: 't' });
+    const { drills, query, driver, clock, runner } = tinyRig({ yaml: DRILL, proxyUrl: proxy().url, evidenceRoot: root });
     const evidence = new EvidenceIndex(root);
     const scheduler = new DrillScheduler({
       runner,
