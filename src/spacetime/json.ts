@@ -86,16 +86,8 @@ class BigJsonParser {
   }
 
   private object(): JsonObject {
-    this.enter();
-    this.pos++;
     const out: JsonObject = {};
-    this.ws();
-    if (this.text[this.pos] === '}') {
-      this.pos++;
-      this.depth--;
-      return out;
-    }
-    for (;;) {
+    this.members('}', () => {
       this.ws();
       if (this.text[this.pos] !== '"') throw new JsonSyntaxError('expected a string key', this.pos);
       const key = this.string();
@@ -104,34 +96,34 @@ class BigJsonParser {
       this.pos++;
       const v = this.value();
       Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
-      this.ws();
-      const c = this.text[this.pos++];
-      if (c === '}') break;
-      if (c !== ',') throw new JsonSyntaxError("expected ',' or '}'", this.pos - 1);
-    }
-    this.depth--;
+    });
     return out;
   }
 
   private array(): JsonValue[] {
+    const out: JsonValue[] = [];
+    this.members(']', () => out.push(this.value()));
+    return out;
+  }
+
+  /** members reads what follows an opening bracket: `item (, item)*` then `close`, or `close` alone. */
+  private members(close: '}' | ']', item: () => void): void {
     this.enter();
     this.pos++;
-    const out: JsonValue[] = [];
     this.ws();
-    if (this.text[this.pos] === ']') {
+    if (this.text[this.pos] === close) {
       this.pos++;
       this.depth--;
-      return out;
+      return;
     }
     for (;;) {
-      out.push(this.value());
+      item();
       this.ws();
       const c = this.text[this.pos++];
-      if (c === ']') break;
-      if (c !== ',') throw new JsonSyntaxError("expected ',' or ']'", this.pos - 1);
+      if (c === close) break;
+      if (c !== ',') throw new JsonSyntaxError(`expected ',' or '${close}'`, this.pos - 1);
     }
     this.depth--;
-    return out;
   }
 
   private string(): string {

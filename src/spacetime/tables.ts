@@ -6,7 +6,7 @@
  */
 import { ALGEBRAIC, decodeRow, SatsDecodeError } from './sats.js';
 import { isJsonObject } from './json.js';
-import type { Column, SatsValue } from './sats.js';
+import type { AlgebraicType, Column, SatsValue } from './sats.js';
 import type { JsonValue } from './json.js';
 
 /** ActiveConnectionRow is one connected client identity (keyed by identity). */
@@ -64,41 +64,49 @@ export type TableName = keyof TableRows;
 
 const { u64, string, bool, identity, option } = ALGEBRAIC;
 
+/**
+ * columns lists a row type's columns in the order written, which is the delta-row order; the
+ * compiler holds them to the row type's fields, each once.
+ */
+function columns<Row>(types: { readonly [K in keyof Row & string]: AlgebraicType }): readonly Column[] {
+  return Object.entries<AlgebraicType>(types).map(([name, type]) => ({ name, type }));
+}
+
 /** TABLE_COLUMNS gives each known table's columns in declaration (delta-row) order. */
 export const TABLE_COLUMNS: { readonly [T in TableName]: readonly Column[] } = {
-  active_connection: [
-    { name: 'identity', type: identity },
-    { name: 'identity_hex', type: string },
-    { name: 'connected_at_unix_ms', type: u64 },
-    { name: 'last_seen_unix_ms', type: u64 },
-    { name: 'nostr_pubkey_hex', type: option(string) },
-    { name: 'nostr_pubkey_npub', type: option(string) },
-    { name: 'nostr_challenge_proof_sig', type: option(string) },
-    { name: 'nostr_challenge_bound_at_unix_ms', type: option(u64) },
-  ],
-  stream_head: [
-    { name: 'stream_id', type: string },
-    { name: 'head_seq', type: u64 },
-    { name: 'updated_at_unix_ms', type: u64 },
-  ],
-  sync_event: [
-    { name: 'idempotency_key', type: string },
-    { name: 'stream_id', type: string },
-    { name: 'seq', type: u64 },
-    { name: 'payload_hash', type: string },
-    { name: 'payload_json', type: string },
-    { name: 'committed_at_unix_ms', type: u64 },
-    { name: 'durable_offset', type: u64 },
-    { name: 'confirmed_read', type: bool },
-  ],
-  stream_checkpoint: [
-    { name: 'checkpoint_key', type: string },
-    { name: 'client_id', type: string },
-    { name: 'stream_id', type: string },
-    { name: 'last_applied_seq', type: u64 },
-    { name: 'durable_offset', type: u64 },
-    { name: 'updated_at_unix_ms', type: u64 },
-  ],
+  active_connection: columns<ActiveConnectionRow>({
+    identity,
+    identity_hex: string,
+    connected_at_unix_ms: u64,
+    last_seen_unix_ms: u64,
+    nostr_pubkey_hex: option(string),
+    nostr_pubkey_npub: option(string),
+    nostr_challenge_proof_sig: option(string),
+    nostr_challenge_bound_at_unix_ms: option(u64),
+  }),
+  stream_head: columns<StreamHeadRow>({
+    stream_id: string,
+    head_seq: u64,
+    updated_at_unix_ms: u64,
+  }),
+  sync_event: columns<SyncEventRow>({
+    idempotency_key: string,
+    stream_id: string,
+    seq: u64,
+    payload_hash: string,
+    payload_json: string,
+    committed_at_unix_ms: u64,
+    durable_offset: u64,
+    confirmed_read: bool,
+  }),
+  stream_checkpoint: columns<StreamCheckpointRow>({
+    checkpoint_key: string,
+    client_id: string,
+    stream_id: string,
+    last_applied_seq: u64,
+    durable_offset: u64,
+    updated_at_unix_ms: u64,
+  }),
 };
 
 /** isTableName tells the known tables from others. */
