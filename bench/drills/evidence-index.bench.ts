@@ -11,13 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { EvidenceIndex, evidenceDirName, latestEvidence, parseDrillSource, readVerdict } from '../../src/drills/index.js';
 import type { DrillScheduler, RunRecord } from '../../src/drills/index.js';
 import { parseYamlSource } from '../../src/config/index.js';
-import { createHttpServer, registerDrillsApi } from '../../src/server/index.js';
+import { registerDrillsApi } from '../../src/server/index.js';
 import { figure } from '../figure.js';
+import { routeServer } from '../../test/helpers/route-server.js';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10,1000,10000' } } });
 const sizes = values.sizes.split(',').map(Number);
@@ -68,7 +67,7 @@ for (const runs of sizes) {
   const root = mkdtempSync(join(tmpdir(), 'sentinel-evidence-bench-'));
   try {
     writeHistory(root, runs);
-    const server = createHttpServer({ listen: { host: '127.0.0.1', port: 0 }, registry: new Registry(), logger: pino({ level: 'silent' }), status: () => ({}) as never, readiness: () => ({ ready: true, components: [] }) });
+    const server = routeServer();
     registerDrillsApi(server, { scheduler, drills: DRILLS, evidenceRoot: root, evidence: new EvidenceIndex(root) });
     // The route as it was: a directory scan and a full verification per request.
     server.route('GET', '/bench/scan', async () => {

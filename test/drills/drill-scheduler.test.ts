@@ -4,16 +4,16 @@
  * and the routes' shapes and admin guard. The fault proxy is the lab's, over real HTTP.
  */
 import pino from 'pino';
-import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../../src/config/index.js';
 import { DrillScheduler, queryAlertsSource } from '../../src/drills/index.js';
 import type { FiringAlertsSource } from '../../src/drills/index.js';
 import { ownedToxicName } from '../../src/drills/toxic-names.js';
-import { createHttpServer, registerDrillsApi } from '../../src/server/index.js';
+import { registerDrillsApi } from '../../src/server/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { tinyDrillYaml, tinyRig, useFaultProxy } from './helpers/tiny-drill.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
+import { routeServer } from '../helpers/route-server.js';
 
 const newDir = tempDirs('sentinel-sched-');
 
@@ -125,14 +125,7 @@ describe('DrillScheduler', () => {
 describe('drills API', () => {
   it('lists drills with their newest verdict and runs one with the admin token only', async () => {
     const { scheduler, drills, root } = setup();
-    const server = createHttpServer({
-      listen: { host: '127.0.0.1', port: 0 },
-      registry: new Registry(),
-      logger: pino({ level: 'silent' }),
-      adminToken: new Secret('s3cret', 'test'),
-      status: () => ({}) as never,
-      readiness: () => ({ ready: true, components: [] }),
-    });
+    const server = routeServer({ adminToken: new Secret('s3cret', 'test') });
     registerDrillsApi(server, { scheduler, drills, evidenceRoot: root });
     await server.start();
     await scheduler.start();

@@ -7,14 +7,14 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../../src/config/index.js';
 import { DrillScheduler, EvidenceIndex, evidenceDirName, pruneEvidence, queryAlertsSource } from '../../src/drills/index.js';
 import type { RunRecord } from '../../src/drills/index.js';
-import { createHttpServer, registerDrillsApi } from '../../src/server/index.js';
+import { registerDrillsApi } from '../../src/server/index.js';
 import { tinyDrillYaml, tinyRig, useFaultProxy } from './helpers/tiny-drill.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
+import { routeServer } from '../helpers/route-server.js';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -157,14 +157,7 @@ describe('the daemon\'s drills: retention at start and after each run, and the A
       evidence,
       retention: { keepLast: 2, keepWithinMs: HOUR },
     });
-    const server = createHttpServer({
-      listen: { host: '127.0.0.1', port: 0 },
-      registry: new Registry(),
-      logger: pino({ level: 'silent' }),
-      adminToken: new Secret('s3cret', 'test'),
-      status: () => ({}) as never,
-      readiness: () => ({ ready: true, components: [] }),
-    });
+    const server = routeServer({ adminToken: new Secret('s3cret', 'test') });
     registerDrillsApi(server, { scheduler, drills, evidenceRoot: root, evidence });
     await server.start();
     await scheduler.start();

@@ -12,12 +12,12 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Secret } from '../../src/config/index.js';
 import { RolloutService } from '../../src/rollout/index.js';
 import type { RolloutStatus, RunInput } from '../../src/rollout/index.js';
-import { createHttpServer, registerRolloutsApi } from '../../src/server/index.js';
+import { registerRolloutsApi } from '../../src/server/index.js';
 import type { HttpServer } from '../../src/server/index.js';
-import { createMetricsRegistry } from '../../src/telemetry/index.js';
 import { startStandIn } from './control-stand-in.js';
 import type { StandIn } from './control-stand-in.js';
 import { AutoClock, buildHarness, T0 } from './runner-harness.js';
+import { routeServer } from '../helpers/route-server.js';
 
 const work = mkdtempSync(join(tmpdir(), 'sentinel-rollouts-api-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -50,7 +50,7 @@ beforeEach(async () => {
     clock: new AutoClock(T0),
     logger: pino({ level: 'silent' }),
   });
-  server = createHttpServer({ listen: { host: '127.0.0.1', port: 0 }, registry: createMetricsRegistry({ version: 't', defaultMetrics: false }), status: () => ({}) as never, readiness: () => ({ ready: true, components: [] }), adminToken: new Secret(ADMIN, 'test') });
+  server = routeServer({ adminToken: new Secret(ADMIN, 'test') });
   registerRolloutsApi(server, { service });
   await server.start();
   url = server.address()?.url ?? '';

@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/promql/index.js';
 import { judgeSlo, measureSlo, readSloValues, sloSnapshotDocument } from '../../src/rollout/index.js';
-import { createHttpServer, registerSloSnapshotRoute } from '../../src/server/index.js';
+import { registerSloSnapshotRoute } from '../../src/server/index.js';
 import type { HttpServer } from '../../src/server/index.js';
 import { MemoryStore } from '../../src/store/index.js';
-import { createMetricsRegistry } from '../../src/telemetry/index.js';
 import { ManualClock } from '../../src/time/index.js';
+import { routeServer } from '../helpers/route-server.js';
 
 const SCRIPT = join(import.meta.dirname, '..', 'fixtures', 'vendor', 'openagents', 'scripts', 'run-production-phased-rollout.sh');
 const T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
@@ -90,7 +90,7 @@ describe('GET /api/v1/slo/snapshot', () => {
   let emptyUrl = '';
 
   async function serve(s: MemoryStore): Promise<string> {
-    const server = createHttpServer({ listen: { host: '127.0.0.1', port: 0 }, registry: createMetricsRegistry({ version: 't', defaultMetrics: false }), status: () => ({}) as never, readiness: () => ({ ready: true, components: [] }) });
+    const server = routeServer();
     registerSloSnapshotRoute(server, { query: queryOver(s), clock, windowMs: 300_000 });
     await server.start();
     servers.push(server);

@@ -1,11 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RuleManager } from '../../src/alerts/index.js';
 import { createEngine } from '../../src/promql/index.js';
-import { createHttpServer } from '../../src/server/index.js';
 import type { HttpServer } from '../../src/server/index.js';
 import { formatFloatGo } from '../../src/go-strconv/index.js';
 import { registerPrometheusApi } from '../../src/server/routes/prometheus-api.js';
@@ -13,6 +11,7 @@ import { registerReloadRoute } from '../../src/server/routes/reload-api.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
 import { storeRuleManager } from '../helpers/store-rule-manager.js';
+import { routeServer } from '../helpers/route-server.js';
 
 const T0 = 1_800_000_000_000; // 2027-01-15T08:00:00Z
 const engine = createEngine();
@@ -51,13 +50,7 @@ async function setup(): Promise<{ url: string; clock: ManualClock; store: Memory
   app.commit();
   const manager = storeRuleManager({ rulesFile, store, clock });
   cleanups.push(() => manager.stop(Date.now() + 1000));
-  const server: HttpServer = createHttpServer({
-    listen: { host: '127.0.0.1', port: 0 },
-    registry: new Registry(),
-    adminToken: { reveal: () => 'admin-secret' },
-    status: () => ({ version: 't', startTimeMs: 0, uptimeSeconds: 0, environment: 'dev', configFile: '', targets: {}, schedules: [] }),
-    readiness: () => ({ ready: true, components: [] }),
-  });
+  const server: HttpServer = routeServer({ adminToken: { reveal: () => 'admin-secret' } });
   registerPrometheusApi(server, {
     store,
     instantQuery: (expr, t, signal) => engine.instantQuery(store, expr, t, signal),

@@ -3,14 +3,14 @@
  * buffers: the same answers as the engine in line, while the event loop stays free; bounded by
  * deadline, sample limit and heap; cancellable.
  */
-import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PromqlParseError, QueryCanceledError, QueryTimeoutError } from '../../src/errors.js';
 import { apiQueryResponse, createEngine } from '../../src/promql/index.js';
-import { createHttpServer, QueryWorker, registerPrometheusApi } from '../../src/server/index.js';
+import { QueryWorker, registerPrometheusApi } from '../../src/server/index.js';
 import type { HttpServer, QueryWorkerOptions } from '../../src/server/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
+import { routeServer } from '../helpers/route-server.js';
 
 const workers: QueryWorker[] = [];
 const servers: HttpServer[] = [];
@@ -114,12 +114,7 @@ describe('QueryWorker', () => {
 describe('the query API over the worker', () => {
   async function serve(store: MemoryStore, engineOptions: QueryWorkerOptions['engine']): Promise<{ url: string; w: QueryWorker }> {
     const w = worker(store, { engine: engineOptions });
-    const server = createHttpServer({
-      listen: { host: '127.0.0.1', port: 0 },
-      registry: new Registry(),
-      status: () => ({ version: 't', startTimeMs: 0, uptimeSeconds: 0, environment: 'dev', configFile: '', targets: {}, schedules: [] }),
-      readiness: () => ({ ready: true, components: [] }),
-    });
+    const server = routeServer();
     registerPrometheusApi(server, {
       store,
       instantQuery: (expr, t, signal) => w.instantQuery(expr, t, signal),
