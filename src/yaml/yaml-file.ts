@@ -200,6 +200,20 @@ export class YamlFile {
     return out;
   }
 
+  /**
+   * list reads a `[]T` of structs: each element a mapping of `known` keys (Go type `typeName`),
+   * turned into a value by `read` before the next element is looked at; an element that is not a
+   * mapping is reported and left out.
+   */
+  list<T>(node: Node | null | undefined, typeName: string, known: readonly string[], read: (fields: Map<string, Pair<Node, Node | null>>) => T): T[] {
+    const out: T[] = [];
+    for (const item of this.seq(node, `[]${typeName}`) ?? []) {
+      const fields = this.fields(item, typeName, known);
+      if (fields) out.push(read(fields));
+    }
+    return out;
+  }
+
   /** seq reads a sequence (null counts as empty). */
   seq(node: Node | null | undefined, typeName: string): Array<Node | null> | undefined {
     if (node === null || node === undefined || (isScalar(node) && node.value === null)) return [];

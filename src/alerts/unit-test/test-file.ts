@@ -82,38 +82,26 @@ function labelMap(y: YamlFile, node: Node | null | undefined): Labels {
 export function parseUnitTestFile(text: string, path: string): { file: UnitTestFile; errors: string[] } {
   const y = new YamlFile(path, text, { uniqueKeys: false });
   const top = y.fields(y.root, 'main.unitTestFile', ['rule_files', 'evaluation_interval', 'group_eval_order', 'tests']);
-  const tests: TestGroup[] = [];
-  for (const tNode of y.seq(top?.get('tests')?.value, '[]main.testGroup') ?? []) {
-    const t = y.fields(tNode, 'main.testGroup', ['interval', 'input_series', 'alert_rule_test', 'promql_expr_test', 'external_labels', 'external_url', 'name']);
-    if (!t) continue;
-    const inputSeries: InputSeries[] = [];
-    for (const sNode of y.seq(t.get('input_series')?.value, '[]main.series') ?? []) {
-      const s = y.fields(sNode, 'main.series', ['series', 'values']);
-      if (s) inputSeries.push({ series: y.string(s.get('series')?.value) ?? '', values: y.string(s.get('values')?.value) ?? '' });
-    }
-    const alertRuleTests: AlertTestCase[] = [];
-    for (const aNode of y.seq(t.get('alert_rule_test')?.value, '[]main.alertTestCase') ?? []) {
-      const a = y.fields(aNode, 'main.alertTestCase', ['eval_time', 'alertname', 'exp_alerts']);
-      if (!a) continue;
-      const expAlerts: ExpectedAlert[] = [];
-      for (const eNode of y.seq(a.get('exp_alerts')?.value, '[]main.alert') ?? []) {
-        const e = y.fields(eNode, 'main.alert', ['exp_labels', 'exp_annotations']);
-        if (e) expAlerts.push({ expLabels: labelMap(y, e.get('exp_labels')?.value), expAnnotations: labelMap(y, e.get('exp_annotations')?.value) });
-      }
-      alertRuleTests.push({ evalTimeMs: duration(y, a.get('eval_time')?.value), alertname: y.string(a.get('alertname')?.value) ?? '', expAlerts });
-    }
-    const promqlExprTests: PromqlTestCase[] = [];
-    for (const pNode of y.seq(t.get('promql_expr_test')?.value, '[]main.promqlTestCase') ?? []) {
-      const p = y.fields(pNode, 'main.promqlTestCase', ['expr', 'eval_time', 'exp_samples']);
-      if (!p) continue;
-      const expSamples: ExpectedSample[] = [];
-      for (const sNode of y.seq(p.get('exp_samples')?.value, '[]main.sample') ?? []) {
-        const s = y.fields(sNode, 'main.sample', ['labels', 'value']);
-        if (s) expSamples.push({ labels: y.string(s.get('labels')?.value) ?? '', value: y.float(s.get('value')?.value) ?? 0 });
-      }
-      promqlExprTests.push({ expr: y.string(p.get('expr')?.value) ?? '', evalTimeMs: duration(y, p.get('eval_time')?.value), expSamples });
-    }
-    tests.push({
+  const tests = y.list(top?.get('tests')?.value, 'main.testGroup', ['interval', 'input_series', 'alert_rule_test', 'promql_expr_test', 'external_labels', 'external_url', 'name'], (t): TestGroup => {
+    const inputSeries = y.list(t.get('input_series')?.value, 'main.series', ['series', 'values'], (s): InputSeries => ({
+      series: y.string(s.get('series')?.value) ?? '',
+      values: y.string(s.get('values')?.value) ?? '',
+    }));
+    const alertRuleTests = y.list(t.get('alert_rule_test')?.value, 'main.alertTestCase', ['eval_time', 'alertname', 'exp_alerts'], (a): AlertTestCase => {
+      const expAlerts = y.list(a.get('exp_alerts')?.value, 'main.alert', ['exp_labels', 'exp_annotations'], (e): ExpectedAlert => ({
+        expLabels: labelMap(y, e.get('exp_labels')?.value),
+        expAnnotations: labelMap(y, e.get('exp_annotations')?.value),
+      }));
+      return { evalTimeMs: duration(y, a.get('eval_time')?.value), alertname: y.string(a.get('alertname')?.value) ?? '', expAlerts };
+    });
+    const promqlExprTests = y.list(t.get('promql_expr_test')?.value, 'main.promqlTestCase', ['expr', 'eval_time', 'exp_samples'], (p): PromqlTestCase => {
+      const expSamples = y.list(p.get('exp_samples')?.value, 'main.sample', ['labels', 'value'], (s): ExpectedSample => ({
+        labels: y.string(s.get('labels')?.value) ?? '',
+        value: y.float(s.get('value')?.value) ?? 0,
+      }));
+      return { expr: y.string(p.get('expr')?.value) ?? '', evalTimeMs: duration(y, p.get('eval_time')?.value), expSamples };
+    });
+    return {
       intervalMs: duration(y, t.get('interval')?.value),
       inputSeries,
       alertRuleTests,
@@ -121,8 +109,8 @@ export function parseUnitTestFile(text: string, path: string): { file: UnitTestF
       externalLabels: labelMap(y, t.get('external_labels')?.value),
       externalURL: y.string(t.get('external_url')?.value) ?? '',
       name: y.string(t.get('name')?.value) ?? '',
-    });
-  }
+    };
+  });
   const file: UnitTestFile = {
     ruleFiles: stringList(y, top?.get('rule_files')?.value),
     evaluationIntervalMs: duration(y, top?.get('evaluation_interval')?.value),
