@@ -23,7 +23,7 @@ import type { Notifier } from '../alerts/index.js';
 import { checkConfig } from '../config/index.js';
 import type { Config, ConfigCheck, ConfigOverrides } from '../config/index.js';
 import { isSentinelError } from '../errors.js';
-import { logSecretFileChanges, nextCronRunMs, pinRestartOnly, readinessOf, ReloadStatus, restartOnlyChanges, startComponents, stopComponents, WriteCheck } from '../daemon/index.js';
+import { appliedV8Flags, logSecretFileChanges, nextCronRunMs, pinRestartOnly, readinessOf, ReloadStatus, restartOnlyChanges, startComponents, stopComponents, WriteCheck } from '../daemon/index.js';
 import type { Component } from '../daemon/index.js';
 import { drillMetrics, EvidenceIndex } from '../drills/index.js';
 import type { DrillEventHandler, DrillScheduler } from '../drills/index.js';
@@ -512,7 +512,7 @@ export async function runDaemon(
   try {
     const started = await startComponents(daemon.components, { signal: io.signal, logger, clock, deadlineMs: shutdownDeadlineMs });
     if (!io.signal.aborted) {
-      logger.info({ address: daemon.server.address()?.url, environment: config.environment, config: config.file, version }, 'sentinel running');
+      logger.info({ address: daemon.server.address()?.url, environment: config.environment, config: config.file, version, v8Flags: appliedV8Flags() }, 'sentinel running');
       await waitForAbort(io.signal);
     }
     const reason: unknown = io.signal.reason;
