@@ -97,55 +97,53 @@ export function shippedShape(streams: number, hours: number): { text: string; se
   const evalTimes = [...new Set(['30m', `${Math.max(1, Math.floor(HOURS / 2))}h`, end])];
   const lagging = Array.from({ length: STREAMS }, (_, i) => i).filter(isLagging);
   lines.push('    alert_rule_test:');
+  /** alertTest is one eval_time case of alert_rule_test: `alertname` with these alerts (labels, then annotations and the runbook). */
+  const alertTest = (t: string, alertname: string, alerts: ReadonlyArray<{ labels: Record<string, string>; annotations: Record<string, string> }>): string[] => [
+    `      - eval_time: ${t}`,
+    `        alertname: ${alertname}`,
+    '        exp_alerts:',
+    ...alerts.flatMap((a) => [
+      '          - exp_labels:',
+      ...Object.entries(a.labels).map(([k, v]) => `              ${k}: ${v}`),
+      '            exp_annotations:',
+      ...Object.entries(a.annotations).map(([k, v]) => `              ${k}: ${v}`),
+      runbook(alertname),
+    ]),
+  ];
   for (const t of evalTimes) {
-    lines.push(`      - eval_time: ${t}`, '        alertname: SpacetimeReplayLagHigh', '        exp_alerts:');
-    for (const i of lagging) {
-      lines.push(
-        '          - exp_labels:',
-        `              severity: critical`,
-        `              threshold: replay_lag`,
-        `              stream_id: ${streamId(i)}`,
-        '            exp_annotations:',
-        `              summary: 'Spacetime replay lag above 10000 events on ${streamId(i)}'`,
-        `              description: 'Max replay lag is ${LAGGING_VALUE} events (threshold 10000).'`,
-        runbook('SpacetimeReplayLagHigh'),
-      );
-    }
-    lines.push(`      - eval_time: ${t}`, '        alertname: SpacetimeReplayLagP95SLO', '        exp_alerts:');
-    for (const i of lagging) {
-      lines.push(
-        '          - exp_labels:',
-        `              severity: warning`,
-        `              slo: replay_lag_p95`,
-        `              stream_id: ${streamId(i)}`,
-        '            exp_annotations:',
-        `              summary: 'Replay lag p95 above 250 events on ${streamId(i)}'`,
-        `              description: 'p95 replay lag over 10m is 20k events (SLO 250).'`,
-        runbook('SpacetimeReplayLagP95SLO'),
-      );
-    }
     lines.push(
-      `      - eval_time: ${t}`,
-      '        alertname: SentinelProbeFailing',
-      '        exp_alerts:',
-      '          - exp_labels:',
-      '              severity: warning',
-      `              probe: ${FAILING_PROBE}`,
-      '            exp_annotations:',
-      `              summary: 'Sentinel probe ${FAILING_PROBE} failing'`,
-      `              description: 'Probe ${FAILING_PROBE} has failed every run for 3m (success = 0).'`,
-      runbook('SentinelProbeFailing'),
+      ...alertTest(
+        t,
+        'SpacetimeReplayLagHigh',
+        lagging.map((i) => ({
+          labels: { severity: 'critical', threshold: 'replay_lag', stream_id: streamId(i) },
+          annotations: { summary: `'Spacetime replay lag above 10000 events on ${streamId(i)}'`, description: `'Max replay lag is ${LAGGING_VALUE} events (threshold 10000).'` },
+        })),
+      ),
+      ...alertTest(
+        t,
+        'SpacetimeReplayLagP95SLO',
+        lagging.map((i) => ({
+          labels: { severity: 'warning', slo: 'replay_lag_p95', stream_id: streamId(i) },
+          annotations: { summary: `'Replay lag p95 above 250 events on ${streamId(i)}'`, description: `'p95 replay lag over 10m is 20k events (SLO 250).'` },
+        })),
+      ),
+      ...alertTest(t, 'SentinelProbeFailing', [
+        {
+          labels: { severity: 'warning', probe: FAILING_PROBE },
+          annotations: { summary: `'Sentinel probe ${FAILING_PROBE} failing'`, description: `'Probe ${FAILING_PROBE} has failed every run for 3m (success = 0).'` },
+        },
+      ]),
       // Its runs time out and none answers, so the target counts as unreachable too.
-      `      - eval_time: ${t}`,
-      '        alertname: SentinelTargetUnreachable',
-      '        exp_alerts:',
-      '          - exp_labels:',
-      '              severity: critical',
-      `              probe: ${FAILING_PROBE}`,
-      '            exp_annotations:',
-      `              summary: 'Sentinel cannot reach the target of probe ${FAILING_PROBE}'`,
-      `              description: '20 runs of probe ${FAILING_PROBE} failed to connect or timed out in the last 5m and none answered: the host is down or unreachable from the sentinel.'`,
-      runbook('SentinelTargetUnreachable'),
+      ...alertTest(t, 'SentinelTargetUnreachable', [
+        {
+          labels: { severity: 'critical', probe: FAILING_PROBE },
+          annotations: {
+            summary: `'Sentinel cannot reach the target of probe ${FAILING_PROBE}'`,
+            description: `'20 runs of probe ${FAILING_PROBE} failed to connect or timed out in the last 5m and none answered: the host is down or unreachable from the sentinel.'`,
+          },
+        },
+      ]),
     );
     for (const quiet of ['SpacetimeTokenIssueFailuresHigh', 'SpacetimeMirrorFailuresWithoutRecovery', 'SpacetimeOutboxDepthRising', 'SpacetimeReconnectSpikeSLO', 'SentinelDeliveryLatencyP95High', 'SentinelHandshakeLeak']) {
       lines.push(`      - eval_time: ${t}`, `        alertname: ${quiet}`, '        exp_alerts: []');
