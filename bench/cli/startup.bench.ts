@@ -13,14 +13,14 @@
  * Run: npx tsx bench/cli/startup.bench.ts [--runs N] [--warmup N]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { createEvidenceDir, finishEvidence } from '../../src/drills/evidence.js';
 import { figure } from '../figure.js';
 import { numberArg, runMain } from '../bench-cli.js';
+import { scenarioResult, writeEvidence } from '../../test/drills/helpers/finished-evidence.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TARGET_MS = 150;
@@ -40,29 +40,8 @@ function packInto(dir: string): { bin: string; tarballBytes: number } {
 }
 
 /** passingEvidence writes a finished, HMAC-signed evidence directory that `verdict` allows. */
-async function passingEvidence(root: string, key: string): Promise<string> {
-  const dir = createEvidenceDir(root, Date.UTC(2026, 10, 25, 17, 0, 0));
-  writeFileSync(path.join(dir, 'journal.jsonl'), '{"type":"run_start"}\n');
-  await finishEvidence({
-    dir,
-    run: { run_id: 'bench', drills: ['temporary-partition'], environment: 'dev', started_at: '2026-11-25T17:00:00.000Z', finished_at: '2026-11-25T17:01:00.000Z', status: 'completed', deviated: false, sentinel_version: 'bench' },
-    scenarios: [
-      {
-        scenario: 'temporary-partition',
-        status: 'passed',
-        duration_seconds: 60,
-        started_at: '2026-11-25T17:00:00.000Z',
-        faults: [{ stage: 'partition', proxy: 'spacetimedb', toxic: 'sentinel-bench-0-0', type: 'timeout', removed: true }],
-        faults_removed: true,
-        conditions: [{ name: 'resume ok', kind: 'expect', query: 'x', op: '>=', threshold: 1, observed: 1, sampleCount: 3, status: 'passed' }],
-        stages: [{ name: 'partition', status: 'passed', duration_seconds: 30 }],
-        reasons: [],
-      },
-    ],
-    facts: [['Environment', 'dev']],
-    hmacKey: key,
-  });
-  return dir;
+function passingEvidence(root: string, key: string): Promise<string> {
+  return writeEvidence(root, [scenarioResult('temporary-partition')], { hmacKey: key });
 }
 
 interface Case {

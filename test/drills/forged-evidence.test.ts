@@ -10,36 +10,22 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verdictCommand } from '../../src/commands/verdict.js';
 import type { CommandIO } from '../../src/commands/types.js';
-import { createEvidenceDir, finishEvidence } from '../../src/drills/evidence.js';
 import type { ScenarioResult } from '../../src/drills/outcomes.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
+import { scenarioResult, writeEvidence } from './helpers/finished-evidence.js';
 
 const newDir = tempDirs('sentinel-forge-');
 
 const FAILED: ScenarioResult = {
-  scenario: 'temporary-partition',
-  status: 'failed',
+  ...scenarioResult('temporary-partition', 'failed'),
   duration_seconds: 80,
-  started_at: '2026-11-25T17:00:00.000Z',
-  faults: [{ stage: 'partition', proxy: 'spacetimedb', toxic: 'sentinel-r1-0-0', type: 'timeout', removed: true }],
-  faults_removed: true,
   conditions: [{ name: 'no gap, duplicate or reorder on resume', kind: 'expect', query: 'q', op: '<=', threshold: 0, observed: 1, sampleCount: 4, status: 'failed' }],
   stages: [{ name: 'partition', status: 'failed', duration_seconds: 80 }],
   reasons: ["partition: expectation 'no gap, duplicate or reorder on resume' failed"],
 };
 
-async function blockedEvidence(hmacKey?: string): Promise<string> {
-  const root = newDir();
-  const dir = createEvidenceDir(root, Date.UTC(2026, 10, 25, 17, 0, 0));
-  writeFileSync(join(dir, 'journal.jsonl'), '{"type":"run_start"}\n');
-  await finishEvidence({
-    dir,
-    run: { run_id: 'r1', drills: ['temporary-partition'], environment: 'staging', started_at: '2026-11-25T17:00:00.000Z', finished_at: '2026-11-25T17:01:20.000Z', status: 'completed', deviated: true, sentinel_version: '0.1.0' },
-    scenarios: [FAILED],
-    facts: [['Environment', 'staging']],
-    hmacKey,
-  });
-  return dir;
+function blockedEvidence(hmacKey?: string): Promise<string> {
+  return writeEvidence(newDir(), [FAILED], { environment: 'staging', deviated: true, durationMs: 80_000, ...(hmacKey ? { hmacKey } : {}) });
 }
 
 /** forge turns the block into allow and re-hashes every file with plain SHA-256. */

@@ -1,39 +1,17 @@
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createEvidenceDir, finishEvidence } from '../../src/drills/evidence.js';
 import type { RunStatus, ScenarioResult } from '../../src/drills/outcomes.js';
 import { readVerdict } from '../../src/drills/verdict.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
+import { scenarioResult, writeEvidence } from './helpers/finished-evidence.js';
 
 const newDir = tempDirs('sentinel-evidence-');
 
-function scenario(name: string, status: ScenarioResult['status'] = 'passed', faultsRemoved = true): ScenarioResult {
-  return {
-    scenario: name,
-    status,
-    duration_seconds: 12.5,
-    started_at: '2026-11-25T17:00:00.000Z',
-    faults: [{ stage: 'partition', proxy: 'spacetimedb', toxic: 'sentinel-r1-0-0', type: 'timeout', removed: faultsRemoved }],
-    faults_removed: faultsRemoved,
-    conditions: [{ name: 'resume ok', kind: 'expect', query: 'x', op: '>=', threshold: 1, observed: 1, sampleCount: 3, status: status === 'passed' ? 'passed' : 'failed' }],
-    stages: [{ name: 'partition', status, duration_seconds: 10 }],
-    reasons: status === 'passed' ? [] : ['resume ok: failed'],
-  };
-}
+const scenario = scenarioResult;
 
 async function evidence(scenarios: ScenarioResult[], status: RunStatus = 'completed', hmacKey?: string): Promise<string> {
-  const root = newDir();
-  const dir = createEvidenceDir(root, Date.UTC(2026, 10, 25, 17, 0, 0));
-  writeFileSync(join(dir, 'journal.jsonl'), '{"type":"run_start"}\n');
-  await finishEvidence({
-    dir,
-    run: { run_id: 'r1', drills: scenarios.map((s) => s.scenario), environment: 'dev', started_at: '2026-11-25T17:00:00.000Z', finished_at: '2026-11-25T17:01:00.000Z', status, deviated: false, sentinel_version: '0.1.0' },
-    scenarios,
-    facts: [['Environment', 'dev']],
-    hmacKey,
-  });
-  return dir;
+  return writeEvidence(newDir(), scenarios, { status, ...(hmacKey ? { hmacKey } : {}) });
 }
 
 describe('evidence and verdict', () => {
