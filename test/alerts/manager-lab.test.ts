@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { startLab } from '../../src/lab/index.js';
 import type { Lab } from '../../src/lab/index.js';
 import { ManualClock } from '../../src/time/index.js';
-import { labTargetYaml } from '../helpers/lab-target.js';
+import { labTargetYaml } from '../helpers/target-yaml.js';
 import { ProbesAndRules, SHIPPED_RULES } from '../support/probes-and-rules.js';
 import type { AlertState } from '../support/probes-and-rules.js';
 

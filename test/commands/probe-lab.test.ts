@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { startLab } from '../../src/lab/index.js';
 import type { Lab } from '../../src/lab/index.js';
-import { labTargetYaml } from '../helpers/lab-target.js';
+import { labTargetYaml } from '../helpers/target-yaml.js';
 import { captureIO } from '../support/capture-io.js';
 import type { CapturedIO } from '../support/capture-io.js';
 

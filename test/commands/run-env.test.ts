@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import type { CommandIO } from '../../src/commands/types.js';
 import { checkConfig } from '../../src/config/index.js';
+import { deadTargetYaml } from '../helpers/target-yaml.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sentinel-run-env-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,11 +28,7 @@ const configFile = join(dir, 'sentinel.yaml');
 writeFileSync(
   configFile,
   `environment: dev
-target:
-  spacetimedb: {base_url: "http://127.0.0.1:9", database: autopilot-sync}
-  runtime: {base_url: "http://127.0.0.1:9", token: "\${RT_TOKEN}"}
-  control: {base_url: "http://127.0.0.1:9", session_token: "\${file:${ctFile}}"}
-alerting:
+${deadTargetYaml({ runtimeToken: '${RT_TOKEN}', sessionToken: `\${file:${ctFile}}` })}alerting:
   external_labels:
     copied: "\${RT_TOKEN}"
   webhooks:

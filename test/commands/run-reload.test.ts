@@ -19,6 +19,7 @@ import { checkConfig, loadConfig } from '../../src/config/index.js';
 import { startComponents, stopComponents } from '../../src/daemon/index.js';
 import type { Component } from '../../src/daemon/index.js';
 import { ManualClock } from '../../src/time/index.js';
+import { deadTargetYaml } from '../helpers/target-yaml.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sentinel-run-reload-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,11 +36,7 @@ interface Settings {
 /** configText is a daemon configuration against a dead target; line 9 holds the probes. */
 function configText(s: Settings = {}): string {
   return `environment: dev
-target:
-  spacetimedb: {base_url: "http://127.0.0.1:9", database: autopilot-sync}
-  runtime: {base_url: "http://127.0.0.1:9"}
-  control: {base_url: "http://127.0.0.1:9", session_token: "\${CT_TOKEN}"}
-server: {listen: 127.0.0.1:0, admin_token: "\${${s.admin ?? 'ADMIN'}}"}
+${deadTargetYaml({ sessionToken: '${CT_TOKEN}' })}server: {listen: 127.0.0.1:0, admin_token: "\${${s.admin ?? 'ADMIN'}}"}
 storage: {data_dir: data}
 probes:
 ${s.probes ?? '  runtime_metrics: {schedule: "0 */5 * * * *"}'}

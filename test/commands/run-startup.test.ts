@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/commands/run.js';
+import { deadTargetYaml } from '../helpers/target-yaml.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sentinel-run-startup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,11 +43,7 @@ function writeConfig(name: string, extra: string): string {
   writeFileSync(
     file,
     `environment: dev
-target:
-  spacetimedb: {base_url: "http://127.0.0.1:9", database: autopilot-sync}
-  runtime: {base_url: "http://127.0.0.1:9"}
-  control: {base_url: "http://127.0.0.1:9", session_token: "\${CT_TOKEN}"}
-server:
+${deadTargetYaml({ sessionToken: '${CT_TOKEN}' })}server:
   listen: 127.0.0.1:0
 storage:
   data_dir: data-${name}

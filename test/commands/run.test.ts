@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { deadTargetYaml } from '../helpers/target-yaml.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'sentinel-run-'));
@@ -20,11 +21,7 @@ function writeConfig(name: string, extra = ''): string {
   writeFileSync(
     file,
     `environment: dev
-target:
-  spacetimedb: {base_url: "http://127.0.0.1:9", database: autopilot-sync}
-  runtime: {base_url: "http://127.0.0.1:9", token: "\${RT_TOKEN}"}
-  control: {base_url: "http://127.0.0.1:9", session_token: "\${CT_TOKEN}"}
-server:
+${deadTargetYaml({ runtimeToken: '${RT_TOKEN}', sessionToken: '${CT_TOKEN}' })}server:
   listen: 127.0.0.1:0
   admin_token: "\${ADMIN}"
   shutdown_timeout: 5s

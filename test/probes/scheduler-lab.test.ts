@@ -14,7 +14,7 @@ import type { Lab } from '../../src/lab/index.js';
 import { buildProbes, ProbeScheduler } from '../../src/probes/index.js';
 import { openSampleStore } from '../../src/store/index.js';
 import { SystemClock } from '../../src/time/index.js';
-import { labTargetYaml } from '../helpers/lab-target.js';
+import { labTargetYaml } from '../helpers/target-yaml.js';
 
 let lab: Lab;
 let dir: string;
