@@ -7,7 +7,6 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { applyV8Flags, daemonV8Flags } from './daemon/v8-flags.js';
 import { isSentinelError } from './errors.js';
 import type { CommandEntry, CommandIO } from './commands/types.js';
 import { ExitCodes } from './commands/types.js';
@@ -89,16 +88,17 @@ export function runCli(): void {
   process.on('SIGTERM', onSignal);
   const io: CommandIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: controller.signal };
   const argv = process.argv.slice(2);
-  if (argv[0] === 'run') {
-    // Only the daemon's own process: `main` also runs in tests and the demo, where V8's defaults stay.
+  // Only the daemon's own process sets V8 flags (`main` also runs in tests and the demo, where
+  // V8's defaults stay); the module is imported only then, so other commands start without it.
+  const ready = argv[0] === 'run' ? import('./daemon/v8-flags.js').then(({ applyV8Flags, daemonV8Flags }) => {
     const choice = daemonV8Flags(process.env, process.execArgv);
     if (!choice.ok) {
       process.stderr.write(`sentinel run: ${choice.error}\n`);
       process.exit(ExitCodes.usage);
     }
     applyV8Flags(choice.flags);
-  }
-  main(argv, io).then(
+  }) : Promise.resolve();
+  ready.then(() => main(argv, io)).then(
     (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(`sentinel: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
