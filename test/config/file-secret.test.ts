@@ -31,13 +31,19 @@ function replace(path: string, value: string): void {
   renameSync(tmp, path);
 }
 
+/** watchedSecret writes `value` to a new file `name` and returns its FileSecret (the session token's) with the events it hears. */
+function watchedSecret(name: string, value: string): { path: string; secret: FileSecret; events: SecretFileEvent[] } {
+  const path = join(dir, name);
+  writeFileSync(path, value);
+  const secret = new FileSecret(path, 'target.control.session_token');
+  const events: SecretFileEvent[] = [];
+  secret.onChange((e) => events.push(e));
+  return { path, secret, events };
+}
+
 describe('FileSecret', () => {
   it('follows rotations by rename and by rewrite, without a trailing newline', () => {
-    const path = join(dir, 'token-a');
-    writeFileSync(path, 'first\n');
-    const secret = new FileSecret(path, 'target.control.session_token');
-    const events: SecretFileEvent[] = [];
-    secret.onChange((e) => events.push(e));
+    const { path, secret, events } = watchedSecret('token-a', 'first\n');
     expect(secret.reveal()).toBe('first');
     replace(path, 'second');
     expect(secret.reveal()).toBe('second');
@@ -78,11 +84,7 @@ describe('FileSecret', () => {
   });
 
   it('makes a missing or empty file a ConfigError naming key and file, heard once, then its return', () => {
-    const path = join(dir, 'token-b');
-    writeFileSync(path, 'value-one');
-    const secret = new FileSecret(path, 'target.control.session_token');
-    const events: SecretFileEvent[] = [];
-    secret.onChange((e) => events.push(e));
+    const { path, secret, events } = watchedSecret('token-b', 'value-one');
     expect(secret.problem()).toBeUndefined();
     rmSync(path);
     for (let i = 0; i < 3; i++) {
