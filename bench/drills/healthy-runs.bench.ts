@@ -20,13 +20,10 @@ import { cpus, loadavg } from 'node:os';
 import { loadDrillFiles } from '../../src/drills/index.js';
 import { FAST, MATRIX, MATRIX_EXTRA, runDaemonDrill, runMatrixCase, SHIPPED_DRILLS } from '../../test/drills/sabotage/matrix-harness.js';
 import type { MatrixCase } from '../../test/drills/sabotage/matrix-harness.js';
+import { numberArg } from '../bench-cli.js';
 
-function num(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const n = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!(Number.isInteger(n) && n >= 0)) throw new Error(`--${name} must be a whole number`);
-  return n;
-}
+/** num reads a whole-number option (0 allowed: skips that part). */
+const num = (name: string, fallback: number): number => numberArg(name, fallback, { integer: true, zero: true });
 
 const RUNS = num('runs', 20);
 const DAEMON_RUNS = num('daemon-runs', 2);
