@@ -12,7 +12,6 @@
  * Options: --minutes N (default 60), --cadence-seconds N (default 15).
  * Run: npm run bench -- dead-target
  */
-import net from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +30,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { startComponents, stopComponents } from '../../src/daemon/index.js';
 import type { Component } from '../../src/daemon/index.js';
 import { ManualClock } from '../../src/time/index.js';
+import { freePort } from '../../test/helpers/free-port.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NEVER = '0 0 1 1 *';
@@ -59,15 +59,6 @@ function memory(): Memory {
 }
 
 const fmt = (m: Memory): string => `RSS ${m.rssMb.toFixed(1)} MB, heap used ${m.heapMb.toFixed(1)} MB, external ${m.externalMb.toFixed(1)} MB`;
-
-/** deadPort returns a loopback port nothing listens on (bound, then closed): every connect is refused. */
-async function deadPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 /** writeConfig is config/lab.yaml with every target at the dead port, probes run by hand, temp data. */
 function writeConfig(tmp: string, port: number): string {
@@ -113,7 +104,8 @@ async function main(): Promise<number> {
   let daemon: Daemon | undefined;
   let started: Component[] = [];
   try {
-    const port = await deadPort();
+    // A port nothing listens on (bound, then closed): every connect is refused.
+    const port = await freePort();
     const config = loadConfig(writeConfig(tmp, port));
     daemon = await buildDaemon(config, { clock, logger, registry: new Registry(), tracer: trace.getTracer('dead-target'), version: 'bench', env: {} });
     started = await startComponents(daemon.components, { signal: new AbortController().signal, logger, clock, deadlineMs: () => clock.nowMs() + 5000 });

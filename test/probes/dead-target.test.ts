@@ -3,7 +3,6 @@
  * a failure with a reason class, the loop never stops, and the sentinel's state stays bounded
  * (a fixed set of series; samples only as many as retention allows).
  */
-import net from 'node:net';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
@@ -14,19 +13,12 @@ import { TokenProbe } from '../../src/probes/probes/token.js';
 import { ControlClient, RuntimeMetricsClient, SpacetimeHttpClient } from '../../src/spacetime/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { ManualClock } from '../../src/time/index.js';
-
-/** deadPort returns a loopback port nothing listens on (bound, then closed). */
-async function deadPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+import { freePort } from '../helpers/free-port.js';
 
 describe('an hour of a dead target', () => {
   it('records 240 failed runs per probe with a reason class and keeps a fixed set of series', async () => {
-    const base = `http://127.0.0.1:${await deadPort()}`;
+    // A port nothing listens on (bound, then closed): every connect is refused.
+    const base = `http://127.0.0.1:${await freePort()}`;
     const registry = new Registry();
     const clock = new ManualClock(1_700_000_000_000);
     const store = new MemoryStore({ retentionMs: 3600_000, registry });
