@@ -4,10 +4,12 @@
  * By default `--no-opt`: no TurboFan. The daemon is a sidecar whose work is many short, varied
  * tasks (probe runs, rule groups, scrapes) at ~2% of a core, and whose budget is memory. TurboFan
  * barely pays off there, while its compilations (optimized code, compiler zones on V8's
- * background threads, the compiler's own pages of the node binary) hold about 15 MB of resident
- * memory and cost CPU of their own: with it off the daemon's RSS drops by about a sixth and its
- * CPU time does not rise (bench/daemon/soak.bench.ts; the figures are in README's Deploy section).
- * Functions still run compiled by Ignition and Sparkplug.
+ * background threads, the compiler's own pages of the node binary) hold about 10 MB of resident
+ * memory and cost CPU of their own: with it off the daemon's RSS drops by about a tenth and its
+ * CPU time does not rise (bench/daemon/soak.bench.ts). Functions still run compiled by Ignition
+ * and Sparkplug. The price is long computations: a heavy API query (26 h over 50,000 series) takes
+ * about 4.5 times as long (bench/daemon/query-jitter.bench.ts); it runs in the query thread, under
+ * `server.query_timeout`, so probes and rule groups keep their slots either way.
  *
  * SENTINEL_V8_FLAGS replaces the list (space-separated; empty for V8's defaults). A flag given on
  * node's own command line (`node --opt bin/sentinel.js run`) wins over both.
