@@ -106,7 +106,17 @@ export function httpExchange(req: ExchangeRequest): Promise<ExchangeResponse> {
     const timer = setTimeout(() => settle(new ExchangeError('timeout', `no complete response within ${req.timeoutMs} ms`, undefined)), req.timeoutMs);
     req.signal?.addEventListener('abort', onAbort, { once: true });
 
-    const request = transport.request(req.url, { method: req.method, headers, agent: transport.agent });
+    let request: http.ClientRequest;
+    try {
+      request = transport.request(req.url, { method: req.method, headers, agent: transport.agent });
+    } catch (err) {
+      // A header node:http refuses (a newline in a token read from a file): Node's message names the header, never its value.
+      const e = err as NodeJS.ErrnoException;
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
+      reject(new ExchangeError('unreachable', `invalid request (${e.message})`, e.code, undefined, { cause: err }));
+      return;
+    }
     request.on('error', (err: NodeJS.ErrnoException) => settle(new ExchangeError('unreachable', err.code ?? err.message, err.code, undefined, { cause: err })));
     request.on('response', (res: IncomingMessage) => readBody(res, req.maxResponseBytes, settle));
     request.end(body);

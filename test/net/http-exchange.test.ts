@@ -101,6 +101,13 @@ describe('httpExchange', () => {
     expect(await failureOf(call('/', { signal: AbortSignal.abort() }))).toMatchObject({ failure: 'aborted', message: 'aborted before it started' });
   });
 
+  it('refuses a header node:http cannot send, naming the header but never its value', async () => {
+    const err = await failureOf(call('/', { headers: { authorization: 'Bearer secret-token\n' } }));
+    expect(err).toMatchObject({ failure: 'unreachable', code: 'ERR_INVALID_CHAR' });
+    expect(err.message).toContain('authorization');
+    expect(err.message).not.toContain('secret-token');
+  });
+
   it('refuses a scheme it cannot speak', async () => {
     expect(await failureOf(httpExchange({ method: 'GET', url: new URL('ftp://127.0.0.1/'), timeoutMs: 100, maxResponseBytes: 10 }))).toMatchObject({ failure: 'unreachable' });
   });
