@@ -19,7 +19,7 @@ import type { Config } from '../config/index.js';
 import { DrillScheduler, loadDrillFiles } from '../drills/index.js';
 import type { DrillEventHandler, DrillSpec, EvidenceIndex } from '../drills/index.js';
 import { ConfigError } from '../errors.js';
-import { createMetricsExposition } from '../export/index.js';
+import { createMetricsExposition } from '../export/create-metrics-exposition.js';
 import type { RecordedNames } from '../export/index.js';
 import { buildProbes, ProbeScheduler } from '../probes/index.js';
 import type { SampleSink, ScheduledProbe } from '../probes/index.js';

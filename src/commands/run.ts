@@ -27,7 +27,9 @@ import { appliedV8Flags, logSecretFileChanges, nextCronRunMs, pinRestartOnly, re
 import type { Component } from '../daemon/index.js';
 import { drillMetrics, EvidenceIndex } from '../drills/index.js';
 import type { DrillEventHandler, DrillScheduler } from '../drills/index.js';
-import { RecordedNames, tapAppends } from '../export/index.js';
+// From their modules, not the export barrel, which would load the remote_write code with it.
+import { tapAppends } from '../export/append-tap.js';
+import { RecordedNames } from '../export/recorded-names.js';
 import { buildStatusInfo, createHttpServer, QueryWorker, registerDrillsApi, registerPrometheusApi, registerReloadRoute, registerRolloutsApi, registerSloSnapshotRoute } from '../server/index.js';
 import type { HttpServer, ReloadAnswer, ScheduleStatus } from '../server/index.js';
 import { MetricMetadataRegistry, openSampleStore, StoreComponent } from '../store/index.js';
@@ -40,7 +42,7 @@ import { configFileOf } from './config-file.js';
 import { effectiveConfig } from './effective-config.js';
 import { assembleGeneration, checkRuleFiles, planGeneration, ruleSettingsOf } from './daemon-generation.js';
 import type { DaemonGeneration, GenerationShared, GenerationWiring } from './daemon-generation.js';
-import { buildRemoteWriters } from './export-runtime.js';
+import { remoteWritersFor } from './export-runtime.js';
 import { buildRolloutRunner, criticalAlertsOf, defaultOutputDir } from './rollout-runtime.js';
 import { RolloutService } from '../rollout/index.js';
 import type { Command, CommandIO } from './types.js';
@@ -116,6 +118,7 @@ export async function buildDaemon(config: Config, deps: DaemonDeps): Promise<Dae
   // 1. Everything that can refuse the configuration; nothing is opened yet.
   const plan = planGeneration(config, shared);
   await checkRuleFiles(config);
+  const buildRemoteWriters = await remoteWritersFor(config);
 
   // 2. The sample store: everything else reads or writes it. Stopped last, it closes the store.
   const store = openSampleStore({
@@ -132,7 +135,7 @@ export async function buildDaemon(config: Config, deps: DaemonDeps): Promise<Dae
   // Every series the probes record is on /metrics (the tap names them for the exposition) and is
   // sent to each remote-write endpoint (their queues open before the probes start, close after).
   const recorded = new RecordedNames();
-  const remoteWriters = buildRemoteWriters(config, { store, registry, clock, logger, version: deps.version });
+  const remoteWriters = buildRemoteWriters({ store, registry, clock, logger, version: deps.version });
   const probeSink = tapAppends(store, [recorded, ...remoteWriters]);
 
   // The notifiers' queues open with them; a failure below closes them and the store again.
