@@ -89,6 +89,15 @@ export function httpExchange(req: ExchangeRequest): Promise<ExchangeResponse> {
     const headers: Record<string, string> = { ...req.headers };
     if (body !== undefined) headers['content-length'] = String(body.byteLength);
 
+    let request: http.ClientRequest;
+    try {
+      request = transport.request(req.url, { method: req.method, headers, agent: transport.agent });
+    } catch (err) {
+      // A header node:http refuses (a newline in a token read from a file): Node's message names the header, never its value.
+      const e = err as NodeJS.ErrnoException;
+      reject(new ExchangeError('unreachable', `invalid request (${e.message})`, e.code, undefined, { cause: err }));
+      return;
+    }
     let done = false;
     const settle = (outcome: ExchangeResponse | ExchangeError): void => {
       if (done) return;
@@ -105,18 +114,6 @@ export function httpExchange(req: ExchangeRequest): Promise<ExchangeResponse> {
     const onAbort = (): void => settle(new ExchangeError('aborted', 'aborted', undefined, undefined, { cause: req.signal?.reason }));
     const timer = setTimeout(() => settle(new ExchangeError('timeout', `no complete response within ${req.timeoutMs} ms`, undefined)), req.timeoutMs);
     req.signal?.addEventListener('abort', onAbort, { once: true });
-
-    let request: http.ClientRequest;
-    try {
-      request = transport.request(req.url, { method: req.method, headers, agent: transport.agent });
-    } catch (err) {
-      // A header node:http refuses (a newline in a token read from a file): Node's message names the header, never its value.
-      const e = err as NodeJS.ErrnoException;
-      clearTimeout(timer);
-      req.signal?.removeEventListener('abort', onAbort);
-      reject(new ExchangeError('unreachable', `invalid request (${e.message})`, e.code, undefined, { cause: err }));
-      return;
-    }
     request.on('error', (err: NodeJS.ErrnoException) => settle(new ExchangeError('unreachable', err.code ?? err.message, err.code, undefined, { cause: err })));
     request.on('response', (res: IncomingMessage) => readBody(res, req.maxResponseBytes, settle));
     request.end(body);

@@ -51,7 +51,7 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   const endpoint = describeEndpoint(req.method, req.url);
   const secrets = req.secrets ?? [];
   try {
-    const res = await httpExchange({ method: req.method, url: req.url, headers: req.headers, body: req.body, timeoutMs: req.timeoutMs, maxResponseBytes: req.maxResponseBytes, signal: req.signal });
+    const res = await httpExchange(req);
     return { status: res.status, headers: res.headers, body: res.body.toString('utf8'), endpoint };
   } catch (err) {
     if (!(err instanceof ExchangeError)) throw err;
