@@ -23,7 +23,7 @@ import type { Notifier } from '../alerts/index.js';
 import { checkConfig } from '../config/index.js';
 import type { Config, ConfigCheck, ConfigOverrides } from '../config/index.js';
 import { isSentinelError } from '../errors.js';
-import { appliedV8Flags, logSecretFileChanges, nextCronRunMs, pinRestartOnly, readinessOf, ReloadStatus, restartOnlyChanges, startComponents, stopComponents, WriteCheck } from '../daemon/index.js';
+import { appliedV8Flags, logSecretFileChanges, pinRestartOnly, readinessOf, ReloadStatus, restartOnlyChanges, startComponents, stopComponents, WriteCheck } from '../daemon/index.js';
 import type { Component } from '../daemon/index.js';
 import { drillMetrics, EvidenceIndex } from '../drills/index.js';
 import type { DrillEventHandler, DrillScheduler } from '../drills/index.js';
@@ -35,7 +35,7 @@ import type { HttpServer, ReloadAnswer, ScheduleStatus } from '../server/index.j
 import { MetricMetadataRegistry, openSampleStore, StoreComponent } from '../store/index.js';
 import { apiQueryEngineOptions } from './query-engine.js';
 import { createLogger, createMetricsRegistry, startTracing } from '../telemetry/index.js';
-import { SystemClock } from '../time/index.js';
+import { CronSchedule, SystemClock } from '../time/index.js';
 import { sentinelVersion } from '../version.js';
 import type { Clock } from '../time/index.js';
 import { configFileOf } from './config-file.js';
@@ -180,10 +180,11 @@ export async function buildDaemon(config: Config, deps: DaemonDeps): Promise<Dae
     };
 
     // 4. The HTTP server: up before the schedulers so /healthz and /readyz answer during startup.
+    const nextCronRunMs = (expression: string): number | null => CronSchedule.parse(expression)?.nextAfter(clock.nowMs()) ?? null;
     const schedules = (): ScheduleStatus[] => [
-      ...running.probes.map((p) => ({ kind: 'probe' as const, name: p.probe.name, schedule: p.schedule, nextRunMs: nextCronRunMs(p.schedule, clock.nowMs()) })),
+      ...running.probes.map((p) => ({ kind: 'probe' as const, name: p.probe.name, schedule: p.schedule, nextRunMs: nextCronRunMs(p.schedule) })),
       ...rules.ruleGroups().map((g) => ({ kind: 'rules' as const, name: g.name, schedule: `every ${g.intervalMs / 1000}s`, nextRunMs: null })),
-      ...running.config.drills.schedules.map((s) => ({ kind: 'drill' as const, name: s.drill, schedule: s.cron, nextRunMs: nextCronRunMs(s.cron, clock.nowMs()) })),
+      ...running.config.drills.schedules.map((s) => ({ kind: 'drill' as const, name: s.drill, schedule: s.cron, nextRunMs: nextCronRunMs(s.cron) })),
     ];
     const server = createHttpServer({
       listen: config.server.listen,

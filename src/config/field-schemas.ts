@@ -2,9 +2,8 @@
  * Field schemas shared by the configuration file kinds: durations, URLs, cron expressions,
  * secrets, listen addresses. Each one prints a message that says what it expected.
  */
-import cron from 'node-cron';
 import { z } from 'zod';
-import { parseDurationMs } from '../time/index.js';
+import { CronSchedule, parseDurationMs } from '../time/index.js';
 import { Secret } from './secret.js';
 import { expecting } from './validate-section.js';
 import type { ListenAddress } from './types.js';
@@ -63,10 +62,10 @@ export const postgresUrl = z.string(expecting('a postgres://USER@HOST:PORT/DATAB
   return text;
 });
 
-/** cronExpression accepts a node-cron schedule: 5 fields, or 6 with seconds first. */
+/** cronExpression accepts a schedule in node-cron's grammar: 5 fields, or 6 with seconds first. */
 export const cronExpression = z.string(expecting('a cron expression like "*/30 * * * * *"')).transform((text, ctx) => {
   const fields = text.trim().split(/\s+/).length;
-  if ((fields !== 5 && fields !== 6) || !cron.validate(text)) {
+  if ((fields !== 5 && fields !== 6) || CronSchedule.parse(text) === undefined) {
     ctx.addIssue({ code: 'custom', message: `invalid cron expression ${JSON.stringify(text)} (expected 5 fields, or 6 with seconds first, like "*/30 * * * * *")` });
     return z.NEVER;
   }

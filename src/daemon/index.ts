@@ -9,7 +9,6 @@ export { readinessOf } from './component.js';
 export type { Component, ComponentReadiness, ReadinessCheck, ReadinessReport } from './component.js';
 export { startComponents, stopComponents, STOP_GRACE_MS } from './component-lifecycle.js';
 export type { StopReport } from './component-lifecycle.js';
-export { nextCronRunMs } from './next-cron-run.js';
 export { RESTART_ONLY_KEYS, restartOnlyChanges, pinRestartOnly } from './restart-only.js';
 export { ReloadStatus } from './reload-status.js';
 export type { ReloadAttempt } from './reload-status.js';

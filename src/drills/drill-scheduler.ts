@@ -11,9 +11,8 @@
  */
 import pino from 'pino';
 import type { Logger } from 'pino';
-import { nodeCronTrigger } from '../probes/index.js';
-import type { CronTrigger } from '../probes/index.js';
-import type { Clock } from '../time/index.js';
+import { cronTrigger } from '../time/index.js';
+import type { Clock, CronTrigger } from '../time/index.js';
 import { SentinelError } from '../errors.js';
 import { checkCriticalAlerts } from './critical-alerts.js';
 import type { FiringAlertsSource } from './critical-alerts.js';
@@ -82,9 +81,13 @@ export class DrillScheduler {
     await this.reconcileAtStart();
     // After the reconciliation, which finishes the journals of crashed runs.
     await this.pruneEvidence();
-    const trigger = this.options.trigger ?? nodeCronTrigger;
+    const trigger = this.options.trigger ?? cronTrigger;
     for (const s of this.options.schedules) {
-      this.crons.push(trigger(s.cron, () => void this.runScheduled(s.drill)));
+      this.crons.push(
+        trigger(s.cron, () => void this.runScheduled(s.drill), {
+          onMissed: (firings) => this.logger.warn({ drill: s.drill, firings }, 'scheduled drill firings missed: the event loop was busy or the host was suspended at the scheduled time'),
+        }),
+      );
     }
     void this.sweepLoop();
     this.isStarted = true;

@@ -3,14 +3,13 @@
  * and records each run. The only part of `src/probes` that holds a wall clock (a SystemClock by
  * default); the cron trigger is replaceable so tests fire ticks by hand.
  */
-import cron from 'node-cron';
 import type { Tracer } from '@opentelemetry/api';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ConfigError, UsageError } from '../errors.js';
-import { SystemClock } from '../time/index.js';
-import type { Clock } from '../time/index.js';
+import { CronSchedule, cronTrigger, SystemClock } from '../time/index.js';
+import type { Clock, CronTrigger } from '../time/index.js';
 import { runProbe } from './probe-runner.js';
 import type { ProbeRunOutcome, ProbeRunPolicy } from './probe-runner.js';
 import { RunRecorder } from './run-recorder.js';
@@ -20,27 +19,13 @@ import type { Probe } from './types.js';
 /** ScheduledProbe is one probe with its schedule and run policy. */
 export interface ScheduledProbe extends ProbeRunPolicy {
   readonly probe: Probe;
-  /** schedule is a node-cron expression: 5 fields, or 6 with seconds first. */
+  /** schedule is a cron expression in node-cron's grammar: 5 fields, or 6 with seconds first. */
   readonly schedule: string;
   /** jitterMs delays each scheduled run by a random 0..jitterMs, so probes do not all fire at once. */
   readonly jitterMs?: number;
   /** instruments are the probe's cumulative instruments, appended to the store after each run. */
   readonly instruments?: InstrumentSnapshot;
 }
-
-/** CronTrigger calls `onTick` on the schedule until stopped. */
-export type CronTrigger = (expression: string, onTick: () => void) => { stop(): void };
-
-/** nodeCronTrigger is the production trigger, built on node-cron. */
-export const nodeCronTrigger: CronTrigger = (expression, onTick) => {
-  const task = cron.createTask(expression, () => onTick(), { noOverlap: false });
-  void task.start();
-  return {
-    stop: () => {
-      void task.destroy();
-    },
-  };
-};
 
 /** ProbeRunReport is one finished run, as `runOnce` returns it. */
 export interface ProbeRunReport {
@@ -72,7 +57,7 @@ export interface ProbeSchedulerOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly tracer?: Tracer;
-  /** trigger replaces node-cron (tests). */
+  /** trigger replaces the cron timer (tests fire ticks by hand). */
   readonly trigger?: CronTrigger;
   /** random returns [0, 1) for jitter (tests make it deterministic). */
   readonly random?: () => number;
@@ -134,14 +119,14 @@ export class ProbeScheduler {
     this.clock = options.clock ?? new SystemClock();
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.tracer = options.tracer;
-    this.trigger = options.trigger ?? nodeCronTrigger;
+    this.trigger = options.trigger ?? cronTrigger;
     this.random = options.random ?? Math.random;
     this.recorder = new RunRecorder({ store: options.store, registry: options.registry, logger: this.logger });
     const issues: string[] = [];
     for (const entry of options.probes) {
       const name = entry.probe.name;
       if (this.states.has(name)) issues.push(`probes.${name}: configured twice`);
-      if (!cron.validate(entry.schedule)) issues.push(`probes.${name}.schedule: ${JSON.stringify(entry.schedule)} is not a cron expression; use 5 fields, or 6 with seconds first (like "*/30 * * * * *")`);
+      if (CronSchedule.parse(entry.schedule) === undefined) issues.push(`probes.${name}.schedule: ${JSON.stringify(entry.schedule)} is not a cron expression; use 5 fields, or 6 with seconds first (like "*/30 * * * * *")`);
       if (!(entry.timeoutMs > 0)) issues.push(`probes.${name}.timeout: must be > 0`);
       if ((entry.jitterMs ?? 0) < 0) issues.push(`probes.${name}.jitter: must be >= 0`);
       this.states.set(name, { entry, busy: undefined, last: undefined });
@@ -159,7 +144,12 @@ export class ProbeScheduler {
     if (this.started || this.stopped) return;
     this.started = true;
     for (const [name, state] of this.states) {
-      this.triggers.push(this.trigger(state.entry.schedule, () => this.tick(name)));
+      this.triggers.push(
+        this.trigger(state.entry.schedule, () => this.tick(name), {
+          onMissed: (firings) => this.logger.warn({ probe: name, firings }, 'probe firings missed: the event loop was busy or the host was suspended at the scheduled time'),
+          onError: (err) => this.logger.error({ probe: name, err }, 'probe tick failed'),
+        }),
+      );
     }
     this.logger.info({ probes: this.probeNames() }, 'probe scheduler started');
   }
