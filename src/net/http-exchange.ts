@@ -1,7 +1,8 @@
 /**
  * httpExchange: one HTTP request and its whole response over `node:http`/`node:https`, bounded by
- * a deadline, the caller's abort signal and a cap on the response size. It is the transport
- * under the probes' clients (spacetime/http-request.ts) and the notifiers (alerts/notifier.ts).
+ * a deadline, the caller's abort signal and a cap on the response size. It is the sentinel's one
+ * HTTP client: under the probes' clients (spacetime/http-request.ts), the notifiers, the Toxiproxy
+ * driver, remote_write, the external query source and the commands that call a running daemon.
  *
  * Not the global `fetch`: in Node 20 that loads undici (`lib/internal/deps/undici/undici.js`),
  * whose first use costs the process about 2 MB of V8 heap and 15 MB of resident memory, more
@@ -15,7 +16,7 @@
 import http from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { BodyTooLargeError, readCapped } from './read-capped.js';
+import { BodyTooLargeError, readCapped, readPrefix } from './read-capped.js';
 
 /** ExchangeRequest describes one call; durations in ms. */
 export interface ExchangeRequest {
@@ -26,14 +27,23 @@ export interface ExchangeRequest {
   readonly body?: string | Uint8Array;
   readonly timeoutMs: number;
   readonly maxResponseBytes: number;
+  /**
+   * truncateOverCap keeps the first `maxResponseBytes` bytes of a longer body and resolves with
+   * `truncated: true` instead of failing `too_large`; the rest is never read (the connection is
+   * closed). It is for a caller that only quotes the body, as Prometheus reads a remote-write
+   * refusal through an `io.LimitReader` (`storage/remote/client.go`). Off by default.
+   */
+  readonly truncateOverCap?: boolean;
   readonly signal?: AbortSignal;
 }
 
-/** ExchangeResponse is a complete response whose body fit under the cap. */
+/** ExchangeResponse is a complete response whose body fit under the cap, or its first bytes when `truncateOverCap` cut it. */
 export interface ExchangeResponse {
   readonly status: number;
   readonly headers: ResponseHeaders;
   readonly body: Buffer;
+  /** truncated is true when the body went past the cap and `truncateOverCap` kept its first `maxResponseBytes` bytes. */
+  readonly truncated: boolean;
 }
 
 /**
@@ -115,7 +125,7 @@ export function httpExchange(req: ExchangeRequest): Promise<ExchangeResponse> {
     const timer = setTimeout(() => settle(new ExchangeError('timeout', `no complete response within ${req.timeoutMs} ms`, undefined)), req.timeoutMs);
     req.signal?.addEventListener('abort', onAbort, { once: true });
     request.on('error', (err: NodeJS.ErrnoException) => settle(new ExchangeError('unreachable', err.code ?? err.message, err.code, undefined, { cause: err })));
-    request.on('response', (res: IncomingMessage) => readBody(res, req.maxResponseBytes, settle));
+    request.on('response', (res: IncomingMessage) => (req.truncateOverCap ? readBodyPrefix(res, req.maxResponseBytes, settle) : readBody(res, req.maxResponseBytes, settle)));
     request.end(body);
   });
 }
@@ -124,7 +134,7 @@ export function httpExchange(req: ExchangeRequest): Promise<ExchangeResponse> {
 function readBody(res: IncomingMessage, maxBytes: number, settle: (outcome: ExchangeResponse | ExchangeError) => void): void {
   const status = res.statusCode ?? 0;
   readCapped(res, maxBytes).then(
-    (body) => settle({ status, headers: new ResponseHeaders(res.headers), body }),
+    (body) => settle({ status, headers: new ResponseHeaders(res.headers), body, truncated: false }),
     (err: NodeJS.ErrnoException) => {
       if (err instanceof BodyTooLargeError) {
         const size = err.declaredBytes === undefined ? 'response' : `response of ${err.declaredBytes} bytes`;
@@ -133,5 +143,17 @@ function readBody(res: IncomingMessage, maxBytes: number, settle: (outcome: Exch
         settle(new ExchangeError('unreachable', err.code ?? err.message, err.code, undefined, { cause: err }));
       }
     },
+  );
+}
+
+/** readBodyPrefix collects the response up to the cap, keeping its first bytes when it is longer, and settles the exchange once. */
+function readBodyPrefix(res: IncomingMessage, maxBytes: number, settle: (outcome: ExchangeResponse | ExchangeError) => void): void {
+  readPrefix(res, maxBytes).then(
+    ({ body, truncated }) => {
+      settle({ status: res.statusCode ?? 0, headers: new ResponseHeaders(res.headers), body, truncated });
+      // The rest of a truncated body is never read: the connection cannot carry another request.
+      if (truncated) res.destroy();
+    },
+    (err: NodeJS.ErrnoException) => settle(new ExchangeError('unreachable', err.code ?? err.message, err.code, undefined, { cause: err })),
   );
 }

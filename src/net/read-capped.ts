@@ -32,17 +32,37 @@ export class BodyAbortedError extends Error {
  * destroys it), BodyAbortedError (the signal), or the stream's own error, including a connection
  * closed before the body was complete (ECONNRESET).
  */
-export function readCapped(message: IncomingMessage, limitBytes: number, signal?: AbortSignal): Promise<Buffer> {
+export async function readCapped(message: IncomingMessage, limitBytes: number, signal?: AbortSignal): Promise<Buffer> {
+  return (await readUpTo(message, limitBytes, 'refuse', signal)).body;
+}
+
+/** BodyPrefix is the first bytes of a body; `truncated` says more followed. */
+export interface BodyPrefix {
+  readonly body: Buffer;
+  readonly truncated: boolean;
+}
+
+/**
+ * readPrefix resolves with the body of `message` when it fits in `limitBytes`, else with its
+ * first `limitBytes` bytes and `truncated` (the message is paused there, its rest unread: the
+ * caller destroys it). It rejects as readCapped does for an abort or a stream error.
+ */
+export function readPrefix(message: IncomingMessage, limitBytes: number, signal?: AbortSignal): Promise<BodyPrefix> {
+  return readUpTo(message, limitBytes, 'truncate', signal);
+}
+
+/** readUpTo reads `message` until its end or `limitBytes`; past the cap it refuses or keeps the prefix, as `overCap` says. */
+function readUpTo(message: IncomingMessage, limitBytes: number, overCap: 'refuse' | 'truncate', signal: AbortSignal | undefined): Promise<BodyPrefix> {
   const declared = Number(message.headers['content-length'] ?? NaN);
-  if (Number.isFinite(declared) && declared > limitBytes) return Promise.reject(new BodyTooLargeError(limitBytes, declared));
+  if (overCap === 'refuse' && Number.isFinite(declared) && declared > limitBytes) return Promise.reject(new BodyTooLargeError(limitBytes, declared));
   if (signal?.aborted) return Promise.reject(new BodyAbortedError({ cause: signal.reason }));
-  return new Promise<Buffer>((resolve, reject) => {
+  return new Promise<BodyPrefix>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
     // The error listener stays after the read is settled: an 'error' the stream emits later (the
     // peer went away) must not become an uncaught exception.
-    const finish = (outcome: Buffer | Error): void => {
+    const finish = (outcome: BodyPrefix | Error): void => {
       if (done) return;
       done = true;
       message.off('data', onData);
@@ -51,15 +71,21 @@ export function readCapped(message: IncomingMessage, limitBytes: number, signal?
       else resolve(outcome);
     };
     const onData = (chunk: Buffer): void => {
+      const room = limitBytes - size;
       size += chunk.byteLength;
-      if (size > limitBytes) {
-        message.pause();
+      if (size <= limitBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      message.pause();
+      if (overCap === 'refuse') {
         finish(new BodyTooLargeError(limitBytes));
         return;
       }
-      chunks.push(chunk);
+      chunks.push(chunk.subarray(0, room));
+      finish({ body: Buffer.concat(chunks), truncated: true });
     };
-    const onEnd = (): void => finish(Buffer.concat(chunks));
+    const onEnd = (): void => finish({ body: Buffer.concat(chunks), truncated: false });
     const onError = (err: Error): void => finish(err);
     const onClose = (): void => {
       if (!message.complete) finish(Object.assign(new Error('the connection closed before the body was complete'), { code: 'ECONNRESET' }));

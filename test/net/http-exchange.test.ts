@@ -30,6 +30,10 @@ beforeAll(async () => {
         res.writeHead(200);
         res.write('x'.repeat(600));
         res.end('x'.repeat(600));
+      } else if (path === '/refusal-large') {
+        res.writeHead(503, { 'retry-after': '7' });
+        res.write('overloaded: '.padEnd(800, 'y'));
+        res.end('z'.repeat(4000));
       } else if (path === '/cut') {
         res.writeHead(200, { 'content-length': '100' });
         res.write('partial');
@@ -84,6 +88,22 @@ describe('httpExchange', () => {
   it('refuses a response over the cap, declared or streamed, with its status', async () => {
     expect(await failureOf(call('/declared-large'))).toMatchObject({ failure: 'too_large', status: 200 });
     expect(await failureOf(call('/streamed-large'))).toMatchObject({ failure: 'too_large', status: 200 });
+  });
+
+  it('keeps the first bytes of a longer body with truncateOverCap, with its status and headers, and the next exchange is unharmed', async () => {
+    const streamed = await call('/refusal-large', { truncateOverCap: true });
+    expect(streamed).toMatchObject({ status: 503, truncated: true });
+    expect(streamed.headers.get('retry-after')).toBe('7');
+    expect(streamed.body.toString('utf8')).toBe('overloaded: '.padEnd(800, 'y') + 'z'.repeat(200));
+    const declared = await call('/declared-large', { truncateOverCap: true });
+    expect(declared).toMatchObject({ status: 200, truncated: true });
+    expect(declared.body.toString('utf8')).toBe('x'.repeat(1000));
+    const fits = await call('/missing', { truncateOverCap: true });
+    expect(fits).toMatchObject({ status: 404, truncated: false });
+    expect(fits.body.toString('utf8')).toBe('no such route');
+    // Without the option the same answer is still refused.
+    expect(await failureOf(call('/refusal-large'))).toMatchObject({ failure: 'too_large', status: 503 });
+    expect((await call('/')).body.toString('utf8')).toBe('ok');
   });
 
   it('says unreachable with the system code when nothing listens, and when a response is cut short', async () => {
