@@ -6,6 +6,8 @@
  * receiver's Retry-After, when given); any other status refused for good.
  */
 import snappy from 'snappyjs';
+import { ExchangeError, httpExchange } from '../net/index.js';
+import type { ExchangeResponse } from '../net/index.js';
 
 /** SendOutcome is what became of one request. */
 export type SendOutcome =
@@ -30,7 +32,14 @@ export interface RemoteWriteClientOptions {
   readonly userAgent: string;
 }
 
-/** MAX_ERROR_BODY bounds how much of a refusal's body is kept for the log. */
+/**
+ * MAX_ANSWER_BYTES is how much of the receiver's answer is read: only a refusal's body is used, to
+ * quote it in the log, and Prometheus reads no more of it either (`maxErrMsgLen`,
+ * `storage/remote/client.go`). A longer answer is cut there, its status and headers kept.
+ */
+const MAX_ANSWER_BYTES = 1024;
+
+/** MAX_ERROR_BODY bounds how much of a refusal's body is quoted in the log. */
 const MAX_ERROR_BODY = 512;
 
 /**
@@ -48,10 +57,12 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
 /** RemoteWriteClient posts requests to one endpoint. */
 export class RemoteWriteClient {
   private readonly headers: Record<string, string>;
+  private readonly url: URL;
   /** endpoint names the receiver in messages (no credentials: the config refuses them in URLs). */
   readonly endpoint: string;
 
   constructor(private readonly options: RemoteWriteClientOptions) {
+    this.url = new URL(options.url);
     this.endpoint = `POST ${options.url}`;
     this.headers = {
       'content-encoding': 'snappy',
@@ -91,36 +102,19 @@ export class RemoteWriteClient {
     }
     const headers = credentials.authorization ? { ...this.headers, authorization: credentials.authorization } : this.headers;
     const body = snappy.compress(request);
-    // The request's own controller: the caller's signal and the timeout both abort it, and the
-    // caller's listener goes when the exchange ends.
-    const controller = new AbortController();
-    let isTimedOut = false;
-    const timer = setTimeout(() => {
-      isTimedOut = true;
-      controller.abort();
-    }, this.options.timeoutMs);
-    const onAbort = (): void => controller.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    let res: ExchangeResponse;
     try {
-      let res: Response;
-      try {
-        res = await fetch(this.options.url, { method: 'POST', headers, body, signal: controller.signal });
-      } catch (err) {
-        if (signal.aborted) throw err;
-        return { kind: 'retry', reason: isTimedOut ? `no answer within ${this.options.timeoutMs} ms` : `cannot reach the endpoint (${transportDetail(err)})` };
-      }
-      return await this.classify(res, body.byteLength, nowMs, credentials.secrets);
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      res = await httpExchange({ method: 'POST', url: this.url, headers, body, timeoutMs: this.options.timeoutMs, maxResponseBytes: MAX_ANSWER_BYTES, truncateOverCap: true, signal });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      return { kind: 'retry', reason: err instanceof ExchangeError && err.failure === 'timeout' ? `no answer within ${this.options.timeoutMs} ms` : `cannot reach the endpoint (${(err as Error).message})` };
     }
+    return this.classify(res, body.byteLength, nowMs, credentials.secrets);
   }
 
-  private async classify(res: Response, bytes: number, nowMs: number, secrets: readonly string[]): Promise<SendOutcome> {
-    // Some receivers echo the request's headers in an error body: no credential goes on to a log.
-    let text = await readBounded(res);
-    for (const secret of secrets) text = text.split(secret).join('<redacted>');
+  private classify(res: ExchangeResponse, bytes: number, nowMs: number, secrets: readonly string[]): SendOutcome {
     if (res.status >= 200 && res.status < 300) return { kind: 'sent', status: res.status, bytes };
+    const text = quoteRefusal(res.body, res.truncated, secrets);
     const reason = `HTTP ${res.status}${text ? `: ${text}` : ''}`;
     if (res.status >= 500 || res.status === 429) {
       const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), nowMs);
@@ -130,18 +124,33 @@ export class RemoteWriteClient {
   }
 }
 
-function transportDetail(err: unknown): string {
-  const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
-  if (typeof cause === 'object' && cause !== null && 'code' in cause) return String((cause as { code: unknown }).code);
-  return cause instanceof Error ? cause.message : String(cause);
+/**
+ * quoteRefusal flattens a refusal's body for the log. Some receivers echo the request's headers in
+ * an error body: no credential goes on to a log, not even the first characters of one a body cut
+ * at MAX_ANSWER_BYTES ends with.
+ */
+function quoteRefusal(body: Buffer, truncated: boolean, secrets: readonly string[]): string {
+  let text = body.toString('utf8');
+  for (const secret of secrets) text = text.split(secret).join('<redacted>');
+  if (truncated) {
+    // The cut may fall inside a character (decoded as U+FFFD) or a credential.
+    const whole = text.replace(/\uFFFD+$/, '');
+    text = whole.slice(0, whole.length - secretPrefixAtEnd(whole, secrets));
+  }
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_ERROR_BODY || truncated ? `${flat.slice(0, MAX_ERROR_BODY)}…` : flat;
 }
 
-async function readBounded(res: Response): Promise<string> {
-  try {
-    const text = await res.text();
-    const flat = text.replace(/\s+/g, ' ').trim();
-    return flat.length > MAX_ERROR_BODY ? `${flat.slice(0, MAX_ERROR_BODY)}…` : flat;
-  } catch {
-    return '';
+/** secretPrefixAtEnd is the length of the longest start of a secret that `text` ends with (0 for none). */
+function secretPrefixAtEnd(text: string, secrets: readonly string[]): number {
+  let longest = 0;
+  for (const secret of secrets) {
+    for (let n = Math.min(secret.length - 1, text.length); n > longest; n--) {
+      if (text.endsWith(secret.slice(0, n))) {
+        longest = n;
+        break;
+      }
+    }
   }
+  return longest;
 }

@@ -32,8 +32,10 @@ interface Received {
 /** Receiver answers each request with the next scripted status (default 204) and records it. */
 class Receiver {
   readonly received: Received[] = [];
-  /** script holds the answers for the next requests: a status, optionally with headers. */
-  script: Array<{ status: number; headers?: Record<string, string>; body?: string }> = [];
+  /** script holds the answers for the next requests: a status, optionally with headers, a body, a delay (default 5 ms). */
+  script: Array<{ status: number; headers?: Record<string, string>; body?: string; delayMs?: number }> = [];
+  /** abandoned counts requests whose connection the sender closed before the answer. */
+  abandoned = 0;
   inFlight = 0;
   maxInFlight = 0;
   attempts = 0;
@@ -56,12 +58,16 @@ class Receiver {
         const answer = this.script.shift() ?? { status: 204 };
         const body = new Uint8Array(Buffer.concat(chunks));
         if (answer.status >= 200 && answer.status < 300) this.received.push({ headers: req.headers, series: decodeWriteRequest(snappy.uncompress(body)), atMs: this.clock.nowMs() });
+        res.on('close', () => {
+          if (!res.writableFinished) this.abandoned += 1;
+        });
         // Answer on a later turn, so a sender that overlapped requests would show in maxInFlight.
         setTimeout(() => {
           this.inFlight -= 1;
+          if (res.destroyed) return;
           res.writeHead(answer.status, answer.headers ?? {});
           res.end(answer.body ?? '');
-        }, 5);
+        }, answer.delayMs ?? 5);
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -129,6 +135,8 @@ interface SetupOptions {
   credentials?: { basicAuth?: { username: string; password: string }; bearerToken?: string };
   /** logLines receives every log line (JSON text) the writer writes. */
   logLines?: string[];
+  /** timeoutMs bounds each request (default 5000). */
+  timeoutMs?: number;
 }
 
 async function setup(options: SetupOptions = {}): Promise<Setup> {
@@ -145,7 +153,7 @@ async function setup(options: SetupOptions = {}): Promise<Setup> {
   const newWriter = (queue = options.queue ?? QUEUE): RemoteWriter => {
     const lines = options.logLines;
     const logger = lines ? pino({ level: 'debug' }, { write: (line: string) => lines.push(line) }) : process.env.RW_DEBUG ? pino({ level: 'debug' }) : pino({ level: 'silent' });
-    const w = new RemoteWriter({ ...options.credentials, logger, name: 'test', url, timeoutMs: 5000, externalLabels: options.externalLabels ?? {}, queue, queueFile, store, clock, metrics, userAgent: 'spacetime-sentinel/test' });
+    const w = new RemoteWriter({ ...options.credentials, logger, name: 'test', url, timeoutMs: options.timeoutMs ?? 5000, externalLabels: options.externalLabels ?? {}, queue, queueFile, store, clock, metrics, userAgent: 'spacetime-sentinel/test' });
     cleanups.push(() => w.stop(clock.nowMs() + 500));
     return w;
   };
@@ -325,6 +333,51 @@ describe('RemoteWriter', () => {
     expect(logLines.join('\n')).toContain('<redacted>');
   });
 
+  it("reads only the start of a long refusal: its status and Retry-After still decide, the log quotes the start and no part of an echoed credential", async () => {
+    const logLines: string[] = [];
+    const token = 'bearer-secret-4711';
+    const s = await setup({ logLines, credentials: { bearerToken: token } });
+    // The body is cut inside the echoed token (at its 13th byte): the part before the cut is a credential too.
+    const body = `overloaded${' '.repeat(1024 - 'overloaded'.length - 'Bearer '.length - 13)}Bearer ${token}${' and more'.repeat(20_000)}`;
+    s.receiver.script = [{ status: 429, headers: { 'retry-after': '7' }, body }];
+    s.write([{ labels: { __name__: 'a' }, t: s.clock.nowMs() }]);
+    await s.clock.advance(1000);
+    await s.untilMetric('sentinel_remote_storage_samples_retried_total', 1);
+    await s.clock.advance(6999);
+    await settle();
+    expect(s.receiver.received).toHaveLength(0);
+    await s.clock.advance(1);
+    await until(() => s.receiver.received.length === 1, 'the send after Retry-After');
+    const failed = logLines.map((l) => JSON.parse(l) as { msg: string; reason?: string }).find((e) => e.msg.startsWith('remote write failed'));
+    expect(failed?.reason).toBe('HTTP 429: overloaded Bearer…');
+    expect(logLines.join('\n')).not.toContain('bearer-secret');
+  });
+
+  it('retries a request the receiver does not answer within the timeout', async () => {
+    const logLines: string[] = [];
+    const s = await setup({ logLines, timeoutMs: 200 });
+    s.receiver.script = [{ status: 204, delayMs: 3000 }];
+    s.write([{ labels: { __name__: 'a' }, t: s.clock.nowMs() }]);
+    await s.clock.advance(1000);
+    await s.untilMetric('sentinel_remote_storage_samples_retried_total', 1);
+    expect(logLines.some((l) => (JSON.parse(l) as { reason?: string }).reason === 'no answer within 200 ms')).toBe(true);
+    await until(() => s.receiver.abandoned === 1, 'the timed-out request closed');
+    await s.clock.advance(100);
+    await until(() => s.receiver.attempts === 2, 'the retry');
+    await s.untilMetric('sentinel_remote_storage_samples_pending', 0);
+    expect(await s.metric('sentinel_remote_storage_samples_failed_total')).toBe(0);
+  });
+
+  it('stop aborts the request in flight instead of waiting for its answer', async () => {
+    const s = await setup();
+    s.receiver.script = [{ status: 204, delayMs: 4000 }];
+    s.write([{ labels: { __name__: 'a' }, t: s.clock.nowMs() }]);
+    await s.clock.advance(1000);
+    await until(() => s.receiver.inFlight === 1, 'the request in flight');
+    await s.writer.stop(s.clock.nowMs() + 400);
+    await until(() => s.receiver.abandoned === 1, 'the request closed by the stop', 2000);
+  });
+
   it('sends basic auth credentials and keeps them out of the log', async () => {
     const logLines: string[] = [];
     const s = await setup({ logLines, credentials: { basicAuth: { username: 'sentinel', password: 'pa55-secret' } } });
@@ -399,10 +452,12 @@ describe('RemoteWriter', () => {
     const receiver = new Receiver(clock);
     const url = await receiver.start();
     await receiver.close();
-    const s = await setup({ clock, receiver, url });
+    const logLines: string[] = [];
+    const s = await setup({ clock, receiver, url, logLines });
     s.write([{ labels: { __name__: 'a' }, t: clock.nowMs() }]);
     await clock.advance(1000);
     await s.untilMetric('sentinel_remote_storage_samples_retried_total', 1);
+    expect(logLines.map((l) => (JSON.parse(l) as { reason?: string }).reason)).toContain('cannot reach the endpoint (ECONNREFUSED)');
     await clock.advance(100);
     await s.untilMetric('sentinel_remote_storage_samples_retried_total', 2);
     expect(s.writer.pending).toBe(1);
