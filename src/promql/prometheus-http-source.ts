@@ -3,7 +3,7 @@
  * `POST /api/v1/query_range`, form-encoded as Prometheus' own web UI and Grafana send them), for
  * a sentinel that evaluates its rules, drill conditions and gate where the team's data already
  * is. Each request is bounded by `timeoutMs` (also sent as the API's `timeout` parameter, so the
- * server gives up too). Anything but a `{"status":"success"}` answer of the expected shape is an
+ * server gives up too) and its answer by MAX_QUERY_ANSWER_BYTES. Anything but a `{"status":"success"}` answer of the expected shape is an
  * error naming the endpoint and what to do; credentials are read at every request and never
  * appear in an error.
  *
@@ -11,6 +11,8 @@
  * them (Prometheus `util/jsonutil/marshal.go`: decimal text, `NaN`, `+Inf`, `-Inf`), timestamps
  * as Unix seconds with millisecond precision.
  */
+import { ExchangeError, httpExchange } from '../net/index.js';
+import type { ExchangeResponse } from '../net/index.js';
 import type { Labels } from './queryable.js';
 import type { QueryResult, QueryValue } from './types.js';
 import type { QuerySource } from './query-source.js';
@@ -31,6 +33,13 @@ export interface PrometheusHttpSourceOptions {
 
 /** MAX_ERROR_TEXT bounds how much of a server's error is quoted. */
 const MAX_ERROR_TEXT = 300;
+
+/**
+ * MAX_QUERY_ANSWER_BYTES caps one query's answer: an instant vector over as many series as the
+ * sentinel's own store may hold (`storage.max_series`, 50,000) at ~200 bytes of JSON each is
+ * 10 MB; a larger answer is a query that should aggregate, not one the sidecar should hold.
+ */
+const MAX_QUERY_ANSWER_BYTES = 16 * 1024 * 1024;
 
 function reveal(c: HttpCredential): string {
   return typeof c === 'string' ? c : c.reveal();
@@ -106,12 +115,6 @@ export function fromApiQueryData(data: unknown): QueryValue {
   }
 }
 
-function transportDetail(err: unknown): string {
-  const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
-  if (isRecord(cause) && typeof cause.code === 'string') return cause.code;
-  return cause instanceof Error ? cause.message : String(cause);
-}
-
 /** PrometheusHttpSource queries one Prometheus HTTP API. */
 export class PrometheusHttpSource implements QuerySource {
   readonly description: string;
@@ -148,18 +151,23 @@ export class PrometheusHttpSource implements QuerySource {
     } catch (err) {
       throw new Error(`${what}: cannot read its credential (${(err as Error).message})`, { cause: err });
     }
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const body = new URLSearchParams({ ...params, timeout: `${this.options.timeoutMs / 1000}s` }).toString();
-    let res: Response;
-    let text: string;
+    let res: ExchangeResponse;
     try {
-      res = await fetch(endpoint, { method: 'POST', headers, body, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
-      text = await res.text();
+      res = await httpExchange({ method: 'POST', url: new URL(endpoint), headers, body, timeoutMs: this.options.timeoutMs, maxResponseBytes: MAX_QUERY_ANSWER_BYTES, signal });
     } catch (err) {
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(`${what}: canceled`);
-      if (timeout.aborted) throw new Error(`${what}: no answer within ${this.options.timeoutMs} ms (query_source.timeout); is the server overloaded or the query too heavy?`, { cause: err });
-      throw new Error(`${what}: cannot reach it (${transportDetail(err)}); check query_source.url and that Prometheus is up`, { cause: err });
+      if (!(err instanceof ExchangeError)) throw new Error(`${what}: cannot send the query (${(err as Error).message}); check query_source.url`, { cause: err });
+      switch (err.failure) {
+        case 'timeout':
+          throw new Error(`${what}: no answer within ${this.options.timeoutMs} ms (query_source.timeout); is the server overloaded or the query too heavy?`, { cause: err });
+        case 'too_large':
+          throw new Error(`${what}: the answer (HTTP ${err.status ?? 0}) is over the ${MAX_QUERY_ANSWER_BYTES / 1024 / 1024} MiB cap on a query answer; make the query return fewer series (aggregate it, e.g. sum by (...), or narrow its label matchers)`, { cause: err });
+        default:
+          throw new Error(`${what}: cannot reach it (${err.message}); check query_source.url and that Prometheus is up`, { cause: err });
+      }
     }
+    const text = res.body.toString('utf8');
     let answer: unknown;
     try {
       answer = JSON.parse(text);
