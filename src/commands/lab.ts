@@ -13,6 +13,8 @@ import { pino } from 'pino';
 import { LOG_LEVELS, durationMs, readYamlSource, validateSection, expecting } from '../config/index.js';
 import { createLogger } from '../telemetry/index.js';
 import { FaultProxyError } from '../errors.js';
+import { httpExchange } from '../net/index.js';
+import type { ExchangeResponse } from '../net/index.js';
 import type { Lab, LabOptions } from '../lab/index.js';
 import { DEFAULT_DATABASE_NAME, DEFAULT_LAB_PORTS, startLab } from '../lab/index.js';
 import type { FaultProxyServer } from '../lab/fault-proxy/index.js';
@@ -116,6 +118,12 @@ function loadLabPlan(configPath: string | undefined, cwd: string): LabPlan {
   return planFrom(section, dirname(abs));
 }
 
+/** POPULATE_TIMEOUT_MS bounds the fault proxy's answer to creating the three proxies. */
+const POPULATE_TIMEOUT_MS = 5000;
+
+/** MAX_POPULATE_ANSWER_BYTES caps that answer: three proxies with their toxics are a few kilobytes. */
+const MAX_POPULATE_ANSWER_BYTES = 1024 * 1024;
+
 function hostPort(url: string): string {
   return new URL(url).host;
 }
@@ -130,13 +138,20 @@ async function createProxies(apiUrl: string, host: string, lab: Lab, ports: LabP
     { name: 'runtime', listen: `${host}:${ports.runtime}`, upstream: hostPort(lab.urls.runtime), enabled: true },
     { name: 'control', listen: `${host}:${ports.control}`, upstream: hostPort(lab.urls.control), enabled: true },
   ];
-  let res: Response;
+  let res: ExchangeResponse;
   try {
-    res = await fetch(`${apiUrl}/populate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+    res = await httpExchange({
+      method: 'POST',
+      url: new URL(`${apiUrl}/populate`),
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      timeoutMs: POPULATE_TIMEOUT_MS,
+      maxResponseBytes: MAX_POPULATE_ANSWER_BYTES,
+    });
   } catch (err) {
     throw new FaultProxyError(`POST ${apiUrl}/populate failed; the lab's fault proxy did not answer (${(err as Error).message})`, { cause: err });
   }
-  const text = await res.text();
+  const text = res.body.toString('utf8');
   if (res.status !== 201 && res.status !== 200) {
     throw new FaultProxyError(`POST ${apiUrl}/populate answered ${res.status}: ${text.slice(0, 200)}; check that ports ${ports.spacetimedb}, ${ports.runtime} and ${ports.control} are free`, { status: res.status });
   }

@@ -7,6 +7,8 @@
  * outside it. Any failure to read them (a query error, a daemon that does not answer, an answer
  * that is not what the API promises) is `error`, and every caller refuses on `error`.
  */
+import { ExchangeError, httpExchange } from '../net/index.js';
+import type { ExchangeResponse } from '../net/index.js';
 import type { Labels } from '../store/index.js';
 import type { ConditionQueryFn } from './conditions.js';
 
@@ -68,6 +70,12 @@ export interface DaemonAlertsSourceOptions {
   readonly timeoutMs?: number;
 }
 
+/** MAX_ALERTS_ANSWER_BYTES caps the daemon's alerts list: thousands of alerts of a few hundred bytes each fit many times over. */
+const MAX_ALERTS_ANSWER_BYTES = 8 * 1024 * 1024;
+
+/** DEFAULT_ALERTS_TIMEOUT_MS bounds the request when the caller names no timeout. */
+const DEFAULT_ALERTS_TIMEOUT_MS = 5000;
+
 interface ApiAlert {
   readonly labels?: unknown;
   readonly state?: unknown;
@@ -79,18 +87,22 @@ export function daemonAlertsSource(options: DaemonAlertsSourceOptions): FiringAl
   return {
     description: `the sentinel daemon at ${url}`,
     async firingAlerts(_tMs, signal) {
-      let res: Response;
+      let res: ExchangeResponse;
       try {
-        res = await fetch(url, {
+        res = await httpExchange({
+          method: 'GET',
+          url: new URL(url),
           headers: { accept: 'application/json', ...(options.adminToken ? { authorization: `Bearer ${options.adminToken}` } : {}) },
-          signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs ?? 5000)]),
+          timeoutMs: options.timeoutMs ?? DEFAULT_ALERTS_TIMEOUT_MS,
+          maxResponseBytes: MAX_ALERTS_ANSWER_BYTES,
+          signal,
         });
       } catch (err) {
-        const cause = (err as { cause?: { code?: string } }).cause?.code;
-        throw new Error(`no answer (${cause ?? (err as Error).message}); start the daemon (sentinel run) with this configuration, or pass --skip-alert-check to run without the check`, { cause: err });
+        if (err instanceof ExchangeError && err.failure === 'too_large') throw new Error(`HTTP ${err.status ?? 0}: the answer is over the ${MAX_ALERTS_ANSWER_BYTES / 1024 / 1024} MiB cap on an alerts list; is that address really the sentinel daemon?`, { cause: err });
+        throw new Error(`no answer (${(err as Error).message}); start the daemon (sentinel run) with this configuration, or pass --skip-alert-check to run without the check`, { cause: err });
       }
-      const text = await res.text();
-      if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
+      const text = res.body.toString('utf8');
+      if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
       let body: { status?: unknown; data?: { alerts?: unknown } };
       try {
         body = JSON.parse(text) as typeof body;

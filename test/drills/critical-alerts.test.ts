@@ -72,6 +72,13 @@ describe('checkCriticalAlerts', () => {
     expect(check.status === 'error' && check.reason).toMatch(why);
   });
 
+  it('fails closed on an answer over its cap, naming the cap, without holding it', async () => {
+    const d = await daemon(200, JSON.stringify({ status: 'success', data: { alerts: [alert('Down', 'critical', 'firing')], padding: 'x'.repeat(9 * 1024 * 1024) } }));
+    const check = await checkCriticalAlerts(daemonAlertsSource({ baseUrl: d.url }), 0, signal);
+    expect(check.status).toBe('error');
+    expect(check.status === 'error' && check.reason).toMatch(/HTTP 200: the answer is over the 8 MiB cap on an alerts list; is that address really the sentinel daemon\?/);
+  });
+
   it('fails closed, saying what to do, when no daemon answers', async () => {
     const d = await daemon(200, '{}');
     await new Promise((r) => servers.pop()?.close(r));
