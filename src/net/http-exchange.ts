@@ -125,16 +125,24 @@ export function httpExchange(req: ExchangeRequest): Promise<ExchangeResponse> {
     const timer = setTimeout(() => settle(new ExchangeError('timeout', `no complete response within ${req.timeoutMs} ms`, undefined)), req.timeoutMs);
     req.signal?.addEventListener('abort', onAbort, { once: true });
     request.on('error', (err: NodeJS.ErrnoException) => settle(new ExchangeError('unreachable', err.code ?? err.message, err.code, undefined, { cause: err })));
-    request.on('response', (res: IncomingMessage) => (req.truncateOverCap ? readBodyPrefix(res, req.maxResponseBytes, settle) : readBody(res, req.maxResponseBytes, settle)));
+    request.on('response', (res: IncomingMessage) => readBody(res, req.maxResponseBytes, req.truncateOverCap ?? false, settle));
     request.end(body);
   });
 }
 
-/** readBody collects the response under the cap and settles the exchange once. */
-function readBody(res: IncomingMessage, maxBytes: number, settle: (outcome: ExchangeResponse | ExchangeError) => void): void {
+/**
+ * readBody collects the response under the cap (or, with `truncateOverCap`, up to it) and settles
+ * the exchange once.
+ */
+function readBody(res: IncomingMessage, maxBytes: number, truncateOverCap: boolean, settle: (outcome: ExchangeResponse | ExchangeError) => void): void {
   const status = res.statusCode ?? 0;
-  readCapped(res, maxBytes).then(
-    (body) => settle({ status, headers: new ResponseHeaders(res.headers), body, truncated: false }),
+  const read = truncateOverCap ? readPrefix(res, maxBytes) : readCapped(res, maxBytes).then((body) => ({ body, truncated: false }));
+  read.then(
+    ({ body, truncated }) => {
+      settle({ status, headers: new ResponseHeaders(res.headers), body, truncated });
+      // The rest of a truncated body is never read: the connection cannot carry another request.
+      if (truncated) res.destroy();
+    },
     (err: NodeJS.ErrnoException) => {
       if (err instanceof BodyTooLargeError) {
         const size = err.declaredBytes === undefined ? 'response' : `response of ${err.declaredBytes} bytes`;
@@ -143,17 +151,5 @@ function readBody(res: IncomingMessage, maxBytes: number, settle: (outcome: Exch
         settle(new ExchangeError('unreachable', err.code ?? err.message, err.code, undefined, { cause: err }));
       }
     },
-  );
-}
-
-/** readBodyPrefix collects the response up to the cap, keeping its first bytes when it is longer, and settles the exchange once. */
-function readBodyPrefix(res: IncomingMessage, maxBytes: number, settle: (outcome: ExchangeResponse | ExchangeError) => void): void {
-  readPrefix(res, maxBytes).then(
-    ({ body, truncated }) => {
-      settle({ status: res.statusCode ?? 0, headers: new ResponseHeaders(res.headers), body, truncated });
-      // The rest of a truncated body is never read: the connection cannot carry another request.
-      if (truncated) res.destroy();
-    },
-    (err: NodeJS.ErrnoException) => settle(new ExchangeError('unreachable', err.code ?? err.message, err.code, undefined, { cause: err })),
   );
 }
