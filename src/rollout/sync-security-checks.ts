@@ -15,7 +15,10 @@
  * check 2 fails, and the gate says why. The reducer call writes one checkpoint row of the
  * sentinel's own (client `sentinel.canary.sync-security-client` on its canary stream), idempotently.
  */
-import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
+// jose's subpath modules: the package root would also load its JWE, JWKS and key-generation code.
+import { decodeProtectedHeader } from 'jose/decode/protected_header';
+import { decodeJwt } from 'jose/jwt/decode';
+import { SignJWT } from 'jose/jwt/sign';
 import { ReducerError, RequestError } from '../errors.js';
 import { SpacetimeHttpClient, SpacetimeWsClient } from '../spacetime/index.js';
 

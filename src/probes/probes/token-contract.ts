@@ -24,7 +24,11 @@
  *    the fallback keys (rotation), and jose accepts the time claims at the service's own
  *    `issued_at` with the configured clock tolerance.
  */
-import { decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
+// jose's subpath modules: the package root would also load its JWE, JWKS and key-generation code.
+import { decodeProtectedHeader } from 'jose/decode/protected_header';
+import * as errors from 'jose/errors';
+import { decodeJwt } from 'jose/jwt/decode';
+import { jwtVerify } from 'jose/jwt/verify';
 import type { JsonObject, JsonValue } from '../../spacetime/index.js';
 import { isJsonObject } from '../../spacetime/index.js';
 
