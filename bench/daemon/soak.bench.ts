@@ -66,7 +66,6 @@ const CLK_TCK = ((): number => {
   }
 })();
 
-/** readProc reads the process' user+system CPU time (all threads) and resident set size. */
 /**
  * rssSplit reads how the resident memory divides: anonymous (V8 heaps, malloc, buffers), file
  * mappings (the node binary's code and read-only data, shared libraries) and shared memory.
@@ -81,6 +80,7 @@ function rssSplit(pid: number): string {
   }
 }
 
+/** readProc reads the process' user+system CPU time (all threads) and resident set size. */
 function readProc(pid: number): ProcSample {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the parenthesised command name start at field 3 (state); utime and stime are 14 and 15.
