@@ -25,10 +25,19 @@ export default tseslint.config(
     },
   },
   {
-    // In Node 20 the global fetch loads undici (~2 MB of heap, ~15 MB resident) into the daemon.
+    // In Node 20 the global fetch loads undici (~2 MB of heap, ~15 MB resident) into the daemon, and
+    // the first Intl formatter maps ICU's locale and time-zone tables (~8 MB resident).
     files: ['src/**/*.ts'],
     rules: {
-      'no-restricted-globals': ['error', { name: 'fetch', message: 'Use httpExchange (src/net): it has a deadline, an abort signal and a response cap, and loads no undici.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'fetch', message: 'Use httpExchange (src/net): it has a deadline, an abort signal and a response cap, and loads no undici.' },
+        { name: 'Intl', message: 'Intl maps ICU data (~8 MB resident) into the daemon: format with Date methods or go-strconv.' },
+      ],
+      'no-restricted-properties': [
+        'error',
+        ...['toLocaleString', 'toLocaleDateString', 'toLocaleTimeString', 'localeCompare'].map((property) => ({ property, message: 'Locale-aware formatting maps ICU data (~8 MB resident) into the daemon: use Date methods, or compare strings with < and >.' })),
+      ],
     },
   },
   {

@@ -107,12 +107,20 @@ describe('cronTrigger', () => {
     expect(() => cronTrigger('61 * * * * *', () => undefined)).toThrow(/invalid cron expression/);
   });
 
-  it('fires on the real clock', async () => {
+  it('fires on the real clock without Intl, whose ICU tables the node-cron matcher would map in', async () => {
+    const spy = vi.spyOn(Intl, 'DateTimeFormat').mockImplementation(() => {
+      throw new Error('Intl.DateTimeFormat used');
+    });
     let ticks = 0;
-    const handle = cronTrigger('* * * * * *', () => ticks++);
-    const deadline = Date.now() + 3000;
-    while (ticks === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    handle.stop();
+    try {
+      const handle = cronTrigger('* * * * * *', () => ticks++);
+      const deadline = Date.now() + 3000;
+      while (ticks === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      handle.stop();
+    } finally {
+      spy.mockRestore();
+    }
     expect(ticks).toBeGreaterThan(0);
+    expect(spy).not.toHaveBeenCalled();
   });
 });
