@@ -17,7 +17,7 @@
  * answered. Target: probe jitter and rule lateness under 100 ms with the worker.
  *
  * The process sets the V8 flags `sentinel run` sets for itself (src/daemon/v8-flags.ts, from
- * SENTINEL_V8_FLAGS or the default `--no-opt`), so queries take the time they take in the daemon.
+ * SENTINEL_V8_FLAGS or the daemon's default list), so queries take the time they take in the daemon.
  *
  * Run: npx tsx bench/daemon/query-jitter.bench.ts [--series N] [--spacing S] [--seconds S]
  *      (SENTINEL_V8_FLAGS= for V8's defaults)

@@ -8,8 +8,8 @@
  * memory and cost CPU of their own: with it off the daemon's RSS drops by about a tenth and its
  * CPU time does not rise (bench/daemon/soak.bench.ts). Functions still run compiled by Ignition
  * and Sparkplug. The price is long computations: a heavy API query (26 h over 50,000 series) takes
- * about 4.5 times as long (bench/daemon/query-jitter.bench.ts); it runs in the query thread, under
- * `server.query_timeout`, so probes and rule groups keep their slots either way.
+ * about 4 times as long, 59 s instead of 15 (bench/daemon/query-jitter.bench.ts); it runs in the
+ * query thread, under `server.query_timeout`, so probes and rule groups keep their slots either way.
  *
  * And `--semi-space-growth-factor=1`: V8's young generation stays at its initial 1 MB semi-spaces
  * instead of doubling up to 16 MB each while start-up allocates (parsing the configuration,
@@ -17,6 +17,14 @@
  * minute to give the young generation back; with it, about 75 MB, and the steady state is within
  * a few MB of the same (bench/daemon/soak.bench.ts). Unlike `--max-semi-space-size`, this flag is
  * read whenever the young generation would grow, so setting it at run time takes effect.
+ *
+ * And `--optimize-for-size`: between full collections V8 lets the old generation grow by at
+ * least 8 MB, or 2 MB when it optimizes for memory (`Heap::MinimumAllocationLimitGrowingStep`,
+ * `src/heap/heap.cc`). With about 20 MB live, the default step is a 40% sawtooth that lifts the
+ * daemon's RSS over the first quarter hour; with the smaller one the median over 25-30 minutes is
+ * about 76 MB instead of 80 (bench/daemon/soak.bench.ts). Rule groups take the same time
+ * (bench/alerts/rule-eval.bench.ts). What pays is a query that allocates hundreds of MB: the
+ * 26 h x 50,000-series query above takes about 96 s instead of 59 s, in the query thread.
  *
  * SENTINEL_V8_FLAGS replaces the list (space-separated; empty for V8's defaults). A flag given on
  * node's own command line (`node --opt bin/sentinel.js run`) wins over both.
@@ -26,7 +34,7 @@
 import v8 from 'node:v8';
 
 /** DEFAULT_DAEMON_V8_FLAGS are set when SENTINEL_V8_FLAGS is not. */
-export const DEFAULT_DAEMON_V8_FLAGS: readonly string[] = ['--no-opt', '--semi-space-growth-factor=1'];
+export const DEFAULT_DAEMON_V8_FLAGS: readonly string[] = ['--no-opt', '--semi-space-growth-factor=1', '--optimize-for-size'];
 
 /** FLAG is one V8 flag: `--name` or `--name=value`, nothing else (no spaces, no shell words). */
 const FLAG = /^--[a-z][a-z0-9_-]*(=[^\s]+)?$/;

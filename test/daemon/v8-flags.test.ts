@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { daemonV8Flags, DEFAULT_DAEMON_V8_FLAGS } from '../../src/daemon/index.js';
 
 describe('daemonV8Flags', () => {
-  it('turns TurboFan off and pins the young generation by default', () => {
-    expect(DEFAULT_DAEMON_V8_FLAGS).toEqual(['--no-opt', '--semi-space-growth-factor=1']);
-    expect(daemonV8Flags({}, [])).toEqual({ ok: true, flags: ['--no-opt', '--semi-space-growth-factor=1'] });
+  it('turns TurboFan off, pins the young generation and optimizes for size by default', () => {
+    expect(DEFAULT_DAEMON_V8_FLAGS).toEqual(['--no-opt', '--semi-space-growth-factor=1', '--optimize-for-size']);
+    expect(daemonV8Flags({}, [])).toEqual({ ok: true, flags: DEFAULT_DAEMON_V8_FLAGS });
   });
 
   it('keeps the young generation at its initial size when set at run time, as the daemon sets it', () => {
@@ -30,8 +30,8 @@ describe('daemonV8Flags', () => {
   });
 
   it("lets a flag on node's own command line win, however it is spelled", () => {
-    expect(daemonV8Flags({}, ['--opt'])).toEqual({ ok: true, flags: ['--semi-space-growth-factor=1'] });
-    expect(daemonV8Flags({}, ['--no_opt', '--semi_space_growth_factor=2'])).toEqual({ ok: true, flags: [] });
+    expect(daemonV8Flags({}, ['--opt'])).toEqual({ ok: true, flags: ['--semi-space-growth-factor=1', '--optimize-for-size'] });
+    expect(daemonV8Flags({}, ['--no_opt', '--semi_space_growth_factor=2', '--no-optimize-for-size'])).toEqual({ ok: true, flags: [] });
     expect(daemonV8Flags({ SENTINEL_V8_FLAGS: '--max-lazy --no-opt' }, ['--import', 'tsx', '--opt'])).toEqual({ ok: true, flags: ['--max-lazy'] });
   });
 
