@@ -86,6 +86,7 @@ export class DrillScheduler {
       this.crons.push(
         trigger(s.cron, () => void this.runScheduled(s.drill), {
           onMissed: (firings) => this.logger.warn({ drill: s.drill, firings }, 'scheduled drill firings missed: the event loop was busy or the host was suspended at the scheduled time'),
+          onError: (err) => this.logger.error({ drill: s.drill, err }, 'scheduled drill tick failed'),
         }),
       );
     }
