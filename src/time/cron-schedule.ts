@@ -52,7 +52,7 @@ function matchesDayOfMonth(field: readonly DayToken[], year: number, month: numb
     const weekday = NEAREST_WEEKDAY.exec(value);
     if (weekday && nearestWeekday(year, month, weekday[1] === 'L' ? last : Number(weekday[1])) === day) return true;
     const offset = LAST_DAY_OFFSET.exec(value);
-    if (offset && last - Number(offset[1]) >= 1 && last - Number(offset[1]) === day) return true;
+    if (offset && last - Number(offset[1]) === day) return true; // days start at 1, so an offset past the month's start never matches
   }
   return false;
 }
