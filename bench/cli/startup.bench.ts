@@ -109,7 +109,7 @@ async function main(): Promise<number> {
   try {
     const t0 = performance.now();
     const { bin, tarballBytes } = packInto(tmp);
-    console.log(`startup: packed and unpacked in ${((performance.now() - t0) / 1000).toFixed(1)} s (tarball ${(tarballBytes / 1024).toFixed(0)} KiB); ${RUNS} runs after ${WARMUP} warm-up runs each; load avg ${os.loadavg()[0].toFixed(2)}`);
+    console.log(`startup: packed and unpacked in ${((performance.now() - t0) / 1000).toFixed(1)} s (tarball ${(tarballBytes / 1024).toFixed(0)} KiB); ${RUNS} rounds after ${WARMUP} warm-up rounds, the cases taking turns; load avg ${os.loadavg()[0].toFixed(2)}`);
     const key = 'bench-hmac-key';
     const evidenceRoot = path.join(tmp, 'evidence');
     mkdirSync(evidenceRoot);
