@@ -66,6 +66,8 @@ interface Stats {
   failures: string[];
   /** missedTicks counts cron firings the trigger missed because the event loop was busy. */
   missedTicks: number;
+  /** longestStallMs is the longest event-loop delay in the window. */
+  longestStallMs: number;
 }
 
 // The trigger reports each firing it had to miss; count them.
@@ -158,7 +160,7 @@ async function main(): Promise<void> {
   const url = `${server.address()!.url}/api/v1/query_range?query=${encodeURIComponent(HEAVY)}&start=${(now - RANGE_MS) / 1000}&end=${now / 1000}&step=${HEAVY_STEP_S}`;
 
   const window = async (name: string, heavy: boolean): Promise<Stats> => {
-    stats = { probe: [], rule: [], queries: [], failures: [], missedTicks: 0 };
+    stats = { probe: [], rule: [], queries: [], failures: [], missedTicks: 0, longestStallMs: 0 };
     missedTicks = 0;
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
@@ -183,6 +185,7 @@ async function main(): Promise<void> {
     const s = stats;
     s.missedTicks = missedTicks;
     delay.disable();
+    s.longestStallMs = delay.max / 1e6;
     const elu = performance.eventLoopUtilization(elu0);
     const verdict = (xs: readonly number[]): string => (heavy && name === 'worker' ? (Math.max(...xs) < TARGET_MS ? `PASS (< ${TARGET_MS} ms)` : `MISS (target < ${TARGET_MS} ms)`) : '');
     console.log(`\n${name}${heavy ? `: heavy query back to back, ${s.queries.length} answered${s.queries.length ? ` in ${fmt(s.queries).replace(/ \(.*/, '')}` : ''}${s.failures.length ? `, ${s.failures.length} failed (${s.failures[0]})` : ''}` : ': no query'}`);
@@ -202,10 +205,13 @@ async function main(): Promise<void> {
     mode = 'worker';
     const worker = await window('worker', true);
     const maxOf = (xs: readonly number[]): number => (xs.length ? Math.max(...xs) : NaN);
-    const peer = (w: Stats): string => `idle ${maxOf(idle.probe).toFixed(0)} ms; heavy query on the event loop ${maxOf(w.probe).toFixed(0)} ms, ${w.missedTicks} ticks skipped`;
+    // On the event loop, the firings that do run are the few between queries; the stall itself
+    // is what the skipped ticks and the loop's longest delay show.
+    const stall = (w: Stats): string => `loop stalled up to ${(w.longestStallMs / 1000).toFixed(1)} s`;
+    const peer = (w: Stats): string => `idle ${maxOf(idle.probe).toFixed(0)} ms; heavy query on the event loop: ${stall(w)}, ${w.missedTicks} ticks skipped, ${maxOf(w.probe).toFixed(0)} ms for those that ran`;
     const ok = (xs: readonly number[]): 'PASS' | 'MISS' => (xs.length > 0 && maxOf(xs) < TARGET_MS ? 'PASS' : 'MISS');
     figure(`probe start jitter, heavy query (${SERIES} series x 26 h)`, `max ${maxOf(worker.probe).toFixed(0)} ms, p99 ${pct(worker.probe, 99).toFixed(0)} ms, ${worker.missedTicks} skipped`, peer(inline), `< ${TARGET_MS} ms`, worker.missedTicks === 0 ? ok(worker.probe) : 'MISS');
-    figure('rule group slot lateness, heavy query', `max ${maxOf(worker.rule).toFixed(0)} ms, p99 ${pct(worker.rule, 99).toFixed(0)} ms`, `idle ${maxOf(idle.rule).toFixed(0)} ms; on the event loop ${maxOf(inline.rule).toFixed(0)} ms (${inline.rule.length} of ${worker.rule.length} evaluations ran)`, `< ${TARGET_MS} ms`, ok(worker.rule));
+    figure('rule group slot lateness, heavy query', `max ${maxOf(worker.rule).toFixed(0)} ms, p99 ${pct(worker.rule, 99).toFixed(0)} ms`, `idle ${maxOf(idle.rule).toFixed(0)} ms; on the event loop: ${stall(inline)}, ${inline.rule.length} of ${worker.rule.length} evaluations ran, ${maxOf(inline.rule).toFixed(0)} ms late at most`, `< ${TARGET_MS} ms`, ok(worker.rule));
   } finally {
     await scheduler.stop(Date.now() + 2000);
     await manager.stop(Date.now() + 2000);
