@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   }
   console.log(`filled ${SERIES * points} samples in ${((performance.now() - t0) / 1000).toFixed(1)} s; heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB, shared sample buffers ${(process.memoryUsage().arrayBuffers / 2 ** 20).toFixed(0)} MB`);
 
-  let stats: Stats = { probe: [], rule: [], queries: [], failures: [], missedTicks: 0 };
+  let stats: Stats = { probe: [], rule: [], queries: [], failures: [], missedTicks: 0, longestStallMs: 0 };
   const probes = Array.from({ length: 4 }, (_, i): Probe => ({
     name: `bench_${i}`,
     run: async (ctx) => {
